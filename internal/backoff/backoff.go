@@ -1,0 +1,73 @@
+// Package backoff computes retry delays: exponential growth with a cap and
+// jitter. It is shared by the packages that retry (resilience, txn, outbox)
+// so that they agree on what "backoff with jitter" means.
+package backoff
+
+import (
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// Jitter selects how randomness is applied to a delay.
+type Jitter int
+
+const (
+	// FullJitter picks uniformly in [0, d]. It spreads retries best and is
+	// the default.
+	FullJitter Jitter = iota
+	// EqualJitter picks uniformly in [d/2, d].
+	EqualJitter
+	// NoJitter uses d exactly.
+	NoJitter
+)
+
+// Exponential describes delays Initial, Initial*Multiplier, ... capped at Max.
+// The zero value is 100ms initial, multiplier 2, max 10s, full jitter.
+type Exponential struct {
+	Initial    time.Duration // first delay; 100ms when zero
+	Max        time.Duration // cap before jitter; 10s when zero
+	Multiplier float64       // growth factor; 2 when zero or below 1
+	Jitter     Jitter        // FullJitter when zero
+}
+
+// Delay returns the delay before retry number attempt (0 for the first
+// retry). rnd returns a float in [0, 1); nil means math/rand/v2.
+func (e Exponential) Delay(attempt int, rnd func() float64) time.Duration {
+	d := e.Ceiling(attempt)
+	if rnd == nil {
+		rnd = rand.Float64
+	}
+	switch e.Jitter {
+	case NoJitter:
+		return d
+	case EqualJitter:
+		half := d / 2
+		return half + time.Duration(rnd()*float64(d-half))
+	default:
+		return time.Duration(rnd() * float64(d))
+	}
+}
+
+// Ceiling returns the delay for attempt before jitter: min(Max, Initial *
+// Multiplier^attempt), without overflow.
+func (e Exponential) Ceiling(attempt int) time.Duration {
+	initial, maxD, mult := e.Initial, e.Max, e.Multiplier
+	if initial <= 0 {
+		initial = 100 * time.Millisecond
+	}
+	if maxD <= 0 {
+		maxD = 10 * time.Second
+	}
+	if mult < 1 {
+		mult = 2
+	}
+	if attempt < 0 {
+		attempt = 0
+	}
+	f := float64(initial) * math.Pow(mult, float64(attempt))
+	if f >= float64(maxD) || math.IsInf(f, 0) || math.IsNaN(f) {
+		return maxD
+	}
+	return time.Duration(f)
+}

@@ -1,0 +1,258 @@
+// Package testenv gives tests real PostgreSQL and Redis connections that are
+// isolated from every other test.
+//
+// [Postgres] returns a pool whose connections use a fresh, uniquely named
+// schema that is dropped when the test ends; [Redis] returns a client and a
+// unique key prefix whose keys are deleted when the test ends. Both read the
+// server address from BEDROCK_POSTGRES_URL and BEDROCK_REDIS_URL, falling back
+// to the local default ports.
+//
+// When a server cannot be reached the test fails if the environment variable
+// CI is set, so that a missing service can never pass CI as a skipped test,
+// and is skipped with instructions otherwise.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+)
+
+// Default server addresses, used when the environment variables are unset.
+const (
+	DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	DefaultRedisURL    = "redis://127.0.0.1:6379/0"
+)
+
+// Environment variables that point the tests at other servers.
+const (
+	PostgresURLEnv = "BEDROCK_POSTGRES_URL"
+	RedisURLEnv    = "BEDROCK_REDIS_URL"
+)
+
+const connectTimeout = 5 * time.Second
+
+// TB is the part of [testing.TB] that testenv uses. It lets testenv's own
+// tests observe a Fatal or Skip without ending the calling test.
+type TB interface {
+	Helper()
+	Cleanup(func())
+	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
+	Name() string
+}
+
+var _ TB = (testing.TB)(nil)
+
+// PostgresURL returns the PostgreSQL URL the tests use.
+func PostgresURL() string { return envOr(PostgresURLEnv, DefaultPostgresURL) }
+
+// RedisURL returns the Redis URL the tests use.
+func RedisURL() string { return envOr(RedisURLEnv, DefaultRedisURL) }
+
+// InCI reports whether the tests run in CI (the CI environment variable is
+// set to anything but "" or "false"), where a missing service is a failure.
+func InCI() bool {
+	v := os.Getenv("CI")
+	return v != "" && v != "false" && v != "0"
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// unavailable fails the test in CI and skips it elsewhere.
+func unavailable(t TB, service, url string, err error, howToStart string) {
+	t.Helper()
+	if InCI() {
+		t.Fatalf("testenv: %s at %s is unreachable and CI is set: %v", service, redact(url), err)
+		return
+	}
+	t.Skipf("testenv: %s at %s is unreachable (%v); start it with `%s` or set %s",
+		service, redact(url), err, howToStart, envFor(service))
+}
+
+func envFor(service string) string {
+	if service == "PostgreSQL" {
+		return PostgresURLEnv
+	}
+	return RedisURLEnv
+}
+
+// redact hides a password in a URL before it is printed.
+func redact(url string) string {
+	at := strings.LastIndex(url, "@")
+	scheme := strings.Index(url, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return url
+	}
+	userinfo := url[scheme+3 : at]
+	if i := strings.Index(userinfo, ":"); i >= 0 {
+		return url[:scheme+3] + userinfo[:i] + ":xxxxx" + url[at:]
+	}
+	return url
+}
+
+// UniqueName returns prefix followed by the sanitised test name and random
+// hex, usable as a PostgreSQL identifier (at most 63 bytes) or a key prefix.
+func UniqueName(t TB, prefix string) string {
+	var b strings.Builder
+	b.WriteString(prefix)
+	for _, r := range strings.ToLower(t.Name()) {
+		if b.Len() >= 40 {
+			break
+		}
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	b.WriteByte('_')
+	b.WriteString(hex.EncodeToString(rnd[:]))
+	return b.String()
+}
+
+// Postgres returns a pool connected to the test PostgreSQL server whose
+// connections all use a new schema, unique to this test, as their
+// search_path. The schema and everything in it is dropped, and the pool
+// closed, when the test ends.
+func Postgres(t TB) *pgxpool.Pool {
+	t.Helper()
+	url := PostgresURL()
+	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
+	defer cancel()
+
+	admin, err := pgx.Connect(ctx, url)
+	if err != nil {
+		unavailable(t, "PostgreSQL", url, err,
+			"pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start")
+		return nil
+	}
+	defer admin.Close(context.Background())
+
+	schema := UniqueName(t, "t_")
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		t.Fatalf("testenv: create schema %s: %v", schema, err)
+		return nil
+	}
+	t.Cleanup(func() { dropSchema(t, url, schema) })
+
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatalf("testenv: parse %s: %v", PostgresURLEnv, err)
+		return nil
+	}
+	cfg.ConnConfig.RuntimeParams["search_path"] = schema
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatalf("testenv: open pool: %v", err)
+		return nil
+	}
+	t.Cleanup(pool.Close)
+	if err := pool.Ping(ctx); err != nil {
+		t.Fatalf("testenv: ping pool: %v", err)
+		return nil
+	}
+	return pool
+}
+
+func dropSchema(t TB, url, schema string) {
+	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatalf("testenv: drop schema %s: %v", schema, err)
+		return
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+		t.Fatalf("testenv: drop schema %s: %v", schema, err)
+	}
+}
+
+// Redis returns a client for the test Redis server and a key prefix unique to
+// this test, ending in ':'. Every key that starts with the prefix is deleted
+// (with SCAN and UNLINK, never FLUSHALL) and the client closed when the test
+// ends. Keys should carry the prefix so that parallel tests never collide.
+func Redis(t TB) (*redis.Client, string) {
+	t.Helper()
+	url := RedisURL()
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatalf("testenv: parse %s: %v", RedisURLEnv, err)
+		return nil, ""
+	}
+	opts.DialTimeout = connectTimeout
+	client := redis.NewClient(opts)
+	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
+	defer cancel()
+	if err := client.Ping(ctx).Err(); err != nil {
+		_ = client.Close()
+		unavailable(t, "Redis", url, err,
+			`redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no`)
+		return nil, ""
+	}
+	prefix := UniqueName(t, "bedrocktest:") + ":"
+	t.Cleanup(func() {
+		defer client.Close()
+		if err := DeletePrefix(context.Background(), client, prefix); err != nil {
+			t.Fatalf("testenv: delete keys %s*: %v", prefix, err)
+		}
+	})
+	return client, prefix
+}
+
+// DeletePrefix deletes every key that starts with prefix, in batches.
+func DeletePrefix(ctx context.Context, client redis.UniversalClient, prefix string) error {
+	iter := client.Scan(ctx, 0, escapeGlob(prefix)+"*", 500).Iterator()
+	batch := make([]string, 0, 500)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := client.Unlink(ctx, batch...).Err()
+		batch = batch[:0]
+		return err
+	}
+	for iter.Next(ctx) {
+		batch = append(batch, iter.Val())
+		if len(batch) == cap(batch) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return fmt.Errorf("scan: %w", err)
+	}
+	return flush()
+}
+
+// escapeGlob escapes the characters that SCAN MATCH treats as patterns.
+func escapeGlob(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '*', '?', '[', ']', '\\':
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
