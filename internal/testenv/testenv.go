@@ -199,15 +199,21 @@ func Redis(t TB) (*redis.Client, string) {
 		return nil, ""
 	}
 	opts.DialTimeout = connectTimeout
-	client := redis.NewClient(opts)
 	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
 	defer cancel()
-	if err := client.Ping(ctx).Err(); err != nil {
-		_ = client.Close()
+	// Probe once, without the client's dial retries, so an absent server is
+	// reported at once.
+	probeOpts := *opts
+	probeOpts.MaxRetries, probeOpts.DialerRetries = -1, 1
+	probe := redis.NewClient(&probeOpts)
+	err = probe.Ping(ctx).Err()
+	_ = probe.Close()
+	if err != nil {
 		unavailable(t, "Redis", url, err,
 			`redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no`)
 		return nil, ""
 	}
+	client := redis.NewClient(opts)
 	prefix := UniqueName(t, "bedrocktest:") + ":"
 	t.Cleanup(func() {
 		defer client.Close()
