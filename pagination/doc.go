@@ -1,0 +1,58 @@
+// Package pagination pages through SQL result sets: keyset (seek)
+// pagination for PostgreSQL with signed, opaque cursors, and bounded
+// LIMIT/OFFSET pages for small lists, with RFC 8288 Link headers and the
+// Relay connection shape.
+//
+// # Keyset pages
+//
+// A [Spec] is a total order: sort columns, each ascending or descending with
+// NULLs first or last, ending with a unique tie-breaker (NewSpec refuses a
+// spec without one). A [Pager] knows the specs clients may choose by name,
+// so request input never reaches SQL except as parameters. For each request
+// [Pager.Query] builds a predicate, an ORDER BY and a LIMIT to append to the
+// application's SELECT, with the boundary row's values as parameters:
+//
+//	q, err := pager.Query(req, tenantID)                // $1 is tenantID
+//	rows, err := pool.Query(ctx, `SELECT id, created_at, title FROM posts
+//		WHERE tenant_id = $1 AND `+q.Tail(), q.Args...)
+//	// scan into items
+//	page, err := pagination.NewPage(q, items, func(p Post) []any {
+//		return []any{p.CreatedAt, p.ID}
+//	})
+//
+// When the columns all sort the same way and none is nullable the predicate
+// is a row comparison, (created_at, id) < ($2, $3), which an index on the
+// same columns answers as one range scan whatever the depth. Mixed
+// directions and nullable columns get the equivalent expanded form. A page
+// before a cursor is read in reverse order (LIMIT n+1 again) and put back in
+// order by [NewPage], which also decides HasNext and HasPrev from the extra
+// row and signs the cursors of both edges.
+//
+// # Cursors
+//
+// A cursor is base64url text carrying the boundary row's sort-key values
+// exactly (timestamps to the microsecond, as PostgreSQL stores them; int64;
+// strings; UUIDs; NULL), a direction, an optional expiry and the id of the
+// key that signed it, under HMAC-SHA256 from a [KeyRing] that supports
+// rotation. The signature also covers the sort and the request's Filter, so
+// a cursor is refused by any other query. A cursor for three keys is about
+// 80 characters. Every refusal is a [*CursorError] matching
+// [ErrInvalidCursor], with a reason such as [ErrCursorExpired].
+//
+// Values must come from rows read back from the database: a time with
+// nanoseconds, which PostgreSQL cannot have stored, is refused rather than
+// rounded, because rounding moves the boundary past rows sharing the
+// microsecond.
+//
+// # Offset pages
+//
+// [Offset] serves "limit" and "offset" for short admin lists, refusing
+// offsets beyond a cap (10,000 by default) since PostgreSQL reads every
+// skipped row. A total count is optional ([OffsetPage.SetTotal]).
+//
+// # HTTP
+//
+// [Pager.ParseRequest] and [Offset.ParseRequest] read the query parameters,
+// [Page.Link] and [OffsetPage.Link] write Link headers, and [WriteError]
+// answers a refused request with a problem+json 400.
+package pagination

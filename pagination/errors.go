@@ -1,0 +1,98 @@
+package pagination
+
+import (
+	"errors"
+	"strconv"
+)
+
+// ErrInvalidCursor is matched (with [errors.Is]) by every error that rejects
+// a cursor, whatever the reason: a client that sent a bad cursor should start
+// again from the first page. The reason is one of the ErrCursor sentinels
+// below, also matchable with errors.Is, and the error is a [*CursorError].
+var ErrInvalidCursor = errors.New("pagination: invalid cursor")
+
+// Reasons a cursor is rejected. Each is wrapped in a [*CursorError] that also
+// matches [ErrInvalidCursor].
+var (
+	// ErrCursorMalformed: not base64url, too short or too long, an unknown
+	// format version, or values that do not fit the sort.
+	ErrCursorMalformed = errors.New("pagination: malformed cursor")
+	// ErrCursorUnknownKey: signed with a key id the key ring does not hold,
+	// for example one retired from the ring.
+	ErrCursorUnknownKey = errors.New("pagination: cursor signed with an unknown key")
+	// ErrCursorSignature: the signature does not verify; the cursor was
+	// altered, or was issued for a different sort or filter.
+	ErrCursorSignature = errors.New("pagination: cursor signature mismatch")
+	// ErrCursorMismatch: a genuine cursor issued for a different sort or
+	// filter than the current query's.
+	ErrCursorMismatch = errors.New("pagination: cursor belongs to another query")
+	// ErrCursorExpired: the cursor's expiry has passed.
+	ErrCursorExpired = errors.New("pagination: cursor expired")
+)
+
+// CursorError reports why a cursor was rejected. It matches both
+// [ErrInvalidCursor] and its Reason with [errors.Is].
+type CursorError struct {
+	Reason error  // one of the ErrCursor sentinels
+	Detail string // what exactly was wrong, safe to show to the client
+}
+
+func (e *CursorError) Error() string {
+	if e.Detail == "" {
+		return e.Reason.Error()
+	}
+	return e.Reason.Error() + ": " + e.Detail
+}
+
+// Unwrap returns the reason and [ErrInvalidCursor].
+func (e *CursorError) Unwrap() []error { return []error{e.Reason, ErrInvalidCursor} }
+
+func cursorErr(reason error, detail string) *CursorError {
+	return &CursorError{Reason: reason, Detail: detail}
+}
+
+// ErrInvalidRequest is matched by every error about page parameters chosen by
+// the client (limit, offset, sort, direction); the error is a
+// [*RequestError].
+var ErrInvalidRequest = errors.New("pagination: invalid page request")
+
+// RequestError reports a page parameter the client got wrong. It matches
+// [ErrInvalidRequest].
+type RequestError struct {
+	Param  string // the query parameter, e.g. "limit"
+	Value  string // what the client sent
+	Reason string // why it was refused
+}
+
+func (e *RequestError) Error() string {
+	return "pagination: invalid " + e.Param + " " + strconv.Quote(e.Value) + ": " + e.Reason
+}
+
+// Unwrap returns [ErrInvalidRequest].
+func (e *RequestError) Unwrap() error { return ErrInvalidRequest }
+
+// ErrInvalidValue is matched by errors about a row's sort-key values, which
+// come from the application's own rows (not from clients): a type the cursor
+// cannot carry exactly, a NULL in a column declared NOT NULL, a wrong number
+// of values. The error is a [*ValueError].
+var ErrInvalidValue = errors.New("pagination: invalid sort-key value")
+
+// ValueError reports a sort-key value that cannot go into a cursor.
+type ValueError struct {
+	Column string // the column the value belongs to, "" when the count is wrong
+	Reason string
+}
+
+func (e *ValueError) Error() string {
+	if e.Column == "" {
+		return "pagination: invalid sort-key values: " + e.Reason
+	}
+	return "pagination: invalid sort-key value for " + strconv.Quote(e.Column) + ": " + e.Reason
+}
+
+// Unwrap returns [ErrInvalidValue].
+func (e *ValueError) Unwrap() error { return ErrInvalidValue }
+
+// ErrInvalidConfig is wrapped by every error [New], [NewSpec], [NewKeyRing]
+// and [NewOffset] return for a bad configuration.
+var ErrInvalidConfig = errors.New("pagination: invalid configuration")

@@ -1,0 +1,240 @@
+package pagination
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Sort is a named order clients may ask for by name: the only way request
+// input reaches the ORDER BY clause.
+type Sort struct {
+	Name string // the value of the "sort" parameter; non-empty, unique
+	Spec *Spec
+}
+
+// Hooks observe a [Pager]. A nil Hooks, or a nil field, costs nothing.
+// Hooks run synchronously on the request path and must be fast and safe for
+// concurrent use.
+type Hooks struct {
+	// CursorRejected is called with the [*CursorError] whenever a cursor
+	// is refused, to count forgeries, expired cursors and stale clients.
+	CursorRejected func(err *CursorError)
+}
+
+// Config configures a [Pager]. Fields left zero take the documented default.
+type Config struct {
+	Keys  *KeyRing // signs and verifies cursors; required
+	Sorts []Sort   // the orders clients may choose; at least one
+
+	DefaultSort  string // sort used when the request names none; default: Sorts[0]
+	DefaultLimit int    // page size when the request gives none; default 20
+	MaxLimit     int    // largest page size a request may ask for; default 100
+
+	// TTL, when positive, makes cursors expire that long after they are
+	// issued (rounded up to whole seconds). Zero: cursors never expire,
+	// which is fine for keyset cursors (they stay correct as data changes)
+	// but keeps cursors signed by a retired key usable until it leaves the
+	// ring.
+	TTL time.Duration
+
+	// MaxCursorLen bounds the length of a cursor a request may carry, in
+	// characters, so that an oversized one is refused before any work.
+	// Default 1024, which fits 16 sort keys with strings of ~40 bytes.
+	MaxCursorLen int
+
+	Now   func() time.Time // clock for TTL; default time.Now
+	Hooks *Hooks           // optional
+}
+
+// Pager issues and checks cursors and builds keyset queries. It is safe for
+// concurrent use.
+type Pager struct {
+	keys        atomic.Pointer[KeyRing]
+	sorts       map[string]*sortOption
+	defaultSort *sortOption
+	cfg         Config
+}
+
+type sortOption struct {
+	name string
+	spec *Spec
+}
+
+// Defaults for the zero fields of [Config].
+const (
+	DefaultLimit        = 20
+	DefaultMaxLimit     = 100
+	DefaultMaxCursorLen = 1024
+)
+
+// New returns a Pager for cfg. It fails, wrapping [ErrInvalidConfig], when
+// Keys or Sorts are missing, a sort name is empty or repeated, DefaultSort
+// names no sort, or a limit is negative or inconsistent.
+func New(cfg Config) (*Pager, error) {
+	if cfg.Keys == nil {
+		return nil, fmt.Errorf("%w: Keys is required", ErrInvalidConfig)
+	}
+	if len(cfg.Sorts) == 0 {
+		return nil, fmt.Errorf("%w: at least one Sort is required", ErrInvalidConfig)
+	}
+	if cfg.DefaultLimit < 0 || cfg.MaxLimit < 0 || cfg.TTL < 0 || cfg.MaxCursorLen < 0 {
+		return nil, fmt.Errorf("%w: DefaultLimit, MaxLimit, TTL and MaxCursorLen must not be negative", ErrInvalidConfig)
+	}
+	cfg.DefaultLimit = cmpOr(cfg.DefaultLimit, DefaultLimit)
+	cfg.MaxLimit = cmpOr(cfg.MaxLimit, DefaultMaxLimit)
+	cfg.MaxCursorLen = cmpOr(cfg.MaxCursorLen, DefaultMaxCursorLen)
+	if cfg.DefaultLimit > cfg.MaxLimit {
+		return nil, fmt.Errorf("%w: DefaultLimit %d exceeds MaxLimit %d", ErrInvalidConfig, cfg.DefaultLimit, cfg.MaxLimit)
+	}
+	if cfg.MaxCursorLen < minTextLen {
+		return nil, fmt.Errorf("%w: MaxCursorLen %d is below the shortest cursor (%d)", ErrInvalidConfig, cfg.MaxCursorLen, minTextLen)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	p := &Pager{sorts: make(map[string]*sortOption, len(cfg.Sorts)), cfg: cfg}
+	p.keys.Store(cfg.Keys)
+	for _, s := range cfg.Sorts {
+		if s.Name == "" || s.Spec == nil {
+			return nil, fmt.Errorf("%w: every Sort needs a Name and a Spec", ErrInvalidConfig)
+		}
+		if p.sorts[s.Name] != nil {
+			return nil, fmt.Errorf("%w: sort %q declared twice", ErrInvalidConfig, s.Name)
+		}
+		p.sorts[s.Name] = &sortOption{name: s.Name, spec: s.Spec}
+	}
+	p.defaultSort = p.sorts[cfg.Sorts[0].Name]
+	if cfg.DefaultSort != "" {
+		if p.defaultSort = p.sorts[cfg.DefaultSort]; p.defaultSort == nil {
+			return nil, fmt.Errorf("%w: DefaultSort %q is not among Sorts", ErrInvalidConfig, cfg.DefaultSort)
+		}
+	}
+	return p, nil
+}
+
+func cmpOr(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// SetKeyRing replaces the key ring, for rotation without a restart. Queries
+// already built keep signing with the ring they started with.
+func (p *Pager) SetKeyRing(r *KeyRing) {
+	if r != nil {
+		p.keys.Store(r)
+	}
+}
+
+// Direction says which side of its cursor a page lies on.
+type Direction uint8
+
+// Directions of a [Request].
+const (
+	// DirectionAuto follows the cursor: the next-page cursor of a [Page]
+	// goes forward, its previous-page cursor backward. Without a cursor it
+	// is the first page.
+	DirectionAuto Direction = iota
+	// Forward asks for the rows after the cursor (Relay's "after"); without
+	// a cursor, the first page.
+	Forward
+	// Backward asks for the rows before the cursor (Relay's "before");
+	// without a cursor, the last page.
+	Backward
+)
+
+// Request is what a client asked for. Every field is optional.
+type Request struct {
+	Sort      string // a declared Sort name; "" for Config.DefaultSort
+	Cursor    string // "" for the first (or, Backward, the last) page
+	Direction Direction
+	Limit     int // page size; 0 for Config.DefaultLimit
+
+	// Filter describes the query's filters in a canonical form chosen by
+	// the application, for example url.Values{"status": {s}}.Encode().
+	// Cursors are bound to it: a cursor issued under one filter is refused
+	// under another, rather than paging from a position in a different
+	// result set.
+	Filter string
+}
+
+// Query parameter names read by [Pager.ParseRequest] and written by
+// [Page.Link].
+const (
+	ParamCursor = "cursor"
+	ParamAfter  = "after"
+	ParamBefore = "before"
+	ParamLimit  = "limit"
+	ParamSort   = "sort"
+)
+
+// ParseRequest reads "sort", "limit" and one of "cursor", "after" or
+// "before" from query parameters; "before" present but empty asks for the
+// last page. It checks the sort name and limit (a [*RequestError] otherwise)
+// but not the cursor, which [Pager.Query] verifies. Filter is left for the
+// caller to set.
+func (p *Pager) ParseRequest(q url.Values) (Request, error) {
+	var r Request
+	r.Sort = q.Get(ParamSort)
+	if r.Sort != "" && p.sorts[r.Sort] == nil {
+		return r, &RequestError{Param: ParamSort, Value: r.Sort, Reason: "must be one of " + p.sortNames()}
+	}
+	if s := q.Get(ParamLimit); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > p.cfg.MaxLimit {
+			return r, &RequestError{Param: ParamLimit, Value: s,
+				Reason: "must be an integer from 1 to " + strconv.Itoa(p.cfg.MaxLimit)}
+		}
+		r.Limit = n
+	}
+	given := 0
+	for _, name := range [...]string{ParamCursor, ParamAfter, ParamBefore} {
+		if !q.Has(name) {
+			continue
+		}
+		given++
+		if given > 1 {
+			return r, &RequestError{Param: name, Value: q.Get(name), Reason: "give only one of cursor, after and before"}
+		}
+		r.Cursor = q.Get(name)
+		switch name {
+		case ParamAfter:
+			r.Direction = Forward
+		case ParamBefore:
+			r.Direction = Backward
+		}
+	}
+	return r, nil
+}
+
+func (p *Pager) sortNames() string {
+	names := make([]string, 0, len(p.cfg.Sorts))
+	for _, s := range p.cfg.Sorts {
+		names = append(names, strconv.Quote(s.Name))
+	}
+	return strings.Join(names, ", ")
+}
+
+// binding is what a cursor is bound to: the sort (name and order) and the
+// filter. Lengths are written so no two inputs run together.
+func (s *sortOption) binding(filter string) [32]byte {
+	var buf [512]byte
+	b := append(buf[:0], "bedrock/pagination binding v1"...)
+	b = binary.AppendUvarint(b, uint64(len(s.name)))
+	b = append(b, s.name...)
+	b = append(b, s.spec.fingerprint[:]...)
+	if len(b)+len(filter) <= len(buf) { // the common case, without allocating
+		return sha256.Sum256(append(b, filter...))
+	}
+	h := sha256.New()
+	h.Write(b)
+	h.Write([]byte(filter))
+	return [32]byte(h.Sum(nil))
+}

@@ -1,0 +1,327 @@
+package pagination_test
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bedrock-go/bedrock/internal/testenv"
+	"github.com/bedrock-go/bedrock/pagination"
+)
+
+// row is one row of the property-test table: nullable columns with many
+// ties (a, b, c), NOT NULL columns with ties (d, e), a UUID and the key.
+type row struct {
+	ID int64
+	A  *int64
+	B  *time.Time
+	C  *string
+	D  int64
+	E  time.Time
+	U  [16]byte
+}
+
+const rowColumns = "id, a, b, c, d, e, u"
+
+func scanRows(rows pgx.Rows) ([]row, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		err := r.Scan(&x.ID, &x.A, &x.B, &x.C, &x.D, &x.E, &x.U)
+		return x, err
+	})
+}
+
+func (r row) value(col string) any {
+	switch col {
+	case "id":
+		return r.ID
+	case "a":
+		return r.A
+	case "b":
+		return r.B
+	case "c":
+		return r.C
+	case "d":
+		return r.D
+	case "e":
+		return r.E
+	case "u":
+		return r.U
+	}
+	panic("unknown column " + col)
+}
+
+func createTable(t testing.TB, db *pgxpool.Pool) {
+	t.Helper()
+	_, err := db.Exec(context.Background(), `CREATE TABLE items (
+		id bigint PRIMARY KEY,
+		a  int,
+		b  timestamptz,
+		c  text COLLATE "C",
+		d  bigint NOT NULL,
+		e  timestamptz NOT NULL,
+		u  uuid NOT NULL)`)
+	require.NoError(t, err)
+}
+
+var base = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// randomRow draws from few distinct values so that ties are common, with
+// NULLs in a fifth of the nullable cells and microsecond timestamps.
+func randomRow(rng *rand.Rand, id int64) row {
+	r := row{ID: id, D: rng.Int64N(6), E: base.Add(time.Duration(rng.IntN(5)) * time.Microsecond)}
+	for i := range r.U {
+		r.U[i] = byte(rng.IntN(256))
+	}
+	if rng.IntN(5) > 0 {
+		a := rng.Int64N(4) - 2
+		r.A = &a
+	}
+	if rng.IntN(5) > 0 {
+		b := base.Add(time.Duration(rng.IntN(4)) * time.Microsecond)
+		r.B = &b
+	}
+	if rng.IntN(5) > 0 {
+		c := []string{"", "a", "ab", "b", "é"}[rng.IntN(5)]
+		r.C = &c
+	}
+	return r
+}
+
+func insertRows(t testing.TB, db *pgxpool.Pool, rows []row) {
+	t.Helper()
+	_, err := db.CopyFrom(context.Background(), pgx.Identifier{"items"},
+		strings.Split(rowColumns, ", "), pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
+			r := rows[i]
+			return []any{r.ID, r.A, r.B, r.C, r.D, r.E, r.U}, nil
+		}))
+	require.NoError(t, err)
+}
+
+// colSpec is a sort column of the property test with its Go comparison.
+type colSpec struct {
+	pagination.Column
+}
+
+func randomSpec(rng *rand.Rand) []pagination.Column {
+	pool := []pagination.Column{
+		{Name: "a", Nullable: true}, {Name: "b", Nullable: true}, {Name: "c", Nullable: true},
+		{Name: "d"}, {Name: "e"},
+	}
+	rng.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
+	cols := pool[:rng.IntN(4)]
+	sameDir := rng.IntN(2) == 0 // exercise the row-value form often
+	desc := rng.IntN(2) == 0
+	out := make([]pagination.Column, 0, len(cols)+1)
+	for _, c := range cols {
+		c.Desc = desc
+		if !sameDir {
+			c.Desc = rng.IntN(2) == 0
+		}
+		c.Nulls = pagination.Nulls(rng.IntN(3))
+		out = append(out, c)
+	}
+	tie := pagination.Column{Name: "id", Unique: true, Desc: desc}
+	if !sameDir {
+		tie.Desc = rng.IntN(2) == 0
+	}
+	if rng.IntN(4) == 0 {
+		tie.Name = "u" // a UUID tie-breaker; u is unique in practice
+	}
+	return append(out, tie)
+}
+
+// compareRows is the order the spec declares, computed independently of
+// the SQL the package writes.
+func compareRows(cols []pagination.Column, x, y row) int {
+	for _, c := range cols {
+		xv, yv := x.value(c.Name), y.value(c.Name)
+		xn, yn := isNull(xv), isNull(yv)
+		nullsLast := !c.Desc
+		if c.Nulls != pagination.NullsDefault {
+			nullsLast = c.Nulls == pagination.NullsLast
+		}
+		switch {
+		case xn && yn:
+			continue
+		case xn != yn:
+			if xn == nullsLast {
+				return 1
+			}
+			return -1
+		}
+		r := compareValues(xv, yv)
+		if c.Desc {
+			r = -r
+		}
+		if r != 0 {
+			return r
+		}
+	}
+	return 0
+}
+
+func isNull(v any) bool {
+	switch x := v.(type) {
+	case *int64:
+		return x == nil
+	case *time.Time:
+		return x == nil
+	case *string:
+		return x == nil
+	}
+	return false
+}
+
+func compareValues(x, y any) int {
+	switch a := x.(type) {
+	case int64:
+		return cmp.Compare(a, y.(int64))
+	case *int64:
+		return cmp.Compare(*a, *y.(*int64))
+	case time.Time:
+		return a.Compare(y.(time.Time))
+	case *time.Time:
+		return a.Compare(*y.(*time.Time))
+	case *string:
+		return strings.Compare(*a, *y.(*string))
+	case [16]byte:
+		b := y.([16]byte)
+		return bytes.Compare(a[:], b[:])
+	}
+	panic(fmt.Sprintf("compare %T", x))
+}
+
+func keysFor(cols []pagination.Column) func(row) []any {
+	return func(r row) []any {
+		out := make([]any, len(cols))
+		for i, c := range cols {
+			out[i] = r.value(c.Name)
+		}
+		return out
+	}
+}
+
+func newTestPager(t testing.TB, spec *pagination.Spec, maxLimit int) *pagination.Pager {
+	t.Helper()
+	ring, err := pagination.NewKeyRing(pagination.Key{ID: 1, Secret: bytes.Repeat([]byte("k"), 32)})
+	require.NoError(t, err)
+	p, err := pagination.New(pagination.Config{Keys: ring, Sorts: []pagination.Sort{{Name: "s", Spec: spec}},
+		MaxLimit: maxLimit, DefaultLimit: min(20, maxLimit)})
+	require.NoError(t, err)
+	return p
+}
+
+// fetch reads one page of items with d >= minD (a filter, to check that
+// the caller's own parameters come first).
+func fetch(t testing.TB, db *pgxpool.Pool, p *pagination.Pager, req pagination.Request, keys func(row) []any) pagination.Page[row] {
+	t.Helper()
+	q, err := p.Query(req, int64(-1))
+	require.NoError(t, err)
+	rs, err := db.Query(context.Background(), "SELECT "+rowColumns+" FROM items WHERE d >= $1 AND "+q.Tail(), q.Args...)
+	require.NoError(t, err, "tail: %s", q.Tail())
+	items, err := scanRows(rs)
+	require.NoError(t, err, "tail: %s", q.Tail())
+	page, err := pagination.NewPage(q, items, keys)
+	require.NoError(t, err)
+	return page
+}
+
+func ids(rows []row) []int64 {
+	out := make([]int64, len(rows))
+	for i, r := range rows {
+		out[i] = r.ID
+	}
+	return out
+}
+
+func TestKeyset_PropertyWalkVisitsEveryRowOnceInBothDirections(t *testing.T) {
+	db := testenv.Postgres(t)
+	createTable(t, db)
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 10))
+	t.Logf("seed %d", seed)
+	data := make([]row, 150)
+	for i := range data {
+		data[i] = randomRow(rng, int64(i+1))
+	}
+	insertRows(t, db, data)
+
+	for trial := range 40 {
+		cols := randomSpec(rng)
+		size := 1 + rng.IntN(25)
+		name := fmt.Sprintf("%d/%s/size%d", trial, describe(cols), size)
+		t.Run(name, func(t *testing.T) {
+			spec, err := pagination.NewSpec(cols...)
+			require.NoError(t, err)
+			want := slices.Clone(data)
+			slices.SortStableFunc(want, func(x, y row) int { return compareRows(cols, x, y) })
+			p := newTestPager(t, spec, 100)
+			keys := keysFor(cols)
+
+			// Forward from the first page.
+			var pages []pagination.Page[row]
+			page := fetch(t, db, p, pagination.Request{Limit: size}, keys)
+			for {
+				pages = append(pages, page)
+				assert.Equal(t, len(pages) > 1, page.HasPrev, "HasPrev of forward page %d", len(pages))
+				if !page.HasNext {
+					break
+				}
+				require.Less(t, len(pages), len(data)+2, "the walk does not end")
+				page = fetch(t, db, p, pagination.Request{Limit: size, Cursor: page.NextCursor}, keys)
+			}
+			var got []row
+			for i, pg := range pages {
+				if i < len(pages)-1 {
+					assert.Len(t, pg.Items, size, "forward page %d is not full", i)
+				}
+				got = append(got, pg.Items...)
+			}
+			require.Equal(t, ids(want), ids(got), "forward walk")
+
+			// Backward from the last page.
+			var back []row
+			page = pages[len(pages)-1]
+			back = append(slices.Clone(page.Items), back...)
+			steps := 0
+			for page.HasPrev {
+				steps++
+				require.Less(t, steps, len(data)+2, "the backward walk does not end")
+				page = fetch(t, db, p, pagination.Request{Limit: size, Cursor: page.PrevCursor}, keys)
+				assert.True(t, page.HasNext, "a page reached backward has a next page")
+				if page.HasPrev {
+					assert.Len(t, page.Items, size, "backward page is not full")
+				}
+				back = append(slices.Clone(page.Items), back...)
+			}
+			require.Equal(t, ids(want), ids(back), "backward walk")
+		})
+	}
+}
+
+func describe(cols []pagination.Column) string {
+	var b strings.Builder
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(c.Name)
+		if c.Desc {
+			b.WriteString("-")
+		}
+		b.WriteString([]string{"", "nf", "nl"}[c.Nulls])
+	}
+	return b.String()
+}
