@@ -1,0 +1,193 @@
+package httpsec
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/bedrock-go/bedrock/internal/problem"
+)
+
+// DefaultMaxBodyBytes is the body limit when BodyLimitConfig.MaxBytes is zero.
+const DefaultMaxBodyBytes = 1 << 20
+
+// BodyLimitConfig configures [NewBodyLimit].
+type BodyLimitConfig struct {
+	// MaxBytes is the largest request body accepted. Zero means
+	// DefaultMaxBodyBytes (1 MiB); negative is an error.
+	MaxBytes int64
+	// Hooks receives instrumentation callbacks; OnReject sees oversize
+	// bodies.
+	Hooks Hooks
+}
+
+// BodyLimit refuses request bodies over a size limit with 413 Request
+// Entity Too Large, as problem+json. A body announced too large by
+// Content-Length is refused before the handler runs. A body that grows
+// past the limit while the handler reads it makes the read fail with an
+// error matching both ErrBodyTooLarge and *http.MaxBytesError; if the
+// handler has not written its status yet, the 413 answer is sent at that
+// moment and the handler's own later writes are discarded. Either way the
+// connection is closed, so the rest of the body is never read.
+//
+// BodyLimit is safe for concurrent use.
+type BodyLimit struct {
+	max     int64
+	err     error
+	hooks   Hooks
+	maxText string
+}
+
+// NewBodyLimit validates cfg and returns the middleware.
+func NewBodyLimit(cfg BodyLimitConfig) (*BodyLimit, error) {
+	if cfg.MaxBytes < 0 {
+		return nil, configErr("BodyLimitConfig.MaxBytes", strconv.FormatInt(cfg.MaxBytes, 10), ErrInvalidConfig, "must not be negative")
+	}
+	max := cfg.MaxBytes
+	if max == 0 {
+		max = DefaultMaxBodyBytes
+	}
+	return &BodyLimit{
+		max:     max,
+		err:     fmt.Errorf("%w: %w", ErrBodyTooLarge, &http.MaxBytesError{Limit: max}),
+		hooks:   cfg.Hooks,
+		maxText: strconv.FormatInt(max, 10),
+	}, nil
+}
+
+// Handler returns the middleware.
+func (b *BodyLimit) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > b.max {
+			b.refuse(w, r)
+			return
+		}
+		if r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		// Content-Length is not trusted on its own: an inner layer may
+		// have replaced the body, and HTTP/2 bodies may arrive without it.
+		s := &limitState{limit: b, req: r, rc: r.Body, remaining: b.max, w: w}
+		s.body.s, s.writer.s = s, s
+		r.Body = &s.body
+		next.ServeHTTP(&s.writer, r)
+	})
+}
+
+func (b *BodyLimit) refuse(w http.ResponseWriter, r *http.Request) {
+	b.hooks.reject(r, b.err)
+	w.Header().Set("Connection", "close")
+	problem.Write(w, problem.Details{
+		Status:     http.StatusRequestEntityTooLarge,
+		Detail:     "request body too large",
+		Extensions: map[string]any{"max_bytes": b.max},
+	})
+}
+
+// limitState is shared by the body reader and the response writer of one
+// request; both live in it so that a request costs one allocation.
+type limitState struct {
+	limit     *BodyLimit
+	req       *http.Request
+	rc        io.ReadCloser
+	remaining int64
+	readErr   error
+	w         http.ResponseWriter
+	body      limitedBody
+	writer    limitedWriter
+
+	// mu guards the fields below: a handler may read the body on one
+	// goroutine while writing the response on another.
+	mu       sync.Mutex
+	started  bool // the handler sent its status
+	answered bool // the 413 answer was sent
+}
+
+type limitedBody struct{ s *limitState }
+
+// Read reads at most the limit plus one byte, to tell a body of exactly
+// the limit from a longer one.
+func (b *limitedBody) Read(p []byte) (int, error) {
+	s := b.s
+	if s.readErr != nil {
+		return 0, s.readErr
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if int64(len(p))-1 > s.remaining {
+		p = p[:s.remaining+1]
+	}
+	n, err := s.rc.Read(p)
+	if int64(n) <= s.remaining {
+		s.remaining -= int64(n)
+		s.readErr = err
+		return n, err
+	}
+	n = int(s.remaining)
+	s.remaining = 0
+	s.readErr = s.limit.err
+	s.trip()
+	return n, s.readErr
+}
+
+func (b *limitedBody) Close() error { return b.s.rc.Close() }
+
+func (s *limitState) trip() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started || s.answered {
+		return
+	}
+	s.answered = true
+	s.limit.refuse(s.w, s.req)
+}
+
+type limitedWriter struct{ s *limitState }
+
+func (w *limitedWriter) Header() http.Header { return w.s.w.Header() }
+
+func (w *limitedWriter) WriteHeader(code int) {
+	s := w.s
+	s.mu.Lock()
+	if s.answered {
+		s.mu.Unlock()
+		return
+	}
+	if code >= 200 || code == http.StatusSwitchingProtocols {
+		s.started = true
+	}
+	s.mu.Unlock()
+	s.w.WriteHeader(code)
+}
+
+func (w *limitedWriter) Write(p []byte) (int, error) {
+	s := w.s
+	s.mu.Lock()
+	if s.answered {
+		s.mu.Unlock()
+		return 0, s.limit.err
+	}
+	s.started = true
+	s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// Flush sends buffered data to the client when the underlying writer can.
+func (w *limitedWriter) Flush() {
+	s := w.s
+	s.mu.Lock()
+	if s.answered {
+		s.mu.Unlock()
+		return
+	}
+	s.started = true
+	s.mu.Unlock()
+	_ = http.NewResponseController(s.w).Flush()
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *limitedWriter) Unwrap() http.ResponseWriter { return w.s.w }

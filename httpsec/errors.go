@@ -1,0 +1,102 @@
+package httpsec
+
+import (
+	"errors"
+	"strings"
+)
+
+// Construction errors. Every error returned by a New function is a
+// [*ConfigError] that matches [ErrInvalidConfig] with [errors.Is], and also
+// matches the more specific sentinel below when one applies.
+var (
+	// ErrInvalidConfig matches every configuration error.
+	ErrInvalidConfig = errors.New("httpsec: invalid configuration")
+	// ErrInvalidOrigin reports an origin or origin pattern that is not of
+	// the form scheme://host[:port] or scheme://*.domain[:port].
+	ErrInvalidOrigin = errors.New("httpsec: invalid origin")
+	// ErrNullOrigin reports an attempt to allow the "null" origin, which
+	// sandboxed iframes, file: pages and redirects all share, so allowing
+	// it allows anyone.
+	ErrNullOrigin = errors.New("httpsec: the null origin cannot be allowed")
+	// ErrAnyOriginWithCredentials reports "*" combined with
+	// AllowCredentials: it would let every site read responses made with
+	// the user's cookies.
+	ErrAnyOriginWithCredentials = errors.New("httpsec: any origin (*) cannot be combined with credentials")
+	// ErrInvalidHost reports a malformed entry of a host allow-list.
+	ErrInvalidHost = errors.New("httpsec: invalid host")
+	// ErrInvalidCSP reports a malformed Content-Security-Policy directive or
+	// source.
+	ErrInvalidCSP = errors.New("httpsec: invalid content security policy")
+)
+
+// Request rejections. They are passed to [Hooks].OnReject and carried in the
+// problem+json detail sent to the client.
+var (
+	// ErrOriginNotAllowed rejects a CORS preflight from an origin that is
+	// not in the allow list.
+	ErrOriginNotAllowed = errors.New("httpsec: origin not allowed")
+	// ErrMethodNotAllowed rejects a CORS preflight asking for a method that
+	// is not in the allow list.
+	ErrMethodNotAllowed = errors.New("httpsec: method not allowed by CORS policy")
+	// ErrHeaderNotAllowed rejects a CORS preflight asking for a header that
+	// is not in the allow list, or asking for too many.
+	ErrHeaderNotAllowed = errors.New("httpsec: request header not allowed by CORS policy")
+	// ErrBodyTooLarge rejects a request body over the configured limit.
+	// Reads past the limit return an error matching both ErrBodyTooLarge
+	// and *http.MaxBytesError.
+	ErrBodyTooLarge = errors.New("httpsec: request body too large")
+	// ErrCrossOriginRequest rejects a state-changing request that a browser
+	// sent from another origin.
+	ErrCrossOriginRequest = errors.New("httpsec: cross-origin request rejected")
+	// ErrHostNotAllowed rejects a request whose Host header is not in the
+	// allow list.
+	ErrHostNotAllowed = errors.New("httpsec: host not allowed")
+)
+
+// ConfigError describes one invalid configuration value.
+type ConfigError struct {
+	Field string // the configuration field, e.g. "CORSConfig.AllowedOrigins"
+	Value string // the offending value
+	Err   error  // the specific sentinel, e.g. ErrInvalidOrigin
+	// Reason explains what is wrong; empty when Err says it all.
+	Reason string
+}
+
+// Error implements error.
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	b.WriteString("httpsec: ")
+	b.WriteString(e.Field)
+	if e.Value != "" {
+		b.WriteString(" ")
+		b.WriteString(quote(e.Value))
+	}
+	b.WriteString(": ")
+	if e.Reason != "" {
+		b.WriteString(e.Reason)
+	} else {
+		b.WriteString(strings.TrimPrefix(e.Err.Error(), "httpsec: "))
+	}
+	return b.String()
+}
+
+// Unwrap returns the specific sentinel.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrInvalidConfig, which every ConfigError
+// matches.
+func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig }
+
+func configErr(field, value string, err error, reason string) *ConfigError {
+	return &ConfigError{Field: field, Value: value, Err: err, Reason: reason}
+}
+
+// quote is strconv.Quote limited to a readable length: configuration values
+// come from files and environments and may be long.
+func quote(s string) string {
+	const max = 120
+	if len(s) > max {
+		s = s[:max] + "..."
+	}
+	return `"` + strings.NewReplacer(`"`, `\"`, "\n", `\n`, "\r", `\r`).Replace(s) + `"`
+}

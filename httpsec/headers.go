@@ -1,0 +1,338 @@
+package httpsec
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults used for zero-valued fields of [HeadersConfig].
+const (
+	// DefaultHSTSMaxAge is two years, the value the HSTS preload list asks for.
+	DefaultHSTSMaxAge = 2 * 365 * 24 * time.Hour
+	// DefaultPermissionsPolicy turns off the powerful browser features an
+	// API or a typical page never needs.
+	DefaultPermissionsPolicy = "accelerometer=(), autoplay=(), camera=(), display-capture=(), " +
+		"geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), " +
+		"publickey-credentials-get=(), screen-wake-lock=(), serial=(), usb=(), xr-spatial-tracking=()"
+)
+
+// NoStoreMode chooses when [Headers] adds Cache-Control: no-store.
+type NoStoreMode int
+
+const (
+	// NoStoreAuthenticated, the default, marks responses to authenticated
+	// requests no-store, so that no shared or browser cache keeps a copy of
+	// one user's data.
+	NoStoreAuthenticated NoStoreMode = iota
+	// NoStoreAlways marks every response no-store.
+	NoStoreAlways
+	// NoStoreNever leaves Cache-Control to the handler.
+	NoStoreNever
+)
+
+// HSTSConfig configures Strict-Transport-Security.
+type HSTSConfig struct {
+	// MaxAge is how long browsers must use HTTPS only, in whole seconds.
+	// Zero means DefaultHSTSMaxAge; negative omits the header.
+	MaxAge time.Duration
+	// ExcludeSubdomains drops includeSubDomains, which is sent by default.
+	ExcludeSubdomains bool
+	// Preload adds the preload token; it requires includeSubDomains and a
+	// MaxAge of at least one year, as the preload list does.
+	Preload bool
+	// TrustedProxies lists the networks of reverse proxies that terminate
+	// TLS. A request from one of them with X-Forwarded-Proto: https counts
+	// as HTTPS. Empty means only requests that reached this server over
+	// TLS get the header: browsers ignore it over plain HTTP anyway, and a
+	// client elsewhere could forge X-Forwarded-Proto.
+	TrustedProxies []netip.Prefix
+}
+
+// HeadersConfig configures [NewHeaders]. The zero value is a complete,
+// strict configuration for an API.
+type HeadersConfig struct {
+	// CSP is the Content-Security-Policy. Zero means APICSP. Use
+	// [StrictPageCSP] or [NewCSP] for HTML pages.
+	CSP CSP
+	// HSTS configures Strict-Transport-Security, sent only on HTTPS.
+	HSTS HSTSConfig
+	// FrameOptions is X-Frame-Options: "DENY" (the default) or
+	// "SAMEORIGIN". It protects browsers too old for frame-ancestors.
+	FrameOptions string
+	// ReferrerPolicy is Referrer-Policy; default "no-referrer".
+	ReferrerPolicy string
+	// PermissionsPolicy is Permissions-Policy; default
+	// DefaultPermissionsPolicy.
+	PermissionsPolicy string
+	// CrossOriginOpenerPolicy is Cross-Origin-Opener-Policy; default
+	// "same-origin".
+	CrossOriginOpenerPolicy string
+	// CrossOriginResourcePolicy is Cross-Origin-Resource-Policy; default
+	// "same-origin". It does not affect CORS requests.
+	CrossOriginResourcePolicy string
+	// NoStore chooses when to send Cache-Control: no-store; default
+	// NoStoreAuthenticated.
+	NoStore NoStoreMode
+	// Authenticated tells whether a request is authenticated, for
+	// NoStoreAuthenticated. Nil means it carries an Authorization or a
+	// Cookie header.
+	Authenticated func(*http.Request) bool
+	// Omit names headers to leave out, e.g. "X-Frame-Options" for a page
+	// meant to be framed. Only the headers this middleware sets may be
+	// named.
+	Omit []string
+}
+
+// Headers sets security response headers before calling the next handler,
+// which may still override any of them with Header().Set. It is safe for
+// concurrent use; the configuration is compiled once and never changes.
+//
+// Header values are shared between responses to avoid allocating: replace
+// a value with Header().Set or Del, never by writing into the slice that
+// Header()[key] returns.
+type Headers struct {
+	static        []headerField
+	hsts          []string
+	proxies       []netip.Prefix
+	csp           CSP
+	cspValue      []string
+	noStore       NoStoreMode
+	authenticated func(*http.Request) bool
+	noStoreValue  []string
+}
+
+type headerField struct {
+	key   string
+	value []string
+}
+
+// managedHeaders are the headers Headers may set, in canonical form.
+var managedHeaders = [...]string{
+	"Content-Security-Policy", "Strict-Transport-Security", "X-Content-Type-Options",
+	"X-Frame-Options", "Referrer-Policy", "Permissions-Policy",
+	"Cross-Origin-Opener-Policy", "Cross-Origin-Resource-Policy", "Cache-Control",
+}
+
+// NewHeaders validates cfg and returns the middleware. Every error is a
+// [*ConfigError].
+func NewHeaders(cfg HeadersConfig) (*Headers, error) {
+	omit, err := omitted(cfg.Omit)
+	if err != nil {
+		return nil, err
+	}
+	s := &Headers{noStore: cfg.NoStore, authenticated: cfg.Authenticated, noStoreValue: []string{"no-store"}}
+	add := func(key, value string) {
+		if !omit[key] {
+			s.static = append(s.static, headerField{key, []string{value}})
+		}
+	}
+	add("X-Content-Type-Options", "nosniff")
+	for _, f := range []struct{ field, key, value, def string }{
+		{"FrameOptions", "X-Frame-Options", cfg.FrameOptions, "DENY"},
+		{"ReferrerPolicy", "Referrer-Policy", cfg.ReferrerPolicy, "no-referrer"},
+		{"PermissionsPolicy", "Permissions-Policy", cfg.PermissionsPolicy, DefaultPermissionsPolicy},
+		{"CrossOriginOpenerPolicy", "Cross-Origin-Opener-Policy", cfg.CrossOriginOpenerPolicy, "same-origin"},
+		{"CrossOriginResourcePolicy", "Cross-Origin-Resource-Policy", cfg.CrossOriginResourcePolicy, "same-origin"},
+	} {
+		v := f.value
+		if v == "" {
+			v = f.def
+		}
+		v, err := checkHeaderSetting(f.field, v)
+		if err != nil {
+			return nil, err
+		}
+		add(f.key, v)
+	}
+	if !omit["Content-Security-Policy"] {
+		s.csp = cfg.CSP
+		if s.csp.IsZero() {
+			s.csp = CSP{parts: []string{APICSP}}
+		}
+		if !s.csp.HasNonce() {
+			add("Content-Security-Policy", s.csp.parts[0])
+			s.csp = CSP{}
+		}
+	}
+	if !omit["Strict-Transport-Security"] {
+		if err := s.setHSTS(cfg.HSTS); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case omit["Cache-Control"]:
+		s.noStore = NoStoreNever
+	case cfg.NoStore < NoStoreAuthenticated || cfg.NoStore > NoStoreNever:
+		return nil, configErr("HeadersConfig.NoStore", strconv.Itoa(int(cfg.NoStore)), ErrInvalidConfig, "unknown mode")
+	}
+	return s, nil
+}
+
+func omitted(names []string) (map[string]bool, error) {
+	omit := make(map[string]bool, len(names))
+	for _, n := range names {
+		key := http.CanonicalHeaderKey(n)
+		known := false
+		for _, m := range managedHeaders {
+			known = known || m == key
+		}
+		if !known {
+			return nil, configErr("HeadersConfig.Omit", n, ErrInvalidConfig, "not a header this middleware sets")
+		}
+		omit[key] = true
+	}
+	return omit, nil
+}
+
+// allowedSettings lists the values each enumerated header accepts.
+var allowedSettings = map[string][]string{
+	"FrameOptions": {"DENY", "SAMEORIGIN"},
+	"ReferrerPolicy": {"no-referrer", "no-referrer-when-downgrade", "origin", "origin-when-cross-origin",
+		"same-origin", "strict-origin", "strict-origin-when-cross-origin", "unsafe-url"},
+	"CrossOriginOpenerPolicy":   {"same-origin", "same-origin-allow-popups", "noopener-allow-popups", "unsafe-none"},
+	"CrossOriginResourcePolicy": {"same-origin", "same-site", "cross-origin"},
+}
+
+// checkHeaderSetting validates a configured header value and returns it in
+// its canonical case.
+func checkHeaderSetting(field, v string) (string, error) {
+	if !validHeaderValue(v) {
+		return "", configErr("HeadersConfig."+field, v, ErrInvalidConfig, "only visible ASCII is allowed")
+	}
+	allowed, ok := allowedSettings[field]
+	if !ok {
+		return v, nil
+	}
+	// Referrer-Policy may list fallbacks, the last understood one wins.
+	tokens := []string{v}
+	if field == "ReferrerPolicy" {
+		tokens = strings.Split(v, ",")
+	}
+	out := make([]string, 0, len(tokens))
+	for _, t := range tokens {
+		t = strings.TrimSpace(t)
+		found := ""
+		for _, a := range allowed {
+			if strings.EqualFold(t, a) {
+				found = a
+			}
+		}
+		if found == "" {
+			return "", configErr("HeadersConfig."+field, v, ErrInvalidConfig,
+				"want one of "+strings.Join(allowed, ", "))
+		}
+		out = append(out, found)
+	}
+	return strings.Join(out, ", "), nil
+}
+
+func (s *Headers) setHSTS(cfg HSTSConfig) error {
+	if cfg.MaxAge < 0 {
+		return nil
+	}
+	age := cfg.MaxAge
+	if age == 0 {
+		age = DefaultHSTSMaxAge
+	}
+	if age < time.Second {
+		return configErr("HSTSConfig.MaxAge", cfg.MaxAge.String(), ErrInvalidConfig, "must be at least one second")
+	}
+	if cfg.Preload && (cfg.ExcludeSubdomains || age < 365*24*time.Hour) {
+		return configErr("HSTSConfig.Preload", "true", ErrInvalidConfig,
+			"preloading requires includeSubDomains and a MaxAge of at least one year")
+	}
+	for _, p := range cfg.TrustedProxies {
+		if !p.IsValid() {
+			return configErr("HSTSConfig.TrustedProxies", p.String(), ErrInvalidConfig, "invalid prefix")
+		}
+		s.proxies = append(s.proxies, p.Masked())
+	}
+	v := "max-age=" + strconv.FormatInt(int64(age/time.Second), 10)
+	if !cfg.ExcludeSubdomains {
+		v += "; includeSubDomains"
+	}
+	if cfg.Preload {
+		v += "; preload"
+	}
+	s.hsts = []string{v}
+	return nil
+}
+
+// Handler returns the middleware.
+func (s *Headers) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		for i := range s.static {
+			h[s.static[i].key] = s.static[i].value
+		}
+		if s.hsts != nil && s.isHTTPS(r) {
+			h["Strict-Transport-Security"] = s.hsts
+		}
+		if s.noStore != NoStoreNever && (s.noStore == NoStoreAlways || s.isAuthenticated(r)) {
+			h["Cache-Control"] = s.noStoreValue
+		}
+		if s.csp.HasNonce() {
+			r = s.withNonce(h, r)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Headers) isAuthenticated(r *http.Request) bool {
+	if s.authenticated != nil {
+		return s.authenticated(r)
+	}
+	return len(r.Header["Authorization"]) > 0 || len(r.Header["Cookie"]) > 0
+}
+
+func (s *Headers) isHTTPS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if len(s.proxies) == 0 {
+		return false
+	}
+	proto := r.Header["X-Forwarded-Proto"]
+	if len(proto) == 0 {
+		return false
+	}
+	// The nearest proxy writes last; earlier values may come from the client.
+	last := proto[len(proto)-1]
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	if !strings.EqualFold(trimOWS(last), "https") {
+		return false
+	}
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	addr := peer.Addr().Unmap()
+	for _, p := range s.proxies {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// nonceBytes is the nonce's entropy: 144 bits, 24 base64 characters with no
+// padding.
+const nonceBytes = 18
+
+func (s *Headers) withNonce(h http.Header, r *http.Request) *http.Request {
+	var raw [nonceBytes]byte
+	_, _ = rand.Read(raw[:]) // never fails since Go 1.24: it crashes the program instead
+	var enc [24]byte
+	base64.RawURLEncoding.Encode(enc[:], raw[:])
+	c := &nonceContext{Context: r.Context()}
+	c.header[0], c.nonce = s.csp.render(enc[:])
+	h["Content-Security-Policy"] = c.header[:]
+	return r.WithContext(c)
+}
