@@ -20,6 +20,11 @@ const (
 	EqualJitter
 	// NoJitter uses d exactly.
 	NoJitter
+	// DecorrelatedJitter picks uniformly in [Initial, min(Max, 3*prev)],
+	// where prev is the previous delay, so that the delay wanders instead of
+	// following the exponential curve. It needs the previous delay: use
+	// [Exponential.Next]; [Exponential.Delay] treats prev as Initial.
+	DecorrelatedJitter
 )
 
 // Exponential describes delays Initial, Initial*Multiplier, ... capped at Max.
@@ -34,10 +39,21 @@ type Exponential struct {
 // Delay returns the delay before retry number attempt (0 for the first
 // retry). rnd returns a float in [0, 1); nil means math/rand/v2.
 func (e Exponential) Delay(attempt int, rnd func() float64) time.Duration {
-	d := e.Ceiling(attempt)
+	return e.Next(attempt, 0, rnd)
+}
+
+// Next returns the delay before retry number attempt (0 for the first retry)
+// given the previous delay prev (0 before the first retry). Only
+// DecorrelatedJitter looks at prev; the other modes ignore it. rnd returns a
+// float in [0, 1); nil means math/rand/v2.
+func (e Exponential) Next(attempt int, prev time.Duration, rnd func() float64) time.Duration {
 	if rnd == nil {
 		rnd = rand.Float64
 	}
+	if e.Jitter == DecorrelatedJitter {
+		return e.decorrelated(prev, rnd)
+	}
+	d := e.Ceiling(attempt)
 	switch e.Jitter {
 	case NoJitter:
 		return d
@@ -70,4 +86,22 @@ func (e Exponential) Ceiling(attempt int) time.Duration {
 		return maxD
 	}
 	return time.Duration(f)
+}
+
+// decorrelated follows the "decorrelated jitter" of the AWS architecture
+// blog: each delay is drawn between the initial delay and three times the
+// previous one, capped at Max.
+func (e Exponential) decorrelated(prev time.Duration, rnd func() float64) time.Duration {
+	lo, maxD := e.Ceiling(0), e.Ceiling(math.MaxInt32)
+	if prev < lo {
+		prev = lo
+	}
+	hi := maxD
+	if prev <= maxD/3 {
+		hi = 3 * prev
+	}
+	if hi <= lo {
+		return lo
+	}
+	return lo + time.Duration(rnd()*float64(hi-lo))
 }

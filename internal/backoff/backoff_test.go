@@ -60,3 +60,37 @@ func BenchmarkDelay(b *testing.B) {
 		_ = e.Delay(5, nil)
 	}
 }
+
+func TestExponential_Decorrelated(t *testing.T) {
+	e := Exponential{Initial: 10 * time.Millisecond, Max: time.Second, Jitter: DecorrelatedJitter}
+	cases := []struct {
+		name string
+		prev time.Duration
+		rnd  float64
+		want time.Duration
+	}{
+		{"first retry low", 0, 0, 10 * time.Millisecond},
+		{"first retry high", 0, 0.5, 20 * time.Millisecond},
+		{"grows from prev", 100 * time.Millisecond, 0.5, 155 * time.Millisecond},
+		{"capped at max", 900 * time.Millisecond, 0.999999, time.Second - 990*time.Nanosecond},
+		{"prev beyond max", time.Hour, 0, 10 * time.Millisecond},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, e.Next(3, tc.prev, func() float64 { return tc.rnd }))
+		})
+	}
+	prev := time.Duration(0)
+	for i := range 1000 {
+		d := e.Next(i, prev, nil)
+		assert.True(t, d >= 10*time.Millisecond && d <= time.Second, "%v", d)
+		prev = d
+	}
+	assert.Equal(t, 10*time.Millisecond, Exponential{Initial: 10 * time.Millisecond, Max: 10 * time.Millisecond, Jitter: DecorrelatedJitter}.Next(0, 0, nil))
+}
+
+func TestExponential_NextIgnoresPrevWithoutDecorrelation(t *testing.T) {
+	e := Exponential{Initial: time.Second, Max: time.Minute, Jitter: NoJitter}
+	assert.Equal(t, 4*time.Second, e.Next(2, time.Hour, nil))
+	assert.Equal(t, e.Delay(2, nil), e.Next(2, 0, nil))
+}

@@ -1,0 +1,73 @@
+// Package resilience keeps a service responsive when its dependencies are
+// slow or failing: a circuit breaker, retries with backoff and a shared
+// retry budget, timeouts, a bulkhead, request hedging, fallbacks, and fault
+// injection to rehearse all of it. It depends only on the standard library.
+//
+// # Entry point
+//
+// Build the policies once, compose them into a [Pipeline] for the result
+// type, and reuse it:
+//
+//	breaker, _ := resilience.NewBreaker(resilience.BreakerConfig{SlowCallDuration: time.Second})
+//	retry, _ := resilience.NewRetry(resilience.RetryConfig{MaxAttempts: 3})
+//	timeout, _ := resilience.NewTimeout(2 * time.Second)
+//	p, _ := resilience.NewPipeline[*User](retry, breaker, timeout)
+//	user, err := p.Execute(ctx, func(ctx context.Context) (*User, error) {
+//		return client.GetUser(ctx, id)
+//	})
+//
+// Policies apply outermost first; the recommended order is
+// fallback ⟶ retry ⟶ breaker ⟶ bulkhead ⟶ timeout ⟶ fn (see [Pipeline]).
+// [Run] does the same for a one-off call. Each policy also works alone:
+// [Breaker.Do], [Retry.Do], [Bulkhead.Do], [Timeout.Do], [Fallback.Do].
+//
+// # Circuit breaker
+//
+// A [Breaker] measures the failure rate over a sliding window, by count
+// ([CountWindow]) or by time ([TimeWindow], in buckets that expire one at a
+// time). Calls slower than SlowCallDuration count as failures even when
+// they succeed. Once the window holds MinimumCalls and the rate reaches
+// FailureRateThreshold the breaker opens and rejects calls with an
+// [*OpenError] (matching [ErrOpen]) that says when it will admit trial
+// calls. Half-open, it admits exactly HalfOpenCalls trials. Each state is a
+// generation: an outcome reported after the state changed is ignored.
+// Context cancellation is not a failure; BreakerConfig.Classify lets the
+// caller choose which errors are. For middleware, [Breaker.Allow] and
+// [Breaker.Acquire] split admission from reporting.
+//
+// # Retry and budget
+//
+// A [Retry] backs off exponentially with full, equal or decorrelated
+// jitter, within MaxAttempts and MaxElapsed (measured from the start of the
+// first attempt). [Permanent] stops it; a [*RetryAfterError] sets the next
+// delay, and when that delay exceeds the cap or the remaining time the
+// Retry gives up with [ErrRetryAfterTooLong] rather than sleeping in vain.
+// A [Budget] shared by every caller of a dependency keeps retries (and
+// hedges) below a share of the requests, so retries cannot amplify an
+// outage.
+//
+// # Timeout, bulkhead, hedging, fallback
+//
+// A [Timeout] gives the call a deadline and reports [ErrTimeout] when it
+// fired. A [Bulkhead] bounds concurrent calls and the queue of waiting
+// ones ([ErrBulkheadFull]). A [Hedge] sends a second request when the first
+// is slower than a delay or a latency percentile and cancels the loser. A
+// [Fallback] replaces a failure with a value or another call.
+//
+// # HTTP
+//
+// [Transport] applies a pipeline to an http.Client: 5xx and 429 responses
+// are failures, Retry-After is honoured, and non-idempotent requests are
+// not repeated unless they carry an Idempotency-Key.
+//
+// # Fault injection
+//
+// A [FaultInjector] injects errors, latency or a chosen result ([FaultResult],
+// [FaultTransport]) by probability, every n-th call or within a time span,
+// and can be switched at run time; disabled, it costs one atomic load.
+//
+// # Time
+//
+// Every policy takes its time from timers and an optional Now function, so
+// tests run them under testing/synctest without sleeping.
+package resilience

@@ -1,0 +1,280 @@
+package resilience
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/bedrock-go/bedrock/internal/backoff"
+)
+
+// Jitter selects how a [Retry] randomises its exponential backoff.
+type Jitter int
+
+const (
+	// FullJitter waits uniformly in [0, d], d the capped exponential
+	// delay. It spreads competing clients best; it is the default.
+	FullJitter Jitter = iota
+	// EqualJitter waits uniformly in [d/2, d]: never less than half.
+	EqualJitter
+	// DecorrelatedJitter waits uniformly in [InitialDelay, 3*previous],
+	// capped at MaxDelay.
+	DecorrelatedJitter
+	// NoJitter waits d exactly; meant for tests and single clients.
+	NoJitter
+)
+
+// RetryHooks receives retry events. A nil hook costs nothing.
+type RetryHooks struct {
+	// OnRetry is called before waiting delay ahead of attempt number
+	// attempt+1; err is the error of attempt number attempt.
+	OnRetry func(attempt int, err error, delay time.Duration)
+	// OnGiveUp is called when the retry stops on a retryable error.
+	OnGiveUp func(*RetryError)
+}
+
+// RetryConfig configures a [Retry]. Every zero field has the default
+// written in its comment.
+type RetryConfig struct {
+	// MaxAttempts is the number of attempts, the first included. Default
+	// 3. A negative value means no limit: MaxElapsed, the budget or the
+	// context must then end the retries.
+	MaxAttempts int
+	// MaxElapsed bounds the time from the start of the first attempt to
+	// the start of the last one, delays and attempts included: a retry
+	// whose delay would end after it is not made. Default 0: no bound.
+	MaxElapsed time.Duration
+	// InitialDelay is the backoff before the first retry. Default 100ms.
+	InitialDelay time.Duration
+	// MaxDelay caps the backoff before jitter. Default 10s.
+	MaxDelay time.Duration
+	// Multiplier is the backoff growth factor, at least 1. Default 2.
+	Multiplier float64
+	// Jitter is FullJitter by default.
+	Jitter Jitter
+	// RetryIf reports whether an error is worth retrying. Default
+	// [DefaultRetryIf]. Errors marked with [Permanent] are never retried.
+	RetryIf func(error) bool
+	// MaxRetryAfter caps the wait a [*RetryAfterError] may ask for; a
+	// longer request ends the retries with [ErrRetryAfterTooLong].
+	// Default 30s.
+	MaxRetryAfter time.Duration
+	// Budget, when set, is withdrawn from for every retry; one budget is
+	// usually shared by every Retry and Hedge calling one dependency.
+	Budget *Budget
+	// Rand returns a float in [0, 1) for jitter. Default math/rand/v2.
+	Rand func() float64
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Hooks receives events; nil disables them.
+	Hooks *RetryHooks
+}
+
+// DefaultRetryIf retries every error except context cancellation and
+// expiry, and [ErrOpen]: a breaker that fails fast should not be hammered.
+func DefaultRetryIf(err error) bool {
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrOpen)
+}
+
+// Retry runs an operation again when it fails, with exponential backoff
+// and jitter, within attempt, time and budget limits. It honours a
+// dependency's [*RetryAfterError]. A Retry is immutable and safe for
+// concurrent use; use it alone through [Retry.Do] or in a [Pipeline].
+type Retry struct {
+	cfg     RetryConfig
+	backoff backoff.Exponential
+}
+
+// NewRetry returns a Retry. It returns an error matching [ErrInvalidConfig]
+// when cfg is invalid.
+func NewRetry(cfg RetryConfig) (*Retry, error) {
+	if cfg.MaxAttempts == 0 {
+		cfg.MaxAttempts = 3
+	}
+	if cfg.MaxElapsed < 0 {
+		return nil, configError("MaxElapsed", "%v is negative", cfg.MaxElapsed)
+	}
+	if cfg.InitialDelay == 0 {
+		cfg.InitialDelay = 100 * time.Millisecond
+	}
+	if cfg.MaxDelay == 0 {
+		cfg.MaxDelay = 10 * time.Second
+	}
+	if cfg.InitialDelay < 0 || cfg.MaxDelay < cfg.InitialDelay {
+		return nil, configError("InitialDelay", "need 0 < InitialDelay (%v) <= MaxDelay (%v)", cfg.InitialDelay, cfg.MaxDelay)
+	}
+	if cfg.Multiplier == 0 {
+		cfg.Multiplier = 2
+	}
+	if !(cfg.Multiplier >= 1) {
+		return nil, configError("Multiplier", "%v is below 1", cfg.Multiplier)
+	}
+	jitters := map[Jitter]backoff.Jitter{
+		FullJitter: backoff.FullJitter, EqualJitter: backoff.EqualJitter,
+		DecorrelatedJitter: backoff.DecorrelatedJitter, NoJitter: backoff.NoJitter,
+	}
+	bj, ok := jitters[cfg.Jitter]
+	if !ok {
+		return nil, configError("Jitter", "unknown jitter %d", cfg.Jitter)
+	}
+	if cfg.RetryIf == nil {
+		cfg.RetryIf = DefaultRetryIf
+	}
+	if cfg.MaxRetryAfter == 0 {
+		cfg.MaxRetryAfter = 30 * time.Second
+	}
+	if cfg.MaxRetryAfter < 0 {
+		return nil, configError("MaxRetryAfter", "%v is negative", cfg.MaxRetryAfter)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Retry{cfg: cfg, backoff: backoff.Exponential{
+		Initial: cfg.InitialDelay, Max: cfg.MaxDelay, Multiplier: cfg.Multiplier, Jitter: bj,
+	}}, nil
+}
+
+// retryState is the progress of one Retry execution.
+type retryState struct {
+	attempts int
+	start    time.Time
+	prev     time.Duration
+}
+
+func (r *Retry) begin() retryState {
+	if r.cfg.Budget != nil {
+		r.cfg.Budget.Request()
+	}
+	var st retryState
+	if r.cfg.MaxElapsed > 0 {
+		st.start = r.cfg.Now()
+	}
+	return st
+}
+
+// next decides, after attempt st.attempts failed with err, whether to retry.
+// It returns the delay before the next attempt, or the error to return.
+func (r *Retry) next(ctx context.Context, st *retryState, err error) (time.Duration, error) {
+	var perm *PermanentError
+	if errors.As(err, &perm) {
+		return 0, perm.Err
+	}
+	if ctx.Err() != nil || !r.cfg.RetryIf(err) || retriesDisabled(ctx) {
+		return 0, err
+	}
+	if r.cfg.MaxAttempts > 0 && st.attempts >= r.cfg.MaxAttempts {
+		return 0, r.giveUp(&RetryError{Attempts: st.attempts, Reason: GaveUpMaxAttempts, Err: err})
+	}
+	var d time.Duration
+	var ra *RetryAfterError
+	honour := errors.As(err, &ra)
+	if honour {
+		d = max(ra.After, 0)
+		if d > r.cfg.MaxRetryAfter {
+			return 0, r.giveUp(&RetryError{Attempts: st.attempts, Reason: GaveUpRetryAfter, RetryAfter: d, Remaining: r.cfg.MaxRetryAfter, Err: err})
+		}
+	} else {
+		d = r.backoff.Next(st.attempts-1, st.prev, r.cfg.Rand)
+	}
+	if gave := r.outOfTime(ctx, st, d, honour, err); gave != nil {
+		return 0, r.giveUp(gave)
+	}
+	if r.cfg.Budget != nil && !r.cfg.Budget.TryRetry() {
+		return 0, r.giveUp(&RetryError{Attempts: st.attempts, Reason: GaveUpBudget, Err: err})
+	}
+	if h := r.cfg.Hooks; h != nil && h.OnRetry != nil {
+		h.OnRetry(st.attempts, err, d)
+	}
+	st.prev = d
+	return d, nil
+}
+
+// outOfTime reports a RetryError when waiting d would end after MaxElapsed
+// or after the context deadline: giving up now beats sleeping into a
+// certain failure.
+func (r *Retry) outOfTime(ctx context.Context, st *retryState, d time.Duration, retryAfter bool, err error) *RetryError {
+	deadline, hasDeadline := ctx.Deadline()
+	if r.cfg.MaxElapsed <= 0 && !hasDeadline {
+		return nil
+	}
+	now := r.cfg.Now()
+	reason, remaining := GiveUpReason(0), time.Duration(0)
+	if r.cfg.MaxElapsed > 0 {
+		if rem := r.cfg.MaxElapsed - now.Sub(st.start); d > rem {
+			reason, remaining = GaveUpMaxElapsed, max(rem, 0)
+		}
+	}
+	if reason == 0 && hasDeadline {
+		if rem := deadline.Sub(now); d >= rem {
+			reason, remaining = GaveUpDeadline, max(rem, 0)
+		}
+	}
+	if reason == 0 {
+		return nil
+	}
+	gave := &RetryError{Attempts: st.attempts, Reason: reason, Remaining: remaining, Err: err}
+	if retryAfter {
+		gave.Reason, gave.RetryAfter = GaveUpRetryAfter, d
+	}
+	return gave
+}
+
+func (r *Retry) giveUp(e *RetryError) error {
+	if h := r.cfg.Hooks; h != nil && h.OnGiveUp != nil {
+		h.OnGiveUp(e)
+	}
+	return e
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Do calls fn until it succeeds or the retry gives up, and returns fn's
+// last error: as is when it is not retryable (unwrapped from [Permanent]),
+// wrapped in a [*RetryError] when a limit stopped the retries, or the
+// context's error when ctx ended during a wait.
+func (r *Retry) Do(ctx context.Context, fn func(context.Context) error) error {
+	st := r.begin()
+	for {
+		err := fn(ctx)
+		st.attempts++
+		if err == nil {
+			return nil
+		}
+		d, stop := r.next(ctx, &st, err)
+		if stop != nil {
+			return stop
+		}
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+func (*Retry) policy() {}
+
+type noRetryKey struct{}
+
+// WithoutRetries returns a context under which every [Retry] makes a single
+// attempt and every [Hedge] a single request, for operations that must not
+// be repeated (a non-idempotent request, say).
+func WithoutRetries(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noRetryKey{}, true)
+}
+
+func retriesDisabled(ctx context.Context) bool {
+	v, _ := ctx.Value(noRetryKey{}).(bool)
+	return v
+}
