@@ -1,0 +1,56 @@
+// Package ratelimit limits how often events happen per key: requests per
+// client, logins per account, messages per tenant.
+//
+// A [Limiter] applies one or more [Limit] values to every key (or chooses
+// them per key, for example by plan) and keeps their state in a [Store]:
+// [Memory] in process, or redislimit's store shared through Redis. Both make
+// the same decisions on the same sequence of requests; the conformance suite
+// in package ratelimittest holds every store to that.
+//
+//	lim, err := ratelimit.New(ratelimit.Config{
+//		Limits: []ratelimit.Limit{ratelimit.PerSecond(10), ratelimit.PerHour(1000)},
+//	})
+//	res, err := lim.Allow(ctx, "user:42")
+//	if !res.Allowed {
+//		// try again after res.RetryAfter
+//	}
+//
+// # Algorithms
+//
+// [GCRA] (the default) and [TokenBucket] admit bursts of Burst events and
+// then one event every Period/Rate. [SlidingWindow] approximates a sliding
+// window with two counters; [SlidingLog] is exact and keeps one timestamp
+// per admitted event, for small limits; [FixedWindow] resets at window
+// boundaries aligned to the Unix epoch. All compute in integer microseconds,
+// so a limit means exactly the same in memory and in Redis.
+//
+// # Several limits
+//
+// With several limits, an event is admitted only if every limit allows it,
+// and then counts against all of them; a denial consumes nothing. The
+// [Result] describes the limit that decided.
+//
+// # Waiting, reserving, peeking
+//
+// [Limiter.Wait] sleeps until the event is admitted, but returns at once
+// when the wait would outlast the context's deadline. [Limiter.Reserve]
+// admits an event that [Reservation.Cancel] can hand back. [Limiter.Peek]
+// looks without taking. AllowAt, PeekAt and ReserveAt take an explicit time
+// for tests.
+//
+// # Memory store
+//
+// [Memory] is sharded and bounded: at most MaxKeys states, the least
+// recently used evicted first, and idle keys (those back at full capacity)
+// reclaimed two at a time as a side effect of ordinary calls, so a client
+// cycling random keys cannot grow memory and no call ever pays for a sweep.
+// Allow on an existing key does not allocate.
+//
+// # HTTP
+//
+// [Limiter.Middleware] keys requests with a [KeyFunc] (client IP behind
+// trusted proxies only, API key, principal from the context), answers 429
+// with an application/problem+json body and Retry-After, and sets the
+// RateLimit-Policy and RateLimit fields of draft-ietf-httpapi-ratelimit-headers
+// on every response.
+package ratelimit

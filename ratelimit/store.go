@@ -1,0 +1,114 @@
+package ratelimit
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps the per-key state of the limits and makes decisions atomically.
+// [Memory] is the in-process store; package redislimit holds one shared
+// through Redis. Every store makes the same decisions on the same sequence of
+// requests; package ratelimittest checks that.
+//
+// A Store receives requests that a [Limiter] has validated; an
+// implementation must still never panic on a bad one, and may return an
+// error matching [ErrInvalidLimit], [ErrInvalidKey] or [ErrInvalidCost].
+type Store interface {
+	// Do applies req to the state of req.Key and returns the decision. All
+	// of req.Limits are decided together: a take is recorded in every limit
+	// or in none.
+	Do(ctx context.Context, req Request) (Result, error)
+}
+
+// Op is what a [Request] does.
+type Op uint8
+
+const (
+	// OpTake admits Cost events if every limit allows them, and records them.
+	OpTake Op = iota
+	// OpPeek reports whether Cost events would be admitted, changing nothing.
+	OpPeek
+	// OpRefund gives back Cost events taken at TakenAt.
+	OpRefund
+)
+
+// Request is one operation on a key's limits.
+type Request struct {
+	Key    string
+	Limits []Limit
+	Cost   int
+	Op     Op
+	// Now is the time of the decision. The zero Now means the store's own
+	// clock (for Redis, the server's clock), which is what production code
+	// wants; an explicit Now serves tests and replays.
+	Now time.Time
+	// TakenAt is, for OpRefund, the Result.At of the decision refunded.
+	TakenAt time.Time
+}
+
+func (r *Request) check() error {
+	if len(r.Key) == 0 || len(r.Key) > MaxKeyLen {
+		return ErrInvalidKey
+	}
+	if r.Cost < 1 {
+		return ErrInvalidCost
+	}
+	if r.Op > OpRefund {
+		return ErrInvalidConfig
+	}
+	if err := validateLimits(r.Limits); err != nil {
+		return err
+	}
+	if r.Op != OpRefund && r.Cost > minCapacity(r.Limits) {
+		return ErrCostExceedsBurst
+	}
+	return nil
+}
+
+// Result is a decision. When several limits apply, it describes the one that
+// decided: the denying limit with the longest RetryAfter, or, when all
+// allowed, the limit with the fewest Remaining (the first one on ties).
+type Result struct {
+	Allowed bool
+	// Limit is the limit this result describes.
+	Limit Limit
+	// Remaining is how many more events the limit would admit now.
+	Remaining int
+	// RetryAfter is, when not Allowed, how long until the same cost could be
+	// admitted; zero when Allowed.
+	RetryAfter time.Duration
+	// ResetAfter is how long until the limit is back at full capacity.
+	ResetAfter time.Duration
+	// At is the time of the decision on the store's clock.
+	At time.Time
+	// Degraded reports that the store could not be reached and its failure
+	// policy made the decision; Remaining and the durations are then zero.
+	Degraded bool
+}
+
+// verdictResult converts the chosen verdict to a Result.
+func verdictResult(l Limit, v verdict, now int64) Result {
+	return Result{
+		Allowed:    v.allowed,
+		Limit:      l,
+		Remaining:  int(v.remaining),
+		RetryAfter: time.Duration(v.retry) * time.Microsecond,
+		ResetAfter: time.Duration(v.reset) * time.Microsecond,
+		At:         time.UnixMicro(now),
+	}
+}
+
+// choose picks the verdict a multi-limit Result describes.
+func choose(vs []verdict, allowed bool) int {
+	best := 0
+	for i := 1; i < len(vs); i++ {
+		if allowed {
+			if vs[i].remaining < vs[best].remaining {
+				best = i
+			}
+		} else if !vs[i].allowed && (vs[best].allowed || vs[i].retry > vs[best].retry) {
+			best = i
+		}
+	}
+	return best
+}
