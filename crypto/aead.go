@@ -35,7 +35,11 @@ var adPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 // aad (which may be nil) to the result. Open must be given the same aad.
 // See SealTo for the errors.
 func (r *KeyRing) Seal(plaintext, aad []byte) ([]byte, error) {
-	return r.SealTo(make([]byte, 0, len(plaintext)+Overhead), plaintext, aad)
+	ct, err := r.SealTo(make([]byte, 0, len(plaintext)+Overhead), plaintext, aad)
+	if err != nil {
+		return nil, err
+	}
+	return ct, nil
 }
 
 // SealTo appends the ciphertext of plaintext to dst and returns the extended
@@ -86,7 +90,11 @@ func (r *KeyRing) Open(ciphertext, aad []byte) ([]byte, error) {
 	if len(ciphertext) < Overhead {
 		return nil, r.openFailed(errShort)
 	}
-	return r.OpenTo(make([]byte, 0, len(ciphertext)-Overhead), ciphertext, aad)
+	pt, err := r.OpenTo(make([]byte, 0, len(ciphertext)-Overhead), ciphertext, aad)
+	if err != nil {
+		return nil, err
+	}
+	return pt, nil
 }
 
 var errShort = fmt.Errorf("%w: ciphertext shorter than %d bytes", ErrFormat, Overhead)

@@ -222,21 +222,27 @@ func (r *KeyRing) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, r.Strin
 func (r *KeyRing) LogValue() slog.Value { return slog.StringValue(r.String()) }
 
 // exhausted handles a primary key past its budget: rotate once (whichever
-// goroutine gets there first) or fail.
+// goroutine gets there first) or fail. Under heavy contention with a tiny
+// budget the new key can be used up before this goroutine reaches it, so it
+// tries a bounded number of times.
 func (r *KeyRing) exhausted(e *entry[*aeadKey]) (*entry[*aeadKey], error) {
 	if !r.rotate {
 		return nil, &KeyError{ID: e.id, Err: ErrKeyExhausted}
 	}
-	old, id, rotated, err := r.set.rotate(r.rand, e, r.generateKey)
-	if err != nil {
-		return nil, err
+	for range maxRotateAttempts {
+		old, id, rotated, err := r.set.rotate(r.rand, e, r.generateKey)
+		if err != nil {
+			return nil, err
+		}
+		if rotated && r.hooks.Rotated != nil {
+			r.hooks.Rotated(old, id)
+		}
+		e = r.set.load().primary
+		if e.mat.seals.Add(1) <= r.maxSeals {
+			return e, nil
+		}
 	}
-	if rotated && r.hooks.Rotated != nil {
-		r.hooks.Rotated(old, id)
-	}
-	p := r.set.load().primary
-	if p.mat.seals.Add(1) > r.maxSeals {
-		return nil, &KeyError{ID: p.id, Err: ErrKeyExhausted}
-	}
-	return p, nil
+	return nil, &KeyError{ID: e.id, Err: ErrKeyExhausted}
 }
+
+const maxRotateAttempts = 64

@@ -46,8 +46,9 @@ type KeyInfo struct {
 	ID      KeyID
 	Status  KeyStatus
 	Primary bool
-	// Uses counts the seals (for an AEAD ring) made with the key by this
-	// process; it is not persisted.
+	// Uses counts the seals (for an AEAD ring) attempted with the key by
+	// this process, including those refused once it was exhausted; it is
+	// not persisted. It is zero for a MAC ring.
 	Uses uint64
 }
 
