@@ -1,0 +1,38 @@
+// Package idempotency makes HTTP writes safe to retry: a client sends an
+// Idempotency-Key header, and a repeat of the same request is answered with
+// the stored response of the first instead of running the handler again.
+//
+// It follows the IETF draft "The Idempotency-Key HTTP Header Field" and the
+// behaviour clients know from Stripe's API.
+//
+// # Behaviour
+//
+// [Middleware] applies to the configured methods (POST and PATCH by default).
+// For a request that carries a key:
+//
+//   - the first request locks the key, runs the handler and stores its
+//     response (status, selected headers, body) for [Config.Retention];
+//   - a repeat with the same key and the same request, after the first has
+//     completed, gets the stored response byte for byte, with the header
+//     Idempotent-Replayed: true; the handler does not run;
+//   - a repeat while the first still runs gets 409 Conflict (retry later);
+//   - the same key with a different request (method, route, principal or
+//     body) gets 422 Unprocessable Content;
+//   - a 5xx answer or a panic stores nothing and releases the key, so the
+//     client may retry; 4xx answers are stored unless
+//     [Config.SkipClientErrors] is set.
+//
+// Keys are scoped by principal ([Config.Principal]): one client can never
+// replay another's response, even with the same key.
+//
+// # Stores
+//
+// A [Store] keeps the records. [MemoryStore] serves one process; the
+// sub-package redisidem serves a fleet, with each step one Lua script on the
+// Redis server's clock. The conformance suite in idempotencytest holds every
+// store to the same behaviour.
+//
+// When the store fails (Redis down), the middleware answers 503 (fail
+// closed, the default) or runs the handler without protection
+// ([Config.FailOpen]).
+package idempotency
