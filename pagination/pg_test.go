@@ -325,3 +325,101 @@ func describe(cols []pagination.Column) string {
 	}
 	return b.String()
 }
+
+func TestKeyset_WalkWhileRowsAreInsertedSkipsAndRepeatsNothing(t *testing.T) {
+	db := testenv.Postgres(t)
+	createTable(t, db)
+	rng := rand.New(rand.NewPCG(7, 7))
+	data := make([]row, 200)
+	for i := range data {
+		data[i] = randomRow(rng, int64(i+1))
+	}
+	insertRows(t, db, data)
+
+	for _, cols := range [][]pagination.Column{
+		{{Name: "b", Nullable: true, Desc: true}, {Name: "c", Nullable: true, Nulls: pagination.NullsFirst}, {Name: "id", Unique: true}},
+		{{Name: "e", Desc: true}, {Name: "d", Desc: true}, {Name: "id", Unique: true, Desc: true}},
+	} {
+		t.Run(describe(cols), func(t *testing.T) {
+			spec := pagination.MustSpec(cols...)
+			p := newTestPager(t, spec, 100)
+			keys := keysFor(cols)
+			for _, backward := range []bool{false, true} {
+				progress, stop := insertConcurrently(t, db, rng.Int64())
+				var seen []row
+				req := pagination.Request{Limit: 7}
+				if backward {
+					req.Direction = pagination.Backward // from the last page
+				}
+				for {
+					page := fetch(t, db, p, req, keys)
+					if backward {
+						seen = append(slices.Clone(page.Items), seen...)
+					} else {
+						seen = append(seen, page.Items...)
+					}
+					if backward && !page.HasPrev || !backward && !page.HasNext {
+						break
+					}
+					progress() // let the writer land rows between the pages
+					req = pagination.Request{Limit: 7, Cursor: page.NextCursor}
+					if backward {
+						req.Cursor = page.PrevCursor
+					}
+				}
+				inserted := stop()
+				require.Positive(t, inserted, "the writer inserted nothing during the walk")
+				assert.True(t, slices.IsSortedFunc(seen, func(x, y row) int { return compareRows(cols, x, y) }),
+					"rows out of order")
+				visits := map[int64]int{}
+				for _, r := range seen {
+					visits[r.ID]++
+				}
+				for id, n := range visits {
+					assert.Equal(t, 1, n, "row %d visited %d times", id, n)
+				}
+				for _, r := range data {
+					assert.Equal(t, 1, visits[r.ID], "pre-existing row %d visited %d times", r.ID, visits[r.ID])
+				}
+			}
+		})
+	}
+}
+
+// insertConcurrently inserts random rows until the returned stop is called;
+// stop waits for the writer and returns how many rows it inserted. progress
+// waits until the writer has inserted another row.
+func insertConcurrently(t *testing.T, db *pgxpool.Pool, seed int64) (progress func(), stop func() int) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	inserted := make(chan struct{}, 1)
+	go func() {
+		rng := rand.New(rand.NewPCG(uint64(seed), 1))
+		n := 0
+		defer func() { done <- n }()
+		for ctx.Err() == nil {
+			r := randomRow(rng, 1_000_000+seed%1_000_000*1000+int64(n))
+			_, err := db.Exec(ctx, "INSERT INTO items ("+rowColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7)",
+				r.ID, r.A, r.B, r.C, r.D, r.E, r.U)
+			if err != nil {
+				if ctx.Err() == nil {
+					t.Errorf("concurrent insert: %v", err)
+				}
+				return
+			}
+			n++
+			select {
+			case inserted <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	progress = func() {
+		select {
+		case <-inserted:
+		case <-time.After(5 * time.Second):
+			t.Error("the writer made no progress")
+		}
+	}
+	return progress, func() int { cancel(); return <-done }
+}
