@@ -96,4 +96,3 @@ func TestKeyset_EveryColumnTypeRoundTripsThroughCursors(t *testing.T) {
 		}
 	}
 }
-
