@@ -7,7 +7,6 @@ import (
 	"time"
 )
 
-
 const (
 	// DefaultCORSMaxAge is how long browsers may cache a preflight answer
 	// when CORSConfig.MaxAge is zero.
