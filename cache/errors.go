@@ -1,0 +1,58 @@
+package cache
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrNotFound is returned by a Loader to say the key has no value. The
+	// cache stores that answer for Config.NegativeTTL (negative caching) and
+	// returns ErrNotFound to every caller until it expires.
+	ErrNotFound = errors.New("cache: not found")
+
+	// ErrNoLoader is returned by Get when neither the call nor Config.Load
+	// provides a loader for a missing key.
+	ErrNoLoader = errors.New("cache: no loader")
+
+	// ErrClosed is returned by calls on a Cache after Close.
+	ErrClosed = errors.New("cache: closed")
+
+	// ErrInvalidConfig is wrapped by every *ConfigError.
+	ErrInvalidConfig = errors.New("cache: invalid config")
+
+	// ErrCorrupt reports stored bytes that are not a valid entry: truncated,
+	// written by another format, or rejected by the codec. The cache treats
+	// such an entry as a miss and overwrites it.
+	ErrCorrupt = errors.New("cache: corrupt entry")
+
+	// ErrLeaseLost reports, through Hooks.Error, that a loaded value was not
+	// written to the store because its lease was voided by a Delete or taken
+	// over after expiring: a newer value or a deletion won.
+	ErrLeaseLost = errors.New("cache: lease lost")
+)
+
+// ConfigError reports a Config field that New rejected.
+type ConfigError struct {
+	Field  string
+	Reason string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("cache: invalid config: %s: %s", e.Field, e.Reason)
+}
+
+// Unwrap makes errors.Is(err, ErrInvalidConfig) hold.
+func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+
+// PanicError is returned to the callers of a load whose loader panicked. The
+// load runs on its own goroutine, where an unrecovered panic would end the
+// process, so the panic is turned into this error instead.
+type PanicError struct {
+	Value any    // the value passed to panic
+	Stack []byte // the loader goroutine's stack at the panic
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("cache: loader panicked: %v", e.Value)
+}

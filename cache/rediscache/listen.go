@@ -1,0 +1,147 @@
+package rediscache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bedrock-go/bedrock/cache"
+	"github.com/bedrock-go/bedrock/internal/backoff"
+)
+
+// Subscribe implements [cache.Broadcaster]. The first subscription starts
+// the store's listener goroutine, which runs until Close.
+//
+// Whenever the listener loses its connection, and again when it has
+// subscribed anew, every subscriber gets an Invalidation with All set:
+// messages sent in between are lost, so every local copy is suspect.
+func (s *Store) Subscribe(fn func(cache.Invalidation)) (unsubscribe func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.nextSub
+	s.nextSub++
+	s.subs[id] = fn
+	if s.stop == nil && !s.closed {
+		ctx, stop := context.WithCancel(context.Background())
+		s.stop, s.done = stop, make(chan struct{})
+		go s.listen(ctx, s.done)
+	}
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.subs, id)
+	}
+}
+
+// Close stops the listener and waits for it. It does not close the client.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	stop, done, ps := s.stop, s.done, s.ps
+	s.mu.Unlock()
+	if stop == nil {
+		return nil
+	}
+	stop()
+	if ps != nil {
+		_ = ps.Close() // unblocks a Receive in progress
+	}
+	<-done
+	return nil
+}
+
+func (s *Store) dispatch(inv cache.Invalidation) {
+	s.mu.Lock()
+	fns := make([]func(cache.Invalidation), 0, len(s.subs))
+	for _, fn := range s.subs {
+		fns = append(fns, fn)
+	}
+	s.mu.Unlock()
+	for _, fn := range fns {
+		fn(inv)
+	}
+}
+
+func (s *Store) subscriptionError(err error) {
+	if s.onSubErr != nil {
+		s.onSubErr(err)
+	}
+}
+
+var resubscribe = backoff.Exponential{Initial: 50 * time.Millisecond, Max: 5 * time.Second}
+
+// listen keeps a subscription to the channel until ctx ends, flushing the
+// local tiers whenever it may have missed a message.
+func (s *Store) listen(ctx context.Context, done chan struct{}) {
+	defer close(done)
+	for attempt := 0; ctx.Err() == nil; attempt++ {
+		ps := s.client.Subscribe(ctx, s.channel)
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			_ = ps.Close()
+			return
+		}
+		s.ps = ps
+		s.mu.Unlock()
+		healthy, err := s.receive(ctx, ps)
+		_ = ps.Close()
+		if ctx.Err() != nil {
+			return
+		}
+		s.dispatch(cache.Invalidation{All: true})
+		s.subscriptionError(fmt.Errorf("rediscache: invalidation subscription lost: %w", err))
+		if healthy {
+			attempt = 0
+		}
+		t := time.NewTimer(resubscribe.Delay(attempt, nil))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// receive reads ps until it fails, and reports whether it had subscribed.
+func (s *Store) receive(ctx context.Context, ps *redis.PubSub) (subscribed bool, err error) {
+	pinged := false
+	for {
+		msg, err := ps.ReceiveTimeout(ctx, s.health)
+		if err != nil {
+			var ne net.Error
+			if !errors.As(err, &ne) || !ne.Timeout() || pinged {
+				return subscribed, err
+			}
+			// Silence: ask for a sign of life, due within another period.
+			if err := ps.Ping(ctx); err != nil {
+				return subscribed, err
+			}
+			pinged = true
+			continue
+		}
+		pinged = false
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			if m.Kind == "subscribe" {
+				// Messages published before this point were missed.
+				subscribed = true
+				s.dispatch(cache.Invalidation{All: true})
+			}
+		case *redis.Message:
+			sender, keys, err := parseMessage([]byte(m.Payload))
+			switch {
+			case err != nil:
+				s.subscriptionError(err)
+				s.dispatch(cache.Invalidation{All: true})
+			case sender != s.id:
+				s.dispatch(cache.Invalidation{Keys: keys})
+			}
+		}
+	}
+}
