@@ -148,7 +148,19 @@ func (s *limitState) trip() {
 
 type limitedWriter struct{ s *limitState }
 
-func (w *limitedWriter) Header() http.Header { return w.s.w.Header() }
+// Header returns the response headers; once the 413 answer is sent, it
+// returns a detached map, so the handler's late changes touch nothing that
+// a wrapper or recorder might still read.
+func (w *limitedWriter) Header() http.Header {
+	s := w.s
+	s.mu.Lock()
+	answered := s.answered
+	s.mu.Unlock()
+	if answered {
+		return http.Header{}
+	}
+	return s.w.Header()
+}
 
 func (w *limitedWriter) WriteHeader(code int) {
 	s := w.s

@@ -1,0 +1,148 @@
+package httpsec_test
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bedrock-go/bedrock/httpsec"
+)
+
+// chunked hides the length of a body, as a streamed upload does.
+type chunked struct{ io.Reader }
+
+func streamed(body string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, "/", chunked{strings.NewReader(body)})
+	r.ContentLength = -1
+	return r
+}
+
+func mustBodyLimit(t testing.TB, cfg httpsec.BodyLimitConfig) *httpsec.BodyLimit {
+	t.Helper()
+	b, err := httpsec.NewBodyLimit(cfg)
+	require.NoError(t, err)
+	return b
+}
+
+// echo answers 200 with the body it read, or 400 when reading failed, as a
+// JSON handler typically does.
+var echo = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, "bad body", http.StatusBadRequest)
+		return
+	}
+	_, _ = w.Write(body)
+})
+
+func TestBodyLimit(t *testing.T) {
+	cases := []struct {
+		name     string
+		req      *http.Request
+		want     int
+		body     string
+		rejected bool
+	}{
+		{"declared under", httptest.NewRequest(http.MethodPost, "/", strings.NewReader("0123456789")), 200, "0123456789", false},
+		{"declared over", httptest.NewRequest(http.MethodPost, "/", strings.NewReader("0123456789x")), 413, "", true},
+		{"streamed exactly at limit", streamed("0123456789"), 200, "0123456789", false},
+		{"streamed over", streamed("0123456789x"), 413, "", true},
+		{"streamed far over", streamed(strings.Repeat("x", 1<<16)), 413, "", true},
+		{"no body", httptest.NewRequest(http.MethodGet, "/", nil), 200, "", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var rejected error
+			b := mustBodyLimit(t, httpsec.BodyLimitConfig{MaxBytes: 10, Hooks: httpsec.Hooks{
+				OnReject: func(_ *http.Request, err error) { rejected = err },
+			}})
+			w := serve(b.Handler(echo), tc.req)
+			require.Equal(t, tc.want, w.Code)
+			if !tc.rejected {
+				assert.Equal(t, tc.body, w.Body.String())
+				assert.NoError(t, rejected)
+				return
+			}
+			assert.ErrorIs(t, rejected, httpsec.ErrBodyTooLarge)
+			assert.Equal(t, "application/problem+json", w.Header().Get("Content-Type"))
+			assert.Equal(t, "close", w.Header().Get("Connection"))
+			var p map[string]any
+			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &p), w.Body.String())
+			assert.Equal(t, 413.0, p["status"])
+			assert.Equal(t, 10.0, p["max_bytes"])
+		})
+	}
+}
+
+func TestBodyLimit_ReadErrorMatchesBothSentinelAndMaxBytesError(t *testing.T) {
+	var readErr error
+	h := mustBodyLimit(t, httpsec.BodyLimitConfig{MaxBytes: 4}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, readErr = io.ReadAll(r.Body)
+	}))
+	serve(h, streamed("too long"))
+	require.ErrorIs(t, readErr, httpsec.ErrBodyTooLarge)
+	var mbe *http.MaxBytesError
+	require.True(t, errors.As(readErr, &mbe))
+	assert.Equal(t, int64(4), mbe.Limit)
+}
+
+func TestBodyLimit_ResponseAlreadyStartedIsNotReplaced(t *testing.T) {
+	h := mustBodyLimit(t, httpsec.BodyLimitConfig{MaxBytes: 4}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusAccepted)
+		_, err := io.ReadAll(r.Body)
+		_, _ = io.WriteString(w, "err="+err.Error())
+	}))
+	w := serve(h, streamed("too long"))
+	assert.Equal(t, http.StatusAccepted, w.Code)
+	assert.Contains(t, w.Body.String(), "request body too large")
+}
+
+func TestBodyLimit_WriterKeepsFlushAndUnwrap(t *testing.T) {
+	h := mustBodyLimit(t, httpsec.BodyLimitConfig{}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		_, _ = io.WriteString(w, "part")
+		require.NoError(t, http.NewResponseController(w).Flush())
+	}))
+	w := serve(h, streamed("small"))
+	assert.True(t, w.Flushed)
+	assert.Equal(t, "part", w.Body.String())
+}
+
+func TestBodyLimit_DefaultIsOneMiB(t *testing.T) {
+	h := mustBodyLimit(t, httpsec.BodyLimitConfig{}).Handler(echo)
+	assert.Equal(t, http.StatusOK, serve(h, streamed(strings.Repeat("x", 1<<20))).Code)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, serve(h, streamed(strings.Repeat("x", 1<<20+1))).Code)
+}
+
+func TestNewBodyLimit_NegativeIsAnError(t *testing.T) {
+	b, err := httpsec.NewBodyLimit(httpsec.BodyLimitConfig{MaxBytes: -1})
+	assert.Nil(t, b)
+	assert.ErrorIs(t, err, httpsec.ErrInvalidConfig)
+}
+
+// Over a real connection the oversize answer arrives and the server does
+// not wait for the rest of a body it will never read.
+func TestBodyLimit_RealServer(t *testing.T) {
+	srv := httptest.NewServer(mustBodyLimit(t, httpsec.BodyLimitConfig{MaxBytes: 1024}).Handler(echo))
+	defer srv.Close()
+	pr, pw := io.Pipe()
+	go func() {
+		_, _ = pw.Write(make([]byte, 4096))
+		// The rest never comes: a server waiting for it would hang the test.
+	}()
+	defer pw.Close()
+	req, err := http.NewRequest(http.MethodPost, srv.URL, pr)
+	require.NoError(t, err)
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
+	assert.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
+}
