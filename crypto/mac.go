@@ -8,7 +8,6 @@ import (
 	"hash"
 	"io"
 	"log/slog"
-	"sync"
 )
 
 // Layout of a MAC tag:
@@ -29,9 +28,16 @@ const (
 	MaxMACKeySize = 64
 )
 
+// macFreeStates bounds the idle HMAC states kept per key.
+const macFreeStates = 32
+
 type macKey struct {
-	raw  []byte
-	pool sync.Pool // *macState, so Sign and Verify do not allocate
+	raw []byte
+	// free recycles HMAC states so that Sign and Verify do not allocate.
+	// A buffered channel rather than a sync.Pool: the pool drops items at
+	// random under the race detector, and an hmac.New costs several
+	// allocations, so the zero-allocation guarantee would not hold there.
+	free chan *macState
 }
 
 type macState struct {
@@ -43,9 +49,24 @@ func newMACKey(raw []byte) (*macKey, error) {
 	if len(raw) < MinMACKeySize || len(raw) > MaxMACKeySize {
 		return nil, fmt.Errorf("%w: HMAC keys are %d to %d bytes, got %d", ErrInvalidKey, MinMACKeySize, MaxMACKeySize, len(raw))
 	}
-	k := &macKey{raw: append([]byte(nil), raw...)}
-	k.pool.New = func() any { return &macState{h: hmac.New(sha256.New, k.raw)} }
-	return k, nil
+	return &macKey{raw: append([]byte(nil), raw...), free: make(chan *macState, macFreeStates)}, nil
+}
+
+func (k *macKey) get() *macState {
+	select {
+	case s := <-k.free:
+		s.h.Reset()
+		return s
+	default:
+		return &macState{h: hmac.New(sha256.New, k.raw)}
+	}
+}
+
+func (k *macKey) put(s *macState) {
+	select {
+	case k.free <- s:
+	default:
+	}
 }
 
 // MACKeyRingConfig configures a [MACKeyRing]. The zero value is ready to use.
@@ -162,12 +183,11 @@ func (m *MACKeyRing) SignTo(dst, msg []byte) ([]byte, error) {
 	ret, out := sliceForAppend(dst, MACSize)
 	out[0] = macVersion
 	binary.BigEndian.PutUint32(out[1:macHeaderSize], uint32(e.id))
-	s := e.mat.pool.Get().(*macState)
-	s.h.Reset()
+	s := e.mat.get()
 	s.h.Write(out[:macHeaderSize])
 	s.h.Write(msg)
 	s.h.Sum(out[:macHeaderSize])
-	e.mat.pool.Put(s)
+	e.mat.put(s)
 	return ret, nil
 }
 
@@ -182,12 +202,11 @@ func (m *MACKeyRing) Verify(msg, tag []byte) error {
 	if err != nil {
 		return err
 	}
-	s := e.mat.pool.Get().(*macState)
-	s.h.Reset()
+	s := e.mat.get()
 	s.h.Write(tag[:macHeaderSize])
 	s.h.Write(msg)
 	ok := hmac.Equal(s.h.Sum(s.sum[:0]), tag[macHeaderSize:])
-	e.mat.pool.Put(s)
+	e.mat.put(s)
 	if !ok {
 		return ErrSignature
 	}

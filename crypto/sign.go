@@ -95,17 +95,19 @@ func (k *SigningKey) MarshalPEM() ([]byte, error) {
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
 }
 
-// String returns a description with the key id only.
-func (k *SigningKey) String() string { return "crypto.SigningKey{kid=" + k.pub.kid + "}" }
+// String returns a description with the key id only. It and Format have
+// value receivers so that printing a SigningKey value is as safe as
+// printing a pointer.
+func (k SigningKey) String() string { return "crypto.SigningKey{kid=" + k.pub.kid + "}" }
 
 // GoString is String, so that %#v cannot reveal the key.
-func (k *SigningKey) GoString() string { return k.String() }
+func (k SigningKey) GoString() string { return k.String() }
 
 // Format prints String for every verb.
-func (k *SigningKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, k.String()) }
+func (k SigningKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, k.String()) }
 
 // LogValue makes slog print the key id only.
-func (k *SigningKey) LogValue() slog.Value { return slog.StringValue(k.String()) }
+func (k SigningKey) LogValue() slog.Value { return slog.StringValue(k.String()) }
 
 // Verify checks sig over msg; it returns nil or ErrSignature.
 func (v *VerifyingKey) Verify(msg, sig []byte) error {
