@@ -1,0 +1,31 @@
+// Package password hashes and verifies passwords with argon2id, stored as
+// PHC strings, and verifies legacy bcrypt hashes so users can be migrated.
+//
+// The defaults follow OWASP's recommendation for argon2id: 19 MiB of memory,
+// 2 passes, 1 lane, a 16-byte salt and a 32-byte key:
+//
+//	$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>
+//
+// # Verifying and upgrading
+//
+// [Hasher.Verify] reports whether a password matches and whether the stored
+// hash should be replaced (its parameters are weaker than the current ones,
+// it is bcrypt, or it was peppered with a retired pepper). On a successful
+// login with needsRehash set, hash the password again and store the result.
+//
+// # Safety
+//
+//   - Parameters read from a stored hash are bounded before any work is done,
+//     so a planted hash asking for 4 GiB or a million passes is refused.
+//   - Hashing runs under a semaphore (GOMAXPROCS by default) so that a burst
+//     of logins cannot exhaust memory; waiting honours the context.
+//   - [Hasher.VerifyDummy] spends the same time as a real verification, so
+//     "unknown user" and "wrong password" cannot be told apart by timing.
+//   - bcrypt input longer than 72 bytes is an error, never truncated.
+//   - Passwords are normalised to Unicode NFKC before hashing (NIST SP
+//     800-63B §5.1.1.2), so the same password typed on two keyboards matches.
+//
+// An optional pepper (an HMAC key with an id, kept outside the database) is
+// applied before hashing; several peppers may be configured so that it can be
+// rotated.
+package password

@@ -1,0 +1,289 @@
+package password
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Errors about passwords and configuration.
+var (
+	// ErrPasswordTooLong means the password exceeds the byte limit (1024
+	// bytes for argon2id, 72 for bcrypt, which would silently truncate it).
+	ErrPasswordTooLong = errors.New("password: too long")
+	// ErrConfig is wrapped by every error [New] returns for a bad Config.
+	ErrConfig = errors.New("password: invalid config")
+)
+
+// MaxPasswordBytes bounds the input to hashing, after NFKC normalisation,
+// so that hashing cost cannot be driven up by huge inputs.
+const MaxPasswordBytes = 1024
+
+const bcryptMaxBytes = 72
+
+// Pepper is a secret HMAC key applied to passwords before hashing. Keep it
+// outside the database (an environment secret, a KMS), so that a stolen
+// database alone cannot be attacked offline.
+type Pepper struct {
+	ID  string // recorded in the hash as k=ID; letters, digits, '-', '_', '.'
+	Key []byte // at least 32 bytes
+}
+
+// Config configures a [Hasher]. The zero value hashes with
+// [DefaultParams], bounds stored hashes with [DefaultBounds], uses no pepper
+// and allows GOMAXPROCS concurrent hashes.
+type Config struct {
+	// Params for new hashes; DefaultParams when zero.
+	Params Params
+	// Bounds for parameters read from stored hashes; DefaultBounds for zero
+	// fields. Params must be within them.
+	Bounds Bounds
+	// Peppers, current first. Hashes carry the id of the pepper used; a hash
+	// made with a later one in the list verifies and needs a rehash. A hash
+	// without a pepper verifies (and needs a rehash) while peppers are set.
+	Peppers []Pepper
+	// MaxConcurrent bounds simultaneous argon2id computations; GOMAXPROCS
+	// when zero.
+	MaxConcurrent int
+}
+
+// Hasher hashes and verifies passwords. It is safe for concurrent use.
+type Hasher struct {
+	params  Params
+	bounds  Bounds
+	peppers []Pepper
+	sem     chan struct{}
+
+	dummyOnce sync.Once
+	dummy     phc
+}
+
+// New returns a Hasher for cfg, or an error wrapping [ErrConfig].
+func New(cfg Config) (*Hasher, error) {
+	if cfg.Params == (Params{}) {
+		cfg.Params = DefaultParams()
+	}
+	bounds := cfg.Bounds.withDefaults()
+	if err := bounds.check(cfg.Params); err != nil {
+		return nil, fmt.Errorf("%w: params: %v", ErrConfig, err)
+	}
+	seen := map[string]bool{}
+	for _, p := range cfg.Peppers {
+		if !validPepperID(p.ID) || seen[p.ID] {
+			return nil, fmt.Errorf("%w: pepper id %q invalid or repeated", ErrConfig, p.ID)
+		}
+		if len(p.Key) < 32 {
+			return nil, fmt.Errorf("%w: pepper %q key is %d bytes, want at least 32", ErrConfig, p.ID, len(p.Key))
+		}
+		seen[p.ID] = true
+	}
+	if cfg.MaxConcurrent < 0 {
+		return nil, fmt.Errorf("%w: negative MaxConcurrent", ErrConfig)
+	}
+	if cfg.MaxConcurrent == 0 {
+		cfg.MaxConcurrent = runtime.GOMAXPROCS(0)
+	}
+	return &Hasher{
+		params:  cfg.Params,
+		bounds:  bounds,
+		peppers: cfg.Peppers,
+		sem:     make(chan struct{}, cfg.MaxConcurrent),
+	}, nil
+}
+
+// Params returns the parameters new hashes use.
+func (h *Hasher) Params() Params { return h.params }
+
+// Hash returns the PHC string of password under the current parameters and
+// pepper. It waits for a hashing slot, or returns ctx's error.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	pw, err := normalize(password)
+	if err != nil {
+		return "", err
+	}
+	rec := phc{params: h.params, salt: make([]byte, h.params.SaltLen)}
+	rand.Read(rec.salt)
+	if len(h.peppers) > 0 {
+		rec.pepperID = h.peppers[0].ID
+		pw = pepper(h.peppers[0].Key, pw)
+	}
+	if rec.key, err = h.argon2(ctx, pw, rec.salt, rec.params); err != nil {
+		return "", err
+	}
+	return rec.encode(), nil
+}
+
+// Verify reports whether password matches encoded, an argon2id PHC string
+// or a bcrypt hash. needsRehash is true after a match when encoded should be
+// replaced by a fresh [Hasher.Hash]: weaker parameters than the current ones,
+// a bcrypt hash, or a pepper that is not the current one. A malformed or
+// out-of-bounds hash returns an error and no work is done.
+func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, needsRehash bool, err error) {
+	if isBcrypt(encoded) {
+		return h.verifyBcrypt(ctx, password, encoded)
+	}
+	rec, err := decodePHC(encoded, h.bounds)
+	if err != nil {
+		return false, false, err
+	}
+	pw, err := normalize(password)
+	if err != nil {
+		return false, false, err
+	}
+	if rec.pepperID != "" {
+		key, found := h.pepperKey(rec.pepperID)
+		if !found {
+			return false, false, fmt.Errorf("%w: unknown pepper %q", ErrUnsupportedHash, rec.pepperID)
+		}
+		pw = pepper(key, pw)
+	}
+	got, err := h.argon2(ctx, pw, rec.salt, rec.params)
+	if err != nil {
+		return false, false, err
+	}
+	if subtle.ConstantTimeCompare(got, rec.key) != 1 {
+		return false, false, nil
+	}
+	return true, h.weaker(rec), nil
+}
+
+// VerifyDummy spends the time of a verification at the current parameters
+// and always reports false. Call it when the user does not exist, so that
+// the response time does not reveal which accounts exist.
+func (h *Hasher) VerifyDummy(ctx context.Context, password string) error {
+	h.dummyOnce.Do(func() {
+		h.dummy = phc{params: h.params, salt: make([]byte, h.params.SaltLen), key: make([]byte, h.params.KeyLen)}
+		rand.Read(h.dummy.salt)
+		rand.Read(h.dummy.key)
+	})
+	pw, err := normalize(password)
+	if err != nil {
+		pw = []byte(password[:min(len(password), MaxPasswordBytes)])
+	}
+	if len(h.peppers) > 0 {
+		pw = pepper(h.peppers[0].Key, pw)
+	}
+	got, err := h.argon2(ctx, pw, h.dummy.salt, h.dummy.params)
+	if err != nil {
+		return err
+	}
+	subtle.ConstantTimeCompare(got, h.dummy.key)
+	return nil
+}
+
+func (h *Hasher) weaker(rec phc) bool {
+	cur := h.params
+	if rec.params.Memory < cur.Memory || rec.params.Time < cur.Time || rec.params.Threads < cur.Threads ||
+		rec.params.SaltLen < cur.SaltLen || rec.params.KeyLen < cur.KeyLen {
+		return true
+	}
+	if len(h.peppers) == 0 {
+		return rec.pepperID != ""
+	}
+	return rec.pepperID != h.peppers[0].ID
+}
+
+func (h *Hasher) pepperKey(id string) ([]byte, bool) {
+	for _, p := range h.peppers {
+		if p.ID == id {
+			return p.Key, true
+		}
+	}
+	return nil, false
+}
+
+// argon2 runs argon2id under the semaphore.
+func (h *Hasher) argon2(ctx context.Context, pw, salt []byte, p Params) ([]byte, error) {
+	if err := h.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer h.release()
+	return argon2.IDKey(pw, salt, p.Time, p.Memory, p.Threads, p.KeyLen), nil
+}
+
+func (h *Hasher) acquire(ctx context.Context) error {
+	select {
+	case h.sem <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case h.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("password: waiting for a hashing slot: %w", context.Cause(ctx))
+	}
+}
+
+func (h *Hasher) release() { <-h.sem }
+
+func (h *Hasher) verifyBcrypt(ctx context.Context, password, encoded string) (bool, bool, error) {
+	if len(password) > bcryptMaxBytes {
+		return false, false, fmt.Errorf("%w: bcrypt uses only the first %d bytes", ErrPasswordTooLong, bcryptMaxBytes)
+	}
+	cost, err := bcryptCost(encoded)
+	if err != nil {
+		return false, false, err
+	}
+	if cost > h.bounds.MaxBcrypt {
+		return false, false, fmt.Errorf("%w: bcrypt cost %d", ErrParamsOutOfBounds, cost)
+	}
+	if err := h.acquire(ctx); err != nil {
+		return false, false, err
+	}
+	defer h.release()
+	err = bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password))
+	switch {
+	case err == nil:
+		return true, true, nil
+	case errors.Is(err, bcrypt.ErrMismatchedHashAndPassword):
+		return false, false, nil
+	default:
+		return false, false, fmt.Errorf("%w: bcrypt: %v", ErrMalformedHash, err)
+	}
+}
+
+func isBcrypt(s string) bool {
+	return strings.HasPrefix(s, "$2a$") || strings.HasPrefix(s, "$2b$") || strings.HasPrefix(s, "$2y$")
+}
+
+// bcryptCost reads the cost of a $2x$NN$... hash without trusting it.
+func bcryptCost(s string) (int, error) {
+	if len(s) != 60 || s[6] != '$' {
+		return 0, fmt.Errorf("%w: bcrypt hash must be 60 bytes", ErrMalformedHash)
+	}
+	cost, err := strconv.Atoi(s[4:6])
+	if err != nil || cost < bcrypt.MinCost {
+		return 0, fmt.Errorf("%w: bcrypt cost %q", ErrMalformedHash, s[4:6])
+	}
+	return cost, nil
+}
+
+func normalize(password string) ([]byte, error) {
+	if len(password) > 4*MaxPasswordBytes {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrPasswordTooLong, MaxPasswordBytes)
+	}
+	pw := norm.NFKC.Bytes([]byte(password))
+	if len(pw) > MaxPasswordBytes {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrPasswordTooLong, MaxPasswordBytes)
+	}
+	return pw, nil
+}
+
+func pepper(key, pw []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write(pw)
+	return m.Sum(nil)
+}
