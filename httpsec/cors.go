@@ -190,7 +190,7 @@ func (c *CORS) setHeaders(headers []string) error {
 		if !validToken(h) {
 			return configErr("CORSConfig.AllowedHeaders", h, ErrInvalidConfig, "not a valid header name")
 		}
-		c.headers = append(c.headers, strings.ToLower(h))
+		c.headers = append(c.headers, lowerASCII(h))
 		names = append(names, http.CanonicalHeaderKey(h))
 		// A browser lists each header once, lowercased, comma-separated;
 		// anything much longer than the allow list itself is not a

@@ -113,7 +113,7 @@ func (b *CSPBuilder) Set(directive string, sources ...string) *CSPBuilder {
 	if b.err != nil {
 		return b
 	}
-	directive = strings.ToLower(directive)
+	directive = lowerASCII(directive)
 	if err := checkDirective(directive, sources); err != nil {
 		b.err = err
 		return b
@@ -164,7 +164,7 @@ func ParseCSP(policy string) (CSP, error) {
 		if len(fields) == 0 {
 			continue
 		}
-		name := strings.ToLower(fields[0])
+		name := lowerASCII(fields[0])
 		if seen[name] {
 			return CSP{}, configErr("CSP", name, ErrInvalidCSP, "directive appears twice; browsers ignore the second")
 		}
@@ -192,10 +192,10 @@ func checkDirective(name string, sources []string) error {
 		if s == "" || !validHeaderValue(s) || strings.ContainsAny(s, " ;,") {
 			return configErr("CSP "+name, s, ErrInvalidCSP, "a source has no spaces, ';' or ',' and only visible ASCII")
 		}
-		if unquotedKeywords[strings.ToLower(s)] {
+		if unquotedKeywords[lowerASCII(s)] {
 			return configErr("CSP "+name, s, ErrInvalidCSP, "keywords must be single-quoted, e.g. 'self'")
 		}
-		lower := strings.ToLower(s)
+		lower := lowerASCII(s)
 		if strings.HasPrefix(lower, "'nonce-") && s != NonceSource {
 			return configErr("CSP "+name, s, ErrInvalidCSP, "a fixed nonce protects nothing; use NonceSource")
 		}

@@ -47,7 +47,7 @@ func NewHostCheck(cfg HostCheckConfig) (*HostCheck, error) {
 	}
 	c := &HostCheck{anyPort: map[string]bool{}, withPort: map[string]bool{}, hooks: cfg.Hooks}
 	for _, entry := range cfg.AllowedHosts {
-		host, port, ok := splitHost(strings.ToLower(entry))
+		host, port, ok := splitHost(lowerASCII(entry))
 		if !ok {
 			return nil, configErr(field, entry, ErrInvalidHost, `want host[:port], *.domain[:port] or an IP address`)
 		}
@@ -109,7 +109,7 @@ func splitHost(s string) (host, port string, ok bool) {
 // Allowed reports whether the Host header value host is in the allow list.
 func (c *HostCheck) Allowed(host string) bool {
 	if hasUpperASCII(host) {
-		host = strings.ToLower(host) // browsers send lowercase; others pay
+		host = lowerASCII(host) // browsers send lowercase; others pay
 	}
 	if c.withPort[host] {
 		return true
@@ -146,4 +146,17 @@ func (c *HostCheck) Handler(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// lowerASCII lowers ASCII letters only: strings.ToLower would also fold
+// characters such as the Kelvin sign into ASCII letters and let a
+// non-ASCII name match an allowed one.
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
 }

@@ -189,7 +189,7 @@ func parseOriginEntry(field, s string) (parsedOrigin, error) {
 	if len(s) > maxOriginLen {
 		return bad("too long")
 	}
-	lower := strings.ToLower(s)
+	lower := lowerASCII(s)
 	i := strings.Index(lower, "://")
 	if i <= 0 {
 		return bad(`want scheme://host[:port], e.g. "https://example.com"`)

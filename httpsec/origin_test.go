@@ -128,6 +128,7 @@ func TestOriginPattern_MatchesParsedHostNeverPrefix(t *testing.T) {
 		"null":                                                 false,
 		"https://-a.example.com":                               false,
 		"https://" + strings.Repeat("a.", 200) + "example.com": false,
+		"https://a.example.co\u212a":                           false,
 	}
 	for origin, want := range cases {
 		t.Run(origin, func(t *testing.T) {
@@ -239,3 +240,28 @@ type headerRecorder struct {
 func (r *headerRecorder) Header() http.Header         { return r.h }
 func (r *headerRecorder) Write(p []byte) (int, error) { return len(p), nil }
 func (r *headerRecorder) WriteHeader(code int)        { r.code = code }
+
+// FuzzHost checks that Host parsing never panics and that the allow-list
+// admits only the listed name or a real subdomain of the listed domain.
+func FuzzHost(f *testing.F) {
+	for _, s := range []string{
+		"api.example.com", "API.example.com.:8080", "a.example.org", "example.org", "[::1]:80",
+		"a.example.org.evil.com", "evil.com/.example.org", "", ":", "a..example.org",
+	} {
+		f.Add(s)
+	}
+	c, err := NewHostCheck(HostCheckConfig{AllowedHosts: []string{"api.example.com", "*.example.org"}})
+	require.NoError(f, err)
+	f.Fuzz(func(t *testing.T, s string) {
+		if !c.Allowed(s) {
+			return
+		}
+		name, _, ok := splitHost(lowerASCII(s))
+		if !ok {
+			t.Fatalf("allowed unparsable host %q", s)
+		}
+		if name != "api.example.com" && !(strings.HasSuffix(name, ".example.org") && validHostname(name)) {
+			t.Fatalf("allowed %q (name %q)", s, name)
+		}
+	})
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package httpsec_test
+
+const raceAllocSlack = 0
