@@ -128,7 +128,7 @@ func (m *Memory) Len() int {
 
 // Do implements [Store].
 func (m *Memory) Do(_ context.Context, req Request) (Result, error) {
-	if err := req.check(); err != nil {
+	if err := req.Validate(); err != nil {
 		return Result{}, err
 	}
 	return m.do(&req), nil

@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -46,21 +47,25 @@ type Request struct {
 	TakenAt time.Time
 }
 
-func (r *Request) check() error {
+// Validate reports why r cannot be decided: an error matching
+// [ErrInvalidKey], [ErrInvalidCost], [ErrInvalidLimit] or
+// [ErrCostExceedsBurst]. Stores call it on requests they did not get from a
+// [Limiter].
+func (r *Request) Validate() error {
 	if len(r.Key) == 0 || len(r.Key) > MaxKeyLen {
-		return ErrInvalidKey
+		return fmt.Errorf("%w: length %d, want 1 to %d bytes", ErrInvalidKey, len(r.Key), MaxKeyLen)
 	}
 	if r.Cost < 1 {
-		return ErrInvalidCost
+		return fmt.Errorf("%w: %d", ErrInvalidCost, r.Cost)
 	}
 	if r.Op > OpRefund {
-		return ErrInvalidConfig
+		return fmt.Errorf("%w: unknown op %d", ErrInvalidConfig, r.Op)
 	}
 	if err := validateLimits(r.Limits); err != nil {
 		return err
 	}
 	if r.Op != OpRefund && r.Cost > minCapacity(r.Limits) {
-		return ErrCostExceedsBurst
+		return fmt.Errorf("%w: cost %d, capacity %d", ErrCostExceedsBurst, r.Cost, minCapacity(r.Limits))
 	}
 	return nil
 }
