@@ -423,3 +423,71 @@ func insertConcurrently(t *testing.T, db *pgxpool.Pool, seed int64) (progress fu
 	}
 	return progress, func() int { cancel(); return <-done }
 }
+
+func TestKeyset_EmptyPageAfterDeletesLeadsBackWithoutSkipping(t *testing.T) {
+	db := testenv.Postgres(t)
+	createTable(t, db)
+	rng := rand.New(rand.NewPCG(3, 3))
+	data := make([]row, 10)
+	for i := range data {
+		data[i] = randomRow(rng, int64(i+1))
+	}
+	insertRows(t, db, data)
+	cols := []pagination.Column{{Name: "id", Unique: true}}
+	p := newTestPager(t, pagination.MustSpec(cols...), 100)
+	keys := keysFor(cols)
+
+	first := fetch(t, db, p, pagination.Request{Limit: 4}, keys)
+	require.Equal(t, []int64{1, 2, 3, 4}, ids(first.Items))
+	_, err := db.Exec(context.Background(), "DELETE FROM items WHERE id > 4")
+	require.NoError(t, err)
+
+	empty := fetch(t, db, p, pagination.Request{Limit: 4, Cursor: first.NextCursor}, keys)
+	assert.Empty(t, empty.Items)
+	assert.False(t, empty.HasNext)
+	require.True(t, empty.HasPrev)
+	back := fetch(t, db, p, pagination.Request{Limit: 4, Cursor: empty.PrevCursor}, keys)
+	assert.Equal(t, []int64{1, 2, 3, 4}, ids(back.Items), "the boundary row itself is not skipped")
+	assert.False(t, back.HasPrev)
+
+	// The mirror image: rows before a backward cursor deleted.
+	last := fetch(t, db, p, pagination.Request{Limit: 2, Direction: pagination.Backward}, keys)
+	require.Equal(t, []int64{3, 4}, ids(last.Items))
+	_, err = db.Exec(context.Background(), "DELETE FROM items WHERE id < 3")
+	require.NoError(t, err)
+	emptyBefore := fetch(t, db, p, pagination.Request{Limit: 2, Cursor: last.PrevCursor}, keys)
+	assert.Empty(t, emptyBefore.Items)
+	assert.False(t, emptyBefore.HasPrev)
+	require.True(t, emptyBefore.HasNext)
+	forward := fetch(t, db, p, pagination.Request{Limit: 2, Cursor: emptyBefore.NextCursor}, keys)
+	assert.Equal(t, []int64{3, 4}, ids(forward.Items))
+}
+
+func TestKeyset_RelayConnectionAfterAndBefore(t *testing.T) {
+	db := testenv.Postgres(t)
+	createTable(t, db)
+	rng := rand.New(rand.NewPCG(4, 4))
+	data := make([]row, 9)
+	for i := range data {
+		data[i] = randomRow(rng, int64(i+1))
+	}
+	insertRows(t, db, data)
+	cols := []pagination.Column{{Name: "id", Unique: true, Desc: true}}
+	p := newTestPager(t, pagination.MustSpec(cols...), 100)
+	keys := keysFor(cols)
+
+	page := fetch(t, db, p, pagination.Request{Limit: 4}, keys)
+	conn, err := page.Connection()
+	require.NoError(t, err)
+	require.Len(t, conn.Edges, 4)
+	assert.Equal(t, int64(9), conn.Edges[0].Node.ID)
+	assert.Equal(t, pagination.PageInfo{HasNextPage: true, HasPreviousPage: false,
+		StartCursor: conn.Edges[0].Cursor, EndCursor: conn.Edges[3].Cursor}, conn.PageInfo)
+
+	after := fetch(t, db, p, pagination.Request{Limit: 3, Cursor: conn.Edges[1].Cursor, Direction: pagination.Forward}, keys)
+	assert.Equal(t, []int64{7, 6, 5}, ids(after.Items), "after the second edge")
+	before := fetch(t, db, p, pagination.Request{Limit: 3, Cursor: conn.PageInfo.EndCursor, Direction: pagination.Backward}, keys)
+	assert.Equal(t, []int64{9, 8, 7}, ids(before.Items), "before the last edge")
+	assert.False(t, before.HasPrev)
+	assert.True(t, before.HasNext)
+}

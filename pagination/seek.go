@@ -22,7 +22,8 @@ func (s *Spec) predicate(values []any, backward, inclusive bool, args []any) (st
 	if s.sameDir && !s.anyNullable {
 		return s.rowPredicate(values, backward, inclusive, first), append(args, values...)
 	}
-	params := make([]int, len(values)) // 0 for NULL values, which take no parameter
+	var paramBuf [maxColumns]int
+	params := paramBuf[:len(values)] // 0 for NULL values, which take no parameter
 	next := first
 	for i, v := range values {
 		if v != nil {
@@ -32,12 +33,9 @@ func (s *Spec) predicate(values []any, backward, inclusive bool, args []any) (st
 		}
 	}
 	var b strings.Builder
-	b.Grow(64 * len(values))
+	b.Grow(s.expandedLen)
 	b.WriteByte('(')
-	if lead := s.leadingBound(params[0], backward); lead != "" {
-		b.WriteString(lead)
-		b.WriteString(" AND ")
-	}
+	s.writeLeadingBound(&b, params[0], backward)
 	s.writeExpanded(&b, 0, params, backward, inclusive)
 	b.WriteByte(')')
 	return b.String(), args
@@ -46,7 +44,7 @@ func (s *Spec) predicate(values []any, backward, inclusive bool, args []any) (st
 func (s *Spec) rowPredicate(values []any, backward, inclusive bool, first int) string {
 	op := compareOp(s.cols[0].desc != backward, inclusive)
 	var b strings.Builder
-	b.Grow(24 * len(values))
+	b.Grow(s.rowLen)
 	if len(s.cols) == 1 {
 		b.WriteString(s.cols[0].ref)
 		b.WriteString(op)
@@ -90,20 +88,19 @@ func writeParam(b *strings.Builder, n int) {
 	b.WriteString(strconv.Itoa(n))
 }
 
-// leadingBound is a condition implied by the predicate that an index can
-// use as a range start: first >= $1 (ascending scan). It is only valid when
-// the boundary's first value is not NULL and NULLs of that column, if any,
-// come before the boundary in scan order.
-func (s *Spec) leadingBound(param int, backward bool) string {
+// writeLeadingBound writes a condition implied by the predicate that an
+// index can use as a range start, first >= $1 (ascending scan), followed by
+// AND. It is only valid when the boundary's first value is not NULL and NULLs
+// of that column, if any, come before the boundary in scan order.
+func (s *Spec) writeLeadingBound(b *strings.Builder, param int, backward bool) {
 	c := s.cols[0]
 	if param == 0 || len(s.cols) == 1 || (c.nullable && c.nullsLast != backward) {
-		return ""
+		return
 	}
-	var b strings.Builder
 	b.WriteString(c.ref)
 	b.WriteString(compareOp(c.desc != backward, true))
-	writeParam(&b, param)
-	return b.String()
+	writeParam(b, param)
+	b.WriteString(" AND ")
 }
 
 // writeExpanded writes the condition that column i and those after it place
@@ -117,49 +114,46 @@ func (s *Spec) writeExpanded(b *strings.Builder, i int, params []int, backward, 
 		writeParam(b, params[i])
 		return
 	}
-	after := s.afterCond(c, params[i], desc, nullsLast)
+	// Nothing sorts after a NULL boundary when NULLs sort last.
+	hasAfter := params[i] != 0 || !nullsLast
 	b.WriteByte('(')
-	if after != "" {
-		b.WriteString(after)
+	if hasAfter {
+		writeAfter(b, c, params[i], desc, nullsLast)
 		b.WriteString(" OR (")
 	}
+	b.WriteString(c.ref)
 	if params[i] == 0 {
-		b.WriteString(c.ref)
 		b.WriteString(" IS NULL")
 	} else {
-		b.WriteString(c.ref)
 		b.WriteString(" = ")
 		writeParam(b, params[i])
 	}
 	b.WriteString(" AND ")
 	s.writeExpanded(b, i+1, params, backward, inclusive)
-	if after != "" {
+	if hasAfter {
 		b.WriteByte(')')
 	}
 	b.WriteByte(')')
 }
 
-// afterCond is the condition that a row's value in column c sorts strictly
-// after the boundary value, or "" when nothing can (the boundary is NULL and
-// NULLs sort last).
-func (s *Spec) afterCond(c column, param int, desc, nullsLast bool) string {
+// writeAfter writes the condition that a row's value in column c sorts
+// strictly after the boundary value ($param, or NULL when param is 0).
+func writeAfter(b *strings.Builder, c column, param int, desc, nullsLast bool) {
 	if param == 0 {
-		if nullsLast {
-			return ""
-		}
-		return c.ref + " IS NOT NULL"
+		b.WriteString(c.ref)
+		b.WriteString(" IS NOT NULL")
+		return
 	}
-	var b strings.Builder
-	if c.nullable && nullsLast {
+	orNull := c.nullable && nullsLast
+	if orNull {
 		b.WriteByte('(')
 	}
 	b.WriteString(c.ref)
 	b.WriteString(compareOp(desc, false))
-	writeParam(&b, param)
-	if c.nullable && nullsLast {
+	writeParam(b, param)
+	if orNull {
 		b.WriteString(" OR ")
 		b.WriteString(c.ref)
 		b.WriteString(" IS NULL)")
 	}
-	return b.String()
 }

@@ -51,6 +51,8 @@ type Spec struct {
 	orderBy     string // forward ORDER BY list
 	reverseBy   string // the same order reversed, for previous pages
 	fingerprint [32]byte
+	rowLen      int // capacity hints for the predicate builders
+	expandedLen int
 }
 
 type column struct {
@@ -102,6 +104,10 @@ func NewSpec(columns ...Column) (*Spec, error) {
 	s.orderBy = s.orderList(false)
 	s.reverseBy = s.orderList(true)
 	s.fingerprint = s.computeFingerprint()
+	for _, c := range s.cols {
+		s.rowLen += len(c.ref) + 8
+		s.expandedLen += 4*len(c.ref) + 48
+	}
 	return s, nil
 }
 
