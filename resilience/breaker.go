@@ -210,6 +210,10 @@ func (c *BreakerConfig) normalize() error {
 // and a result that arrives after the state changed is dropped: it belongs to
 // a generation that no longer exists.
 //
+// Without a Config.Now, the end of the open state is flagged by a timer, so
+// that rejecting a call reads no clock; a call made at the very instant
+// OpenDuration ends may still be rejected until that timer has run.
+//
 // A Breaker is safe for concurrent use. It is not generic: one breaker can
 // guard calls returning different types, through [Breaker.Do],
 // [Breaker.Acquire], [Breaker.Allow] or a [Pipeline].
@@ -219,6 +223,11 @@ type Breaker struct {
 	// timed reports whether Done needs the clock: slow-call detection
 	// needs the start time, a time window needs the end time.
 	timed bool
+	// userClock: with a caller's Now, the end of the open state is found
+	// by reading that clock; otherwise a timer flags it, which keeps the
+	// clock read (costly on some VMs) off the rejection path.
+	userClock       bool
+	defaultClassify bool
 }
 
 // generation is one state of a Breaker. Only the counters mutate.
@@ -232,6 +241,8 @@ type generation struct {
 	// open state
 	until   time.Time
 	openErr *OpenError
+	elapsed atomic.Bool // OpenDuration has passed (timer-driven clock)
+	timer   *time.Timer
 	// half-open state
 	admitted  atomic.Int32
 	succeeded atomic.Int32
@@ -243,11 +254,16 @@ type generation struct {
 // NewBreaker returns a closed Breaker. It returns an error matching
 // [ErrInvalidConfig] when cfg is invalid.
 func NewBreaker(cfg BreakerConfig) (*Breaker, error) {
-	if err := cfg.normalize(); err != nil {
+	b := &Breaker{
+		cfg:             cfg,
+		timed:           cfg.SlowCallDuration > 0 || cfg.Window == TimeWindow,
+		userClock:       cfg.Now != nil,
+		defaultClassify: cfg.Classify == nil,
+	}
+	if err := b.cfg.normalize(); err != nil {
 		return nil, err
 	}
-	b := &Breaker{cfg: cfg, timed: cfg.SlowCallDuration > 0 || cfg.Window == TimeWindow}
-	b.state.Store(b.newGeneration(StateClosed, 0, cfg.Now()))
+	b.state.Store(b.newGeneration(StateClosed, 0, b.cfg.Now()))
 	return b, nil
 }
 
@@ -273,6 +289,9 @@ func (b *Breaker) newGeneration(s State, seq uint64, now time.Time) *generation 
 	case StateOpen:
 		g.until = now.Add(b.cfg.OpenDuration)
 		g.openErr = &OpenError{Until: g.until, Generation: seq}
+		if !b.userClock {
+			g.timer = time.AfterFunc(b.cfg.OpenDuration, func() { g.elapsed.Store(true) })
+		}
 	case StateHalfOpen:
 		g.openErr = &OpenError{Generation: seq}
 	}
@@ -308,12 +327,11 @@ func (b *Breaker) acquireSlow(g *generation) (Ticket, error) {
 		case StateClosed:
 			return Ticket{g: g, start: b.startTime()}, nil
 		case StateOpen:
-			now := b.cfg.Now()
-			if now.Before(g.until) {
+			if !b.openElapsed(g) {
 				b.rejected(StateOpen)
 				return Ticket{}, g.openErr
 			}
-			g = b.transition(g, StateHalfOpen, now)
+			g = b.transition(g, StateHalfOpen, b.cfg.Now())
 		case StateHalfOpen:
 			if g.admitted.Add(1) > int32(b.cfg.HalfOpenCalls) {
 				// Undo only our own increment: the counter then never
@@ -325,6 +343,13 @@ func (b *Breaker) acquireSlow(g *generation) (Ticket, error) {
 			return Ticket{g: g, start: b.startTime()}, nil
 		}
 	}
+}
+
+func (b *Breaker) openElapsed(g *generation) bool {
+	if b.userClock {
+		return !b.cfg.Now().Before(g.until)
+	}
+	return g.elapsed.Load()
 }
 
 func (b *Breaker) startTime() time.Time {
@@ -363,7 +388,10 @@ func (t Ticket) Done(err error) {
 		return
 	}
 	b := g.b
-	o := b.cfg.Classify(err)
+	o := OutcomeSuccess
+	if err != nil || !b.defaultClassify {
+		o = b.cfg.Classify(err)
+	}
 	var now time.Time
 	if b.timed {
 		now = b.cfg.Now()
@@ -448,7 +476,13 @@ func (b *Breaker) transition(from *generation, to State, now time.Time) *generat
 func (b *Breaker) tryTransition(from *generation, to State, now time.Time) (*generation, bool) {
 	next := b.newGeneration(to, from.seq+1, now)
 	if !b.state.CompareAndSwap(from, next) {
+		if next.timer != nil {
+			next.timer.Stop()
+		}
 		return b.state.Load(), false
+	}
+	if from.timer != nil {
+		from.timer.Stop()
 	}
 	if h := b.cfg.Hooks; h != nil && h.OnStateChange != nil {
 		h.OnStateChange(StateChange{From: from.state, To: to, Generation: next.seq, At: now})

@@ -182,6 +182,7 @@ func TestBreaker_OpenRejectsUntilOpenDurationThenHalfOpens(t *testing.T) {
 		assert.Equal(t, b.Generation(), oe.Generation)
 
 		time.Sleep(time.Second)
+		synctest.Wait() // let the open-state timer fire
 		tk, err := b.Acquire()
 		require.NoError(t, err)
 		assert.Equal(t, resilience.StateHalfOpen, b.State())
@@ -198,6 +199,7 @@ func TestBreaker_HalfOpenAdmitsExactlyMaxCalls(t *testing.T) {
 				b := newBreaker(t, resilience.BreakerConfig{WindowSize: 1, MinimumCalls: 1, OpenDuration: time.Second, HalfOpenCalls: n})
 				record(t, b, 1, errBoom)
 				time.Sleep(time.Second)
+				synctest.Wait() // let the open-state timer fire
 
 				var admitted, rejected atomic.Int64
 				var wg sync.WaitGroup
@@ -244,6 +246,7 @@ func TestBreaker_HalfOpenOutcomes(t *testing.T) {
 				b := newBreaker(t, resilience.BreakerConfig{WindowSize: 1, MinimumCalls: 1, OpenDuration: time.Second, HalfOpenCalls: 3})
 				record(t, b, 1, errBoom)
 				time.Sleep(time.Second)
+				synctest.Wait() // let the open-state timer fire
 				for _, err := range tc.results {
 					tk, aerr := b.Acquire()
 					require.NoError(t, aerr)
@@ -262,6 +265,7 @@ func TestBreaker_IgnoresResultsFromEarlierGeneration(t *testing.T) {
 		require.NoError(t, err)
 		record(t, b, 2, errBoom) // opens: generation 1
 		time.Sleep(time.Second)
+		synctest.Wait() // let the open-state timer fire
 		trial, err := b.Acquire() // half-open: generation 2
 		require.NoError(t, err)
 		stale.Done(errBoom) // must neither reopen nor count anywhere
@@ -327,6 +331,7 @@ func TestBreaker_AllowTwoStepAndHooks(t *testing.T) {
 		assert.Nil(t, done)
 		assert.ErrorIs(t, err, resilience.ErrOpen)
 		time.Sleep(time.Second)
+		synctest.Wait() // let the open-state timer fire
 		done, err = b.Allow()
 		require.NoError(t, err)
 		_, err = b.Allow()
@@ -421,3 +426,21 @@ func TestBreaker_DoesNotAllocate(t *testing.T) {
 }
 
 func succeed(context.Context) error { return nil }
+
+func TestBreaker_ExplicitClock(t *testing.T) {
+	now := time.Unix(1_000, 0)
+	b := newBreaker(t, resilience.BreakerConfig{
+		WindowSize: 1, MinimumCalls: 1, OpenDuration: time.Minute,
+		Now: func() time.Time { return now },
+	})
+	record(t, b, 1, errBoom)
+	now = now.Add(time.Minute - time.Nanosecond)
+	_, err := b.Acquire()
+	assert.ErrorIs(t, err, resilience.ErrOpen)
+	now = now.Add(time.Nanosecond)
+	tk, err := b.Acquire()
+	require.NoError(t, err, "with an explicit clock the open state ends exactly on time")
+	assert.Equal(t, resilience.StateHalfOpen, b.State())
+	tk.Done(nil)
+	assert.Equal(t, resilience.StateClosed, b.State())
+}

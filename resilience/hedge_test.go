@@ -105,7 +105,7 @@ func TestHedge_SharesTheRetryBudget(t *testing.T) {
 		for range 100 {
 			_, err := p.Execute(t.Context(), func(ctx context.Context) (int, error) {
 				calls.Add(1)
-				return 1, waitFor(20*time.Millisecond)(ctx)
+				return 1, waitFor(20 * time.Millisecond)(ctx)
 			})
 			require.NoError(t, err)
 		}

@@ -71,11 +71,11 @@ func TestPipeline_CompositionOrder(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "cached", v)
 		assert.Equal(t, []string{
-			"call in bulkhead=1",   // the bulkhead is inside the retry: one slot per attempt
-			"retry after 1: true",  // the timeout is inside the retry: each attempt times out
-			"call in bulkhead=1",   //
-			"breaker open",         // the breaker sees each attempt: two timeouts trip it
-			"retry after 2: true",  // the retry outside the breaker still runs...
+			"call in bulkhead=1",  // the bulkhead is inside the retry: one slot per attempt
+			"retry after 1: true", // the timeout is inside the retry: each attempt times out
+			"call in bulkhead=1",  //
+			"breaker open",        // the breaker sees each attempt: two timeouts trip it
+			"retry after 2: true", // the retry outside the breaker still runs...
 			"fallback: resilience: circuit breaker is open until 2000-01-01T01:00:00.201Z",
 		}, events)
 		assert.Equal(t, 0, bulkhead.InFlight())

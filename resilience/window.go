@@ -47,6 +47,12 @@ func (w *countWindow) record(failed, slow bool) windowCounts {
 		code |= slotSlow
 	}
 	i := (w.next.Add(1) - 1) % uint64(len(w.slots))
+	if w.slots[i].Load() == code {
+		// The common steady state (a success replacing a success) needs
+		// no write. Should a wrapped-around writer change the slot in
+		// between, the result is as if it had written after us.
+		return unpack(w.sums.Load())
+	}
 	old := w.slots[i].Swap(code)
 	// Adding new-old modulo 2^64 keeps sums exact once every writer has
 	// added its delta; see unpack for the transient states.

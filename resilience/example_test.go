@@ -1,0 +1,136 @@
+package resilience_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	"github.com/bedrock-go/bedrock/resilience"
+)
+
+// A pipeline is built once per dependency and reused for every call.
+func ExampleNewPipeline() {
+	breaker, _ := resilience.NewBreaker(resilience.BreakerConfig{SlowCallDuration: time.Second})
+	retry, _ := resilience.NewRetry(resilience.RetryConfig{MaxAttempts: 3, InitialDelay: time.Millisecond})
+	timeout, _ := resilience.NewTimeout(500 * time.Millisecond)
+	p, err := resilience.NewPipeline[string](resilience.FallbackValue("guest"), retry, breaker, timeout)
+	if err != nil {
+		panic(err)
+	}
+
+	attempts := 0
+	name, err := p.Execute(context.Background(), func(ctx context.Context) (string, error) {
+		attempts++
+		if attempts < 3 {
+			return "", errors.New("connection reset")
+		}
+		return "ada", nil
+	})
+	fmt.Println(name, err, attempts)
+
+	name, err = p.Execute(context.Background(), func(ctx context.Context) (string, error) {
+		return "", resilience.Permanent(errors.New("account locked"))
+	})
+	fmt.Println(name, err)
+	// Output:
+	// ada <nil> 3
+	// guest <nil>
+}
+
+// The two-step form suits middleware, where the call is not a function.
+func ExampleBreaker_Allow() {
+	b, _ := resilience.NewBreaker(resilience.BreakerConfig{WindowSize: 4, MinimumCalls: 4})
+	for i := range 5 {
+		done, err := b.Allow()
+		if err != nil {
+			fmt.Println(i, "rejected:", errors.Is(err, resilience.ErrOpen))
+			continue
+		}
+		done(errors.New("503"))
+	}
+	fmt.Println(b.State())
+	// Output:
+	// 4 rejected: true
+	// open
+}
+
+func ExampleRetry_Do() {
+	var retries []time.Duration
+	r, _ := resilience.NewRetry(resilience.RetryConfig{
+		MaxAttempts:  4,
+		InitialDelay: time.Millisecond,
+		Jitter:       resilience.NoJitter,
+		Hooks: &resilience.RetryHooks{OnRetry: func(_ int, _ error, d time.Duration) {
+			retries = append(retries, d)
+		}},
+	})
+	err := r.Do(context.Background(), func(context.Context) error { return errors.New("unavailable") })
+	fmt.Println(errors.Is(err, resilience.ErrRetriesExhausted), retries)
+	// Output:
+	// true [1ms 2ms 4ms]
+}
+
+// A Transport makes an http.Client retry 5xx and 429 responses.
+func ExampleTransport() {
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		calls++
+		if calls == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprint(w, "ok")
+	}))
+	defer srv.Close()
+
+	retry, _ := resilience.NewRetry(resilience.RetryConfig{InitialDelay: time.Millisecond})
+	p, _ := resilience.NewPipeline[*http.Response](retry)
+	tr, _ := resilience.NewTransport(resilience.TransportConfig{Pipeline: p})
+	client := &http.Client{Transport: tr}
+
+	resp, err := client.Get(srv.URL)
+	if err != nil {
+		panic(err)
+	}
+	defer resp.Body.Close()
+	fmt.Println(resp.StatusCode, calls)
+	// Output:
+	// 200 2
+}
+
+// Fault injection is switched at run time, for example from an admin
+// endpoint during a degradation drill.
+func ExampleFaultInjector() {
+	faults := resilience.NewFaultInjector(nil)
+	p, _ := resilience.NewPipeline[string](resilience.FallbackValue("cached page"), faults)
+	fetch := func(context.Context) (string, error) { return "live page", nil }
+
+	page, _ := p.Execute(context.Background(), fetch)
+	fmt.Println(page)
+
+	_ = faults.Set(resilience.Fault{Probability: 1, Err: errors.New("injected outage")})
+	page, _ = p.Execute(context.Background(), fetch)
+	fmt.Println(page)
+
+	faults.Disable()
+	page, _ = p.Execute(context.Background(), fetch)
+	fmt.Println(page)
+	// Output:
+	// live page
+	// cached page
+	// live page
+}
+
+// A shared budget keeps retries to a share of the traffic.
+func ExampleBudget() {
+	budget, _ := resilience.NewBudget(resilience.BudgetConfig{Ratio: 0.1, MinPerSecond: -1})
+	for range 50 {
+		budget.Request()
+	}
+	fmt.Println(budget.Available())
+	// Output:
+	// 5
+}
