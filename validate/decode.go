@@ -224,4 +224,3 @@ func unmarshalFailure(err error) *DecodeError {
 		Violations: []Violation{{Path: path, Code: CodeInvalidValue, Template: msgInvalidValue,
 			Params: []Param{{"reason", err.Error()}}}}}
 }
-

@@ -53,7 +53,7 @@ func (c *Checker) Problem(err error) *ProblemDetails {
 	if errors.As(err, &ve) {
 		d := &ProblemDetails{Type: c.problemType("validation"), Title: "Your request is not valid.",
 			Status: http.StatusUnprocessableEntity, Errors: c.problemErrors(ve.Violations)}
-		d.Detail = countDetail(len(ve.Violations), ve.Truncated, "broken rule")
+		d.Detail = countDetail(len(ve.Violations), ve.Truncated, "broken rule", "broken rules")
 		return d
 	}
 	var de *DecodeError
@@ -74,7 +74,7 @@ func (c *Checker) decodeProblem(de *DecodeError) *ProblemDetails {
 	case errors.Is(de, ErrSchemaMismatch):
 		d.Type, d.Title = c.problemType("malformed-json"), "The request body does not have the expected shape."
 		d.Errors = c.problemErrors(de.Violations)
-		d.Detail = countDetail(len(de.Violations), de.Truncated, "mismatch")
+		d.Detail = countDetail(len(de.Violations), de.Truncated, "mismatch", "mismatches")
 	default:
 		d.Type, d.Title = c.problemType("malformed-json"), "The request body is not valid JSON."
 	}
@@ -84,10 +84,10 @@ func (c *Checker) decodeProblem(de *DecodeError) *ProblemDetails {
 	return d
 }
 
-func countDetail(n int, truncated bool, what string) string {
-	s := strconv.Itoa(n) + " " + what
-	if n != 1 {
-		s += "s"
+func countDetail(n int, truncated bool, one, many string) string {
+	s := strconv.Itoa(n) + " " + many
+	if n == 1 {
+		s = "1 " + one
 	}
 	if truncated {
 		s += " (more were found and left out)"

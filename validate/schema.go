@@ -21,7 +21,7 @@ type schema struct {
 	keyKind  schemaKind
 	arrayLen int
 	fields   map[string]member // struct members by exact JSON name
-	folded   map[string]string  // lower-cased member name -> exact name
+	folded   map[string]string // lower-cased member name -> exact name
 }
 
 // member is a struct member: its name (kept so that a path segment needs
