@@ -270,4 +270,3 @@ func isOutage(err error) bool {
 	}
 	return false
 }
-
