@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-
-	"github.com/bedrock-go/bedrock/internal/problem"
 )
 
 // DefaultMaxBodyBytes is the body limit when BodyLimitConfig.MaxBytes is zero.
@@ -34,10 +32,10 @@ type BodyLimitConfig struct {
 //
 // BodyLimit is safe for concurrent use.
 type BodyLimit struct {
-	max     int64
-	err     error
-	hooks   Hooks
-	maxText string
+	max      int64
+	err      error
+	hooks    Hooks
+	tooLarge cannedProblem
 }
 
 // NewBodyLimit validates cfg and returns the middleware.
@@ -50,10 +48,10 @@ func NewBodyLimit(cfg BodyLimitConfig) (*BodyLimit, error) {
 		max = DefaultMaxBodyBytes
 	}
 	return &BodyLimit{
-		max:     max,
-		err:     fmt.Errorf("%w: %w", ErrBodyTooLarge, &http.MaxBytesError{Limit: max}),
-		hooks:   cfg.Hooks,
-		maxText: strconv.FormatInt(max, 10),
+		max:      max,
+		err:      fmt.Errorf("%w: %w", ErrBodyTooLarge, &http.MaxBytesError{Limit: max}),
+		hooks:    cfg.Hooks,
+		tooLarge: newCannedProblem(http.StatusRequestEntityTooLarge, ErrBodyTooLarge, map[string]any{"max_bytes": max}, true),
 	}, nil
 }
 
@@ -79,12 +77,9 @@ func (b *BodyLimit) Handler(next http.Handler) http.Handler {
 
 func (b *BodyLimit) refuse(w http.ResponseWriter, r *http.Request) {
 	b.hooks.reject(r, b.err)
-	w.Header().Set("Connection", "close")
-	problem.Write(w, problem.Details{
-		Status:     http.StatusRequestEntityTooLarge,
-		Detail:     "request body too large",
-		Extensions: map[string]any{"max_bytes": b.max},
-	})
+	// Connection: close spares the server from reading the rest of a body
+	// it will never use.
+	b.tooLarge.write(w)
 }
 
 // limitState is shared by the body reader and the response writer of one

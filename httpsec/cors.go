@@ -82,6 +82,10 @@ type CORS struct {
 	varyOrigin    []string
 	varyPreflight []string
 	hooks         Hooks
+
+	deniedOrigin  cannedProblem
+	deniedMethod  cannedProblem
+	deniedHeaders cannedProblem
 }
 
 // NewCORS validates cfg and returns the middleware. Every error is a
@@ -95,6 +99,9 @@ func NewCORS(cfg CORSConfig) (*CORS, error) {
 		credentials:   []string{"true"},
 		varyOrigin:    []string{"Origin"},
 		varyPreflight: []string{"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"},
+		deniedOrigin:  newCannedProblem(http.StatusForbidden, ErrOriginNotAllowed, nil, false),
+		deniedMethod:  newCannedProblem(http.StatusForbidden, ErrMethodNotAllowed, nil, false),
+		deniedHeaders: newCannedProblem(http.StatusForbidden, ErrHeaderNotAllowed, nil, false),
 	}
 	if err := c.setOrigins(cfg); err != nil {
 		return nil, err
@@ -271,22 +278,22 @@ func (c *CORS) preflight(w http.ResponseWriter, r *http.Request) {
 	appendVary(h, c.varyPreflight)
 	origin, ok := one(r.Header["Origin"])
 	if !ok {
-		reject(w, r, &c.hooks, http.StatusForbidden, ErrOriginNotAllowed, ErrOriginNotAllowed)
+		c.refuse(w, r, ErrOriginNotAllowed, &c.deniedOrigin)
 		return
 	}
 	allow, ok := c.allowOrigin(origin)
 	if !ok {
-		reject(w, r, &c.hooks, http.StatusForbidden, ErrOriginNotAllowed, ErrOriginNotAllowed)
+		c.refuse(w, r, ErrOriginNotAllowed, &c.deniedOrigin)
 		return
 	}
 	method, ok := one(r.Header["Access-Control-Request-Method"])
 	if !ok || !c.methodAllowed(method) {
-		reject(w, r, &c.hooks, http.StatusForbidden, ErrMethodNotAllowed, ErrMethodNotAllowed)
+		c.refuse(w, r, ErrMethodNotAllowed, &c.deniedMethod)
 		return
 	}
 	requested := r.Header["Access-Control-Request-Headers"]
 	if !c.headersAllowed(requested) {
-		reject(w, r, &c.hooks, http.StatusForbidden, ErrHeaderNotAllowed, ErrHeaderNotAllowed)
+		c.refuse(w, r, ErrHeaderNotAllowed, &c.deniedHeaders)
 		return
 	}
 	h["Access-Control-Allow-Origin"] = allow
@@ -309,6 +316,11 @@ func (c *CORS) preflight(w http.ResponseWriter, r *http.Request) {
 		h["Access-Control-Max-Age"] = c.maxAge
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+func (c *CORS) refuse(w http.ResponseWriter, r *http.Request, err error, answer *cannedProblem) {
+	c.hooks.reject(r, err)
+	answer.write(w)
 }
 
 func (c *CORS) methodAllowed(m string) bool {

@@ -35,13 +35,15 @@ type CrossOrigin struct {
 	protection *http.CrossOriginProtection
 	patterns   []originPattern
 	hooks      Hooks
+	denied     cannedProblem
 }
 
 // NewCrossOrigin validates cfg and returns the middleware. Every error is
 // a [*ConfigError].
 func NewCrossOrigin(cfg CrossOriginConfig) (*CrossOrigin, error) {
 	const field = "CrossOriginConfig.TrustedOrigins"
-	c := &CrossOrigin{protection: http.NewCrossOriginProtection(), hooks: cfg.Hooks}
+	c := &CrossOrigin{protection: http.NewCrossOriginProtection(), hooks: cfg.Hooks,
+		denied: newCannedProblem(http.StatusForbidden, ErrCrossOriginRequest, nil, false)}
 	for _, o := range cfg.TrustedOrigins {
 		if o == "*" {
 			return nil, configErr(field, o, ErrInvalidConfig, "trusting every origin turns the protection off; remove the middleware instead")
@@ -105,7 +107,8 @@ func (c *CrossOrigin) Check(r *http.Request) error {
 func (c *CrossOrigin) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := c.Check(r); err != nil {
-			reject(w, r, &c.hooks, http.StatusForbidden, err, ErrCrossOriginRequest)
+			c.hooks.reject(r, err)
+			c.denied.write(w)
 			return
 		}
 		next.ServeHTTP(w, r)

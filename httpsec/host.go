@@ -31,6 +31,7 @@ type HostCheck struct {
 	withPort map[string]bool // host:port
 	patterns []hostPattern
 	hooks    Hooks
+	denied   cannedProblem
 }
 
 type hostPattern struct {
@@ -45,7 +46,8 @@ func NewHostCheck(cfg HostCheckConfig) (*HostCheck, error) {
 	if len(cfg.AllowedHosts) == 0 {
 		return nil, configErr(field, "", ErrInvalidHost, "at least one host is required")
 	}
-	c := &HostCheck{anyPort: map[string]bool{}, withPort: map[string]bool{}, hooks: cfg.Hooks}
+	c := &HostCheck{anyPort: map[string]bool{}, withPort: map[string]bool{}, hooks: cfg.Hooks,
+		denied: newCannedProblem(http.StatusMisdirectedRequest, ErrHostNotAllowed, nil, false)}
 	for _, entry := range cfg.AllowedHosts {
 		host, port, ok := splitHost(lowerASCII(entry))
 		if !ok {
@@ -141,7 +143,8 @@ func (c *HostCheck) Allowed(host string) bool {
 func (c *HostCheck) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !c.Allowed(r.Host) {
-			reject(w, r, &c.hooks, http.StatusMisdirectedRequest, ErrHostNotAllowed, ErrHostNotAllowed)
+			c.hooks.reject(r, ErrHostNotAllowed)
+			c.denied.write(w)
 			return
 		}
 		next.ServeHTTP(w, r)

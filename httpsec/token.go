@@ -3,8 +3,6 @@ package httpsec
 import (
 	"net/http"
 	"strings"
-
-	"github.com/bedrock-go/bedrock/internal/problem"
 )
 
 // isTchar reports whether c may appear in an HTTP token (RFC 9110 §5.6.2).
@@ -59,17 +57,6 @@ func hasUpperASCII(s string) bool {
 		}
 	}
 	return false
-}
-
-// reject reports err to the hooks and answers with problem+json. The detail
-// is the sentinel's text without the package prefix, which is meant for
-// programmers, not for clients.
-func reject(w http.ResponseWriter, r *http.Request, hooks *Hooks, status int, err, sentinel error) {
-	hooks.reject(r, err)
-	problem.Write(w, problem.Details{
-		Status: status,
-		Detail: strings.TrimPrefix(sentinel.Error(), "httpsec: "),
-	})
 }
 
 // one returns the value of a header sent exactly once. A repeated Origin or

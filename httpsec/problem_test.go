@@ -1,0 +1,47 @@
+package httpsec
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/bedrock-go/bedrock/internal/problem"
+)
+
+// Canned answers must be exactly what problem.Write would send.
+func TestCannedProblem_MatchesProblemWrite(t *testing.T) {
+	cases := []struct {
+		name   string
+		status int
+		err    error
+		ext    map[string]any
+	}{
+		{"forbidden", http.StatusForbidden, ErrOriginNotAllowed, nil},
+		{"too large with extension", http.StatusRequestEntityTooLarge, ErrBodyTooLarge, map[string]any{"max_bytes": int64(1 << 20)}},
+		{"misdirected", http.StatusMisdirectedRequest, ErrHostNotAllowed, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			want := httptest.NewRecorder()
+			problem.Write(want, problem.Details{Status: tc.status, Detail: strings.TrimPrefix(tc.err.Error(), "httpsec: "), Extensions: tc.ext})
+			got := httptest.NewRecorder()
+			canned := newCannedProblem(tc.status, tc.err, tc.ext, false)
+			canned.write(got)
+			assert.Equal(t, want.Code, got.Code)
+			assert.Equal(t, want.Body.String(), got.Body.String())
+			assert.Equal(t, want.Header(), got.Header())
+		})
+	}
+}
+
+func TestCannedProblem_KeepsCacheControlAndCanClose(t *testing.T) {
+	w := httptest.NewRecorder()
+	w.Header().Set("Cache-Control", "private")
+	c := newCannedProblem(http.StatusRequestEntityTooLarge, ErrBodyTooLarge, nil, true)
+	c.write(w)
+	assert.Equal(t, "private", w.Header().Get("Cache-Control"))
+	assert.Equal(t, "close", w.Header().Get("Connection"))
+}
