@@ -30,6 +30,10 @@ type BodyLimitConfig struct {
 // moment and the handler's own later writes are discarded. Either way the
 // connection is closed, so the rest of the body is never read.
 //
+// A handler may read the body on one goroutine while it writes the response
+// on another: the 413 answer and the handler's writes are serialised. Its
+// direct changes to the Header() map are not, as with any ResponseWriter.
+//
 // BodyLimit is safe for concurrent use.
 type BodyLimit struct {
 	max      int64

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -145,4 +146,33 @@ func TestBodyLimit_RealServer(t *testing.T) {
 	defer resp.Body.Close()
 	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
 	assert.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
+}
+
+// A full-duplex handler reads on one goroutine while it writes on another;
+// the refusal and its writes must not race.
+func TestBodyLimit_ConcurrentReadAndWrite(t *testing.T) {
+	h := mustBodyLimit(t, httpsec.BodyLimitConfig{MaxBytes: 100}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, _ = io.Copy(io.Discard, r.Body)
+		}()
+		for range 50 {
+			_, _ = w.Write([]byte("x"))
+		}
+		<-done
+	}))
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := serve(h, streamed(strings.Repeat("y", 1000)))
+			// Whichever came first wins: the handler's 200 or the refusal.
+			if w.Code != http.StatusOK && w.Code != http.StatusRequestEntityTooLarge {
+				t.Errorf("status %d", w.Code)
+			}
+		}()
+	}
+	wg.Wait()
 }

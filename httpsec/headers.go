@@ -149,6 +149,10 @@ func NewHeaders(cfg HeadersConfig) (*Headers, error) {
 		}
 		add(f.key, v)
 	}
+	if omit["Content-Security-Policy"] && !cfg.CSP.IsZero() {
+		return nil, configErr("HeadersConfig.Omit", "Content-Security-Policy", ErrInvalidConfig,
+			"omits the policy that HeadersConfig.CSP sets")
+	}
 	if !omit["Content-Security-Policy"] {
 		s.csp = cfg.CSP
 		if s.csp.IsZero() {

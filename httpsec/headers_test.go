@@ -197,6 +197,7 @@ func TestNewHeaders_ConstructionErrors(t *testing.T) {
 		{"preload too short", httpsec.HeadersConfig{HSTS: httpsec.HSTSConfig{Preload: true, MaxAge: 30 * 24 * time.Hour}}},
 		{"sub-second HSTS", httpsec.HeadersConfig{HSTS: httpsec.HSTSConfig{MaxAge: time.Millisecond}}},
 		{"invalid proxy prefix", httpsec.HeadersConfig{HSTS: httpsec.HSTSConfig{TrustedProxies: []netip.Prefix{{}}}}},
+		{"CSP set and omitted", httpsec.HeadersConfig{CSP: mustCSP(t, "img-src 'self'"), Omit: []string{"Content-Security-Policy"}}},
 		{"unknown no-store mode", httpsec.HeadersConfig{NoStore: httpsec.NoStoreMode(7)}},
 	}
 	for _, tc := range cases {
@@ -293,4 +294,11 @@ func TestHeaders_Allocations(t *testing.T) {
 		clear(w.h)
 		hn.ServeHTTP(w, r)
 	}), 3.0+raceAllocSlack)
+}
+
+func mustCSP(t testing.TB, policy string) httpsec.CSP {
+	t.Helper()
+	csp, err := httpsec.ParseCSP(policy)
+	require.NoError(t, err)
+	return csp
 }

@@ -45,3 +45,12 @@ func TestCannedProblem_KeepsCacheControlAndCanClose(t *testing.T) {
 	assert.Equal(t, "private", w.Header().Get("Cache-Control"))
 	assert.Equal(t, "close", w.Header().Get("Connection"))
 }
+
+func TestIsTchar(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		want := b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0
+		assert.Equal(t, want, isTchar(b), "byte %q", b)
+	}
+}

@@ -1,17 +1,20 @@
 package httpsec
 
-import (
-	"net/http"
-	"strings"
+import "net/http"
+
+// tcharLow and tcharHigh are the bitmaps of the bytes 0-63 and 64-127
+// that may appear in an HTTP token (RFC 9110 §5.6.2): letters, digits and
+// !#$%&'*+-.^_`|~. TestIsTchar checks them against that definition.
+const (
+	tcharLow  uint64 = 0x3ff6cfa00000000
+	tcharHigh uint64 = 0x57ffffffc7fffffe
 )
 
-// isTchar reports whether c may appear in an HTTP token (RFC 9110 §5.6.2).
 func isTchar(c byte) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		return true
+	if c < 64 {
+		return tcharLow&(1<<c) != 0
 	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+	return c < 128 && tcharHigh&(1<<(c-64)) != 0
 }
 
 func validToken(s string) bool {
