@@ -57,7 +57,7 @@ func (r *KeyRing) SealTo(dst, plaintext, aad []byte) ([]byte, error) {
 	if e == nil {
 		return dst, ErrNoPrimary
 	}
-	if e.mat.seals.Add(1) > r.maxSeals {
+	if e.mat.seals.Add(1) > r.sealLimit() {
 		var err error
 		if e, err = r.exhausted(e); err != nil {
 			return dst, err

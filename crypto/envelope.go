@@ -84,6 +84,8 @@ type EnvelopeConfig struct {
 	// data key (one per distinct aad) for at most CacheMaxUses messages and
 	// CacheMaxAge, so the wrapper is called at most once per that many
 	// messages or that long; Open reuses unwrapped keys for CacheMaxAge.
+	// Cached data keys stay in memory until they expire, are evicted, or
+	// [Envelope.Flush] drops them.
 	// Both zero means no cache. If only one is set the other defaults to
 	// 1<<20 uses or 5 minutes. CacheMaxUses may not exceed
 	// DefaultMaxSealsPerKey, the random-nonce bound.
@@ -263,6 +265,16 @@ func (e *Envelope) Open(ctx context.Context, envelope, aad []byte) ([]byte, erro
 		return nil, ErrDecrypt
 	}
 	return pt, nil
+}
+
+// Flush drops every cached data key, so that the next Seal wraps a fresh
+// one: call it after rotating the key encryption key, or when the cached
+// keys should leave memory. It does nothing without a cache.
+func (e *Envelope) Flush() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	clear(e.sealCache)
+	clear(e.openCache)
 }
 
 func (e *Envelope) sealKey(ctx context.Context, aad []byte) (*dataKey, error) {

@@ -340,3 +340,24 @@ func TestLocalWrapper_IsDomainSeparated(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, fixedKey(1), dek)
 }
+
+func TestEnvelope_FlushDropsCachedKeys(t *testing.T) {
+	ctx := context.Background()
+	e, ring, w := newEnvelope(t, bcrypto.EnvelopeConfig{CacheMaxUses: 100})
+	old, _ := ring.Primary()
+	blob, err := e.Seal(ctx, []byte("m"), nil)
+	require.NoError(t, err)
+	_, err = e.Open(ctx, blob, nil)
+	require.NoError(t, err)
+	_, err = ring.Rotate()
+	require.NoError(t, err)
+	e.Flush()
+	blob2, err := e.Seal(ctx, []byte("m"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), w.wraps.Load(), "a flushed cache wraps a new key, under the new primary")
+	require.NoError(t, ring.Retire(old))
+	_, err = e.Open(ctx, blob, nil)
+	assert.ErrorIs(t, err, bcrypto.ErrKeyRetired, "flushed unwrapped keys are not reused")
+	_, err = e.Open(ctx, blob2, nil)
+	assert.NoError(t, err)
+}

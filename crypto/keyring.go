@@ -85,9 +85,12 @@ func newAEADKey(raw []byte) (*aeadKey, error) {
 // A KeyRing is safe for concurrent use; Seal and Open take no lock, and
 // changes (Add, Promote, Retire, Rotate...) are atomic: a concurrent Seal
 // uses either the old or the new primary, never a mix. The zero KeyRing is
-// not usable: create one with [NewKeyRing] or [ParseKeyRing].
+// an empty ring with the zero KeyRingConfig; a KeyRing must not be copied
+// after first use.
 type KeyRing struct {
-	set      *keySet[*aeadKey]
+	set keySet[*aeadKey]
+	// maxSeals is the configured budget; zero means DefaultMaxSealsPerKey,
+	// so that the zero KeyRing is usable.
 	maxSeals uint64
 	rotate   bool
 	rand     io.Reader
@@ -102,14 +105,10 @@ func NewKeyRing(cfg KeyRingConfig) (*KeyRing, error) {
 			ErrInvalidConfig, cfg.MaxSealsPerKey, DefaultMaxSealsPerKey)
 	}
 	r := &KeyRing{
-		set:      newKeySet[*aeadKey](),
 		maxSeals: cfg.MaxSealsPerKey,
 		rotate:   cfg.RotateOnExhaustion,
 		rand:     cfg.Rand,
 		hooks:    cfg.Hooks,
-	}
-	if r.maxSeals == 0 {
-		r.maxSeals = DefaultMaxSealsPerKey
 	}
 	return r, nil
 }
@@ -238,7 +237,7 @@ func (r *KeyRing) exhausted(e *entry[*aeadKey]) (*entry[*aeadKey], error) {
 			r.hooks.Rotated(old, id)
 		}
 		e = r.set.load().primary
-		if e.mat.seals.Add(1) <= r.maxSeals {
+		if e.mat.seals.Add(1) <= r.sealLimit() {
 			return e, nil
 		}
 	}
@@ -246,3 +245,10 @@ func (r *KeyRing) exhausted(e *entry[*aeadKey]) (*entry[*aeadKey], error) {
 }
 
 const maxRotateAttempts = 64
+
+func (r *KeyRing) sealLimit() uint64 {
+	if r.maxSeals == 0 {
+		return DefaultMaxSealsPerKey
+	}
+	return r.maxSeals
+}

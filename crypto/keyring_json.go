@@ -49,7 +49,7 @@ func ParseKeyRing(data []byte, cfg KeyRingConfig) (*KeyRing, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := parseSet(data, typeAEAD, r.set, newAEADKey); err != nil {
+	if err := parseSet(data, typeAEAD, &r.set, newAEADKey); err != nil {
 		return nil, err
 	}
 	return r, nil

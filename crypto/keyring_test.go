@@ -494,3 +494,28 @@ func TestKeyRing_KeysListsStatusAndUses(t *testing.T) {
 	}, r.Keys())
 	assert.True(t, strings.HasPrefix(bcrypto.KeyStatus(9).String(), "KeyStatus("))
 }
+
+func TestKeyRing_ZeroValueIsAnEmptyRing(t *testing.T) {
+	var r bcrypto.KeyRing
+	_, err := r.Seal([]byte("x"), nil)
+	assert.ErrorIs(t, err, bcrypto.ErrNoPrimary)
+	_, err = r.Open(make([]byte, bcrypto.Overhead), nil)
+	assert.Error(t, err)
+	assert.Equal(t, "crypto.KeyRing{primary=none keys=[]}", r.String())
+	_, err = r.Rotate()
+	require.NoError(t, err)
+	ct, err := r.Seal([]byte("x"), nil)
+	require.NoError(t, err)
+	pt, err := r.Open(ct, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "x", string(pt))
+
+	var m bcrypto.MACKeyRing
+	_, err = m.Sign(nil)
+	assert.ErrorIs(t, err, bcrypto.ErrNoPrimary)
+	_, err = m.Rotate()
+	require.NoError(t, err)
+	tag, err := m.Sign(nil)
+	require.NoError(t, err)
+	assert.NoError(t, m.Verify(nil, tag))
+}

@@ -74,13 +74,14 @@ type keySet[T any] struct {
 	st atomic.Pointer[keyState[T]]
 }
 
-func newKeySet[T any]() *keySet[T] {
-	s := &keySet[T]{}
-	s.st.Store(&keyState[T]{byID: map[KeyID]*entry[T]{}})
-	return s
+// load returns the current state; a zero keySet reads as empty, which makes
+// the zero rings usable.
+func (s *keySet[T]) load() *keyState[T] {
+	if st := s.st.Load(); st != nil {
+		return st
+	}
+	return &keyState[T]{}
 }
-
-func (s *keySet[T]) load() *keyState[T] { return s.st.Load() }
 
 // lookup returns an enabled key, or a *KeyError.
 func (st *keyState[T]) lookup(id KeyID) (*entry[T], error) {

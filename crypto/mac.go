@@ -80,15 +80,16 @@ type MACKeyRingConfig struct {
 // keys: [MACKeyRing.Sign] uses the primary key and writes its id into the
 // tag, [MACKeyRing.Verify] picks the key by that id and compares in
 // constant time. Its key management mirrors [KeyRing]. It is safe for
-// concurrent use; create it with [NewMACKeyRing] or [ParseMACKeyRing].
+// concurrent use. The zero MACKeyRing is an empty ring; a MACKeyRing must
+// not be copied after first use.
 type MACKeyRing struct {
-	set  *keySet[*macKey]
+	set  keySet[*macKey]
 	rand io.Reader
 }
 
 // NewMACKeyRing returns an empty MAC key ring.
 func NewMACKeyRing(cfg MACKeyRingConfig) (*MACKeyRing, error) {
-	return &MACKeyRing{set: newKeySet[*macKey](), rand: cfg.Rand}, nil
+	return &MACKeyRing{rand: cfg.Rand}, nil
 }
 
 // ParseMACKeyRing loads a ring serialised by [MACKeyRing.Export], with the
@@ -98,7 +99,7 @@ func ParseMACKeyRing(data []byte, cfg MACKeyRingConfig) (*MACKeyRing, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := parseSet(data, typeMAC, m.set, newMACKey); err != nil {
+	if err := parseSet(data, typeMAC, &m.set, newMACKey); err != nil {
 		return nil, err
 	}
 	return m, nil
