@@ -90,6 +90,13 @@ func BenchmarkPipeline(b *testing.B) {
 func BenchmarkFaultDisabled(b *testing.B) {
 	fi := resilience.NewFaultInjector(nil)
 	ctx := context.Background()
+	b.Run("baseline-direct-call", func(b *testing.B) {
+		fn := succeed
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = fn(ctx)
+		}
+	})
 	b.Run("policy", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

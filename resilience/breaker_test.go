@@ -444,3 +444,37 @@ func TestBreaker_ExplicitClock(t *testing.T) {
 	tk.Done(nil)
 	assert.Equal(t, resilience.StateClosed, b.State())
 }
+
+// TestBreaker_ConcurrentTransitions hammers a breaker that keeps opening,
+// half-opening and closing, for the race detector.
+func TestBreaker_ConcurrentTransitions(t *testing.T) {
+	var clock atomic.Int64
+	var changes atomic.Int64
+	b := newBreaker(t, resilience.BreakerConfig{
+		WindowSize: 8, MinimumCalls: 4, OpenDuration: time.Millisecond, HalfOpenCalls: 2,
+		Now:   func() time.Time { return time.Unix(0, clock.Load()) },
+		Hooks: &resilience.BreakerHooks{OnStateChange: func(resilience.StateChange) { changes.Add(1) }},
+	})
+	var wg sync.WaitGroup
+	for g := range 32 {
+		wg.Go(func() {
+			for i := range 300 {
+				clock.Add(int64(50 * time.Microsecond))
+				tk, err := b.Acquire()
+				if err != nil {
+					continue
+				}
+				if (g+i)%3 == 0 {
+					tk.Done(errBoom)
+				} else {
+					tk.Done(nil)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	assert.Greater(t, b.Generation(), uint64(3), "the breaker must have cycled")
+	assert.Equal(t, int64(b.Generation()), changes.Load(), "one hook call per transition")
+	m := b.Metrics()
+	assert.LessOrEqual(t, m.Failures, m.Calls)
+}

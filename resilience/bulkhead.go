@@ -17,6 +17,15 @@ type BulkheadConfig struct {
 	// MaxWait bounds how long a queued caller waits. Default 0: until its
 	// context ends.
 	MaxWait time.Duration
+	// Hooks receives events; nil disables them.
+	Hooks *BulkheadHooks
+}
+
+// BulkheadHooks receives bulkhead events. A nil hook costs nothing.
+type BulkheadHooks struct {
+	// OnReject is called for every caller turned away with
+	// ErrBulkheadFull (queue full or MaxWait elapsed).
+	OnReject func()
 }
 
 // Bulkhead limits the number of concurrent calls to a dependency, so that a
@@ -65,7 +74,7 @@ func (b *Bulkhead) Acquire(ctx context.Context) error {
 func (b *Bulkhead) wait(ctx context.Context) error {
 	if b.waiting.Add(1) > int64(b.cfg.MaxQueue) {
 		b.waiting.Add(-1)
-		return ErrBulkheadFull
+		return b.reject()
 	}
 	defer b.waiting.Add(-1)
 	var expired <-chan time.Time
@@ -78,7 +87,7 @@ func (b *Bulkhead) wait(ctx context.Context) error {
 	case b.slots <- struct{}{}:
 		return nil
 	case <-expired:
-		return ErrBulkheadFull
+		return b.reject()
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -103,3 +112,10 @@ func (b *Bulkhead) Do(ctx context.Context, fn func(context.Context) error) error
 }
 
 func (*Bulkhead) policy() {}
+
+func (b *Bulkhead) reject() error {
+	if h := b.cfg.Hooks; h != nil && h.OnReject != nil {
+		h.OnReject()
+	}
+	return ErrBulkheadFull
+}

@@ -36,7 +36,8 @@ func TestNewBulkhead_RejectsInvalidConfig(t *testing.T) {
 
 func TestBulkhead_RejectsBeyondSlotsAndQueue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := newBulkhead(t, resilience.BulkheadConfig{MaxConcurrent: 2, MaxQueue: 1})
+		rejects := 0
+		b := newBulkhead(t, resilience.BulkheadConfig{MaxConcurrent: 2, MaxQueue: 1, Hooks: &resilience.BulkheadHooks{OnReject: func() { rejects++ }}})
 		require.NoError(t, b.Acquire(t.Context()))
 		require.NoError(t, b.Acquire(t.Context()))
 		queued := make(chan error, 1)
@@ -44,6 +45,7 @@ func TestBulkhead_RejectsBeyondSlotsAndQueue(t *testing.T) {
 		synctest.Wait()
 		assert.Equal(t, 1, b.Waiting())
 		assert.ErrorIs(t, b.Acquire(t.Context()), resilience.ErrBulkheadFull, "queue full")
+		assert.Equal(t, 1, rejects)
 		b.Release()
 		require.NoError(t, <-queued)
 		assert.Equal(t, 2, b.InFlight())
