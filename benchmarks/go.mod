@@ -5,6 +5,7 @@ go 1.26.0
 replace github.com/bedrock-go/bedrock => ../
 
 require (
+	github.com/asaskevich/govalidator v0.0.0-20200108200545-475eaeb16496 // indirect
 	github.com/bedrock-go/bedrock v0.0.0-00010101000000-000000000000 // indirect
 	github.com/bits-and-blooms/bitset v1.24.4 // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
