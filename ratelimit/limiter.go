@@ -50,6 +50,7 @@ type limitSet struct {
 	limits   []Limit
 	capacity int    // largest admissible cost
 	policy   string // RateLimit-Policy header value
+	params   [MaxLimits]params
 }
 
 func newLimitSet(limits []Limit) (*limitSet, error) {
@@ -57,7 +58,11 @@ func newLimitSet(limits []Limit) (*limitSet, error) {
 		return nil, err
 	}
 	own := append([]Limit(nil), limits...)
-	return &limitSet{limits: own, capacity: minCapacity(own), policy: policyHeader(own)}, nil
+	set := &limitSet{limits: own, capacity: minCapacity(own), policy: policyHeader(own)}
+	for i, l := range own {
+		set.params[i] = paramsOf(l)
+	}
+	return set, nil
 }
 
 // New returns a Limiter. It fails with [ErrInvalidLimit] or
@@ -152,16 +157,16 @@ func (l *Limiter) limitsOf(key string) (*limitSet, []Limit, int, error) {
 }
 
 func (l *Limiter) do(ctx context.Context, key string, n int, op Op, at, takenAt time.Time) (Result, error) {
-	_, limits, capacity, err := l.limitsOf(key)
+	set, limits, capacity, err := l.limitsOf(key)
 	if err != nil {
 		return Result{}, err
 	}
-	return l.run(ctx, Request{Key: key, Limits: limits, Cost: n, Op: op, Now: at, TakenAt: takenAt}, capacity)
+	return l.run(ctx, Request{Key: key, Limits: limits, Cost: n, Op: op, Now: at, TakenAt: takenAt}, set, capacity)
 }
 
 // run validates req, whose limits are valid and admit at most capacity, and
-// hands it to the store.
-func (l *Limiter) run(ctx context.Context, req Request, capacity int) (Result, error) {
+// hands it to the store. set, when not nil, holds req.Limits precompiled.
+func (l *Limiter) run(ctx context.Context, req Request, set *limitSet, capacity int) (Result, error) {
 	if len(req.Key) == 0 || len(req.Key) > MaxKeyLen {
 		return Result{}, fmt.Errorf("%w: length %d, want 1 to %d bytes", ErrInvalidKey, len(req.Key), MaxKeyLen)
 	}
@@ -176,7 +181,11 @@ func (l *Limiter) run(ctx context.Context, req Request, capacity int) (Result, e
 		err error
 	)
 	if l.mem != nil {
-		r = l.mem.do(&req)
+		var ps *[MaxLimits]params
+		if set != nil {
+			ps = &set.params
+		}
+		r = l.mem.do(&req, ps)
 	} else if r, err = l.store.Do(ctx, req); err != nil {
 		if l.hooks.Failed != nil && !isCanceled(ctx, err) {
 			l.hooks.Failed(req.Key, err)

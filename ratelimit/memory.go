@@ -131,7 +131,7 @@ func (m *Memory) Do(_ context.Context, req Request) (Result, error) {
 	if err := req.Validate(); err != nil {
 		return Result{}, err
 	}
-	return m.do(&req), nil
+	return m.do(&req, nil), nil
 }
 
 func (m *Memory) now() int64 {
@@ -141,15 +141,23 @@ func (m *Memory) now() int64 {
 	return m.baseUS + time.Since(m.base).Microseconds()
 }
 
-// do decides a validated request.
-func (m *Memory) do(req *Request) Result {
+// do decides a validated request; compiled, when not nil, holds the params
+// of req.Limits.
+func (m *Memory) do(req *Request, compiled *[MaxLimits]params) Result {
 	sh := &m.shards[maphash.String(m.seed, req.Key)&m.mask]
 	var (
-		ps  [MaxLimits]params
-		vs  [MaxLimits]verdict
-		ids [MaxLimits]int32
-		k   = len(req.Limits)
+		local [MaxLimits]params
+		vs    [MaxLimits]verdict
+		ids   [MaxLimits]int32
+		k     = len(req.Limits)
 	)
+	ps := compiled
+	if ps == nil {
+		for i, l := range req.Limits {
+			local[i] = paramsOf(l)
+		}
+		ps = &local
+	}
 	cost := int64(req.Cost)
 
 	sh.mu.Lock()
@@ -164,7 +172,6 @@ func (m *Memory) do(req *Request) Result {
 	var empty state
 	allowed := true
 	for i := range k {
-		ps[i] = paramsOf(req.Limits[i])
 		ids[i] = sh.find(slotKey{req.Key, uint8(i)})
 		st := &empty
 		if ids[i] >= 0 {

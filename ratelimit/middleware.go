@@ -71,7 +71,7 @@ func (l *Limiter) Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Hand
 				writeTooExpensive(w, cost, capacity)
 				return
 			}
-			res, err := l.run(r.Context(), Request{Key: key, Limits: limits, Cost: cost}, capacity)
+			res, err := l.run(r.Context(), Request{Key: key, Limits: limits, Cost: cost}, set, capacity)
 			if err != nil {
 				cfg.Error(w, r, err)
 				return

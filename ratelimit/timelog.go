@@ -44,11 +44,12 @@ func (l *timeLog) count(cutoff int64) int {
 	if l == nil {
 		return 0
 	}
-	c := 0
-	for i := l.n - 1; i >= 0 && l.buf[l.idx(i)] > cutoff; i-- {
-		c++
+	// Expired entries sit at the old end and are few: count them there.
+	skip := 0
+	for skip < l.n && l.buf[l.idx(skip)] <= cutoff {
+		skip++
 	}
-	return c
+	return l.n - skip
 }
 
 // at returns the i-th oldest entry after cutoff.

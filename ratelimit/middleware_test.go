@@ -1,0 +1,154 @@
+package ratelimit_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bedrock-go/bedrock/ratelimit"
+)
+
+func byHeader(*testing.T) ratelimit.KeyFunc { return ratelimit.KeyByHeader("X-Client") }
+
+func serve(t *testing.T, mw func(http.Handler) http.Handler, client string) *httptest.ResponseRecorder {
+	t.Helper()
+	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	if client != "" {
+		req.Header.Set("X-Client", client)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestMiddleware_HeadersAndProblemOn429(t *testing.T) {
+	l := newLimiter(t, ratelimit.Limit{Rate: 2, Period: time.Minute, Name: "per-minute"}, ratelimit.Limit{Rate: 100, Period: time.Hour})
+	mw, err := l.Middleware(ratelimit.MiddlewareConfig{Key: byHeader(t)})
+	require.NoError(t, err)
+
+	policy := `"per-minute";q=2;w=60, "limit1";q=100;w=3600`
+	rec := serve(t, mw, "a")
+	assert.Equal(t, http.StatusNoContent, rec.Code)
+	assert.Equal(t, policy, rec.Header().Get("RateLimit-Policy"))
+	assert.Equal(t, `"per-minute";r=1;t=30`, rec.Header().Get("RateLimit"))
+	assert.Empty(t, rec.Header().Get("Retry-After"))
+	assert.Empty(t, rec.Header().Get("X-RateLimit-Limit"), "legacy headers are opt-in")
+
+	serve(t, mw, "a")
+	rec = serve(t, mw, "a")
+	assert.Equal(t, http.StatusTooManyRequests, rec.Code)
+	assert.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
+	assert.Equal(t, policy, rec.Header().Get("RateLimit-Policy"))
+	assert.Equal(t, `"per-minute";r=0;t=60`, rec.Header().Get("RateLimit"))
+	assert.Equal(t, "30", rec.Header().Get("Retry-After"), "exact: the next event is due in 30s")
+	var body map[string]any
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
+	assert.Equal(t, 429.0, body["status"])
+	assert.Equal(t, "Too Many Requests", body["title"])
+
+	assert.Equal(t, http.StatusNoContent, serve(t, mw, "b").Code, "keys are separate")
+}
+
+func TestMiddleware_RetryAfterRoundsUp(t *testing.T) {
+	l := newLimiter(t, ratelimit.Limit{Rate: 2, Period: 3 * time.Second, Burst: 1}) // 1.5s per event
+	mw, err := l.Middleware(ratelimit.MiddlewareConfig{Key: byHeader(t), LegacyHeaders: true})
+	require.NoError(t, err)
+	rec := serve(t, mw, "a")
+	assert.Equal(t, "1", rec.Header().Get("X-RateLimit-Limit"))
+	assert.Equal(t, "0", rec.Header().Get("X-RateLimit-Remaining"))
+	assert.Equal(t, "2", rec.Header().Get("X-RateLimit-Reset"), "1.5s rounds up")
+	rec = serve(t, mw, "a")
+	require.Equal(t, http.StatusTooManyRequests, rec.Code)
+	assert.Equal(t, "2", rec.Header().Get("Retry-After"), "1.5s rounds up, never down")
+}
+
+func TestMiddleware_Errors(t *testing.T) {
+	l := newLimiter(t, ratelimit.PerMinute(2))
+	_, err := l.Middleware(ratelimit.MiddlewareConfig{})
+	assert.ErrorIs(t, err, ratelimit.ErrInvalidConfig, "a key function is required")
+
+	mw, err := l.Middleware(ratelimit.MiddlewareConfig{Key: byHeader(t)})
+	require.NoError(t, err)
+	rec := serve(t, mw, "")
+	assert.Equal(t, http.StatusUnauthorized, rec.Code, "no key")
+	assert.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
+
+	expensive, err := l.Middleware(ratelimit.MiddlewareConfig{Key: byHeader(t), Cost: func(*http.Request) int { return 3 }})
+	require.NoError(t, err)
+	rec = serve(t, expensive, "a")
+	assert.Equal(t, http.StatusTooManyRequests, rec.Code)
+	assert.Empty(t, rec.Header().Get("Retry-After"), "retrying never helps")
+
+	down, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{ratelimit.PerMinute(1)}, Store: failingStore{assert.AnError}})
+	require.NoError(t, err)
+	mw, err = down.Middleware(ratelimit.MiddlewareConfig{Key: byHeader(t)})
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusServiceUnavailable, serve(t, mw, "a").Code)
+}
+
+// degradedStore answers as a fail-open store does while its backend is down.
+type degradedStore struct{}
+
+func (degradedStore) Do(context.Context, ratelimit.Request) (ratelimit.Result, error) {
+	return ratelimit.Result{Allowed: true, Degraded: true}, nil
+}
+
+func TestMiddleware_DegradedDecisionCarriesNoHeaders(t *testing.T) {
+	l, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{ratelimit.PerMinute(1)}, Store: degradedStore{}})
+	require.NoError(t, err)
+	mw, err := l.Middleware(ratelimit.MiddlewareConfig{Key: byHeader(t)})
+	require.NoError(t, err)
+	rec := serve(t, mw, "a")
+	assert.Equal(t, http.StatusNoContent, rec.Code)
+	assert.Empty(t, rec.Header().Get("RateLimit"))
+}
+
+func TestMiddleware_CustomResponses(t *testing.T) {
+	l := newLimiter(t, ratelimit.PerMinute(1))
+	mw, err := l.Middleware(ratelimit.MiddlewareConfig{
+		Key: byHeader(t),
+		Limited: func(w http.ResponseWriter, _ *http.Request, res ratelimit.Result) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		},
+		Error: func(w http.ResponseWriter, _ *http.Request, err error) { w.WriteHeader(http.StatusTeapot) },
+	})
+	require.NoError(t, err)
+	serve(t, mw, "a")
+	rec := serve(t, mw, "a")
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	assert.Equal(t, "60", rec.Header().Get("Retry-After"), "headers are set before the custom writer")
+	assert.Equal(t, http.StatusTeapot, serve(t, mw, "").Code)
+}
+
+// headerWriter is a ResponseWriter that reuses its header map, as servers
+// do between requests on one connection.
+type headerWriter struct{ h http.Header }
+
+func (w *headerWriter) Header() http.Header         { return w.h }
+func (w *headerWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *headerWriter) WriteHeader(int)             {}
+
+func TestMiddleware_HeadersCostOneAllocation(t *testing.T) {
+	l := newLimiter(t, ratelimit.Limit{Rate: 1_000_000, Period: time.Second})
+	mw, err := l.Middleware(ratelimit.MiddlewareConfig{
+		Key:           func(*http.Request) (string, error) { return "k", nil },
+		LegacyHeaders: true,
+	})
+	require.NoError(t, err)
+	h := mw(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	w := &headerWriter{h: make(http.Header, 8)}
+	allocs := testing.AllocsPerRun(1000, func() {
+		clear(w.h)
+		h.ServeHTTP(w, req)
+	})
+	assert.LessOrEqual(t, allocs, 1.0)
+	assert.Equal(t, `"default";q=1000000;w=1`, w.h.Get("RateLimit-Policy"))
+}
