@@ -34,7 +34,8 @@ type BodyLimitConfig struct {
 // on another: the 413 answer and the handler's writes are serialised. Its
 // direct changes to the Header() map are not, as with any ResponseWriter.
 //
-// BodyLimit is safe for concurrent use.
+// A BodyLimit must be created with [NewBodyLimit]; the zero value is not
+// usable. It is safe for concurrent use.
 type BodyLimit struct {
 	max      int64
 	err      error

@@ -56,8 +56,9 @@ type CORSConfig struct {
 }
 
 // CORS answers preflight requests and adds CORS response headers for the
-// allowed origins. It is safe for concurrent use; its configuration is
-// compiled once by [NewCORS] and never changes.
+// allowed origins. It must be created with [NewCORS]; the zero value is not
+// usable. It is safe for concurrent use; its configuration is compiled once
+// and never changes.
 //
 // CORS is not access control: a request from an origin that is not allowed
 // still reaches the handler, only without the headers that would let a

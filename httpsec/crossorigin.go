@@ -30,7 +30,9 @@ type CrossOriginConfig struct {
 // problem+json.
 //
 // Use it in front of endpoints authenticated by cookies; it does not need
-// a session or a token in the form. CrossOrigin is safe for concurrent use.
+// a session or a token in the form. A CrossOrigin must be created with
+// [NewCrossOrigin]; the zero value is not usable. It is safe for concurrent
+// use.
 type CrossOrigin struct {
 	protection *http.CrossOriginProtection
 	patterns   []originPattern

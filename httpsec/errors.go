@@ -2,6 +2,7 @@ package httpsec
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 )
 
@@ -96,7 +97,7 @@ func configErr(field, value string, err error, reason string) *ConfigError {
 func quote(s string) string {
 	const max = 120
 	if len(s) > max {
-		s = s[:max] + "..."
+		return strconv.Quote(s[:max]) + "..."
 	}
-	return `"` + strings.NewReplacer(`"`, `\"`, "\n", `\n`, "\r", `\r`).Replace(s) + `"`
+	return strconv.Quote(s)
 }

@@ -135,3 +135,35 @@ func ExampleHostCheck() {
 	fmt.Println(hosts.Allowed("api.example.com:443"), hosts.Allowed("tenant.example.org"), hosts.Allowed("attacker.example"))
 	// Output: true true false
 }
+
+// Cookie-authenticated endpoints refuse cross-site form posts, without
+// tokens.
+func ExampleCrossOrigin() {
+	csrf, err := httpsec.NewCrossOrigin(httpsec.CrossOriginConfig{
+		TrustedOrigins: []string{"https://sso.example.com"},
+		BypassPatterns: []string{"POST /webhooks/{provider}"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	for _, tc := range []struct{ path, site, origin string }{
+		{"/settings", "same-origin", "https://app.example.com"},
+		{"/settings", "cross-site", "https://evil.example"},
+		{"/settings", "cross-site", "https://sso.example.com"},
+		{"/webhooks/stripe", "cross-site", "https://evil.example"},
+		{"/settings", "", ""}, // curl, a server, a mobile app
+	} {
+		r := httptest.NewRequest(http.MethodPost, "https://app.example.com"+tc.path, nil)
+		if tc.site != "" {
+			r.Header.Set("Sec-Fetch-Site", tc.site)
+			r.Header.Set("Origin", tc.origin)
+		}
+		fmt.Println(tc.path, tc.site, errors.Is(csrf.Check(r), httpsec.ErrCrossOriginRequest))
+	}
+	// Output:
+	// /settings same-origin false
+	// /settings cross-site true
+	// /settings cross-site false
+	// /webhooks/stripe cross-site false
+	// /settings  false
+}

@@ -16,9 +16,11 @@ const (
 	DefaultHSTSMaxAge = 2 * 365 * 24 * time.Hour
 	// DefaultPermissionsPolicy turns off the powerful browser features an
 	// API or a typical page never needs.
-	DefaultPermissionsPolicy = "accelerometer=(), autoplay=(), camera=(), display-capture=(), " +
-		"geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), " +
-		"publickey-credentials-get=(), screen-wake-lock=(), serial=(), usb=(), xr-spatial-tracking=()"
+	// Passkeys (publickey-credentials-get) and autoplay stay allowed: a
+	// login page needs the first, and the second exposes nothing.
+	DefaultPermissionsPolicy = "accelerometer=(), camera=(), display-capture=(), geolocation=(), " +
+		"gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), screen-wake-lock=(), " +
+		"serial=(), usb=(), xr-spatial-tracking=()"
 )
 
 // NoStoreMode chooses when [Headers] adds Cache-Control: no-store.
@@ -92,7 +94,8 @@ type HeadersConfig struct {
 // which may still override any of them with Header().Set. It is safe for
 // concurrent use; the configuration is compiled once and never changes.
 //
-// Header values are shared between responses to avoid allocating: replace
+// A Headers must be created with [NewHeaders]; the zero value is not
+// usable. Header values are shared between responses to avoid allocating: replace
 // a value with Header().Set or Del, never by writing into the slice that
 // Header()[key] returns.
 type Headers struct {

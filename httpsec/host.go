@@ -24,8 +24,10 @@ type HostCheckConfig struct {
 // with 421 Misdirected Request as problem+json. It defeats DNS rebinding,
 // where an attacker's name is pointed at this server so that a page on that
 // name can read its responses, and stops Host-derived links (password
-// reset mails, redirects) from naming an attacker's host. It is safe for
-// concurrent use.
+// reset mails, redirects) from naming an attacker's host. It checks r.Host
+// as received: behind a proxy, list the names the proxy forwards. A
+// HostCheck must be created with [NewHostCheck]; the zero value is not
+// usable. It is safe for concurrent use.
 type HostCheck struct {
 	anyPort  map[string]bool // host
 	withPort map[string]bool // host:port
