@@ -151,10 +151,6 @@ func (c *CORS) setOrigins(cfg CORSConfig) error {
 	return err
 }
 
-// normalisedMethods are the methods browsers send in upper case whatever
-// the page wrote.
-var normalisedMethods = [...]string{"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"}
-
 func (c *CORS) setMethods(methods []string) error {
 	if len(methods) == 0 {
 		methods = []string{http.MethodGet, http.MethodHead, http.MethodPost}
@@ -170,10 +166,10 @@ func (c *CORS) setMethods(methods []string) error {
 		if !validToken(m) {
 			return configErr("CORSConfig.AllowedMethods", m, ErrInvalidConfig, "not a valid method name")
 		}
-		for _, n := range normalisedMethods {
-			if strings.EqualFold(m, n) {
-				m = n
-			}
+		// Browsers send these in upper case whatever the page wrote.
+		switch u := strings.ToUpper(m); u {
+		case "DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT":
+			m = u
 		}
 		c.methods = append(c.methods, m)
 	}

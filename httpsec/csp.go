@@ -174,9 +174,15 @@ func ParseCSP(policy string) (CSP, error) {
 	return b.Build()
 }
 
-var unquotedKeywords = map[string]bool{
-	"self": true, "none": true, "unsafe-inline": true, "unsafe-eval": true, "strict-dynamic": true,
-	"unsafe-hashes": true, "report-sample": true, "wasm-unsafe-eval": true, "inline-speculation-rules": true,
+// isKeyword reports whether s, lowercased, is a CSP keyword, which is only
+// a keyword when single-quoted: unquoted, "self" names a host called self.
+func isKeyword(s string) bool {
+	switch s {
+	case "self", "none", "unsafe-inline", "unsafe-eval", "strict-dynamic",
+		"unsafe-hashes", "report-sample", "wasm-unsafe-eval", "inline-speculation-rules":
+		return true
+	}
+	return false
 }
 
 func checkDirective(name string, sources []string) error {
@@ -192,7 +198,7 @@ func checkDirective(name string, sources []string) error {
 		if s == "" || !validHeaderValue(s) || strings.ContainsAny(s, " ;,") {
 			return configErr("CSP "+name, s, ErrInvalidCSP, "a source has no spaces, ';' or ',' and only visible ASCII")
 		}
-		if unquotedKeywords[lowerASCII(s)] {
+		if isKeyword(lowerASCII(s)) {
 			return configErr("CSP "+name, s, ErrInvalidCSP, "keywords must be single-quoted, e.g. 'self'")
 		}
 		lower := lowerASCII(s)

@@ -114,11 +114,16 @@ type headerField struct {
 	value []string
 }
 
-// managedHeaders are the headers Headers may set, in canonical form.
-var managedHeaders = [...]string{
-	"Content-Security-Policy", "Strict-Transport-Security", "X-Content-Type-Options",
-	"X-Frame-Options", "Referrer-Policy", "Permissions-Policy",
-	"Cross-Origin-Opener-Policy", "Cross-Origin-Resource-Policy", "Cache-Control",
+// isManaged reports whether key, in canonical form, is a header that
+// Headers may set.
+func isManaged(key string) bool {
+	switch key {
+	case "Content-Security-Policy", "Strict-Transport-Security", "X-Content-Type-Options",
+		"X-Frame-Options", "Referrer-Policy", "Permissions-Policy",
+		"Cross-Origin-Opener-Policy", "Cross-Origin-Resource-Policy", "Cache-Control":
+		return true
+	}
+	return false
 }
 
 // NewHeaders validates cfg and returns the middleware. Every error is a
@@ -184,11 +189,7 @@ func omitted(names []string) (map[string]bool, error) {
 	omit := make(map[string]bool, len(names))
 	for _, n := range names {
 		key := http.CanonicalHeaderKey(n)
-		known := false
-		for _, m := range managedHeaders {
-			known = known || m == key
-		}
-		if !known {
+		if !isManaged(key) {
 			return nil, configErr("HeadersConfig.Omit", n, ErrInvalidConfig, "not a header this middleware sets")
 		}
 		omit[key] = true
@@ -196,13 +197,21 @@ func omitted(names []string) (map[string]bool, error) {
 	return omit, nil
 }
 
-// allowedSettings lists the values each enumerated header accepts.
-var allowedSettings = map[string][]string{
-	"FrameOptions": {"DENY", "SAMEORIGIN"},
-	"ReferrerPolicy": {"no-referrer", "no-referrer-when-downgrade", "origin", "origin-when-cross-origin",
-		"same-origin", "strict-origin", "strict-origin-when-cross-origin", "unsafe-url"},
-	"CrossOriginOpenerPolicy":   {"same-origin", "same-origin-allow-popups", "noopener-allow-popups", "unsafe-none"},
-	"CrossOriginResourcePolicy": {"same-origin", "same-site", "cross-origin"},
+// allowedSettings lists the values an enumerated header accepts; nil for
+// a free-form one.
+func allowedSettings(field string) []string {
+	switch field {
+	case "FrameOptions":
+		return []string{"DENY", "SAMEORIGIN"}
+	case "ReferrerPolicy":
+		return []string{"no-referrer", "no-referrer-when-downgrade", "origin", "origin-when-cross-origin",
+			"same-origin", "strict-origin", "strict-origin-when-cross-origin", "unsafe-url"}
+	case "CrossOriginOpenerPolicy":
+		return []string{"same-origin", "same-origin-allow-popups", "noopener-allow-popups", "unsafe-none"}
+	case "CrossOriginResourcePolicy":
+		return []string{"same-origin", "same-site", "cross-origin"}
+	}
+	return nil
 }
 
 // checkHeaderSetting validates a configured header value and returns it in
@@ -211,8 +220,8 @@ func checkHeaderSetting(field, v string) (string, error) {
 	if !validHeaderValue(v) {
 		return "", configErr("HeadersConfig."+field, v, ErrInvalidConfig, "only visible ASCII is allowed")
 	}
-	allowed, ok := allowedSettings[field]
-	if !ok {
+	allowed := allowedSettings(field)
+	if allowed == nil {
 		return v, nil
 	}
 	// Referrer-Policy may list fallbacks, the last understood one wins.
