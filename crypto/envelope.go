@@ -26,7 +26,8 @@ type KeyWrapper interface {
 // until it is retired.
 type LocalWrapper struct{ ring *KeyRing }
 
-// NewLocalWrapper returns a KeyWrapper that seals data keys with ring.
+// NewLocalWrapper returns a KeyWrapper that seals data keys with ring,
+// which must not be nil.
 func NewLocalWrapper(ring *KeyRing) *LocalWrapper { return &LocalWrapper{ring: ring} }
 
 // wrapDomain separates wrapped keys from ordinary ring ciphertexts, so that

@@ -208,10 +208,12 @@ func (r *KeyRing) Keys() []KeyInfo {
 
 // String describes the ring by key ids and statuses; it never prints key
 // material.
-func (r *KeyRing) String() string { return r.set.load().describe("crypto.KeyRing") }
-
-// GoString is String, so that %#v cannot reveal key material either.
-func (r *KeyRing) GoString() string { return r.String() }
+func (r *KeyRing) String() string {
+	if r == nil {
+		return "crypto.KeyRing(nil)"
+	}
+	return r.set.load().describe("crypto.KeyRing")
+}
 
 // Format prints String for every verb, so no formatting of a ring reveals
 // key material.

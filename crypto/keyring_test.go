@@ -476,6 +476,8 @@ func TestKeyRing_FormattingNeverRevealsKeys(t *testing.T) {
 		}
 	}
 	assert.Equal(t, "crypto.KeyRing{primary=77 keys=[77:enabled "+id2.String()+":retired]}", r.String())
+	var nilRing *bcrypto.KeyRing
+	assert.Equal(t, "crypto.KeyRing(nil)", fmt.Sprint(nilRing))
 }
 
 func TestKeyRing_KeysListsStatusAndUses(t *testing.T) {

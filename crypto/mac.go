@@ -158,10 +158,12 @@ func (m *MACKeyRing) Primary() (KeyID, bool) {
 func (m *MACKeyRing) Keys() []KeyInfo { return m.set.load().info(nil) }
 
 // String describes the ring by key ids and statuses only.
-func (m *MACKeyRing) String() string { return m.set.load().describe("crypto.MACKeyRing") }
-
-// GoString is String, so that %#v cannot reveal key material.
-func (m *MACKeyRing) GoString() string { return m.String() }
+func (m *MACKeyRing) String() string {
+	if m == nil {
+		return "crypto.MACKeyRing(nil)"
+	}
+	return m.set.load().describe("crypto.MACKeyRing")
+}
 
 // Format prints String for every verb.
 func (m *MACKeyRing) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, m.String()) }

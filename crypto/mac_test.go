@@ -3,6 +3,7 @@ package crypto_test
 import (
 	"bytes"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -162,7 +163,9 @@ func TestMACKeyRing_ExportParseAndFormatting(t *testing.T) {
 	assert.NoError(t, m2.Verify([]byte("m"), tag))
 	_, err = bcrypto.ParseKeyRing(data, bcrypto.KeyRingConfig{})
 	assert.ErrorIs(t, err, bcrypto.ErrFormat, "a MAC ring does not load as an AEAD ring")
-	for _, out := range []string{m.String(), fmt.Sprintf("%#v", m), fmt.Sprintf("%x", m)} {
+	var logged bytes.Buffer
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("ring", "ring", m)
+	for _, out := range []string{m.String(), fmt.Sprintf("%#v", m), fmt.Sprintf("%x", m), logged.String()} {
 		assert.NotContains(t, out, string(key[:8]))
 		assert.Contains(t, out, "5:enabled")
 	}

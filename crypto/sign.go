@@ -100,9 +100,6 @@ func (k *SigningKey) MarshalPEM() ([]byte, error) {
 // printing a pointer.
 func (k SigningKey) String() string { return "crypto.SigningKey{kid=" + k.pub.kid + "}" }
 
-// GoString is String, so that %#v cannot reveal the key.
-func (k SigningKey) GoString() string { return k.String() }
-
 // Format prints String for every verb.
 func (k SigningKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, k.String()) }
 

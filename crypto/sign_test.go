@@ -1,6 +1,7 @@
 package crypto_test
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -9,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -142,6 +144,10 @@ func TestSigningKey_FormattingShowsIDOnly(t *testing.T) {
 		assert.NotContains(t, out, strings.Trim(fmt.Sprint(seed[:8]), "[]"))
 		assert.NotContains(t, out, base64.StdEncoding.EncodeToString(seed)[:10])
 	}
+	var logged bytes.Buffer
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("key", "k", k, "v", *k)
+	assert.Equal(t, 2, strings.Count(logged.String(), k.KeyID()))
+	assert.NotContains(t, logged.String(), hex.EncodeToString(seed[:8]))
 	assert.Contains(t, fmt.Sprint(k), k.KeyID())
 	assert.Contains(t, k.Public().String(), k.KeyID())
 }

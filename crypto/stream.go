@@ -117,6 +117,9 @@ func NewStreamWriter(dst io.Writer, ring *KeyRing, aad []byte, cfg StreamConfig)
 	if err != nil {
 		return nil, err
 	}
+	if dst == nil || ring == nil {
+		return nil, fmt.Errorf("%w: nil writer or key ring", ErrInvalidConfig)
+	}
 	e := ring.set.load().primary
 	if e == nil {
 		return nil, ErrNoPrimary
@@ -271,6 +274,9 @@ func NewStreamReader(src io.Reader, ring *KeyRing, aad []byte, cfg StreamConfig)
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
+	}
+	if src == nil || ring == nil {
+		return nil, fmt.Errorf("%w: nil reader or key ring", ErrInvalidConfig)
 	}
 	return &StreamReader{src: src, ring: ring, aad: aad, max: cfg.MaxChunkSize}, nil
 }

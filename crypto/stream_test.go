@@ -341,6 +341,10 @@ func TestStreamReader_SourceErrorsAreWrapped(t *testing.T) {
 
 func TestStreamConfig_Validation(t *testing.T) {
 	ring := newRing(t, bcrypto.KeyRingConfig{})
+	_, err := bcrypto.NewStreamWriter(nil, ring, nil, bcrypto.StreamConfig{})
+	assert.ErrorIs(t, err, bcrypto.ErrInvalidConfig)
+	_, err = bcrypto.NewStreamReader(bytes.NewReader(nil), nil, nil, bcrypto.StreamConfig{})
+	assert.ErrorIs(t, err, bcrypto.ErrInvalidConfig)
 	for _, cfg := range []bcrypto.StreamConfig{
 		{ChunkSize: bcrypto.MinChunkSize - 1}, {ChunkSize: -1}, {ChunkSize: bcrypto.MaxChunkSize + 1},
 		{MaxChunkSize: 8}, {MaxChunkSize: bcrypto.MaxChunkSize + 1},
