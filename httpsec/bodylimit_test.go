@@ -176,3 +176,25 @@ func TestBodyLimit_ConcurrentReadAndWrite(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+type closeTracker struct {
+	io.Reader
+	closed bool
+}
+
+func (c *closeTracker) Close() error { c.closed = true; return nil }
+
+func TestBodyLimit_ForwardsCloseAndUnwrap(t *testing.T) {
+	body := &closeTracker{Reader: strings.NewReader("abc")}
+	rec := httptest.NewRecorder()
+	var unwrapped http.ResponseWriter
+	h := mustBodyLimit(t, httpsec.BodyLimitConfig{}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		require.NoError(t, r.Body.Close())
+		unwrapped = w.(interface{ Unwrap() http.ResponseWriter }).Unwrap()
+	}))
+	r := httptest.NewRequest(http.MethodPost, "/", nil)
+	r.Body, r.ContentLength = body, -1
+	h.ServeHTTP(rec, r)
+	assert.True(t, body.closed)
+	assert.Same(t, rec, unwrapped)
+}
