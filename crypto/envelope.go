@@ -5,6 +5,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -136,8 +137,8 @@ type Envelope struct {
 	hooks      EnvelopeHooks
 
 	mu        sync.Mutex
-	sealCache map[string]*dataKey // by aad
-	openCache map[string]*dataKey // by len(wrapped) | wrapped | aad
+	sealCache *keyCache // by aad
+	openCache *keyCache // by len(wrapped) | wrapped | aad
 }
 
 type dataKey struct {
@@ -179,8 +180,8 @@ func NewEnvelope(w KeyWrapper, cfg EnvelopeConfig) (*Envelope, error) {
 		if e.maxEntries == 0 {
 			e.maxEntries = DefaultDataKeyCacheEntries
 		}
-		e.sealCache = map[string]*dataKey{}
-		e.openCache = map[string]*dataKey{}
+		e.sealCache = &keyCache{entries: map[string]*dataKey{}, pending: map[string]*flight{}}
+		e.openCache = &keyCache{entries: map[string]*dataKey{}, pending: map[string]*flight{}}
 	}
 	if e.now == nil {
 		e.now = time.Now
@@ -272,33 +273,96 @@ func (e *Envelope) Open(ctx context.Context, envelope, aad []byte) ([]byte, erro
 // one: call it after rotating the key encryption key, or when the cached
 // keys should leave memory. It does nothing without a cache.
 func (e *Envelope) Flush() {
+	if e.sealCache == nil {
+		return
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	clear(e.sealCache)
-	clear(e.openCache)
+	clear(e.sealCache.entries)
+	clear(e.openCache.entries)
 }
 
 func (e *Envelope) sealKey(ctx context.Context, aad []byte) (*dataKey, error) {
-	if e.sealCache != nil {
+	if e.sealCache == nil {
+		return e.wrapNew(ctx, aad)
+	}
+	return e.cached(ctx, e.sealCache, string(aad), true, func(ctx context.Context) (*dataKey, error) {
+		return e.wrapNew(ctx, aad)
+	})
+}
+
+func (e *Envelope) openKey(ctx context.Context, lenAndWrapped, aad []byte) (*dataKey, error) {
+	if e.openCache == nil {
+		return e.unwrap(ctx, lenAndWrapped[2:], aad)
+	}
+	return e.cached(ctx, e.openCache, string(lenAndWrapped)+string(aad), false, func(ctx context.Context) (*dataKey, error) {
+		return e.unwrap(ctx, lenAndWrapped[2:], aad)
+	})
+}
+
+// keyCache holds data keys and the wrapper calls in flight for them.
+type keyCache struct {
+	entries map[string]*dataKey
+	pending map[string]*flight
+}
+
+// flight is one wrapper call that concurrent misses for the same key wait
+// for, so that a burst of messages in a new context costs one KMS call.
+type flight struct {
+	done chan struct{}
+	err  error
+}
+
+// cached returns a usable cached key, counting a use when sealing, or
+// fetches one: only one goroutine per key calls the wrapper at a time, the
+// others wait for it (or for their ctx). If that call fails for a reason
+// other than its own caller's context, the waiters get the same error
+// rather than calling a failing KMS again.
+func (e *Envelope) cached(ctx context.Context, c *keyCache, key string, sealing bool, fetch func(context.Context) (*dataKey, error)) (*dataKey, error) {
+	for {
 		now := e.now()
 		e.mu.Lock()
-		dk := e.sealCache[string(aad)]
-		if dk != nil && dk.uses < e.maxUses && now.Sub(dk.created) < e.maxAge {
-			dk.uses++
+		if dk := c.entries[key]; dk != nil && now.Sub(dk.created) < e.maxAge && (!sealing || dk.uses < e.maxUses) {
+			if sealing {
+				dk.uses++
+			}
 			e.mu.Unlock()
 			if e.hooks.CacheHit != nil {
-				e.hooks.CacheHit(true)
+				e.hooks.CacheHit(sealing)
 			}
 			return dk, nil
 		}
+		if f := c.pending[key]; f != nil {
+			e.mu.Unlock()
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			if f.err != nil && !errors.Is(f.err, context.Canceled) && !errors.Is(f.err, context.DeadlineExceeded) {
+				return nil, f.err
+			}
+			continue
+		}
+		f := &flight{done: make(chan struct{})}
+		c.pending[key] = f
 		e.mu.Unlock()
+
+		dk, err := fetch(ctx)
+		e.mu.Lock()
+		delete(c.pending, key)
+		if err == nil {
+			dk.created = e.now()
+			e.insert(c.entries, key, dk)
+		}
+		f.err = err
+		e.mu.Unlock()
+		close(f.done)
+		return dk, err
 	}
-	return e.newDataKey(ctx, aad)
 }
 
-// newDataKey runs outside the lock: concurrent misses for one aad may each
-// call the wrapper, which costs KMS calls but never correctness.
-func (e *Envelope) newDataKey(ctx context.Context, aad []byte) (*dataKey, error) {
+func (e *Envelope) wrapNew(ctx context.Context, aad []byte) (*dataKey, error) {
 	var dek [KeySize]byte
 	defer clear(dek[:])
 	if err := readRandom(e.rand, dek[:]); err != nil {
@@ -320,31 +384,11 @@ func (e *Envelope) newDataKey(ctx context.Context, aad []byte) (*dataKey, error)
 	}
 	dk.wrapped = wrapped
 	dk.uses = 1
-	if e.sealCache != nil {
-		dk.created = e.now()
-		e.mu.Lock()
-		e.insert(e.sealCache, string(aad), dk)
-		e.mu.Unlock()
-	}
 	return dk, nil
 }
 
-func (e *Envelope) openKey(ctx context.Context, lenAndWrapped, aad []byte) (*dataKey, error) {
-	var key string
-	if e.openCache != nil {
-		key = string(lenAndWrapped) + string(aad)
-		now := e.now()
-		e.mu.Lock()
-		dk := e.openCache[key]
-		e.mu.Unlock()
-		if dk != nil && now.Sub(dk.created) < e.maxAge {
-			if e.hooks.CacheHit != nil {
-				e.hooks.CacheHit(false)
-			}
-			return dk, nil
-		}
-	}
-	dek, err := e.w.Unwrap(ctx, lenAndWrapped[2:], aad)
+func (e *Envelope) unwrap(ctx context.Context, wrapped, aad []byte) (*dataKey, error) {
+	dek, err := e.w.Unwrap(ctx, wrapped, aad)
 	if e.hooks.Unwrapped != nil {
 		e.hooks.Unwrapped(err)
 	}
@@ -355,17 +399,7 @@ func (e *Envelope) openKey(ctx context.Context, lenAndWrapped, aad []byte) (*dat
 	if len(dek) != KeySize {
 		return nil, fmt.Errorf("%w: unwrapped data key is %d bytes", ErrDecrypt, len(dek))
 	}
-	dk, err := newDataKeyAEAD(dek)
-	if err != nil {
-		return nil, err
-	}
-	if e.openCache != nil {
-		dk.created = e.now()
-		e.mu.Lock()
-		e.insert(e.openCache, key, dk)
-		e.mu.Unlock()
-	}
-	return dk, nil
+	return newDataKeyAEAD(dek)
 }
 
 // insert adds dk, evicting expired entries and then the oldest when full.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -360,4 +361,74 @@ func TestEnvelope_FlushDropsCachedKeys(t *testing.T) {
 	assert.ErrorIs(t, err, bcrypto.ErrKeyRetired, "flushed unwrapped keys are not reused")
 	_, err = e.Open(ctx, blob2, nil)
 	assert.NoError(t, err)
+}
+
+// gatedWrapper holds every Wrap until the gate opens, and counts calls.
+type gatedWrapper struct {
+	inner bcrypto.KeyWrapper
+	gate  chan struct{}
+	err   error
+	calls atomic.Int64
+}
+
+func (g *gatedWrapper) Wrap(ctx context.Context, dek, aad []byte) ([]byte, error) {
+	g.calls.Add(1)
+	<-g.gate
+	if g.err != nil {
+		return nil, g.err
+	}
+	return g.inner.Wrap(ctx, dek, aad)
+}
+
+func (g *gatedWrapper) Unwrap(ctx context.Context, w, aad []byte) ([]byte, error) {
+	return g.inner.Unwrap(ctx, w, aad)
+}
+
+func TestEnvelope_ConcurrentMissesShareOneWrapperCall(t *testing.T) {
+	boom := errors.New("kms unavailable")
+	for name, wrapErr := range map[string]error{"success": nil, "failure": boom} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				g := &gatedWrapper{inner: bcrypto.NewLocalWrapper(newRing(t, bcrypto.KeyRingConfig{})), gate: make(chan struct{}), err: wrapErr}
+				e, err := bcrypto.NewEnvelope(g, bcrypto.EnvelopeConfig{CacheMaxUses: 1000})
+				require.NoError(t, err)
+				const n = 50
+				errs := make([]error, n)
+				var wg sync.WaitGroup
+				for i := range n {
+					wg.Go(func() { _, errs[i] = e.Seal(context.Background(), []byte("m"), []byte("tenant")) })
+				}
+				synctest.Wait() // one goroutine in Wrap, the rest waiting for it
+				assert.Equal(t, int64(1), g.calls.Load())
+				close(g.gate)
+				wg.Wait()
+				assert.Equal(t, int64(1), g.calls.Load())
+				for _, err := range errs {
+					if wrapErr == nil {
+						assert.NoError(t, err)
+					} else {
+						assert.ErrorIs(t, err, boom)
+					}
+				}
+			})
+		})
+	}
+}
+
+func TestEnvelope_WaiterHonoursItsContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := &gatedWrapper{inner: bcrypto.NewLocalWrapper(newRing(t, bcrypto.KeyRingConfig{})), gate: make(chan struct{})}
+		e, err := bcrypto.NewEnvelope(g, bcrypto.EnvelopeConfig{CacheMaxAge: time.Minute})
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		wg.Go(func() { _, _ = e.Seal(context.Background(), []byte("m"), nil) })
+		synctest.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err = e.Seal(ctx, []byte("m"), nil)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		close(g.gate)
+		wg.Wait()
+		assert.Equal(t, int64(1), g.calls.Load())
+	})
 }
