@@ -48,8 +48,8 @@ type HSTSConfig struct {
 	// MaxAge of at least one year, as the preload list does.
 	Preload bool
 	// TrustedProxies lists the networks of reverse proxies that terminate
-	// TLS. A request from one of them with X-Forwarded-Proto: https counts
-	// as HTTPS. Empty means only requests that reached this server over
+	// TLS. A request from one of them with X-Forwarded-Proto: https (or,
+	// without it, Forwarded: proto=https) counts as HTTPS. Empty means only requests that reached this server over
 	// TLS get the header: browsers ignore it over plain HTTP anyway, and a
 	// client elsewhere could forge X-Forwarded-Proto.
 	TrustedProxies []netip.Prefix
@@ -310,19 +310,7 @@ func (s *Headers) isHTTPS(r *http.Request) bool {
 	if r.TLS != nil {
 		return true
 	}
-	if len(s.proxies) == 0 {
-		return false
-	}
-	proto := r.Header["X-Forwarded-Proto"]
-	if len(proto) == 0 {
-		return false
-	}
-	// The nearest proxy writes last; earlier values may come from the client.
-	last := proto[len(proto)-1]
-	if i := strings.LastIndexByte(last, ','); i >= 0 {
-		last = last[i+1:]
-	}
-	if !strings.EqualFold(trimOWS(last), "https") {
+	if len(s.proxies) == 0 || !forwardedHTTPS(r.Header) {
 		return false
 	}
 	peer, err := netip.ParseAddrPort(r.RemoteAddr)
@@ -336,6 +324,35 @@ func (s *Headers) isHTTPS(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// forwardedHTTPS reports whether the nearest proxy says the client used
+// HTTPS, in X-Forwarded-Proto or else in Forwarded (RFC 7239). Only the
+// last element counts: the nearest proxy appends, earlier values may come
+// from the client.
+func forwardedHTTPS(h http.Header) bool {
+	if v := h["X-Forwarded-Proto"]; len(v) > 0 {
+		return strings.EqualFold(trimOWS(lastElement(v)), "https")
+	}
+	v := h["Forwarded"]
+	if len(v) == 0 {
+		return false
+	}
+	for pair := range strings.SplitSeq(lastElement(v), ";") {
+		key, value, ok := strings.Cut(trimOWS(pair), "=")
+		if ok && strings.EqualFold(key, "proto") {
+			return strings.EqualFold(strings.Trim(value, `"`), "https")
+		}
+	}
+	return false
+}
+
+func lastElement(values []string) string {
+	last := values[len(values)-1]
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	return last
 }
 
 // nonceBytes is the nonce's entropy: 144 bits, 24 base64 characters with no

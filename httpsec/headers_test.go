@@ -61,17 +61,24 @@ func TestHeaders_HSTSOnlyOnHTTPS(t *testing.T) {
 		tls    bool
 		remote string
 		proto  []string
+		fwd    []string
 		want   bool
 	}{
-		{"direct TLS", true, "203.0.113.9:5000", nil, true},
-		{"plain HTTP", false, "203.0.113.9:5000", nil, false},
-		{"trusted proxy says https", false, "10.1.2.3:5000", []string{"https"}, true},
-		{"trusted IPv6 proxy says https", false, "[fd00::5]:5000", []string{"HTTPS"}, true},
-		{"trusted proxy says http", false, "10.1.2.3:5000", []string{"http"}, false},
-		{"nearest proxy value wins", false, "10.1.2.3:5000", []string{"https, http"}, false},
-		{"nearest proxy value wins, https last", false, "10.1.2.3:5000", []string{"http", "https"}, true},
-		{"untrusted peer says https", false, "203.0.113.9:5000", []string{"https"}, false},
-		{"unparsable peer", false, "somewhere", []string{"https"}, false},
+		{"direct TLS", true, "203.0.113.9:5000", nil, nil, true},
+		{"plain HTTP", false, "203.0.113.9:5000", nil, nil, false},
+		{"trusted proxy says https", false, "10.1.2.3:5000", []string{"https"}, nil, true},
+		{"trusted IPv6 proxy says https", false, "[fd00::5]:5000", []string{"HTTPS"}, nil, true},
+		{"trusted IPv4-mapped peer", false, "[::ffff:10.1.2.3]:5000", []string{"https"}, nil, true},
+		{"trusted proxy says http", false, "10.1.2.3:5000", []string{"http"}, nil, false},
+		{"nearest proxy value wins", false, "10.1.2.3:5000", []string{"https, http"}, nil, false},
+		{"nearest proxy value wins, https last", false, "10.1.2.3:5000", []string{"http", "https"}, nil, true},
+		{"untrusted peer says https", false, "203.0.113.9:5000", []string{"https"}, nil, false},
+		{"unparsable peer", false, "somewhere", []string{"https"}, nil, false},
+		{"Forwarded proto", false, "10.1.2.3:5000", nil, []string{`for=192.0.2.60;proto=https;by=203.0.113.43`}, true},
+		{"Forwarded quoted, last element", false, "10.1.2.3:5000", nil, []string{`proto=http, for=x;Proto="HTTPS"`}, true},
+		{"Forwarded last element is http", false, "10.1.2.3:5000", nil, []string{`proto=https, proto=http`}, false},
+		{"Forwarded without proto", false, "10.1.2.3:5000", nil, []string{`for=192.0.2.60`}, false},
+		{"X-Forwarded-Proto takes precedence", false, "10.1.2.3:5000", []string{"http"}, []string{`proto=https`}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,6 +89,9 @@ func TestHeaders_HSTSOnlyOnHTTPS(t *testing.T) {
 			}
 			if tc.proto != nil {
 				r.Header["X-Forwarded-Proto"] = tc.proto
+			}
+			if tc.fwd != nil {
+				r.Header["Forwarded"] = tc.fwd
 			}
 			got := serve(h, r).Header().Get("Strict-Transport-Security")
 			assert.Equal(t, tc.want, got != "", got)
