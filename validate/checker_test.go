@@ -68,7 +68,11 @@ func TestChecker_InvalidValueAllocationBudget(t *testing.T) {
 	allocs := testing.AllocsPerRun(200, func() { _ = c.Check(s) })
 	// Errors, its violations, one shared path array and one shared param
 	// array; the params (2, 50, 130, 3) box without allocating.
-	assert.LessOrEqual(t, allocs, 4.0)
+	budget := 4.0
+	if raceEnabled {
+		budget += 3 // a dropped pooled Validator and its two buffers
+	}
+	assert.LessOrEqual(t, allocs, budget)
 }
 
 func TestChecker_ZeroValueIsUsable(t *testing.T) {

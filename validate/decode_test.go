@@ -381,12 +381,12 @@ func TestDecodeJSON_PackageFunctionValidatesConfig(t *testing.T) {
 
 func TestDecodeJSON_EmbeddedFieldConflicts(t *testing.T) {
 	type A struct {
-		Name string `json:"name"`
+		Name string
 		X    int
 	}
 	type B struct {
-		Name string `json:"name"`
-		X    int    `json:"X"`
+		Name string
+		X    int `json:"X"`
 	}
 	type outer struct {
 		A
@@ -395,9 +395,9 @@ func TestDecodeJSON_EmbeddedFieldConflicts(t *testing.T) {
 	}
 	c := mustChecker(t, validate.Config{})
 	var o outer
-	// "name" is tagged at the same depth in A and B: encoding/json drops it.
-	err := c.Unmarshal([]byte(`{"name":"x"}`), &o)
-	assert.Equal(t, []string{"/name unknown_field"}, pointers(t, err))
+	// "Name" is untagged at the same depth in A and B: encoding/json drops it.
+	err := c.Unmarshal([]byte(`{"Name":"x"}`), &o)
+	assert.Equal(t, []string{"/Name unknown_field"}, pointers(t, err))
 	// "X" is tagged only in B: B's wins.
 	require.NoError(t, c.Unmarshal([]byte(`{"X":1,"own":"y"}`), &o))
 	assert.Equal(t, 1, o.B.X)
