@@ -142,6 +142,9 @@ func checkContentType(ct string) *DecodeError {
 	if ct == "" {
 		return fail("Content-Type is missing; use application/json")
 	}
+	if strings.EqualFold(ct, "application/json") || strings.EqualFold(ct, "application/json; charset=utf-8") {
+		return nil // the usual headers, without the allocations of a full parse
+	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil {
 		return fail("Content-Type " + strconv.Quote(ct) + " is malformed")
@@ -170,7 +173,8 @@ func (c *Checker) readBody(r *http.Request) ([]byte, *DecodeError) {
 	}
 	var buf bytes.Buffer
 	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength))
+		// ReadFrom wants MinRead bytes free even when the body fits.
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
 	}
 	// MaxBytesReader without a ResponseWriter still stops at the limit; with
 	// the server's writer it would also close the connection, which is the
@@ -190,8 +194,10 @@ func (c *Checker) readBody(r *http.Request) ([]byte, *DecodeError) {
 func (c *Checker) scan(data []byte, t reflect.Type) *DecodeError {
 	v := c.validator()
 	defer func() { v.Reset(); c.pool.Put(v) }()
-	sc := scanner{data: data, maxDepth: c.maxDepth(), v: v}
+	sc := scanner{data: data, maxDepth: c.maxDepth(), v: v, keys: v.scanKeys[:0], scratch: v.scanScratch[:0]}
 	sc.run(c.schemas.get(t))
+	clear(sc.keys[:cap(sc.keys)]) // drop references into this body
+	v.scanKeys, v.scanScratch = sc.keys[:0], sc.scratch[:0]
 	if sc.err != nil {
 		sentinel := ErrMalformedJSON
 		if sc.err.tooDeep {

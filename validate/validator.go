@@ -26,6 +26,11 @@ type Validator struct {
 	limit  int       // 0 means DefaultMaxViolations
 	over   bool      // more violations than limit were reported
 	names  *[]string // when non-nil, every field name seen (for CheckFieldNames)
+
+	// Buffers of the strict JSON walk, kept here so that a pooled
+	// Validator lends them to the next decode.
+	scanKeys    []string
+	scanScratch []byte
 }
 
 type record struct {
