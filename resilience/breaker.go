@@ -23,6 +23,7 @@ const (
 	StateHalfOpen
 )
 
+// String returns the state name: "closed", "open" or "half-open".
 func (s State) String() string {
 	switch s {
 	case StateClosed:
@@ -432,7 +433,10 @@ var errPanicked = errors.New("resilience: call panicked")
 func (b *Breaker) recordClosed(g *generation, failed, slow bool, now time.Time) {
 	var c windowCounts
 	if g.count != nil {
-		c = g.count.record(failed || slow, slow)
+		var changed bool
+		if c, changed = g.count.record(failed || slow, slow); !changed {
+			return
+		}
 	} else {
 		c = g.times.record(now, failed || slow, slow)
 	}

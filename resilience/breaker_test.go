@@ -265,7 +265,7 @@ func TestBreaker_IgnoresResultsFromEarlierGeneration(t *testing.T) {
 		require.NoError(t, err)
 		record(t, b, 2, errBoom) // opens: generation 1
 		time.Sleep(time.Second)
-		synctest.Wait() // let the open-state timer fire
+		synctest.Wait()           // let the open-state timer fire
 		trial, err := b.Acquire() // half-open: generation 2
 		require.NoError(t, err)
 		stale.Done(errBoom) // must neither reopen nor count anywhere

@@ -55,6 +55,7 @@ type OpenError struct {
 	Generation uint64
 }
 
+// Error says until when the breaker rejects calls.
 func (e *OpenError) Error() string {
 	if e.Until.IsZero() {
 		return "resilience: circuit breaker is half-open: trial calls in progress"
@@ -82,6 +83,7 @@ type TimeoutError struct {
 	Timeout time.Duration
 }
 
+// Error names the timeout that fired.
 func (e *TimeoutError) Error() string {
 	return "resilience: timed out after " + e.Timeout.String()
 }
@@ -99,6 +101,7 @@ type RetryAfterError struct {
 	Err   error
 }
 
+// Error gives the requested wait and the underlying error.
 func (e *RetryAfterError) Error() string {
 	msg := "resilience: retry after " + e.After.String()
 	if e.Err != nil {
@@ -124,6 +127,7 @@ func Permanent(err error) error {
 	return &PermanentError{Err: err}
 }
 
+// Error returns the marked error's message unchanged.
 func (e *PermanentError) Error() string { return e.Err.Error() }
 
 // Unwrap returns the marked error.
@@ -146,6 +150,7 @@ const (
 	GaveUpDeadline
 )
 
+// String describes the reason in words.
 func (r GiveUpReason) String() string {
 	switch r {
 	case GaveUpMaxAttempts:
@@ -176,6 +181,7 @@ type RetryError struct {
 	Err                   error
 }
 
+// Error gives the attempts, the reason and the last error.
 func (e *RetryError) Error() string {
 	msg := "resilience: gave up after " + strconv.Itoa(e.Attempts) + " attempt(s): " + e.Reason.String()
 	if e.Reason == GaveUpRetryAfter {

@@ -20,9 +20,9 @@ type Policy interface {
 //	fallback ⟶ retry ⟶ breaker ⟶ bulkhead ⟶ timeout ⟶ fn
 //
 // which is the recommended order: the timeout bounds each attempt, the
-// bulkhead counts only admitted calls, the breaker sees every attempt (and
-// a retry can wait out its open state), the retry repeats the whole inner
-// chain, and the fallback catches what is left. A Timeout placed before the
+// bulkhead counts only admitted calls, the breaker sees every attempt, the
+// retry repeats the whole inner chain (and stops on ErrOpen unless its
+// RetryIf accepts it), and the fallback catches what is left. A Timeout placed before the
 // Retry bounds the whole execution instead. Any other order is applied as
 // given.
 //

@@ -20,6 +20,7 @@ type StatusError struct {
 	RetryAfter time.Duration
 }
 
+// Error names the status code.
 func (e *StatusError) Error() string {
 	return "resilience: HTTP status " + strconv.Itoa(e.StatusCode)
 }

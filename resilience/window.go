@@ -18,6 +18,7 @@ type countWindow struct {
 	slots []atomic.Uint32
 	next  atomic.Uint64
 	sums  atomic.Uint64
+	allOK uint64 // sums of a window full of successes
 }
 
 const (
@@ -30,7 +31,7 @@ const (
 )
 
 func newCountWindow(size int) *countWindow {
-	return &countWindow{slots: make([]atomic.Uint32, size)}
+	return &countWindow{slots: make([]atomic.Uint32, size), allOK: uint64(size) * packed(slotPresent)}
 }
 
 // packed maps a slot code to its contribution to sums.
@@ -38,7 +39,9 @@ func packed(code uint32) uint64 {
 	return uint64(code&slotPresent) | uint64(code&slotFailed>>1)<<fieldBits | uint64(code&slotSlow>>2)<<(2*fieldBits)
 }
 
-func (w *countWindow) record(failed, slow bool) windowCounts {
+// record stores one outcome and returns the new counts, and whether they
+// changed: unchanged counts cannot trip a breaker that did not trip before.
+func (w *countWindow) record(failed, slow bool) (windowCounts, bool) {
 	code := slotPresent
 	if failed {
 		code |= slotFailed
@@ -46,17 +49,21 @@ func (w *countWindow) record(failed, slow bool) windowCounts {
 	if slow {
 		code |= slotSlow
 	}
+	// In a window full of successes, a success replaces a success
+	// wherever it goes: one shared read, no write, no contention.
+	if code == slotPresent && w.sums.Load() == w.allOK {
+		return windowCounts{}, false
+	}
 	i := (w.next.Add(1) - 1) % uint64(len(w.slots))
 	if w.slots[i].Load() == code {
-		// The common steady state (a success replacing a success) needs
-		// no write. Should a wrapped-around writer change the slot in
-		// between, the result is as if it had written after us.
-		return unpack(w.sums.Load())
+		// Should a wrapped-around writer change the slot in between, the
+		// result is as if it had written after us.
+		return windowCounts{}, false
 	}
 	old := w.slots[i].Swap(code)
 	// Adding new-old modulo 2^64 keeps sums exact once every writer has
 	// added its delta; see unpack for the transient states.
-	return unpack(w.sums.Add(packed(code) - packed(old)))
+	return unpack(w.sums.Add(packed(code) - packed(old))), true
 }
 
 func (w *countWindow) snapshot() windowCounts { return unpack(w.sums.Load()) }

@@ -37,10 +37,18 @@ func TestCountWindow_ReplacesOldestOutcome(t *testing.T) {
 	w := newCountWindow(3)
 	w.record(true, true)
 	w.record(false, false)
-	w.record(true, false)
+	_, changed := w.record(true, false)
+	assert.True(t, changed)
 	assert.Equal(t, windowCounts{3, 2, 1}, w.snapshot())
 	w.record(false, false) // replaces the slow failure
 	assert.Equal(t, windowCounts{3, 1, 0}, w.snapshot())
+	w.record(false, false)
+	w.record(false, false)
+	assert.Equal(t, windowCounts{3, 0, 0}, w.snapshot())
+	_, changed = w.record(false, false)
+	assert.False(t, changed, "a success into a window of successes changes nothing")
+	w.record(true, false)
+	assert.Equal(t, windowCounts{3, 1, 0}, w.snapshot(), "a failure still lands after the skipped successes")
 }
 
 func TestTimeWindow_ClockBeforeOriginCountsInFirstBucket(t *testing.T) {
