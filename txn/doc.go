@@ -1,0 +1,74 @@
+// Package txn runs PostgreSQL transactions on pgx/v5 the way production code
+// needs them: retried as a whole on serialization failures and deadlocks,
+// carried by the context so that repositories compose, nested with
+// savepoints, and paired with the locking patterns that keep concurrent
+// writers correct.
+//
+// # Transactions
+//
+// [Do] (or [Manager.Do], with a [Config]) runs a function in a transaction
+// and commits it when the function returns nil:
+//
+//	err := txn.Do(ctx, pool, func(ctx context.Context, tx pgx.Tx) error {
+//		_, err := tx.Exec(ctx, "UPDATE accounts SET balance = balance - $2 WHERE id = $1", from, amount)
+//		if err != nil {
+//			return err
+//		}
+//		_, err = tx.Exec(ctx, "UPDATE accounts SET balance = balance + $2 WHERE id = $1", to, amount)
+//		return err
+//	}, txn.Serializable)
+//
+// Options choose the [Isolation] level, [AccessMode], [Deferrable] flag,
+// [MaxAttempts], [LockTimeout] and [StatementTimeout] of one call.
+//
+// # Retries
+//
+// A serialization failure (SQLSTATE 40001), a deadlock (40P01) or a
+// connection error that happened before anything was sent rolls the
+// transaction back and runs the whole function again, after an exponential
+// backoff with full jitter, until it succeeds, the attempts run out
+// ([RetryError], matching [ErrRetriesExhausted]) or the context deadline
+// would pass during the backoff. The function must therefore be safe to run
+// again: effects outside the database belong in [AfterCommit].
+//
+// A COMMIT that may or may not have happened (the connection broke after it
+// was sent) is never retried, since that could apply the transaction twice;
+// it returns a [*CommitUnknownError], matching [ErrCommitUnknown].
+//
+// # Context-carried transactions
+//
+// The function receives a context that carries its transaction. Code deep in
+// a repository asks for it with [QuerierFrom] (or [Manager.Querier]) and
+// runs inside the caller's transaction when there is one, or on the pool
+// when there is not; [From] returns the pgx.Tx itself and [WithoutTx]
+// detaches a context from it.
+//
+// A [Do] inside a [Do] on the same database does not start a transaction: it
+// runs in a savepoint. An error inside rolls back to the savepoint only, and
+// the outer function decides what to do with it. Retries happen only at the
+// outermost level, and a nested call cannot change the isolation level or
+// other characteristics of the transaction it joins ([ErrNestedOptions]).
+//
+// A panic inside the function rolls the transaction back and continues
+// unchanged, with its original stack.
+//
+// # Locking
+//
+// [Versioned] implements optimistic locking with a version column and tells
+// a lost race ([ErrConflict]) from a missing row ([ErrNotFound]); [ETag] and
+// [ParseIfMatch] carry the version through HTTP If-Match and 412.
+//
+// [QueryLocked] and [QueryRowLocked] add SELECT ... FOR UPDATE, FOR NO KEY
+// UPDATE, FOR SHARE or FOR KEY SHARE with NOWAIT ([ErrLocked]) or SKIP
+// LOCKED to a query; [LockTimeout] bounds lock waits per transaction.
+//
+// [XactLock] and [TryXactLock] take transaction-scoped advisory locks;
+// [LockSession] and [TrySessionLock] take session-scoped ones on a held
+// connection until [SessionLock.Unlock]. [Key] hashes a name to a lock key
+// with a documented, stable hash.
+//
+// # Observability
+//
+// [Hooks] in the [Config] see every attempt and every retry, for metrics and
+// traces; nil hooks cost nothing.
+package txn

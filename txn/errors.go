@@ -1,0 +1,211 @@
+package txn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// SQLSTATE codes the package reacts to.
+const (
+	codeSerializationFailure = "40001"
+	codeDeadlockDetected     = "40P01"
+	codeLockNotAvailable     = "55P03"
+)
+
+var (
+	// ErrCommitUnknown reports that COMMIT was sent but its outcome could not
+	// be read: the transaction may or may not have committed. It is never
+	// retried, since running the closure again could apply its effects twice;
+	// the caller must find out (for example by reading back a row the closure
+	// wrote) or surface the uncertainty. Errors matching it are
+	// [*CommitUnknownError] values.
+	ErrCommitUnknown = errors.New("txn: commit outcome unknown")
+
+	// ErrRetriesExhausted reports that every allowed attempt failed with a
+	// retryable error, or that the context deadline left no time for the next
+	// one. Errors matching it are [*RetryError] values that also wrap the
+	// last attempt's error.
+	ErrRetriesExhausted = errors.New("txn: retries exhausted")
+
+	// ErrNestedOptions reports a nested [Do] that asked for transaction
+	// characteristics (isolation level, access mode, deferrable flag, lock or
+	// statement timeout) other than those of the transaction it runs in: a
+	// savepoint cannot change them.
+	ErrNestedOptions = errors.New("txn: a nested transaction cannot change the options of the outer one")
+
+	// ErrInvalidConfig reports a [Config], option or helper configuration
+	// that cannot be used.
+	ErrInvalidConfig = errors.New("txn: invalid configuration")
+
+	// ErrNoTransaction reports a call that needs a transaction when it was
+	// given none.
+	ErrNoTransaction = errors.New("txn: no transaction")
+
+	// ErrNotHeld reports a session advisory lock that is no longer held:
+	// already unlocked, or lost with its connection.
+	ErrNotHeld = errors.New("txn: lock not held")
+
+	// ErrLocked reports a lock that could not be taken without waiting: a
+	// row lock requested with NOWAIT, a lock_timeout that expired (both
+	// SQLSTATE 55P03), or an advisory lock held by another session when
+	// asked with a Try function.
+	ErrLocked = errors.New("txn: locked")
+
+	// ErrConflict reports an optimistic update or delete whose expected
+	// version no longer matches the row: someone else changed it first. In
+	// HTTP terms, 412 Precondition Failed.
+	ErrConflict = errors.New("txn: version conflict")
+
+	// ErrNotFound reports an optimistic update or delete of a row that does
+	// not exist.
+	ErrNotFound = errors.New("txn: row not found")
+)
+
+// CommitUnknownError is returned when the outcome of COMMIT is unknown: the
+// statement may have reached the server and committed, but the reply was
+// lost (a broken connection, a cancelled context, a server that terminated
+// the session). It matches [ErrCommitUnknown] and unwraps to the driver
+// error.
+type CommitUnknownError struct {
+	Err error // the error COMMIT returned
+}
+
+func (e *CommitUnknownError) Error() string {
+	return "txn: commit outcome unknown: " + e.Err.Error()
+}
+
+// Unwrap returns the driver error.
+func (e *CommitUnknownError) Unwrap() error { return e.Err }
+
+// Is reports whether target is [ErrCommitUnknown].
+func (e *CommitUnknownError) Is(target error) bool { return target == ErrCommitUnknown }
+
+// RetryError is returned when a transaction failed with retryable errors
+// until no attempt was left, or until the context deadline left no room for
+// the backoff before the next attempt. It matches [ErrRetriesExhausted] and
+// wraps the last attempt's error, so errors.As still finds the
+// [*pgconn.PgError].
+type RetryError struct {
+	Attempts int   // attempts made
+	Deadline bool  // true when the context deadline, not the attempt count, stopped the retries
+	Err      error // the last attempt's error
+}
+
+func (e *RetryError) Error() string {
+	if e.Deadline {
+		return fmt.Sprintf("txn: giving up after %d attempts, context deadline too near for the next: %v", e.Attempts, e.Err)
+	}
+	return fmt.Sprintf("txn: giving up after %d attempts: %v", e.Attempts, e.Err)
+}
+
+// Unwrap returns [ErrRetriesExhausted] and the last attempt's error.
+func (e *RetryError) Unwrap() []error { return []error{ErrRetriesExhausted, e.Err} }
+
+// lockedError marks a driver error with SQLSTATE 55P03 as [ErrLocked] while
+// keeping the driver error reachable.
+type lockedError struct{ err error }
+
+func (e *lockedError) Error() string        { return "txn: locked: " + e.err.Error() }
+func (e *lockedError) Unwrap() error        { return e.err }
+func (e *lockedError) Is(target error) bool { return target == ErrLocked }
+
+// markLocked wraps err as [ErrLocked] when it carries SQLSTATE 55P03.
+func markLocked(err error) error {
+	if err == nil || errors.Is(err, ErrLocked) || SQLState(err) != codeLockNotAvailable {
+		return err
+	}
+	return &lockedError{err}
+}
+
+// SQLState returns the SQLSTATE of the PostgreSQL error in err's chain, or ""
+// when there is none.
+func SQLState(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code
+	}
+	return ""
+}
+
+// IsSerializationFailure reports whether err carries SQLSTATE 40001.
+func IsSerializationFailure(err error) bool { return SQLState(err) == codeSerializationFailure }
+
+// IsDeadlock reports whether err carries SQLSTATE 40P01.
+func IsDeadlock(err error) bool { return SQLState(err) == codeDeadlockDetected }
+
+// Retryable reports whether a transaction that failed with err can be run
+// again from the start: a serialization failure (40001), a detected deadlock
+// (40P01), a failure to connect, or a connection error that the driver
+// reports as having happened before anything was sent
+// ([pgconn.SafeToRetry]). A context error, an [ErrCommitUnknown] and a
+// [RetryError] are never retryable.
+func Retryable(err error) bool {
+	if err == nil || errors.Is(err, ErrCommitUnknown) || errors.Is(err, ErrRetriesExhausted) {
+		return false
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	switch SQLState(err) {
+	case codeSerializationFailure, codeDeadlockDetected:
+		return true
+	}
+	var connectErr *pgconn.ConnectError
+	return pgconn.SafeToRetry(err) || errors.As(err, &connectErr)
+}
+
+// commitError decides what a failed COMMIT means. A statement-level error
+// from the server (severity ERROR, such as a serialization failure detected
+// at commit or a deferred constraint) and ROLLBACK in place of COMMIT both
+// mean the transaction did not commit, and so does a context that was done
+// before COMMIT was sent. Anything else, a lost connection or a FATAL from
+// a terminating session, leaves the outcome unknown.
+//
+// pgconn.SafeToRetry alone cannot be trusted here: pgx v5 reports a
+// connection that broke while it waited for the reply to a statement it had
+// already sent as "conn closed", an error it marks safe to retry. For COMMIT
+// that reply is the only proof of the outcome, so "conn closed" counts as
+// unknown; a connection already closed before COMMIT is caught earlier, by
+// checkConn.
+func commitError(err error) error {
+	if errors.Is(err, pgx.ErrTxCommitRollback) {
+		return err
+	}
+	if pgconn.SafeToRetry(err) && !errors.Is(err, pgconn.ErrConnClosed) {
+		return err
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		sev := pgErr.SeverityUnlocalized
+		if sev == "" {
+			sev = pgErr.Severity
+		}
+		if sev == "ERROR" {
+			return err
+		}
+	}
+	return &CommitUnknownError{Err: err}
+}
+
+// connLostError reports a transaction whose connection closed before COMMIT
+// was sent: nothing was committed, and the transaction can run again.
+type connLostError struct{}
+
+func (connLostError) Error() string     { return "txn: connection closed before COMMIT; nothing was committed" }
+func (connLostError) SafeToRetry() bool { return true }
+func (connLostError) Unwrap() error     { return pgconn.ErrConnClosed }
+
+// checkConn tells a connection the driver already closed (for example after
+// an error the transaction function swallowed) from one that may carry a
+// COMMIT, so that a transaction that certainly did not commit is not
+// reported as unknown.
+func checkConn(tx pgx.Tx) error {
+	if c := tx.Conn(); c != nil && c.IsClosed() {
+		return connLostError{}
+	}
+	return nil
+}

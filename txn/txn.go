@@ -1,0 +1,366 @@
+package txn
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/bedrock-go/bedrock/internal/backoff"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Func is the body of a transaction. It receives a context that carries the
+// transaction (see [From] and [QuerierFrom]) and the transaction itself. It
+// may run more than once, so it must not have effects outside the database
+// that cannot be repeated; defer those with [AfterCommit].
+type Func func(ctx context.Context, tx pgx.Tx) error
+
+// Beginner starts transactions. *pgxpool.Pool, *pgxpool.Conn and *pgx.Conn
+// implement it. Implementations must be comparable (pointer types are),
+// since a [Do] inside a [Do] nests only when both use the same Beginner.
+type Beginner interface {
+	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
+}
+
+// Querier runs statements. pgx.Tx, *pgxpool.Pool, *pgxpool.Conn and
+// *pgx.Conn implement it, so repository code written against it runs inside
+// or outside a transaction alike.
+type Querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
+}
+
+// DB is what a [Manager] needs: a pool (or connection) that starts
+// transactions and runs statements outside them. *pgxpool.Pool implements
+// it.
+type DB interface {
+	Beginner
+	Querier
+}
+
+// Defaults applied to the zero fields of [Config].
+const (
+	DefaultMaxAttempts     = 10
+	DefaultMinDelay        = 2 * time.Millisecond
+	DefaultMaxDelay        = 500 * time.Millisecond
+	DefaultRollbackTimeout = 5 * time.Second
+)
+
+// Config configures a [Manager]. The zero value is valid: server-default
+// isolation and access mode, 10 attempts, backoff from 2ms to 500ms with
+// full jitter, no lock or statement timeout, no hooks.
+type Config struct {
+	// Isolation is the level of transactions that do not pass one.
+	// Zero leaves it to the server (DefaultIsolation).
+	Isolation Isolation
+	// AccessMode is the mode of transactions that do not pass one. Zero
+	// leaves it to the server (DefaultAccess).
+	AccessMode AccessMode
+	// MaxAttempts bounds the attempts of a transaction, first included.
+	// Zero means 10; 1 disables retries; negative is an error.
+	MaxAttempts int
+	// MinDelay is the backoff ceiling before the first retry; it doubles
+	// with each retry up to MaxDelay, and the actual delay is drawn
+	// uniformly below the ceiling (full jitter), which spreads contending
+	// transactions apart. Zero means 2ms.
+	MinDelay time.Duration
+	// MaxDelay caps the backoff ceiling. Zero means 500ms; it must not be
+	// below MinDelay.
+	MaxDelay time.Duration
+	// LockTimeout and StatementTimeout, when positive, are set with SET
+	// LOCAL at the start of every transaction that does not pass its own.
+	// Zero leaves the server's settings.
+	LockTimeout      time.Duration
+	StatementTimeout time.Duration
+	// RollbackTimeout bounds a ROLLBACK issued after the caller's context
+	// was cancelled, which runs on a context detached from the cancellation
+	// so that the connection is returned clean rather than destroyed.
+	// Zero means 5s.
+	RollbackTimeout time.Duration
+	// Hooks observe attempts and retries. The zero value observes nothing
+	// and costs nothing.
+	Hooks Hooks
+}
+
+// config is a validated Config with defaults applied.
+type config struct {
+	base            settings
+	backoff         backoff.Exponential
+	rollbackTimeout time.Duration
+	hooks           Hooks
+	rand            func() float64 // nil: math/rand/v2; tests pin it
+}
+
+func (c Config) resolve() (config, error) {
+	var r config
+	switch {
+	case c.Isolation > Serializable:
+		return r, fmt.Errorf("%w: unknown Isolation %v", ErrInvalidConfig, c.Isolation)
+	case c.AccessMode > ReadOnly:
+		return r, fmt.Errorf("%w: unknown AccessMode %v", ErrInvalidConfig, c.AccessMode)
+	case c.MaxAttempts < 0:
+		return r, fmt.Errorf("%w: negative MaxAttempts %d", ErrInvalidConfig, c.MaxAttempts)
+	case c.MinDelay < 0, c.MaxDelay < 0, c.LockTimeout < 0, c.StatementTimeout < 0, c.RollbackTimeout < 0:
+		return r, fmt.Errorf("%w: negative duration", ErrInvalidConfig)
+	}
+	minD, maxD := orDefault(c.MinDelay, DefaultMinDelay), orDefault(c.MaxDelay, DefaultMaxDelay)
+	if maxD < minD {
+		return r, fmt.Errorf("%w: MaxDelay %v is below MinDelay %v", ErrInvalidConfig, maxD, minD)
+	}
+	r.base = settings{
+		isolation:   c.Isolation,
+		access:      c.AccessMode,
+		maxAttempts: c.MaxAttempts,
+		lockTimeout: c.LockTimeout,
+		stmtTimeout: c.StatementTimeout,
+	}
+	if r.base.maxAttempts == 0 {
+		r.base.maxAttempts = DefaultMaxAttempts
+	}
+	r.backoff = backoff.Exponential{Initial: minD, Max: maxD, Multiplier: 2, Jitter: backoff.FullJitter}
+	r.rollbackTimeout = orDefault(c.RollbackTimeout, DefaultRollbackTimeout)
+	r.hooks = c.Hooks
+	return r, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+// Manager runs transactions on one database with one [Config]. It is safe
+// for concurrent use; its zero value is not usable, build it with [New].
+type Manager struct {
+	db  DB
+	cfg config
+}
+
+// New returns a Manager for db, or an error wrapping [ErrInvalidConfig]
+// when db is nil or cfg is invalid.
+func New(db DB, cfg Config) (*Manager, error) {
+	if db == nil {
+		return nil, fmt.Errorf("%w: nil DB", ErrInvalidConfig)
+	}
+	c, err := cfg.resolve()
+	if err != nil {
+		return nil, err
+	}
+	return &Manager{db: db, cfg: c}, nil
+}
+
+// Do runs fn in a transaction on the Manager's database; see the package
+// function [Do] for the semantics.
+func (m *Manager) Do(ctx context.Context, fn Func, opts ...Option) error {
+	return run(ctx, m.db, &m.cfg, fn, opts)
+}
+
+// Querier returns the transaction carried by ctx when it was started on the
+// Manager's database, and the database itself otherwise.
+func (m *Manager) Querier(ctx context.Context) Querier {
+	if st := stateFrom(ctx); st != nil && sameDB(st.db, m.db) {
+		return st.tx
+	}
+	return m.db
+}
+
+// Do runs fn in a transaction on db with the default [Config] and the given
+// options, and commits it when fn returns nil.
+//
+// When fn returns an error, or panics, the transaction is rolled back and
+// the error (or panic) is passed on unchanged; the error is marked
+// [ErrLocked] when it carries SQLSTATE 55P03. A serialization failure, a
+// deadlock or a connection error safe to retry (see [Retryable]) makes Do
+// roll back and run fn again from the start, after a backoff with jitter, up
+// to the attempt limit and never past the context deadline; running out
+// returns a [*RetryError]. A COMMIT whose outcome is unknown returns a
+// [*CommitUnknownError] and is never retried.
+//
+// When ctx already carries a transaction on the same db, Do nests: fn runs
+// inside a savepoint, an error rolls back to the savepoint only and is
+// returned, and no retry happens at this level. A serialization failure or
+// deadlock inside a nested call still makes the outermost Do retry, even if
+// the caller handled the error. Options that would change the outer
+// transaction's characteristics return [ErrNestedOptions].
+func Do(ctx context.Context, db Beginner, fn Func, opts ...Option) error {
+	cfg := config{
+		base:            settings{maxAttempts: DefaultMaxAttempts},
+		backoff:         backoff.Exponential{Initial: DefaultMinDelay, Max: DefaultMaxDelay, Multiplier: 2},
+		rollbackTimeout: DefaultRollbackTimeout,
+	}
+	return run(ctx, db, &cfg, fn, opts)
+}
+
+func run(ctx context.Context, db Beginner, cfg *config, fn Func, opts []Option) error {
+	if db == nil || fn == nil {
+		return fmt.Errorf("%w: nil database or function", ErrInvalidConfig)
+	}
+	s := cfg.base
+	s.explicit = 0
+	if len(opts) > 0 {
+		if err := s.apply(opts); err != nil {
+			return err
+		}
+	}
+	if parent := stateFrom(ctx); parent != nil && sameDB(parent.db, db) {
+		return nested(ctx, parent, cfg, &s, fn)
+	}
+	return markLocked(retryLoop(ctx, db, cfg, &s, fn))
+}
+
+// sameDB compares two Beginners without panicking on a non-comparable
+// implementation, which is then treated as the same database: nesting is
+// the safer guess, since a second transaction could deadlock on the first.
+func sameDB(a, b Beginner) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = true
+		}
+	}()
+	return a == b
+}
+
+func retryLoop(ctx context.Context, db Beginner, cfg *config, s *settings, fn Func) error {
+	for attempt := 1; ; attempt++ {
+		var start time.Time
+		if cfg.hooks.OnAttempt != nil {
+			start = time.Now()
+		}
+		err := attemptOnce(ctx, db, cfg, s, fn)
+		if cfg.hooks.OnAttempt != nil {
+			cfg.hooks.OnAttempt(ctx, Attempt{Label: s.label, Number: attempt, Duration: time.Since(start), Err: err})
+		}
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil || !Retryable(err) {
+			return err
+		}
+		if attempt >= s.maxAttempts {
+			return &RetryError{Attempts: attempt, Err: err}
+		}
+		delay := cfg.backoff.Delay(attempt-1, cfg.rand)
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= delay {
+			return &RetryError{Attempts: attempt, Deadline: true, Err: err}
+		}
+		if cfg.hooks.OnRetry != nil {
+			cfg.hooks.OnRetry(ctx, Retry{Label: s.label, Attempt: attempt, Err: err, Delay: delay})
+		}
+		if serr := sleep(ctx, delay); serr != nil {
+			return fmt.Errorf("txn: %w while waiting to retry after: %w", serr, err)
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// attemptOnce runs one outermost transaction from BEGIN to COMMIT.
+func attemptOnce(ctx context.Context, db Beginner, cfg *config, s *settings, fn Func) error {
+	tx, err := db.BeginTx(ctx, s.txOptions())
+	if err != nil {
+		return err
+	}
+	st := &state{Context: ctx, tx: tx, db: db, settings: s}
+	st.root = st
+	if q := s.timeoutSQL(); q != "" {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			rollback(ctx, tx, cfg)
+			return err
+		}
+	}
+	finished := false
+	defer func() {
+		// Reached without finished only while fn panics or calls
+		// runtime.Goexit: roll back and let the panic go on with its
+		// original stack.
+		if !finished {
+			rollback(ctx, tx, cfg)
+		}
+	}()
+	err = fn(st, tx)
+	finished = true
+	if err == nil {
+		err = st.poisoned()
+	}
+	if err != nil {
+		rollback(ctx, tx, cfg)
+		return err
+	}
+	if err := checkConn(tx); err != nil {
+		rollback(ctx, tx, cfg)
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return commitError(err)
+	}
+	st.runAfterCommit(ctx)
+	return nil
+}
+
+// nested runs fn inside a savepoint of the transaction parent carries.
+func nested(ctx context.Context, parent *state, cfg *config, s *settings, fn Func) error {
+	root := parent.root
+	if err := root.settings.nestedCompatible(s); err != nil {
+		return err
+	}
+	sp, err := parent.tx.Begin(ctx)
+	if err != nil {
+		root.poison(err)
+		return err
+	}
+	st := &state{Context: ctx, tx: sp, db: parent.db, root: root, settings: root.settings}
+	mark := root.callbackMark()
+	finished := false
+	defer func() {
+		if !finished {
+			rollback(ctx, sp, cfg)
+			root.dropCallbacks(mark)
+		}
+	}()
+	err = fn(st, sp)
+	finished = true
+	if err != nil {
+		root.poison(err)
+		rollback(ctx, sp, cfg)
+		root.dropCallbacks(mark)
+		return markLocked(err)
+	}
+	if err := sp.Commit(ctx); err != nil {
+		root.poison(err)
+		root.dropCallbacks(mark)
+		return err
+	}
+	return nil
+}
+
+// rollback rolls tx back on a context that survives the caller's
+// cancellation, so that a cancelled request still returns its connection to
+// the pool in a clean state. Its error is dropped: the caller already has
+// the error that caused the rollback, and a failed rollback makes the
+// driver discard the connection.
+func rollback(ctx context.Context, tx pgx.Tx, cfg *config) {
+	if ctx.Err() == nil {
+		_ = tx.Rollback(ctx)
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.rollbackTimeout)
+	defer cancel()
+	_ = tx.Rollback(rctx)
+}
