@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -226,4 +227,21 @@ func TestCheckFieldNames(t *testing.T) {
 	assert.NotContains(t, err.Error(), `"name"`)
 	require.NoError(t, validate.CheckFieldNames(&Signup{}))
 	require.NoError(t, validate.CheckFieldNames(&Event{}))
+}
+
+func TestChecker_ValidNestedMapTimeAndCrossFieldCostNoAllocation(t *testing.T) {
+	c := mustChecker(t, validate.Config{})
+	p := &purchase{
+		Items:    []lineItem{{"ABC-0001", 1}, {"ABC-0002", 2}},
+		Shipping: &shipping{City: "Oslo"},
+		Meta:     map[string]string{"a": "x", "b": "y"},
+	}
+	start := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+	e := &Event{Start: start, End: start.Add(time.Hour), Email: "ada@example.com"}
+	for name, x := range map[string]validate.Validatable{"purchase": p, "event": e} {
+		t.Run(name, func(t *testing.T) {
+			require.NoError(t, c.Check(x))
+			assert.Zero(t, testing.AllocsPerRun(100, func() { _ = c.Check(x) }))
+		})
+	}
 }

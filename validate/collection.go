@@ -223,8 +223,8 @@ func (f MapField[K, V]) MaxItems(n int) MapField[K, V] {
 }
 
 // Keys runs rules on every key, at the path of its entry; name the key
-// itself with "" inside rules. Keys are rendered in paths with strconv for
-// string and integer kinds, with fmt otherwise.
+// itself with "" inside rules. Keys of type string, int, int64 and uint64
+// go into paths without allocating; other key types are formatted with fmt.
 func (f MapField[K, V]) Keys(rules func(v *Validator, k K)) MapField[K, V] {
 	return f.each(func(v *Validator, k K, _ V) { rules(v, k) })
 }
@@ -271,11 +271,13 @@ func keyString[K comparable](k K) string {
 		return strconv.FormatInt(x, 10)
 	case uint64:
 		return strconv.FormatUint(x, 10)
-	case fmt.Stringer:
-		return x.String()
 	}
-	return fmt.Sprint(k)
+	return formatKey(k)
 }
+
+// formatKey is the slow path of keyString, apart so that boxing k for fmt
+// does not make the fast path allocate.
+func formatKey[K comparable](k K) string { return fmt.Sprint(k) }
 
 // Presence names a member and says whether it was given, for the rules
 // across members ([Validator.ExactlyOne] and its kin).
