@@ -50,6 +50,25 @@
 // [RandomToken], [RandomString] and [Equal] cover secure random tokens and
 // their comparison.
 //
+// # Formats
+//
+// Every output starts with a version byte that names its kind, so that a
+// blob passed to the wrong opener fails with ErrFormat instead of being
+// misread. Integers are big-endian.
+//
+//	ring ciphertext  0x01 | key id (4) | nonce (12) | ciphertext | tag (16)
+//	envelope         0x45 | wrapped key length (2) | wrapped key | nonce (12) | ciphertext | tag (16)
+//	stream           0x53 | key id (4) | chunk size (4) | salt (32) | chunks, each ciphertext | tag (16)
+//	MAC tag          0x4d | key id (4) | HMAC-SHA256 (32)
+//
+// A ring ciphertext authenticates its first five bytes and the caller's aad.
+// An envelope's payload authenticates everything before its nonce and the
+// caller's aad, and its data key is wrapped with the caller's aad. A stream
+// encrypts under HKDF-SHA256(ring key, salt, header) with nonces
+// 0 (3) | chunk index (8) | final flag (1), and authenticates the header and
+// the caller's aad in every chunk. A MAC covers its first five bytes and the
+// message.
+//
 // # Errors
 //
 // Opening anything malformed, truncated, tampered with, or sealed under a
