@@ -241,11 +241,8 @@ func (c *CORS) Handler(next http.Handler) http.Handler {
 
 func (c *CORS) actual(h http.Header, r *http.Request) {
 	appendVary(h, c.varyOrigin)
-	origin, ok := one(r.Header["Origin"])
-	if !ok {
-		return
-	}
-	allow, ok := c.allowOrigin(origin)
+	sent := r.Header["Origin"]
+	allow, ok := c.allowOrigin(sent)
 	if !ok {
 		return
 	}
@@ -258,14 +255,21 @@ func (c *CORS) actual(h http.Header, r *http.Request) {
 	}
 }
 
-// allowOrigin returns the Access-Control-Allow-Origin value for origin.
-func (c *CORS) allowOrigin(origin string) ([]string, bool) {
+// allowOrigin returns the Access-Control-Allow-Origin value for the Origin
+// header values sent, which must be exactly one. For a pattern match it
+// returns the request's own one-element slice: the value is the origin
+// itself, and reusing the slice keeps the request free of allocations.
+func (c *CORS) allowOrigin(sent []string) ([]string, bool) {
+	origin, ok := one(sent)
+	if !ok {
+		return nil, false
+	}
 	if c.anyOrigin {
 		return c.star, origin != "null"
 	}
 	v, ok := c.origins.match(origin)
 	if ok && v == nil {
-		v = []string{origin}
+		v = sent[:1:1]
 	}
 	return v, ok
 }
@@ -273,12 +277,7 @@ func (c *CORS) allowOrigin(origin string) ([]string, bool) {
 func (c *CORS) preflight(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	appendVary(h, c.varyPreflight)
-	origin, ok := one(r.Header["Origin"])
-	if !ok {
-		c.refuse(w, r, ErrOriginNotAllowed, &c.deniedOrigin)
-		return
-	}
-	allow, ok := c.allowOrigin(origin)
+	allow, ok := c.allowOrigin(r.Header["Origin"])
 	if !ok {
 		c.refuse(w, r, ErrOriginNotAllowed, &c.deniedOrigin)
 		return
@@ -298,13 +297,13 @@ func (c *CORS) preflight(w http.ResponseWriter, r *http.Request) {
 		h["Access-Control-Allow-Credentials"] = c.credentials
 	}
 	if c.anyMethod {
-		h["Access-Control-Allow-Methods"] = r.Header["Access-Control-Request-Method"]
+		h["Access-Control-Allow-Methods"] = r.Header["Access-Control-Request-Method"][:1:1]
 	} else {
 		h["Access-Control-Allow-Methods"] = c.allowMethods
 	}
 	if len(requested) > 0 {
 		if c.anyHeader {
-			h["Access-Control-Allow-Headers"] = requested
+			h["Access-Control-Allow-Headers"] = requested[:len(requested):len(requested)]
 		} else {
 			h["Access-Control-Allow-Headers"] = c.allowHeaders
 		}

@@ -324,15 +324,22 @@ func TestCORS_ConcurrentUse(t *testing.T) {
 
 func TestCORS_Allocations(t *testing.T) {
 	c := mustCORS(t, httpsec.CORSConfig{
-		AllowedOrigins: []string{"https://app.example.com"},
+		AllowedOrigins: []string{"https://app.example.com", "https://*.example.org"},
 		AllowedHeaders: []string{"Content-Type", "Authorization"},
 	})
 	h := c.Handler(okHandler)
 	w := &discardWriter{h: http.Header{}}
-	pre := preflight("https://app.example.com", "POST", "content-type,authorization")
 	actual := httptest.NewRequest(http.MethodGet, "/", nil)
 	actual.Header.Set("Origin", "https://app.example.com")
-	for name, r := range map[string]*http.Request{"preflight": pre, "actual": actual} {
+	wildcard := httptest.NewRequest(http.MethodGet, "/", nil)
+	wildcard.Header.Set("Origin", "https://a.example.org")
+	for name, r := range map[string]*http.Request{
+		"preflight":          preflight("https://app.example.com", "POST", "content-type,authorization"),
+		"preflight wildcard": preflight("https://a.example.org", "POST", "content-type"),
+		"preflight refused":  preflight("https://evil.example", "POST", ""),
+		"actual":             actual,
+		"actual wildcard":    wildcard,
+	} {
 		allocs := testing.AllocsPerRun(100, func() {
 			clear(w.h)
 			h.ServeHTTP(w, r)
