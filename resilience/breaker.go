@@ -62,15 +62,18 @@ const (
 )
 
 // DefaultClassify is the classification a [Breaker] uses when
-// BreakerConfig.Classify is nil: nil is a success, context cancellation
-// and deadline expiry are ignored (the caller gave up, the dependency did
-// not fail), anything else is a failure. A [*TimeoutError] from a Timeout
-// policy is a failure.
+// BreakerConfig.Classify is nil: nil is a success, cancellation
+// ([context.Canceled]) is ignored, since the caller gave up and the
+// dependency did not fail, and anything else is a failure. That includes
+// [context.DeadlineExceeded]: a dependency that outlasts its callers'
+// deadlines is failing them, and a breaker that ignored it would never open
+// on a hung dependency. A [*TimeoutError] from a Timeout policy is a failure
+// too.
 func DefaultClassify(err error) Outcome {
 	if err == nil {
 		return OutcomeSuccess
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.Canceled) {
 		return OutcomeIgnored
 	}
 	return OutcomeFailure

@@ -290,7 +290,7 @@ func TestBreaker_ClassifiesOutcomes(t *testing.T) {
 		{"success", nil, nil, 1, 0},
 		{"failure", nil, errBoom, 1, 1},
 		{"cancellation ignored", nil, context.Canceled, 0, 0},
-		{"caller deadline ignored", nil, context.DeadlineExceeded, 0, 0},
+		{"deadline exceeded is a failure", nil, context.DeadlineExceeded, 1, 1},
 		{"policy timeout is a failure", nil, &resilience.TimeoutError{Timeout: time.Second}, 1, 1},
 		{"caller-chosen success", func(err error) resilience.Outcome {
 			if errors.Is(err, errNotFound) {

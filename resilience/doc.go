@@ -31,8 +31,8 @@
 // [*OpenError] (matching [ErrOpen]) that says when it will admit trial
 // calls. Half-open, it admits exactly HalfOpenCalls trials. Each state is a
 // generation: an outcome reported after the state changed is ignored.
-// Context cancellation is not a failure; BreakerConfig.Classify lets the
-// caller choose which errors are. For middleware, [Breaker.Allow] and
+// Cancellation is not a failure (an expired deadline is: see
+// [DefaultClassify]); BreakerConfig.Classify lets the caller choose. For middleware, [Breaker.Allow] and
 // [Breaker.Acquire] split admission from reporting.
 //
 // # Retry and budget

@@ -76,9 +76,8 @@ func (e *OpenError) RetryAfter(now time.Time) time.Duration {
 }
 
 // TimeoutError reports that a [Timeout] policy cut the call short. It
-// matches [ErrTimeout] and deliberately not [context.DeadlineExceeded]: a
-// policy timeout is a dependency failure (a breaker counts it), whereas the
-// caller's own deadline is not.
+// matches [ErrTimeout] and deliberately not [context.DeadlineExceeded], so
+// that a caller can tell the policy's timeout from its own deadline.
 type TimeoutError struct {
 	Timeout time.Duration
 }

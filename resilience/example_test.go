@@ -134,3 +134,34 @@ func ExampleBudget() {
 	// Output:
 	// 5
 }
+
+// A hedge sends a second request when the first is slow and keeps the
+// first answer.
+func ExampleHedge() {
+	h, _ := resilience.NewHedge(resilience.HedgeConfig{Delay: time.Millisecond})
+	p, _ := resilience.NewPipeline[string](h)
+	requests := make(chan int, 2)
+	replica, err := p.Execute(context.Background(), func(ctx context.Context) (string, error) {
+		requests <- 1
+		if len(requests) == 1 { // the first request hits a stalled replica
+			<-ctx.Done()
+			return "", ctx.Err()
+		}
+		return "replica B", nil
+	})
+	fmt.Println(replica, err, len(requests))
+	// Output:
+	// replica B <nil> 2
+}
+
+func ExampleBulkhead() {
+	bh, _ := resilience.NewBulkhead(resilience.BulkheadConfig{MaxConcurrent: 1})
+	_ = bh.Do(context.Background(), func(ctx context.Context) error {
+		// The only slot is taken: a concurrent call is turned away.
+		err := bh.Do(ctx, func(context.Context) error { return nil })
+		fmt.Println(errors.Is(err, resilience.ErrBulkheadFull))
+		return nil
+	})
+	// Output:
+	// true
+}

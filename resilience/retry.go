@@ -70,10 +70,12 @@ type RetryConfig struct {
 	Hooks *RetryHooks
 }
 
-// DefaultRetryIf retries every error except context cancellation and
-// expiry, and [ErrOpen]: a breaker that fails fast should not be hammered.
+// DefaultRetryIf retries every error except [context.Canceled] and
+// [ErrOpen]: a breaker that fails fast should not be hammered. The
+// caller's own context is checked separately: once it is done, nothing is
+// retried.
 func DefaultRetryIf(err error) bool {
-	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrOpen)
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, ErrOpen)
 }
 
 // Retry runs an operation again when it fails, with exponential backoff

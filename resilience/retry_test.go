@@ -84,6 +84,8 @@ func TestRetry_GivesUp(t *testing.T) {
 		{"max attempts", resilience.RetryConfig{MaxAttempts: 3}, errBoom, 3, resilience.ErrRetriesExhausted, nil},
 		{"permanent", resilience.RetryConfig{}, resilience.Permanent(errNotFound), 1, nil, errNotFound},
 		{"predicate says no", resilience.RetryConfig{RetryIf: func(err error) bool { return !errors.Is(err, errNotFound) }}, errNotFound, 1, nil, errNotFound},
+		{"inner deadline retried", resilience.RetryConfig{MaxAttempts: 3}, context.DeadlineExceeded, 3, resilience.ErrRetriesExhausted, nil},
+		{"cancellation not retried", resilience.RetryConfig{}, context.Canceled, 1, context.Canceled, nil},
 		{"breaker open not retried", resilience.RetryConfig{}, &resilience.OpenError{}, 1, resilience.ErrOpen, nil},
 		{"max elapsed", resilience.RetryConfig{MaxAttempts: -1, MaxElapsed: 1500 * time.Millisecond, InitialDelay: time.Second, Jitter: resilience.NoJitter}, errBoom, 2, resilience.ErrRetriesExhausted, nil},
 		{"retry-after above cap", resilience.RetryConfig{MaxRetryAfter: time.Minute}, &resilience.RetryAfterError{After: 2 * time.Minute, Err: errBoom}, 1, resilience.ErrRetryAfterTooLong, nil},

@@ -12,9 +12,9 @@ import (
 //
 // The call is cooperative: it must return when its context ends. Timeout
 // then reports a [*TimeoutError] (matching [ErrTimeout]) instead of the
-// context error, so that a breaker counts a slow dependency as a failure
-// while it ignores a caller's own cancellation. A call that succeeds despite
-// the deadline keeps its result.
+// context error, so that the policy's timeout is told apart from the
+// caller's deadline or cancellation, which pass through unchanged. A call
+// that succeeds despite the deadline keeps its result.
 //
 // A Timeout is immutable and safe for concurrent use.
 type Timeout struct {
