@@ -357,3 +357,42 @@ func TestStreamConfig_Validation(t *testing.T) {
 		})
 	}
 }
+
+// Per-stream setup allocates (key derivation, one chunk buffer); chunks
+// must not, so a 16-chunk stream costs what a 1-chunk stream does.
+func TestStream_AllocationsDoNotGrowWithLength(t *testing.T) {
+	ring := newRing(t, bcrypto.KeyRingConfig{})
+	small, large := pattern(100), pattern(16*bcrypto.DefaultChunkSize+100)
+	sealed := map[int][]byte{}
+	encrypt := func(pt []byte) float64 {
+		return testing.AllocsPerRun(5, func() {
+			var out bytes.Buffer
+			out.Grow(len(pt) + 1024)
+			w, err := bcrypto.NewStreamWriter(&out, ring, nil, bcrypto.StreamConfig{})
+			if err != nil {
+				panic(err)
+			}
+			_, _ = w.Write(pt)
+			if err := w.Close(); err != nil {
+				panic(err)
+			}
+			sealed[len(pt)] = out.Bytes()
+		})
+	}
+	decrypt := func(ct []byte) float64 {
+		src := bytes.NewReader(nil)
+		return testing.AllocsPerRun(5, func() {
+			src.Reset(ct)
+			r, err := bcrypto.NewStreamReader(src, ring, nil, bcrypto.StreamConfig{})
+			if err != nil {
+				panic(err)
+			}
+			if _, err := r.WriteTo(io.Discard); err != nil {
+				panic(err)
+			}
+		})
+	}
+	assert.Equal(t, encrypt(small), encrypt(large))
+	assert.Equal(t, decrypt(sealed[len(small)]), decrypt(sealed[len(large)]))
+	assert.LessOrEqual(t, decrypt(sealed[len(large)]), 30.0)
+}
