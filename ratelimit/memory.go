@@ -41,8 +41,8 @@ const defaultMaxKeys = 1 << 18
 // evicted as a side effect of ordinary calls (a constant amount of work per
 // call, never a sweep).
 //
-// Each state takes 32 bytes (a [SlidingLog] state also holds its log) plus
-// about 56 bytes of bookkeeping and its map entry. Memory is safe for
+// Each key takes, per limit, one 64-byte slot (state, LRU links, key header)
+// plus its index entry; a [SlidingLog] limit also keeps its timestamps. Memory is safe for
 // concurrent use and starts no goroutine.
 type Memory struct {
 	seed   maphash.Seed
@@ -59,17 +59,21 @@ type slotKey struct {
 	limit uint8
 }
 
+// slot is one key's state for one limit: 64 bytes, one cache line. A
+// SlidingLog's timestamps live beside it, in shard.logs.
 type slot struct {
-	k          slotKey
-	st         state
-	expire     int64 // µs when st becomes equivalent to empty
+	key        string
+	a, b, c    int64 // state.a, b, c
+	expire     int64 // µs when the state becomes equivalent to empty
 	prev, next int32 // LRU links; prev is more recently used
+	limit, tag uint8 // slotKey.limit, state.tag
 }
 
 type shard struct {
 	mu         sync.Mutex
 	index      map[slotKey]int32
 	slots      []slot
+	logs       map[int32]*timeLog // SlidingLog slots' timestamps
 	head, tail int32 // most and least recently used; -1 when empty
 	free       int32 // free list through next; -1 when empty
 	max        int
@@ -169,51 +173,43 @@ func (m *Memory) do(req *Request, compiled *[MaxLimits]params) Result {
 	} else {
 		now = req.Now.UnixMicro()
 	}
-	var empty state
+	var sts [MaxLimits]state
 	allowed := true
 	for i := range k {
 		ids[i] = sh.find(slotKey{req.Key, uint8(i)})
-		st := &empty
 		if ids[i] >= 0 {
-			st = &sh.slots[ids[i]].st
+			sh.load(ids[i], &sts[i])
 		}
 		switch req.Op {
 		case OpRefund:
 			if ids[i] >= 0 {
-				refund(&ps[i], st, now, cost, req.TakenAt.UnixMicro())
+				refund(&ps[i], &sts[i], now, cost, req.TakenAt.UnixMicro())
+				sh.store(ids[i], &sts[i])
 			}
-			vs[i] = eval(&ps[i], st, now, 0)
+			vs[i] = eval(&ps[i], &sts[i], now, 0)
+			if ids[i] >= 0 {
+				sh.slots[ids[i]].expire = now + vs[i].reset
+			}
 		default:
-			vs[i] = eval(&ps[i], st, now, cost)
+			vs[i] = eval(&ps[i], &sts[i], now, cost)
 		}
 		allowed = allowed && vs[i].allowed
 	}
 	best := choose(vs[:k], allowed)
-	switch req.Op {
-	case OpTake:
-		if allowed {
-			for i := range k {
-				id := ids[i]
-				if id < 0 {
-					id = sh.insert(slotKey{req.Key, uint8(i)}, now, &m.hooks)
-				}
-				take(&ps[i], &sh.slots[id].st, now, cost)
-				sh.slots[id].expire = now + vs[i].reset
-			}
-		}
-	case OpPeek:
-		st := &empty
-		if ids[best] >= 0 {
-			st = &sh.slots[ids[best]].st
-		}
-		v := eval(&ps[best], st, now, 0)
-		vs[best].remaining, vs[best].reset = v.remaining, v.reset
-	case OpRefund:
+	switch {
+	case req.Op == OpTake && allowed:
 		for i := range k {
-			if ids[i] >= 0 {
-				sh.slots[ids[i]].expire = now + vs[i].reset
+			id := ids[i]
+			if id < 0 {
+				id = sh.insert(slotKey{req.Key, uint8(i)}, now, &m.hooks)
 			}
+			take(&ps[i], &sts[i], now, cost)
+			sh.store(id, &sts[i])
+			sh.slots[id].expire = now + vs[i].reset
 		}
+	case req.Op == OpPeek:
+		v := eval(&ps[best], &sts[best], now, 0)
+		vs[best].remaining, vs[best].reset = v.remaining, v.reset
 	}
 	sh.reclaim(now)
 	sh.mu.Unlock()
@@ -247,11 +243,7 @@ func (sh *shard) insert(k slotKey, now int64, hooks *MemoryHooks) int32 {
 		id = int32(len(sh.slots))
 		sh.slots = append(sh.slots, slot{})
 	}
-	log := sh.slots[id].st.log // reuse a freed log's buffer
-	if log != nil {
-		log.clear()
-	}
-	sh.slots[id] = slot{k: k, st: state{log: log}, prev: -1, next: sh.head}
+	sh.slots[id] = slot{key: k.key, limit: k.limit, prev: -1, next: sh.head}
 	if sh.head >= 0 {
 		sh.slots[sh.head].prev = id
 	}
@@ -261,6 +253,32 @@ func (sh *shard) insert(k slotKey, now int64, hooks *MemoryHooks) int32 {
 	}
 	sh.index[k] = id
 	return id
+}
+
+const logTag = uint8(SlidingLog) + 1
+
+// load copies the state of slot id into st.
+func (sh *shard) load(id int32, st *state) {
+	s := &sh.slots[id]
+	*st = state{tag: s.tag, a: s.a, b: s.b, c: s.c}
+	if s.tag == logTag {
+		st.log = sh.logs[id]
+	}
+}
+
+// store copies st into slot id.
+func (sh *shard) store(id int32, st *state) {
+	s := &sh.slots[id]
+	if s.tag == logTag && st.tag != logTag {
+		delete(sh.logs, id)
+	}
+	s.tag, s.a, s.b, s.c = st.tag, st.a, st.b, st.c
+	if st.tag == logTag {
+		if sh.logs == nil {
+			sh.logs = make(map[int32]*timeLog)
+		}
+		sh.logs[id] = st.log
+	}
 }
 
 // reclaim evicts up to two idle slots from the cold end: a constant amount
@@ -278,12 +296,14 @@ func (sh *shard) reclaim(now int64) {
 func (sh *shard) evict(id int32, now int64, hooks *MemoryHooks) {
 	s := &sh.slots[id]
 	if hooks != nil && hooks.Evicted != nil {
-		hooks.Evicted(s.k.key, s.expire > now)
+		hooks.Evicted(s.key, s.expire > now)
 	}
 	sh.unlink(id)
-	delete(sh.index, s.k)
-	log := s.st.log
-	*s = slot{st: state{log: log}, next: sh.free, prev: -1}
+	delete(sh.index, slotKey{s.key, s.limit})
+	if s.tag == logTag {
+		delete(sh.logs, id)
+	}
+	*s = slot{next: sh.free, prev: -1}
 	sh.free = id
 }
 

@@ -1,0 +1,12 @@
+package ratelimit
+
+import (
+	"testing"
+	"unsafe"
+)
+
+func TestSlotFitsOneCacheLine(t *testing.T) {
+	if size := unsafe.Sizeof(slot{}); size > 64 {
+		t.Fatalf("slot is %d bytes, want at most 64", size)
+	}
+}
