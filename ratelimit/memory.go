@@ -74,8 +74,8 @@ type shard struct {
 	index      map[slotKey]int32
 	slots      []slot
 	logs       map[int32]*timeLog // SlidingLog slots' timestamps
-	head, tail int32 // most and least recently used; -1 when empty
-	free       int32 // free list through next; -1 when empty
+	head, tail int32              // most and least recently used; -1 when empty
+	free       int32              // free list through next; -1 when empty
 	max        int
 	_          [64]byte // keeps hot shards on separate cache lines
 }
