@@ -41,6 +41,7 @@ type planNode struct {
 }
 
 func TestKeyset_PlansUseTheIndexWithoutSorting(t *testing.T) {
+	t.Parallel()
 	db := testenv.Postgres(t)
 	ctx := context.Background()
 	_, err := db.Exec(ctx, `

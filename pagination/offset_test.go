@@ -108,6 +108,7 @@ func TestOffsetPage_Link(t *testing.T) {
 }
 
 func TestOffset_AgainstPostgreSQL(t *testing.T) {
+	t.Parallel()
 	db := testenv.Postgres(t)
 	ctx := context.Background()
 	_, err := db.Exec(ctx, `CREATE TABLE users (id int PRIMARY KEY); INSERT INTO users SELECT generate_series(1, 25)`)

@@ -247,6 +247,7 @@ func ids(rows []row) []int64 {
 }
 
 func TestKeyset_PropertyWalkVisitsEveryRowOnceInBothDirections(t *testing.T) {
+	t.Parallel()
 	db := testenv.Postgres(t)
 	createTable(t, db)
 	seed := uint64(time.Now().UnixNano())
@@ -327,6 +328,7 @@ func describe(cols []pagination.Column) string {
 }
 
 func TestKeyset_WalkWhileRowsAreInsertedSkipsAndRepeatsNothing(t *testing.T) {
+	t.Parallel()
 	db := testenv.Postgres(t)
 	createTable(t, db)
 	rng := rand.New(rand.NewPCG(7, 7))
@@ -425,6 +427,7 @@ func insertConcurrently(t *testing.T, db *pgxpool.Pool, seed int64) (progress fu
 }
 
 func TestKeyset_EmptyPageAfterDeletesLeadsBackWithoutSkipping(t *testing.T) {
+	t.Parallel()
 	db := testenv.Postgres(t)
 	createTable(t, db)
 	rng := rand.New(rand.NewPCG(3, 3))
@@ -464,6 +467,7 @@ func TestKeyset_EmptyPageAfterDeletesLeadsBackWithoutSkipping(t *testing.T) {
 }
 
 func TestKeyset_RelayConnectionAfterAndBefore(t *testing.T) {
+	t.Parallel()
 	db := testenv.Postgres(t)
 	createTable(t, db)
 	rng := rand.New(rand.NewPCG(4, 4))

@@ -22,6 +22,7 @@ type anyRow struct {
 // of each supported type, with ties and NULLs, scanning values as pgx
 // returns them by default; PostgreSQL's own ORDER BY is the oracle.
 func TestKeyset_EveryColumnTypeRoundTripsThroughCursors(t *testing.T) {
+	t.Parallel()
 	db := testenv.Postgres(t)
 	ctx := context.Background()
 	types := []struct{ typ, values string }{

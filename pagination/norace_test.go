@@ -1,0 +1,5 @@
+//go:build !race
+
+package pagination
+
+const raceSlack = 0
