@@ -402,3 +402,11 @@ func TestDecodeJSON_EmbeddedFieldConflicts(t *testing.T) {
 	require.NoError(t, c.Unmarshal([]byte(`{"X":1,"own":"y"}`), &o))
 	assert.Equal(t, 1, o.B.X)
 }
+
+func TestDecodeJSON_NoBody(t *testing.T) {
+	c := mustChecker(t, validate.Config{})
+	r := httptest.NewRequest(http.MethodPost, "/", http.NoBody)
+	r.Header.Set("Content-Type", "application/json")
+	var o order
+	require.ErrorIs(t, c.DecodeJSON(r, &o), validate.ErrMalformedJSON)
+}

@@ -113,3 +113,48 @@ func ExamplePath() {
 	// items[2].sku["a/b"]
 	// /items/2/sku/a~1b
 }
+
+// Profile shows the difference between absent and zero: a PATCH body where
+// "bio" may be left out, but, when sent, may be set to "" to clear it.
+type Profile struct {
+	Bio   *string `json:"bio"`
+	Limit *int    `json:"limit"`
+}
+
+func (p *Profile) Validate(v *validate.Validator) {
+	v.StringPtr("bio", p.Bio).MaxRunes(160) // absent or "" are both fine
+	validate.NumberPtr(v, "limit", p.Limit).Present().Between(0, 100)
+}
+
+func ExampleNumberPtr() {
+	checker, _ := validate.New(validate.Config{})
+	for _, body := range []string{`{"bio":""}`, `{"limit":0}`, `{"limit":null}`} {
+		var p Profile
+		err := checker.Unmarshal([]byte(body), &p)
+		fmt.Printf("%-15s %v\n", body, err)
+	}
+	// Output:
+	// {"bio":""}      validate: limit: is required
+	// {"limit":0}     <nil>
+	// {"limit":null}  validate: limit: is required
+}
+
+func ExampleCheckFieldNames() {
+	fmt.Println(validate.CheckFieldNames(&Signup{}))
+	fmt.Println(validate.CheckFieldNames(&misnamed{}))
+	// Output:
+	// <nil>
+	// validate: rules of validate_test.misnamed use member names its JSON does not have: "Email" "nmae"
+}
+
+func ExampleProblem() {
+	err := validate.Check(&Signup{Email: "ada@example.com", Name: "Ada", Age: -1})
+	p := validate.Problem(err)
+	fmt.Println(p.Status, p.Title)
+	for _, e := range p.Errors {
+		fmt.Println(e.Pointer, e.Code, e.Params, e.Detail)
+	}
+	// Output:
+	// 422 Your request is not valid.
+	// /age out_of_range map[max:130 min:0] must be between 0 and 130
+}

@@ -95,7 +95,7 @@ func (f StringField) Runes(lo, hi int) StringField {
 // MinRunes fails with [CodeTooShort] when the string has fewer than n
 // characters.
 func (f StringField) MinRunes(n int) StringField {
-	if f.skip() || len(f.s) >= n*utf8.UTFMax || utf8.RuneCountInString(f.s) >= n {
+	if f.skip() || len(f.s)/utf8.UTFMax >= n || utf8.RuneCountInString(f.s) >= n {
 		return f
 	}
 	return f.fail(CodeTooShort, msgTooShort, Param{"min", n})
