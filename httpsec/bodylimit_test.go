@@ -198,3 +198,20 @@ func TestBodyLimit_ForwardsCloseAndUnwrap(t *testing.T) {
 	assert.True(t, body.closed)
 	assert.Same(t, rec, unwrapped)
 }
+
+// One allocation per request with a body: the reader and writer wrappers
+// share it. Requests without a body cost nothing.
+func TestBodyLimit_Allocations(t *testing.T) {
+	h := mustBodyLimit(t, httpsec.BodyLimitConfig{}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+	}))
+	w := &discardWriter{h: http.Header{}}
+	body := &rewindBody{Reader: strings.NewReader(strings.Repeat("x", 512))}
+	r := httptest.NewRequest(http.MethodPost, "/", body)
+	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() {
+		body.rewind(r)
+		h.ServeHTTP(w, r)
+	}))
+	get := httptest.NewRequest(http.MethodGet, "/", nil)
+	assert.Zero(t, testing.AllocsPerRun(100, func() { h.ServeHTTP(w, get) }))
+}
