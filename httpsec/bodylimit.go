@@ -27,8 +27,8 @@ type BodyLimitConfig struct {
 // past the limit while the handler reads it makes the read fail with an
 // error matching both ErrBodyTooLarge and *http.MaxBytesError; if the
 // handler has not written its status yet, the 413 answer is sent at that
-// moment and the handler's own later writes are discarded. Either way the
-// connection is closed, so the rest of the body is never read.
+// moment and the handler's own later writes are discarded. The 413 answer
+// carries Connection: close, so the rest of the body is never read.
 //
 // A handler may read the body on one goroutine while it writes the response
 // on another: the 413 answer and the handler's writes are serialised. Its

@@ -15,9 +15,9 @@ const (
 	// DefaultHSTSMaxAge is two years, the value the HSTS preload list asks for.
 	DefaultHSTSMaxAge = 2 * 365 * 24 * time.Hour
 	// DefaultPermissionsPolicy turns off the powerful browser features an
-	// API or a typical page never needs.
-	// Passkeys (publickey-credentials-get) and autoplay stay allowed: a
-	// login page needs the first, and the second exposes nothing.
+	// API or a typical page never needs. Passkeys
+	// (publickey-credentials-get) stay allowed, since a login page needs
+	// them.
 	DefaultPermissionsPolicy = "accelerometer=(), camera=(), display-capture=(), geolocation=(), " +
 		"gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), screen-wake-lock=(), " +
 		"serial=(), usb=(), xr-spatial-tracking=()"
