@@ -35,7 +35,10 @@
 // Put [HostCheck] outermost, then [Headers] so that refusals carry the
 // security headers too, then [CORS] (it answers preflights itself and must
 // run before the cross-origin check, which lets OPTIONS through anyway),
-// then [CrossOrigin] and [BodyLimit].
+// then [CrossOrigin] and [BodyLimit]. An origin allowed by CORS that sends
+// state-changing requests with cookies must also be listed in
+// CrossOriginConfig.TrustedOrigins: CORS lets its page read responses,
+// CrossOrigin decides whether its writes are accepted at all.
 //
 // # CORS
 //
