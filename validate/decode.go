@@ -31,6 +31,7 @@ type DecodeError struct {
 	cause     error
 }
 
+// Error describes the failure and lists the violations, one per line.
 func (e *DecodeError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Err.Error())
@@ -70,7 +71,8 @@ func DecodeJSON(r *http.Request, dst any, cfg Config) error {
 // [*DecodeError]:
 //
 //   - a Content-Type other than application/json or application/*+json, or
-//     with a charset other than UTF-8 (415);
+//     with a charset other than UTF-8, or a Content-Encoding such as gzip
+//     (415): decompress in a middleware before, if you accept it;
 //   - a body over Config.MaxBodyBytes (413), read through
 //     [http.MaxBytesReader];
 //   - a body that is not exactly one JSON value: syntax errors, invalid
@@ -91,6 +93,12 @@ func (c *Checker) DecodeJSON(r *http.Request, dst any) error {
 	}
 	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
 		return c.decodeFailure(err)
+	}
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		// A compressed body would otherwise surface as malformed JSON; RFC
+		// 7694 answers an unsupported content coding with 415.
+		return c.decodeFailure(&DecodeError{Err: ErrUnsupportedMediaType, Status: http.StatusUnsupportedMediaType,
+			Detail: "Content-Encoding " + strconv.Quote(ce) + " is not supported", Offset: -1})
 	}
 	data, err := c.readBody(r)
 	if err != nil {

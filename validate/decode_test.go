@@ -304,6 +304,33 @@ func TestDecodeJSON_ReadErrorIsWrapped(t *testing.T) {
 	err := c.DecodeJSON(r, &o)
 	require.ErrorIs(t, err, validate.ErrReadBody)
 	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	p := validate.Problem(err)
+	assert.Equal(t, http.StatusBadRequest, p.Status)
+	assert.Equal(t, "The request body could not be read.", p.Title)
+	assert.Empty(t, p.Detail)
+}
+
+func TestDecodeJSON_RefusesContentEncoding(t *testing.T) {
+	c := mustChecker(t, validate.Config{})
+	for _, tc := range []struct {
+		enc string
+		ok  bool
+	}{{"", true}, {"identity", true}, {"gzip", false}, {"br", false}} {
+		t.Run(tc.enc, func(t *testing.T) {
+			r := newRequest(`{}`, "application/json")
+			if tc.enc != "" {
+				r.Header.Set("Content-Encoding", tc.enc)
+			}
+			var o order
+			err := c.DecodeJSON(r, &o)
+			if tc.ok {
+				assert.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, validate.ErrUnsupportedMediaType)
+			assert.Equal(t, http.StatusUnsupportedMediaType, validate.Problem(err).Status)
+		})
+	}
 }
 
 func TestDecodeJSON_InvalidTarget(t *testing.T) {

@@ -111,6 +111,7 @@ type PointerError struct {
 	Reason  string
 }
 
+// Error says which pointer is malformed and why.
 func (e *PointerError) Error() string {
 	return "validate: invalid JSON pointer " + strconv.Quote(e.Pointer) + ": " + e.Reason
 }

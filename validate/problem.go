@@ -71,6 +71,9 @@ func (c *Checker) decodeProblem(de *DecodeError) *ProblemDetails {
 		d.Type, d.Title = c.problemType("unsupported-media-type"), "The request body must be JSON."
 	case errors.Is(de, ErrBodyTooLarge):
 		d.Type, d.Title = c.problemType("body-too-large"), "The request body is too large."
+	case errors.Is(de, ErrReadBody):
+		d.Type, d.Title = c.problemType("malformed-json"), "The request body could not be read."
+		d.Detail = "" // the read error may describe the server's side
 	case errors.Is(de, ErrSchemaMismatch):
 		d.Type, d.Title = c.problemType("malformed-json"), "The request body does not have the expected shape."
 		d.Errors = c.problemErrors(de.Violations)
