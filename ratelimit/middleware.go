@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/bedrock-go/bedrock/internal/problem"
 )
@@ -37,7 +38,8 @@ type MiddlewareConfig struct {
 // draft-ietf-httpapi-ratelimit-headers (for the limit that decided), and
 // optionally the legacy X-RateLimit-* fields; a 429 also carries
 // Retry-After, in whole seconds rounded up. A degraded decision (the store
-// unreachable and its policy deciding) carries no rate-limit fields. With
+// unreachable and its policy deciding) carries no rate-limit fields, only
+// Retry-After on a denial. With
 // static limits, writing the headers costs one allocation.
 //
 // It fails with [ErrInvalidConfig] when cfg.Key is nil.
@@ -84,6 +86,8 @@ func (l *Limiter) Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Hand
 					policy = policyHeader(limits)
 				}
 				writeHeaders(w.Header(), policy, limits, res, cfg.LegacyHeaders)
+			} else if !res.Allowed && res.RetryAfter > 0 {
+				w.Header().Set(headerRetryAfter, strconv.FormatInt(ceilSeconds(res.RetryAfter), 10))
 			}
 			if !res.Allowed {
 				cfg.Limited(w, r, res)

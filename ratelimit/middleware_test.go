@@ -93,21 +93,34 @@ func TestMiddleware_Errors(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, serve(t, mw, "a").Code)
 }
 
-// degradedStore answers as a fail-open store does while its backend is down.
-type degradedStore struct{}
+// degradedStore answers as a store does while its backend is down: admit
+// (fail open) or a local fallback's denial.
+type degradedStore struct{ deny bool }
 
-func (degradedStore) Do(context.Context, ratelimit.Request) (ratelimit.Result, error) {
+func (s degradedStore) Do(context.Context, ratelimit.Request) (ratelimit.Result, error) {
+	if s.deny {
+		return ratelimit.Result{RetryAfter: 1500 * time.Millisecond, Degraded: true}, nil
+	}
 	return ratelimit.Result{Allowed: true, Degraded: true}, nil
 }
 
-func TestMiddleware_DegradedDecisionCarriesNoHeaders(t *testing.T) {
-	l, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{ratelimit.PerMinute(1)}, Store: degradedStore{}})
-	require.NoError(t, err)
-	mw, err := l.Middleware(ratelimit.MiddlewareConfig{Key: byHeader(t)})
-	require.NoError(t, err)
-	rec := serve(t, mw, "a")
-	assert.Equal(t, http.StatusNoContent, rec.Code)
-	assert.Empty(t, rec.Header().Get("RateLimit"))
+func TestMiddleware_DegradedDecisionCarriesNoRateLimitFields(t *testing.T) {
+	for _, deny := range []bool{false, true} {
+		l, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{ratelimit.PerMinute(1)}, Store: degradedStore{deny}})
+		require.NoError(t, err)
+		mw, err := l.Middleware(ratelimit.MiddlewareConfig{Key: byHeader(t)})
+		require.NoError(t, err)
+		rec := serve(t, mw, "a")
+		assert.Empty(t, rec.Header().Get("RateLimit"))
+		assert.Empty(t, rec.Header().Get("RateLimit-Policy"))
+		if deny {
+			assert.Equal(t, http.StatusTooManyRequests, rec.Code)
+			assert.Equal(t, "2", rec.Header().Get("Retry-After"), "a denial still says when to retry")
+		} else {
+			assert.Equal(t, http.StatusNoContent, rec.Code)
+			assert.Empty(t, rec.Header().Get("Retry-After"))
+		}
+	}
 }
 
 func TestMiddleware_CustomResponses(t *testing.T) {

@@ -1,8 +1,3 @@
-// Package ratelimittest is the conformance suite of ratelimit stores: every
-// [ratelimit.Store] must pass [Run], which drives it through scripted
-// sequences of (time, key, cost) with known answers, and through random
-// sequences compared step by step with the in-memory reference store. A
-// store that passes decides exactly like every other store that passes.
 package ratelimittest
 
 import (
