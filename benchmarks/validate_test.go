@@ -1,6 +1,10 @@
 package benchmarks
 
 import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -106,3 +110,46 @@ func benchValidate(b *testing.B, d userData, wantValid bool) {
 
 func BenchmarkValidateValid(b *testing.B)   { benchValidate(b, validUser, true) }
 func BenchmarkValidateInvalid(b *testing.B) { benchValidate(b, invalidUser, false) }
+
+// BenchmarkValidateDecodeJSON prices the strict decoding: DecodeJSON (content type,
+// size limit, strict walk, decode, then the rules) against the usual
+// hand-rolled handler code, encoding/json with DisallowUnknownFields
+// followed by go-playground/validator, which lets duplicate members and
+// case-folded names through.
+func BenchmarkValidateDecodeJSON(b *testing.B) {
+	body := []byte(`{"email":"ada@example.com","name":"Ada Lovelace","age":36,"tags":["math","engines","poetry"]}`)
+	newReq := func() *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		return r
+	}
+	checker, err := validate.New(validate.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pg := validator.New(validator.WithRequiredStructEnabled())
+	b.Run("bedrock", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var u brUser
+			if err := checker.DecodeJSON(newReq(), &u); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("playground", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			r := newReq()
+			dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
+			dec.DisallowUnknownFields()
+			var u pgUser
+			if err := dec.Decode(&u); err != nil {
+				b.Fatal(err)
+			}
+			if err := pg.Struct(&u); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
