@@ -90,11 +90,12 @@ func BenchmarkPipeline(b *testing.B) {
 func BenchmarkFaultDisabled(b *testing.B) {
 	fi := resilience.NewFaultInjector(nil)
 	ctx := context.Background()
-	b.Run("baseline-direct-call", func(b *testing.B) {
-		fn := succeed
+	// The baseline is the cost of any non-inlined wrapper around fn, the
+	// yardstick for "costs nothing when disabled".
+	b.Run("baseline-wrapper", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = fn(ctx)
+			_ = callThrough(ctx, succeed)
 		}
 	})
 	b.Run("policy", func(b *testing.B) {
@@ -114,7 +115,7 @@ func BenchmarkFaultDisabled(b *testing.B) {
 	b.Run("enabled-check", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			_, _ = fi.Hit()
+			_ = fi.Enabled()
 		}
 	})
 }
@@ -126,3 +127,6 @@ func BenchmarkParseRetryAfter(b *testing.B) {
 		_, _ = resilience.ParseRetryAfter("120", now)
 	}
 }
+
+//go:noinline
+func callThrough(ctx context.Context, fn func(context.Context) error) error { return fn(ctx) }

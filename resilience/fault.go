@@ -111,7 +111,18 @@ func (s *faultState) hit(now func() time.Time) (Fault, bool) {
 
 // Do applies the injector to fn.
 func (fi *FaultInjector) Do(ctx context.Context, fn func(context.Context) error) error {
-	f, ok := fi.Hit()
+	if fi.active.Load() == nil {
+		return fn(ctx) // disabled: one atomic load
+	}
+	return fi.inject(ctx, fn)
+}
+
+func (fi *FaultInjector) inject(ctx context.Context, fn func(context.Context) error) error {
+	s := fi.active.Load()
+	if s == nil {
+		return fn(ctx)
+	}
+	f, ok := s.hit(fi.now)
 	if !ok {
 		return fn(ctx)
 	}
