@@ -64,6 +64,7 @@ type Pager struct {
 type sortOption struct {
 	name string
 	spec *Spec
+	id   [32]byte // identifies name and order; the start of every binding
 }
 
 // Defaults for the zero fields of [Config].
@@ -107,7 +108,7 @@ func New(cfg Config) (*Pager, error) {
 		if p.sorts[s.Name] != nil {
 			return nil, fmt.Errorf("%w: sort %q declared twice", ErrInvalidConfig, s.Name)
 		}
-		p.sorts[s.Name] = &sortOption{name: s.Name, spec: s.Spec}
+		p.sorts[s.Name] = &sortOption{name: s.Name, spec: s.Spec, id: sortID(s.Name, s.Spec)}
 	}
 	p.defaultSort = p.sorts[cfg.Sorts[0].Name]
 	if cfg.DefaultSort != "" {
@@ -222,19 +223,21 @@ func (p *Pager) sortNames() string {
 	return strings.Join(names, ", ")
 }
 
-// binding is what a cursor is bound to: the sort (name and order) and the
-// filter. Lengths are written so no two inputs run together.
+// binding is what a cursor is bound to: the sort (its name and order,
+// hashed once in New) and the filter.
 func (s *sortOption) binding(filter string) [32]byte {
-	var buf [512]byte
-	b := append(buf[:0], "bedrock/pagination binding v1"...)
-	b = binary.AppendUvarint(b, uint64(len(s.name)))
-	b = append(b, s.name...)
-	b = append(b, s.spec.fingerprint[:]...)
-	if len(b)+len(filter) <= len(buf) { // the common case, without allocating
-		return sha256.Sum256(append(b, filter...))
+	var buf [256]byte
+	if len(filter) <= len(buf)-len(s.id) { // the common case, without allocating
+		return sha256.Sum256(append(append(buf[:0], s.id[:]...), filter...))
 	}
 	h := sha256.New()
-	h.Write(b)
+	h.Write(s.id[:])
 	h.Write([]byte(filter))
 	return [32]byte(h.Sum(nil))
+}
+
+func sortID(name string, spec *Spec) [32]byte {
+	b := append([]byte("bedrock/pagination sort v1\x00"), binary.AppendUvarint(nil, uint64(len(name)))...)
+	b = append(append(b, name...), spec.fingerprint[:]...)
+	return sha256.Sum256(b)
 }
