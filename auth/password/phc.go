@@ -20,8 +20,6 @@ var (
 	ErrParamsOutOfBounds = errors.New("password: hash parameters out of bounds")
 )
 
-const argon2Version = 19
-
 // Params are argon2id parameters.
 type Params struct {
 	Memory  uint32 // KiB

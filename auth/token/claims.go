@@ -1,0 +1,177 @@
+package token
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+)
+
+// NumericDate is a JWT time: seconds since the Unix epoch. Zero means
+// absent. Fractional values are accepted and truncated.
+type NumericDate int64
+
+// At returns the NumericDate of t, truncated to the second.
+func At(t time.Time) NumericDate { return NumericDate(t.Unix()) }
+
+// Time returns d as a time.Time, or the zero time when d is absent.
+func (d NumericDate) Time() time.Time {
+	if d == 0 {
+		return time.Time{}
+	}
+	return time.Unix(int64(d), 0)
+}
+
+// UnmarshalJSON accepts integers and fractions within int64 range.
+func (d *NumericDate) UnmarshalJSON(b []byte) error {
+	v, err := parseNumericDate(b)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+func parseNumericDate(b []byte) (NumericDate, error) {
+	if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+		return NumericDate(n), nil
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || math.IsNaN(f) || f > math.MaxInt64/2 || f < -math.MaxInt64/2 {
+		return 0, fmt.Errorf("%w: bad NumericDate", ErrTokenMalformed)
+	}
+	return NumericDate(f), nil
+}
+
+// Audience is the aud claim: a string or an array of strings in JSON.
+type Audience []string
+
+// MarshalJSON writes a single audience as a string, several as an array.
+func (a Audience) MarshalJSON() ([]byte, error) {
+	if len(a) == 1 {
+		return json.Marshal(a[0])
+	}
+	return json.Marshal([]string(a))
+}
+
+// UnmarshalJSON accepts a string or an array of strings.
+func (a *Audience) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*a = Audience{s}
+		return nil
+	}
+	var list []string
+	if err := json.Unmarshal(b, &list); err != nil {
+		return fmt.Errorf("%w: aud must be a string or an array of strings", ErrTokenMalformed)
+	}
+	*a = list
+	return nil
+}
+
+// Contains reports whether aud is one of a's values.
+func (a Audience) Contains(aud string) bool {
+	for _, v := range a {
+		if v == aud {
+			return true
+		}
+	}
+	return false
+}
+
+// Claims are the registered JWT claims (RFC 7519 §4.1). Embed Claims in a
+// struct to add custom claims; the struct then satisfies [Carrier].
+type Claims struct {
+	Issuer    string      `json:"iss,omitempty"`
+	Subject   string      `json:"sub,omitempty"`
+	Audience  Audience    `json:"aud,omitempty"`
+	ExpiresAt NumericDate `json:"exp,omitempty"`
+	NotBefore NumericDate `json:"nbf,omitempty"`
+	IssuedAt  NumericDate `json:"iat,omitempty"`
+	ID        string      `json:"jti,omitempty"`
+}
+
+// Registered returns c; through embedding it makes any struct with Claims a
+// [Carrier].
+func (c *Claims) Registered() *Claims { return c }
+
+// Carrier is a claims type: a struct that embeds [Claims].
+type Carrier interface {
+	Registered() *Claims
+}
+
+// decodeClaims decodes a payload into the fast path for *Claims, and with
+// encoding/json for any other carrier. Duplicate member names (compared
+// ignoring ASCII case, as encoding/json matches them) are refused in both.
+func decodeClaims(payload []byte, dst Carrier) error {
+	if c, ok := dst.(*Claims); ok {
+		return decodeRegistered(payload, c)
+	}
+	if err := checkObject(payload); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(payload, dst); err != nil {
+		return fmt.Errorf("%w: claims: %v", ErrTokenMalformed, err)
+	}
+	return nil
+}
+
+func decodeRegistered(payload []byte, c *Claims) error {
+	return eachMember(payload, func(key, value []byte) error {
+		var err error
+		switch string(key) {
+		case "iss":
+			c.Issuer, err = stringValue(value)
+		case "sub":
+			c.Subject, err = stringValue(value)
+		case "jti":
+			c.ID, err = stringValue(value)
+		case "aud":
+			if len(value) > 0 && value[0] == '"' {
+				var s string
+				s, err = stringValue(value)
+				c.Audience = Audience{s}
+			} else {
+				err = c.Audience.UnmarshalJSON(value)
+			}
+		case "exp":
+			c.ExpiresAt, err = parseNumericDate(value)
+		case "nbf":
+			c.NotBefore, err = parseNumericDate(value)
+		case "iat":
+			c.IssuedAt, err = parseNumericDate(value)
+		}
+		if err != nil {
+			return fmt.Errorf("%w: claim %s: %v", ErrTokenMalformed, key, err)
+		}
+		return nil
+	})
+}
+
+// checkObject validates that b is one JSON object without duplicate
+// member names.
+func checkObject(b []byte) error {
+	return eachMember(b, func(_, _ []byte) error { return nil })
+}
+
+var errNotString = errors.New("not a string")
+
+// stringValue returns the string in a raw JSON value.
+func stringValue(v []byte) (string, error) {
+	if len(v) < 2 || v[0] != '"' {
+		return "", errNotString
+	}
+	if bytes.IndexByte(v, '\\') < 0 {
+		return string(v[1 : len(v)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(v, &s)
+	return s, err
+}

@@ -1,0 +1,75 @@
+package token_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/bedrock-go/bedrock/auth/token"
+)
+
+func Example() {
+	key, _ := token.GenerateEd25519("2026-11")
+	ring, _ := token.NewKeyRing(key)
+
+	issuer, err := token.NewIssuer(token.IssuerConfig{
+		Keys: ring, Issuer: "https://shop.example", Audience: []string{"shop-api"}, TTL: 15 * time.Minute,
+	})
+	if err != nil {
+		panic(err)
+	}
+	verifier, err := token.NewVerifier(token.VerifierConfig{
+		Keys: ring, Issuer: "https://shop.example", Audience: "shop-api",
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	type shopClaims struct {
+		token.Claims
+		Roles []string `json:"roles"`
+	}
+	tok, _ := issuer.Issue(&shopClaims{Claims: token.Claims{Subject: "user_42"}, Roles: []string{"admin"}})
+
+	claims, err := token.VerifyAs[shopClaims](context.Background(), verifier, tok)
+	fmt.Println(claims.Subject, claims.Roles, err)
+
+	_, err = verifier.Verify(context.Background(), tok+"x")
+	fmt.Println(errors.Is(err, token.ErrTokenSignature) || errors.Is(err, token.ErrTokenMalformed))
+	// Output:
+	// user_42 [admin] <nil>
+	// true
+}
+
+func BenchmarkVerify(b *testing.B) {
+	f := newFixture(b)
+	v := f.verifier(b, nil)
+	for _, kid := range []string{"ed-1", "es-1", "hs-1"} {
+		tok, _ := f.issuer(b, kid).Issue(&token.Claims{Subject: "user_1"})
+		b.Run(kid, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.Verify(context.Background(), tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkIssue(b *testing.B) {
+	f := newFixture(b)
+	for _, kid := range []string{"ed-1", "hs-1"} {
+		iss := f.issuer(b, kid)
+		b.Run(kid, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := iss.Issue(&token.Claims{Subject: "user_1"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,320 @@
+package token
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults and limits of a [Verifier].
+const (
+	DefaultLeeway   = 30 * time.Second
+	MaxLeeway       = 5 * time.Minute
+	DefaultMaxBytes = 8 << 10
+	// AccessTokenType is the typ header of an access token (RFC 9068).
+	AccessTokenType = "at+jwt"
+	maxHeaderBytes  = 1 << 10
+)
+
+var b64 = base64.RawURLEncoding.Strict()
+
+// errTooLong is built once: refusing an oversized token costs nothing.
+var errTooLong = fmt.Errorf("%w: longer than the verifier's MaxBytes", ErrTokenMalformed)
+
+// VerifierConfig configures a [Verifier]. It fails closed: exp, iss and aud
+// are checked unless a Skip field says otherwise.
+type VerifierConfig struct {
+	// Keys finds the key named by a token's kid; required. There is no
+	// fallback of trying every key.
+	Keys KeySource
+	// Issuer the iss claim must equal; required unless SkipIssuer.
+	Issuer string
+	// Audience the aud claim must contain; required unless SkipAudience.
+	Audience string
+	// Algorithms allowed; EdDSA and ES256 when nil. A token's alg must also
+	// be the algorithm of its key.
+	Algorithms []Algorithm
+	// Type the typ header must have, compared ignoring case and an
+	// "application/" prefix (RFC 8725 §3.11); "at+jwt" when empty.
+	Type string
+	// SkipType, SkipIssuer, SkipAudience and SkipExpiry turn off a check.
+	// Each is a deliberate weakening; ID tokens, for example, have no typ.
+	SkipType, SkipIssuer, SkipAudience, SkipExpiry bool
+	// Leeway for clock skew on exp, nbf and iat; 30s when zero, at most 5m.
+	Leeway time.Duration
+	// MaxBytes is the longest token accepted; 8 KiB when zero. Longer ones are
+	// refused before any parsing.
+	MaxBytes int
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Verifier checks signed tokens. It is safe for concurrent use.
+type Verifier struct {
+	cfg     VerifierConfig
+	algs    []Algorithm
+	scratch sync.Pool
+}
+
+// ErrConfig is wrapped by errors about a bad configuration.
+var ErrConfig = errors.New("token: invalid config")
+
+// NewVerifier returns a Verifier for cfg, or an error wrapping [ErrConfig].
+func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
+	switch {
+	case cfg.Keys == nil:
+		return nil, fmt.Errorf("%w: Keys is required", ErrConfig)
+	case cfg.Issuer == "" && !cfg.SkipIssuer:
+		return nil, fmt.Errorf("%w: Issuer is required (or set SkipIssuer)", ErrConfig)
+	case cfg.Audience == "" && !cfg.SkipAudience:
+		return nil, fmt.Errorf("%w: Audience is required (or set SkipAudience)", ErrConfig)
+	case cfg.Leeway < 0 || cfg.Leeway > MaxLeeway:
+		return nil, fmt.Errorf("%w: Leeway must be within 0 and %v", ErrConfig, MaxLeeway)
+	case cfg.MaxBytes < 0:
+		return nil, fmt.Errorf("%w: negative MaxBytes", ErrConfig)
+	}
+	if cfg.Leeway == 0 {
+		cfg.Leeway = DefaultLeeway
+	}
+	if cfg.MaxBytes == 0 {
+		cfg.MaxBytes = DefaultMaxBytes
+	}
+	if cfg.Type == "" {
+		cfg.Type = AccessTokenType
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	algs := cfg.Algorithms
+	if algs == nil {
+		algs = []Algorithm{EdDSA, ES256}
+	}
+	for _, a := range algs {
+		switch a {
+		case EdDSA, ES256, HS256, RS256:
+		default:
+			return nil, fmt.Errorf("%w: unsupported algorithm %q", ErrConfig, a)
+		}
+	}
+	v := &Verifier{cfg: cfg, algs: slices.Clone(algs)}
+	v.scratch.New = func() any { b := make([]byte, 0, 2048); return &b }
+	return v, nil
+}
+
+// Verify checks token and returns its registered claims.
+func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
+	c := new(Claims)
+	if err := v.VerifyInto(ctx, token, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// VerifyAs checks token and decodes its claims into a new C, a struct that
+// embeds [Claims].
+func VerifyAs[C any, P interface {
+	*C
+	Carrier
+}](ctx context.Context, v *Verifier, token string) (*C, error) {
+	c := P(new(C))
+	if err := v.VerifyInto(ctx, token, c); err != nil {
+		return nil, err
+	}
+	return (*C)(c), nil
+}
+
+// header is what the verifier reads from a JOSE header.
+type header struct {
+	alg, kid, typ []byte
+}
+
+// VerifyInto checks token and decodes its claims into dst. The order of
+// checks is fixed: size, shape, header, key, signature, then claims, so an
+// expired token with a bad signature reports ErrTokenSignature, and nothing
+// in the claims is read before the signature holds.
+func (v *Verifier) VerifyInto(ctx context.Context, token string, dst Carrier) error {
+	if len(token) > v.cfg.MaxBytes {
+		return errTooLong
+	}
+	dot1 := strings.IndexByte(token, '.')
+	if dot1 < 0 {
+		return fmt.Errorf("%w: not a compact JWS", ErrTokenMalformed)
+	}
+	dot2 := dot1 + 1 + strings.IndexByte(token[dot1+1:], '.')
+	if dot2 <= dot1 || strings.IndexByte(token[dot2+1:], '.') >= 0 {
+		return fmt.Errorf("%w: a compact JWS has exactly two dots", ErrTokenMalformed)
+	}
+	if dot1 > maxHeaderBytes {
+		return fmt.Errorf("%w: header too long", ErrTokenMalformed)
+	}
+
+	bufp := v.scratch.Get().(*[]byte)
+	defer v.scratch.Put(bufp)
+	// One buffer: the signing input, then the decoded header, signature and
+	// payload, so a verification allocates no buffers of its own.
+	need := len(token) + b64.DecodedLen(dot1) + b64.DecodedLen(len(token)-dot2-1) + b64.DecodedLen(dot2-dot1-1)
+	if cap(*bufp) < need {
+		*bufp = make([]byte, 0, need)
+	}
+	buf := (*bufp)[:need]
+	copy(buf, token)
+	input, sigEnc := buf[:dot2], buf[dot2+1:len(token)]
+	rest := buf[len(token):]
+
+	n, err := b64.Decode(rest, input[:dot1])
+	if err != nil {
+		return fmt.Errorf("%w: header encoding", ErrTokenMalformed)
+	}
+	hdr, err := parseHeader(rest[:n])
+	if err != nil {
+		return err
+	}
+	rest = rest[n:]
+	key, err := v.key(ctx, hdr)
+	if err != nil {
+		return err
+	}
+
+	n, err = b64.Decode(rest, sigEnc)
+	if err != nil {
+		return fmt.Errorf("%w: signature encoding", ErrTokenMalformed)
+	}
+	if !key.verify(input, rest[:n]) {
+		return ErrTokenSignature
+	}
+	rest = rest[n:]
+
+	n, err = b64.Decode(rest, input[dot1+1:])
+	if err != nil {
+		return fmt.Errorf("%w: payload encoding", ErrTokenMalformed)
+	}
+	if err := decodeClaims(rest[:n], dst); err != nil {
+		return err
+	}
+	return v.checkClaims(dst.Registered())
+}
+
+func parseHeader(b []byte) (header, error) {
+	var h header
+	err := eachMember(b, func(key, value []byte) error {
+		switch string(key) {
+		case "alg":
+			h.alg = plainString(value)
+			if h.alg == nil {
+				return fmt.Errorf("%w: alg is not a plain string", ErrTokenAlgorithm)
+			}
+		case "kid":
+			h.kid = plainString(value)
+			if h.kid == nil {
+				return fmt.Errorf("%w: kid is not a plain string", ErrUnknownKey)
+			}
+		case "typ":
+			h.typ = plainString(value)
+			if h.typ == nil {
+				return fmt.Errorf("%w: typ is not a plain string", ErrTokenType)
+			}
+		case "jku", "x5u", "jwk", "x5c", "crit":
+			return fmt.Errorf("%w: %s", ErrTokenHeader, key)
+		}
+		return nil
+	})
+	if err != nil {
+		return header{}, err
+	}
+	if h.alg == nil {
+		return header{}, fmt.Errorf("%w: no alg", ErrTokenAlgorithm)
+	}
+	return h, nil
+}
+
+// plainString returns the contents of a JSON string without escapes, or nil.
+// Header values worth reading never need escapes; refusing them removes a
+// way to smuggle look-alike values past comparisons.
+func plainString(v []byte) []byte {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return nil
+	}
+	s := v[1 : len(v)-1]
+	for _, c := range s {
+		if c == '\\' || c < 0x20 {
+			return nil
+		}
+	}
+	return s
+}
+
+func (v *Verifier) key(ctx context.Context, h header) (*Key, error) {
+	alg := Algorithm("")
+	for _, a := range v.algs {
+		if string(h.alg) == string(a) {
+			alg = a
+			break
+		}
+	}
+	if alg == "" {
+		return nil, fmt.Errorf("%w: %q", ErrTokenAlgorithm, h.alg)
+	}
+	if !v.cfg.SkipType && !typeMatches(h.typ, v.cfg.Type) {
+		return nil, fmt.Errorf("%w: typ %q, want %q", ErrTokenType, h.typ, v.cfg.Type)
+	}
+	if len(h.kid) == 0 {
+		return nil, fmt.Errorf("%w: no kid", ErrUnknownKey)
+	}
+	key, err := v.cfg.Keys.Key(ctx, string(h.kid))
+	if err != nil {
+		return nil, err
+	}
+	if key.alg != alg {
+		return nil, fmt.Errorf("%w: key %s is %s, token says %s", ErrTokenAlgorithm, key.id, key.alg, alg)
+	}
+	return key, nil
+}
+
+func typeMatches(got []byte, want string) bool {
+	g := string(got)
+	if len(g) > len("application/") && strings.EqualFold(g[:len("application/")], "application/") {
+		g = g[len("application/"):]
+	}
+	return strings.EqualFold(g, want)
+}
+
+func (v *Verifier) checkClaims(c *Claims) error {
+	now := v.cfg.Now()
+	leeway := v.cfg.Leeway
+	if !v.cfg.SkipExpiry {
+		if c.ExpiresAt == 0 {
+			return fmt.Errorf("%w: exp", ErrTokenMissingClaim)
+		}
+		if !now.Before(c.ExpiresAt.Time().Add(leeway)) {
+			return ErrTokenExpired
+		}
+	}
+	if c.NotBefore != 0 && now.Add(leeway).Before(c.NotBefore.Time()) {
+		return ErrTokenNotYetValid
+	}
+	if c.IssuedAt != 0 && now.Add(leeway).Before(c.IssuedAt.Time()) {
+		return fmt.Errorf("%w: issued in the future", ErrTokenNotYetValid)
+	}
+	if !v.cfg.SkipIssuer {
+		if c.Issuer == "" {
+			return fmt.Errorf("%w: iss", ErrTokenMissingClaim)
+		}
+		if c.Issuer != v.cfg.Issuer {
+			return ErrTokenIssuer
+		}
+	}
+	if !v.cfg.SkipAudience {
+		if len(c.Audience) == 0 {
+			return fmt.Errorf("%w: aud", ErrTokenMissingClaim)
+		}
+		if !c.Audience.Contains(v.cfg.Audience) {
+			return ErrTokenAudience
+		}
+	}
+	return nil
+}
