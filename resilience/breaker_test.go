@@ -478,3 +478,15 @@ func TestBreaker_ConcurrentTransitions(t *testing.T) {
 	m := b.Metrics()
 	assert.LessOrEqual(t, m.Failures, m.Calls)
 }
+
+func TestBreaker_SlowTrialReopens(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBreaker(t, resilience.BreakerConfig{WindowSize: 1, MinimumCalls: 1, OpenDuration: time.Second, SlowCallDuration: 100 * time.Millisecond})
+		record(t, b, 1, errBoom)
+		time.Sleep(time.Second)
+		synctest.Wait() // let the open-state timer fire
+		err := b.Do(t.Context(), func(context.Context) error { time.Sleep(150 * time.Millisecond); return nil })
+		require.NoError(t, err)
+		assert.Equal(t, resilience.StateOpen, b.State(), "a slow trial is a failed trial")
+	})
+}

@@ -236,3 +236,20 @@ func TestRetry_FirstSuccessDoesNotAllocate(t *testing.T) {
 	ctx := context.Background()
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = r.Do(ctx, succeed) }))
 }
+
+func TestRetry_MaxElapsedCountsAttemptTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRetry(t, resilience.RetryConfig{MaxAttempts: -1, MaxElapsed: 2500 * time.Millisecond, InitialDelay: 100 * time.Millisecond, Jitter: resilience.NoJitter})
+		calls := 0
+		start := time.Now()
+		err := r.Do(t.Context(), func(context.Context) error {
+			calls++
+			time.Sleep(time.Second)
+			return errBoom
+		})
+		// Attempts start at 0, 1.1s and 2.3s; the next would start at 3.7s.
+		assert.Equal(t, 3, calls)
+		assert.ErrorIs(t, err, resilience.ErrRetriesExhausted)
+		assert.Equal(t, 3300*time.Millisecond, time.Since(start))
+	})
+}
