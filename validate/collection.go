@@ -27,6 +27,10 @@ func (f SliceField[E]) Failed() bool { return f.failed }
 
 func (f SliceField[E]) skip() bool { return f.failed || f.s == nil }
 
+// fail records the violation; it stays out of line so that the fast
+// path of each rule is small enough to inline.
+//
+//go:noinline
 func (f SliceField[E]) fail(code, template string, params ...Param) SliceField[E] {
 	f.v.Report(f.name, code, template, params...)
 	f.failed = true
@@ -182,6 +186,10 @@ func (f MapField[K, V]) Failed() bool { return f.failed }
 
 func (f MapField[K, V]) skip() bool { return f.failed || f.m == nil }
 
+// fail records the violation; it stays out of line so that the fast
+// path of each rule is small enough to inline.
+//
+//go:noinline
 func (f MapField[K, V]) fail(code, template string, params ...Param) MapField[K, V] {
 	f.v.Report(f.name, code, template, params...)
 	f.failed = true

@@ -41,6 +41,10 @@ func (f NumberField[T]) Failed() bool { return f.failed }
 
 func (f NumberField[T]) skip() bool { return f.failed || f.absent }
 
+// fail records the violation; it stays out of line so that the fast
+// path of each rule is small enough to inline.
+//
+//go:noinline
 func (f NumberField[T]) fail(code, template string, params ...Param) NumberField[T] {
 	f.v.Report(f.name, code, template, params...)
 	f.failed = true

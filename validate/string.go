@@ -43,6 +43,10 @@ func (f StringField) Failed() bool { return f.failed }
 
 func (f StringField) skip() bool { return f.failed || f.absent }
 
+// fail records the violation; it stays out of line so that the fast
+// path of each rule is small enough to inline.
+//
+//go:noinline
 func (f StringField) fail(code, template string, params ...Param) StringField {
 	f.v.Report(f.name, code, template, params...)
 	f.failed = true

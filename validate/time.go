@@ -34,6 +34,10 @@ func (f TimeField) Failed() bool { return f.failed }
 
 func (f TimeField) skip() bool { return f.failed || f.absent }
 
+// fail records the violation; it stays out of line so that the fast
+// path of each rule is small enough to inline.
+//
+//go:noinline
 func (f TimeField) fail(code, template string, params ...Param) TimeField {
 	f.v.Report(f.name, code, template, params...)
 	f.failed = true
