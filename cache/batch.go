@@ -21,9 +21,9 @@ import (
 func (c *Cache[K, V]) GetMany(ctx context.Context, keys []K, load BatchLoader[K, V]) (map[K]V, error) {
 	out := make(map[K]V, len(keys))
 	var missing []K
-	now := time.Now().UnixNano()
 	for _, k := range keys {
-		e, ok := c.local.GetIfPresent(k)
+		ent, ok := c.local.GetEntry(k)
+		e, now := ent.Value, ent.SnapshotAtNano
 		if !ok || now >= e.expire {
 			missing = append(missing, k)
 			continue

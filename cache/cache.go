@@ -102,8 +102,10 @@ func New[K comparable, V any](store Store, cfg Config[K, V]) (*Cache[K, V], erro
 // capturing variables is allocated by the compiler at each call, hit or not;
 // a method value or function, or Config.Load, avoids that.
 func (c *Cache[K, V]) Get(ctx context.Context, key K, load Loader[K, V]) (V, error) {
-	if e, ok := c.local.GetIfPresent(key); ok {
-		now := time.Now().UnixNano()
+	// The entry's snapshot time is the clock read the local tier made
+	// anyway: reading the clock again would be most of a hit's cost.
+	if ent, ok := c.local.GetEntry(key); ok {
+		e, now := ent.Value, ent.SnapshotAtNano
 		if now < e.fresh {
 			if c.s.beta > 0 && c.refreshEarly(now, e) {
 				c.refreshAsync(key, load, time.Duration(e.due-now))

@@ -37,7 +37,9 @@ func (s *Store) Subscribe(fn func(cache.Invalidation)) (unsubscribe func()) {
 	}
 }
 
-// Close stops the listener and waits for it. It does not close the client.
+// Close stops the listener and waits for it, at most about HealthCheck if
+// it is stuck on a server that does not answer. It does not close the
+// client.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	s.closed = true
@@ -79,7 +81,7 @@ var resubscribe = backoff.Exponential{Initial: 50 * time.Millisecond, Max: 5 * t
 func (s *Store) listen(ctx context.Context, done chan struct{}) {
 	defer close(done)
 	for attempt := 0; ctx.Err() == nil; attempt++ {
-		ps := s.client.Subscribe(ctx, s.channel)
+		ps := s.client.Subscribe(ctx)
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
@@ -88,7 +90,16 @@ func (s *Store) listen(ctx context.Context, done chan struct{}) {
 		}
 		s.ps = ps
 		s.mu.Unlock()
-		healthy, err := s.receive(ctx, ps)
+		// A deadline, because go-redis cannot cancel a dial or handshake
+		// in progress: a server that accepts and never answers would hold
+		// the listener (and Close) forever.
+		subCtx, cancel := context.WithTimeout(ctx, s.health)
+		err := ps.Subscribe(subCtx, s.channel)
+		cancel()
+		healthy := false
+		if err == nil {
+			healthy, err = s.receive(ctx, ps)
+		}
 		_ = ps.Close()
 		if ctx.Err() != nil {
 			return
@@ -112,14 +123,20 @@ func (s *Store) listen(ctx context.Context, done chan struct{}) {
 func (s *Store) receive(ctx context.Context, ps *redis.PubSub) (subscribed bool, err error) {
 	pinged := false
 	for {
-		msg, err := ps.ReceiveTimeout(ctx, s.health)
+		rctx, cancel := context.WithTimeout(ctx, 2*s.health)
+		msg, err := ps.ReceiveTimeout(rctx, s.health)
+		cancel()
 		if err != nil {
 			var ne net.Error
-			if !errors.As(err, &ne) || !ne.Timeout() || pinged {
+			timeout := errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
+			if !timeout || pinged || ctx.Err() != nil {
 				return subscribed, err
 			}
 			// Silence: ask for a sign of life, due within another period.
-			if err := ps.Ping(ctx); err != nil {
+			pctx, cancel := context.WithTimeout(ctx, s.health)
+			err := ps.Ping(pctx)
+			cancel()
+			if err != nil {
 				return subscribed, err
 			}
 			pinged = true

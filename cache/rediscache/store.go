@@ -71,12 +71,17 @@ var (
 	_ cache.Broadcaster = (*Store)(nil)
 )
 
-// New returns a Store on client. It does not contact Redis: a store whose
-// server is down is a working store whose calls fail, which the cache
-// absorbs.
+// New returns a Store on client, which must have ContextTimeoutEnabled set
+// (go-redis ignores context deadlines otherwise). New does not contact Redis:
+// a store whose server is down is a working store whose calls fail, which
+// the cache absorbs.
 func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 	if client == nil {
 		return nil, fmt.Errorf("%w: nil client", ErrInvalidConfig)
+	}
+	if !contextTimeouts(client) {
+		return nil, fmt.Errorf("%w: the client must set ContextTimeoutEnabled, or the cache's "+
+			"time budget (cache.Config.StoreTimeout) cannot interrupt a slow Redis", ErrInvalidConfig)
 	}
 	if cfg.Prefix == "" {
 		cfg.Prefix = "cache:"
@@ -109,6 +114,19 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 		id:       token(),
 		subs:     make(map[int]func(cache.Invalidation)),
 	}, nil
+}
+
+// contextTimeouts reports whether the client lets a context deadline cut a
+// network read short. Only the client types that expose their options are
+// checked.
+func contextTimeouts(client redis.UniversalClient) bool {
+	switch c := client.(type) {
+	case *redis.Client:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		return c.Options().ContextTimeoutEnabled
+	}
+	return true
 }
 
 // valueKey wraps key in a hash tag; the lease key adds a suffix outside it,

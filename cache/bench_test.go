@@ -1,0 +1,100 @@
+package cache_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/bedrock-go/bedrock/cache"
+)
+
+func BenchmarkGet_LocalHit(b *testing.B) {
+	c, err := cache.New(nil, cache.Config[string, string]{TTL: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	if _, err := c.Get(ctx, "k", staticLoad); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Get(ctx, "k", staticLoad); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkGet_LocalHitParallel(b *testing.B) {
+	c, err := cache.New(nil, cache.Config[int, string]{TTL: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	load := func(_ context.Context, k int) (string, error) { return strconv.Itoa(k), nil }
+	for k := range 1024 {
+		if _, err := c.Get(ctx, k, load); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		k := 0
+		for pb.Next() {
+			if _, err := c.Get(ctx, k&1023, load); err != nil {
+				b.Fatal(err)
+			}
+			k++
+		}
+	})
+}
+
+func BenchmarkGet_MissLoad(b *testing.B) {
+	c, err := cache.New(nil, cache.Config[int, string]{TTL: time.Hour, LocalSize: 1 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	load := func(_ context.Context, k int) (string, error) { return "v", nil }
+	k := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		k++
+		if _, err := c.Get(ctx, k, load); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkGetMany_LocalHits(b *testing.B) {
+	c, err := cache.New(nil, cache.Config[int, string]{TTL: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	keys := make([]int, 32)
+	load := func(_ context.Context, ks []int) (map[int]string, error) {
+		m := make(map[int]string, len(ks))
+		for _, k := range ks {
+			m[k] = "v"
+		}
+		return m, nil
+	}
+	for i := range keys {
+		keys[i] = i
+	}
+	if _, err := c.GetMany(ctx, keys, load); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.GetMany(ctx, keys, load); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
