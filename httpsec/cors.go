@@ -16,7 +16,8 @@ const (
 	maxAnyRequestHeaders = 4096
 )
 
-// CORSConfig configures [NewCORS]. Only AllowedOrigins is required.
+// CORSConfig configures [NewCORS]. AllowedOrigins or AllowOrigin is
+// required.
 type CORSConfig struct {
 	// AllowedOrigins lists the origins whose pages may read responses.
 	// Each entry is an exact origin "scheme://host[:port]", or a pattern
@@ -24,8 +25,15 @@ type CORSConfig struct {
 	// example.com at any depth (not example.com itself) with that scheme
 	// and port. Entries are compared in canonical form: lowercase, default
 	// port omitted. The single entry "*" allows every origin and cannot be
-	// combined with AllowCredentials. "null" is refused. Required.
+	// combined with AllowCredentials. "null" is refused.
 	AllowedOrigins []string
+	// AllowOrigin decides for origins not in AllowedOrigins, e.g. from a
+	// table of tenant domains. It is only asked about well-formed origins
+	// in canonical form, never about "null", so it can compare strings
+	// exactly; it runs on every CORS request from such an origin and must
+	// be fast and safe for concurrent use. Nil means AllowedOrigins alone
+	// decides. It cannot be combined with "*".
+	AllowOrigin func(origin string) bool
 	// AllowedMethods lists the methods a preflight may ask for, compared
 	// case-sensitively as browsers send them (they upper-case only DELETE,
 	// GET, HEAD, OPTIONS, POST and PUT, which are normalised here too).
@@ -66,6 +74,7 @@ type CORSConfig struct {
 // cross-site state-changing requests made with cookies.
 type CORS struct {
 	origins      originList
+	originFunc   func(string) bool
 	anyOrigin    bool
 	anyMethod    bool
 	anyHeader    bool
@@ -130,8 +139,9 @@ func NewCORS(cfg CORSConfig) (*CORS, error) {
 
 func (c *CORS) setOrigins(cfg CORSConfig) error {
 	const field = "CORSConfig.AllowedOrigins"
-	if len(cfg.AllowedOrigins) == 0 {
-		return configErr(field, "", ErrInvalidConfig, "at least one origin (or \"*\") is required")
+	c.originFunc = cfg.AllowOrigin
+	if len(cfg.AllowedOrigins) == 0 && cfg.AllowOrigin == nil {
+		return configErr(field, "", ErrInvalidConfig, "at least one origin (or \"*\"), or AllowOrigin, is required")
 	}
 	for _, o := range cfg.AllowedOrigins {
 		if o != "*" {
@@ -142,6 +152,9 @@ func (c *CORS) setOrigins(cfg CORSConfig) error {
 		}
 		if cfg.AllowCredentials {
 			return configErr(field, "*", ErrAnyOriginWithCredentials, "")
+		}
+		if cfg.AllowOrigin != nil {
+			return configErr(field, "*", ErrInvalidConfig, "AllowOrigin would never be asked: \"*\" allows every origin")
 		}
 		c.anyOrigin = true
 		return nil
@@ -268,6 +281,13 @@ func (c *CORS) allowOrigin(sent []string) ([]string, bool) {
 		return c.star, origin != "null"
 	}
 	v, ok := c.origins.match(origin)
+	if !ok && c.originFunc != nil {
+		// Only a canonical origin may reach the callback, so that a
+		// callback comparing strings cannot be fooled by spelling.
+		if _, _, _, canonical := splitOrigin(origin); canonical {
+			ok = c.originFunc(origin)
+		}
+	}
 	if ok && v == nil {
 		v = sent[:1:1]
 	}

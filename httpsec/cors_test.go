@@ -356,3 +356,56 @@ type discardWriter struct {
 func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (d *discardWriter) WriteHeader(code int)        { d.code = code }
+
+func TestCORS_AllowOriginCallback(t *testing.T) {
+	var asked []string
+	var mu sync.Mutex
+	c := mustCORS(t, httpsec.CORSConfig{
+		AllowedOrigins: []string{"https://app.example.com"},
+		AllowOrigin: func(origin string) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			asked = append(asked, origin)
+			return origin == "https://tenant-a.example.net"
+		},
+		AllowCredentials: true,
+	})
+	cases := []struct {
+		origin, allow string
+		asked         bool
+	}{
+		{"https://app.example.com", "https://app.example.com", false}, // the list decides first
+		{"https://tenant-a.example.net", "https://tenant-a.example.net", true},
+		{"https://tenant-b.example.net", "", true},
+		{"https://Tenant-A.example.net", "", false}, // not canonical: never reaches the callback
+		{"https://tenant-a.example.net:443", "", false},
+		{"https://tenant-a.example.net/", "", false},
+		{"null", "", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.origin, func(t *testing.T) {
+			asked = nil
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.Header.Set("Origin", tc.origin)
+			w := serve(c.Handler(okHandler), r)
+			assert.Equal(t, tc.allow, w.Header().Get("Access-Control-Allow-Origin"))
+			if tc.asked {
+				assert.Equal(t, []string{tc.origin}, asked)
+			} else {
+				assert.Empty(t, asked)
+			}
+			pre := serve(c.Handler(okHandler), preflight(tc.origin, "GET", ""))
+			if tc.allow != "" {
+				assert.Equal(t, http.StatusNoContent, pre.Code)
+			} else {
+				assert.Equal(t, http.StatusForbidden, pre.Code)
+			}
+		})
+	}
+
+	only, err := httpsec.NewCORS(httpsec.CORSConfig{AllowOrigin: func(string) bool { return true }})
+	require.NoError(t, err, "a callback alone is a complete policy")
+	assert.NotNil(t, only)
+	_, err = httpsec.NewCORS(httpsec.CORSConfig{AllowedOrigins: []string{"*"}, AllowOrigin: func(string) bool { return true }})
+	assert.ErrorIs(t, err, httpsec.ErrInvalidConfig)
+}

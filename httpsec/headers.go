@@ -61,6 +61,11 @@ type HeadersConfig struct {
 	// CSP is the Content-Security-Policy. Zero means APICSP. Use
 	// [StrictPageCSP] or [NewCSP] for HTML pages.
 	CSP CSP
+	// CSPReportOnly sends the policy as
+	// Content-Security-Policy-Report-Only, which browsers report on (to
+	// the policy's report-to endpoint) but do not enforce: the way to try
+	// a new policy on live traffic. Off by default.
+	CSPReportOnly bool
 	// HSTS configures Strict-Transport-Security, sent only on HTTPS.
 	HSTS HSTSConfig
 	// FrameOptions is X-Frame-Options: "DENY" (the default) or
@@ -103,7 +108,7 @@ type Headers struct {
 	hsts          []string
 	proxies       []netip.Prefix
 	csp           CSP
-	cspValue      []string
+	cspKey        string
 	noStore       NoStoreMode
 	authenticated func(*http.Request) bool
 	noStoreValue  []string
@@ -161,13 +166,17 @@ func NewHeaders(cfg HeadersConfig) (*Headers, error) {
 		return nil, configErr("HeadersConfig.Omit", "Content-Security-Policy", ErrInvalidConfig,
 			"omits the policy that HeadersConfig.CSP sets")
 	}
+	s.cspKey = "Content-Security-Policy"
+	if cfg.CSPReportOnly {
+		s.cspKey = "Content-Security-Policy-Report-Only"
+	}
 	if !omit["Content-Security-Policy"] {
 		s.csp = cfg.CSP
 		if s.csp.IsZero() {
 			s.csp = CSP{parts: []string{APICSP}}
 		}
 		if !s.csp.HasNonce() {
-			add("Content-Security-Policy", s.csp.parts[0])
+			add(s.cspKey, s.csp.parts[0])
 			s.csp = CSP{}
 		}
 	}
@@ -366,6 +375,6 @@ func (s *Headers) withNonce(h http.Header, r *http.Request) *http.Request {
 	base64.RawURLEncoding.Encode(enc[:], raw[:])
 	c := &nonceContext{Context: r.Context()}
 	c.header[0], c.nonce = s.csp.render(enc[:])
-	h["Content-Security-Policy"] = c.header[:]
+	h[s.cspKey] = c.header[:]
 	return r.WithContext(c)
 }

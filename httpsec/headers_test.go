@@ -312,3 +312,18 @@ func mustCSP(t testing.TB, policy string) httpsec.CSP {
 	require.NoError(t, err)
 	return csp
 }
+
+func TestHeaders_CSPReportOnly(t *testing.T) {
+	for name, csp := range map[string]httpsec.CSP{
+		"static": mustCSP(t, "default-src 'self'"),
+		"nonce":  mustCSP(t, "script-src 'nonce-{nonce}'"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := mustHeaders(t, httpsec.HeadersConfig{CSP: csp, CSPReportOnly: true}).Handler(okHandler)
+			got := serve(h, httptest.NewRequest(http.MethodGet, "/", nil)).Header()
+			assert.Empty(t, got.Values("Content-Security-Policy"))
+			assert.Contains(t, got.Get("Content-Security-Policy-Report-Only"), strings.Split(csp.String(), " ")[0])
+			assert.NotContains(t, got.Get("Content-Security-Policy-Report-Only"), "{nonce}")
+		})
+	}
+}
