@@ -109,11 +109,6 @@ func insertRows(t testing.TB, db *pgxpool.Pool, rows []row) {
 	require.NoError(t, err)
 }
 
-// colSpec is a sort column of the property test with its Go comparison.
-type colSpec struct {
-	pagination.Column
-}
-
 func randomSpec(rng *rand.Rand) []pagination.Column {
 	pool := []pagination.Column{
 		{Name: "a", Nullable: true}, {Name: "b", Nullable: true}, {Name: "c", Nullable: true},

@@ -1,6 +1,7 @@
 package pagination
 
 import (
+	"slices"
 	"strconv"
 )
 
@@ -94,7 +95,9 @@ func (p *Pager) Query(req Request, args ...any) (*Query, error) {
 	}
 	pos.backward = q.backward
 	q.hasCursor, q.boundary = true, pos
-	q.Where, q.Args = sort.spec.predicate(pos.values, q.backward, pos.inclusive, args)
+	// Clipped, so that appending the cursor's values never writes into
+	// spare capacity of the caller's slice.
+	q.Where, q.Args = sort.spec.predicate(pos.values, q.backward, pos.inclusive, slices.Clip(args))
 	q.OrderBy = q.orderBy()
 	return q, nil
 }

@@ -124,3 +124,18 @@ func TestQuery_FirstAndLastPagesNeedNoCursor(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, `TRUE ORDER BY "created_at", "score" DESC, "id" LIMIT 6`, q.Tail())
 }
+
+func TestQuery_NeverWritesIntoTheCallersArgs(t *testing.T) {
+	p := newPager(t, pagination.Config{Sorts: []pagination.Sort{{Name: "id", Spec: byID}}})
+	q0, _ := p.Query(pagination.Request{Limit: 1})
+	page, err := pagination.NewPage(q0, []int64{1, 2}, func(n int64) []any { return []any{n} })
+	require.NoError(t, err)
+	args := make([]any, 1, 8)
+	args[0] = "tenant"
+	spare := args[:2]
+	spare[1] = "untouched"
+	q, err := p.Query(pagination.Request{Limit: 1, Cursor: page.NextCursor}, args...)
+	require.NoError(t, err)
+	assert.Equal(t, []any{"tenant", int64(1)}, q.Args)
+	assert.Equal(t, "untouched", spare[1])
+}
