@@ -28,8 +28,24 @@ const maxPooledAAD = 4 << 10
 
 // adPool holds scratch buffers for header||aad: a cipher.AEAD is an
 // interface, so a stack buffer passed to it would escape and allocate on
-// every call.
-var adPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+// every call. The zero adPool is ready to use.
+type adPool struct{ p sync.Pool }
+
+func (a *adPool) get(header, aad []byte) *[]byte {
+	p, _ := a.p.Get().(*[]byte)
+	if p == nil {
+		b := make([]byte, 0, 256)
+		p = &b
+	}
+	*p = append(append((*p)[:0], header...), aad...)
+	return p
+}
+
+func (a *adPool) put(p *[]byte) {
+	if cap(*p) <= maxPooledAAD {
+		a.p.Put(p)
+	}
+}
 
 // Seal encrypts and authenticates plaintext with the primary key, binding
 // aad (which may be nil) to the result. Open must be given the same aad.
@@ -78,9 +94,9 @@ func (r *KeyRing) SealTo(dst, plaintext, aad []byte) ([]byte, error) {
 		e.mat.aead.Seal(body[:0], nonce, plaintext, out[:headerSize])
 		return ret, nil
 	}
-	ad := getAD(out[:headerSize], aad)
+	ad := r.ad.get(out[:headerSize], aad)
 	e.mat.aead.Seal(body[:0], nonce, plaintext, *ad)
-	putAD(ad)
+	r.ad.put(ad)
 	return ret, nil
 }
 
@@ -130,9 +146,9 @@ func (r *KeyRing) OpenTo(dst, ciphertext, aad []byte) ([]byte, error) {
 	if len(aad) == 0 {
 		_, err = e.mat.aead.Open(out[:0], nonce, body, ciphertext[:headerSize])
 	} else {
-		ad := getAD(ciphertext[:headerSize], aad)
+		ad := r.ad.get(ciphertext[:headerSize], aad)
 		_, err = e.mat.aead.Open(out[:0], nonce, body, *ad)
-		putAD(ad)
+		r.ad.put(ad)
 	}
 	if err != nil {
 		return dst, r.openFailed(ErrDecrypt)
@@ -145,18 +161,6 @@ func (r *KeyRing) openFailed(err error) error {
 		r.hooks.OpenFailed(err)
 	}
 	return err
-}
-
-func getAD(header, aad []byte) *[]byte {
-	p := adPool.Get().(*[]byte)
-	*p = append(append((*p)[:0], header...), aad...)
-	return p
-}
-
-func putAD(p *[]byte) {
-	if cap(*p) <= maxPooledAAD {
-		adPool.Put(p)
-	}
 }
 
 // sliceForAppend extends in by n bytes, reallocating only when it lacks

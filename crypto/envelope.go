@@ -135,6 +135,7 @@ type Envelope struct {
 	now        func() time.Time
 	rand       io.Reader
 	hooks      EnvelopeHooks
+	ad         adPool
 
 	mu        sync.Mutex
 	sealCache *keyCache // by aad
@@ -227,9 +228,9 @@ func (e *Envelope) Seal(ctx context.Context, plaintext, aad []byte) ([]byte, err
 	if err := readRandom(e.rand, nonce); err != nil {
 		return nil, err
 	}
-	ad := getAD(hdr, aad)
+	ad := e.ad.get(hdr, aad)
 	dk.aead.Seal(out[len(hdr)+nonceSize:len(hdr)+nonceSize], nonce, plaintext, *ad)
-	putAD(ad)
+	e.ad.put(ad)
 	return out, nil
 }
 
@@ -260,9 +261,9 @@ func (e *Envelope) Open(ctx context.Context, envelope, aad []byte) ([]byte, erro
 	}
 	nonce := envelope[len(hdr) : len(hdr)+nonceSize]
 	body := envelope[len(hdr)+nonceSize:]
-	ad := getAD(hdr, aad)
+	ad := e.ad.get(hdr, aad)
 	pt, err := dk.aead.Open(make([]byte, 0, len(body)-tagSize), nonce, body, *ad)
-	putAD(ad)
+	e.ad.put(ad)
 	if err != nil {
 		return nil, ErrDecrypt
 	}

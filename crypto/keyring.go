@@ -95,6 +95,7 @@ type KeyRing struct {
 	rotate   bool
 	rand     io.Reader
 	hooks    KeyRingHooks
+	ad       adPool
 }
 
 // NewKeyRing returns an empty key ring. Add keys with [KeyRing.Add] or
