@@ -84,7 +84,9 @@ func DecodeJSON(r *http.Request, dst any, cfg Config) error {
 //     encoding/json keeps the last), null for a type without null, and
 //     values of the wrong type, each with its JSON path (400).
 //
-// Rule violations found after decoding come back as [*Errors] (422). Any
+// Nothing is written to dst unless the whole body passes the strict walk.
+// Rule violations found after decoding come back as [*Errors] (422), with
+// dst holding the decoded value. Any
 // other error is a bug in the caller (such as [ErrInvalidTarget]) or in a
 // custom UnmarshalJSON.
 func (c *Checker) DecodeJSON(r *http.Request, dst any) error {

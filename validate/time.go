@@ -97,10 +97,13 @@ func (f TimeField) BeforeField(field string, t time.Time) TimeField {
 
 // Within fails with [CodeNotWithin] when the time is more than d away
 // from reference, in either direction: Within(now, 24*time.Hour) accepts
-// yesterday to tomorrow.
+// yesterday to tomorrow. The sign of d is ignored.
 func (f TimeField) Within(reference time.Time, d time.Duration) TimeField {
 	if f.skip() {
 		return f
+	}
+	if d < 0 {
+		d = -d
 	}
 	diff := f.t.Sub(reference)
 	if diff >= -d && diff <= d {
