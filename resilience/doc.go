@@ -57,8 +57,9 @@
 // # HTTP
 //
 // [Transport] applies a pipeline to an http.Client: 5xx and 429 responses
-// are failures, Retry-After is honoured, and non-idempotent requests are
-// not repeated unless they carry an Idempotency-Key.
+// are failures, Retry-After is honoured, the responses of retried or
+// out-hedged requests are closed, and non-idempotent requests are neither
+// retried nor hedged unless they carry an Idempotency-Key.
 //
 // # Fault injection
 //

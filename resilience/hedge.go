@@ -99,8 +99,10 @@ type attemptResult[T any] struct {
 
 // hedge runs call, hedging it as configured. It returns as soon as one
 // attempt succeeds or all have failed; the losers are cancelled and their
-// goroutines end when their call returns.
-func hedge[T any](ctx context.Context, h *Hedge, call func(context.Context) (T, error)) (T, error) {
+// goroutines end when their call returns. discard, when set, receives the
+// successful results that lost, so that they can release what they hold
+// (an HTTP response body).
+func hedge[T any](ctx context.Context, h *Hedge, call func(context.Context) (T, error), discard func(T)) (T, error) {
 	if h.cfg.Budget != nil {
 		h.cfg.Budget.Request()
 	}
@@ -129,10 +131,12 @@ func hedge[T any](ctx context.Context, h *Hedge, call func(context.Context) (T, 
 	for {
 		select {
 		case r := <-results:
+			pending--
 			if r.err == nil {
+				drainLosers(results, pending, discard)
 				return r.v, nil
 			}
-			last, pending = r, pending-1
+			last = r
 			if pending == 0 {
 				return last.v, last.err
 			}
@@ -147,10 +151,26 @@ func hedge[T any](ctx context.Context, h *Hedge, call func(context.Context) (T, 
 			sent, pending = sent+1, pending+1
 			timer.Reset(delay)
 		case <-ctx.Done():
+			drainLosers(results, pending, discard)
 			var zero T
 			return zero, ctx.Err()
 		}
 	}
+}
+
+// drainLosers hands the successes among the n attempts still running to
+// discard, in the background: the caller does not wait for the losers.
+func drainLosers[T any](results <-chan attemptResult[T], n int, discard func(T)) {
+	if discard == nil || n == 0 {
+		return
+	}
+	go func() {
+		for range n {
+			if r := <-results; r.err == nil {
+				discard(r.v)
+			}
+		}
+	}()
 }
 
 // latencySamples keeps the last successful latencies and a cached

@@ -31,6 +31,8 @@ type Policy interface {
 // bulkhead or disabled fault injector that lets the call through.
 type Pipeline[T any] struct {
 	stages []Policy
+	// discard releases a result that a Hedge produced but did not return.
+	discard func(T)
 }
 
 // NewPipeline returns a Pipeline applying policies, outermost first. It
@@ -119,7 +121,7 @@ func (p *Pipeline[T]) run(ctx context.Context, i int, fn func(context.Context) (
 		v, err := p.run(tctx, i+1, fn)
 		return v, s.translate(ctx, tctx, err)
 	case *Hedge:
-		return hedge(ctx, s, func(ctx context.Context) (T, error) { return p.run(ctx, i+1, fn) })
+		return hedge(ctx, s, func(ctx context.Context) (T, error) { return p.run(ctx, i+1, fn) }, p.discard)
 	case *Fallback[T]:
 		v, err := p.run(ctx, i+1, fn)
 		return s.apply(ctx, v, err)

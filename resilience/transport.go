@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,8 +31,8 @@ func (e *StatusError) Error() string {
 type TransportConfig struct {
 	// Base makes the requests. Default http.DefaultTransport.
 	Base http.RoundTripper
-	// Pipeline is applied to every request. Required. It must not hold a
-	// Hedge: a losing response could not be closed reliably.
+	// Pipeline is applied to every request. Required. With a Hedge in it,
+	// the responses of the requests that lost are closed by the Transport.
 	Pipeline *Pipeline[*http.Response]
 	// IsFailure reports whether a response is a failure, to be retried and
 	// counted by a breaker. Default: status 5xx or 429.
@@ -63,11 +65,9 @@ func NewTransport(cfg TransportConfig) (*Transport, error) {
 	if cfg.Pipeline == nil {
 		return nil, configError("Pipeline", "required")
 	}
-	for _, p := range cfg.Pipeline.stages {
-		if _, ok := p.(*Hedge); ok {
-			return nil, configError("Pipeline", "a Hedge cannot be used in a Transport")
-		}
-	}
+	p := *cfg.Pipeline // a copy, so that the caller's pipeline keeps its own discard
+	p.discard = discard
+	cfg.Pipeline = &p
 	if cfg.Base == nil {
 		cfg.Base = http.DefaultTransport
 	}
@@ -88,15 +88,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !t.repeatable(req) {
 		ctx = WithoutRetries(ctx)
 	}
-	var last *http.Response // the last failed response, kept for the caller
-	attempts := 0
+	var failed failedResponses
+	var attempts atomic.Int32
 	resp, err := t.cfg.Pipeline.Execute(ctx, func(ctx context.Context) (*http.Response, error) {
-		if last != nil {
-			discard(last)
-			last = nil
-		}
-		r, err := t.prepare(ctx, req, attempts)
-		attempts++
+		// A new attempt supersedes the kept failure: free its connection
+		// before making another request.
+		failed.keep(nil)
+		r, err := t.prepare(ctx, req, int(attempts.Add(1)-1))
 		if err != nil {
 			return nil, err
 		}
@@ -107,7 +105,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if !t.cfg.IsFailure(resp) {
 			return resp, nil
 		}
-		last = resp
+		failed.keep(resp)
 		ra, _ := ParseRetryAfter(resp.Header.Get("Retry-After"), t.cfg.Now())
 		var serr error = &StatusError{StatusCode: resp.StatusCode, RetryAfter: ra}
 		if ra > 0 {
@@ -115,7 +113,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, serr
 	})
+	last := failed.finish()
 	if err == nil {
+		if last != nil {
+			discard(last)
+		}
 		return resp, nil
 	}
 	if se := (*StatusError)(nil); errors.As(err, &se) && last != nil {
@@ -125,6 +127,39 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		discard(last)
 	}
 	return nil, err
+}
+
+// failedResponses keeps the latest failed response of one RoundTrip, for
+// the caller should the policies give up, and closes the ones it replaces.
+// Hedged attempts make it concurrent; once finished, late arrivals are
+// closed at once.
+type failedResponses struct {
+	mu       sync.Mutex
+	last     *http.Response
+	finished bool
+}
+
+// keep replaces the kept response with r (nil to just release it).
+func (f *failedResponses) keep(r *http.Response) {
+	f.mu.Lock()
+	old := f.last
+	if f.finished {
+		old, r = r, nil
+	}
+	f.last = r
+	f.mu.Unlock()
+	if old != nil {
+		discard(old)
+	}
+}
+
+func (f *failedResponses) finish() *http.Response {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.finished = true
+	last := f.last
+	f.last = nil
+	return last
 }
 
 // repeatable reports whether req may be sent more than once.

@@ -62,13 +62,7 @@ func newTransport(t testing.TB, base http.RoundTripper, cfg resilience.Transport
 
 func TestNewTransport_RejectsInvalidConfig(t *testing.T) {
 	_, err := resilience.NewTransport(resilience.TransportConfig{})
-	assert.ErrorIs(t, err, resilience.ErrInvalidConfig)
-	h, err := resilience.NewHedge(resilience.HedgeConfig{Delay: time.Second})
-	require.NoError(t, err)
-	p, err := resilience.NewPipeline[*http.Response](h)
-	require.NoError(t, err)
-	_, err = resilience.NewTransport(resilience.TransportConfig{Pipeline: p})
-	assert.ErrorIs(t, err, resilience.ErrInvalidConfig)
+	assert.ErrorIs(t, err, resilience.ErrInvalidConfig, "a pipeline is required")
 }
 
 func TestTransport_RetriesFailedStatusesAndClosesDiscardedBodies(t *testing.T) {
@@ -244,4 +238,45 @@ func FuzzParseRetryAfter(f *testing.F) {
 			t.Fatalf("%q: duration %v out of range", s, d)
 		}
 	})
+}
+
+// hedgedBase answers the first request after a second, ignoring
+// cancellation as a slow server would, and later ones at once.
+type hedgedBase struct {
+	firstStatus int
+	calls       atomic.Int64
+	closed      atomic.Int64
+}
+
+func (h *hedgedBase) RoundTrip(r *http.Request) (*http.Response, error) {
+	code := 200
+	if h.calls.Add(1) == 1 {
+		time.Sleep(time.Second)
+		code = h.firstStatus
+	}
+	return &http.Response{StatusCode: code, Header: http.Header{}, Request: r,
+		Body: trackedBody{strings.NewReader("ok"), &h.closed}}, nil
+}
+
+func TestTransport_HedgeClosesLosingResponses(t *testing.T) {
+	for _, loser := range []int{200, 503} {
+		t.Run(http.StatusText(loser), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				base := &hedgedBase{firstStatus: loser}
+				h, err := resilience.NewHedge(resilience.HedgeConfig{Delay: 50 * time.Millisecond})
+				require.NoError(t, err)
+				client := newTransport(t, base, resilience.TransportConfig{}, h)
+				start := time.Now()
+				resp, err := client.Get("http://dep.example/")
+				require.NoError(t, err)
+				assert.Equal(t, 200, resp.StatusCode)
+				assert.Equal(t, 50*time.Millisecond, time.Since(start), "the hedge answered")
+				time.Sleep(time.Second) // the slow loser answers too
+				synctest.Wait()
+				assert.Equal(t, int64(2), base.calls.Load())
+				assert.Equal(t, int64(1), base.closed.Load(), "the loser's body is closed, the winner's is the caller's")
+				require.NoError(t, resp.Body.Close())
+			})
+		})
+	}
 }
