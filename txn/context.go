@@ -12,10 +12,10 @@ import (
 // costs one allocation instead of a state plus a context.WithValue.
 type state struct {
 	context.Context
-	tx       pgx.Tx    // the transaction, or the savepoint for a nested call
-	db       Beginner  // identifies the database, for nesting
-	root     *state    // the outermost transaction; itself at the top
-	settings *settings // the outermost transaction's characteristics
+	tx       pgx.Tx   // the transaction, or the savepoint for a nested call
+	db       Beginner // identifies the database, for nesting
+	root     *state   // the outermost transaction; itself at the top
+	settings settings // the outermost transaction's characteristics, copied so that they do not escape
 
 	// Fields below are used on the root only.
 	mu          sync.Mutex

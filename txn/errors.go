@@ -195,7 +195,9 @@ func commitError(err error) error {
 // was sent: nothing was committed, and the transaction can run again.
 type connLostError struct{}
 
-func (connLostError) Error() string     { return "txn: connection closed before COMMIT; nothing was committed" }
+func (connLostError) Error() string {
+	return "txn: connection closed before COMMIT; nothing was committed"
+}
 func (connLostError) SafeToRetry() bool { return true }
 func (connLostError) Unwrap() error     { return pgconn.ErrConnClosed }
 

@@ -354,8 +354,13 @@ func TestSessionLock(t *testing.T) {
 		mustExec(t, pool, "SELECT pg_terminate_backend($1)", pid)
 		assert.Error(t, l.Check(ctx))
 		assert.Error(t, l.Unlock(ctx))
-		l2, err := txn.TrySessionLock(ctx, pool, key)
-		require.NoError(t, err, "the server released the lock with the session")
+		// The terminated backend releases its locks as it exits, a moment
+		// after pg_terminate_backend returns.
+		var l2 *txn.SessionLock
+		require.Eventually(t, func() bool {
+			l2, err = txn.TrySessionLock(ctx, pool, key)
+			return err == nil
+		}, 5*time.Second, 2*time.Millisecond, "the server released the lock with the session")
 		require.NoError(t, l2.Unlock(ctx))
 	})
 

@@ -277,7 +277,7 @@ func attemptOnce(ctx context.Context, db Beginner, cfg *config, s *settings, fn 
 	if err != nil {
 		return err
 	}
-	st := &state{Context: ctx, tx: tx, db: db, settings: s}
+	st := &state{Context: ctx, tx: tx, db: db, settings: *s}
 	st.root = st
 	if q := s.timeoutSQL(); q != "" {
 		if _, err := tx.Exec(ctx, q); err != nil {
@@ -325,7 +325,7 @@ func nested(ctx context.Context, parent *state, cfg *config, s *settings, fn Fun
 		root.poison(err)
 		return err
 	}
-	st := &state{Context: ctx, tx: sp, db: parent.db, root: root, settings: root.settings}
+	st := &state{Context: ctx, tx: sp, db: parent.db, root: root}
 	mark := root.callbackMark()
 	finished := false
 	defer func() {

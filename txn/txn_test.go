@@ -52,8 +52,8 @@ func TestDo_CommitsOnNilAndRollsBackOnError(t *testing.T) {
 func TestDo_OptionsReachTheServer(t *testing.T) {
 	pool := testenv.Postgres(t)
 	cases := []struct {
-		name                       string
-		opts                       []txn.Option
+		name                        string
+		opts                        []txn.Option
 		isolation, readOnly, defer_ string
 	}{
 		{"defaults", nil, "read committed", "off", "off"},

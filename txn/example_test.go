@@ -1,0 +1,245 @@
+package txn_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/bedrock-go/bedrock/internal/testenv"
+	"github.com/bedrock-go/bedrock/txn"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// exampleTB lets the examples use testenv, which expects a test.
+type exampleTB struct{ cleanups []func() }
+
+func (*exampleTB) Helper()                        {}
+func (*exampleTB) Name() string                   { return "Example" }
+func (e *exampleTB) Cleanup(f func())             { e.cleanups = append(e.cleanups, f) }
+func (*exampleTB) Fatalf(format string, a ...any) { panic(fmt.Sprintf(format, a...)) }
+func (*exampleTB) Skipf(format string, a ...any)  { panic(fmt.Sprintf(format, a...)) }
+
+// examplePool stands for the application's pool: a real PostgreSQL in a
+// schema of its own, with the examples' tables.
+func examplePool() (*pgxpool.Pool, func()) {
+	tb := &exampleTB{}
+	pool := testenv.Postgres(tb)
+	_, err := pool.Exec(context.Background(), `
+		CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL);
+		INSERT INTO accounts VALUES (1, 100), (2, 0);
+		CREATE TABLE docs (id int PRIMARY KEY, title text NOT NULL, version bigint NOT NULL DEFAULT 1);
+		INSERT INTO docs (id, title) VALUES (1, 'draft');
+		CREATE TABLE jobs (id int PRIMARY KEY, done bool NOT NULL DEFAULT false);
+		INSERT INTO jobs (id) VALUES (1), (2), (3);`)
+	if err != nil {
+		panic(err)
+	}
+	return pool, func() {
+		for i := len(tb.cleanups) - 1; i >= 0; i-- {
+			tb.cleanups[i]()
+		}
+	}
+}
+
+func Example() {
+	pool, cleanup := examplePool()
+	defer cleanup()
+	ctx := context.Background()
+
+	// The whole function runs again if PostgreSQL reports a serialization
+	// failure or a deadlock.
+	err := txn.Do(ctx, pool, func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "UPDATE accounts SET balance = balance - 30 WHERE id = 1"); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "UPDATE accounts SET balance = balance + 30 WHERE id = 2")
+		return err
+	}, txn.Serializable)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var a, b int
+	_ = pool.QueryRow(ctx, "SELECT (SELECT balance FROM accounts WHERE id = 1), (SELECT balance FROM accounts WHERE id = 2)").Scan(&a, &b)
+	fmt.Println(a, b)
+	// Output: 70 30
+}
+
+// accountRepo is repository code: it takes no transaction parameter, yet
+// joins the caller's transaction when there is one.
+type accountRepo struct{ db *pgxpool.Pool }
+
+func (r accountRepo) add(ctx context.Context, id, amount int) error {
+	_, err := txn.QuerierFrom(ctx, r.db).Exec(ctx, "UPDATE accounts SET balance = balance + $2 WHERE id = $1", id, amount)
+	return err
+}
+
+func ExampleQuerierFrom() {
+	pool, cleanup := examplePool()
+	defer cleanup()
+	ctx := context.Background()
+	repo := accountRepo{pool}
+
+	err := txn.Do(ctx, pool, func(ctx context.Context, _ pgx.Tx) error {
+		if err := repo.add(ctx, 1, -50); err != nil {
+			return err
+		}
+		if err := repo.add(ctx, 2, 50); err != nil {
+			return err
+		}
+		return errors.New("changed my mind")
+	})
+	fmt.Println(err)
+	var balance int
+	_ = pool.QueryRow(ctx, "SELECT balance FROM accounts WHERE id = 1").Scan(&balance)
+	fmt.Println(balance)
+	// Output:
+	// changed my mind
+	// 100
+}
+
+func ExampleDo_nested() {
+	pool, cleanup := examplePool()
+	defer cleanup()
+	ctx := context.Background()
+
+	err := txn.Do(ctx, pool, func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "UPDATE accounts SET balance = 1 WHERE id = 1"); err != nil {
+			return err
+		}
+		// A savepoint: its failure undoes only its own work.
+		err := txn.Do(ctx, pool, func(ctx context.Context, sp pgx.Tx) error {
+			_, err := sp.Exec(ctx, "INSERT INTO accounts VALUES (1, 0)")
+			return err
+		})
+		fmt.Println("nested:", txn.SQLState(err))
+		return nil
+	})
+	fmt.Println("outer:", err)
+	var balance int
+	_ = pool.QueryRow(ctx, "SELECT balance FROM accounts WHERE id = 1").Scan(&balance)
+	fmt.Println(balance)
+	// Output:
+	// nested: 23505
+	// outer: <nil>
+	// 1
+}
+
+func ExampleAfterCommit() {
+	pool, cleanup := examplePool()
+	defer cleanup()
+	for _, fail := range []bool{false, true} {
+		_ = txn.Do(context.Background(), pool, func(ctx context.Context, tx pgx.Tx) error {
+			txn.AfterCommit(ctx, func(context.Context) { fmt.Println("invalidate cache for account 1") })
+			if fail {
+				return errors.New("rolled back")
+			}
+			return nil
+		})
+	}
+	// Output: invalidate cache for account 1
+}
+
+func ExampleVersioned() {
+	pool, cleanup := examplePool()
+	defer cleanup()
+	ctx := context.Background()
+	docs, err := txn.NewVersioned(txn.VersionedTable{Table: "docs"})
+	if err != nil {
+		panic(err)
+	}
+
+	// GET: serve the version as an ETag.
+	version, _ := docs.Version(ctx, pool, 1)
+	etag := txn.ETag(version)
+	fmt.Println("ETag:", etag)
+
+	// PUT with If-Match: the first writer wins, the second gets 412.
+	for _, writer := range []string{"alice", "bob"} {
+		expected, err := txn.ParseIfMatch(etag)
+		if err != nil {
+			fmt.Println(writer, err)
+			continue
+		}
+		next, err := docs.Update(ctx, pool, 1, expected, txn.Set("title", "by "+writer))
+		switch {
+		case errors.Is(err, txn.ErrConflict):
+			fmt.Println(writer, "412 Precondition Failed")
+		case err != nil:
+			fmt.Println(writer, err)
+		default:
+			fmt.Println(writer, "200 OK, ETag:", txn.ETag(next))
+		}
+	}
+	_, err = docs.Update(ctx, pool, 2, 1, txn.Set("title", "x"))
+	fmt.Println(errors.Is(err, txn.ErrNotFound))
+	// Output:
+	// ETag: "v1"
+	// alice 200 OK, ETag: "v2"
+	// bob 412 Precondition Failed
+	// true
+}
+
+func ExampleQueryLocked() {
+	pool, cleanup := examplePool()
+	defer cleanup()
+	ctx := context.Background()
+
+	// A worker claims up to two jobs no other worker holds.
+	err := txn.Do(ctx, pool, func(ctx context.Context, tx pgx.Tx) error {
+		rows, err := txn.QueryLocked(ctx, tx, txn.Lock{Wait: txn.SkipLocked},
+			"SELECT id FROM jobs WHERE NOT done ORDER BY id LIMIT 2")
+		if err != nil {
+			return err
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int])
+		if err != nil {
+			return err
+		}
+		fmt.Println("claimed", ids)
+		_, err = tx.Exec(ctx, "UPDATE jobs SET done = true WHERE id = ANY($1)", ids)
+		return err
+	})
+	fmt.Println(err)
+	// Output:
+	// claimed [1 2]
+	// <nil>
+}
+
+func ExampleLockSession() {
+	pool, cleanup := examplePool()
+	defer cleanup()
+	ctx := context.Background()
+
+	lock, err := txn.LockSession(ctx, pool, txn.Key("nightly-report"))
+	if err != nil {
+		panic(err)
+	}
+	_, err = txn.TrySessionLock(ctx, pool, txn.Key("nightly-report"))
+	fmt.Println(errors.Is(err, txn.ErrLocked))
+	fmt.Println(lock.Unlock(ctx))
+	// Output:
+	// true
+	// <nil>
+}
+
+func ExampleKey() {
+	fmt.Println(txn.Key("nightly-report") == txn.Key("nightly-report"))
+	fmt.Println(txn.Key("a"))
+	// Output:
+	// true
+	// -5808556873153909620
+}
+
+func ExampleParseIfMatch() {
+	for _, h := range []string{`"v3"`, `*`, `W/"v3"`, ``} {
+		v, err := txn.ParseIfMatch(h)
+		fmt.Println(v, err)
+	}
+	// Output:
+	// 3 <nil>
+	// -1 <nil>
+	// 0 txn: If-Match precondition cannot match: no strong entity tag of a version
+	// 0 txn: If-Match header required
+}
