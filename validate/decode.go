@@ -240,3 +240,12 @@ func unmarshalFailure(err error) *DecodeError {
 		Violations: []Violation{{Path: path, Code: CodeInvalidValue, Template: msgInvalidValue,
 			Params: []Param{{"reason", err.Error()}}}}}
 }
+
+// Decode is [Checker.DecodeJSON] for a value of type T, returned rather
+// than filled in: in, err := validate.Decode[CreateOrder](checker, r).
+// On error the returned value is whatever DecodeJSON left in it.
+func Decode[T any](c *Checker, r *http.Request) (T, error) {
+	var v T
+	err := c.DecodeJSON(r, &v)
+	return v, err
+}

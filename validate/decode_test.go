@@ -437,3 +437,14 @@ func TestDecodeJSON_NoBody(t *testing.T) {
 	var o order
 	require.ErrorIs(t, c.DecodeJSON(r, &o), validate.ErrMalformedJSON)
 }
+
+func TestDecode_Generic(t *testing.T) {
+	c := mustChecker(t, validate.Config{})
+	s, err := validate.Decode[Signup](c, newRequest(`{"email":"ada@example.com","name":"Ada"}`, "application/json"))
+	require.NoError(t, err)
+	assert.Equal(t, "Ada", s.Name)
+	_, err = validate.Decode[Signup](c, newRequest(`{"email":"ada@example.com","name":"A"}`, "application/json"))
+	var verrs *validate.Errors
+	require.ErrorAs(t, err, &verrs)
+	assert.True(t, verrs.Has("name", validate.CodeTooShort))
+}
