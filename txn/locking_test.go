@@ -24,6 +24,7 @@ func newVersioned(t *testing.T) *txn.Versioned {
 }
 
 func TestVersioned_UpdateDistinguishesConflictFromNotFound(t *testing.T) {
+	t.Parallel()
 	pool := testenv.Postgres(t)
 	mustExec(t, pool, `CREATE TABLE "Docs" (id int PRIMARY KEY, title text NOT NULL, body text, version bigint NOT NULL DEFAULT 1)`)
 	mustExec(t, pool, `INSERT INTO "Docs" (id, title) VALUES (1, 'a')`)
@@ -73,6 +74,7 @@ func TestVersioned_UpdateDistinguishesConflictFromNotFound(t *testing.T) {
 }
 
 func TestNewVersioned_Validates(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		cfg  txn.VersionedTable
@@ -97,6 +99,7 @@ func TestNewVersioned_Validates(t *testing.T) {
 }
 
 func TestVersioned_ConcurrentUpdatesWithTheSameVersionExactlyOneWins(t *testing.T) {
+	t.Parallel()
 	const writers = 16
 	pool := newPool(t, writers)
 	mustExec(t, pool, `CREATE TABLE "Docs" (id int PRIMARY KEY, title text NOT NULL, version bigint NOT NULL)`)
@@ -133,6 +136,7 @@ func TestVersioned_ConcurrentUpdatesWithTheSameVersionExactlyOneWins(t *testing.
 }
 
 func TestLock_Clause(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		lock txn.Lock
 		want string
@@ -157,6 +161,7 @@ func TestLock_Clause(t *testing.T) {
 }
 
 func TestQueryLocked_NoWaitReportsErrLocked(t *testing.T) {
+	t.Parallel()
 	pool := newPool(t, 4)
 	mustExec(t, pool, "CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL)")
 	mustExec(t, pool, "INSERT INTO accounts VALUES (1, 100)")
@@ -220,6 +225,7 @@ func TestQueryLocked_NoWaitReportsErrLocked(t *testing.T) {
 }
 
 func TestQueryLocked_SkipLockedWorkersClaimDisjointRows(t *testing.T) {
+	t.Parallel()
 	const workers, batch = 4, 5
 	pool := newPool(t, workers)
 	mustExec(t, pool, "CREATE TABLE jobs (id int PRIMARY KEY, worker int)")
@@ -269,6 +275,7 @@ func TestQueryLocked_SkipLockedWorkersClaimDisjointRows(t *testing.T) {
 }
 
 func TestKey_IsFNV1a64(t *testing.T) {
+	t.Parallel()
 	cases := map[string]uint64{
 		"":       0xcbf29ce484222325,
 		"a":      0xaf63dc4c8601ec8c,
@@ -281,8 +288,9 @@ func TestKey_IsFNV1a64(t *testing.T) {
 }
 
 func TestXactLock_ExcludesAcrossConnections(t *testing.T) {
+	t.Parallel()
 	pool := newPool(t, 4)
-	key := txn.Key("report:daily")
+	key := txn.Key(testenv.UniqueName(t, "report:"))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	held, release := make(chan struct{}), make(chan struct{})
@@ -312,10 +320,11 @@ func TestXactLock_ExcludesAcrossConnections(t *testing.T) {
 }
 
 func TestSessionLock(t *testing.T) {
+	t.Parallel()
 	pool := newPool(t, 4)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	key := txn.Key("migrations")
+	key := txn.Key(testenv.UniqueName(t, "migrations:"))
 
 	l, err := txn.LockSession(ctx, pool, key)
 	require.NoError(t, err)
@@ -336,7 +345,7 @@ func TestSessionLock(t *testing.T) {
 	assert.Zero(t, pool.Stat().AcquiredConns())
 
 	t.Run("negative keys", func(t *testing.T) {
-		neg := int64(-42)
+		neg := -(key & 0x7fffffffffffffff) - 1 // a negative key, unique to this test
 		l, err := txn.LockSession(ctx, pool, neg)
 		require.NoError(t, err)
 		require.NoError(t, l.Check(ctx))
@@ -348,7 +357,8 @@ func TestSessionLock(t *testing.T) {
 		require.NoError(t, err)
 		var pid int
 		err = txn.Do(ctx, pool, func(ctx context.Context, tx pgx.Tx) error {
-			return tx.QueryRow(ctx, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = ($1::bigint & 4294967295)::oid AND granted`, key).Scan(&pid)
+			return tx.QueryRow(ctx, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+				AND classid = (($1::bigint >> 32) & 4294967295)::oid AND objid = ($1::bigint & 4294967295)::oid`, key).Scan(&pid)
 		})
 		require.NoError(t, err)
 		mustExec(t, pool, "SELECT pg_terminate_backend($1)", pid)
@@ -379,11 +389,12 @@ func TestSessionLock(t *testing.T) {
 }
 
 func TestSessionLock_MutualExclusionAcrossGoroutines(t *testing.T) {
+	t.Parallel()
 	const goroutines, rounds = 12, 5
 	pool := newPool(t, goroutines)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	key := txn.Key("critical")
+	key := txn.Key(testenv.UniqueName(t, "critical:"))
 	var inside, maxInside, total atomic.Int32
 	var wg sync.WaitGroup
 	for range goroutines {

@@ -20,6 +20,7 @@ import (
 )
 
 func TestDo_CommitsOnNilAndRollsBackOnError(t *testing.T) {
+	t.Parallel()
 	pool := testenv.Postgres(t)
 	mustExec(t, pool, "CREATE TABLE items (id int PRIMARY KEY)")
 	boom := errors.New("boom")
@@ -50,6 +51,7 @@ func TestDo_CommitsOnNilAndRollsBackOnError(t *testing.T) {
 }
 
 func TestDo_OptionsReachTheServer(t *testing.T) {
+	t.Parallel()
 	pool := testenv.Postgres(t)
 	cases := []struct {
 		name                        string
@@ -80,6 +82,7 @@ func TestDo_OptionsReachTheServer(t *testing.T) {
 }
 
 func TestDo_TimeoutsAreSetLocally(t *testing.T) {
+	t.Parallel()
 	pool := testenv.Postgres(t)
 	var lock, stmt string
 	err := txn.Do(context.Background(), pool, func(ctx context.Context, tx pgx.Tx) error {
@@ -99,6 +102,7 @@ func TestDo_TimeoutsAreSetLocally(t *testing.T) {
 }
 
 func TestDo_InvalidOptionsAreRejectedBeforeBegin(t *testing.T) {
+	t.Parallel()
 	pool := testenv.Postgres(t)
 	cases := []struct {
 		name string
@@ -141,6 +145,7 @@ func increment(ctx context.Context, tx pgx.Tx) error {
 func fullLostUpdate() bool { return os.Getenv("BEDROCK_TXN_FULL") != "" }
 
 func TestDo_SerializableRetriesPreventLostUpdates(t *testing.T) {
+	t.Parallel()
 	goroutines, perGoroutine := 64, 10
 	if fullLostUpdate() {
 		perGoroutine = 200
@@ -190,6 +195,7 @@ func TestDo_SerializableRetriesPreventLostUpdates(t *testing.T) {
 }
 
 func TestDo_WithoutRetriesSerializationFailuresSurface(t *testing.T) {
+	t.Parallel()
 	const goroutines, perGoroutine = 16, 25
 	pool := newPool(t, 16)
 	mustExec(t, pool, "CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL)")
@@ -218,6 +224,7 @@ func TestDo_WithoutRetriesSerializationFailuresSurface(t *testing.T) {
 }
 
 func TestDo_WriteSkew(t *testing.T) {
+	t.Parallel()
 	// Two doctors on call; each may go off call if another stays on. Both
 	// check at the same time (the barrier), then both leave.
 	cases := []struct {
@@ -277,6 +284,7 @@ func TestDo_WriteSkew(t *testing.T) {
 }
 
 func TestDo_DeadlockIsRetried(t *testing.T) {
+	t.Parallel()
 	pool := newPool(t, 4)
 	mustExec(t, pool, "CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL)")
 	mustExec(t, pool, "INSERT INTO accounts VALUES (1, 100), (2, 100)")
@@ -321,6 +329,7 @@ func TestDo_DeadlockIsRetried(t *testing.T) {
 }
 
 func TestDo_NestedUsesSavepoints(t *testing.T) {
+	t.Parallel()
 	pool := testenv.Postgres(t)
 	mustExec(t, pool, "CREATE TABLE items (id int PRIMARY KEY)")
 	inner := errors.New("inner failed")
@@ -364,6 +373,7 @@ func TestDo_NestedUsesSavepoints(t *testing.T) {
 }
 
 func TestDo_NestedCannotChangeOptions(t *testing.T) {
+	t.Parallel()
 	pool := testenv.Postgres(t)
 	cases := []struct {
 		name    string
@@ -400,6 +410,7 @@ func TestDo_NestedCannotChangeOptions(t *testing.T) {
 }
 
 func TestDo_PanicRollsBackAndPropagates(t *testing.T) {
+	t.Parallel()
 	pool := testenv.Postgres(t)
 	mustExec(t, pool, "CREATE TABLE items (id int PRIMARY KEY)")
 	cases := []struct {
@@ -436,6 +447,7 @@ func TestDo_PanicRollsBackAndPropagates(t *testing.T) {
 }
 
 func TestAfterCommit(t *testing.T) {
+	t.Parallel()
 	pool := testenv.Postgres(t)
 	fail := errors.New("fail")
 	cases := []struct {
@@ -490,6 +502,7 @@ func TestAfterCommit(t *testing.T) {
 }
 
 func TestDo_ContextCancelledMidTransaction(t *testing.T) {
+	t.Parallel()
 	pool := testenv.Postgres(t)
 	mustExec(t, pool, "CREATE TABLE items (id int PRIMARY KEY)")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -511,6 +524,7 @@ func TestDo_ContextCancelledMidTransaction(t *testing.T) {
 }
 
 func TestDo_CommitOutcomeUnknown(t *testing.T) {
+	t.Parallel()
 	pool := testenv.Postgres(t)
 	mustExec(t, pool, "CREATE TABLE items (id int PRIMARY KEY)")
 	cc := pool.Config().ConnConfig
@@ -548,6 +562,7 @@ func TestDo_CommitOutcomeUnknown(t *testing.T) {
 }
 
 func TestManager(t *testing.T) {
+	t.Parallel()
 	pool := testenv.Postgres(t)
 	t.Run("config validation", func(t *testing.T) {
 		bad := []txn.Config{
@@ -612,6 +627,7 @@ func repoInsert(ctx context.Context, db txn.Querier, id int) error {
 }
 
 func TestQuerierFrom_RepositoriesJoinTheCallersTransaction(t *testing.T) {
+	t.Parallel()
 	pool := testenv.Postgres(t)
 	mustExec(t, pool, "CREATE TABLE items (id int PRIMARY KEY)")
 	err := txn.Do(context.Background(), pool, func(ctx context.Context, _ pgx.Tx) error {
@@ -630,6 +646,7 @@ func TestQuerierFrom_RepositoriesJoinTheCallersTransaction(t *testing.T) {
 }
 
 func TestDo_ManyGoroutinesShareOnePoolWithoutInterference(t *testing.T) {
+	t.Parallel()
 	pool := newPool(t, 8)
 	mustExec(t, pool, "CREATE TABLE items (g int, i int, PRIMARY KEY (g, i))")
 	var wg sync.WaitGroup
