@@ -25,20 +25,29 @@ func appendBase64(dst, src []byte) []byte {
 	return dst
 }
 
+// base64Index maps a byte to its value in the alphabet, 0xff outside it.
+// It is a constant string, so the lookup costs one load and no state.
+const base64Index = "" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x3e\xff\xff" +
+	"\x34\x35\x36\x37\x38\x39\x3a\x3b\x3c\x3d\xff\xff\xff\xff\xff\xff" +
+	"\xff\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e" +
+	"\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\xff\xff\xff\xff\x3f" +
+	"\xff\x1a\x1b\x1c\x1d\x1e\x1f\x20\x21\x22\x23\x24\x25\x26\x27\x28" +
+	"\x29\x2a\x2b\x2c\x2d\x2e\x2f\x30\x31\x32\x33\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
+
 func base64Value(c byte) (uint, bool) {
-	switch {
-	case c >= 'A' && c <= 'Z':
-		return uint(c - 'A'), true
-	case c >= 'a' && c <= 'z':
-		return uint(c-'a') + 26, true
-	case c >= '0' && c <= '9':
-		return uint(c-'0') + 52, true
-	case c == '-':
-		return 62, true
-	case c == '_':
-		return 63, true
-	}
-	return 0, false
+	v := base64Index[c]
+	return uint(v), v != 0xff
 }
 
 // decodeBase64 appends the bytes s encodes to dst. ok is false for a
@@ -48,32 +57,34 @@ func decodeBase64(dst []byte, s string) ([]byte, bool) {
 	if len(s)%4 == 1 {
 		return dst, false
 	}
-	var acc uint
-	for len(s) > 0 {
-		n := min(len(s), 4)
-		acc = 0
-		for i := range n {
-			v, ok := base64Value(s[i])
-			if !ok {
-				return dst, false
-			}
-			acc = acc<<6 | v
+	for len(s) >= 4 {
+		a, b, c, d := base64Index[s[0]], base64Index[s[1]], base64Index[s[2]], base64Index[s[3]]
+		if (a|b|c|d)&0x80 != 0 { // values are below 64; 0xff marks a stranger
+			return dst, false
 		}
-		switch n {
-		case 4:
-			dst = append(dst, byte(acc>>16), byte(acc>>8), byte(acc))
-		case 3:
-			if acc&3 != 0 {
-				return dst, false
-			}
-			dst = append(dst, byte(acc>>10), byte(acc>>2))
-		case 2:
-			if acc&15 != 0 {
-				return dst, false
-			}
-			dst = append(dst, byte(acc>>4))
-		}
-		s = s[n:]
+		v := uint(a)<<18 | uint(b)<<12 | uint(c)<<6 | uint(d)
+		dst = append(dst, byte(v>>16), byte(v>>8), byte(v))
+		s = s[4:]
 	}
-	return dst, true
+	if len(s) == 0 {
+		return dst, true
+	}
+	var acc uint
+	for i := range len(s) {
+		v, ok := base64Value(s[i])
+		if !ok {
+			return dst, false
+		}
+		acc = acc<<6 | v
+	}
+	if len(s) == 3 {
+		if acc&3 != 0 {
+			return dst, false
+		}
+		return append(dst, byte(acc>>10), byte(acc>>2)), true
+	}
+	if acc&15 != 0 {
+		return dst, false
+	}
+	return append(dst, byte(acc>>4)), true
 }
