@@ -40,11 +40,13 @@
 //
 // # Memory store
 //
-// [Memory] is sharded and bounded: at most MaxKeys states, the least
-// recently used evicted first, and idle keys (those back at full capacity)
-// reclaimed two at a time as a side effect of ordinary calls, so a client
-// cycling random keys cannot grow memory and no call ever pays for a sweep.
-// Allow on an existing key does not allocate.
+// [Memory] is sharded and bounded: at most MaxKeys states of 64 bytes, a
+// state not used recently evicted first (CLOCK), and idle keys (those back
+// at full capacity) reclaimed two at a time as a side effect of ordinary
+// calls, so a client cycling random keys cannot grow memory and no call ever
+// pays for a sweep. Allow on an existing key does not allocate.
+//
+// For one stream of events with no key, [Bucket] is a lock-free GCRA.
 //
 // # HTTP
 //

@@ -13,8 +13,9 @@ import (
 // MemoryConfig configures a [Memory] store. The zero value is usable.
 type MemoryConfig struct {
 	// MaxKeys bounds the number of states kept (one per key per limit).
-	// When a shard is full, its least recently used state is evicted, so
-	// memory stays bounded whatever keys clients send. Zero means 262144.
+	// When a shard is full, a state not used recently is evicted (CLOCK, an
+	// approximation of LRU), so memory stays bounded whatever keys clients
+	// send. Zero means 262144.
 	MaxKeys int
 	// Shards is the number of independently locked shards, rounded up to a
 	// power of two. Zero means 4 × GOMAXPROCS, at least 16.
@@ -59,25 +60,36 @@ type slotKey struct {
 	limit uint8
 }
 
-// slot is one key's state for one limit: 64 bytes, one cache line. A
-// SlidingLog's timestamps live beside it, in shard.logs.
+// slot is one key's state for one limit, in at most 64 bytes (one cache
+// line). A SlidingLog's timestamps live beside it, in shard.logs.
 type slot struct {
-	key        string
-	a, b, c    int64 // state.a, b, c
-	expire     int64 // µs when the state becomes equivalent to empty
-	prev, next int32 // LRU links; prev is more recently used
-	limit, tag uint8 // slotKey.limit, state.tag
+	key             string // "" when the slot is free
+	a, b, c         int64  // state.a, b, c
+	expire          int64  // µs when the state becomes equivalent to empty
+	limit, tag, ref uint8  // slotKey.limit, state.tag, CLOCK reference
 }
 
+// CLOCK reference marks: a used slot gets a second chance; a pinned one is
+// part of the decision in progress and never evicted.
+const (
+	refNone uint8 = iota
+	refUsed
+	refPinned
+)
+
+// shard evicts with CLOCK (second chance), an approximation of LRU whose
+// hits write only to their own slot: a hand sweeps the slots, clearing
+// reference marks and evicting the first unmarked slot when the shard is
+// full, and reclaiming idle slots two steps per call otherwise.
 type shard struct {
-	mu         sync.Mutex
-	index      map[slotKey]int32
-	slots      []slot
-	logs       map[int32]*timeLog // SlidingLog slots' timestamps
-	head, tail int32              // most and least recently used; -1 when empty
-	free       int32              // free list through next; -1 when empty
-	max        int
-	_          [64]byte // keeps hot shards on separate cache lines
+	mu    sync.Mutex
+	index map[slotKey]int32
+	slots []slot
+	logs  map[int32]*timeLog // SlidingLog slots' timestamps
+	free  []int32            // indexes of free slots
+	hand  int
+	max   int
+	_     [64]byte // keeps hot shards on separate cache lines
 }
 
 // NewMemory returns an in-memory store.
@@ -113,7 +125,7 @@ func NewMemory(cfg MemoryConfig) (*Memory, error) {
 		m.hooks = *cfg.Hooks
 	}
 	for i := range m.shards {
-		m.shards[i] = shard{index: make(map[slotKey]int32), head: -1, tail: -1, free: -1, max: per}
+		m.shards[i] = shard{index: make(map[slotKey]int32), max: per}
 	}
 	return m, nil
 }
@@ -149,12 +161,19 @@ func (m *Memory) now() int64 {
 // of req.Limits.
 func (m *Memory) do(req *Request, compiled *[MaxLimits]params) Result {
 	sh := &m.shards[maphash.String(m.seed, req.Key)&m.mask]
-	var (
-		local [MaxLimits]params
-		vs    [MaxLimits]verdict
-		ids   [MaxLimits]int32
-		k     = len(req.Limits)
-	)
+	if len(req.Limits) == 1 {
+		var p params
+		if compiled != nil {
+			p = compiled[0]
+		} else {
+			p = paramsOf(req.Limits[0])
+		}
+		sh.mu.Lock()
+		v := sh.decideOne(req, &p, m.clockAt(req), &m.hooks)
+		sh.mu.Unlock()
+		return verdictResult(req.Limits[0], v.verdict, v.now)
+	}
+	var local [MaxLimits]params
 	ps := compiled
 	if ps == nil {
 		for i, l := range req.Limits {
@@ -162,18 +181,79 @@ func (m *Memory) do(req *Request, compiled *[MaxLimits]params) Result {
 		}
 		ps = &local
 	}
-	cost := int64(req.Cost)
-
 	sh.mu.Lock()
-	// The clock is read under the lock so that decisions on one key see
-	// time in the order they are made (the cause of golang/go#71360).
-	var now int64
+	best, v := sh.decide(req, ps, m.clockAt(req), &m.hooks)
+	sh.mu.Unlock()
+	return verdictResult(req.Limits[best], v.verdict, v.now)
+}
+
+// clockAt returns the time of req in µs. It is called under the shard lock
+// so that decisions on one key see time in the order they are made (the
+// cause of golang/go#71360 is a clock read before the lock).
+func (m *Memory) clockAt(req *Request) int64 {
 	if req.Now.IsZero() {
-		now = m.now()
-	} else {
-		now = req.Now.UnixMicro()
+		return m.now()
 	}
-	var sts [MaxLimits]state
+	return req.Now.UnixMicro()
+}
+
+type timedVerdict struct {
+	verdict
+	now int64
+}
+
+// decideOne is decide for a single limit: the common case, without arrays.
+func (sh *shard) decideOne(req *Request, p *params, now int64, hooks *MemoryHooks) timedVerdict {
+	cost := int64(req.Cost)
+	k := slotKey{req.Key, 0}
+	id := sh.find(k)
+	var st state
+	if id >= 0 {
+		sh.load(id, &st)
+	}
+	var v verdict
+	switch req.Op {
+	case OpTake:
+		if v = eval(p, &st, now, cost); v.allowed {
+			if id < 0 {
+				id = sh.insert(k, now, hooks)
+			}
+			take(p, &st, now, cost)
+			sh.store(id, &st)
+			sh.slots[id].expire = now + v.reset
+		}
+	case OpPeek:
+		v = eval(p, &st, now, cost)
+		v0 := eval(p, &st, now, 0)
+		v.remaining, v.reset = v0.remaining, v0.reset
+	case OpRefund:
+		if id >= 0 {
+			refund(p, &st, now, cost, req.TakenAt.UnixMicro())
+			sh.store(id, &st)
+		}
+		v = eval(p, &st, now, 0)
+		v.allowed = true
+		if id >= 0 {
+			sh.slots[id].expire = now + v.reset
+		}
+	}
+	if id >= 0 {
+		sh.slots[id].ref = refUsed
+	}
+	sh.reclaim(now)
+	return timedVerdict{v, now}
+}
+
+// decide applies req to all its limits at once and returns the index of the
+// deciding limit and its verdict.
+func (sh *shard) decide(req *Request, ps *[MaxLimits]params, now int64, hooks *MemoryHooks) (int, timedVerdict) {
+	var (
+		vs  [MaxLimits]verdict
+		ids [MaxLimits]int32
+		sts [MaxLimits]state
+		k   = len(req.Limits)
+	)
+	cost := int64(req.Cost)
 	allowed := true
 	for i := range k {
 		ids[i] = sh.find(slotKey{req.Key, uint8(i)})
@@ -201,7 +281,8 @@ func (m *Memory) do(req *Request, compiled *[MaxLimits]params) Result {
 		for i := range k {
 			id := ids[i]
 			if id < 0 {
-				id = sh.insert(slotKey{req.Key, uint8(i)}, now, &m.hooks)
+				id = sh.insert(slotKey{req.Key, uint8(i)}, now, hooks)
+				ids[i] = id
 			}
 			take(&ps[i], &sts[i], now, cost)
 			sh.store(id, &sts[i])
@@ -210,49 +291,63 @@ func (m *Memory) do(req *Request, compiled *[MaxLimits]params) Result {
 	case req.Op == OpPeek:
 		v := eval(&ps[best], &sts[best], now, 0)
 		vs[best].remaining, vs[best].reset = v.remaining, v.reset
-	}
-	sh.reclaim(now)
-	sh.mu.Unlock()
-	if req.Op == OpRefund {
+	case req.Op == OpRefund:
 		vs[best].allowed = true
 	}
-	return verdictResult(req.Limits[best], vs[best], now)
+	for i := range k {
+		if ids[i] >= 0 {
+			sh.slots[ids[i]].ref = refUsed
+		}
+	}
+	sh.reclaim(now)
+	return best, timedVerdict{vs[best], now}
 }
 
-// find returns the slot of k, marked most recently used, or -1.
+// find returns the slot of k, pinned for the decision in progress, or -1.
 func (sh *shard) find(k slotKey) int32 {
 	id, ok := sh.index[k]
 	if !ok {
 		return -1
 	}
-	sh.touch(id)
+	sh.slots[id].ref = refPinned
 	return id
 }
 
-// insert adds an empty slot for k, evicting the least recently used slot if
-// the shard is full.
+// insert adds an empty, pinned slot for k, evicting a slot the hand finds
+// unreferenced if the shard is full.
 func (sh *shard) insert(k slotKey, now int64, hooks *MemoryHooks) int32 {
 	if len(sh.index) >= sh.max {
-		sh.evict(sh.tail, now, hooks)
+		sh.evictOne(now, hooks)
 	}
 	var id int32
-	if sh.free >= 0 {
-		id = sh.free
-		sh.free = sh.slots[id].next
+	if n := len(sh.free); n > 0 {
+		id = sh.free[n-1]
+		sh.free = sh.free[:n-1]
 	} else {
 		id = int32(len(sh.slots))
 		sh.slots = append(sh.slots, slot{})
 	}
-	sh.slots[id] = slot{key: k.key, limit: k.limit, prev: -1, next: sh.head}
-	if sh.head >= 0 {
-		sh.slots[sh.head].prev = id
-	}
-	sh.head = id
-	if sh.tail < 0 {
-		sh.tail = id
-	}
+	sh.slots[id] = slot{key: k.key, limit: k.limit, ref: refPinned}
 	sh.index[k] = id
 	return id
+}
+
+// evictOne sweeps the hand to the first used, unmarked, unpinned slot and
+// evicts it. It ends within two sweeps: the first clears every mark, and
+// more slots exist than a decision pins.
+func (sh *shard) evictOne(now int64, hooks *MemoryHooks) {
+	for {
+		sh.hand = (sh.hand + 1) % len(sh.slots)
+		s := &sh.slots[sh.hand]
+		switch {
+		case s.key == "" || s.ref == refPinned:
+		case s.ref == refUsed:
+			s.ref = refNone
+		default:
+			sh.evict(int32(sh.hand), now, hooks)
+			return
+		}
+	}
 }
 
 const logTag = uint8(SlidingLog) + 1
@@ -281,15 +376,19 @@ func (sh *shard) store(id int32, st *state) {
 	}
 }
 
-// reclaim evicts up to two idle slots from the cold end: a constant amount
-// of work per call that returns idle keys' memory without any sweep.
+// reclaim moves the hand two steps and evicts what it finds idle: a
+// constant amount of work per call that returns idle keys' memory without
+// any sweep, and reaches every slot within len(slots)/2 calls.
 func (sh *shard) reclaim(now int64) {
+	if len(sh.slots) == 0 {
+		return
+	}
 	for range 2 {
-		t := sh.tail
-		if t < 0 || sh.slots[t].expire > now {
-			return
+		sh.hand = (sh.hand + 1) % len(sh.slots)
+		s := &sh.slots[sh.hand]
+		if s.key != "" && s.ref != refPinned && s.expire <= now {
+			sh.evict(int32(sh.hand), now, nil)
 		}
-		sh.evict(t, now, nil)
 	}
 }
 
@@ -298,36 +397,10 @@ func (sh *shard) evict(id int32, now int64, hooks *MemoryHooks) {
 	if hooks != nil && hooks.Evicted != nil {
 		hooks.Evicted(s.key, s.expire > now)
 	}
-	sh.unlink(id)
 	delete(sh.index, slotKey{s.key, s.limit})
 	if s.tag == logTag {
 		delete(sh.logs, id)
 	}
-	*s = slot{next: sh.free, prev: -1}
-	sh.free = id
-}
-
-func (sh *shard) unlink(id int32) {
-	s := &sh.slots[id]
-	if s.prev >= 0 {
-		sh.slots[s.prev].next = s.next
-	} else {
-		sh.head = s.next
-	}
-	if s.next >= 0 {
-		sh.slots[s.next].prev = s.prev
-	} else {
-		sh.tail = s.prev
-	}
-}
-
-func (sh *shard) touch(id int32) {
-	if sh.head == id {
-		return
-	}
-	sh.unlink(id)
-	s := &sh.slots[id]
-	s.prev, s.next = -1, sh.head
-	sh.slots[sh.head].prev = id
-	sh.head = id
+	*s = slot{}
+	sh.free = append(sh.free, id)
 }

@@ -211,3 +211,40 @@ func TestMemory_AllowDoesNotAllocate(t *testing.T) {
 		assert.Zero(t, allocs)
 	})
 }
+
+func TestMemory_ConcurrentChurnStaysBounded(t *testing.T) {
+	m, err := ratelimit.NewMemory(ratelimit.MemoryConfig{MaxKeys: 256, Shards: 4})
+	require.NoError(t, err)
+	l, err := ratelimit.New(ratelimit.Config{
+		Limits: []ratelimit.Limit{ratelimit.PerSecond(5), {Rate: 3, Period: time.Second, Algorithm: ratelimit.SlidingLog}},
+		Store:  m,
+	})
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	var errs atomic.Int64
+	for g := range 32 {
+		wg.Go(func() {
+			for i := range 400 {
+				key := "k" + strconv.Itoa((g*131+i*7)%1000)
+				var err error
+				switch i % 4 {
+				case 0:
+					_, err = l.Peek(context.Background(), key)
+				case 1:
+					var r *ratelimit.Reservation
+					if r, err = l.Reserve(context.Background(), key, 1); err == nil {
+						err = r.Cancel(context.Background())
+					}
+				default:
+					_, err = l.Allow(context.Background(), key)
+				}
+				if err != nil {
+					errs.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	assert.Zero(t, errs.Load())
+	assert.LessOrEqual(t, m.Len(), 256)
+}
