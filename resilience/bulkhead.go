@@ -1,7 +1,9 @@
 package resilience
 
 import (
+	"container/list"
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -33,11 +35,17 @@ type BulkheadHooks struct {
 // connections. Callers beyond MaxConcurrent wait in a FIFO queue of at most
 // MaxQueue; beyond that they get [ErrBulkheadFull] at once.
 //
+// Taking and freeing a slot are single atomic operations while nobody
+// waits; the queue is only touched under contention.
+//
 // A Bulkhead is safe for concurrent use.
 type Bulkhead struct {
-	cfg     BulkheadConfig
-	slots   chan struct{}
-	waiting atomic.Int64
+	cfg      BulkheadConfig
+	max      int64
+	inFlight atomic.Int64
+	queued   atomic.Int64 // mirrors waiters.Len() for the lock-free paths
+	mu       sync.Mutex
+	waiters  list.List // of chan struct{}, closed to hand over a slot
 }
 
 // NewBulkhead returns a Bulkhead. It returns an error matching
@@ -55,7 +63,7 @@ func NewBulkhead(cfg BulkheadConfig) (*Bulkhead, error) {
 	if cfg.MaxWait < 0 {
 		return nil, configError("MaxWait", "%v is negative", cfg.MaxWait)
 	}
-	return &Bulkhead{cfg: cfg, slots: make(chan struct{}, cfg.MaxConcurrent)}, nil
+	return &Bulkhead{cfg: cfg, max: int64(cfg.MaxConcurrent)}, nil
 }
 
 // Acquire takes a slot, waiting in the queue if allowed. It returns
@@ -63,44 +71,104 @@ func NewBulkhead(cfg BulkheadConfig) (*Bulkhead, error) {
 // error when ctx ends first. After a nil error the caller must call
 // [Bulkhead.Release] exactly once.
 func (b *Bulkhead) Acquire(ctx context.Context) error {
-	select {
-	case b.slots <- struct{}{}:
+	// Newcomers take the fast path only when nobody queues, so that they
+	// never overtake a waiter.
+	if b.queued.Load() == 0 && b.tryTake() {
 		return nil
-	default:
 	}
 	return b.wait(ctx)
 }
 
+func (b *Bulkhead) tryTake() bool {
+	for n := b.inFlight.Load(); n < b.max; n = b.inFlight.Load() {
+		if b.inFlight.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+	return false
+}
+
 func (b *Bulkhead) wait(ctx context.Context) error {
-	if b.waiting.Add(1) > int64(b.cfg.MaxQueue) {
-		b.waiting.Add(-1)
+	b.mu.Lock()
+	if b.waiters.Len() == 0 && b.tryTake() {
+		b.mu.Unlock()
+		return nil
+	}
+	if b.waiters.Len() >= b.cfg.MaxQueue {
+		b.mu.Unlock()
 		return b.reject()
 	}
-	defer b.waiting.Add(-1)
+	ready := make(chan struct{})
+	elem := b.waiters.PushBack(ready)
+	b.queued.Add(1)
+	// Retry after announcing ourselves: a Release that decremented before
+	// seeing queued > 0 has freed a slot this attempt will see (atomics
+	// are sequentially consistent), so no wake-up is lost.
+	if elem == b.waiters.Front() && b.tryTake() {
+		b.dequeue(elem)
+		b.mu.Unlock()
+		return nil
+	}
+	b.mu.Unlock()
+
 	var expired <-chan time.Time
 	if b.cfg.MaxWait > 0 {
 		t := time.NewTimer(b.cfg.MaxWait)
 		defer t.Stop()
 		expired = t.C
 	}
+	var err error
 	select {
-	case b.slots <- struct{}{}:
+	case <-ready:
 		return nil
 	case <-expired:
-		return b.reject()
+		err = ErrBulkheadFull
 	case <-ctx.Done():
-		return ctx.Err()
+		err = ctx.Err()
+	}
+	b.mu.Lock()
+	select {
+	case <-ready: // granted while giving up: hand the slot on
+		b.mu.Unlock()
+		b.Release()
+	default:
+		b.dequeue(elem)
+		b.mu.Unlock()
+	}
+	if err == ErrBulkheadFull {
+		return b.reject()
+	}
+	return err
+}
+
+func (b *Bulkhead) dequeue(e *list.Element) {
+	b.waiters.Remove(e)
+	b.queued.Add(-1)
+}
+
+// Release frees the slot taken by a successful [Bulkhead.Acquire], handing
+// it to the first waiter if there is one.
+func (b *Bulkhead) Release() {
+	b.inFlight.Add(-1)
+	if b.queued.Load() > 0 {
+		b.handOver()
 	}
 }
 
-// Release frees the slot taken by a successful [Bulkhead.Acquire].
-func (b *Bulkhead) Release() { <-b.slots }
+func (b *Bulkhead) handOver() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for e := b.waiters.Front(); e != nil && b.tryTake(); e = b.waiters.Front() {
+		b.dequeue(e)
+		close(e.Value.(chan struct{}))
+	}
+}
 
 // InFlight returns the number of slots taken.
-func (b *Bulkhead) InFlight() int { return len(b.slots) }
+func (b *Bulkhead) InFlight() int { return int(b.inFlight.Load()) }
 
 // Waiting returns the number of callers in the queue.
-func (b *Bulkhead) Waiting() int { return int(b.waiting.Load()) }
+func (b *Bulkhead) Waiting() int { return int(b.queued.Load()) }
 
 // Do runs fn in a slot, releasing it even if fn panics.
 func (b *Bulkhead) Do(ctx context.Context, fn func(context.Context) error) error {

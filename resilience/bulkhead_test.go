@@ -2,6 +2,7 @@ package resilience_test
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -124,4 +125,40 @@ func TestBulkhead_FastPathDoesNotAllocate(t *testing.T) {
 	b := newBulkhead(t, resilience.BulkheadConfig{})
 	ctx := context.Background()
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = b.Do(ctx, succeed) }))
+}
+
+// TestBulkhead_HandOverAndCancellationRaces mixes queued callers that give
+// up with releases that hand their slot over, on the real scheduler.
+func TestBulkhead_HandOverAndCancellationRaces(t *testing.T) {
+	b := newBulkhead(t, resilience.BulkheadConfig{MaxConcurrent: 4, MaxQueue: 16})
+	var held, peak, ok, gaveUp atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 64 {
+		wg.Go(func() {
+			for i := range 200 {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration((g*7+i)%50)*time.Microsecond)
+				err := b.Acquire(ctx)
+				cancel()
+				if err != nil {
+					gaveUp.Add(1)
+					continue
+				}
+				n := held.Add(1)
+				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+				}
+				runtime.Gosched()
+				held.Add(-1)
+				b.Release()
+				ok.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	assert.LessOrEqual(t, peak.Load(), int64(4))
+	assert.Equal(t, int64(64*200), ok.Load()+gaveUp.Load())
+	assert.Positive(t, ok.Load())
+	assert.Equal(t, 0, b.InFlight(), "every slot given back, none lost in a hand-over")
+	assert.Equal(t, 0, b.Waiting())
+	require.NoError(t, b.Acquire(context.Background()), "the bulkhead still works")
+	b.Release()
 }
