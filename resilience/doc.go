@@ -32,8 +32,10 @@
 // calls. Half-open, it admits exactly HalfOpenCalls trials. Each state is a
 // generation: an outcome reported after the state changed is ignored.
 // Cancellation is not a failure (an expired deadline is: see
-// [DefaultClassify]); BreakerConfig.Classify lets the caller choose. For middleware, [Breaker.Allow] and
-// [Breaker.Acquire] split admission from reporting.
+// [DefaultClassify]); BreakerConfig.Classify lets the caller choose. For
+// middleware, [Breaker.Allow] and [Breaker.Acquire] split admission from
+// reporting. The closed state admits and records with atomic operations
+// only, and allocates nothing.
 //
 // # Retry and budget
 //
@@ -70,5 +72,15 @@
 // # Time
 //
 // Every policy takes its time from timers and an optional Now function, so
-// tests run them under testing/synctest without sleeping.
+// tests run them under testing/synctest without sleeping. A Breaker without
+// a Now function learns that its open period ended from a timer: under
+// synctest, call synctest.Wait after advancing past it.
+//
+// # Errors
+//
+// Every error matches a sentinel with errors.Is ([ErrOpen], [ErrTimeout],
+// [ErrBulkheadFull], [ErrRetriesExhausted], [ErrBudgetExhausted],
+// [ErrRetryAfterTooLong], [ErrInvalidConfig], ...) and the typed ones carry
+// details for errors.As ([*OpenError], [*RetryError], [*TimeoutError],
+// [*StatusError]). A [*RetryError] wraps the last attempt's error.
 package resilience
