@@ -96,6 +96,7 @@ type KeyRing struct {
 	rand     io.Reader
 	hooks    KeyRingHooks
 	ad       adPool
+	chunks   chunkPool
 }
 
 // NewKeyRing returns an empty key ring. Add keys with [KeyRing.Add] or

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // Stream layout (the STREAM construction of Hoang, Reyhanitabar, Rogaway
@@ -66,6 +67,33 @@ func (c StreamConfig) withDefaults() (StreamConfig, error) {
 	return c, nil
 }
 
+// chunkPool recycles the buffers of default-size streams: at 64 KiB they
+// are large objects, whose allocation and collection cost more than sealing
+// a chunk. Buffers are cleared before reuse leaves them lying around. The
+// zero chunkPool is ready to use.
+type chunkPool struct{ p sync.Pool }
+
+// chunkBufSize holds one sealed chunk plus the reader's look-ahead byte.
+func chunkBufSize(chunk int) int { return chunk + tagSize + 1 }
+
+func (c *chunkPool) get(chunk int) []byte {
+	if chunk == DefaultChunkSize {
+		if b, _ := c.p.Get().(*[]byte); b != nil {
+			return (*b)[:chunkBufSize(chunk)]
+		}
+	}
+	return make([]byte, chunkBufSize(chunk))
+}
+
+func (c *chunkPool) put(b []byte) {
+	if cap(b) != chunkBufSize(DefaultChunkSize) {
+		return
+	}
+	b = b[:cap(b)]
+	clear(b)
+	c.p.Put(&b)
+}
+
 func streamAEAD(ringKey, header []byte) (cipher.AEAD, error) {
 	key, err := hkdf.Key(sha256.New, ringKey, header[9:], streamInfo+string(header[:9]), KeySize)
 	if err != nil {
@@ -95,6 +123,7 @@ func streamAD(header, aad []byte) []byte {
 // [NewStreamWriter]. It is not safe for concurrent use.
 type StreamWriter struct {
 	dst       io.Writer
+	pool      *chunkPool
 	aead      cipher.AEAD
 	header    []byte
 	ad        []byte
@@ -137,7 +166,7 @@ func NewStreamWriter(dst io.Writer, ring *KeyRing, aad []byte, cfg StreamConfig)
 	}
 	return &StreamWriter{
 		dst: dst, aead: a, header: header, ad: streamAD(header, aad), chunk: cfg.ChunkSize,
-		buf: make([]byte, 0, cfg.ChunkSize+tagSize),
+		pool: &ring.chunks, buf: ring.chunks.get(cfg.ChunkSize)[:0],
 	}, nil
 }
 
@@ -209,10 +238,12 @@ func (w *StreamWriter) Close() error {
 		return w.err
 	}
 	w.closed = true
-	if w.err != nil {
-		return w.err
+	if w.err == nil {
+		w.err = w.flush(w.buf, true)
 	}
-	return w.flush(w.buf, true)
+	w.pool.put(w.buf)
+	w.buf = nil
+	return w.err
 }
 
 // flush seals pt (w.buf itself, sealed in place, or a full chunk of the
@@ -288,9 +319,11 @@ func (r *StreamReader) Read(p []byte) (int, error) {
 			return 0, r.err
 		}
 		if r.done {
+			r.release()
 			return 0, io.EOF
 		}
 		r.err = r.next()
+		r.release()
 	}
 	n := copy(p, r.pt)
 	r.pt = r.pt[n:]
@@ -317,9 +350,20 @@ func (r *StreamReader) WriteTo(w io.Writer) (int64, error) {
 			return total, r.err
 		}
 		if r.done {
+			r.release()
 			return total, nil
 		}
 		r.err = r.next()
+		r.release()
+	}
+}
+
+// release returns the chunk buffer once nothing can read from it again:
+// after an error, or after the final chunk once its plaintext is consumed.
+func (r *StreamReader) release() {
+	if r.buf != nil && len(r.pt) == 0 && (r.err != nil || r.done) {
+		r.ring.chunks.put(r.buf)
+		r.buf = nil
 	}
 }
 
@@ -388,6 +432,6 @@ func (r *StreamReader) readHeader() error {
 	}
 	r.aead, r.chunk = a, int(chunk)
 	r.ad = streamAD(header[:], r.aad)
-	r.buf = make([]byte, r.chunk+tagSize+1)
+	r.buf = r.ring.chunks.get(r.chunk)
 	return nil
 }
