@@ -5,9 +5,13 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/bedrock-go/bedrock/auth"
 )
 
 // Record is what a store keeps about a key: never the key itself.
@@ -221,3 +225,29 @@ func (s *MemoryStore) List(_ context.Context, owner string) []Record {
 	slices.SortFunc(out, func(a, b Record) int { return b.CreatedAt.Compare(a.CreatedAt) })
 	return out
 }
+
+// Authenticator returns an [auth.Authenticator] for keys presented as
+// "Authorization: Bearer <key>" (when the token has this prefix) or in the
+// X-API-Key header. The principal's scopes are the key's.
+func (k *Keys) Authenticator() auth.Authenticator {
+	return auth.AuthenticatorFunc(func(ctx context.Context, r *http.Request) (auth.Principal, error) {
+		tok, ok := auth.BearerToken(r)
+		if !ok || !strings.HasPrefix(tok, k.cfg.Prefix+"_") {
+			vals := r.Header.Values("X-API-Key")
+			if len(vals) != 1 {
+				return auth.Principal{}, auth.ErrNoCredential
+			}
+			tok = vals[0]
+		}
+		rec, err := k.Authenticate(ctx, tok)
+		if err != nil {
+			return auth.Principal{}, err
+		}
+		return auth.Principal{Subject: rec.Owner, Method: auth.MethodAPIKey, CredentialID: rec.ID,
+			Scopes: slices.Clone(rec.Scopes), AuthenticatedAt: k.cfg.Now()}, nil
+	})
+}
+
+// IsKey reports whether token has the shape of one of these keys, so that a
+// token authenticator can leave it alone.
+func (k *Keys) IsKey(token string) bool { return strings.HasPrefix(token, k.cfg.Prefix+"_") }

@@ -5,10 +5,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/bedrock-go/bedrock/auth"
 )
 
 // Defaults and limits of a [Verifier].
@@ -317,4 +320,39 @@ func (v *Verifier) checkClaims(c *Claims) error {
 		}
 	}
 	return nil
+}
+
+// AuthenticatorConfig configures [Verifier.Authenticator].
+type AuthenticatorConfig[C any] struct {
+	// Principal maps verified claims to a principal; nil uses the subject
+	// and, when C has them, nothing else.
+	Principal func(c *C) auth.Principal
+	// Skip returns true for bearer tokens this authenticator should leave
+	// to another (an API key prefix, say); nil skips none.
+	Skip func(token string) bool
+}
+
+// Authenticator returns an [auth.Authenticator] that verifies the bearer
+// token of a request with v and decodes its claims into C, a struct that
+// embeds Claims.
+func Authenticator[C any, P interface {
+	*C
+	Carrier
+}](v *Verifier, cfg AuthenticatorConfig[C]) auth.Authenticator {
+	return auth.AuthenticatorFunc(func(ctx context.Context, r *http.Request) (auth.Principal, error) {
+		tok, ok := auth.BearerToken(r)
+		if !ok || (cfg.Skip != nil && cfg.Skip(tok)) {
+			return auth.Principal{}, auth.ErrNoCredential
+		}
+		c, err := VerifyAs[C, P](ctx, v, tok)
+		if err != nil {
+			return auth.Principal{}, err
+		}
+		if cfg.Principal != nil {
+			return cfg.Principal(c), nil
+		}
+		reg := P(c).Registered()
+		return auth.Principal{Subject: reg.Subject, Method: auth.MethodToken, CredentialID: reg.ID,
+			AuthenticatedAt: reg.IssuedAt.Time()}, nil
+	})
 }
