@@ -3,8 +3,8 @@ package pagination_test
 import (
 	"context"
 	"encoding/json"
-	"slices"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
