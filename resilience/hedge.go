@@ -116,7 +116,11 @@ func hedge[T any](ctx context.Context, h *Hedge, call func(context.Context) (T, 
 		go func() {
 			start := h.cfg.Now()
 			v, err := call(actx)
-			if err == nil {
+			// A loser cancelled by the winner still reports how long it
+			// had run, a lower bound of its latency: recording only the
+			// winners would pull the percentile, and the delay, down
+			// with every hedge.
+			if err == nil || (actx.Err() != nil && ctx.Err() == nil) {
 				h.samples.add(h.cfg.Now().Sub(start))
 			}
 			results <- attemptResult[T]{v, err}

@@ -160,3 +160,23 @@ func TestHedge_CallerCancellation(t *testing.T) {
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 	})
 }
+
+// TestHedge_PercentileIsNotPulledDownByHedging: the first request is always
+// slow and the hedge fast. Were only winners recorded, the percentile would
+// fall to the hedge's 10ms and every call would be hedged at once.
+func TestHedge_PercentileIsNotPulledDownByHedging(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, h := hedgePipeline(t, resilience.HedgeConfig{Delay: 20 * time.Millisecond, Percentile: 0.9, MinSamples: 10})
+		for range 100 {
+			var n atomic.Int64
+			_, err := p.Execute(t.Context(), func(ctx context.Context) (int, error) {
+				if n.Add(1) == 1 {
+					return 1, waitFor(100*time.Millisecond)(ctx)
+				}
+				return 2, waitFor(10*time.Millisecond)(ctx)
+			})
+			require.NoError(t, err)
+		}
+		assert.Greater(t, h.Delay(), 20*time.Millisecond)
+	})
+}
