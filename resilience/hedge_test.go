@@ -171,9 +171,9 @@ func TestHedge_PercentileIsNotPulledDownByHedging(t *testing.T) {
 			var n atomic.Int64
 			_, err := p.Execute(t.Context(), func(ctx context.Context) (int, error) {
 				if n.Add(1) == 1 {
-					return 1, waitFor(100*time.Millisecond)(ctx)
+					return 1, waitFor(100 * time.Millisecond)(ctx)
 				}
-				return 2, waitFor(10*time.Millisecond)(ctx)
+				return 2, waitFor(10 * time.Millisecond)(ctx)
 			})
 			require.NoError(t, err)
 		}
