@@ -200,6 +200,9 @@ func (c *Checker) readBody(r *http.Request) ([]byte, *DecodeError) {
 	return buf.Bytes(), nil
 }
 
+// maxPooledScratch is the largest unescape buffer a pooled Validator keeps.
+const maxPooledScratch = 64 << 10
+
 // scan runs the strict walk over data for the type t.
 func (c *Checker) scan(data []byte, t reflect.Type) *DecodeError {
 	v := c.validator()
@@ -208,6 +211,9 @@ func (c *Checker) scan(data []byte, t reflect.Type) *DecodeError {
 	sc.run(c.schemas.get(t))
 	clear(sc.keys[:cap(sc.keys)]) // drop references into this body
 	v.scanKeys, v.scanScratch = sc.keys[:0], sc.scratch[:0]
+	if cap(v.scanScratch) > maxPooledScratch {
+		v.scanScratch = nil // one huge escaped string must not pin memory in the pool
+	}
 	if sc.err != nil {
 		sentinel := ErrMalformedJSON
 		if sc.err.tooDeep {

@@ -135,6 +135,12 @@ func (v *Validator) Err() error {
 
 // Reset empties v for another run, keeping its buffers.
 func (v *Validator) Reset() {
+	// Clear what was used so that a pooled Validator does not keep the
+	// last request's strings and param values alive.
+	clear(v.stack)
+	clear(v.recs)
+	clear(v.segs)
+	clear(v.params)
 	v.stack = v.stack[:0]
 	v.recs = v.recs[:0]
 	v.segs = v.segs[:0]
