@@ -67,6 +67,15 @@
 // connection until [SessionLock.Unlock]. [Key] hashes a name to a lock key
 // with a documented, stable hash.
 //
+// # When PostgreSQL is down
+//
+// Failures to connect are retried like serialization failures, within the
+// same attempt limit and backoff, because a pool often reconnects within
+// milliseconds after a failover. If the server stays down, [Do] fails closed:
+// it returns a [*RetryError] wrapping the driver's connection error, and the
+// function never runs outside a transaction. A connection lost during COMMIT
+// is the one case that is not retried ([ErrCommitUnknown]).
+//
 // # Observability
 //
 // [Hooks] in the [Config] see every attempt and every retry, for metrics and

@@ -15,6 +15,8 @@ import (
 	"github.com/bedrock-go/bedrock/internal/testenv"
 	"github.com/bedrock-go/bedrock/txn"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -667,4 +669,24 @@ func TestDo_ManyGoroutinesShareOnePoolWithoutInterference(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, 32*5, count(t, pool, "SELECT count(*) FROM items"))
 	assert.Zero(t, count(t, pool, "SELECT count(*) FROM items WHERE i % 2 = 1"))
+}
+
+func TestDo_ServerUnreachableFailsClosedAfterBoundedRetries(t *testing.T) {
+	t.Parallel()
+	// Port 1 on loopback refuses connections at once: a server that is
+	// really down, not a fake.
+	pool, err := pgxpool.New(context.Background(), "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=2")
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	var retries atomic.Int32
+	m, err := txn.New(pool, txn.Config{MaxAttempts: 3, MinDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond,
+		Hooks: txn.Hooks{OnRetry: func(context.Context, txn.Retry) { retries.Add(1) }}})
+	require.NoError(t, err)
+	ran := false
+	err = m.Do(context.Background(), func(context.Context, pgx.Tx) error { ran = true; return nil })
+	var connectErr *pgconn.ConnectError
+	assert.ErrorAs(t, err, &connectErr)
+	assert.ErrorIs(t, err, txn.ErrRetriesExhausted)
+	assert.Equal(t, int32(2), retries.Load(), "connection failures are retried up to the attempt limit")
+	assert.False(t, ran, "the function never runs without a transaction")
 }
