@@ -247,6 +247,8 @@ func TestCursor_ValuesRoundTripExactly(t *testing.T) {
 			[]any{when, "x", 0.25, false, uuid, []byte{}, int64(-5)}},
 		{"times normalise to UTC, same instant", []any{when.In(local), "", math.Copysign(0, -1), false, uuid, []byte{}, uint32(7)},
 			[]any{when, "", math.Copysign(0, -1), false, uuid, []byte{}, int64(7)}},
+		{"named types", []any{when, status("open"), myFloat(2), myBool(true), uuid, []byte{}, myInt(-9)},
+			[]any{when, "open", 2.0, true, uuid, []byte{}, int64(-9)}},
 		{"pre-epoch microseconds", []any{time.Date(1901, 1, 1, 0, 0, 0, 1000, time.UTC), "", 0.0, false, uuid, []byte{}, 1},
 			[]any{time.Date(1901, 1, 1, 0, 0, 0, 1000, time.UTC), "", 0.0, false, uuid, []byte{}, int64(1)}},
 	}
@@ -272,6 +274,14 @@ func TestCursor_ValuesRoundTripExactly(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
+type (
+	status  string
+	myFloat float32
+	myBool  bool
+	myInt   int16
+	myUint  uint64
+)
+
 func TestNewPage_RejectsValuesACursorCannotCarryExactly(t *testing.T) {
 	p := newPager(t, pagination.Config{})
 	cases := []struct {
@@ -285,6 +295,8 @@ func TestNewPage_RejectsValuesACursorCannotCarryExactly(t *testing.T) {
 		{"unsupported type", []any{when, struct{}{}, int64(1)}},
 		{"uint64 beyond int64", []any{when, uint64(1 << 63), int64(1)}},
 		{"pointer to pointer", []any{when, ptr(ptr(1)), int64(1)}},
+		{"named uint beyond int64", []any{when, myUint(1 << 63), int64(1)}},
+		{"slice of strings", []any{when, []string{"a"}, int64(1)}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

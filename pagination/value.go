@@ -112,21 +112,32 @@ func appendValuer(dst []byte, v driver.Valuer) ([]byte, string) {
 }
 
 // appendIndirect handles pointers to supported types, which is how nullable
-// columns are usually scanned; a nil pointer is NULL.
+// columns are usually scanned (a nil pointer is NULL), and named types whose
+// underlying type is supported, such as an enum declared as a string.
 func appendIndirect(dst []byte, v any) ([]byte, string) {
 	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Pointer {
-		return dst, "unsupported type " + rv.Type().String() +
-			"; use int64, string, time.Time, [16]byte (UUID), bool, float64, []byte, nil or a pointer to one"
+	switch rv.Kind() {
+	case reflect.Pointer:
+		if rv.IsNil() {
+			return append(dst, tagNull), ""
+		}
+		if rv.Elem().Kind() == reflect.Pointer {
+			return dst, "unsupported type " + rv.Type().String() + " (pointer to pointer)"
+		}
+		return appendValue(dst, rv.Elem().Interface())
+	case reflect.String:
+		return appendString(dst, tagString, rv.String()), ""
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return binary.AppendVarint(append(dst, tagInt), rv.Int()), ""
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return appendValue(dst, rv.Uint())
+	case reflect.Bool:
+		return appendValue(dst, rv.Bool())
+	case reflect.Float32, reflect.Float64:
+		return appendValue(dst, rv.Float())
 	}
-	if rv.IsNil() {
-		return append(dst, tagNull), ""
-	}
-	elem := rv.Elem()
-	if elem.Kind() == reflect.Pointer {
-		return dst, "unsupported type " + rv.Type().String() + " (pointer to pointer)"
-	}
-	return appendValue(dst, elem.Interface())
+	return dst, "unsupported type " + rv.Type().String() +
+		"; use int64, string, time.Time, [16]byte (UUID), bool, float64, []byte, nil or a pointer to one"
 }
 
 // readValue decodes one value from the front of src. ok is false when src
