@@ -42,9 +42,9 @@ const defaultMaxKeys = 1 << 18
 // evicted as a side effect of ordinary calls (a constant amount of work per
 // call, never a sweep).
 //
-// Each key takes, per limit, one 64-byte slot (state, LRU links, key header)
-// plus its index entry; a [SlidingLog] limit also keeps its timestamps. Memory is safe for
-// concurrent use and starts no goroutine.
+// Each key takes, per limit, one 64-byte slot (state, expiry, CLOCK mark,
+// key header) plus its index entry; a [SlidingLog] limit also keeps its
+// timestamps. Memory is safe for concurrent use and starts no goroutine.
 type Memory struct {
 	seed   maphash.Seed
 	shards []shard
@@ -107,7 +107,7 @@ func NewMemory(cfg MemoryConfig) (*Memory, error) {
 		return nil, fmt.Errorf("%w: more than 65536 shards", ErrInvalidConfig)
 	}
 	n := 1 << bits.Len(uint(cfg.Shards-1))
-	per := (cfg.MaxKeys + n - 1) / n
+	per := cfg.MaxKeys / n // rounding down keeps MaxKeys a hard cap
 	if per <= MaxLimits {
 		return nil, fmt.Errorf("%w: MaxKeys %d leaves fewer than %d states per shard; raise MaxKeys or lower Shards",
 			ErrInvalidConfig, cfg.MaxKeys, MaxLimits+1)
@@ -332,16 +332,16 @@ func (sh *shard) insert(k slotKey, now int64, hooks *MemoryHooks) int32 {
 	return id
 }
 
-// evictOne sweeps the hand to the first used, unmarked, unpinned slot and
-// evicts it. It ends within two sweeps: the first clears every mark, and
-// more slots exist than a decision pins.
+// evictOne sweeps the hand to the first unpinned slot that is idle or
+// unmarked and evicts it. It ends within two sweeps: the first clears every
+// mark, and more slots exist than a decision pins.
 func (sh *shard) evictOne(now int64, hooks *MemoryHooks) {
 	for {
 		sh.hand = (sh.hand + 1) % len(sh.slots)
 		s := &sh.slots[sh.hand]
 		switch {
 		case s.key == "" || s.ref == refPinned:
-		case s.ref == refUsed:
+		case s.ref == refUsed && s.expire > now:
 			s.ref = refNone
 		default:
 			sh.evict(int32(sh.hand), now, hooks)
@@ -376,11 +376,13 @@ func (sh *shard) store(id int32, st *state) {
 	}
 }
 
-// reclaim moves the hand two steps and evicts what it finds idle: a
-// constant amount of work per call that returns idle keys' memory without
-// any sweep, and reaches every slot within len(slots)/2 calls.
+// reclaim moves the hand two steps and evicts what it finds idle, while the
+// shard is over half full: a constant amount of work per call, never a
+// sweep, that keeps room for active keys whatever one-off keys pass by.
+// Below half full an idle state costs nothing to keep (the slot array and
+// the index never shrink), and evicting it would only churn the index.
 func (sh *shard) reclaim(now int64) {
-	if len(sh.slots) == 0 {
+	if len(sh.index) <= sh.max/2 {
 		return
 	}
 	for range 2 {

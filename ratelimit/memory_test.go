@@ -72,7 +72,7 @@ func TestMemory_EvictsLeastRecentlyUsed(t *testing.T) {
 func TestMemory_ReclaimsIdleKeysWithoutSweep(t *testing.T) {
 	now := time.Unix(1_000_000, 0)
 	clock := func() time.Time { return now }
-	m, err := ratelimit.NewMemory(ratelimit.MemoryConfig{MaxKeys: 10_000, Shards: 1, Now: clock})
+	m, err := ratelimit.NewMemory(ratelimit.MemoryConfig{MaxKeys: 1200, Shards: 1, Now: clock})
 	require.NoError(t, err)
 	l, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{ratelimit.PerSecond(10)}, Store: m})
 	require.NoError(t, err)
@@ -82,11 +82,39 @@ func TestMemory_ReclaimsIdleKeysWithoutSweep(t *testing.T) {
 	}
 	require.Equal(t, 1000, m.Len())
 	now = now.Add(time.Second) // every key is back at full capacity: idle
-	for range 500 {
+	for range 300 {
 		_, _ = l.Allow(ctx, "busy")
 	}
-	// Each call reclaims at most two idle states: 500 calls, ~1000 gone.
-	assert.LessOrEqual(t, m.Len(), 2)
+	// Each call reclaims at most two idle states, until the shard is no
+	// more than half full.
+	assert.Equal(t, 600, m.Len())
+}
+
+func TestMemory_EvictsIdleBeforeActive(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	var active atomic.Int64
+	m, err := ratelimit.NewMemory(ratelimit.MemoryConfig{MaxKeys: 100, Shards: 1, Now: func() time.Time { return now },
+		Hooks: &ratelimit.MemoryHooks{Evicted: func(_ string, isActive bool) {
+			if isActive {
+				active.Add(1)
+			}
+		}}})
+	require.NoError(t, err)
+	l, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{ratelimit.PerSecond(1)}, Store: m})
+	require.NoError(t, err)
+	ctx := context.Background()
+	for i := range 50 { // long idle by the time the others arrive
+		_, _ = l.Allow(ctx, "old:"+strconv.Itoa(i))
+	}
+	now = now.Add(time.Hour)
+	for i := range 100 {
+		_, _ = l.Allow(ctx, "new:"+strconv.Itoa(i))
+	}
+	assert.Zero(t, active.Load(), "idle states make room before any active one")
+	for i := range 100 {
+		res, _ := l.Peek(ctx, "new:"+strconv.Itoa(i))
+		assert.False(t, res.Allowed, "new:%d kept its state", i)
+	}
 }
 
 func TestMemory_StateChangesWithAlgorithm(t *testing.T) {
