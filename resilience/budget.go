@@ -1,6 +1,10 @@
 package resilience
 
-import "time"
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
 
 // BudgetConfig configures a [Budget]. Every zero field has the default
 // written in its comment.
@@ -24,11 +28,28 @@ type BudgetConfig struct {
 // load on a dependency that is already failing: over the last Window,
 // retries <= Ratio*requests + MinPerSecond*Window.
 //
+// Recording a request is lock-free (a clock read and an atomic add), so a
+// budget shared by every call does not serialise them; a request recorded
+// at the very moment its bucket expires may be lost, which only errs on the
+// side of fewer retries. Taking a retry is serialised, so the bound holds
+// exactly however many callers fail at once.
+//
 // A Budget is safe for concurrent use.
 type Budget struct {
 	ratio, floor float64
 	now          func() time.Time
-	win          *timeWindow // calls = requests, failures = retries
+	origin       time.Time
+	width        time.Duration
+	buckets      [budgetBuckets]budgetBucket
+	retryMu      sync.Mutex
+}
+
+const budgetBuckets = 10
+
+type budgetBucket struct {
+	epoch    atomic.Int64 // the bucket's span, in widths since origin
+	requests atomic.Int64
+	retries  atomic.Int64
 }
 
 // NewBudget returns a Budget. It returns an error matching
@@ -47,41 +68,70 @@ func NewBudget(cfg BudgetConfig) (*Budget, error) {
 	if cfg.Window == 0 {
 		cfg.Window = 10 * time.Second
 	}
-	if cfg.Window < 10 {
+	if cfg.Window < budgetBuckets {
 		return nil, configError("Window", "%v too short", cfg.Window)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	return &Budget{
-		ratio: cfg.Ratio,
-		floor: cfg.MinPerSecond * cfg.Window.Seconds(),
-		now:   cfg.Now,
-		win:   newTimeWindow(cfg.Now(), cfg.Window, 10),
+		ratio:  cfg.Ratio,
+		floor:  cfg.MinPerSecond * cfg.Window.Seconds(),
+		now:    cfg.Now,
+		origin: cfg.Now(),
+		width:  cfg.Window / budgetBuckets,
 	}, nil
+}
+
+func (b *Budget) epoch() int64 {
+	return max(int64(b.now().Sub(b.origin)/b.width), 0)
+}
+
+// bucket returns the bucket of epoch e, recycling it if it still holds an
+// older epoch.
+func (b *Budget) bucket(e int64) *budgetBucket {
+	bk := &b.buckets[e%budgetBuckets]
+	if old := bk.epoch.Load(); old < e && bk.epoch.CompareAndSwap(old, e) {
+		bk.requests.Store(0)
+		bk.retries.Store(0)
+	}
+	return bk
 }
 
 // Request records one request (a first attempt), which earns Ratio retries.
 func (b *Budget) Request() {
-	b.win.record(b.now(), false, false)
+	b.bucket(b.epoch()).requests.Add(1)
+}
+
+// sums returns the requests and retries recorded in the window ending in
+// epoch e.
+func (b *Budget) sums(e int64) (requests, retries int64) {
+	for i := range b.buckets {
+		bk := &b.buckets[i]
+		if ep := bk.epoch.Load(); ep > e-budgetBuckets && ep <= e {
+			requests += bk.requests.Load()
+			retries += bk.retries.Load()
+		}
+	}
+	return requests, retries
 }
 
 // TryRetry takes one retry from the budget and reports whether it could.
 func (b *Budget) TryRetry() bool {
-	w := b.win
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.advance(b.now())
-	if float64(w.total.failures+1) > b.ratio*float64(w.total.calls)+b.floor {
+	b.retryMu.Lock()
+	defer b.retryMu.Unlock()
+	e := b.epoch()
+	bk := b.bucket(e)
+	requests, retries := b.sums(e)
+	if float64(retries+1) > b.ratio*float64(requests)+b.floor {
 		return false
 	}
-	w.buckets[w.last%int64(len(w.buckets))].failures++
-	w.total.failures++
+	bk.retries.Add(1)
 	return true
 }
 
 // Available returns how many retries the budget would allow now.
 func (b *Budget) Available() int {
-	c := b.win.snapshot(b.now())
-	return max(int(b.ratio*float64(c.calls)+b.floor)-int(c.failures), 0)
+	requests, retries := b.sums(b.epoch())
+	return max(int(b.ratio*float64(requests)+b.floor)-int(retries), 0)
 }

@@ -87,3 +87,38 @@ func TestBudget_SharedBudgetStopsRetryStormAcrossCallers(t *testing.T) {
 		assert.Greater(t, exhausted.Load(), int64(150))
 	})
 }
+
+func TestBudget_ConcurrentRequestsAndRetriesKeepTheBound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b, err := resilience.NewBudget(resilience.BudgetConfig{}) // 20%, 3/s over 10s
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		for range 64 {
+			wg.Go(func() {
+				for range 100 {
+					b.Request()
+				}
+			})
+		}
+		wg.Wait()
+		assert.Equal(t, 6400/5+30, b.Available())
+		var granted atomic.Int64
+		for range 64 {
+			wg.Go(func() {
+				for range 50 {
+					if b.TryRetry() {
+						granted.Add(1)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		assert.Equal(t, int64(6400/5+30), granted.Load(), "no overshoot however many fail at once")
+	})
+}
+
+func TestBudget_RequestDoesNotAllocate(t *testing.T) {
+	b, err := resilience.NewBudget(resilience.BudgetConfig{})
+	require.NoError(t, err)
+	assert.Zero(t, testing.AllocsPerRun(100, b.Request))
+}
