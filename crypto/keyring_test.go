@@ -521,3 +521,32 @@ func TestKeyRing_ZeroValueIsAnEmptyRing(t *testing.T) {
 	require.NoError(t, err)
 	assert.NoError(t, m.Verify(nil, tag))
 }
+
+func TestKeyRing_LargeRingsFindEveryKey(t *testing.T) {
+	for _, n := range []int{1, 8, 9, 40} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			r, err := bcrypto.NewKeyRing(bcrypto.KeyRingConfig{})
+			require.NoError(t, err)
+			cts := map[bcrypto.KeyID][]byte{}
+			for range n {
+				id, err := r.Rotate()
+				require.NoError(t, err)
+				cts[id], err = r.Seal([]byte(id.String()), nil)
+				require.NoError(t, err)
+			}
+			for id, ct := range cts {
+				pt, err := r.Open(ct, nil)
+				require.NoError(t, err)
+				assert.Equal(t, id.String(), string(pt))
+			}
+			first := r.Keys()[0].ID
+			if n > 1 {
+				require.NoError(t, r.Retire(first))
+				_, err = r.Open(cts[first], nil)
+				assert.ErrorIs(t, err, bcrypto.ErrKeyRetired)
+			}
+			_, err = r.Open(append([]byte{1, 0, 0, 0, 0}, make([]byte, 28)...), nil)
+			assert.ErrorIs(t, err, bcrypto.ErrUnknownKey)
+		})
+	}
+}

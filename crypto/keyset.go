@@ -64,7 +64,12 @@ type keyState[T any] struct {
 	primary *entry[T]
 	byID    map[KeyID]*entry[T]
 	order   []KeyID // insertion order, for stable listings and exports
+	// small mirrors byID for rings of up to smallRing keys: scanning a few
+	// pointers beats hashing on the Open path.
+	small []*entry[T]
 }
+
+const smallRing = 8
 
 // keySet is the copy-on-write core shared by the AEAD and MAC rings: readers
 // load one atomic pointer and never lock; writers serialise on mu and publish
@@ -85,7 +90,17 @@ func (s *keySet[T]) load() *keyState[T] {
 
 // lookup returns an enabled key, or a *KeyError.
 func (st *keyState[T]) lookup(id KeyID) (*entry[T], error) {
-	e := st.byID[id]
+	var e *entry[T]
+	if st.small != nil {
+		for _, c := range st.small {
+			if c.id == id {
+				e = c
+				break
+			}
+		}
+	} else {
+		e = st.byID[id]
+	}
 	if e == nil {
 		return nil, &KeyError{ID: id, Err: ErrUnknownKey}
 	}
@@ -93,6 +108,18 @@ func (st *keyState[T]) lookup(id KeyID) (*entry[T], error) {
 		return nil, &KeyError{ID: id, Err: ErrKeyRetired}
 	}
 	return e, nil
+}
+
+// publish indexes n and makes it the state readers see.
+func (s *keySet[T]) publish(n *keyState[T]) {
+	n.small = nil
+	if len(n.order) <= smallRing {
+		n.small = make([]*entry[T], 0, len(n.order))
+		for _, id := range n.order {
+			n.small = append(n.small, n.byID[id])
+		}
+	}
+	s.st.Store(n)
 }
 
 // clone copies the state for modification by a writer holding mu.
@@ -135,7 +162,7 @@ func (s *keySet[T]) addLocked(id KeyID, mat T, status KeyStatus, primary bool) e
 	if primary {
 		n.primary = e
 	}
-	s.st.Store(n)
+	s.publish(n)
 	return nil
 }
 
@@ -152,7 +179,7 @@ func (s *keySet[T]) promote(id KeyID) (old KeyID, err error) {
 	}
 	n := cur.clone()
 	n.primary = e
-	s.st.Store(n)
+	s.publish(n)
 	return old, nil
 }
 
@@ -174,7 +201,7 @@ func (s *keySet[T]) setStatus(id KeyID, status KeyStatus) error {
 	c := *e
 	c.status = status
 	n.byID[id] = &c
-	s.st.Store(n)
+	s.publish(n)
 	return nil
 }
 
@@ -192,7 +219,7 @@ func (s *keySet[T]) remove(id KeyID) error {
 	n := cur.clone()
 	delete(n.byID, id)
 	n.order = slices.DeleteFunc(n.order, func(x KeyID) bool { return x == id })
-	s.st.Store(n)
+	s.publish(n)
 	return nil
 }
 
