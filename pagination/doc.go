@@ -35,9 +35,14 @@
 // strings; UUIDs; NULL), a direction, an optional expiry and the id of the
 // key that signed it, under HMAC-SHA256 from a [KeyRing] that supports
 // rotation. The signature also covers the sort and the request's Filter, so
-// a cursor is refused by any other query. A cursor for three keys is about
-// 80 characters. Every refusal is a [*CursorError] matching
+// a cursor is refused by any other query. A cursor for three keys with an
+// expiry is about 64 characters. Every refusal is a [*CursorError] matching
 // [ErrInvalidCursor], with a reason such as [ErrCursorExpired].
+//
+// Decoded values become query parameters as int64, string, time.Time (UTC),
+// [16]byte (UUID), bool, float64 or []byte; pgx, and pgx's database/sql
+// driver, convert them to the column's type, which PostgreSQL infers from
+// the comparison.
 //
 // Values must come from rows read back from the database: a time with
 // nanoseconds, which PostgreSQL cannot have stored, is refused rather than

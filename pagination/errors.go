@@ -37,6 +37,7 @@ type CursorError struct {
 	Detail string // what exactly was wrong, safe to show to the client
 }
 
+// Error returns the reason, followed by the detail when there is one.
 func (e *CursorError) Error() string {
 	if e.Detail == "" {
 		return e.Reason.Error()
@@ -64,6 +65,7 @@ type RequestError struct {
 	Reason string // why it was refused
 }
 
+// Error names the parameter, the value and the reason.
 func (e *RequestError) Error() string {
 	return "pagination: invalid " + e.Param + " " + strconv.Quote(e.Value) + ": " + e.Reason
 }
@@ -83,6 +85,7 @@ type ValueError struct {
 	Reason string
 }
 
+// Error names the column, when known, and the reason.
 func (e *ValueError) Error() string {
 	if e.Column == "" {
 		return "pagination: invalid sort-key values: " + e.Reason

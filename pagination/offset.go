@@ -50,7 +50,8 @@ func NewOffset(cfg OffsetConfig) (*Offset, error) {
 	return &Offset{cfg: cfg}, nil
 }
 
-// Query parameter read by [Offset.ParseRequest] besides [ParamLimit].
+// ParamOffset is the query parameter [Offset.ParseRequest] reads, with
+// [ParamLimit], and [OffsetPage.Link] writes.
 const ParamOffset = "offset"
 
 // OffsetRequest is what a client asked for; zero fields take the defaults.
