@@ -23,7 +23,10 @@
 // When the columns all sort the same way and none is nullable the predicate
 // is a row comparison, (created_at, id) < ($2, $3), which an index on the
 // same columns answers as one range scan whatever the depth. Mixed
-// directions and nullable columns get the equivalent expanded form. A page
+// directions and nullable columns get the equivalent expanded form, led by a
+// redundant bound on the first column (score >= $2 AND ...) so that the scan
+// still starts at the boundary; [Column.Nullable] describes the one case
+// where it cannot. A page
 // before a cursor is read in reverse order (LIMIT n+1 again) and put back in
 // order by [NewPage], which also decides HasNext and HasPrev from the extra
 // row and signs the cursors of both edges.

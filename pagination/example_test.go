@@ -169,3 +169,33 @@ func ExampleOffset() {
 	// </admin/users?limit=20&offset=80>; rel="last"
 	// pagination: invalid offset "50000": must be from 0 to 10000; deeper pages need cursor pagination
 }
+
+func ExampleNewKeyRing_rotation() {
+	oldKey := pagination.Key{ID: 1, Secret: []byte("old-secret-old-secret-old-secret")}
+	newKey := pagination.Key{ID: 2, Secret: []byte("new-secret-new-secret-new-secret")}
+	spec := pagination.MustSpec(pagination.Column{Name: "id", Unique: true})
+	sorts := []pagination.Sort{{Name: "id", Spec: spec}}
+	ids := func(id int64) []any { return []any{id} }
+
+	ring, _ := pagination.NewKeyRing(oldKey)
+	pager, _ := pagination.New(pagination.Config{Keys: ring, Sorts: sorts})
+	q, _ := pager.Query(pagination.Request{Limit: 1})
+	page, _ := pagination.NewPage(q, []int64{1, 2}, ids)
+	issuedBefore := page.NextCursor
+
+	// Deploy the new key as verify-only everywhere first, then make it
+	// primary while the old one still verifies.
+	ring, _ = pagination.NewKeyRing(newKey, oldKey)
+	pager.SetKeyRing(ring)
+	_, err := pager.Query(pagination.Request{Cursor: issuedBefore})
+	fmt.Println("old cursor during rotation:", err)
+
+	// Once old cursors no longer matter, retire the old key.
+	ring, _ = pagination.NewKeyRing(newKey)
+	pager.SetKeyRing(ring)
+	_, err = pager.Query(pagination.Request{Cursor: issuedBefore})
+	fmt.Println("old cursor after rotation:", err)
+	// Output:
+	// old cursor during rotation: <nil>
+	// old cursor after rotation: pagination: cursor signed with an unknown key: key id 1
+}

@@ -32,6 +32,13 @@ type Column struct {
 	// Nullable declares that the column can hold NULL. Only nullable columns
 	// get NULL handling in the predicate; a NULL value for a column not
 	// declared nullable is rejected, since the SQL would silently drop it.
+	//
+	// A nullable first column costs index efficiency in one direction:
+	// when the scan meets NULLs after a non-NULL boundary (NULLS LAST going
+	// forward, or NULLS FIRST going backward), "a > $1 OR a IS NULL" is not
+	// an index range, so PostgreSQL walks the index from its start and
+	// filters, and the cost grows with depth. The other direction starts at
+	// the boundary. Prefer NOT NULL sort columns for deep listings.
 	Nullable bool
 
 	// Unique declares that the column alone identifies a row (a primary
