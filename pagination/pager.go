@@ -162,7 +162,8 @@ type Request struct {
 	// the application, for example url.Values{"status": {s}}.Encode().
 	// Cursors are bound to it: a cursor issued under one filter is refused
 	// under another, rather than paging from a position in a different
-	// result set.
+	// result set. When one Pager (or one key ring) serves several listings
+	// with the same sort, include the listing's name too.
 	Filter string
 }
 
