@@ -34,10 +34,21 @@ func Key(name string) int64 {
 // lock_timeout. It is released when the transaction ends; there is no
 // unlock. A lock_timeout expiry is reported as [ErrLocked].
 func XactLock(ctx context.Context, tx pgx.Tx, key int64) error {
+	return xactLock(ctx, tx, key, "SELECT pg_advisory_xact_lock($1)")
+}
+
+// XactLockShared is [XactLock] in shared mode
+// (pg_advisory_xact_lock_shared): shared holders exclude exclusive ones but
+// not each other.
+func XactLockShared(ctx context.Context, tx pgx.Tx, key int64) error {
+	return xactLock(ctx, tx, key, "SELECT pg_advisory_xact_lock_shared($1)")
+}
+
+func xactLock(ctx context.Context, tx pgx.Tx, key int64, query string) error {
 	if tx == nil {
 		return ErrNoTransaction
 	}
-	_, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", key)
+	_, err := tx.Exec(ctx, query, key)
 	return markLocked(err)
 }
 
@@ -45,11 +56,21 @@ func XactLock(ctx context.Context, tx pgx.Tx, key int64) error {
 // it is free (pg_try_advisory_xact_lock) and returns [ErrLocked] at once
 // otherwise.
 func TryXactLock(ctx context.Context, tx pgx.Tx, key int64) error {
+	return tryXactLock(ctx, tx, key, "SELECT pg_try_advisory_xact_lock($1)")
+}
+
+// TryXactLockShared is [TryXactLock] in shared mode
+// (pg_try_advisory_xact_lock_shared).
+func TryXactLockShared(ctx context.Context, tx pgx.Tx, key int64) error {
+	return tryXactLock(ctx, tx, key, "SELECT pg_try_advisory_xact_lock_shared($1)")
+}
+
+func tryXactLock(ctx context.Context, tx pgx.Tx, key int64, query string) error {
 	if tx == nil {
 		return ErrNoTransaction
 	}
 	var ok bool
-	if err := tx.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock($1)", key).Scan(&ok); err != nil {
+	if err := tx.QueryRow(ctx, query, key).Scan(&ok); err != nil {
 		return err
 	}
 	if !ok {
@@ -65,8 +86,9 @@ func TryXactLock(ctx context.Context, tx pgx.Tx, key int64) error {
 // sure it still owns the lock before acting calls [SessionLock.Check]. It
 // is safe for concurrent use.
 type SessionLock struct {
-	key             int64
-	rollbackTimeout time.Duration
+	key           int64
+	shared        bool
+	unlockTimeout time.Duration
 
 	mu   sync.Mutex
 	conn *pgxpool.Conn // nil once unlocked
@@ -76,16 +98,29 @@ type SessionLock struct {
 // (pg_advisory_lock) on a connection acquired from pool, waiting until it
 // is free or ctx ends.
 func LockSession(ctx context.Context, pool *pgxpool.Pool, key int64) (*SessionLock, error) {
-	return lockSession(ctx, pool, key, "SELECT true FROM pg_advisory_lock($1)")
+	return lockSession(ctx, pool, key, false, "SELECT true FROM pg_advisory_lock($1)")
 }
 
 // TrySessionLock takes the exclusive session-scoped advisory lock key if it
 // is free (pg_try_advisory_lock) and returns [ErrLocked] at once otherwise.
 func TrySessionLock(ctx context.Context, pool *pgxpool.Pool, key int64) (*SessionLock, error) {
-	return lockSession(ctx, pool, key, "SELECT pg_try_advisory_lock($1)")
+	return lockSession(ctx, pool, key, false, "SELECT pg_try_advisory_lock($1)")
 }
 
-func lockSession(ctx context.Context, pool *pgxpool.Pool, key int64, query string) (*SessionLock, error) {
+// LockSessionShared is [LockSession] in shared mode
+// (pg_advisory_lock_shared): shared holders exclude exclusive ones but not
+// each other.
+func LockSessionShared(ctx context.Context, pool *pgxpool.Pool, key int64) (*SessionLock, error) {
+	return lockSession(ctx, pool, key, true, "SELECT true FROM pg_advisory_lock_shared($1)")
+}
+
+// TrySessionLockShared is [TrySessionLock] in shared mode
+// (pg_try_advisory_lock_shared).
+func TrySessionLockShared(ctx context.Context, pool *pgxpool.Pool, key int64) (*SessionLock, error) {
+	return lockSession(ctx, pool, key, true, "SELECT pg_try_advisory_lock_shared($1)")
+}
+
+func lockSession(ctx context.Context, pool *pgxpool.Pool, key int64, shared bool, query string) (*SessionLock, error) {
 	if pool == nil {
 		return nil, fmt.Errorf("%w: nil pool", ErrInvalidConfig)
 	}
@@ -105,7 +140,7 @@ func lockSession(ctx context.Context, pool *pgxpool.Pool, key int64, query strin
 		conn.Release()
 		return nil, fmt.Errorf("%w: advisory lock %d is held by another session", ErrLocked, key)
 	}
-	return &SessionLock{key: key, conn: conn, rollbackTimeout: DefaultRollbackTimeout}, nil
+	return &SessionLock{key: key, shared: shared, conn: conn, unlockTimeout: DefaultRollbackTimeout}, nil
 }
 
 // Key returns the lock's key.
@@ -149,10 +184,14 @@ func (l *SessionLock) Unlock(ctx context.Context) error {
 	if conn == nil {
 		return fmt.Errorf("%w: advisory lock %d was already unlocked", ErrNotHeld, l.key)
 	}
-	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.rollbackTimeout)
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.unlockTimeout)
 	defer cancel()
+	query := "SELECT pg_advisory_unlock($1)"
+	if l.shared {
+		query = "SELECT pg_advisory_unlock_shared($1)"
+	}
 	var released bool
-	if err := conn.QueryRow(uctx, "SELECT pg_advisory_unlock($1)", l.key).Scan(&released); err != nil {
+	if err := conn.QueryRow(uctx, query, l.key).Scan(&released); err != nil {
 		destroy(conn)
 		return fmt.Errorf("txn: unlock advisory lock %d: %w", l.key, err)
 	}

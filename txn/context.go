@@ -94,8 +94,11 @@ func WithoutTx(ctx context.Context) context.Context {
 // commit.
 //
 // Without a transaction in ctx, there is nothing to wait for and f runs at
-// once. AfterCommit is safe for concurrent use.
+// once. A nil f is ignored. AfterCommit is safe for concurrent use.
 func AfterCommit(ctx context.Context, f func(ctx context.Context)) {
+	if f == nil {
+		return
+	}
 	st := stateFrom(ctx)
 	if st == nil {
 		f(ctx)

@@ -64,8 +64,9 @@
 //
 // [XactLock] and [TryXactLock] take transaction-scoped advisory locks;
 // [LockSession] and [TrySessionLock] take session-scoped ones on a held
-// connection until [SessionLock.Unlock]. [Key] hashes a name to a lock key
-// with a documented, stable hash.
+// connection until [SessionLock.Unlock]. Each has a Shared variant. [Key]
+// hashes a name to a lock key with a documented, stable hash (64-bit
+// FNV-1a).
 //
 // # When PostgreSQL is down
 //

@@ -74,6 +74,7 @@ type CommitUnknownError struct {
 	Err error // the error COMMIT returned
 }
 
+// Error describes the uncertainty and the driver error behind it.
 func (e *CommitUnknownError) Error() string {
 	return "txn: commit outcome unknown: " + e.Err.Error()
 }
@@ -95,6 +96,7 @@ type RetryError struct {
 	Err      error // the last attempt's error
 }
 
+// Error says how many attempts were made and why the last one failed.
 func (e *RetryError) Error() string {
 	if e.Deadline {
 		return fmt.Sprintf("txn: giving up after %d attempts, context deadline too near for the next: %v", e.Attempts, e.Err)

@@ -422,3 +422,52 @@ func TestSessionLock_MutualExclusionAcrossGoroutines(t *testing.T) {
 	assert.Equal(t, int32(1), maxInside.Load(), "never two holders at once")
 	assert.Equal(t, int32(goroutines*rounds), total.Load())
 }
+
+func TestSessionLock_SharedHoldersCoexistAndExcludeExclusive(t *testing.T) {
+	t.Parallel()
+	pool := newPool(t, 6)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	key := txn.Key(testenv.UniqueName(t, "shared:"))
+
+	r1, err := txn.LockSessionShared(ctx, pool, key)
+	require.NoError(t, err)
+	r2, err := txn.TrySessionLockShared(ctx, pool, key)
+	require.NoError(t, err, "shared holders coexist")
+	_, err = txn.TrySessionLock(ctx, pool, key)
+	assert.ErrorIs(t, err, txn.ErrLocked, "an exclusive holder waits for the shared ones")
+	require.NoError(t, r1.Check(ctx))
+	require.NoError(t, r1.Unlock(ctx), "a shared lock is released with the shared unlock")
+	require.NoError(t, r2.Unlock(ctx))
+
+	w, err := txn.TrySessionLock(ctx, pool, key)
+	require.NoError(t, err)
+	_, err = txn.TrySessionLockShared(ctx, pool, key)
+	assert.ErrorIs(t, err, txn.ErrLocked, "a shared holder waits for the exclusive one")
+	require.NoError(t, w.Unlock(ctx))
+	assert.Zero(t, pool.Stat().AcquiredConns())
+}
+
+func TestXactLockShared(t *testing.T) {
+	t.Parallel()
+	pool := newPool(t, 4)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	key := txn.Key(testenv.UniqueName(t, "xshared:"))
+	err := txn.Do(ctx, pool, func(ctx context.Context, tx pgx.Tx) error {
+		if err := txn.XactLockShared(ctx, tx, key); err != nil {
+			return err
+		}
+		// Another session may share it, but not take it exclusively.
+		return txn.Do(txn.WithoutTx(ctx), pool, func(ctx context.Context, other pgx.Tx) error {
+			if err := txn.TryXactLockShared(ctx, other, key); err != nil {
+				return err
+			}
+			assert.ErrorIs(t, txn.TryXactLock(ctx, other, key), txn.ErrLocked, "its own shared hold is not the blocker: the first session's is")
+			return nil
+		})
+	})
+	require.NoError(t, err)
+	assert.ErrorIs(t, txn.XactLockShared(ctx, nil, key), txn.ErrNoTransaction)
+	assert.ErrorIs(t, txn.TryXactLockShared(ctx, nil, key), txn.ErrNoTransaction)
+}
