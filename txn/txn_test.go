@@ -496,6 +496,20 @@ func TestAfterCommit(t *testing.T) {
 			assert.Equal(t, tc.want, calls)
 		})
 	}
+	t.Run("the commit is visible to the callback", func(t *testing.T) {
+		mustExec(t, pool, "CREATE TABLE seen (id int)")
+		visible := -1
+		require.NoError(t, txn.Do(context.Background(), pool, func(ctx context.Context, tx pgx.Tx) error {
+			txn.AfterCommit(ctx, func(ctx context.Context) {
+				_, inTx := txn.From(ctx)
+				assert.False(t, inTx, "callbacks get the caller's context, without the finished transaction")
+				visible = count(t, pool, "SELECT count(*) FROM seen")
+			})
+			_, err := tx.Exec(ctx, "INSERT INTO seen VALUES (1)")
+			return err
+		}))
+		assert.Equal(t, 1, visible, "another connection already sees the row")
+	})
 	t.Run("without a transaction runs at once", func(t *testing.T) {
 		ran := false
 		txn.AfterCommit(context.Background(), func(context.Context) { ran = true })
