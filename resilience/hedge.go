@@ -2,6 +2,7 @@ package resilience
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -92,9 +93,14 @@ func (h *Hedge) Delay() time.Duration {
 
 func (*Hedge) policy() {}
 
+var errAttemptExited = errors.New("resilience: hedged attempt called runtime.Goexit")
+
 type attemptResult[T any] struct {
 	v   T
 	err error
+	// panicked carries a panic of the attempt to the caller's goroutine,
+	// where an unhedged call would have raised it.
+	panicked any
 }
 
 // hedge runs call, hedging it as configured. It returns as soon as one
@@ -114,8 +120,19 @@ func hedge[T any](ctx context.Context, h *Hedge, call func(context.Context) (T, 
 	results := make(chan attemptResult[T], 1+h.cfg.MaxHedges)
 	launch := func() {
 		go func() {
+			finished := false
+			defer func() {
+				if !finished {
+					if p := recover(); p != nil {
+						results <- attemptResult[T]{panicked: p}
+					} else { // runtime.Goexit: no panic to carry
+						results <- attemptResult[T]{err: errAttemptExited}
+					}
+				}
+			}()
 			start := h.cfg.Now()
 			v, err := call(actx)
+			finished = true
 			// A loser cancelled by the winner still reports how long it
 			// had run, a lower bound of its latency: recording only the
 			// winners would pull the percentile, and the delay, down
@@ -123,7 +140,7 @@ func hedge[T any](ctx context.Context, h *Hedge, call func(context.Context) (T, 
 			if err == nil || (actx.Err() != nil && ctx.Err() == nil) {
 				h.samples.add(h.cfg.Now().Sub(start))
 			}
-			results <- attemptResult[T]{v, err}
+			results <- attemptResult[T]{v: v, err: err}
 		}()
 	}
 	launch()
@@ -136,6 +153,11 @@ func hedge[T any](ctx context.Context, h *Hedge, call func(context.Context) (T, 
 		select {
 		case r := <-results:
 			pending--
+			if r.panicked != nil {
+				cancel()
+				drainLosers(results, pending, discard)
+				panic(r.panicked)
+			}
 			if r.err == nil {
 				drainLosers(results, pending, discard)
 				return r.v, nil
@@ -170,7 +192,7 @@ func drainLosers[T any](results <-chan attemptResult[T], n int, discard func(T))
 	}
 	go func() {
 		for range n {
-			if r := <-results; r.err == nil {
+			if r := <-results; r.err == nil && r.panicked == nil {
 				discard(r.v)
 			}
 		}

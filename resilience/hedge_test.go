@@ -180,3 +180,12 @@ func TestHedge_PercentileIsNotPulledDownByHedging(t *testing.T) {
 		assert.Greater(t, h.Delay(), 20*time.Millisecond)
 	})
 }
+
+func TestHedge_PanicReachesTheCaller(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, _ := hedgePipeline(t, resilience.HedgeConfig{Delay: time.Second})
+		assert.PanicsWithValue(t, "bug", func() {
+			_, _ = p.Execute(t.Context(), func(context.Context) (int, error) { panic("bug") })
+		})
+	})
+}
