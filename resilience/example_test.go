@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"time"
 
 	"github.com/bedrock-go/bedrock/resilience"
@@ -75,10 +76,9 @@ func ExampleRetry_Do() {
 
 // A Transport makes an http.Client retry 5xx and 429 responses.
 func ExampleTransport() {
-	calls := 0
+	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		calls++
-		if calls == 1 {
+		if calls.Add(1) == 1 {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
@@ -96,7 +96,7 @@ func ExampleTransport() {
 		panic(err)
 	}
 	defer resp.Body.Close()
-	fmt.Println(resp.StatusCode, calls)
+	fmt.Println(resp.StatusCode, calls.Load())
 	// Output:
 	// 200 2
 }
