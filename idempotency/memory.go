@@ -56,8 +56,8 @@ func (s *MemoryStore) Complete(_ context.Context, key, token string, resp *Respo
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.records[key]
-	if !ok || r.state != InProgress || r.token != token || !now.Before(r.deadline) {
+	r := s.heldLocked(key, token, now)
+	if r == nil {
 		return ErrLockLost
 	}
 	r.state, r.resp, r.token, r.deadline = Completed, resp, "", now.Add(retention)
@@ -69,12 +69,20 @@ func (s *MemoryStore) Release(_ context.Context, key, token string) error {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.records[key]
-	if !ok || r.state != InProgress || r.token != token || !now.Before(r.deadline) {
+	if s.heldLocked(key, token, now) == nil {
 		return ErrLockLost
 	}
 	delete(s.records, key)
 	return nil
+}
+
+// heldLocked returns the record of key if token holds its live lock.
+func (s *MemoryStore) heldLocked(key, token string, now time.Time) *memRecord {
+	r, ok := s.records[key]
+	if !ok || r.state != InProgress || r.token != token || !now.Before(r.deadline) {
+		return nil
+	}
+	return r
 }
 
 // Len returns the number of records held, expired ones included until the
