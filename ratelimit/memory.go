@@ -83,7 +83,10 @@ const (
 // full, and reclaiming idle slots two steps per call otherwise.
 type shard struct {
 	mu    sync.Mutex
-	index map[slotKey]int32
+	// index finds the slot of a key's first limit by the key alone, on the
+	// map's fast string path; further limits go through indexN.
+	index  map[string]int32
+	indexN map[slotKey]int32
 	slots []slot
 	logs  map[int32]*timeLog // SlidingLog slots' timestamps
 	free  []int32            // indexes of free slots
@@ -125,7 +128,7 @@ func NewMemory(cfg MemoryConfig) (*Memory, error) {
 		m.hooks = *cfg.Hooks
 	}
 	for i := range m.shards {
-		m.shards[i] = shard{index: make(map[slotKey]int32), max: per}
+		m.shards[i] = shard{index: make(map[string]int32), indexN: make(map[slotKey]int32), max: per}
 	}
 	return m, nil
 }
@@ -136,7 +139,7 @@ func (m *Memory) Len() int {
 	for i := range m.shards {
 		sh := &m.shards[i]
 		sh.mu.Lock()
-		n += len(sh.index)
+		n += sh.len()
 		sh.mu.Unlock()
 	}
 	return n
@@ -303,9 +306,19 @@ func (sh *shard) decide(req *Request, ps *[MaxLimits]params, now int64, hooks *M
 	return best, timedVerdict{vs[best], now}
 }
 
+func (sh *shard) len() int { return len(sh.index) + len(sh.indexN) }
+
 // find returns the slot of k, pinned for the decision in progress, or -1.
 func (sh *shard) find(k slotKey) int32 {
-	id, ok := sh.index[k]
+	var (
+		id int32
+		ok bool
+	)
+	if k.limit == 0 {
+		id, ok = sh.index[k.key]
+	} else {
+		id, ok = sh.indexN[k]
+	}
 	if !ok {
 		return -1
 	}
@@ -316,7 +329,7 @@ func (sh *shard) find(k slotKey) int32 {
 // insert adds an empty, pinned slot for k, evicting a slot the hand finds
 // unreferenced if the shard is full.
 func (sh *shard) insert(k slotKey, now int64, hooks *MemoryHooks) int32 {
-	if len(sh.index) >= sh.max {
+	if sh.len() >= sh.max {
 		sh.evictOne(now, hooks)
 	}
 	var id int32
@@ -328,7 +341,11 @@ func (sh *shard) insert(k slotKey, now int64, hooks *MemoryHooks) int32 {
 		sh.slots = append(sh.slots, slot{})
 	}
 	sh.slots[id] = slot{key: k.key, limit: k.limit, ref: refPinned}
-	sh.index[k] = id
+	if k.limit == 0 {
+		sh.index[k.key] = id
+	} else {
+		sh.indexN[k] = id
+	}
 	return id
 }
 
@@ -382,7 +399,7 @@ func (sh *shard) store(id int32, st *state) {
 // Below half full an idle state costs nothing to keep (the slot array and
 // the index never shrink), and evicting it would only churn the index.
 func (sh *shard) reclaim(now int64) {
-	if len(sh.index) <= sh.max/2 {
+	if sh.len() <= sh.max/2 {
 		return
 	}
 	for range 2 {
@@ -399,7 +416,11 @@ func (sh *shard) evict(id int32, now int64, hooks *MemoryHooks) {
 	if hooks != nil && hooks.Evicted != nil {
 		hooks.Evicted(s.key, s.expire > now)
 	}
-	delete(sh.index, slotKey{s.key, s.limit})
+	if s.limit == 0 {
+		delete(sh.index, s.key)
+	} else {
+		delete(sh.indexN, slotKey{s.key, s.limit})
+	}
 	if s.tag == logTag {
 		delete(sh.logs, id)
 	}
