@@ -82,17 +82,17 @@ const (
 // reference marks and evicting the first unmarked slot when the shard is
 // full, and reclaiming idle slots two steps per call otherwise.
 type shard struct {
-	mu    sync.Mutex
+	mu sync.Mutex
 	// index finds the slot of a key's first limit by the key alone, on the
 	// map's fast string path; further limits go through indexN.
 	index  map[string]int32
 	indexN map[slotKey]int32
-	slots []slot
-	logs  map[int32]*timeLog // SlidingLog slots' timestamps
-	free  []int32            // indexes of free slots
-	hand  int
-	max   int
-	_     [64]byte // keeps hot shards on separate cache lines
+	slots  []slot
+	logs   map[int32]*timeLog // SlidingLog slots' timestamps
+	free   []int32            // indexes of free slots
+	hand   int
+	max    int
+	_      [64]byte // keeps hot shards on separate cache lines
 }
 
 // NewMemory returns an in-memory store.
