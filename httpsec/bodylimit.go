@@ -136,14 +136,17 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 
 func (b *limitedBody) Close() error { return b.s.rc.Close() }
 
+// trip answers 413 unless the handler already started its response, and
+// reports the refusal either way. The hook runs outside the lock, so that
+// it may use the response writer.
 func (s *limitState) trip() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.started || s.answered {
-		return
+	if !s.started && !s.answered {
+		s.answered = true
+		s.limit.tooLarge.write(s.w)
 	}
-	s.answered = true
-	s.limit.refuse(s.w, s.req)
+	s.mu.Unlock()
+	s.limit.hooks.reject(s.req, s.limit.err)
 }
 
 type limitedWriter struct{ s *limitState }

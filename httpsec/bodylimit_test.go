@@ -95,7 +95,10 @@ func TestBodyLimit_ReadErrorMatchesBothSentinelAndMaxBytesError(t *testing.T) {
 }
 
 func TestBodyLimit_ResponseAlreadyStartedIsNotReplaced(t *testing.T) {
-	h := mustBodyLimit(t, httpsec.BodyLimitConfig{MaxBytes: 4}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var rejected error
+	h := mustBodyLimit(t, httpsec.BodyLimitConfig{MaxBytes: 4, Hooks: httpsec.Hooks{
+		OnReject: func(_ *http.Request, err error) { rejected = err },
+	}}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		_, err := io.ReadAll(r.Body)
 		_, _ = io.WriteString(w, "err="+err.Error())
@@ -103,6 +106,7 @@ func TestBodyLimit_ResponseAlreadyStartedIsNotReplaced(t *testing.T) {
 	w := serve(h, streamed("too long"))
 	assert.Equal(t, http.StatusAccepted, w.Code)
 	assert.Contains(t, w.Body.String(), "request body too large")
+	assert.ErrorIs(t, rejected, httpsec.ErrBodyTooLarge, "the refusal is reported even when no 413 could be sent")
 }
 
 func TestBodyLimit_WriterKeepsFlushAndUnwrap(t *testing.T) {
