@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/bedrock-go/bedrock/internal/testenv"
 	"github.com/bedrock-go/bedrock/txn"
@@ -240,4 +241,36 @@ func ExampleParseIfMatch() {
 	// -1 <nil>
 	// 0 txn: If-Match precondition cannot match: no strong entity tag of a version
 	// 0 txn: If-Match header required
+}
+
+func ExampleManager() {
+	pool, cleanup := examplePool()
+	defer cleanup()
+	ctx := context.Background()
+
+	m, err := txn.New(pool, txn.Config{
+		Isolation:   txn.Serializable,
+		MaxAttempts: 5,
+		LockTimeout: 2 * time.Second,
+		Hooks: txn.Hooks{
+			OnAttempt: func(_ context.Context, a txn.Attempt) {
+				fmt.Printf("%s: attempt %d, err=%v\n", a.Label, a.Number, a.Err)
+			},
+			OnRetry: func(_ context.Context, r txn.Retry) {
+				fmt.Printf("%s: retrying after %v\n", r.Label, r.Err)
+			},
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	err = m.Do(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		// Repository code would call m.Querier(ctx) instead of taking tx.
+		_, err := m.Querier(ctx).Exec(ctx, "UPDATE accounts SET balance = balance + 1 WHERE id = 1")
+		return err
+	}, txn.Label("bonus"))
+	fmt.Println(err)
+	// Output:
+	// bonus: attempt 1, err=<nil>
+	// <nil>
 }

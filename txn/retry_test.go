@@ -381,3 +381,35 @@ func TestSameDB_NeverPanics(t *testing.T) {
 	assert.False(t, sameDB(a, b))
 	assert.True(t, sameDB(uncomparableDB{"a"}, uncomparableDB{"a"}), "non-comparable: assume the same database")
 }
+
+func TestRetryIf_ExtendsTheRetryableErrors(t *testing.T) {
+	isLockTimeout := func(err error) bool { return SQLState(err) == "55P03" }
+	cases := []struct {
+		name    string
+		err     error
+		retried bool
+	}{
+		{"accepted by RetryIf", errLockTimeout, true},
+		{"rejected by RetryIf", errUnique, false},
+		{"built-in still retried", errSerialization, true},
+		{"commit unknown never", &CommitUnknownError{Err: errLockTimeout}, false},
+		{"context never", fmt.Errorf("%w: %w", context.Canceled, errLockTimeout), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				db := &fakeDB{}
+				m := testManager(t, db, Config{RetryIf: isLockTimeout})
+				err := m.Do(t.Context(), failing(tc.err))
+				begins, _, _ := db.counts()
+				if tc.retried {
+					assert.NoError(t, err)
+					assert.Equal(t, 2, begins)
+				} else {
+					assert.ErrorIs(t, err, tc.err)
+					assert.Equal(t, 1, begins)
+				}
+			})
+		})
+	}
+}

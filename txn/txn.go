@@ -2,6 +2,7 @@ package txn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -81,6 +82,12 @@ type Config struct {
 	// so that the connection is returned clean rather than destroyed.
 	// Zero means 5s.
 	RollbackTimeout time.Duration
+	// RetryIf, when set, is asked about errors that [Retryable] rejects and
+	// retries those it returns true for, for example SQLSTATE 55P03 when
+	// lock timeouts should be retried. It is never asked about context
+	// errors, [ErrCommitUnknown] or the Manager's own validation errors,
+	// which are never retried. Nil retries only what Retryable accepts.
+	RetryIf func(err error) bool
 	// Hooks observe attempts and retries. The zero value observes nothing
 	// and costs nothing.
 	Hooks Hooks
@@ -92,6 +99,7 @@ type config struct {
 	backoff         backoff.Exponential
 	rollbackTimeout time.Duration
 	hooks           Hooks
+	retryIf         func(error) bool
 	rand            func() float64 // nil: math/rand/v2; tests pin it
 }
 
@@ -124,6 +132,7 @@ func (c Config) resolve() (config, error) {
 	r.backoff = backoff.Exponential{Initial: minD, Max: maxD, Multiplier: 2, Jitter: backoff.FullJitter}
 	r.rollbackTimeout = orDefault(c.RollbackTimeout, DefaultRollbackTimeout)
 	r.hooks = c.Hooks
+	r.retryIf = c.RetryIf
 	return r, nil
 }
 
@@ -238,7 +247,7 @@ func retryLoop(ctx context.Context, db Beginner, cfg *config, s *settings, fn Fu
 		if err == nil {
 			return nil
 		}
-		if ctx.Err() != nil || !Retryable(err) {
+		if ctx.Err() != nil || !cfg.retryable(err) {
 			return err
 		}
 		if attempt >= s.maxAttempts {
@@ -255,6 +264,17 @@ func retryLoop(ctx context.Context, db Beginner, cfg *config, s *settings, fn Fu
 			return fmt.Errorf("txn: %w while waiting to retry after: %w", serr, err)
 		}
 	}
+}
+
+func (c *config) retryable(err error) bool {
+	if Retryable(err) {
+		return true
+	}
+	if c.retryIf == nil || errors.Is(err, ErrCommitUnknown) || errors.Is(err, ErrRetriesExhausted) ||
+		errors.Is(err, ErrInvalidConfig) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	return c.retryIf(err)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
