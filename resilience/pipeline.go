@@ -21,8 +21,9 @@ type Policy interface {
 //
 // which is the recommended order: the timeout bounds each attempt, the
 // bulkhead counts only admitted calls, the breaker sees every attempt, the
-// retry repeats the whole inner chain (and stops on ErrOpen unless its
-// RetryIf accepts it), and the fallback catches what is left. A Timeout placed before the
+// retry repeats the whole inner chain (and stops on ErrOpen, unless its
+// RetryIf accepts it: it then waits for the breaker to half-open), and the
+// fallback catches what is left. A Timeout placed before the
 // Retry bounds the whole execution instead. Any other order is applied as
 // given.
 //

@@ -102,14 +102,17 @@ func TestPipeline_TimeoutOutsideRetryBoundsTheWhole(t *testing.T) {
 
 func TestPipeline_RetryWaitsOutOpenBreakerWhenAsked(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		breaker := newBreaker(t, resilience.BreakerConfig{WindowSize: 1, MinimumCalls: 1, OpenDuration: time.Second})
+		breaker := newBreaker(t, resilience.BreakerConfig{WindowSize: 1, MinimumCalls: 1, OpenDuration: 5 * time.Second})
+		var waits []time.Duration
 		retry := newRetry(t, resilience.RetryConfig{
-			MaxAttempts: 3, InitialDelay: 2 * time.Second, Jitter: resilience.NoJitter,
+			MaxAttempts: 4, InitialDelay: time.Millisecond, Jitter: resilience.NoJitter,
 			RetryIf: func(error) bool { return true },
+			Hooks:   &resilience.RetryHooks{OnRetry: func(_ int, _ error, d time.Duration) { waits = append(waits, d) }},
 		})
 		p, err := resilience.NewPipeline[int](retry, breaker)
 		require.NoError(t, err)
 		calls := 0
+		start := time.Now()
 		v, err := p.Execute(t.Context(), func(context.Context) (int, error) {
 			calls++
 			if calls == 1 {
@@ -120,6 +123,25 @@ func TestPipeline_RetryWaitsOutOpenBreakerWhenAsked(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 7, v)
 		assert.Equal(t, 2, calls)
+		require.GreaterOrEqual(t, len(waits), 2)
+		assert.Equal(t, []time.Duration{time.Millisecond, 5*time.Second - time.Millisecond}, waits[:2],
+			"backoff after the failure, then the rest of the open period")
+		// The open period ends on a timer; at that very instant the breaker
+		// may still reject once, costing one more short backoff.
+		assert.LessOrEqual(t, time.Since(start), 5*time.Second+10*time.Millisecond)
+	})
+}
+
+func TestRetry_OpenBreakerWaitBeyondCapGivesUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		breaker := newBreaker(t, resilience.BreakerConfig{})
+		breaker.Trip() // open for the default 30s
+		retry := newRetry(t, resilience.RetryConfig{RetryIf: func(error) bool { return true }, MaxRetryAfter: 10 * time.Second})
+		err := retry.Do(t.Context(), func(ctx context.Context) error {
+			return breaker.Do(ctx, func(context.Context) error { return nil })
+		})
+		assert.ErrorIs(t, err, resilience.ErrRetryAfterTooLong)
+		assert.ErrorIs(t, err, resilience.ErrOpen)
 	})
 }
 

@@ -55,7 +55,8 @@ type RetryConfig struct {
 	// RetryIf reports whether an error is worth retrying. Default
 	// [DefaultRetryIf]. Errors marked with [Permanent] are never retried.
 	RetryIf func(error) bool
-	// MaxRetryAfter caps the wait a [*RetryAfterError] may ask for; a
+	// MaxRetryAfter caps the wait a [*RetryAfterError] (or, when RetryIf
+	// accepts ErrOpen, the rest of a breaker's open period) may ask for; a
 	// longer request ends the retries with [ErrRetryAfterTooLong].
 	// Default 30s.
 	MaxRetryAfter time.Duration
@@ -71,7 +72,9 @@ type RetryConfig struct {
 }
 
 // DefaultRetryIf retries every error except [context.Canceled] and
-// [ErrOpen]: a breaker that fails fast should not be hammered. The
+// [ErrOpen]: a breaker that fails fast should not be waited for by default
+// (a RetryIf that accepts ErrOpen makes the Retry wait until the breaker
+// half-opens, as for a Retry-After). The
 // caller's own context is checked separately: once it is done, nothing is
 // retried.
 func DefaultRetryIf(err error) bool {
@@ -167,11 +170,8 @@ func (r *Retry) next(ctx context.Context, st *retryState, err error) (time.Durat
 	if r.cfg.MaxAttempts > 0 && st.attempts >= r.cfg.MaxAttempts {
 		return 0, r.giveUp(&RetryError{Attempts: st.attempts, Reason: GaveUpMaxAttempts, Err: err})
 	}
-	var d time.Duration
-	var ra *RetryAfterError
-	honour := errors.As(err, &ra)
+	d, honour := r.requestedWait(err)
 	if honour {
-		d = max(ra.After, 0)
 		if d > r.cfg.MaxRetryAfter {
 			return 0, r.giveUp(&RetryError{Attempts: st.attempts, Reason: GaveUpRetryAfter, RetryAfter: d, Remaining: r.cfg.MaxRetryAfter, Err: err})
 		}
@@ -189,6 +189,23 @@ func (r *Retry) next(ctx context.Context, st *retryState, err error) (time.Durat
 	}
 	st.prev = d
 	return d, nil
+}
+
+// requestedWait returns the wait the error asks for: a dependency's
+// Retry-After, or the rest of a breaker's open period (reached only when
+// RetryIf accepts ErrOpen: retrying before it ends would be rejected).
+func (r *Retry) requestedWait(err error) (time.Duration, bool) {
+	var ra *RetryAfterError
+	if errors.As(err, &ra) {
+		return max(ra.After, 0), true
+	}
+	var oe *OpenError
+	if errors.As(err, &oe) {
+		if d := oe.RetryAfter(r.cfg.Now()); d > 0 {
+			return d, true
+		}
+	}
+	return 0, false
 }
 
 // outOfTime reports a RetryError when waiting d would end after MaxElapsed
