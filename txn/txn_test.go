@@ -198,7 +198,7 @@ func TestDo_SerializableRetriesPreventLostUpdates(t *testing.T) {
 
 func TestDo_WithoutRetriesSerializationFailuresSurface(t *testing.T) {
 	t.Parallel()
-	const goroutines, perGoroutine = 16, 25
+	const goroutines, perGoroutine = 16, 12
 	pool := newPool(t, 16)
 	mustExec(t, pool, "CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL)")
 	mustExec(t, pool, "INSERT INTO counter VALUES (1, 0)")
