@@ -199,3 +199,31 @@ func ExampleNewKeyRing_rotation() {
 	// old cursor during rotation: <nil>
 	// old cursor after rotation: pagination: cursor signed with an unknown key: key id 1
 }
+
+func ExamplePage_Connection() {
+	keys, _ := pagination.NewKeyRing(pagination.Key{ID: 1, Secret: []byte("0123456789abcdef0123456789abcdef")})
+	pager, _ := pagination.New(pagination.Config{
+		Keys:  keys,
+		Sorts: []pagination.Sort{{Name: "id", Spec: pagination.MustSpec(pagination.Column{Name: "id", Unique: true})}},
+	})
+	// GraphQL: posts(first: 2, after: ...) reads Request{Limit: 2, Cursor: after, Direction: Forward}.
+	q, _ := pager.Query(pagination.Request{Limit: 2, Direction: pagination.Forward})
+	page, _ := pagination.NewPage(q, []int64{10, 11, 12}, func(id int64) []any { return []any{id} })
+	conn, err := page.Connection()
+	if err != nil {
+		panic(err)
+	}
+	for _, e := range conn.Edges {
+		fmt.Println(e.Node, len(e.Cursor) > 0)
+	}
+	fmt.Println(conn.PageInfo.HasNextPage, conn.PageInfo.HasPreviousPage, conn.PageInfo.EndCursor == conn.Edges[1].Cursor)
+
+	// The next page starts after the last edge.
+	q, _ = pager.Query(pagination.Request{Limit: 2, Cursor: conn.PageInfo.EndCursor, Direction: pagination.Forward})
+	fmt.Println(q.Where, q.Args)
+	// Output:
+	// 10 true
+	// 11 true
+	// true false true
+	// "id" > $1 [11]
+}
