@@ -130,3 +130,44 @@ func BenchmarkParseRetryAfter(b *testing.B) {
 
 //go:noinline
 func callThrough(ctx context.Context, fn func(context.Context) error) error { return fn(ctx) }
+
+func BenchmarkBulkhead(b *testing.B) {
+	bh, _ := resilience.NewBulkhead(resilience.BulkheadConfig{MaxConcurrent: 64})
+	ctx := context.Background()
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = bh.Do(ctx, succeed)
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				_ = bh.Do(ctx, succeed)
+			}
+		})
+	})
+}
+
+func BenchmarkTimeout(b *testing.B) {
+	to, _ := resilience.NewTimeout(time.Second)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = to.Do(ctx, succeed)
+	}
+}
+
+func BenchmarkTransport(b *testing.B) {
+	ok := &http.Response{StatusCode: http.StatusOK, Body: http.NoBody}
+	base := roundTripFunc(func(*http.Request) (*http.Response, error) { return ok, nil })
+	retry, _ := resilience.NewRetry(resilience.RetryConfig{})
+	p, _ := resilience.NewPipeline[*http.Response](retry, resilience.MustNewBreaker(resilience.BreakerConfig{}))
+	tr, _ := resilience.NewTransport(resilience.TransportConfig{Base: base, Pipeline: p})
+	req := httptest.NewRequest(http.MethodGet, "http://dep.example/", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = tr.RoundTrip(req)
+	}
+}
