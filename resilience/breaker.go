@@ -218,7 +218,8 @@ func (c *BreakerConfig) normalize() error {
 // that rejecting a call reads no clock; a call made at the very instant
 // OpenDuration ends may still be rejected until that timer has run.
 //
-// A Breaker is safe for concurrent use. It is not generic: one breaker can
+// Create one with [NewBreaker]; the zero Breaker is not usable. A Breaker
+// is safe for concurrent use. It is not generic: one breaker can
 // guard calls returning different types, through [Breaker.Do],
 // [Breaker.Acquire], [Breaker.Allow] or a [Pipeline].
 type Breaker struct {

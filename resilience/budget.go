@@ -34,7 +34,8 @@ type BudgetConfig struct {
 // side of fewer retries. Taking a retry is serialised, so the bound holds
 // exactly however many callers fail at once.
 //
-// A Budget is safe for concurrent use.
+// Create one with [NewBudget]; the zero Budget is not usable. A Budget is
+// safe for concurrent use.
 type Budget struct {
 	ratio, floor float64
 	now          func() time.Time

@@ -38,7 +38,8 @@ type BulkheadHooks struct {
 // Taking and freeing a slot are single atomic operations while nobody
 // waits; the queue is only touched under contention.
 //
-// A Bulkhead is safe for concurrent use.
+// Create one with [NewBulkhead]; the zero Bulkhead is not usable. A
+// Bulkhead is safe for concurrent use.
 type Bulkhead struct {
 	cfg      BulkheadConfig
 	max      int64

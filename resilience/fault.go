@@ -34,7 +34,8 @@ type Fault struct {
 // degradation drills. It is switched at run time with [FaultInjector.Set]
 // and [FaultInjector.Disable]; while disabled it costs one atomic load.
 //
-// A FaultInjector is safe for concurrent use.
+// The zero FaultInjector is disabled and ready to use, with time.Now as
+// its clock. A FaultInjector is safe for concurrent use.
 type FaultInjector struct {
 	active atomic.Pointer[faultState]
 	now    func() time.Time
@@ -87,7 +88,14 @@ func (fi *FaultInjector) Hit() (Fault, bool) {
 	if s == nil {
 		return Fault{}, false
 	}
-	return s.hit(fi.now)
+	return s.hit(fi.clock())
+}
+
+func (fi *FaultInjector) clock() func() time.Time {
+	if fi.now == nil {
+		return time.Now
+	}
+	return fi.now
 }
 
 func (s *faultState) hit(now func() time.Time) (Fault, bool) {
@@ -122,7 +130,7 @@ func (fi *FaultInjector) inject(ctx context.Context, fn func(context.Context) er
 	if s == nil {
 		return fn(ctx)
 	}
-	f, ok := s.hit(fi.now)
+	f, ok := s.hit(fi.clock())
 	if !ok {
 		return fn(ctx)
 	}

@@ -165,3 +165,17 @@ func TestFaultInjector_DisabledCostsNothing(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestFaultInjector_ZeroValueIsUsable(t *testing.T) {
+	var fi resilience.FaultInjector
+	assert.NoError(t, fi.Do(t.Context(), succeed))
+	require.NoError(t, fi.Set(resilience.Fault{Until: time.Now().Add(time.Hour)}))
+	assert.ErrorIs(t, fi.Do(t.Context(), succeed), resilience.ErrInjected)
+}
+
+func TestPipeline_ZeroValueAppliesNoPolicy(t *testing.T) {
+	var p resilience.Pipeline[int]
+	v, err := p.Execute(t.Context(), func(context.Context) (int, error) { return 3, nil })
+	require.NoError(t, err)
+	assert.Equal(t, 3, v)
+}

@@ -46,7 +46,8 @@ type HedgeConfig struct {
 // extra load for a much shorter tail latency. Use it only for idempotent
 // operations, inside a [Pipeline] (it needs the result type).
 //
-// A Hedge is safe for concurrent use.
+// Create one with [NewHedge]; the zero Hedge is not usable. A Hedge is safe
+// for concurrent use.
 type Hedge struct {
 	cfg     HedgeConfig
 	samples latencySamples

@@ -27,7 +27,7 @@ type Policy interface {
 // Retry bounds the whole execution instead. Any other order is applied as
 // given.
 //
-// Build a Pipeline once and reuse it: it holds no per-call state and is safe
+// The zero Pipeline applies no policy. Build a Pipeline once and reuse it: it holds no per-call state and is safe
 // for concurrent use, and Execute allocates nothing for a breaker, retry,
 // bulkhead or disabled fault injector that lets the call through.
 type Pipeline[T any] struct {

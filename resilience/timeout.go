@@ -16,7 +16,8 @@ import (
 // caller's deadline or cancellation, which pass through unchanged. A call
 // that succeeds despite the deadline keeps its result.
 //
-// A Timeout is immutable and safe for concurrent use.
+// Create one with [NewTimeout]; the zero Timeout is not usable. A Timeout
+// is immutable and safe for concurrent use.
 type Timeout struct {
 	d   time.Duration
 	err *TimeoutError

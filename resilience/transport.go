@@ -54,7 +54,8 @@ type TransportConfig struct {
 // replayed (GetBody) and it is idempotent, has an Idempotency-Key, or
 // RetryNonIdempotent is set.
 //
-// A Transport is safe for concurrent use.
+// Create one with [NewTransport]; the zero Transport is not usable. A
+// Transport is safe for concurrent use.
 type Transport struct {
 	cfg TransportConfig
 }
