@@ -21,7 +21,20 @@ const (
 
 	// Overhead is the number of bytes Seal adds to a plaintext.
 	Overhead = headerSize + nonceSize + tagSize
+
+	// MaxPlaintextSize is the largest plaintext one Seal (or one envelope)
+	// can take: GCM's limit of 2^32-2 blocks under one nonce.
+	MaxPlaintextSize = (1<<32 - 2) * 16
 )
+
+// checkSize keeps a huge plaintext from reaching cipher.AEAD.Seal, which
+// panics on it.
+func checkSize(n uint64) error {
+	if n > MaxPlaintextSize {
+		return ErrTooLarge
+	}
+	return nil
+}
 
 // maxPooledAAD keeps one huge aad from pinning a large buffer in the pool.
 const maxPooledAAD = 4 << 10
@@ -64,11 +77,15 @@ func (r *KeyRing) Seal(plaintext, aad []byte) ([]byte, error) {
 // exactly Overhead-16 bytes into it (in-place encryption); otherwise SealTo
 // returns ErrBufferOverlap.
 //
-// It fails with ErrNoPrimary on a ring without a primary, and with a
+// It fails with ErrTooLarge for a plaintext above MaxPlaintextSize, with
+// ErrNoPrimary on a ring without a primary, and with a
 // *KeyError wrapping ErrKeyExhausted when the primary has sealed
 // MaxSealsPerKey messages and the ring does not rotate by itself. On error
 // dst is returned unchanged.
 func (r *KeyRing) SealTo(dst, plaintext, aad []byte) ([]byte, error) {
+	if err := checkSize(uint64(len(plaintext))); err != nil {
+		return dst, err
+	}
 	e := r.set.load().primary
 	if e == nil {
 		return dst, ErrNoPrimary

@@ -214,6 +214,9 @@ func EnvelopeOpen(ctx context.Context, w KeyWrapper, envelope, aad []byte) ([]by
 // the cache is on) and returns the envelope. Errors from the KeyWrapper,
 // including ctx's, are returned wrapped.
 func (e *Envelope) Seal(ctx context.Context, plaintext, aad []byte) ([]byte, error) {
+	if err := checkSize(uint64(len(plaintext))); err != nil {
+		return nil, err
+	}
 	dk, err := e.sealKey(ctx, aad)
 	if err != nil {
 		return nil, err

@@ -56,6 +56,10 @@ var (
 	// [KeyRing.OpenTo]).
 	ErrBufferOverlap = errors.New("crypto: destination overlaps input")
 
+	// ErrTooLarge reports a plaintext above MaxPlaintextSize, the most GCM
+	// can encrypt under one nonce (about 64 GiB); use a stream instead.
+	ErrTooLarge = errors.New("crypto: message too large for AES-GCM")
+
 	// ErrClosed reports a write to a stream writer after Close.
 	ErrClosed = errors.New("crypto: stream is closed")
 )
