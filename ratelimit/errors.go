@@ -36,6 +36,7 @@ type LimitError struct {
 	Reason string
 }
 
+// Error describes the limit and why it is unusable.
 func (e *LimitError) Error() string {
 	if e.Index < 0 {
 		return fmt.Sprintf("ratelimit: invalid limit %+v: %s", e.Limit, e.Reason)
@@ -53,6 +54,7 @@ type LimitedError struct {
 	Result Result
 }
 
+// Error says how long to wait.
 func (e *LimitedError) Error() string {
 	return fmt.Sprintf("ratelimit: limited, retry after %v", e.Result.RetryAfter)
 }

@@ -41,9 +41,16 @@ local function int(x)
   return string.format('%d', x)
 end
 
+-- GCRA keeps its one number in a string; the others in a hash a, b, c.
 local function load(key, p)
   if p.algo == LOG then
     return nil
+  elseif p.algo == GCRA then
+    local v = redis.call('GET', key)
+    if not v then
+      return nil
+    end
+    return {tonumber(v), 0, 0}
   end
   local v = redis.call('HMGET', key, 'a', 'b', 'c')
   if not v[1] then
@@ -191,35 +198,41 @@ local function eval(p, s, key, now, cost)
   return true, p.rate - count - cost, 0, reset
 end
 
-local function save(key, a, b, c)
-  redis.call('HSET', key, 'a', int(a), 'b', int(b), 'c', int(c))
-end
-
--- expire keeps a key exactly as long as its state means anything.
-local function expire(key, reset)
-  if reset > 0 then
-    redis.call('PEXPIRE', key, int(math.ceil(reset / 1000) + slack))
-  else
+-- persist writes state s (nil for a log, already written) with a TTL that
+-- keeps the key exactly as long as its state means anything.
+local function persist(key, p, s, reset)
+  if reset <= 0 then
     redis.call('DEL', key)
+    return
   end
+  local ttl = int(math.ceil(reset / 1000) + slack)
+  if p.algo == GCRA then
+    redis.call('SET', key, int(s[1]), 'PX', ttl)
+    return
+  end
+  if s then
+    redis.call('HSET', key, 'a', int(s[1]), 'b', int(s[2]), 'c', int(s[3]))
+  end
+  redis.call('PEXPIRE', key, ttl)
 end
 
+-- take records cost events and returns the new state (nil for a log).
 local function take(p, s, key, now, cost)
   if p.algo == GCRA then
     local tat = now
     if s then
       tat = math.max(s[1], now)
     end
-    save(key, tat + cost * p.interval, 0, 0)
+    return {tat + cost * p.interval, 0, 0}
   elseif p.algo == BUCKET then
     local tokens, last = refill(p, s, now)
-    save(key, tokens - cost, last, 0)
+    return {tokens - cost, last, 0}
   elseif p.algo == FIXED then
     local w, count = fixed_view(p, s, now)
-    save(key, w, count + cost, 0)
+    return {w, count + cost, 0}
   elseif p.algo == SLIDING then
     local w, cur, prev = sliding_view(p, s, now)
-    save(key, w, cur + cost, prev)
+    return {w, cur + cost, prev}
   else
     now = log_trim(key, p, now)
     local left = cost
@@ -231,6 +244,7 @@ local function take(p, s, key, now, cost)
       redis.call('RPUSH', key, unpack(args))
       left = left - #args
     end
+    return nil
   end
 end
 
@@ -265,7 +279,6 @@ local function refund(p, s, key, now, cost)
     end
     s = {w, cur, prev}
   end
-  save(key, s[1], s[2], s[3])
   return s
 end
 
@@ -284,10 +297,11 @@ for i = 1, n do
   P[i] = p
   S[i] = load(KEYS[i], p)
   if op == 2 then
+    local had = S[i]
     S[i] = refund(p, S[i], KEYS[i], now, cost)
     V[i] = {eval(p, S[i], KEYS[i], now, 0)}
-    if p.algo ~= LOG and S[i] then
-      expire(KEYS[i], V[i][4])
+    if had then
+      persist(KEYS[i], p, S[i], V[i][4])
     end
   else
     V[i] = {eval(p, S[i], KEYS[i], now, cost)}
@@ -310,8 +324,7 @@ end
 
 if op == 0 and all then
   for i = 1, n do
-    take(P[i], S[i], KEYS[i], now, cost)
-    expire(KEYS[i], V[i][4])
+    persist(KEYS[i], P[i], take(P[i], S[i], KEYS[i], now, cost), V[i][4])
   end
 elseif op == 1 then
   local _, remaining, _, reset = eval(P[best], S[best], KEYS[best], now, 0)
