@@ -131,14 +131,17 @@ func hedge[T any](ctx context.Context, h *Hedge, call func(context.Context) (T, 
 					}
 				}
 			}()
-			start := h.cfg.Now()
+			var start time.Time
+			if h.cfg.Percentile > 0 {
+				start = h.cfg.Now()
+			}
 			v, err := call(actx)
 			finished = true
 			// A loser cancelled by the winner still reports how long it
 			// had run, a lower bound of its latency: recording only the
 			// winners would pull the percentile, and the delay, down
 			// with every hedge.
-			if err == nil || (actx.Err() != nil && ctx.Err() == nil) {
+			if h.cfg.Percentile > 0 && (err == nil || (actx.Err() != nil && ctx.Err() == nil)) {
 				h.samples.add(h.cfg.Now().Sub(start))
 			}
 			results <- attemptResult[T]{v: v, err: err}
