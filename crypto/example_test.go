@@ -36,7 +36,9 @@ func ExampleKeyRing() {
 }
 
 // Rotation keeps old ciphertexts readable; retiring their key makes them
-// fail with a typed error that names the key.
+// fail with a typed error that names the key. The keys here are fixed so
+// that the output is stable; real keys come from Rotate or Generate, or
+// from a secret store through ParseKeyRing.
 func ExampleKeyRing_Rotate() {
 	ring, _ := bcrypto.NewKeyRing(bcrypto.KeyRingConfig{})
 	_ = ring.Add(1, bytes.Repeat([]byte{1}, bcrypto.KeySize))
@@ -145,7 +147,8 @@ func ExampleMACKeyRing() {
 	// crypto: invalid signature
 }
 
-// Ed25519 keys are identified by their RFC 7638 thumbprint.
+// Ed25519 keys are identified by their RFC 7638 thumbprint. The seed is
+// fixed so that the id printed is stable; use GenerateSigningKey.
 func ExampleSigningKey() {
 	seed := bytes.Repeat([]byte{9}, bcrypto.SeedSize)
 	key, _ := bcrypto.NewSigningKey(seed)

@@ -48,8 +48,8 @@ type KeyRingHooks struct {
 	// Rotated runs after a new primary is installed by Rotate, Promote or
 	// rotation on exhaustion. old is zero if the ring had no primary.
 	Rotated func(old, new KeyID)
-	// OpenFailed runs when Open rejects a ciphertext, with the error Open
-	// returns.
+	// OpenFailed runs when Open, or a StreamReader using the ring, rejects
+	// a ciphertext, with the error returned. I/O errors are not reported.
 	OpenFailed func(err error)
 }
 

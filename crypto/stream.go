@@ -119,6 +119,15 @@ func streamAD(header, aad []byte) []byte {
 	return append(append(make([]byte, 0, len(header)+len(aad)), header...), aad...)
 }
 
+// errSource marks errors of the underlying reader, which say nothing about
+// the stream's authenticity.
+var errSource = errors.New("crypto: reading stream")
+
+type sourceError struct{ err error }
+
+func (e *sourceError) Error() string   { return errSource.Error() + ": " + e.err.Error() }
+func (e *sourceError) Unwrap() []error { return []error{errSource, e.err} }
+
 // StreamWriter encrypts a stream of any length in chunks; see
 // [NewStreamWriter]. It is not safe for concurrent use.
 type StreamWriter struct {
@@ -367,7 +376,17 @@ func (r *StreamReader) release() {
 	}
 }
 
+// next authenticates the next chunk into r.pt. Rejections of the stream
+// (not I/O errors of src) are reported to the ring's OpenFailed hook.
 func (r *StreamReader) next() error {
+	err := r.nextChunk()
+	if err != nil && r.ring.hooks.OpenFailed != nil && !errors.Is(err, errSource) {
+		r.ring.hooks.OpenFailed(err)
+	}
+	return err
+}
+
+func (r *StreamReader) nextChunk() error {
 	if r.aead == nil {
 		if err := r.readHeader(); err != nil {
 			return err
@@ -386,7 +405,7 @@ func (r *StreamReader) next() error {
 	case err == io.EOF || err == io.ErrUnexpectedEOF:
 		final = true
 	case err != nil:
-		return fmt.Errorf("crypto: reading stream: %w", err)
+		return &sourceError{err}
 	}
 	if final && m < tagSize {
 		return fmt.Errorf("%w: stream truncated", ErrDecrypt)
@@ -413,7 +432,7 @@ func (r *StreamReader) readHeader() error {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return fmt.Errorf("%w: stream header truncated", ErrFormat)
 		}
-		return fmt.Errorf("crypto: reading stream: %w", err)
+		return &sourceError{err}
 	}
 	if header[0] != streamVersion {
 		return fmt.Errorf("%w: unknown stream version %d", ErrFormat, header[0])

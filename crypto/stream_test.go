@@ -438,3 +438,24 @@ func TestStream_ConcurrentStreamsShareNothing(t *testing.T) {
 	wg.Wait()
 	assert.Zero(t, bad.Load())
 }
+
+func TestStream_OpenFailedHookSeesRejectionsNotIOErrors(t *testing.T) {
+	var seen []error
+	ring := newRing(t, bcrypto.KeyRingConfig{Hooks: bcrypto.KeyRingHooks{OpenFailed: func(err error) { seen = append(seen, err) }}})
+	ct := encryptStream(t, ring, pattern(300), nil, testChunk)
+
+	bad := bytes.Clone(ct)
+	bad[len(bad)-1] ^= 1
+	_, err := decryptStream(ring, bad, nil)
+	require.ErrorIs(t, err, bcrypto.ErrDecrypt)
+
+	boom := errors.New("connection reset")
+	r, err := bcrypto.NewStreamReader(io.MultiReader(bytes.NewReader(ct[:100]), iotest.ErrReader(boom)), ring, nil, bcrypto.StreamConfig{})
+	require.NoError(t, err)
+	_, err = io.ReadAll(r)
+	require.ErrorIs(t, err, boom)
+	assert.Contains(t, err.Error(), "crypto: reading stream: connection reset")
+
+	require.Len(t, seen, 1)
+	assert.ErrorIs(t, seen[0], bcrypto.ErrDecrypt)
+}
