@@ -21,9 +21,9 @@ import (
 func (c *Cache[K, V]) GetMany(ctx context.Context, keys []K, load BatchLoader[K, V]) (map[K]V, error) {
 	out := make(map[K]V, len(keys))
 	var missing []K
+	now := c.now()
 	for _, k := range keys {
-		ent, ok := c.local.GetEntry(k)
-		e, now := ent.Value, ent.SnapshotAtNano
+		e, ok := c.local.GetIfPresent(k)
 		if !ok || now >= e.expire {
 			missing = append(missing, k)
 			continue
@@ -200,7 +200,7 @@ func (c *Cache[K, V]) fetchManyFromStore(ctx context.Context, keys []K, epochs [
 		}
 		return todo, nil
 	}
-	now := time.Now().UnixNano()
+	now := c.now()
 	for i, it := range items {
 		if it.Value != nil && it.Lease != LeaseGranted {
 			if e, ok := c.fromItem(it); ok && now < e.expire {

@@ -21,6 +21,7 @@ type Cache[K comparable, V any] struct {
 	s     settings[K, V]
 	store Store
 	local *otter.Cache[K, *entry[V]]
+	clock *otter.CoarseClock // nil: precise time
 
 	flights group[K, V]
 	refresh refresher[K]
@@ -72,13 +73,21 @@ func New[K comparable, V any](store Store, cfg Config[K, V]) (*Cache[K, V], erro
 		return nil, err
 	}
 	c := &Cache[K, V]{s: s, store: store, seed: maphash.MakeSeed()}
-	c.local, err = otter.New(&otter.Options[K, *entry[V]]{
+	opts := &otter.Options[K, *entry[V]]{
 		MaximumSize: max(s.localSize, 1),
 		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[K, *entry[V]]) time.Duration {
-			return max(time.Duration(e.Value.expire-time.Now().UnixNano()), 1)
+			return max(time.Duration(e.Value.expire-c.now()), 1)
 		}),
-	})
+	}
+	if s.clockRes > 0 {
+		c.clock = otter.NewCoarseClock(s.clockRes)
+		opts.Clock = c.clock
+	}
+	c.local, err = otter.New(opts)
 	if err != nil {
+		if c.clock != nil {
+			c.clock.Stop()
+		}
 		return nil, fmt.Errorf("cache: local tier: %w", err)
 	}
 	c.life, c.stop = context.WithCancel(context.Background())
@@ -102,10 +111,8 @@ func New[K comparable, V any](store Store, cfg Config[K, V]) (*Cache[K, V], erro
 // capturing variables is allocated by the compiler at each call, hit or not;
 // a method value or function, or Config.Load, avoids that.
 func (c *Cache[K, V]) Get(ctx context.Context, key K, load Loader[K, V]) (V, error) {
-	// The entry's snapshot time is the clock read the local tier made
-	// anyway: reading the clock again would be most of a hit's cost.
-	if ent, ok := c.local.GetEntry(key); ok {
-		e, now := ent.Value, ent.SnapshotAtNano
+	if e, ok := c.local.GetIfPresent(key); ok {
+		now := c.now()
 		if now < e.fresh {
 			if c.s.beta > 0 && c.refreshEarly(now, e) {
 				c.refreshAsync(key, load, time.Duration(e.due-now))
@@ -120,6 +127,14 @@ func (c *Cache[K, V]) Get(ctx context.Context, key K, load Loader[K, V]) (V, err
 		}
 	}
 	return c.miss(ctx, key, load)
+}
+
+// now reads the cache's clock, in unix nanoseconds.
+func (c *Cache[K, V]) now() int64 {
+	if c.clock != nil {
+		return c.clock.NowNano()
+	}
+	return time.Now().UnixNano()
 }
 
 func (c *Cache[K, V]) serveStale(key K, e *entry[V], load Loader[K, V]) (V, error) {
@@ -159,10 +174,37 @@ func (c *Cache[K, V]) miss(ctx context.Context, key K, load Loader[K, V]) (V, er
 		h()
 	}
 	f, created := c.flights.join1(ctx, key, c.newRun)
-	if created && !c.goroutine(func() { c.runFetch(f, load) }) {
+	if !created {
+		return c.flights.wait(ctx, f)
+	}
+	if ctx.Done() == nil {
+		// A caller that can never give up may run the load itself: the
+		// goroutine exists only so that a waiter can leave before the load
+		// ends, and handing over to it costs a scheduling round.
+		if !c.track() {
+			c.flights.finish(f, zero, ErrClosed)
+		} else {
+			c.runFetch(f, load)
+			c.wg.Done()
+		}
+		return c.flights.wait(ctx, f)
+	}
+	if !c.goroutine(func() { c.runFetch(f, load) }) {
 		c.flights.finish(f, zero, ErrClosed)
 	}
 	return c.flights.wait(ctx, f)
+}
+
+// track counts work that Close must wait for, unless the cache is closed.
+// The caller calls c.wg.Done when the work ends.
+func (c *Cache[K, V]) track() bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.closed {
+		return false
+	}
+	c.wg.Add(1)
+	return true
 }
 
 // newRun returns the detached context of a load: it keeps the caller's
@@ -176,12 +218,9 @@ func (c *Cache[K, V]) newRun(parent context.Context) *run {
 // goroutine runs fn on a new goroutine that Close waits for, unless the
 // cache is closed.
 func (c *Cache[K, V]) goroutine(fn func()) bool {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.closed {
+	if !c.track() {
 		return false
 	}
-	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
 		fn()
@@ -201,6 +240,11 @@ func (c *Cache[K, V]) runFetch(f *flight[K, V], load Loader[K, V]) {
 // fetch is one foreground load of key: the store, then a lease and the
 // loader, or a wait for the process holding the lease.
 func (c *Cache[K, V]) fetch(ctx context.Context, key K, load Loader[K, V]) (V, error) {
+	// A caller that missed just before the previous load of key stored its
+	// value, and joined just after that load ended, reuses the value.
+	if e, ok := c.local.GetIfPresent(key); ok && c.now() < e.fresh {
+		return e.result()
+	}
 	epoch := c.epoch(key)
 	if !c.storeUsable() {
 		return c.loadLocal(ctx, key, load, epoch)
@@ -215,7 +259,7 @@ func (c *Cache[K, V]) fetch(ctx context.Context, key K, load Loader[K, V]) (V, e
 		}
 		if it.Value != nil {
 			if e, ok := c.fromItem(it); ok {
-				now := time.Now().UnixNano()
+				now := c.now()
 				if now < e.fresh {
 					c.keep(key, e, epoch)
 					if h := c.s.hooks.Hit; h != nil {
@@ -336,7 +380,7 @@ func (c *Cache[K, V]) newEntry(v V, missing bool, delta time.Duration) (*entry[V
 	if c.store != nil {
 		local = min(ttl, c.s.localTTL)
 	}
-	now := time.Now().UnixNano()
+	now := c.now()
 	return &entry[V]{
 		value: v, missing: missing, delta: int64(delta),
 		fresh: now + int64(local), due: now + int64(ttl), expire: now + int64(local+stale),
@@ -390,7 +434,7 @@ func (c *Cache[K, V]) fromItem(it Item) (*entry[V], bool) {
 		remaining = c.s.ttl + env.stale
 	}
 	freshLeft := remaining - env.stale
-	now := time.Now().UnixNano()
+	now := c.now()
 	return &entry[V]{
 		value: v, missing: env.missing, delta: int64(env.delta),
 		fresh:  now + int64(min(freshLeft, c.s.localTTL)),
@@ -534,6 +578,9 @@ func (c *Cache[K, V]) Close() error {
 	c.wg.Wait()
 	c.local.InvalidateAll()
 	c.local.StopAllGoroutines()
+	if c.clock != nil {
+		c.clock.Stop()
+	}
 	return nil
 }
 

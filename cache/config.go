@@ -61,6 +61,12 @@ type Config[K comparable, V any] struct {
 	// Default: 10000. Negative: no local tier, every read goes to the store
 	// (requires a store).
 	LocalSize int
+	// ClockResolution is the resolution of the clock the local tier reads
+	// on every hit: a goroutine reads the time once per resolution, because
+	// reading the precise time is most of a hit's cost. Deadlines may be
+	// passed late by up to about this much. Default: 1ms. Negative: read
+	// the precise time on every hit, with no goroutine.
+	ClockResolution time.Duration
 	// LocalTTL caps how long a value stays fresh in the in-process tier
 	// when a store is configured, bounding the staleness of a process that
 	// misses an invalidation. Default: TTL.
@@ -123,6 +129,7 @@ type settings[K comparable, V any] struct {
 	localSize     int
 	noLocal       bool
 	localTTL      time.Duration
+	clockRes      time.Duration // 0: precise clock
 	codec         Codec[V]
 	keyString     func(K) string
 	parseKey      func(string) (K, error)
@@ -137,7 +144,7 @@ type settings[K comparable, V any] struct {
 func (cfg Config[K, V]) settings(store Store) (settings[K, V], error) {
 	s := settings[K, V]{
 		ttl: cfg.TTL, stale: cfg.Stale, negativeTTL: cfg.NegativeTTL, jitter: cfg.Jitter,
-		beta: cfg.EarlyRefreshBeta, localSize: cfg.LocalSize, localTTL: cfg.LocalTTL,
+		beta: cfg.EarlyRefreshBeta, clockRes: cfg.ClockResolution, localSize: cfg.LocalSize, localTTL: cfg.LocalTTL,
 		codec: cfg.Codec, keyString: cfg.KeyString, parseKey: cfg.ParseKey, load: cfg.Load,
 		storeTimeout: cfg.StoreTimeout, storeCooldown: cfg.StoreCooldown,
 		leaseWait: cfg.LeaseWait, loadTimeout: cfg.LoadTimeout, hooks: cfg.Hooks,
@@ -173,6 +180,12 @@ func (cfg Config[K, V]) settings(store Store) (settings[K, V], error) {
 	}
 	if strings.ContainsAny(cfg.Namespace, "{}") {
 		return bad("Namespace", "must not contain '{' or '}'")
+	}
+	switch {
+	case s.clockRes < 0:
+		s.clockRes = 0
+	case s.clockRes == 0:
+		s.clockRes = time.Millisecond
 	}
 	s.ttl = orDefault(s.ttl, defaultTTL)
 	switch {

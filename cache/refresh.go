@@ -42,7 +42,7 @@ func (c *Cache[K, V]) refreshAsync(key K, load Loader[K, V], early time.Duration
 			return
 		}
 	}
-	now := time.Now().UnixNano()
+	now := c.now()
 	r := &c.refresh
 	r.mu.Lock()
 	st := r.m[key]

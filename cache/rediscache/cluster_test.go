@@ -203,7 +203,7 @@ func TestRedis_Penetration(t *testing.T) {
 		calls.Add(1)
 		return "", cache.ErrNotFound
 	}
-	lookups, space, workers := scale(100_000), 3_000, 8
+	lookups, space, workers := scale(100_000), scale(3_000), 8
 	seen := make([]atomic.Bool, space)
 	var wg sync.WaitGroup
 	for w := range workers {
