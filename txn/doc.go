@@ -23,9 +23,11 @@
 //
 // # Retries
 //
-// A serialization failure (SQLSTATE 40001), a deadlock (40P01) or a
-// connection error that happened before anything was sent rolls the
-// transaction back and runs the whole function again, after an exponential
+// A serialization failure (SQLSTATE 40001), a deadlock (40P01), a
+// connection error that happened before anything was sent, or a connection
+// lost at any point before COMMIT (a failover, a terminated backend, a dead
+// pooled connection: the server rolled the transaction back with the
+// session) rolls the transaction back and runs the whole function again, after an exponential
 // backoff with full jitter, until it succeeds, the attempts run out
 // ([RetryError], matching [ErrRetriesExhausted]) or the context deadline
 // would pass during the backoff. The function must therefore be safe to run

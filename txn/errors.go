@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -143,8 +146,10 @@ func IsDeadlock(err error) bool { return SQLState(err) == codeDeadlockDetected }
 // again from the start: a serialization failure (40001), a detected deadlock
 // (40P01), a failure to connect, or a connection error that the driver
 // reports as having happened before anything was sent
-// ([pgconn.SafeToRetry]). A context error, an [ErrCommitUnknown] and a
-// [RetryError] are never retryable.
+// ([pgconn.SafeToRetry]). [Do] also marks as safe to retry the errors that
+// show the connection was lost before COMMIT was sent (the server rolled the
+// transaction back with the session). A context error, an
+// [ErrCommitUnknown] and a [RetryError] are never retryable.
 func Retryable(err error) bool {
 	if err == nil || errors.Is(err, ErrCommitUnknown) || errors.Is(err, ErrRetriesExhausted) {
 		return false
@@ -172,7 +177,7 @@ func Retryable(err error) bool {
 // already sent as "conn closed", an error it marks safe to retry. For COMMIT
 // that reply is the only proof of the outcome, so "conn closed" counts as
 // unknown; a connection already closed before COMMIT is caught earlier, by
-// checkConn.
+// lostBeforeCommit.
 func commitError(err error) error {
 	if errors.Is(err, pgx.ErrTxCommitRollback) {
 		return err
@@ -193,23 +198,65 @@ func commitError(err error) error {
 	return &CommitUnknownError{Err: err}
 }
 
-// connLostError reports a transaction whose connection closed before COMMIT
-// was sent: nothing was committed, and the transaction can run again.
-type connLostError struct{}
+// connLostError reports a transaction whose connection broke before COMMIT
+// was sent: at BEGIN, during the transaction function, or just before
+// COMMIT. The server rolls back a transaction whose session ends, so
+// nothing was committed and the transaction can run again; it is marked
+// safe to retry and unwraps to the driver error.
+type connLostError struct{ err error }
 
-func (connLostError) Error() string {
-	return "txn: connection closed before COMMIT; nothing was committed"
+func (e *connLostError) Error() string {
+	return "txn: connection lost before COMMIT, nothing was committed: " + e.err.Error()
 }
-func (connLostError) SafeToRetry() bool { return true }
-func (connLostError) Unwrap() error     { return pgconn.ErrConnClosed }
+func (e *connLostError) SafeToRetry() bool { return true }
+func (e *connLostError) Unwrap() error     { return e.err }
 
-// checkConn tells a connection the driver already closed (for example after
-// an error the transaction function swallowed) from one that may carry a
-// COMMIT, so that a transaction that certainly did not commit is not
-// reported as unknown.
-func checkConn(tx pgx.Tx) error {
-	if c := tx.Conn(); c != nil && c.IsClosed() {
-		return connLostError{}
+// connectionFailure reports whether err says the session is gone rather
+// than that a statement failed: a FATAL or PANIC from the server (an
+// administrator or crash shutdown, a terminated backend), SQLSTATE class 08
+// (connection exception), a network error, an unexpected EOF, or a
+// connection the driver already closed.
+func connectionFailure(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		sev := pgErr.SeverityUnlocalized
+		if sev == "" {
+			sev = pgErr.Severity
+		}
+		return sev == "FATAL" || sev == "PANIC" || strings.HasPrefix(pgErr.Code, "08")
 	}
-	return nil
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, pgconn.ErrConnClosed)
+}
+
+// lostBeforeCommit marks err as [connLostError] when it shows that the
+// transaction's session is gone, so that the retry loop runs the function
+// again: either the driver has closed the transaction's connection (it does
+// so on every fatal error) or, for errors from BEGIN where there is no
+// transaction yet, the error itself is a connection failure. Context errors
+// are left alone: they are the caller's decision, never a reason to retry.
+func lostBeforeCommit(tx pgx.Tx, err error) error {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var lost *connLostError
+	if errors.As(err, &lost) {
+		return err
+	}
+	if tx != nil {
+		if connClosed(tx) {
+			return &connLostError{err}
+		}
+		return err
+	}
+	if connectionFailure(err) {
+		return &connLostError{err}
+	}
+	return err
+}
+
+func connClosed(tx pgx.Tx) bool {
+	c := tx.Conn()
+	return c != nil && c.IsClosed()
 }

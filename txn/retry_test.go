@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"runtime"
 	"sync"
 	"testing"
@@ -161,7 +163,12 @@ func TestRetry_BeginFailures(t *testing.T) {
 	}{
 		{"safe to retry", safeErr{}, true},
 		{"connect error", &pgconn.ConnectError{Config: &pgconn.Config{}}, true},
+		{"session terminated", errTerminated, true},
+		{"connection exception class 08", &pgconn.PgError{Severity: "ERROR", Code: "08006"}, true},
+		{"unexpected EOF", fmt.Errorf("receive message: %w", io.ErrUnexpectedEOF), true},
+		{"network error", &net.OpError{Op: "read", Err: errBoom}, true},
 		{"server refuses the options", errUnique, false},
+		{"cancelled", fmt.Errorf("%w: %w", context.Canceled, io.ErrUnexpectedEOF), false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

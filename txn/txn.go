@@ -184,8 +184,9 @@ func (m *Manager) Querier(ctx context.Context) Querier {
 // When fn returns an error, or panics, the transaction is rolled back and
 // the error (or panic) is passed on unchanged; the error is marked
 // [ErrLocked] when it carries SQLSTATE 55P03. A serialization failure, a
-// deadlock or a connection error safe to retry (see [Retryable]) makes Do
-// roll back and run fn again from the start, after a backoff with jitter, up
+// deadlock, a connection error safe to retry (see [Retryable]) or a
+// connection lost before COMMIT was sent makes Do roll back and run fn
+// again from the start, after a backoff with jitter, up
 // to the attempt limit and never past the context deadline; running out
 // returns a [*RetryError]. A COMMIT whose outcome is unknown returns a
 // [*CommitUnknownError] and is never retried.
@@ -295,12 +296,13 @@ func sleep(ctx context.Context, d time.Duration) error {
 func attemptOnce(ctx context.Context, db Beginner, cfg *config, s *settings, fn Func) error {
 	tx, err := db.BeginTx(ctx, s.txOptions())
 	if err != nil {
-		return err
+		return lostBeforeCommit(nil, err)
 	}
 	st := &state{Context: ctx, tx: tx, db: db, settings: *s}
 	st.root = st
 	if q := s.timeoutSQL(); q != "" {
 		if _, err := tx.Exec(ctx, q); err != nil {
+			err = lostBeforeCommit(tx, err)
 			rollback(ctx, tx, cfg)
 			return err
 		}
@@ -319,11 +321,15 @@ func attemptOnce(ctx context.Context, db Beginner, cfg *config, s *settings, fn 
 	if err == nil {
 		err = st.poisoned()
 	}
-	if err != nil {
-		rollback(ctx, tx, cfg)
-		return err
+	if err == nil && connClosed(tx) {
+		// The function swallowed the error that broke the connection: the
+		// server has rolled the transaction back, and COMMIT cannot be sent.
+		err = &connLostError{pgconn.ErrConnClosed}
 	}
-	if err := checkConn(tx); err != nil {
+	if err != nil {
+		// Judged before the rollback: a pooled connection is released by
+		// it, and a failed rollback closes it for reasons of its own.
+		err = lostBeforeCommit(tx, err)
 		rollback(ctx, tx, cfg)
 		return err
 	}

@@ -704,3 +704,71 @@ func TestDo_ServerUnreachableFailsClosedAfterBoundedRetries(t *testing.T) {
 	assert.Equal(t, int32(2), retries.Load(), "connection failures are retried up to the attempt limit")
 	assert.False(t, ran, "the function never runs without a transaction")
 }
+
+func TestDo_ConnectionLostBeforeCommitIsRetried(t *testing.T) {
+	t.Parallel()
+	base := testenv.Postgres(t)
+	cfg := base.Config()
+	cfg.MaxConns = 1
+	// Hand out idle connections without a liveness ping, as a pool does
+	// within a second of their last use, so that a dead one is really used.
+	cfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return false }
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	mustExec(t, pool, "CREATE TABLE items (id int PRIMARY KEY)")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	t.Run("the session dies inside the function", func(t *testing.T) {
+		var retried []error
+		m, err := txn.New(pool, txn.Config{Hooks: txn.Hooks{OnRetry: func(_ context.Context, r txn.Retry) { retried = append(retried, r.Err) }}})
+		require.NoError(t, err)
+		runs := 0
+		err = m.Do(ctx, func(ctx context.Context, tx pgx.Tx) error {
+			runs++
+			if _, err := tx.Exec(ctx, "INSERT INTO items VALUES (1)"); err != nil {
+				return err
+			}
+			if runs == 1 {
+				// The backend terminates itself, as in a failover or an
+				// administrator's pg_terminate_backend.
+				_, err := tx.Exec(ctx, "SELECT pg_terminate_backend(pg_backend_pid())")
+				return err
+			}
+			return nil
+		})
+		require.NoError(t, err)
+		assert.Equal(t, 2, runs)
+		require.Len(t, retried, 1)
+		assert.True(t, txn.Retryable(retried[0]), "%v", retried[0])
+		assert.Equal(t, 1, count(t, pool, "SELECT count(*) FROM items"), "the first attempt's insert died with its session")
+	})
+
+	t.Run("a dead pooled connection fails BEGIN", func(t *testing.T) {
+		var pid int
+		require.NoError(t, pool.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid))
+		admin, err := pgx.ConnectConfig(ctx, base.Config().ConnConfig)
+		require.NoError(t, err)
+		defer admin.Close(ctx)
+		_, err = admin.Exec(ctx, "SELECT pg_terminate_backend($1)", pid)
+		require.NoError(t, err)
+		require.Eventually(t, func() bool {
+			var alive bool
+			return admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)", pid).Scan(&alive) == nil && !alive
+		}, 5*time.Second, 2*time.Millisecond)
+
+		var retried []error
+		m, err := txn.New(pool, txn.Config{Hooks: txn.Hooks{OnRetry: func(_ context.Context, r txn.Retry) { retried = append(retried, r.Err) }}})
+		require.NoError(t, err)
+		runs := 0
+		err = m.Do(ctx, func(ctx context.Context, tx pgx.Tx) error {
+			runs++
+			_, err := tx.Exec(ctx, "INSERT INTO items VALUES (2)")
+			return err
+		})
+		require.NoError(t, err)
+		assert.Equal(t, 1, runs, "the function runs only once BEGIN succeeded")
+		assert.Len(t, retried, 1, "the BEGIN on the dead connection was retried on a new one")
+	})
+}
