@@ -448,3 +448,12 @@ func TestDecode_Generic(t *testing.T) {
 	require.ErrorAs(t, err, &verrs)
 	assert.True(t, verrs.Has("name", validate.CodeTooShort))
 }
+
+type selfPointer *selfPointer
+
+func TestDecodeJSON_CycleOfPointerTypesDoesNotHang(t *testing.T) {
+	c := mustChecker(t, validate.Config{})
+	var p selfPointer
+	err := c.Unmarshal([]byte(`{}`), &p)
+	require.ErrorIs(t, err, validate.ErrSchemaMismatch)
+}

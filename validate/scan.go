@@ -74,10 +74,7 @@ func (sc *scanner) skipSpace() {
 }
 
 func (sc *scanner) value(s *schema) {
-	nullable := false
-	for s != nil && s.kind == kindPointer {
-		nullable, s = true, s.elem
-	}
+	s, nullable := derefPointers(s)
 	if s != nil && (s.nullable || s.kind == kindAny) {
 		nullable = true
 	}
@@ -156,10 +153,25 @@ func expectedName(s *schema) string {
 }
 
 func deref(s *schema) *schema {
-	for s.kind == kindPointer {
-		s = s.elem
-	}
+	s, _ = derefPointers(s)
 	return s
+}
+
+// maxPointerChain bounds how many pointer types derefPointers follows: Go
+// allows a cycle of them (type P *P), which must not loop forever.
+const maxPointerChain = 64
+
+// derefPointers follows pointer schemas to the pointed-to one, and says
+// whether a pointer was crossed (null is then a value).
+func derefPointers(s *schema) (*schema, bool) {
+	nullable := false
+	for i := 0; s != nil && s.kind == kindPointer; i++ {
+		if i == maxPointerChain {
+			return &schema{kind: kindUnsupported, goType: "a cycle of pointer types"}, true
+		}
+		nullable, s = true, s.elem
+	}
+	return s, nullable
 }
 
 func (sc *scanner) enter() bool {
