@@ -122,3 +122,20 @@ func TestBudget_RequestDoesNotAllocate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, testing.AllocsPerRun(100, b.Request))
 }
+
+func TestBudget_RetryAndHedgeSharingOneBudgetCountOneRequest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		budget, err := resilience.NewBudget(resilience.BudgetConfig{Ratio: 1, MinPerSecond: -1})
+		require.NoError(t, err)
+		retry := newRetry(t, resilience.RetryConfig{Budget: budget})
+		h, err := resilience.NewHedge(resilience.HedgeConfig{Delay: time.Second, Budget: budget})
+		require.NoError(t, err)
+		p, err := resilience.NewPipeline[int](retry, h)
+		require.NoError(t, err)
+		for range 3 {
+			_, err := p.Execute(t.Context(), func(context.Context) (int, error) { return 1, nil })
+			require.NoError(t, err)
+		}
+		assert.Equal(t, 3, budget.Available(), "three executions, three requests")
+	})
+}

@@ -109,8 +109,8 @@ type attemptResult[T any] struct {
 // goroutines end when their call returns. discard, when set, receives the
 // successful results that lost, so that they can release what they hold
 // (an HTTP response body).
-func hedge[T any](ctx context.Context, h *Hedge, call func(context.Context) (T, error), discard func(T)) (T, error) {
-	if h.cfg.Budget != nil {
+func hedge[T any](ctx context.Context, h *Hedge, call func(context.Context) (T, error), discard func(T), recordRequest bool) (T, error) {
+	if recordRequest && h.cfg.Budget != nil {
 		h.cfg.Budget.Request()
 	}
 	if retriesDisabled(ctx) {

@@ -32,6 +32,10 @@ type Policy interface {
 // bulkhead or disabled fault injector that lets the call through.
 type Pipeline[T any] struct {
 	stages []Policy
+	// counted[i] is true when an outer stage records requests in the
+	// budget of stage i already: a Retry and a Hedge sharing a budget
+	// must count one request per execution, not two.
+	counted []bool
 	// discard releases a result that a Hedge produced but did not return.
 	discard func(T)
 }
@@ -45,7 +49,22 @@ func NewPipeline[T any](policies ...Policy) (*Pipeline[T], error) {
 			return nil, fmt.Errorf("resilience: policy %d (%T): %w", i, p, err)
 		}
 	}
-	return &Pipeline[T]{stages: append([]Policy(nil), policies...)}, nil
+	p := &Pipeline[T]{stages: append([]Policy(nil), policies...), counted: make([]bool, len(policies))}
+	seen := map[*Budget]bool{}
+	for i, s := range p.stages {
+		var b *Budget
+		switch s := s.(type) {
+		case *Retry:
+			b = s.cfg.Budget
+		case *Hedge:
+			b = s.cfg.Budget
+		}
+		if b != nil {
+			p.counted[i] = seen[b]
+			seen[b] = true
+		}
+	}
+	return p, nil
 }
 
 func checkPolicy[T any](p Policy) error {
@@ -122,7 +141,7 @@ func (p *Pipeline[T]) run(ctx context.Context, i int, fn func(context.Context) (
 		v, err := p.run(tctx, i+1, fn)
 		return v, s.translate(ctx, tctx, err)
 	case *Hedge:
-		return hedge(ctx, s, func(ctx context.Context) (T, error) { return p.run(ctx, i+1, fn) }, p.discard)
+		return hedge(ctx, s, func(ctx context.Context) (T, error) { return p.run(ctx, i+1, fn) }, p.discard, !p.counted[i])
 	case *Fallback[T]:
 		v, err := p.run(ctx, i+1, fn)
 		return s.apply(ctx, v, err)
@@ -159,7 +178,7 @@ func (p *Pipeline[T]) runBreaker(ctx context.Context, b *Breaker, i int, fn func
 }
 
 func (p *Pipeline[T]) runRetry(ctx context.Context, r *Retry, i int, fn func(context.Context) (T, error)) (T, error) {
-	st := r.begin()
+	st := r.begin(!p.counted[i])
 	for {
 		v, err := p.run(ctx, i+1, fn)
 		st.attempts++

@@ -146,8 +146,10 @@ type retryState struct {
 	prev     time.Duration
 }
 
-func (r *Retry) begin() retryState {
-	if r.cfg.Budget != nil {
+// begin starts an execution; recordRequest is false when an outer policy of
+// the same pipeline already recorded the request in the same budget.
+func (r *Retry) begin(recordRequest bool) retryState {
+	if recordRequest && r.cfg.Budget != nil {
 		r.cfg.Budget.Request()
 	}
 	var st retryState
@@ -265,7 +267,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 // wrapped in a [*RetryError] when a limit stopped the retries, or the
 // context's error when ctx ended during a wait.
 func (r *Retry) Do(ctx context.Context, fn func(context.Context) error) error {
-	st := r.begin()
+	st := r.begin(true)
 	for {
 		err := fn(ctx)
 		st.attempts++
