@@ -137,7 +137,7 @@ type StreamWriter struct {
 	header    []byte
 	ad        []byte
 	chunk     int
-	buf       []byte // pending plaintext; capacity chunk+tagSize for in-place sealing
+	buf       []byte // pending plaintext; room for a tag so chunks seal in place
 	index     uint64
 	nonce     [nonceSize]byte
 	wroteHead bool
