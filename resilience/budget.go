@@ -26,7 +26,10 @@ type BudgetConfig struct {
 // Budget bounds retries (and hedged requests) by the number of requests,
 // across every call that shares it, so that retries cannot multiply the
 // load on a dependency that is already failing: over the last Window,
-// retries <= Ratio*requests + MinPerSecond*Window.
+// retries <= Ratio*requests + MinPerSecond*Window. Every [Retry] and
+// [Hedge] given the budget records one request per execution and withdraws
+// one retry per repeated or hedged attempt; in one [Pipeline], a Retry and a
+// Hedge sharing a budget record the execution once.
 //
 // Recording a request is lock-free (a clock read and an atomic add), so a
 // budget shared by every call does not serialise them; a request recorded
