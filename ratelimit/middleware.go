@@ -26,9 +26,11 @@ type MiddlewareConfig struct {
 	// rate-limit headers and Retry-After are already set. Nil means a 429
 	// application/problem+json document.
 	Limited func(w http.ResponseWriter, r *http.Request, res Result)
-	// Error writes the response when no decision could be made: the key
-	// function failed (err matches [ErrNoKey]: nil means 401 problem) or
-	// the store failed (nil means 503 problem).
+	// Error writes the response when no decision could be made. Nil means
+	// a problem document: 401 when the request names no client (err
+	// matches [ErrNoKey]), 400 when its key is unusable ([ErrInvalidKey],
+	// e.g. a header over [MaxKeyLen]), 500 for a bad cost or limit (a bug),
+	// and 503 when the store failed.
 	Error func(w http.ResponseWriter, r *http.Request, err error)
 }
 
@@ -113,9 +115,14 @@ func writeTooExpensive(w http.ResponseWriter, cost, capacity int) {
 }
 
 func writeError(w http.ResponseWriter, _ *http.Request, err error) {
-	if errors.Is(err, ErrNoKey) {
+	switch {
+	case errors.Is(err, ErrNoKey):
 		problem.Write(w, problem.Details{Status: http.StatusUnauthorized, Detail: "The request does not identify its client."})
-		return
+	case errors.Is(err, ErrInvalidKey):
+		problem.Write(w, problem.Details{Status: http.StatusBadRequest, Detail: "The request's client key is unusable."})
+	case errors.Is(err, ErrInvalidCost), errors.Is(err, ErrInvalidLimit):
+		problem.Write(w, problem.Details{Status: http.StatusInternalServerError})
+	default:
+		problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable, Detail: "Rate limiting is unavailable."})
 	}
-	problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable, Detail: "Rate limiting is unavailable."})
 }

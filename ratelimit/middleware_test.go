@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,6 +80,13 @@ func TestMiddleware_Errors(t *testing.T) {
 	rec := serve(t, mw, "")
 	assert.Equal(t, http.StatusUnauthorized, rec.Code, "no key")
 	assert.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
+
+	rec = serve(t, mw, strings.Repeat("x", ratelimit.MaxKeyLen+1))
+	assert.Equal(t, http.StatusBadRequest, rec.Code, "a client's oversized key")
+
+	zero, err := l.Middleware(ratelimit.MiddlewareConfig{Key: byHeader(t), Cost: func(*http.Request) int { return 0 }})
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusInternalServerError, serve(t, zero, "a").Code, "a bad cost is a bug")
 
 	expensive, err := l.Middleware(ratelimit.MiddlewareConfig{Key: byHeader(t), Cost: func(*http.Request) int { return 3 }})
 	require.NoError(t, err)
