@@ -59,7 +59,7 @@ func TestChecker_ValidValueCostsNoAllocation(t *testing.T) {
 			t.Fatal("unexpected violation")
 		}
 	})
-	assert.Zero(t, allocs)
+	assert.LessOrEqual(t, allocs, allocBudget(0))
 }
 
 func TestChecker_InvalidValueAllocationBudget(t *testing.T) {
@@ -69,11 +69,7 @@ func TestChecker_InvalidValueAllocationBudget(t *testing.T) {
 	allocs := testing.AllocsPerRun(200, func() { _ = c.Check(s) })
 	// Errors, its violations, one shared path array and one shared param
 	// array; the params (2, 50, 130, 3) box without allocating.
-	budget := 4.0
-	if raceEnabled {
-		budget += 3 // a dropped pooled Validator and its two buffers
-	}
-	assert.LessOrEqual(t, allocs, budget)
+	assert.LessOrEqual(t, allocs, allocBudget(4))
 }
 
 func TestChecker_ZeroValueIsUsable(t *testing.T) {
@@ -241,7 +237,17 @@ func TestChecker_ValidNestedMapTimeAndCrossFieldCostNoAllocation(t *testing.T) {
 	for name, x := range map[string]validate.Validatable{"purchase": p, "event": e} {
 		t.Run(name, func(t *testing.T) {
 			require.NoError(t, c.Check(x))
-			assert.Zero(t, testing.AllocsPerRun(100, func() { _ = c.Check(x) }))
+			assert.LessOrEqual(t, testing.AllocsPerRun(100, func() { _ = c.Check(x) }), allocBudget(0))
 		})
 	}
+}
+
+// allocBudget is n, plus room under the race detector, whose sync.Pool
+// drops a quarter of what it is given: a pooled Validator and its buffers
+// are then made anew.
+func allocBudget(n float64) float64 {
+	if raceEnabled {
+		return n + 3
+	}
+	return n
 }
