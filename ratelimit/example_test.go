@@ -103,3 +103,13 @@ func ExampleReservation_Cancel() {
 	// reserved: true
 	// allowed again: true
 }
+
+func ExampleBucket() {
+	// Calls to one dependency, at most 5 per second in bursts of 2.
+	b, err := ratelimit.NewBucket(ratelimit.Limit{Rate: 5, Period: time.Second, Burst: 2})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(b.Allow(), b.Allow(), b.Allow())
+	// Output: true true false
+}
