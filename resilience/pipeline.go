@@ -129,17 +129,9 @@ func (p *Pipeline[T]) run(ctx context.Context, i int, fn func(context.Context) (
 	case *Retry:
 		return p.runRetry(ctx, s, i, fn)
 	case *Bulkhead:
-		if err := s.Acquire(ctx); err != nil {
-			var zero T
-			return zero, err
-		}
-		defer s.Release()
-		return p.run(ctx, i+1, fn)
+		return p.runBulkhead(ctx, s, i, fn)
 	case *Timeout:
-		tctx, cancel := context.WithTimeout(ctx, s.d)
-		defer cancel()
-		v, err := p.run(tctx, i+1, fn)
-		return v, s.translate(ctx, tctx, err)
+		return p.runTimeout(ctx, s, i, fn)
 	case *Hedge:
 		return hedge(ctx, s, func(ctx context.Context) (T, error) { return p.run(ctx, i+1, fn) }, p.discard, !p.counted[i])
 	case *Fallback[T]:
@@ -157,6 +149,25 @@ func (p *Pipeline[T]) run(ctx context.Context, i int, fn func(context.Context) (
 		return injectFault(ctx, s.inj, &s.value, func(ctx context.Context) (T, error) { return p.run(ctx, i+1, fn) })
 	}
 	panic("resilience: unreachable: unchecked policy") // NewPipeline checked every stage
+}
+
+// Each stage with a defer has its own function, so that the defer stays
+// open-coded (a defer in run, with its many returns, would not be).
+
+func (p *Pipeline[T]) runBulkhead(ctx context.Context, b *Bulkhead, i int, fn func(context.Context) (T, error)) (T, error) {
+	if err := b.Acquire(ctx); err != nil {
+		var zero T
+		return zero, err
+	}
+	defer b.Release()
+	return p.run(ctx, i+1, fn)
+}
+
+func (p *Pipeline[T]) runTimeout(ctx context.Context, t *Timeout, i int, fn func(context.Context) (T, error)) (T, error) {
+	tctx, cancel := context.WithTimeout(ctx, t.d)
+	defer cancel()
+	v, err := p.run(tctx, i+1, fn)
+	return v, t.translate(ctx, tctx, err)
 }
 
 func (p *Pipeline[T]) runBreaker(ctx context.Context, b *Breaker, i int, fn func(context.Context) (T, error)) (T, error) {

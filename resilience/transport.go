@@ -89,32 +89,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !t.repeatable(req) {
 		ctx = WithoutRetries(ctx)
 	}
-	var failed failedResponses
-	var attempts atomic.Int32
-	resp, err := t.cfg.Pipeline.Execute(ctx, func(ctx context.Context) (*http.Response, error) {
-		// A new attempt supersedes the kept failure: free its connection
-		// before making another request.
-		failed.keep(nil)
-		r, err := t.prepare(ctx, req, int(attempts.Add(1)-1))
-		if err != nil {
-			return nil, err
-		}
-		resp, err := t.cfg.Base.RoundTrip(r)
-		if err != nil {
-			return nil, err
-		}
-		if !t.cfg.IsFailure(resp) {
-			return resp, nil
-		}
-		failed.keep(resp)
-		ra, _ := ParseRetryAfter(resp.Header.Get("Retry-After"), t.cfg.Now())
-		var serr error = &StatusError{StatusCode: resp.StatusCode, RetryAfter: ra}
-		if ra > 0 {
-			serr = &RetryAfterError{After: ra, Err: serr}
-		}
-		return nil, serr
-	})
-	last := failed.finish()
+	rt := &roundTrip{t: t, req: req}
+	resp, err := t.cfg.Pipeline.Execute(ctx, rt.attempt)
+	last := rt.failed.finish()
 	if err == nil {
 		if last != nil {
 			discard(last)
@@ -128,6 +105,39 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		discard(last)
 	}
 	return nil, err
+}
+
+// roundTrip is the state of one RoundTrip across its attempts.
+type roundTrip struct {
+	t        *Transport
+	req      *http.Request
+	attempts atomic.Int32
+	failed   failedResponses
+}
+
+func (rt *roundTrip) attempt(ctx context.Context) (*http.Response, error) {
+	t := rt.t
+	// A new attempt supersedes the kept failure: free its connection
+	// before making another request.
+	rt.failed.keep(nil)
+	r, err := t.prepare(ctx, rt.req, int(rt.attempts.Add(1)-1))
+	if err != nil {
+		return nil, err
+	}
+	resp, err := t.cfg.Base.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	if !t.cfg.IsFailure(resp) {
+		return resp, nil
+	}
+	rt.failed.keep(resp)
+	ra, _ := ParseRetryAfter(resp.Header.Get("Retry-After"), t.cfg.Now())
+	var serr error = &StatusError{StatusCode: resp.StatusCode, RetryAfter: ra}
+	if ra > 0 {
+		serr = &RetryAfterError{After: ra, Err: serr}
+	}
+	return nil, serr
 }
 
 // failedResponses keeps the latest failed response of one RoundTrip, for
@@ -178,6 +188,9 @@ func (t *Transport) repeatable(req *http.Request) bool {
 // prepare returns the request for one attempt: req itself with the
 // attempt's context, and a fresh body from the second attempt on.
 func (t *Transport) prepare(ctx context.Context, req *http.Request, attempt int) (*http.Request, error) {
+	if attempt == 0 && ctx == req.Context() {
+		return req, nil // nothing to change: spare the copy
+	}
 	r := req.WithContext(ctx)
 	if attempt > 0 && req.GetBody != nil {
 		body, err := req.GetBody()
