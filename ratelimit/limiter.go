@@ -161,12 +161,13 @@ func (l *Limiter) do(ctx context.Context, key string, n int, op Op, at, takenAt 
 	if err != nil {
 		return Result{}, err
 	}
-	return l.run(ctx, Request{Key: key, Limits: limits, Cost: n, Op: op, Now: at, TakenAt: takenAt}, set, capacity)
+	req := Request{Key: key, Limits: limits, Cost: n, Op: op, Now: at, TakenAt: takenAt}
+	return l.run(ctx, &req, set, capacity)
 }
 
 // run validates req, whose limits are valid and admit at most capacity, and
 // hands it to the store. set, when not nil, holds req.Limits precompiled.
-func (l *Limiter) run(ctx context.Context, req Request, set *limitSet, capacity int) (Result, error) {
+func (l *Limiter) run(ctx context.Context, req *Request, set *limitSet, capacity int) (Result, error) {
 	if len(req.Key) == 0 || len(req.Key) > MaxKeyLen {
 		return Result{}, fmt.Errorf("%w: length %d, want 1 to %d bytes", ErrInvalidKey, len(req.Key), MaxKeyLen)
 	}
@@ -185,8 +186,8 @@ func (l *Limiter) run(ctx context.Context, req Request, set *limitSet, capacity 
 		if set != nil {
 			ps = &set.params
 		}
-		r = l.mem.do(&req, ps)
-	} else if r, err = l.store.Do(ctx, req); err != nil {
+		r = l.mem.do(req, ps)
+	} else if r, err = l.store.Do(ctx, *req); err != nil {
 		if l.hooks.Failed != nil && !isCanceled(ctx, err) {
 			l.hooks.Failed(req.Key, err)
 		}

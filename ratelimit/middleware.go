@@ -75,7 +75,8 @@ func (l *Limiter) Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Hand
 				writeTooExpensive(w, cost, capacity)
 				return
 			}
-			res, err := l.run(r.Context(), Request{Key: key, Limits: limits, Cost: cost}, set, capacity)
+			req := Request{Key: key, Limits: limits, Cost: cost}
+			res, err := l.run(r.Context(), &req, set, capacity)
 			if err != nil {
 				cfg.Error(w, r, err)
 				return
