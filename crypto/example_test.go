@@ -168,3 +168,23 @@ func ExampleRandomString() {
 	fmt.Println(len(code), len(token))
 	// Output: 8 43
 }
+
+// A ring can rotate by itself when its primary reaches its nonce budget
+// (tiny here, to show it; the default is 2^32 messages per key). The hook
+// is where a service would persist the new key.
+func ExampleKeyRingConfig_rotateOnExhaustion() {
+	var rotations int
+	ring, _ := bcrypto.NewKeyRing(bcrypto.KeyRingConfig{
+		MaxSealsPerKey:     2,
+		RotateOnExhaustion: true,
+		Hooks:              bcrypto.KeyRingHooks{Rotated: func(old, new bcrypto.KeyID) { rotations++ }},
+	})
+	_, _ = ring.Rotate()
+	for range 5 {
+		if _, err := ring.Seal([]byte("m"), nil); err != nil {
+			panic(err)
+		}
+	}
+	fmt.Println(rotations, len(ring.Keys()))
+	// Output: 3 3
+}
