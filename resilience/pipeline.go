@@ -23,13 +23,13 @@ type Policy interface {
 // bulkhead counts only admitted calls, the breaker sees every attempt, the
 // retry repeats the whole inner chain (and stops on ErrOpen, unless its
 // RetryIf accepts it: it then waits for the breaker to half-open), and the
-// fallback catches what is left. A Timeout placed before the
-// Retry bounds the whole execution instead. Any other order is applied as
-// given.
+// fallback catches what is left. A Timeout placed before the Retry bounds
+// the whole execution instead. Any other order is applied as given.
 //
-// The zero Pipeline applies no policy. Build a Pipeline once and reuse it: it holds no per-call state and is safe
-// for concurrent use, and Execute allocates nothing for a breaker, retry,
-// bulkhead or disabled fault injector that lets the call through.
+// The zero Pipeline applies no policy. Build a Pipeline once and reuse it:
+// it holds no per-call state and is safe for concurrent use, and Execute
+// allocates nothing for a breaker, retry, bulkhead or disabled fault
+// injector that lets the call through.
 type Pipeline[T any] struct {
 	stages []Policy
 	// counted[i] is true when an outer stage records requests in the
