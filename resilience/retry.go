@@ -84,7 +84,8 @@ func DefaultRetryIf(err error) bool {
 // Retry runs an operation again when it fails, with exponential backoff
 // and jitter, within attempt, time and budget limits. It honours a
 // dependency's [*RetryAfterError]. Create one with [NewRetry]; the zero
-// Retry is not usable. A Retry is immutable and safe for concurrent use; use it alone through [Retry.Do] or in a [Pipeline].
+// Retry is not usable. A Retry is immutable and safe for concurrent use;
+// use it alone through [Retry.Do] or in a [Pipeline].
 type Retry struct {
 	cfg     RetryConfig
 	backoff backoff.Exponential
