@@ -8,8 +8,10 @@
 // in-memory algorithms, in integer microseconds, and the ratelimittest
 // conformance suite holds both to identical decisions.
 //
-// Keys are Prefix + "{" + key + "}:" + limit index + ":" + algorithm, so all
-// the limits of one key share a Redis Cluster hash slot.
+// Keys are Prefix + "{" + key + "}:" + limit index + ":" + algorithm (with
+// braces and '%' in the key percent-escaped), so all the limits of one key
+// share a Redis Cluster hash slot. It needs Redis 5 or later, whose scripts
+// replicate their effects, which lets a script read TIME before writing.
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
 //	store, err := redislimit.New(rdb, redislimit.Config{OnUnavailable: redislimit.FailOpen})

@@ -377,3 +377,20 @@ func TestStore_RejectsBadRequests(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, errors.Is(err, redislimit.ErrUnavailable))
 }
+
+func TestStore_KeyAlwaysTagsTheWholeKey(t *testing.T) {
+	s := newStore(t, redis.NewClient(&redis.Options{ContextTimeoutEnabled: true}), redislimit.Config{Prefix: "p:"})
+	cases := map[string]string{
+		"user:7": "p:{user:7}:1:0",
+		"}x":     "p:{%7Dx}:1:0",
+		"a{b}c":  "p:{a%7Bb%7Dc}:1:0",
+		"%7Dx":   "p:{%257Dx}:1:0",
+	}
+	for key, want := range cases {
+		got := s.Key(key, 1, ratelimit.GCRA)
+		assert.Equal(t, want, got)
+		tag := got[strings.IndexByte(got, '{')+1 : strings.IndexByte(got, '}')]
+		assert.NotEmpty(t, tag)
+		assert.Equal(t, strings.Index(got, "}"), strings.LastIndex(got, "}"), "one closing brace: the tag is the whole key")
+	}
+}
