@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -99,6 +100,9 @@ type Store struct {
 	policy  Policy
 	backup  ratelimit.Store
 	hooks   Hooks
+
+	argMu    sync.RWMutex
+	argCache map[ratelimit.Limit][]any
 }
 
 var _ ratelimit.Store = (*Store)(nil)
@@ -140,6 +144,8 @@ func New(client redis.Scripter, cfg Config) (*Store, error) {
 		timeout: cfg.Timeout,
 		policy:  cfg.OnUnavailable,
 		backup:  cfg.Fallback,
+
+		argCache: make(map[ratelimit.Limit][]any),
 	}
 	if cfg.Hooks != nil {
 		s.hooks = *cfg.Hooks
@@ -207,7 +213,7 @@ func (s *Store) Do(ctx context.Context, req ratelimit.Request) (ratelimit.Result
 	}
 	keys := make([]string, len(req.Limits))
 	args := make([]any, 0, 4+5*len(req.Limits))
-	now, taken := int64(-1), int64(0)
+	var now, taken any = "-1", 0 // "-1": the server's clock; a constant boxes for free
 	if !req.Now.IsZero() {
 		now = req.Now.UnixMicro()
 	}
@@ -217,7 +223,7 @@ func (s *Store) Do(ctx context.Context, req ratelimit.Request) (ratelimit.Result
 	args = append(args, int(req.Op), req.Cost, now, taken)
 	for i, l := range req.Limits {
 		keys[i] = s.Key(req.Key, i, l.Algorithm)
-		args = append(args, int(l.Algorithm), l.Rate, l.Period.Microseconds(), l.Capacity(), l.Interval().Microseconds())
+		args = append(args, s.limitArgs(l)...)
 	}
 
 	callCtx, start := ctx, time.Now()
@@ -241,6 +247,28 @@ func (s *Store) Do(ctx context.Context, req ratelimit.Request) (ratelimit.Result
 		ResetAfter: time.Duration(vals[4]) * time.Microsecond,
 		At:         time.UnixMicro(vals[5]),
 	}, nil
+}
+
+// maxCachedLimits bounds the cache of script arguments, for LimitsFor
+// functions that invent limits per key.
+const maxCachedLimits = 1024
+
+// limitArgs returns the script arguments of l, boxed once per distinct limit
+// rather than on every call.
+func (s *Store) limitArgs(l ratelimit.Limit) []any {
+	s.argMu.RLock()
+	args, ok := s.argCache[l]
+	s.argMu.RUnlock()
+	if ok {
+		return args
+	}
+	args = []any{int(l.Algorithm), l.Rate, l.Period.Microseconds(), l.Capacity(), l.Interval().Microseconds()}
+	s.argMu.Lock()
+	if len(s.argCache) < maxCachedLimits {
+		s.argCache[l] = args
+	}
+	s.argMu.Unlock()
+	return args
 }
 
 // unavailable applies the failure policy to err, unless err is the
