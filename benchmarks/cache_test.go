@@ -132,10 +132,13 @@ func benchRawOtter(b *testing.B, clock otter.Clock) {
 }
 
 func benchRedis(b *testing.B) (*redis.Client, string) {
-	base, prefix := testenv.Redis(b)
-	opts := *base.Options()
+	_, prefix := testenv.Redis(b) // skips when Redis is down, and cleans up the prefix
+	opts, err := redis.ParseURL(testenv.RedisURL())
+	if err != nil {
+		b.Fatal(err)
+	}
 	opts.ContextTimeoutEnabled = true
-	client := redis.NewClient(&opts)
+	client := redis.NewClient(opts)
 	b.Cleanup(func() { _ = client.Close() })
 	return client, prefix
 }

@@ -31,12 +31,14 @@ func newCluster(t *testing.T) cluster {
 // optionally dialling addr instead of the server.
 func (c cluster) client(t *testing.T, addr string) *redis.Client {
 	t.Helper()
-	opts := *c.base.Options()
+	// A fresh Options: a copied one shares go-redis internals.
+	opts, err := redis.ParseURL(testenv.RedisURL())
+	require.NoError(t, err)
 	opts.ContextTimeoutEnabled = true
 	if addr != "" {
 		opts.Addr = addr
 	}
-	client := redis.NewClient(&opts)
+	client := redis.NewClient(opts)
 	t.Cleanup(func() { _ = client.Close() })
 	return client
 }
