@@ -1,0 +1,49 @@
+// Package outbox implements the transactional outbox: events are written in
+// the same PostgreSQL transaction as the business change that causes them,
+// and a relay publishes them to a broker after the commit, so that a change
+// and its events are never out of step.
+//
+// # Writing
+//
+// [Enqueue] (or [Writer.Enqueue] for another table or to inject trace
+// headers) inserts events inside the caller's pgx transaction. They become
+// visible to relays if and only if the transaction commits. [Migrate]
+// creates the tables; [Schema] holds the same SQL for other migration tools.
+//
+// # Relaying
+//
+// A [Relay] claims batches of due events with SELECT ... FOR UPDATE SKIP
+// LOCKED, hands them to a [Publisher], and deletes or marks them in the same
+// transaction only after the broker acknowledged them. Delivery is at least
+// once: a crash between the acknowledgement and the commit publishes the
+// batch again, so duplicates per crash are bounded by the batch size.
+// Several relays, in one process or many, serve one table safely.
+//
+// # Guarantees
+//
+//   - No skipped events. Relays find work by state, not by a cursor over
+//     ids, so a transaction that commits after one with a later id is still
+//     published (the id-order versus commit-order pitfall does not arise).
+//   - Per-key commit order. Enqueue takes a transaction-scoped advisory lock
+//     per aggregate key before the rows draw their sequence numbers, so
+//     within a key sequence order is commit order. A relay claims an event
+//     only if no earlier event of its key is still open, so at most one
+//     event per key is in flight across all relays, and an event is handed
+//     to the publisher only after its predecessor was acknowledged and
+//     recorded. The price: writers of one key are serialised until commit,
+//     and one key moves at one event per batch round trip (about a
+//     thousand per second); distinct keys and keyless events flow in
+//     parallel.
+//   - Parking. A failing event is retried with exponential backoff and keeps
+//     its key parked; after MaxAttempts it is dead-lettered and still parks
+//     its key until an operator calls [Relay.Requeue] or [Relay.Discard].
+//
+// The broker side of the order holds if the publisher publishes a batch in
+// slice order; the consumer side needs one consumer per key (or
+// partitioning by key) and the [Inbox] to drop redeliveries.
+//
+// # Consuming
+//
+// [Inbox.Process] records a message id in the consumer's transaction, so a
+// redelivered message has no second effect.
+package outbox
