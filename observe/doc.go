@@ -1,0 +1,27 @@
+// Package observe wires OpenTelemetry into a Bedrock service: traces and
+// metrics with their exporters, slog records that carry the trace, HTTP
+// server and client instrumentation, health endpoints, and adapters that
+// turn the hooks of Bedrock's packages into metrics.
+//
+// # Setup
+//
+// [Setup] builds the tracer and meter providers from a [Config] and the
+// standard OTEL_* environment variables, installs them globally together
+// with the W3C trace-context and baggage propagators (the default global
+// propagator does nothing, so without this traces silently stop at every
+// service boundary), and returns a [Telemetry] whose Shutdown flushes.
+//
+// # HTTP
+//
+// [Middleware] gives every request a span named by its route pattern (never
+// the raw path, whose cardinality is unbounded), the semantic-convention
+// duration histogram and in-flight gauge, a request id, an access log line,
+// and panic recovery that answers 500 problem+json. [Transport] does the
+// same for outgoing calls and propagates the trace.
+//
+// # Health
+//
+// [Health] serves /livez and /readyz from named checks with timeouts and a
+// result cache, so a storm of probes does not become a storm of database
+// pings; [GracefulShutdown] drains a server behind a load balancer.
+package observe
