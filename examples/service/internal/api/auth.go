@@ -1,0 +1,324 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/bedrock-go/bedrock/auth"
+	"github.com/bedrock-go/bedrock/auth/apikey"
+	"github.com/bedrock-go/bedrock/auth/password"
+	"github.com/bedrock-go/bedrock/internal/problem"
+	"github.com/bedrock-go/bedrock/validate"
+
+	"github.com/bedrock-go/bedrock/examples/service/internal/store"
+)
+
+type signupRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Name     string `json:"name"`
+}
+
+// Validate checks the shape; the password policy, which may consult a
+// breached-password service, runs in the handler.
+func (s *signupRequest) Validate(v *validate.Validator) {
+	v.String("email", s.Email).Required().MaxRunes(254).Email()
+	v.String("password", s.Password).Required()
+	v.String("name", s.Name).Required().NotBlank().Runes(1, 100).NoControl()
+}
+
+func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
+	var req signupRequest
+	if err := s.checker.DecodeJSON(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.Policy.Check(r.Context(), req.Password); err != nil {
+		var pe *password.PolicyError
+		if !errors.As(err, &pe) {
+			s.fail(w, r, err)
+			return
+		}
+		s.fail(w, r, &validate.Errors{Violations: []validate.Violation{{
+			Path: validate.Path{validate.Key("password")}, Code: passwordCode(pe),
+			Params:   []validate.Param{{Name: "min", Value: pe.Min}, {Name: "max", Value: pe.Max}},
+			Template: "must be between {min} and {max} characters long and not a known breached password",
+		}}})
+		return
+	}
+	hash, err := s.Hasher.Hash(r.Context(), req.Password)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	u := store.User{Email: strings.ToLower(req.Email), Name: req.Name, PasswordHash: hash, Role: RoleCustomer}
+	if s.IsAdminEmail(u.Email) {
+		u.Role = RoleAdmin
+	}
+	if err := s.Users.Create(r.Context(), &u); err != nil {
+		if errors.Is(err, store.ErrDuplicate) {
+			problem.Write(w, problem.Details{Status: http.StatusConflict, Title: "Email already registered",
+				Detail: "An account with this email exists; log in instead."})
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/me")
+	writeJSON(w, http.StatusCreated, map[string]any{"id": u.ID, "email": u.Email, "name": u.Name, "created_at": u.CreatedAt})
+}
+
+func passwordCode(pe *password.PolicyError) string {
+	switch {
+	case errors.Is(pe, password.ErrTooShort):
+		return validate.CodeTooShort
+	case errors.Is(pe, password.ErrPasswordTooLong):
+		return validate.CodeTooLong
+	}
+	return "weak_password"
+}
+
+type loginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+func (l *loginRequest) Validate(v *validate.Validator) {
+	v.String("email", l.Email).Required().MaxRunes(254)
+	v.String("password", l.Password).Required().MaxBytes(password.MaxPasswordBytes)
+}
+
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+}
+
+// badCredentials is the one answer to every failed login or refresh, so that
+// it tells nothing about which part was wrong.
+func badCredentials(w http.ResponseWriter) {
+	problem.Write(w, problem.Details{Status: http.StatusUnauthorized, Title: "Invalid credentials",
+		Detail: "The credentials are incorrect or expired."})
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	var req loginRequest
+	if err := s.checker.DecodeJSON(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	u, err := s.Users.ByEmail(ctx, strings.ToLower(req.Email))
+	if errors.Is(err, store.ErrNotFound) {
+		// Spend the time a real verification takes, so that timing does
+		// not reveal which emails have accounts.
+		_ = s.Hasher.VerifyDummy(ctx, req.Password)
+		badCredentials(w)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ok, rehash, err := s.Hasher.Verify(ctx, req.Password, u.PasswordHash)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !ok {
+		badCredentials(w)
+		return
+	}
+	if rehash {
+		if h, err := s.Hasher.Hash(ctx, req.Password); err == nil {
+			_ = s.Users.SetPasswordHash(ctx, u.ID, h) // best effort: the next login retries
+		}
+	}
+	sess, err := s.Sessions.Issue(ctx, u.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeTokens(w, r, u, sess.Token, sess.FamilyID)
+}
+
+func (s *Server) writeTokens(w http.ResponseWriter, r *http.Request, u store.User, refresh, family string) {
+	access, err := s.Issuer.Issue(&Claims{Claims: claimsFor(u.ID), Roles: []string{u.Role}, SID: family})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer",
+		ExpiresIn: int64(s.TokenTTL / time.Second)})
+}
+
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+func (q *refreshRequest) Validate(v *validate.Validator) {
+	v.String("refresh_token", q.RefreshToken).Required().MaxBytes(512)
+}
+
+func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
+	var req refreshRequest
+	if err := s.checker.DecodeJSON(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// A reused token revokes its whole family inside Rotate; the client
+	// sees the same 401 as for any other bad token.
+	sess, err := s.Sessions.Rotate(r.Context(), req.RefreshToken)
+	if errors.Is(err, auth.ErrInvalidCredential) {
+		badCredentials(w)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	u, err := s.Users.ByID(r.Context(), sess.Subject)
+	if errors.Is(err, store.ErrNotFound) {
+		badCredentials(w)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeTokens(w, r, u, sess.Token, sess.FamilyID)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	p, _ := auth.PrincipalFrom(r.Context())
+	sid, _ := p.Attributes["sid"].(string)
+	if p.Method != auth.MethodToken || sid == "" {
+		problem.Write(w, problem.Details{Status: http.StatusBadRequest,
+			Detail: "Logout ends a token session; revoke an API key with DELETE /v1/apikeys/{id}."})
+		return
+	}
+	if err := s.Sessions.RevokeFamily(r.Context(), sid); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+	p, _ := auth.PrincipalFrom(r.Context())
+	u, err := s.Users.ByID(r.Context(), p.Subject)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"id": u.ID, "email": u.Email, "name": u.Name, "role": u.Role, "created_at": u.CreatedAt,
+		"auth": map[string]any{"method": p.Method, "credential_id": p.CredentialID, "roles": p.Roles, "scopes": p.Scopes},
+	})
+}
+
+type apiKeyRequest struct {
+	Name   string   `json:"name"`
+	Scopes []string `json:"scopes"`
+}
+
+func (a *apiKeyRequest) Validate(v *validate.Validator) {
+	v.String("name", a.Name).Required().NotBlank().Runes(1, 100).NoControl()
+	validate.Unique(validate.Slice(v, "scopes", a.Scopes).Required().MaxItems(10)).Each(func(v *validate.Validator, s string) {
+		v.String("", s).Required().MaxRunes(64)
+	})
+}
+
+type apiKeyView struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Scopes     []string   `json:"scopes"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	Key        string     `json:"key,omitempty"` // only in the answer to creation
+}
+
+func viewAPIKey(r apikey.Record) apiKeyView {
+	v := apiKeyView{ID: r.ID, Name: r.Name, Scopes: r.Scopes, CreatedAt: r.CreatedAt}
+	if !r.LastUsedAt.IsZero() {
+		v.LastUsedAt = &r.LastUsedAt
+	}
+	if !r.RevokedAt.IsZero() {
+		v.RevokedAt = &r.RevokedAt
+	}
+	return v
+}
+
+func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
+	var req apiKeyRequest
+	if err := s.checker.DecodeJSON(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p, _ := auth.PrincipalFrom(r.Context())
+	// A key may carry only permissions its owner holds.
+	var granted []string
+	for _, role := range p.Roles {
+		granted = append(granted, s.authz.Policy().Permissions(role)...)
+	}
+	var verrs validate.Errors
+	for i, scope := range req.Scopes {
+		if scope == PermAPIKeysManage || !slices.Contains(granted, scope) {
+			verrs.Violations = append(verrs.Violations, validate.Violation{
+				Path: validate.Path{validate.Key("scopes"), validate.Index(i)}, Code: validate.CodeNotAllowed,
+				Params:   []validate.Param{{Name: "allowed", Value: strings.Join(slices.DeleteFunc(slices.Clone(granted), func(s string) bool { return s == PermAPIKeysManage }), ", ")}},
+				Template: "must be one of your permissions: {allowed}",
+			})
+		}
+	}
+	if len(verrs.Violations) > 0 {
+		s.fail(w, r, &verrs)
+		return
+	}
+	secret, rec, err := s.APIKeys.Issue(r.Context(), apikey.IssueRequest{Owner: p.Subject, Name: req.Name, Scopes: req.Scopes})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := viewAPIKey(rec)
+	v.Key = secret
+	w.Header().Set("Location", "/v1/apikeys/"+rec.ID)
+	writeJSON(w, http.StatusCreated, v)
+}
+
+func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) {
+	recs, err := s.APIKeyStore.List(r.Context(), auth.SubjectFrom(r.Context()))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	items := make([]apiKeyView, 0, len(recs))
+	for _, rec := range recs {
+		items = append(items, viewAPIKey(rec))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+}
+
+func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	rec, err := s.APIKeyStore.Get(r.Context(), id)
+	// Someone else's key is as absent as a key that never existed.
+	if errors.Is(err, apikey.ErrNotFound) || err == nil && rec.Owner != auth.SubjectFrom(r.Context()) {
+		problem.Write(w, problem.Details{Status: http.StatusNotFound})
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.APIKeys.Revoke(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

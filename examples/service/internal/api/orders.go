@@ -1,0 +1,88 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/bedrock-go/bedrock/auth"
+	"github.com/bedrock-go/bedrock/pagination"
+	"github.com/bedrock-go/bedrock/validate"
+
+	"github.com/bedrock-go/bedrock/examples/service/internal/store"
+)
+
+type orderLine struct {
+	ProductID int64 `json:"product_id"`
+	Quantity  int64 `json:"quantity"`
+}
+
+type orderRequest struct {
+	Items []orderLine `json:"items"`
+}
+
+func (o *orderRequest) Validate(v *validate.Validator) {
+	validate.Slice(v, "items", o.Items).Required().MaxItems(50).Each(func(v *validate.Validator, l orderLine) {
+		validate.Number(v, "product_id", l.ProductID).Positive()
+		validate.Number(v, "quantity", l.Quantity).Between(1, 1000)
+	})
+}
+
+func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
+	var req orderRequest
+	if err := s.checker.DecodeJSON(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	lines := make([]store.Line, len(req.Items))
+	for i, it := range req.Items {
+		lines[i] = store.Line{ProductID: it.ProductID, Quantity: it.Quantity}
+	}
+	o, err := s.Orders.Place(r.Context(), auth.SubjectFrom(r.Context()), lines)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/orders/"+strconv.FormatInt(o.ID, 10))
+	writeJSON(w, http.StatusCreated, o)
+}
+
+func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
+	req, err := s.OrderPager.ParseRequest(r.URL.Query())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	subject := auth.SubjectFrom(r.Context())
+	// The cursor is bound to its owner: one user's cursor is refused in
+	// another's listing.
+	req.Filter = "orders:" + subject
+	q, err := s.OrderPager.Query(req, subject)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rows, err := s.Orders.List(r.Context(), q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	page, err := pagination.NewPage(q, rows, store.OrderKeys)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writePage(w, r, page)
+}
+
+func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	o, err := s.Orders.Get(r.Context(), auth.SubjectFrom(r.Context()), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, o)
+}

@@ -1,0 +1,187 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/bedrock-go/bedrock/internal/problem"
+	"github.com/bedrock-go/bedrock/pagination"
+	"github.com/bedrock-go/bedrock/txn"
+	"github.com/bedrock-go/bedrock/validate"
+
+	"github.com/bedrock-go/bedrock/examples/service/internal/store"
+)
+
+type productRequest struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	PriceCents  int64  `json:"price_cents"`
+	Stock       *int64 `json:"stock"`
+}
+
+func (p *productRequest) Validate(v *validate.Validator) {
+	v.String("name", p.Name).Required().NotBlank().Runes(1, 200).NoControl()
+	v.String("description", p.Description).MaxRunes(5000)
+	validate.Number(v, "price_cents", p.PriceCents).Between(0, 100_000_000)
+	validate.NumberPtr(v, "stock", p.Stock).Present().Between(0, 1_000_000)
+}
+
+// listResponse is the shape of every keyset listing.
+type listResponse[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+	PrevCursor string `json:"prev_cursor,omitempty"`
+	HasMore    bool   `json:"has_more"`
+}
+
+func writePage[T any](w http.ResponseWriter, r *http.Request, page pagination.Page[T]) {
+	if link := page.Link(&url.URL{Path: r.URL.Path, RawQuery: r.URL.RawQuery}); link != "" {
+		w.Header().Set("Link", link)
+	}
+	items := page.Items
+	if items == nil {
+		items = []T{}
+	}
+	writeJSON(w, http.StatusOK, listResponse[T]{Items: items, NextCursor: page.NextCursor, PrevCursor: page.PrevCursor, HasMore: page.HasNext})
+}
+
+func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) {
+	req, err := s.ProductPager.ParseRequest(r.URL.Query())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	req.Filter = "products"
+	q, err := s.ProductPager.Query(req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rows, err := s.Products.List(r.Context(), q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sort := req.Sort
+	if sort == "" {
+		sort = "newest"
+	}
+	page, err := pagination.NewPage(q, rows, store.ProductKeys(sort))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writePage(w, r, page)
+}
+
+func pathID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		problem.Write(w, problem.Details{Status: http.StatusNotFound})
+		return 0, false
+	}
+	return id, true
+}
+
+func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	p, err := s.Products.Get(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	etag := txn.ETag(p.Version)
+	w.Header().Set("ETag", etag)
+	if noneMatch(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+// noneMatch reports whether an If-None-Match header matches etag, with the
+// weak comparison RFC 9110 §13.1.2 asks for.
+func noneMatch(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	if strings.TrimSpace(header) == "*" {
+		return true
+	}
+	for _, t := range strings.Split(header, ",") {
+		if strings.TrimPrefix(strings.TrimSpace(t), "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) createProduct(w http.ResponseWriter, r *http.Request) {
+	var req productRequest
+	if err := s.checker.DecodeJSON(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := store.Product{Name: req.Name, Description: req.Description, PriceCents: req.PriceCents, Stock: *req.Stock}
+	if err := s.Products.Create(r.Context(), &p); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/products/"+strconv.FormatInt(p.ID, 10))
+	w.Header().Set("ETag", txn.ETag(p.Version))
+	writeJSON(w, http.StatusCreated, p)
+}
+
+func (s *Server) updateProduct(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	// The precondition is checked before the body is read: a client that
+	// forgot If-Match learns it without sending the body twice.
+	version, err := txn.ParseIfMatch(r.Header.Get("If-Match"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var req productRequest
+	if err := s.checker.DecodeJSON(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p, err := s.Products.Update(r.Context(), id, version, req.Name, req.Description, req.PriceCents, *req.Stock)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", txn.ETag(p.Version))
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (s *Server) deleteProduct(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	// If-Match is optional on delete: without it the product goes whatever
+	// its version; with it a stale client gets 412.
+	version := txn.AnyVersion
+	if h := r.Header.Get("If-Match"); h != "" {
+		v, err := txn.ParseIfMatch(h)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		version = v
+	}
+	if err := s.Products.Delete(r.Context(), id, version); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,68 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/bedrock-go/bedrock/internal/problem"
+	"github.com/bedrock-go/bedrock/pagination"
+	"github.com/bedrock-go/bedrock/txn"
+	"github.com/bedrock-go/bedrock/validate"
+
+	"github.com/bedrock-go/bedrock/examples/service/internal/store"
+)
+
+// writeJSON sends v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// fail answers err as problem+json, mapping the errors handlers meet to
+// their status; anything unexpected is logged and answered with a bare 500.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var (
+		verrs  *validate.Errors
+		decErr *validate.DecodeError
+		oos    *store.OutOfStockError
+		unk    *store.UnknownProductError
+	)
+	switch {
+	case errors.As(err, &verrs), errors.As(err, &decErr), errors.Is(err, validate.ErrBodyTooLarge),
+		errors.Is(err, validate.ErrUnsupportedMediaType):
+		s.checker.WriteProblem(w, err)
+	case pagination.WriteError(w, err):
+	case errors.As(err, &oos):
+		problem.Write(w, problem.Details{Status: http.StatusConflict, Title: "Out of stock",
+			Detail:     "A product does not have enough stock for this order.",
+			Extensions: map[string]any{"product_id": oos.ProductID, "available": oos.Available}})
+	case errors.As(err, &unk):
+		problem.Write(w, problem.Details{Status: http.StatusUnprocessableEntity, Title: "Unknown product",
+			Detail: "An ordered product does not exist.", Extensions: map[string]any{"product_id": unk.ProductID}})
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, txn.ErrNotFound):
+		problem.Write(w, problem.Details{Status: http.StatusNotFound})
+	case errors.Is(err, store.ErrDuplicate):
+		problem.Write(w, problem.Details{Status: http.StatusConflict, Detail: "It already exists."})
+	case errors.Is(err, txn.ErrPreconditionRequired):
+		problem.Write(w, problem.Details{Status: http.StatusPreconditionRequired,
+			Detail: "Send If-Match with the ETag you last read, so that concurrent edits are not lost."})
+	case errors.Is(err, txn.ErrInvalidIfMatch):
+		problem.Write(w, problem.Details{Status: http.StatusBadRequest, Detail: "The If-Match header is malformed."})
+	case errors.Is(err, txn.ErrPreconditionFailed), errors.Is(err, txn.ErrConflict):
+		problem.Write(w, problem.Details{Status: http.StatusPreconditionFailed,
+			Detail: "The resource changed since you read it; fetch it again."})
+	case errors.Is(err, txn.ErrRetriesExhausted):
+		w.Header().Set("Retry-After", "1")
+		problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable, Detail: "Too much contention; retry shortly."})
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The client left; nobody reads the answer.
+	default:
+		s.log.ErrorContext(r.Context(), "request failed", slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.Any("error", err))
+		problem.Write(w, problem.Details{Status: http.StatusInternalServerError})
+	}
+}

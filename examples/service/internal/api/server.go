@@ -1,0 +1,254 @@
+// Package api is the service's HTTP layer: routes, handlers and the
+// middleware stack that wraps them.
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/bedrock-go/bedrock/auth"
+	"github.com/bedrock-go/bedrock/auth/apikey"
+	"github.com/bedrock-go/bedrock/auth/authz"
+	"github.com/bedrock-go/bedrock/auth/password"
+	"github.com/bedrock-go/bedrock/auth/session"
+	"github.com/bedrock-go/bedrock/auth/token"
+	"github.com/bedrock-go/bedrock/httpsec"
+	"github.com/bedrock-go/bedrock/idempotency"
+	"github.com/bedrock-go/bedrock/internal/problem"
+	"github.com/bedrock-go/bedrock/pagination"
+	"github.com/bedrock-go/bedrock/validate"
+
+	"github.com/bedrock-go/bedrock/examples/service/internal/store"
+)
+
+// Permissions checked by the routes.
+const (
+	PermProductsWrite = "products:write"
+	PermOrdersRead    = "orders:read"
+	PermOrdersWrite   = "orders:write"
+	PermAPIKeysManage = "apikeys:manage"
+)
+
+// Roles a user can have.
+const (
+	RoleCustomer = "customer"
+	RoleAdmin    = "admin"
+)
+
+// Deps are what the handlers need. Every field is required unless noted.
+type Deps struct {
+	Log         *slog.Logger
+	Users       *store.Users
+	APIKeyStore *store.APIKeys
+	Products    *store.Products
+	Orders      *store.Orders
+
+	Hasher   *password.Hasher
+	Policy   password.Policy
+	Issuer   *token.Issuer
+	Verifier *token.Verifier
+	KeyRing  *token.KeyRing
+	TokenTTL time.Duration
+	Sessions *session.Manager
+	APIKeys  *apikey.Keys
+
+	Checker       *validate.Checker
+	ProductPager  *pagination.Pager
+	OrderPager    *pagination.Pager
+	IdemStore     idempotency.Store
+	IsAdminEmail  func(email string) bool
+	CORSOrigins   []string // optional
+	Ready         func(ctx context.Context) error
+	MaxBodyBytes  int64 // optional; 1 MiB when zero
+	AccessLogging bool  // optional
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	Deps
+	log     *slog.Logger
+	checker *validate.Checker
+	authz   *authz.Authorizer
+}
+
+// Claims are the claims of the service's access tokens.
+type Claims struct {
+	token.Claims
+	Roles []string `json:"roles,omitempty"`
+	// SID is the refresh-token family the token was issued from, so that
+	// logout can end it.
+	SID string `json:"sid,omitempty"`
+}
+
+// NewPolicy returns the service's authorization policy. API keys carry no
+// role: they may do exactly what their scopes say, and keys are only issued
+// with scopes their owner's role grants.
+func NewPolicy() (*authz.Policy, error) {
+	return authz.NewPolicy(authz.PolicyConfig{
+		Roles: []authz.Role{
+			{Name: RoleCustomer, Permissions: []string{PermOrdersRead, PermOrdersWrite, PermAPIKeysManage}},
+			{Name: RoleAdmin, Permissions: []string{PermProductsWrite}, Inherits: []string{RoleCustomer}},
+		},
+		Rules: []authz.Rule{
+			{Name: "api keys act within their scopes", Effect: authz.Allow, Actions: []string{"*"},
+				When: func(r *authz.Request) bool {
+					return r.Subject.Method == auth.MethodAPIKey && r.Subject.HasScope(r.Action)
+				}},
+			// A leaked key must not be able to mint more keys.
+			{Name: "api keys cannot manage api keys", Effect: authz.Deny, Actions: []string{PermAPIKeysManage},
+				When: func(r *authz.Request) bool { return r.Subject.Method == auth.MethodAPIKey }},
+		},
+	})
+}
+
+// New returns the service's whole HTTP handler.
+func New(d Deps) (http.Handler, error) {
+	if d.Log == nil || d.Users == nil || d.APIKeyStore == nil || d.Products == nil || d.Orders == nil ||
+		d.Hasher == nil || d.Issuer == nil || d.Verifier == nil || d.KeyRing == nil || d.Sessions == nil ||
+		d.APIKeys == nil || d.Checker == nil || d.ProductPager == nil || d.OrderPager == nil ||
+		d.IdemStore == nil || d.IsAdminEmail == nil || d.Ready == nil {
+		return nil, errors.New("api: missing dependency")
+	}
+	policy, err := NewPolicy()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Deps: d, log: d.Log, checker: d.Checker, authz: authz.New(policy)}
+
+	tokenAuth := token.Authenticator[Claims](d.Verifier, token.AuthenticatorConfig[Claims]{
+		Principal: principalFromClaims,
+		Skip:      d.APIKeys.IsKey,
+	})
+	authn, err := auth.Middleware(auth.MiddlewareConfig{
+		Authenticators: []auth.Authenticator{d.APIKeys.Authenticator(), tokenAuth},
+		Realm:          "shop",
+		OnFailure: func(r *http.Request, err error) {
+			d.Log.InfoContext(r.Context(), "credential refused", slog.String("path", r.URL.Path), slog.Any("reason", err))
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	idem, err := idempotency.Middleware(d.IdemStore, idempotency.Config{
+		Methods:   []string{http.MethodPost},
+		Required:  true,
+		Principal: func(r *http.Request) string { return auth.SubjectFrom(r.Context()) },
+		KeyPrefix: "orders:",
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /.well-known/jwks.json", token.JWKSHandler(d.KeyRing, 0))
+
+	mux.HandleFunc("POST /v1/auth/signup", s.signup)
+	mux.HandleFunc("POST /v1/auth/login", s.login)
+	mux.HandleFunc("POST /v1/auth/refresh", s.refresh)
+	mux.Handle("POST /v1/auth/logout", auth.RequireAuthenticated(http.HandlerFunc(s.logout)))
+	mux.Handle("GET /v1/me", auth.RequireAuthenticated(http.HandlerFunc(s.me)))
+
+	keys := s.authz.Require(PermAPIKeysManage)
+	mux.Handle("POST /v1/apikeys", keys(http.HandlerFunc(s.createAPIKey)))
+	mux.Handle("GET /v1/apikeys", keys(http.HandlerFunc(s.listAPIKeys)))
+	mux.Handle("DELETE /v1/apikeys/{id}", keys(http.HandlerFunc(s.deleteAPIKey)))
+
+	admin := s.authz.Require(PermProductsWrite)
+	mux.HandleFunc("GET /v1/products", s.listProducts)
+	mux.HandleFunc("GET /v1/products/{id}", s.getProduct)
+	mux.Handle("POST /v1/products", admin(http.HandlerFunc(s.createProduct)))
+	mux.Handle("PUT /v1/products/{id}", admin(http.HandlerFunc(s.updateProduct)))
+	mux.Handle("DELETE /v1/products/{id}", admin(http.HandlerFunc(s.deleteProduct)))
+
+	mux.Handle("POST /v1/orders", s.authz.Require(PermOrdersWrite)(idem(http.HandlerFunc(s.placeOrder))))
+	readOrders := s.authz.Require(PermOrdersRead)
+	mux.Handle("GET /v1/orders", readOrders(http.HandlerFunc(s.listOrders)))
+	mux.Handle("GET /v1/orders/{id}", readOrders(http.HandlerFunc(s.getOrder)))
+
+	// Outermost first: security headers on every answer, refusals included;
+	// CORS answers preflights before anything else runs; oversized bodies
+	// are refused before authentication spends any work.
+	headers, err := httpsec.NewHeaders(httpsec.HeadersConfig{})
+	if err != nil {
+		return nil, err
+	}
+	body, err := httpsec.NewBodyLimit(httpsec.BodyLimitConfig{MaxBytes: d.MaxBodyBytes})
+	if err != nil {
+		return nil, err
+	}
+	h := body.Handler(authn(mux))
+	if len(d.CORSOrigins) > 0 {
+		cors, err := httpsec.NewCORS(httpsec.CORSConfig{
+			AllowedOrigins: d.CORSOrigins,
+			AllowedMethods: []string{"GET", "POST", "PUT", "DELETE"},
+			AllowedHeaders: []string{"Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-API-Key"},
+			ExposedHeaders: []string{"ETag", "Link", "Location", "Retry-After", "Idempotent-Replayed"},
+		})
+		if err != nil {
+			return nil, err
+		}
+		h = cors.Handler(h)
+	}
+	h = headers.Handler(h)
+	if d.AccessLogging {
+		h = accessLog(d.Log, h)
+	}
+	return h, nil
+}
+
+func principalFromClaims(c *Claims) auth.Principal {
+	return auth.Principal{
+		Subject:         c.Subject,
+		Method:          auth.MethodToken,
+		CredentialID:    c.ID,
+		Roles:           c.Roles,
+		AuthenticatedAt: c.IssuedAt.Time(),
+		Attributes:      map[string]any{"sid": c.SID},
+	}
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Ready(ctx); err != nil {
+		problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable, Detail: err.Error()})
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func accessLog(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		log.InfoContext(r.Context(), "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+	})
+}

@@ -1,0 +1,191 @@
+// Package app assembles the service from its configuration and its
+// connections: storage, security components and the HTTP handler.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bedrock-go/bedrock/auth/apikey"
+	"github.com/bedrock-go/bedrock/auth/password"
+	"github.com/bedrock-go/bedrock/auth/session"
+	"github.com/bedrock-go/bedrock/auth/session/pgsession"
+	"github.com/bedrock-go/bedrock/auth/token"
+	"github.com/bedrock-go/bedrock/idempotency/redisidem"
+	"github.com/bedrock-go/bedrock/pagination"
+	"github.com/bedrock-go/bedrock/validate"
+
+	"github.com/bedrock-go/bedrock/examples/service/internal/api"
+	"github.com/bedrock-go/bedrock/examples/service/internal/config"
+	"github.com/bedrock-go/bedrock/examples/service/internal/store"
+)
+
+// Token issuer and audience of the service.
+const (
+	TokenIssuer   = "bedrock-shop"
+	TokenAudience = "bedrock-shop-api"
+	APIKeyPrefix  = "shop"
+)
+
+// Options are the parts of the assembly tests change.
+type Options struct {
+	// RedisPrefix prefixes every Redis key; "shop:" when empty.
+	RedisPrefix string
+	// PasswordParams replaces the argon2id parameters (tests use cheaper
+	// ones); DefaultParams when zero.
+	PasswordParams password.Params
+	// OrderAttempts bounds the attempts of an order transaction; 30 when
+	// zero.
+	OrderAttempts int
+}
+
+// App is the assembled service.
+type App struct {
+	handler  http.Handler
+	draining atomic.Bool
+	pool     *pgxpool.Pool
+	redis    redis.UniversalClient
+}
+
+// New migrates the database and builds the service over pool and rdb,
+// which the caller owns and closes.
+func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.UniversalClient, log *slog.Logger, opt Options) (*App, error) {
+	if opt.RedisPrefix == "" {
+		opt.RedisPrefix = "shop:"
+	}
+	if opt.OrderAttempts == 0 {
+		opt.OrderAttempts = 30
+	}
+	if err := store.Migrate(ctx, pool); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	sessStore, err := pgsession.New(pool, pgsession.Config{})
+	if err != nil {
+		return nil, err
+	}
+	if err := sessStore.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("migrate sessions: %w", err)
+	}
+
+	ring, err := keyRing(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	issuer, err := token.NewIssuer(token.IssuerConfig{Keys: ring, Issuer: TokenIssuer, Audience: []string{TokenAudience}, TTL: cfg.AccessTokenTTL})
+	if err != nil {
+		return nil, err
+	}
+	verifier, err := token.NewVerifier(token.VerifierConfig{Keys: ring, Issuer: TokenIssuer, Audience: TokenAudience, Algorithms: []token.Algorithm{token.EdDSA}})
+	if err != nil {
+		return nil, err
+	}
+	sessions, err := session.New(sessStore, session.Config{
+		OnReuse: func(ctx context.Context, f session.Family) {
+			log.WarnContext(ctx, "refresh token reused: session family revoked", slog.String("family", f.ID), slog.String("subject", f.Subject))
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	hasher, err := password.New(password.Config{Params: opt.PasswordParams})
+	if err != nil {
+		return nil, err
+	}
+	keyStore := store.NewAPIKeys(pool)
+	keys, err := apikey.New(keyStore, apikey.Config{Prefix: APIKeyPrefix})
+	if err != nil {
+		return nil, err
+	}
+	checker, err := validate.New(validate.Config{})
+	if err != nil {
+		return nil, err
+	}
+	cursorKeys, err := cursorKeyRing(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	productPager, err := pagination.New(pagination.Config{Keys: cursorKeys, Sorts: store.ProductSorts()})
+	if err != nil {
+		return nil, err
+	}
+	orderPager, err := pagination.New(pagination.Config{Keys: cursorKeys, Sorts: store.OrderSorts()})
+	if err != nil {
+		return nil, err
+	}
+	products, err := store.NewProducts(pool)
+	if err != nil {
+		return nil, err
+	}
+	orders, err := store.NewOrders(pool, opt.OrderAttempts)
+	if err != nil {
+		return nil, err
+	}
+	idem, err := redisidem.New(rdb, redisidem.Config{Prefix: opt.RedisPrefix + "idem:"})
+	if err != nil {
+		return nil, err
+	}
+
+	a := &App{pool: pool, redis: rdb}
+	a.handler, err = api.New(api.Deps{
+		Log: log, Users: store.NewUsers(pool), APIKeyStore: keyStore, Products: products, Orders: orders,
+		Hasher: hasher, Issuer: issuer, Verifier: verifier, KeyRing: ring, TokenTTL: cfg.AccessTokenTTL,
+		Sessions: sessions, APIKeys: keys, Checker: checker, ProductPager: productPager, OrderPager: orderPager,
+		IdemStore: idem, IsAdminEmail: cfg.IsAdminEmail, CORSOrigins: cfg.CORSOrigins, Ready: a.ready,
+		AccessLogging: true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Handler returns the service's HTTP handler.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Drain makes /readyz fail, so that load balancers stop sending traffic
+// while in-flight requests finish.
+func (a *App) Drain() { a.draining.Store(true) }
+
+func (a *App) ready(ctx context.Context) error {
+	if a.draining.Load() {
+		return errors.New("shutting down")
+	}
+	if err := a.pool.Ping(ctx); err != nil {
+		return errors.New("postgresql unreachable")
+	}
+	if err := a.redis.Ping(ctx).Err(); err != nil {
+		return errors.New("redis unreachable")
+	}
+	return nil
+}
+
+func keyRing(cfg config.Config, log *slog.Logger) (*token.KeyRing, error) {
+	if cfg.JWTKeysFile != "" {
+		return LoadKeyRing(cfg.JWTKeysFile)
+	}
+	log.Warn("JWT_KEYS_FILE is not set: signing tokens with a key generated at start; every restart logs everyone out. Never do this in production.")
+	k, err := token.GenerateEd25519("dev-" + time.Now().UTC().Format("20060102T150405"))
+	if err != nil {
+		return nil, err
+	}
+	return token.NewKeyRing(k)
+}
+
+func cursorKeyRing(cfg config.Config, log *slog.Logger) (*pagination.KeyRing, error) {
+	secret := []byte(cfg.CursorSecret)
+	if len(secret) == 0 {
+		log.Warn("CURSOR_SECRET is not set: signing pagination cursors with a random secret; cursors stop working at restart.")
+		secret = make([]byte, 32)
+		_, _ = rand.Read(secret)
+	}
+	return pagination.NewKeyRing(pagination.Key{ID: 1, Secret: secret})
+}

@@ -1,0 +1,142 @@
+// Package config reads the service's configuration from environment
+// variables, with defaults that start it on a developer machine.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+)
+
+// Environments.
+const (
+	Development = "development"
+	Production  = "production"
+)
+
+// Config is the service's configuration.
+type Config struct {
+	// DatabaseURL is the PostgreSQL URL (DATABASE_URL).
+	DatabaseURL string
+	// RedisURL is the Redis URL (REDIS_URL). When it is unset in development
+	// and the local Redis is unreachable, the service runs on an embedded
+	// Redis (RedisExplicit is then false).
+	RedisURL      string
+	RedisExplicit bool
+	// NATSURL is read (NATS_URL) but unused until the outbox lands.
+	NATSURL string
+	// HTTPAddr is the listen address (HTTP_ADDR), ":8080" by default.
+	HTTPAddr string
+	// JWTKeysFile names a JSON file with the token signing keys
+	// (JWT_KEYS_FILE); empty generates a key at start in development.
+	JWTKeysFile string
+	// CursorSecret signs pagination cursors (CURSOR_SECRET, at least 32
+	// bytes); empty generates one at start in development.
+	CursorSecret string
+	// Env is development or production (ENV).
+	Env string
+	// AdminEmails get the admin role at signup (ADMIN_EMAILS, comma-separated).
+	AdminEmails []string
+	// CORSOrigins may read responses from browsers (CORS_ORIGINS,
+	// comma-separated).
+	CORSOrigins []string
+	// ShutdownTimeout bounds graceful shutdown (SHUTDOWN_TIMEOUT, 20s).
+	ShutdownTimeout time.Duration
+	// AccessTokenTTL is the lifetime of access tokens (ACCESS_TOKEN_TTL, 10m).
+	AccessTokenTTL time.Duration
+}
+
+// Defaults for a developer machine.
+const (
+	DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	DefaultRedisURL    = "redis://127.0.0.1:6379/0"
+	DefaultHTTPAddr    = ":8080"
+)
+
+// Load reads the configuration through getenv (os.Getenv in main).
+func Load(getenv func(string) string) (Config, error) {
+	c := Config{
+		DatabaseURL:  or(getenv("DATABASE_URL"), DefaultDatabaseURL),
+		RedisURL:     or(getenv("REDIS_URL"), DefaultRedisURL),
+		NATSURL:      getenv("NATS_URL"),
+		HTTPAddr:     or(getenv("HTTP_ADDR"), DefaultHTTPAddr),
+		JWTKeysFile:  getenv("JWT_KEYS_FILE"),
+		CursorSecret: getenv("CURSOR_SECRET"),
+		Env:          or(getenv("ENV"), Development),
+		AdminEmails:  list(getenv("ADMIN_EMAILS"), strings.ToLower),
+		CORSOrigins:  list(getenv("CORS_ORIGINS"), func(s string) string { return s }),
+	}
+	c.RedisExplicit = getenv("REDIS_URL") != ""
+	var errs []error
+	var err error
+	if c.ShutdownTimeout, err = duration(getenv, "SHUTDOWN_TIMEOUT", 20*time.Second); err != nil {
+		errs = append(errs, err)
+	}
+	if c.AccessTokenTTL, err = duration(getenv, "ACCESS_TOKEN_TTL", 10*time.Minute); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Env != Development && c.Env != Production {
+		errs = append(errs, fmt.Errorf("ENV must be %q or %q, not %q", Development, Production, c.Env))
+	}
+	for _, e := range c.AdminEmails {
+		if _, err := mail.ParseAddress(e); err != nil {
+			errs = append(errs, fmt.Errorf("ADMIN_EMAILS: %q is not an email address", e))
+		}
+	}
+	if c.Env == Production {
+		if c.JWTKeysFile == "" {
+			errs = append(errs, errors.New("JWT_KEYS_FILE is required in production"))
+		}
+		if len(c.CursorSecret) < 32 {
+			errs = append(errs, errors.New("CURSOR_SECRET of at least 32 bytes is required in production"))
+		}
+	} else if c.CursorSecret != "" && len(c.CursorSecret) < 32 {
+		errs = append(errs, errors.New("CURSOR_SECRET must have at least 32 bytes"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return c, nil
+}
+
+// IsAdminEmail reports whether email is listed in ADMIN_EMAILS.
+func (c Config) IsAdminEmail(email string) bool {
+	email = strings.ToLower(email)
+	for _, e := range c.AdminEmails {
+		if e == email {
+			return true
+		}
+	}
+	return false
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func list(v string, norm func(string) string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, norm(s))
+		}
+	}
+	return out
+}
+
+func duration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s must be a positive duration such as 30s, not %q", name, v)
+	}
+	return d, nil
+}

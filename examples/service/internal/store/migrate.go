@@ -1,0 +1,61 @@
+// Package store is the service's PostgreSQL storage: the schema, migrated at
+// start, and one repository per aggregate.
+package store
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bedrock-go/bedrock/txn"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrate applies the embedded migrations that have not run yet, in name
+// order, each in its own transaction. An advisory lock serialises instances
+// that start together, so that each migration runs once.
+func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	return txn.Do(ctx, pool, func(ctx context.Context, tx pgx.Tx) error {
+		if err := txn.XactLock(ctx, tx, txn.Key("examples/service migrations")); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+			return err
+		}
+		for _, name := range names {
+			id := strings.TrimSuffix(strings.TrimPrefix(name, "migrations/"), ".sql")
+			var done bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE name = $1)`, id).Scan(&done); err != nil {
+				return err
+			}
+			if done {
+				continue
+			}
+			sql, err := migrations.ReadFile(name)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, string(sql)); err != nil {
+				return fmt.Errorf("migration %s: %w", id, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (name) VALUES ($1)`, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,80 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/bedrock-go/bedrock/txn"
+)
+
+// Errors the repositories return for the handlers to map to HTTP.
+var (
+	ErrNotFound   = errors.New("store: not found")
+	ErrDuplicate  = errors.New("store: already exists")
+	ErrOutOfStock = errors.New("store: out of stock")
+)
+
+// User is an account.
+type User struct {
+	ID           string    `json:"id"`
+	Email        string    `json:"email"`
+	Name         string    `json:"name"`
+	Role         string    `json:"role"`
+	CreatedAt    time.Time `json:"created_at"`
+	PasswordHash string    `json:"-"`
+}
+
+// Users stores accounts.
+type Users struct{ db txn.Querier }
+
+// NewUsers returns the repository over db; it joins the transaction carried
+// by a context when there is one.
+func NewUsers(db txn.Querier) *Users { return &Users{db: db} }
+
+// Create inserts u (ID and CreatedAt are set from the database). An email
+// already taken is ErrDuplicate.
+func (s *Users) Create(ctx context.Context, u *User) error {
+	err := txn.QuerierFrom(ctx, s.db).QueryRow(ctx,
+		`INSERT INTO users (email, name, password_hash, role) VALUES ($1, $2, $3, $4)
+		 RETURNING id::text, created_at`, u.Email, u.Name, u.PasswordHash, u.Role).Scan(&u.ID, &u.CreatedAt)
+	if isUniqueViolation(err) {
+		return ErrDuplicate
+	}
+	return err
+}
+
+// ByEmail returns the user with email (already lower-cased).
+func (s *Users) ByEmail(ctx context.Context, email string) (User, error) {
+	return s.one(ctx, `WHERE email = $1`, email)
+}
+
+// ByID returns the user with id.
+func (s *Users) ByID(ctx context.Context, id string) (User, error) {
+	return s.one(ctx, `WHERE id::text = $1`, id)
+}
+
+// SetPasswordHash replaces a user's hash, after a rehash on login.
+func (s *Users) SetPasswordHash(ctx context.Context, id, hash string) error {
+	_, err := txn.QuerierFrom(ctx, s.db).Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id::text = $1`, id, hash)
+	return err
+}
+
+func (s *Users) one(ctx context.Context, where string, arg any) (User, error) {
+	var u User
+	err := txn.QuerierFrom(ctx, s.db).QueryRow(ctx,
+		`SELECT id::text, email, name, role, created_at, password_hash FROM users `+where, arg).
+		Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.CreatedAt, &u.PasswordHash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, ErrNotFound
+	}
+	return u, err
+}
+
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+}

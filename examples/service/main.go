@@ -1,0 +1,160 @@
+// Command service is Bedrock's reference shop backend: accounts with
+// password login, rotating refresh tokens and API keys; a product catalogue
+// with keyset pagination and optimistic locking; and orders that never
+// oversell, made safe to retry with Idempotency-Key.
+//
+// Run it with PostgreSQL and Redis on their default local ports:
+//
+//	go run ./examples/service
+//
+// See README.md for the configuration and a curl walkthrough.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bedrock-go/bedrock/examples/service/internal/app"
+	"github.com/bedrock-go/bedrock/examples/service/internal/config"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "service:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+
+	pool, err := connectPostgres(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	rdb, closeRedis, err := connectRedis(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeRedis()
+
+	a, err := app.New(ctx, cfg, pool, rdb, log, app.Options{})
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Addr:              cfg.HTTPAddr,
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("env", cfg.Env))
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+	}
+	// Readiness goes false first so that the load balancer stops routing
+	// here; in-flight requests then finish within the timeout.
+	log.Info("shutting down")
+	a.Drain()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// connectPostgres returns a pool that answered a ping, or a one-line error
+// saying how to start PostgreSQL.
+func connectPostgres(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	pcfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL URL: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("PostgreSQL at %s:%d is unreachable (%v); start it (e.g. `docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:17`) or set DATABASE_URL",
+			pcfg.ConnConfig.Host, pcfg.ConnConfig.Port, oneLine(err))
+	}
+	return pool, nil
+}
+
+// connectRedis returns a client that answered a ping. In development, when
+// REDIS_URL is unset and the local Redis does not answer, it falls back to an
+// embedded Redis, loudly: its data lives only as long as the process.
+func connectRedis(ctx context.Context, cfg config.Config, log *slog.Logger) (*redis.Client, func(), error) {
+	opts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("REDIS_URL is not a valid Redis URL: %w", err)
+	}
+	rdb := redis.NewClient(opts)
+	pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	err = rdb.Ping(pingCtx).Err()
+	if err == nil {
+		return rdb, func() { _ = rdb.Close() }, nil
+	}
+	_ = rdb.Close()
+	if cfg.RedisExplicit || cfg.Env != config.Development {
+		return nil, nil, fmt.Errorf("redis at %s is unreachable (%v); start it (e.g. `docker run -d -p 6379:6379 redis:7`) or set REDIS_URL",
+			opts.Addr, oneLine(err))
+	}
+	mr, err := miniredis.Run()
+	if err != nil {
+		return nil, nil, err
+	}
+	log.Warn("Redis at " + opts.Addr + " is unreachable: running on an embedded in-memory Redis. Idempotency keys are lost at restart and not shared between instances.")
+	rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	return rdb, func() { _ = rdb.Close(); mr.Close() }, nil
+}
+
+func oneLine(err error) string {
+	s := err.Error()
+	for i := range len(s) {
+		if s[i] == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}
