@@ -1,0 +1,173 @@
+package observe
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/bedrock-go/bedrock/resilience"
+)
+
+// Attribute keys of the resilience adapters.
+const (
+	attrResilienceName = attribute.Key("bedrock.resilience.name")
+	attrBreakerState   = attribute.Key("bedrock.resilience.breaker.state")
+	attrBreakerFrom    = attribute.Key("bedrock.resilience.breaker.from")
+	attrBreakerTo      = attribute.Key("bedrock.resilience.breaker.to")
+	attrGiveUpReason   = attribute.Key("bedrock.resilience.retry.reason")
+)
+
+// breakerStates is the number of breaker states; they are numbered from
+// StateClosed (0) to StateHalfOpen.
+const breakerStates = int(resilience.StateHalfOpen) + 1
+
+// BreakerHooks returns hooks that record the events of the circuit breaker
+// called name (a constant such as the dependency it guards: it becomes the
+// bedrock.resilience.name attribute). A nil mp means the global provider.
+//
+// Metrics:
+//   - bedrock.resilience.breaker.transitions ({transition}, counter): one
+//     per state change, with bedrock.resilience.breaker.from and .to.
+//   - bedrock.resilience.breaker.state ({state}, gauge): 1 for the current
+//     state and 0 for the others, per bedrock.resilience.breaker.state;
+//     recorded at each transition, so a breaker that never changed state
+//     (it is closed) has no point yet.
+//   - bedrock.resilience.breaker.rejections ({call}, counter): calls
+//     refused while open or half-open, with the state.
+//
+// It fails only if the instruments cannot be created.
+func BreakerHooks(mp metric.MeterProvider, name string) (*resilience.BreakerHooks, error) {
+	b := newInstruments(mp)
+	transitions := b.counter("bedrock.resilience.breaker.transitions", "{transition}", "Circuit breaker state changes.")
+	state := b.gauge("bedrock.resilience.breaker.state", "{state}", "Circuit breaker state: 1 for the current state, 0 for the others.")
+	rejections := b.counter("bedrock.resilience.breaker.rejections", "{call}", "Calls rejected by an open or half-open circuit breaker.")
+	if err := b.check("breaker"); err != nil {
+		return nil, err
+	}
+	n := attrResilienceName.String(name)
+	var (
+		moves   [breakerStates][breakerStates]countOpts
+		inState [breakerStates]countOpts
+	)
+	for i := range breakerStates {
+		from := resilience.State(i).String()
+		inState[i] = optsOf(n, attrBreakerState.String(from))
+		for j := range breakerStates {
+			moves[i][j] = optsOf(n, attrBreakerFrom.String(from), attrBreakerTo.String(resilience.State(j).String()))
+		}
+	}
+	known := func(s resilience.State) bool { return s >= 0 && int(s) < breakerStates }
+	return &resilience.BreakerHooks{
+		OnStateChange: func(c resilience.StateChange) {
+			if !known(c.From) || !known(c.To) {
+				return
+			}
+			ctx := context.Background()
+			transitions.Add(ctx, 1, moves[c.From][c.To].add...)
+			for i := range inState {
+				var v int64
+				if int(c.To) == i {
+					v = 1
+				}
+				state.Record(ctx, v, inState[i].record...)
+			}
+		},
+		OnReject: func(s resilience.State) {
+			if known(s) {
+				rejections.Add(context.Background(), 1, inState[s].add...)
+			}
+		},
+	}, nil
+}
+
+// RetryHooks returns hooks that record the retries of the Retry called
+// name. A nil mp means the global provider.
+//
+// Metrics:
+//   - bedrock.resilience.retry.retries ({retry}, counter): one per retry,
+//     with error.type, the class of the error that caused it: timeout,
+//     breaker_open, bulkhead_full, injected, canceled, deadline_exceeded
+//     or _OTHER.
+//   - bedrock.resilience.retry.delay (s, histogram): the wait before each
+//     retry.
+//   - bedrock.resilience.retry.give_ups ({call}, counter): calls that
+//     stopped on a retryable error, with bedrock.resilience.retry.reason:
+//     max_attempts, max_elapsed, budget, retry_after, deadline or other.
+//
+// It fails only if the instruments cannot be created.
+func RetryHooks(mp metric.MeterProvider, name string) (*resilience.RetryHooks, error) {
+	b := newInstruments(mp)
+	retries := b.counter("bedrock.resilience.retry.retries", "{retry}", "Retries, by class of the error retried.")
+	delay := b.duration("bedrock.resilience.retry.delay", "Wait before each retry.")
+	giveUps := b.counter("bedrock.resilience.retry.give_ups", "{call}", "Calls whose retries stopped on a retryable error.")
+	if err := b.check("retry"); err != nil {
+		return nil, err
+	}
+	n := attrResilienceName.String(name)
+	byError := newClassifier(attrErrorType, "_OTHER", withContextClasses(
+		errorClass{resilience.ErrTimeout, "timeout"},
+		errorClass{resilience.ErrOpen, "breaker_open"},
+		errorClass{resilience.ErrBulkheadFull, "bulkhead_full"},
+		errorClass{resilience.ErrInjected, "injected"},
+	), n)
+	plain := optsOf(n)
+	reasons := map[resilience.GiveUpReason]countOpts{}
+	for r, s := range map[resilience.GiveUpReason]string{
+		resilience.GaveUpMaxAttempts: "max_attempts",
+		resilience.GaveUpMaxElapsed:  "max_elapsed",
+		resilience.GaveUpBudget:      "budget",
+		resilience.GaveUpRetryAfter:  "retry_after",
+		resilience.GaveUpDeadline:    "deadline",
+	} {
+		reasons[r] = optsOf(n, attrGiveUpReason.String(s))
+	}
+	other := optsOf(n, attrGiveUpReason.String("other"))
+	return &resilience.RetryHooks{
+		OnRetry: func(_ int, err error, d time.Duration) {
+			ctx := context.Background()
+			retries.Add(ctx, 1, byError.of(err).add...)
+			delay.Record(ctx, d.Seconds(), plain.record...)
+		},
+		OnGiveUp: func(e *resilience.RetryError) {
+			o, ok := reasons[e.Reason]
+			if !ok {
+				o = other
+			}
+			giveUps.Add(context.Background(), 1, o.add...)
+		},
+	}, nil
+}
+
+// BulkheadHooks returns hooks that count the callers turned away by the
+// Bulkhead called name, as bedrock.resilience.bulkhead.rejections ({call},
+// counter). A nil mp means the global provider. It fails only if the
+// instrument cannot be created.
+func BulkheadHooks(mp metric.MeterProvider, name string) (*resilience.BulkheadHooks, error) {
+	b := newInstruments(mp)
+	rejections := b.counter("bedrock.resilience.bulkhead.rejections", "{call}", "Callers turned away by a full bulkhead.")
+	if err := b.check("bulkhead"); err != nil {
+		return nil, err
+	}
+	o := optsOf(attrResilienceName.String(name))
+	return &resilience.BulkheadHooks{
+		OnReject: func() { rejections.Add(context.Background(), 1, o.add...) },
+	}, nil
+}
+
+// HedgeHooks returns hooks that count the extra requests sent by the Hedge
+// called name, as bedrock.resilience.hedge.requests ({request}, counter).
+// A nil mp means the global provider. It fails only if the instrument
+// cannot be created.
+func HedgeHooks(mp metric.MeterProvider, name string) (*resilience.HedgeHooks, error) {
+	b := newInstruments(mp)
+	hedges := b.counter("bedrock.resilience.hedge.requests", "{request}", "Hedged requests sent.")
+	if err := b.check("hedge"); err != nil {
+		return nil, err
+	}
+	o := optsOf(attrResilienceName.String(name))
+	return &resilience.HedgeHooks{
+		OnHedge: func(int) { hedges.Add(context.Background(), 1, o.add...) },
+	}, nil
+}
