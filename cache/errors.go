@@ -38,6 +38,7 @@ type ConfigError struct {
 	Reason string
 }
 
+// Error describes the rejected field.
 func (e *ConfigError) Error() string {
 	return fmt.Sprintf("cache: invalid config: %s: %s", e.Field, e.Reason)
 }
@@ -53,6 +54,7 @@ type PanicError struct {
 	Stack []byte // the loader goroutine's stack at the panic
 }
 
+// Error reports the panic value.
 func (e *PanicError) Error() string {
 	return fmt.Sprintf("cache: loader panicked: %v", e.Value)
 }

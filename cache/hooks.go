@@ -32,6 +32,7 @@ const (
 	TierStore
 )
 
+// String returns "local" or "store".
 func (t Tier) String() string {
 	if t == TierLocal {
 		return "local"
@@ -50,6 +51,7 @@ const (
 	OpDecode           // decoding stored bytes
 )
 
+// String names the operation: fetch, write, delete, encode or decode.
 func (o Op) String() string {
 	switch o {
 	case OpFetch:
