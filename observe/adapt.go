@@ -19,7 +19,6 @@ import (
 // classes, names chosen in code), never from keys, ids, paths or error
 // text, which would make the number of series unbounded.
 
-
 // attrErrorType is the semantic-convention key for a low-cardinality error
 // class.
 const attrErrorType = attribute.Key("error.type")
@@ -141,16 +140,19 @@ const maxDynamicSets = 256
 
 // boundedSets caches the attribute sets of values known only at run time
 // but bounded by configuration (such as the names of rate limits). Reads
-// are a lock-free map lookup; a new value copies the map once.
+// are a lock-free map lookup; a new value copies the map once. Past
+// maxDynamicSets values, fold maps each new value to one of a small fixed
+// set (the same value with its configured name replaced by "_OTHER"), so
+// the other attributes keep their meaning.
 type boundedSets[K comparable] struct {
-	cur      atomic.Pointer[map[K]countOpts]
-	mu       sync.Mutex
-	build    func(K) countOpts
-	overflow countOpts
+	cur   atomic.Pointer[map[K]countOpts]
+	mu    sync.Mutex
+	build func(K) countOpts
+	fold  func(K) K
 }
 
-func newBoundedSets[K comparable](build func(K) countOpts, overflow countOpts) *boundedSets[K] {
-	return &boundedSets[K]{build: build, overflow: overflow}
+func newBoundedSets[K comparable](build func(K) countOpts, fold func(K) K) *boundedSets[K] {
+	return &boundedSets[K]{build: build, fold: fold}
 }
 
 func (b *boundedSets[K]) get(k K) countOpts {
@@ -173,7 +175,12 @@ func (b *boundedSets[K]) add(k K) countOpts {
 		return o
 	}
 	if len(old) >= maxDynamicSets {
-		return b.overflow
+		// The folded values may take the map a little past the bound: they
+		// are few and fixed.
+		k = b.fold(k)
+		if o, ok := old[k]; ok {
+			return o
+		}
 	}
 	m := make(map[K]countOpts, len(old)+1)
 	for kk, o := range old {

@@ -56,7 +56,7 @@ func RateLimitHooks(mp metric.MeterProvider, name string) (*ratelimit.Hooks, err
 		}
 		return optsOf(n, attrPolicy.String(k.policy), attrDecision.String(d), attrDegraded.Bool(k.degraded))
 	}
-	sets := newBoundedSets(build, build(decisionKey{policy: "_OTHER"}))
+	sets := newBoundedSets(build, func(k decisionKey) decisionKey { k.policy = "_OTHER"; return k })
 	byError := newClassifier(attrErrorType, "_OTHER", withContextClasses(), n)
 	return &ratelimit.Hooks{
 		Decided: func(_ string, r ratelimit.Result) {

@@ -58,10 +58,10 @@ func TxnHooks(mp metric.MeterProvider) (txn.Hooks, error) {
 	}
 	attemptSets := newBoundedSets(func(k txnKey) countOpts {
 		return optsOf(attrTxnLabel.String(k.label), attrTxnOutcome.String(k.class))
-	}, optsOf(attrTxnLabel.String("_OTHER"), attrTxnOutcome.String("_OTHER")))
+	}, foldTxnLabel)
 	retrySets := newBoundedSets(func(k txnKey) countOpts {
 		return optsOf(attrTxnLabel.String(k.label), attrTxnReason.String(k.class))
-	}, optsOf(attrTxnLabel.String("_OTHER"), attrTxnReason.String("_OTHER")))
+	}, foldTxnLabel)
 	return txn.Hooks{
 		OnAttempt: func(ctx context.Context, a txn.Attempt) {
 			class := "committed"
@@ -87,6 +87,8 @@ func TxnHooks(mp metric.MeterProvider) (txn.Hooks, error) {
 		},
 	}, nil
 }
+
+func foldTxnLabel(k txnKey) txnKey { return txnKey{"_OTHER", k.class} }
 
 // txnErrorClass reduces a transaction error to one of a fixed set of
 // classes. Context errors come first: a cancelled request often surfaces

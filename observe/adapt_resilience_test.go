@@ -1,0 +1,149 @@
+package observe_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bedrock-go/bedrock/observe"
+	"github.com/bedrock-go/bedrock/resilience"
+)
+
+var errBoom = errors.New("boom")
+
+func TestBreakerHooks_RecordTransitionsStateAndRejections(t *testing.T) {
+	m := newMeterRecorder(t)
+	hooks, err := observe.BreakerHooks(m.mp, "payments")
+	require.NoError(t, err)
+	now := time.Unix(1_700_000_000, 0)
+	b, err := resilience.NewBreaker(resilience.BreakerConfig{
+		WindowSize: 4, MinimumCalls: 2, OpenDuration: time.Minute,
+		Now: func() time.Time { return now }, Hooks: hooks,
+	})
+	require.NoError(t, err)
+	ctx := context.Background()
+	fail := func(context.Context) error { return errBoom }
+
+	for range 2 {
+		require.ErrorIs(t, b.Do(ctx, fail), errBoom)
+	}
+	require.Equal(t, resilience.StateOpen, b.State())
+	require.ErrorIs(t, b.Do(ctx, fail), resilience.ErrOpen)
+	require.ErrorIs(t, b.Do(ctx, fail), resilience.ErrOpen)
+	now = now.Add(time.Minute)
+	require.NoError(t, b.Do(ctx, func(context.Context) error { return nil }))
+	require.Equal(t, resilience.StateClosed, b.State())
+
+	assert.Equal(t, map[string]int64{
+		"bedrock.resilience.breaker.from=closed,bedrock.resilience.breaker.to=open,bedrock.resilience.name=payments":      1,
+		"bedrock.resilience.breaker.from=open,bedrock.resilience.breaker.to=half-open,bedrock.resilience.name=payments":   1,
+		"bedrock.resilience.breaker.from=half-open,bedrock.resilience.breaker.to=closed,bedrock.resilience.name=payments": 1,
+	}, m.counter(t, "bedrock.resilience.breaker.transitions", "{transition}"))
+	assert.Equal(t, map[string]int64{
+		"bedrock.resilience.breaker.state=closed,bedrock.resilience.name=payments":    1,
+		"bedrock.resilience.breaker.state=open,bedrock.resilience.name=payments":      0,
+		"bedrock.resilience.breaker.state=half-open,bedrock.resilience.name=payments": 0,
+	}, m.gauge(t, "bedrock.resilience.breaker.state", "{state}"))
+	assert.Equal(t, map[string]int64{
+		"bedrock.resilience.breaker.state=open,bedrock.resilience.name=payments": 2,
+	}, m.counter(t, "bedrock.resilience.breaker.rejections", "{call}"))
+}
+
+func TestRetryHooks_RecordRetriesByErrorClassAndGiveUps(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newMeterRecorder(t)
+		hooks, err := observe.RetryHooks(m.mp, "inventory")
+		require.NoError(t, err)
+		r, err := resilience.NewRetry(resilience.RetryConfig{
+			MaxAttempts: 4, InitialDelay: 10 * time.Millisecond, Jitter: resilience.NoJitter, Hooks: hooks,
+		})
+		require.NoError(t, err)
+		errs := []error{errBoom, resilience.ErrTimeout, resilience.ErrBulkheadFull, errBoom}
+		calls := 0
+		err = r.Do(context.Background(), func(context.Context) error {
+			calls++
+			return errs[calls-1]
+		})
+		require.ErrorIs(t, err, resilience.ErrRetriesExhausted)
+		require.Equal(t, 4, calls)
+
+		assert.Equal(t, map[string]int64{
+			"bedrock.resilience.name=inventory,error.type=_OTHER":        1,
+			"bedrock.resilience.name=inventory,error.type=timeout":       1,
+			"bedrock.resilience.name=inventory,error.type=bulkhead_full": 1,
+		}, m.counter(t, "bedrock.resilience.retry.retries", "{retry}"))
+		delays := m.histogram(t, "bedrock.resilience.retry.delay")
+		require.Len(t, delays, 1)
+		dp := delays["bedrock.resilience.name=inventory"]
+		assert.Equal(t, uint64(3), dp.Count)
+		assert.InDelta(t, 0.070, dp.Sum, 1e-9) // 10 + 20 + 40 ms without jitter
+		assert.Equal(t, map[string]int64{
+			"bedrock.resilience.name=inventory,bedrock.resilience.retry.reason=max_attempts": 1,
+		}, m.counter(t, "bedrock.resilience.retry.give_ups", "{call}"))
+	})
+}
+
+func TestBulkheadHooks_CountRejections(t *testing.T) {
+	m := newMeterRecorder(t)
+	hooks, err := observe.BulkheadHooks(m.mp, "reports")
+	require.NoError(t, err)
+	bh, err := resilience.NewBulkhead(resilience.BulkheadConfig{MaxConcurrent: 1, Hooks: hooks})
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.NoError(t, bh.Acquire(ctx))
+	for range 3 {
+		require.ErrorIs(t, bh.Acquire(ctx), resilience.ErrBulkheadFull)
+	}
+	bh.Release()
+	assert.Equal(t, map[string]int64{"bedrock.resilience.name=reports": 3},
+		m.counter(t, "bedrock.resilience.bulkhead.rejections", "{call}"))
+}
+
+func TestHedgeHooks_CountHedgedRequests(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newMeterRecorder(t)
+		hooks, err := observe.HedgeHooks(m.mp, "search")
+		require.NoError(t, err)
+		h, err := resilience.NewHedge(resilience.HedgeConfig{Delay: time.Millisecond, MaxHedges: 2, Hooks: hooks})
+		require.NoError(t, err)
+		p, err := resilience.NewPipeline[int](h)
+		require.NoError(t, err)
+		var started atomic.Int32
+		got, err := p.Execute(context.Background(), func(ctx context.Context) (int, error) {
+			// The hedge starts attempts a delay apart; the first two stall.
+			if n := started.Add(1); n == 3 {
+				return int(n), nil
+			}
+			<-ctx.Done()
+			return 0, ctx.Err()
+		})
+		require.NoError(t, err)
+		require.Equal(t, 3, got)
+		assert.Equal(t, map[string]int64{"bedrock.resilience.name=search": 2},
+			m.counter(t, "bedrock.resilience.hedge.requests", "{request}"))
+	})
+}
+
+func BenchmarkBreakerHooks_OnReject(b *testing.B) {
+	hooks, err := observe.BreakerHooks(newMeterRecorder(b).mp, "payments")
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		hooks.OnReject(resilience.StateOpen)
+	}
+}
+
+func BenchmarkRetryHooks_OnRetry(b *testing.B) {
+	hooks, err := observe.RetryHooks(newMeterRecorder(b).mp, "inventory")
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		hooks.OnRetry(1, resilience.ErrTimeout, 10*time.Millisecond)
+	}
+}
