@@ -1,0 +1,194 @@
+package redisstream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bedrock-go/bedrock/outbox"
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrMalformedEntry reports a stream entry that is not an outbox message.
+var ErrMalformedEntry = errors.New("redisstream: malformed entry")
+
+// ConsumerConfig configures a [Consumer]. Stream, Group and Name are
+// required; the other zero fields have the documented defaults.
+type ConsumerConfig struct {
+	Stream string // stream key, e.g. Publisher.StreamKey(topic)
+	Group  string // consumer group, created (with the stream) if missing
+	Name   string // this consumer's name within the group
+	// StartID is where a newly created group starts: "0" (the default)
+	// for the whole stream, "$" for new entries only.
+	StartID string
+	// Count bounds the entries read per call; 10 when zero.
+	Count int64
+	// Block is how long a read waits for new entries; 1s when zero.
+	Block time.Duration
+	// MinIdle is how long an entry stays pending with a consumer before
+	// another may claim it (XAUTOCLAIM): the recovery time after a consumer
+	// crash. 30s when zero.
+	MinIdle time.Duration
+	// OnError, when set, receives handler errors, malformed entries (which
+	// are acknowledged so that they cannot block the group) and Redis errors.
+	OnError func(err error)
+}
+
+// Consumer reads a stream through a consumer group and acknowledges each
+// entry (XACK) only after its handler returned nil, that is after the
+// handler's transaction committed. Entries left pending by a crashed
+// consumer are claimed after MinIdle. Delivery is at least once; pair the
+// handler with an [outbox.Inbox]. With several consumers in a group, entries
+// of one key may be processed concurrently: use one consumer per stream
+// when per-key order matters.
+type Consumer struct {
+	client redis.UniversalClient
+	cfg    ConsumerConfig
+}
+
+// NewConsumer returns a Consumer, or an error wrapping ErrInvalidConfig.
+func NewConsumer(client redis.UniversalClient, cfg ConsumerConfig) (*Consumer, error) {
+	switch {
+	case client == nil:
+		return nil, fmt.Errorf("%w: nil client", ErrInvalidConfig)
+	case cfg.Stream == "" || cfg.Group == "" || cfg.Name == "":
+		return nil, fmt.Errorf("%w: Stream, Group and Name are required", ErrInvalidConfig)
+	case cfg.Count < 0 || cfg.Block < 0 || cfg.MinIdle < 0:
+		return nil, fmt.Errorf("%w: negative Count, Block or MinIdle", ErrInvalidConfig)
+	}
+	if cfg.StartID == "" {
+		cfg.StartID = "0"
+	}
+	if cfg.Count == 0 {
+		cfg.Count = 10
+	}
+	if cfg.Block == 0 {
+		cfg.Block = time.Second
+	}
+	if cfg.MinIdle == 0 {
+		cfg.MinIdle = 30 * time.Second
+	}
+	return &Consumer{client: client, cfg: cfg}, nil
+}
+
+// Run consumes until ctx ends and returns nil then. It first re-handles this
+// consumer's own pending entries (from before a restart), then alternates
+// claiming stale entries of other consumers and reading new ones.
+func (c *Consumer) Run(ctx context.Context, h outbox.Handler) error {
+	err := c.client.XGroupCreateMkStream(ctx, c.cfg.Stream, c.cfg.Group, c.cfg.StartID).Err()
+	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		return fmt.Errorf("redisstream: create group: %w", err)
+	}
+	own := "0" // this consumer's pending entries, then new ones
+	claimFrom := "0-0"
+	for ctx.Err() == nil {
+		claimed, next, err := c.client.XAutoClaim(ctx, &redis.XAutoClaimArgs{
+			Stream: c.cfg.Stream, Group: c.cfg.Group, Consumer: c.cfg.Name,
+			MinIdle: c.cfg.MinIdle, Start: claimFrom, Count: c.cfg.Count,
+		}).Result()
+		if err != nil {
+			c.fail(ctx, fmt.Errorf("redisstream: autoclaim: %w", err))
+			continue
+		}
+		claimFrom = next
+		c.handle(ctx, h, claimed)
+
+		block := c.cfg.Block
+		if own == "0" {
+			block = -1 // no BLOCK: return the pending list at once
+		}
+		streams, err := c.client.XReadGroup(ctx, &redis.XReadGroupArgs{
+			Group: c.cfg.Group, Consumer: c.cfg.Name, Streams: []string{c.cfg.Stream, own},
+			Count: c.cfg.Count, Block: block,
+		}).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			c.fail(ctx, fmt.Errorf("redisstream: read: %w", err))
+			continue
+		}
+		var entries []redis.XMessage
+		for _, s := range streams {
+			entries = append(entries, s.Messages...)
+		}
+		if own != ">" {
+			// Walk the pending list, then switch to new entries.
+			if len(entries) == 0 {
+				own = ">"
+			} else {
+				own = entries[len(entries)-1].ID
+			}
+		}
+		c.handle(ctx, h, entries)
+	}
+	return nil
+}
+
+func (c *Consumer) handle(ctx context.Context, h outbox.Handler, entries []redis.XMessage) {
+	for _, e := range entries {
+		if ctx.Err() != nil {
+			return
+		}
+		m, err := Decode(e.Values)
+		if err == nil {
+			err = h(ctx, m)
+			if err != nil {
+				c.report(fmt.Errorf("redisstream: handle %s: %w", e.ID, err))
+				continue // stays pending; retried by claim after MinIdle
+			}
+		} else {
+			c.report(fmt.Errorf("%w (entry %s)", err, e.ID))
+		}
+		if err := c.client.XAck(ctx, c.cfg.Stream, c.cfg.Group, e.ID).Err(); err != nil {
+			c.report(fmt.Errorf("redisstream: xack %s: %w", e.ID, err))
+		}
+	}
+}
+
+func (c *Consumer) report(err error) {
+	if c.cfg.OnError != nil {
+		c.cfg.OnError(err)
+	}
+}
+
+// fail reports err and pauses briefly so that a down server is not spun on.
+func (c *Consumer) fail(ctx context.Context, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	c.report(err)
+	t := time.NewTimer(100 * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// Decode turns the fields of a stream entry written by [Publisher] into a
+// message. Entries from other writers return an error wrapping
+// ErrMalformedEntry.
+func Decode(values map[string]any) (outbox.Message, error) {
+	str := func(name string) (string, bool) {
+		v, ok := values[name].(string)
+		return v, ok
+	}
+	var m outbox.Message
+	var ok bool
+	if m.ID, ok = str(FieldID); !ok || m.ID == "" {
+		return m, fmt.Errorf("%w: missing %q", ErrMalformedEntry, FieldID)
+	}
+	if m.Topic, ok = str(FieldTopic); !ok {
+		return m, fmt.Errorf("%w: missing %q", ErrMalformedEntry, FieldTopic)
+	}
+	m.Key, _ = str(FieldKey)
+	payload, _ := str(FieldPayload)
+	m.Payload = []byte(payload)
+	if h, ok := str(FieldHeaders); ok && h != "" {
+		if err := json.Unmarshal([]byte(h), &m.Headers); err != nil {
+			return m, fmt.Errorf("%w: headers: %w", ErrMalformedEntry, err)
+		}
+	}
+	return m, nil
+}
