@@ -3,8 +3,8 @@ package outbox_test
 import (
 	"context"
 	"errors"
-	"hash/crc32"
 	"fmt"
+	"hash/crc32"
 	"math/rand/v2"
 	"os"
 	"os/exec"
