@@ -180,8 +180,9 @@ func TestGet_Cancellation(t *testing.T) {
 		})
 	})
 	t.Run("a new caller never joins a cancelled load", func(t *testing.T) {
-		// The bug of x/sync/singleflight users: the first caller's
-		// cancellation failed every later caller with context.Canceled.
+		// The bug of x/sync/singleflight users (authzed/spicedb#925,
+		// tailscale#18919): the first caller's cancellation failed the
+		// load, and every caller that joined it, with context.Canceled.
 		synctest.Test(t, func(t *testing.T) {
 			c := newCache(t, nil, cache.Config[string, string]{})
 			b := newBlockingLoader()
