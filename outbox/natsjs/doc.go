@@ -1,0 +1,17 @@
+// Package natsjs connects the outbox to NATS JetStream.
+//
+// [Publisher] is an outbox.Publisher: it publishes each message
+// asynchronously on SubjectPrefix+topic with the Nats-Msg-Id header set to
+// the message id, so that JetStream drops a batch the relay republishes
+// after a crash (within the stream's Duplicates window), and returns only
+// when every acknowledgement arrived. The topic and key travel in the
+// Outbox-Topic and Outbox-Key headers, next to the message's own headers.
+//
+// [Consumer] drives a durable pull consumer: it hands each message to an
+// outbox.Handler (typically [outbox.Inbox.Handle]) and acknowledges it only
+// after the handler's transaction committed, naking it for redelivery when
+// the handler fails.
+//
+// When NATS is down, Publish returns an *outbox.PublishError and the relay
+// keeps the events pending and retries them.
+package natsjs

@@ -1,0 +1,228 @@
+package natsjs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bedrock-go/bedrock/outbox"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Headers that carry the outbox fields that are not the subject or body.
+const (
+	HeaderTopic = "Outbox-Topic"
+	HeaderKey   = "Outbox-Key"
+)
+
+// Errors of this package.
+var (
+	// ErrInvalidConfig reports a bad Config or ConsumerConfig.
+	ErrInvalidConfig = errors.New("natsjs: invalid config")
+	// ErrMalformedMessage reports a message that has no Nats-Msg-Id.
+	ErrMalformedMessage = errors.New("natsjs: malformed message")
+)
+
+// Config configures a [Publisher]. The zero value publishes each message on
+// the subject named by its topic.
+type Config struct {
+	// SubjectPrefix is prepended to the topic to form the subject, e.g.
+	// "events.". The stream must capture the resulting subjects.
+	SubjectPrefix string
+}
+
+// Publisher publishes outbox messages to JetStream with Nats-Msg-Id set to
+// the message id, so that the stream drops a republished message within its
+// duplicate window, and waits for every acknowledgement. It is safe for
+// concurrent use.
+type Publisher struct {
+	js  jetstream.JetStream
+	cfg Config
+}
+
+// New returns a Publisher, or an error wrapping ErrInvalidConfig.
+func New(js jetstream.JetStream, cfg Config) (*Publisher, error) {
+	if js == nil {
+		return nil, fmt.Errorf("%w: nil JetStream", ErrInvalidConfig)
+	}
+	if strings.ContainsAny(cfg.SubjectPrefix, " \t\r\n*>") {
+		return nil, fmt.Errorf("%w: SubjectPrefix %q contains whitespace or wildcards", ErrInvalidConfig, cfg.SubjectPrefix)
+	}
+	return &Publisher{js: js, cfg: cfg}, nil
+}
+
+// Subject returns the subject messages of topic are published on.
+func (p *Publisher) Subject(topic string) string { return p.cfg.SubjectPrefix + topic }
+
+// Publish sends msgs asynchronously, in order, and waits for all the acks
+// or ctx. A partial failure returns an *outbox.PublishError.
+func (p *Publisher) Publish(ctx context.Context, msgs []outbox.Message) error {
+	futures := make([]jetstream.PubAckFuture, len(msgs))
+	var errs []error
+	fail := func(i int, err error) {
+		if errs == nil {
+			errs = make([]error, len(msgs))
+		}
+		errs[i] = fmt.Errorf("natsjs: publish %s: %w", msgs[i].ID, err)
+	}
+	for i, m := range msgs {
+		nm := nats.NewMsg(p.Subject(m.Topic))
+		nm.Data = m.Payload
+		for k, v := range m.Headers {
+			nm.Header.Set(k, v)
+		}
+		nm.Header.Set(HeaderTopic, m.Topic)
+		if m.Key != "" {
+			nm.Header.Set(HeaderKey, m.Key)
+		}
+		f, err := p.js.PublishMsgAsync(nm, jetstream.WithMsgID(m.ID))
+		if err != nil {
+			fail(i, err)
+			continue
+		}
+		futures[i] = f
+	}
+	for i, f := range futures {
+		if f == nil {
+			continue
+		}
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			fail(i, err)
+		case <-ctx.Done():
+			fail(i, ctx.Err())
+		}
+	}
+	if errs == nil {
+		return nil
+	}
+	return &outbox.PublishError{Errs: errs}
+}
+
+// Decode rebuilds the outbox message carried by a JetStream message.
+func Decode(subject string, header nats.Header, data []byte) (outbox.Message, error) {
+	m := outbox.Message{ID: header.Get(jetstream.MsgIDHeader), Topic: header.Get(HeaderTopic),
+		Key: header.Get(HeaderKey), Payload: data}
+	if m.ID == "" {
+		return m, fmt.Errorf("%w: no %s header on %q", ErrMalformedMessage, jetstream.MsgIDHeader, subject)
+	}
+	if m.Topic == "" {
+		m.Topic = subject
+	}
+	for k, v := range header {
+		switch k {
+		case jetstream.MsgIDHeader, HeaderTopic, HeaderKey:
+			continue
+		}
+		if len(v) > 0 {
+			if m.Headers == nil {
+				m.Headers = make(map[string]string, len(header))
+			}
+			m.Headers[k] = v[0]
+		}
+	}
+	return m, nil
+}
+
+// ConsumerConfig configures a [Consumer]; zero fields have the documented
+// defaults.
+type ConsumerConfig struct {
+	// Batch bounds the messages fetched per pull; 10 when zero.
+	Batch int
+	// MaxWait is how long a pull waits for messages; 1s when zero.
+	MaxWait time.Duration
+	// NakDelay is the redelivery delay after a handler error; 1s when zero.
+	NakDelay time.Duration
+	// OnError, when set, receives handler, decoding and fetch errors.
+	OnError func(err error)
+}
+
+// Consumer drives a durable pull consumer (create it with AckPolicy
+// explicit): it hands each message to an outbox.Handler and acknowledges it
+// (waiting for the server's confirmation) only after the handler returned
+// nil, that is after its transaction committed; a handler error naks the
+// message for redelivery after NakDelay. Malformed messages are terminated.
+type Consumer struct {
+	cons jetstream.Consumer
+	cfg  ConsumerConfig
+}
+
+// NewConsumer returns a Consumer, or an error wrapping ErrInvalidConfig.
+func NewConsumer(cons jetstream.Consumer, cfg ConsumerConfig) (*Consumer, error) {
+	if cons == nil {
+		return nil, fmt.Errorf("%w: nil consumer", ErrInvalidConfig)
+	}
+	if cfg.Batch < 0 || cfg.MaxWait < 0 || cfg.NakDelay < 0 {
+		return nil, fmt.Errorf("%w: negative Batch, MaxWait or NakDelay", ErrInvalidConfig)
+	}
+	if cfg.Batch == 0 {
+		cfg.Batch = 10
+	}
+	if cfg.MaxWait == 0 {
+		cfg.MaxWait = time.Second
+	}
+	if cfg.NakDelay == 0 {
+		cfg.NakDelay = time.Second
+	}
+	return &Consumer{cons: cons, cfg: cfg}, nil
+}
+
+// Run consumes until ctx ends, then returns nil. A pull in progress when ctx
+// ends finishes within MaxWait.
+func (c *Consumer) Run(ctx context.Context, h outbox.Handler) error {
+	for ctx.Err() == nil {
+		batch, err := c.cons.Fetch(c.cfg.Batch, jetstream.FetchMaxWait(c.cfg.MaxWait))
+		if err != nil {
+			c.report(fmt.Errorf("natsjs: fetch: %w", err))
+			pause(ctx, 100*time.Millisecond) // a down server is not spun on
+			continue
+		}
+		for msg := range batch.Messages() {
+			c.handle(ctx, h, msg)
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && ctx.Err() == nil {
+			c.report(fmt.Errorf("natsjs: fetch: %w", err))
+		}
+	}
+	return nil
+}
+
+func (c *Consumer) handle(ctx context.Context, h outbox.Handler, msg jetstream.Msg) {
+	m, err := Decode(msg.Subject(), msg.Headers(), msg.Data())
+	if err != nil {
+		c.report(err)
+		_ = msg.Term()
+		return
+	}
+	if ctx.Err() != nil {
+		_ = msg.Nak() // not handled: let another consumer have it now
+		return
+	}
+	if err := h(ctx, m); err != nil {
+		c.report(fmt.Errorf("natsjs: handle %s: %w", m.ID, err))
+		_ = msg.NakWithDelay(c.cfg.NakDelay)
+		return
+	}
+	if err := msg.DoubleAck(ctx); err != nil {
+		c.report(fmt.Errorf("natsjs: ack %s: %w", m.ID, err))
+	}
+}
+
+func (c *Consumer) report(err error) {
+	if c.cfg.OnError != nil {
+		c.cfg.OnError(err)
+	}
+}
+
+func pause(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
