@@ -203,9 +203,10 @@ func Redis(t TB) (*redis.Client, string) {
 	defer cancel()
 	// Probe once, without the client's dial retries, so an absent server is
 	// reported at once.
-	probeOpts := *opts
+	probeOpts, _ := redis.ParseURL(url) // a fresh copy: go-redis options must not be shared between clients
+	probeOpts.DialTimeout = connectTimeout
 	probeOpts.MaxRetries, probeOpts.DialerRetries = -1, 1
-	probe := redis.NewClient(&probeOpts)
+	probe := redis.NewClient(probeOpts)
 	err = probe.Ping(ctx).Err()
 	_ = probe.Close()
 	if err != nil {
