@@ -56,8 +56,8 @@ func TestIdempotencyHooks_RecordOutcomesAndErrors(t *testing.T) {
 	}
 
 	require.Equal(t, http.StatusCreated, send(h, "/orders", "k1", `{"a":1}`))
-	require.Equal(t, http.StatusCreated, send(h, "/orders", "k1", `{"a":1}`))   // replayed
-	require.Equal(t, http.StatusCreated, send(h, "/orders", "k1", `{"a":1}`))   // replayed
+	require.Equal(t, http.StatusCreated, send(h, "/orders", "k1", `{"a":1}`)) // replayed
+	require.Equal(t, http.StatusCreated, send(h, "/orders", "k1", `{"a":1}`)) // replayed
 	require.Equal(t, http.StatusUnprocessableEntity, send(h, "/orders", "k1", `{"a":2}`))
 	done := make(chan int)
 	go func() { done <- send(h, "/slow", "k2", `{}`) }()
