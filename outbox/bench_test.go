@@ -100,7 +100,7 @@ func BenchmarkRelay_Latency(b *testing.B) {
 		mu.Unlock()
 		return nil
 	})
-	relay, err := outbox.NewRelay(pool, pub, outbox.RelayConfig{Mode: outbox.ModeNotify, PollInterval: time.Second})
+	relay, err := outbox.NewRelay(pool, pub, outbox.RelayConfig{Mode: outbox.ModeNotify, PollInterval: time.Second, Concurrency: 2})
 	require.NoError(b, err)
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)

@@ -22,7 +22,7 @@ import (
 // natsJetStream connects to BEDROCK_NATS_URL (default the local server) and
 // creates a stream unique to the test, deleted at the end. Like testenv, it
 // fails when the server is unreachable and CI is set, and skips otherwise.
-func natsJetStream(t *testing.T) (jetstream.JetStream, jetstream.Stream, string) {
+func natsJetStream(t testing.TB) (jetstream.JetStream, jetstream.Stream, string) {
 	t.Helper()
 	url := os.Getenv("BEDROCK_NATS_URL")
 	if url == "" {

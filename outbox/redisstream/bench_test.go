@@ -1,0 +1,73 @@
+package redisstream_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bedrock-go/bedrock/internal/testenv"
+	"github.com/bedrock-go/bedrock/outbox"
+	"github.com/bedrock-go/bedrock/outbox/redisstream"
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+)
+
+// BenchmarkRelay_EndToEnd measures keyless events per second from commit
+// to XADD acknowledged and row deleted: one writer commits transactions of
+// 50 events while a relay (two loops, batches of 500) publishes to a real
+// Redis with de-duplication on.
+func BenchmarkRelay_EndToEnd(b *testing.B) {
+	pool := testenv.Postgres(b)
+	client, prefix := testenv.Redis(b)
+	ctx := b.Context()
+	require.NoError(b, outbox.Migrate(ctx, pool, outbox.MigrateConfig{}))
+	rp, err := redisstream.New(client, redisstream.Config{Prefix: prefix})
+	require.NoError(b, err)
+	var acked atomic.Int64
+	pub := outbox.PublisherFunc(func(ctx context.Context, msgs []outbox.Message) error {
+		err := rp.Publish(ctx, msgs)
+		if err == nil {
+			acked.Add(int64(len(msgs)))
+		}
+		return err
+	})
+	relay, err := outbox.NewRelay(pool, pub, outbox.RelayConfig{BatchSize: 500, Concurrency: 2, PollInterval: 10 * time.Millisecond})
+	require.NoError(b, err)
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- relay.Run(runCtx) }()
+	msgs := make([]outbox.Message, 50)
+	total := 0
+	start := time.Now()
+	for b.Loop() {
+		for i := range msgs {
+			msgs[i] = outbox.Message{Topic: "bench", Payload: []byte("payload-of-some-size")}
+		}
+		require.NoError(b, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return outbox.Enqueue(ctx, tx, msgs...) }))
+		total += len(msgs)
+	}
+	require.Eventually(b, func() bool { return acked.Load() >= int64(total) }, 60*time.Second, time.Millisecond)
+	elapsed := time.Since(start)
+	stop()
+	require.NoError(b, <-done)
+	b.ReportMetric(float64(total)/elapsed.Seconds(), "events/s")
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add("0190f3a4-5b6c-7d8e-9f01-23456789abcd", "t", "k", "p", `{"a":"b"}`)
+	f.Add("", "", "", "", "")
+	f.Add("x", "t", "", "", `{"a":1}`)
+	f.Fuzz(func(t *testing.T, id, topic, key, payload, headers string) {
+		m, err := redisstream.Decode(map[string]any{
+			redisstream.FieldID: id, redisstream.FieldTopic: topic, redisstream.FieldKey: key,
+			redisstream.FieldPayload: payload, redisstream.FieldHeaders: headers,
+		})
+		if err != nil {
+			require.ErrorIs(t, err, redisstream.ErrMalformedEntry)
+			return
+		}
+		require.Equal(t, id, m.ID)
+		require.Equal(t, payload, string(m.Payload))
+	})
+}
