@@ -58,23 +58,68 @@ func (d Details) MarshalJSON() ([]byte, error) {
 // Write sends d as the response, with d.Status as the status code (500 when
 // zero) and Cache-Control: no-store. Headers already set on w are kept.
 func Write(w http.ResponseWriter, d Details) {
+	Render(d).Write(w)
+}
+
+// Rendered is a problem document encoded once. Middleware renders its
+// refusals at construction, so that an answer a client can trigger at will
+// costs no allocation to send. It is immutable and safe for concurrent use.
+type Rendered struct {
+	status        int
+	body          []byte
+	contentType   []string
+	contentLength []string
+	nosniff       []string
+	noStore       []string
+	connection    []string
+}
+
+// Render encodes d. An extension that cannot be encoded is dropped rather
+// than sending a broken document.
+func Render(d Details) *Rendered {
 	if d.Status == 0 {
 		d.Status = http.StatusInternalServerError
 	}
 	body, err := json.Marshal(d)
 	if err != nil {
-		// Only an extension that cannot be encoded gets here; drop extensions
-		// rather than send a broken document.
 		d.Extensions = nil
 		body, _ = json.Marshal(d)
 	}
-	h := w.Header()
-	h.Set("Content-Type", ContentType)
-	h.Set("Content-Length", strconv.Itoa(len(body)+1))
-	h.Set("X-Content-Type-Options", "nosniff")
-	if h.Get("Cache-Control") == "" {
-		h.Set("Cache-Control", "no-store")
+	body = append(body, '\n')
+	return &Rendered{
+		status:        d.Status,
+		body:          body,
+		contentType:   []string{ContentType},
+		contentLength: []string{strconv.Itoa(len(body))},
+		nosniff:       []string{"nosniff"},
+		noStore:       []string{"no-store"},
 	}
-	w.WriteHeader(d.Status)
-	_, _ = w.Write(append(body, '\n'))
+}
+
+// Closing returns a copy of r that also sends Connection: close, for
+// answers after which the connection must not be reused (a request body
+// left unread).
+func (r *Rendered) Closing() *Rendered {
+	c := *r
+	c.connection = []string{"close"}
+	return &c
+}
+
+// Write sends r. Headers already set on w are kept, except those r sets;
+// Cache-Control is set to no-store only when w has none. The header values
+// are shared, read-only slices: handlers after this must replace them with
+// Set, never write into them.
+func (r *Rendered) Write(w http.ResponseWriter) {
+	h := w.Header()
+	h["Content-Type"] = r.contentType
+	h["Content-Length"] = r.contentLength
+	h["X-Content-Type-Options"] = r.nosniff
+	if len(h["Cache-Control"]) == 0 {
+		h["Cache-Control"] = r.noStore
+	}
+	if r.connection != nil {
+		h["Connection"] = r.connection
+	}
+	w.WriteHeader(r.status)
+	_, _ = w.Write(r.body)
 }

@@ -46,3 +46,24 @@ func BenchmarkWrite(b *testing.B) {
 		Write(httptest.NewRecorder(), d)
 	}
 }
+
+func TestRendered_KeepsCacheControlAndCanClose(t *testing.T) {
+	r := Render(Details{Status: http.StatusRequestEntityTooLarge})
+	w := httptest.NewRecorder()
+	w.Header().Set("Cache-Control", "private")
+	r.Closing().Write(w)
+	assert.Equal(t, "private", w.Header().Get("Cache-Control"))
+	assert.Equal(t, "close", w.Header().Get("Connection"))
+	plain := httptest.NewRecorder()
+	r.Write(plain)
+	assert.Empty(t, plain.Header().Get("Connection"), "Closing does not change the original")
+	d := discard{h: http.Header{}}
+	allocs := testing.AllocsPerRun(100, func() { r.Write(d) })
+	assert.Zero(t, allocs, "a rendered answer costs nothing to send")
+}
+
+type discard struct{ h http.Header }
+
+func (d discard) Header() http.Header       { return d.h }
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+func (discard) WriteHeader(int)             {}
