@@ -191,3 +191,15 @@ func (b *boundedSets[K]) add(k K) countOpts {
 	b.cur.Store(&m)
 	return o
 }
+
+// errorTypeOf is the error.type value of an error seen by a caller:
+// canceled, deadline_exceeded or _OTHER.
+func errorTypeOf(err error) string {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline_exceeded"
+	}
+	return "_OTHER"
+}

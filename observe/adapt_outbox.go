@@ -1,0 +1,89 @@
+package observe
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/bedrock-go/bedrock/outbox"
+)
+
+// Attribute keys of the outbox adapter.
+const (
+	attrOutboxRelay = attribute.Key("bedrock.outbox.relay")
+	// attrDestination is the semantic-convention key for a message's
+	// destination; the outbox's topic is one.
+	attrDestination = attribute.Key("messaging.destination.name")
+)
+
+// topicKey is what a message event's attribute set depends on.
+type topicKey struct{ topic, class string }
+
+// OutboxHooks returns hooks that record the work of the outbox Relay
+// called name (a constant: it becomes the bedrock.outbox.relay attribute).
+// Message ids, keys, payloads and error text are never recorded; topics
+// are, as messaging.destination.name, because they are chosen in code. A
+// nil mp means the global provider.
+//
+// Metrics:
+//   - bedrock.outbox.claimed ({message}, counter): messages claimed for
+//     publication.
+//   - bedrock.outbox.published ({message}, counter): messages the broker
+//     acknowledged, per topic.
+//   - bedrock.outbox.lag (s, histogram): per topic, the time from a
+//     message's commit to its claim, on the database's clock; the one
+//     number to alert on when the relay falls behind.
+//   - bedrock.outbox.failed ({message}, counter): publications that will be
+//     retried, per topic, with error.type: canceled, deadline_exceeded or
+//     _OTHER.
+//   - bedrock.outbox.dead_lettered ({message}, counter): messages that used
+//     their last attempt, per topic.
+//   - bedrock.outbox.errors ({error}, counter): failures of the relay
+//     itself (database down, listener lost), with error.type.
+//
+// Past 256 distinct topic and class pairs, further ones are recorded with
+// the topic "_OTHER". It fails only if the instruments cannot be created.
+func OutboxHooks(mp metric.MeterProvider, name string) (outbox.Hooks, error) {
+	b := newInstruments(mp)
+	claimed := b.counter("bedrock.outbox.claimed", "{message}", "Outbox messages claimed for publication.")
+	published := b.counter("bedrock.outbox.published", "{message}", "Outbox messages acknowledged by the broker.")
+	lag := b.duration("bedrock.outbox.lag", "Time from an outbox message's commit to its claim.")
+	failed := b.counter("bedrock.outbox.failed", "{message}", "Outbox publications that failed and will be retried.")
+	dead := b.counter("bedrock.outbox.dead_lettered", "{message}", "Outbox messages dead-lettered after their last attempt.")
+	relayErrors := b.counter("bedrock.outbox.errors", "{error}", "Errors of the outbox relay itself.")
+	if err := b.check("outbox"); err != nil {
+		return outbox.Hooks{}, err
+	}
+	n := attrOutboxRelay.String(name)
+	plain := optsOf(n)
+	classOf := func(err error) string {
+		if err == nil {
+			return ""
+		}
+		return errorTypeOf(err)
+	}
+	sets := newBoundedSets(func(k topicKey) countOpts {
+		if k.class == "" {
+			return optsOf(n, attrDestination.String(k.topic))
+		}
+		return optsOf(n, attrDestination.String(k.topic), attrErrorType.String(k.class))
+	}, func(k topicKey) topicKey { return topicKey{"_OTHER", k.class} })
+	relayErr := newClassifier(attrErrorType, "_OTHER", withContextClasses(), n)
+	return outbox.Hooks{
+		Claimed: func(count int) { claimed.Add(context.Background(), int64(count), plain.add...) },
+		Published: func(m outbox.Message, d time.Duration) {
+			o := sets.get(topicKey{topic: m.Topic})
+			published.Add(context.Background(), 1, o.add...)
+			lag.Record(context.Background(), d.Seconds(), o.record...)
+		},
+		Failed: func(m outbox.Message, err error, _ time.Duration) {
+			failed.Add(context.Background(), 1, sets.get(topicKey{m.Topic, classOf(err)}).add...)
+		},
+		DeadLettered: func(m outbox.Message, _ error) {
+			dead.Add(context.Background(), 1, sets.get(topicKey{topic: m.Topic}).add...)
+		},
+		Error: func(err error) { relayErrors.Add(context.Background(), 1, relayErr.of(err).add...) },
+	}, nil
+}
