@@ -25,7 +25,7 @@ import (
 // Environment of the re-executed test binary that plays a relay process.
 const (
 	crashChildEnv  = "OUTBOX_CRASH_CHILD_SCHEMA"
-	crashEventsEnv = "OUTBOX_CRASH_EVENTS" // events in the crash test; 5000 when unset
+	crashEventsEnv = "OUTBOX_CRASH_EVENTS" // events in the crash test; 2000 when unset
 	crashBatch     = 50
 	crashLoops     = 2 // claim loops per child process
 )
@@ -85,7 +85,7 @@ func TestRelay_CrashSafety(t *testing.T) {
 	}
 	pool := setup(t)
 	ctx := t.Context()
-	events := 5000
+	events := 2000
 	if v := os.Getenv(crashEventsEnv); v != "" {
 		var err error
 		events, err = strconv.Atoi(v)
