@@ -10,6 +10,25 @@
 // visible to relays if and only if the transaction commits. [Migrate]
 // creates the tables; [Schema] holds the same SQL for other migration tools.
 //
+// A service writes its change and its event together:
+//
+//	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+//		if _, err := tx.Exec(ctx, "UPDATE orders SET status = 'paid' WHERE id = $1", id); err != nil {
+//			return err
+//		}
+//		m, err := outbox.JSON("orders.paid", id, event)
+//		if err != nil {
+//			return err
+//		}
+//		return outbox.Enqueue(ctx, tx, m)
+//	})
+//
+// and runs a relay next to it:
+//
+//	pub, _ := redisstream.New(redisClient, redisstream.Config{})
+//	relay, err := outbox.NewRelay(pool, pub, outbox.RelayConfig{})
+//	go relay.Run(ctx)
+//
 // # Relaying
 //
 // A [Relay] claims batches of due events with SELECT ... FOR UPDATE SKIP
@@ -18,6 +37,17 @@
 // once: a crash between the acknowledgement and the commit publishes the
 // batch again, so duplicates per crash are bounded by the batch size.
 // Several relays, in one process or many, serve one table safely.
+//
+// In [ModeNotify] (the default) Enqueue's pg_notify wakes the relays at
+// commit and polling every PollInterval is the fallback; [ModePoll] only
+// polls, for PgBouncer in transaction pooling mode. Failed events are retried
+// with exponential backoff and jitter, then dead-lettered after MaxAttempts
+// ([Relay.DeadLetters], [Relay.Requeue], [Relay.Discard]). Published events
+// are deleted at once, or kept for Retention and deleted by [Relay.Cleanup]
+// in bounded batches. [Relay.Run] returns after its context ends and the
+// in-flight batches finish, or ShutdownTimeout passes, in which case they
+// stay pending: nothing unacknowledged is ever marked. [Hooks] report
+// claimed, published (with lag), failed and dead-lettered events.
 //
 // # Guarantees
 //
@@ -45,5 +75,7 @@
 // # Consuming
 //
 // [Inbox.Process] records a message id in the consumer's transaction, so a
-// redelivered message has no second effect.
+// redelivered message has no second effect; [Inbox.Handle] wraps it into
+// the Handler that the consumer helpers of the sub-packages
+// outbox/redisstream and outbox/natsjs call before acknowledging.
 package outbox

@@ -68,6 +68,9 @@ func (r *Relay) loop(ctx, work context.Context, wake <-chan struct{}) {
 		wait := r.cfg.PollInterval
 		switch {
 		case err != nil:
+			if ctx.Err() != nil {
+				return // the shutdown deadline cut the batch short
+			}
 			r.onError(err)
 			wait = errBackoff.Delay(failures, nil)
 			failures++
