@@ -26,7 +26,7 @@ const apiKeyColumns = `id, prefix, hash, name, owner::text, scopes, created_at, 
 // Create implements apikey.Store.
 func (s *APIKeys) Create(ctx context.Context, r apikey.Record) error {
 	_, err := txn.QuerierFrom(ctx, s.pool).Exec(ctx,
-		`INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1, $2, $3, $4, $5::uuid, $6, $7, $8, $9, $10)`,
+		`INSERT INTO api_keys (id, prefix, hash, name, owner, scopes, created_at, last_used_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5::uuid, $6, $7, $8, $9, $10)`,
 		r.ID, r.Prefix, r.Hash[:], r.Name, r.Owner, r.Scopes, r.CreatedAt,
 		nullTime(r.LastUsedAt), nullTime(r.ExpiresAt), nullTime(r.RevokedAt))
 	return err

@@ -1,0 +1,562 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bedrock-go/bedrock/auth/password"
+	"github.com/bedrock-go/bedrock/auth/token"
+	"github.com/bedrock-go/bedrock/internal/testenv"
+
+	"github.com/bedrock-go/bedrock/examples/service/internal/app"
+	"github.com/bedrock-go/bedrock/examples/service/internal/config"
+)
+
+const adminEmail = "admin@shop.test"
+
+// service is the running service under test, on a random port, against the
+// real PostgreSQL (a fresh schema) and Redis (a unique key prefix).
+type service struct {
+	t    *testing.T
+	base string
+	app  *app.App
+}
+
+func startService(t *testing.T) *service {
+	t.Helper()
+	pool := testenv.Postgres(t)
+	rdb, prefix := testenv.Redis(t)
+	cfg, err := config.Load(func(name string) string {
+		return map[string]string{"ADMIN_EMAILS": adminEmail, "CORS_ORIGINS": "https://app.shop.test"}[name]
+	})
+	require.NoError(t, err)
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	a, err := app.New(context.Background(), cfg, pool, rdb, log, app.Options{
+		RedisPrefix: prefix,
+		// Cheap hashes keep the test fast; production uses DefaultParams.
+		PasswordParams: password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
+	})
+	require.NoError(t, err)
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(srv.Close)
+	return &service{t: t, base: srv.URL, app: a}
+}
+
+// testWriter sends the service's warnings and errors to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+type response struct {
+	*http.Response
+	body []byte
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(r.body, &m), "body: %s", r.body)
+	return m
+}
+
+// do sends a request; headers are name, value pairs.
+func (s *service) do(method, path string, body any, headers ...string) response {
+	s.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		require.NoError(s.t, err)
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, s.base+path, rd)
+	require.NoError(s.t, err)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(s.t, err)
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	require.NoError(s.t, err)
+	return response{Response: resp, body: data}
+}
+
+func bearer(tok string) []string { return []string{"Authorization", "Bearer " + tok} }
+
+type tokens struct {
+	Access, Refresh string
+}
+
+func (s *service) signup(email, name string) string {
+	s.t.Helper()
+	r := s.do("POST", "/v1/auth/signup", map[string]string{"email": email, "password": "correct horse battery", "name": name})
+	require.Equal(s.t, http.StatusCreated, r.StatusCode, "%s", r.body)
+	return r.json(s.t)["id"].(string)
+}
+
+func (s *service) login(email string) tokens {
+	s.t.Helper()
+	r := s.do("POST", "/v1/auth/login", map[string]string{"email": email, "password": "correct horse battery"})
+	require.Equal(s.t, http.StatusOK, r.StatusCode, "%s", r.body)
+	m := r.json(s.t)
+	require.Equal(s.t, "Bearer", m["token_type"])
+	require.Equal(s.t, float64(600), m["expires_in"])
+	return tokens{Access: m["access_token"].(string), Refresh: m["refresh_token"].(string)}
+}
+
+func (s *service) createProduct(admin string, name string, price, stock int) map[string]any {
+	s.t.Helper()
+	r := s.do("POST", "/v1/products", map[string]any{"name": name, "description": "d", "price_cents": price, "stock": stock}, bearer(admin)...)
+	require.Equal(s.t, http.StatusCreated, r.StatusCode, "%s", r.body)
+	return r.json(s.t)
+}
+
+func pointers(t *testing.T, r response) []string {
+	t.Helper()
+	var p struct {
+		Errors []struct {
+			Pointer string `json:"pointer"`
+			Code    string `json:"code"`
+		} `json:"errors"`
+	}
+	require.NoError(t, json.Unmarshal(r.body, &p))
+	var out []string
+	for _, e := range p.Errors {
+		out = append(out, e.Pointer+" "+e.Code)
+	}
+	return out
+}
+
+func TestService(t *testing.T) {
+	s := startService(t)
+
+	t.Run("health and security headers", func(t *testing.T) {
+		r := s.do("GET", "/livez", nil)
+		assert.Equal(t, http.StatusNoContent, r.StatusCode)
+		r = s.do("GET", "/readyz", nil)
+		assert.Equal(t, http.StatusNoContent, r.StatusCode)
+		assert.Equal(t, "nosniff", r.Header.Get("X-Content-Type-Options"))
+		assert.Equal(t, "DENY", r.Header.Get("X-Frame-Options"))
+		assert.NotEmpty(t, r.Header.Get("Content-Security-Policy"))
+
+		r = s.do("OPTIONS", "/v1/products", nil, "Origin", "https://app.shop.test", "Access-Control-Request-Method", "POST",
+			"Access-Control-Request-Headers", "authorization, content-type")
+		assert.Equal(t, "https://app.shop.test", r.Header.Get("Access-Control-Allow-Origin"))
+		r = s.do("GET", "/v1/products", nil, "Origin", "https://evil.test")
+		assert.Empty(t, r.Header.Get("Access-Control-Allow-Origin"))
+
+		big := `{"email":"a@b.test","password":"` + strings.Repeat("x", 2<<20) + `","name":"n"}`
+		r = s.do("POST", "/v1/auth/signup", big)
+		assert.Equal(t, http.StatusRequestEntityTooLarge, r.StatusCode)
+		assert.Equal(t, "application/problem+json", r.Header.Get("Content-Type"))
+
+		s.app.Drain()
+		r = s.do("GET", "/readyz", nil)
+		assert.Equal(t, http.StatusServiceUnavailable, r.StatusCode)
+		r = s.do("GET", "/livez", nil)
+		assert.Equal(t, http.StatusNoContent, r.StatusCode, "liveness stays up while draining")
+	})
+
+	adminID := s.signup(adminEmail, "Admin")
+	aliceID := s.signup("alice@shop.test", "Alice")
+	s.signup("bob@shop.test", "Bob")
+
+	t.Run("signup", func(t *testing.T) {
+		r := s.do("POST", "/v1/auth/signup", map[string]string{"email": "ALICE@shop.test", "password": "another long one", "name": "A"})
+		assert.Equal(t, http.StatusConflict, r.StatusCode, "emails are case-insensitive")
+		assert.Equal(t, "application/problem+json", r.Header.Get("Content-Type"))
+
+		r = s.do("POST", "/v1/auth/signup", map[string]string{"email": "not-an-email", "password": "long enough pw", "name": ""})
+		assert.Equal(t, http.StatusUnprocessableEntity, r.StatusCode)
+		assert.ElementsMatch(t, []string{"/email invalid_email", "/name required"}, pointers(t, r))
+
+		r = s.do("POST", "/v1/auth/signup", map[string]string{"email": "carol@shop.test", "password": "short", "name": "Carol"})
+		assert.Equal(t, http.StatusUnprocessableEntity, r.StatusCode)
+		assert.Equal(t, []string{"/password too_short"}, pointers(t, r))
+
+		r = s.do("POST", "/v1/auth/signup", `{"email":"carol@shop.test","password":"long enough pw","name":"C","role":"admin"}`)
+		assert.Equal(t, http.StatusBadRequest, r.StatusCode, "unknown members are refused, not ignored: %s", r.body)
+	})
+
+	t.Run("login", func(t *testing.T) {
+		wrong := s.do("POST", "/v1/auth/login", map[string]string{"email": "alice@shop.test", "password": "wrong password"})
+		unknown := s.do("POST", "/v1/auth/login", map[string]string{"email": "nobody@shop.test", "password": "wrong password"})
+		assert.Equal(t, http.StatusUnauthorized, wrong.StatusCode)
+		assert.Equal(t, http.StatusUnauthorized, unknown.StatusCode)
+		assert.Equal(t, string(wrong.body), string(unknown.body), "the answer must not reveal whether the email exists")
+	})
+
+	admin := s.login(adminEmail)
+	alice := s.login("alice@shop.test")
+	bob := s.login("bob@shop.test")
+
+	t.Run("me and jwks", func(t *testing.T) {
+		r := s.do("GET", "/v1/me", nil)
+		assert.Equal(t, http.StatusUnauthorized, r.StatusCode)
+		assert.NotEmpty(t, r.Header.Get("WWW-Authenticate"))
+		r = s.do("GET", "/v1/me", nil, bearer("not.a.token")...)
+		assert.Equal(t, http.StatusUnauthorized, r.StatusCode)
+
+		r = s.do("GET", "/v1/me", nil, bearer(admin.Access)...)
+		require.Equal(t, http.StatusOK, r.StatusCode, "%s", r.body)
+		m := r.json(t)
+		assert.Equal(t, adminID, m["id"])
+		assert.Equal(t, "admin", m["role"])
+		assert.Equal(t, "no-store", r.Header.Get("Cache-Control"))
+
+		r = s.do("GET", "/.well-known/jwks.json", nil)
+		require.Equal(t, http.StatusOK, r.StatusCode)
+		keys, err := token.ParseJWKS(r.body)
+		require.NoError(t, err)
+		ring, err := token.NewKeyRing(nil, keys...)
+		require.NoError(t, err)
+		v, err := token.NewVerifier(token.VerifierConfig{Keys: ring, Issuer: app.TokenIssuer, Audience: app.TokenAudience})
+		require.NoError(t, err)
+		c, err := v.Verify(context.Background(), alice.Access)
+		require.NoError(t, err)
+		assert.Equal(t, aliceID, c.Subject)
+	})
+
+	t.Run("refresh reuse revokes the family", func(t *testing.T) {
+		first := s.login("alice@shop.test")
+		r := s.do("POST", "/v1/auth/refresh", map[string]string{"refresh_token": first.Refresh})
+		require.Equal(t, http.StatusOK, r.StatusCode, "%s", r.body)
+		second := r.json(t)["refresh_token"].(string)
+		assert.NotEqual(t, first.Refresh, second)
+
+		r = s.do("POST", "/v1/auth/refresh", map[string]string{"refresh_token": first.Refresh})
+		assert.Equal(t, http.StatusUnauthorized, r.StatusCode, "a used token is refused")
+		r = s.do("POST", "/v1/auth/refresh", map[string]string{"refresh_token": second})
+		assert.Equal(t, http.StatusUnauthorized, r.StatusCode, "reuse revoked the newest token of the family too")
+
+		r = s.do("POST", "/v1/auth/refresh", map[string]string{"refresh_token": alice.Refresh})
+		require.Equal(t, http.StatusOK, r.StatusCode, "another login's family is untouched")
+		alice.Refresh = r.json(t)["refresh_token"].(string)
+	})
+
+	t.Run("logout", func(t *testing.T) {
+		tk := s.login("bob@shop.test")
+		r := s.do("POST", "/v1/auth/logout", nil)
+		assert.Equal(t, http.StatusUnauthorized, r.StatusCode)
+		r = s.do("POST", "/v1/auth/logout", nil, bearer(tk.Access)...)
+		assert.Equal(t, http.StatusNoContent, r.StatusCode)
+		r = s.do("POST", "/v1/auth/refresh", map[string]string{"refresh_token": tk.Refresh})
+		assert.Equal(t, http.StatusUnauthorized, r.StatusCode)
+	})
+
+	t.Run("api keys", func(t *testing.T) {
+		r := s.do("POST", "/v1/apikeys", map[string]any{"name": "ci", "scopes": []string{"products:write"}}, bearer(alice.Access)...)
+		assert.Equal(t, http.StatusUnprocessableEntity, r.StatusCode, "a key cannot exceed its owner's permissions")
+		assert.Equal(t, []string{"/scopes/0 not_allowed"}, pointers(t, r))
+
+		r = s.do("POST", "/v1/apikeys", map[string]any{"name": "reporting", "scopes": []string{"orders:read"}}, bearer(alice.Access)...)
+		require.Equal(t, http.StatusCreated, r.StatusCode, "%s", r.body)
+		m := r.json(t)
+		key, id := m["key"].(string), m["id"].(string)
+		require.True(t, strings.HasPrefix(key, app.APIKeyPrefix+"_"))
+
+		r = s.do("GET", "/v1/orders", nil, "X-API-Key", key)
+		assert.Equal(t, http.StatusOK, r.StatusCode, "%s", r.body)
+		r = s.do("GET", "/v1/me", nil, bearer(key)...)
+		require.Equal(t, http.StatusOK, r.StatusCode, "%s", r.body)
+		assert.Equal(t, aliceID, r.json(t)["id"])
+		r = s.do("POST", "/v1/orders", map[string]any{"items": []any{}}, "X-API-Key", key, "Idempotency-Key", "k")
+		assert.Equal(t, http.StatusForbidden, r.StatusCode, "the key has no orders:write scope")
+		r = s.do("POST", "/v1/apikeys", map[string]any{"name": "x", "scopes": []string{"orders:read"}}, "X-API-Key", key)
+		assert.Equal(t, http.StatusForbidden, r.StatusCode, "a key cannot mint keys")
+
+		r = s.do("GET", "/v1/apikeys", nil, bearer(alice.Access)...)
+		require.Equal(t, http.StatusOK, r.StatusCode)
+		assert.NotContains(t, string(r.body), key, "the secret is shown once")
+		assert.Contains(t, string(r.body), id)
+
+		r = s.do("DELETE", "/v1/apikeys/"+id, nil, bearer(bob.Access)...)
+		assert.Equal(t, http.StatusNotFound, r.StatusCode, "someone else's key")
+		r = s.do("DELETE", "/v1/apikeys/"+id, nil, bearer(alice.Access)...)
+		assert.Equal(t, http.StatusNoContent, r.StatusCode)
+		r = s.do("GET", "/v1/orders", nil, "X-API-Key", key)
+		assert.Equal(t, http.StatusUnauthorized, r.StatusCode, "a revoked key is refused")
+	})
+
+	t.Run("products", func(t *testing.T) {
+		body := map[string]any{"name": "x", "price_cents": 1, "stock": 1}
+		assert.Equal(t, http.StatusUnauthorized, s.do("POST", "/v1/products", body).StatusCode)
+		assert.Equal(t, http.StatusForbidden, s.do("POST", "/v1/products", body, bearer(alice.Access)...).StatusCode)
+		r := s.do("POST", "/v1/products", map[string]any{"name": "", "price_cents": -1}, bearer(admin.Access)...)
+		assert.Equal(t, http.StatusUnprocessableEntity, r.StatusCode)
+		assert.ElementsMatch(t, []string{"/name required", "/price_cents out_of_range", "/stock required"}, pointers(t, r))
+
+		want := map[float64]bool{}
+		for i := range 25 {
+			p := s.createProduct(admin.Access, fmt.Sprintf("product %02d", i), 100+(i*37)%500, 5)
+			want[p["id"].(float64)] = true
+		}
+
+		// Walk every page through the Link header.
+		seen := map[float64]bool{}
+		next := "/v1/products?limit=10&sort=price"
+		pages, lastPrice := 0, -1.0
+		for next != "" && pages < 10 {
+			r := s.do("GET", next, nil)
+			require.Equal(t, http.StatusOK, r.StatusCode, "%s", r.body)
+			var page struct {
+				Items []struct {
+					ID    float64 `json:"id"`
+					Price float64 `json:"price_cents"`
+				} `json:"items"`
+				HasMore bool   `json:"has_more"`
+				Next    string `json:"next_cursor"`
+			}
+			require.NoError(t, json.Unmarshal(r.body, &page))
+			for _, it := range page.Items {
+				assert.False(t, seen[it.ID], "product %v repeated", it.ID)
+				seen[it.ID] = true
+				assert.GreaterOrEqual(t, it.Price, lastPrice, "sorted by price")
+				lastPrice = it.Price
+			}
+			pages++
+			next = ""
+			if page.HasMore {
+				parsed, err := url.Parse(linkRel(r.Header.Get("Link"), "next"))
+				require.NoError(t, err)
+				assert.Equal(t, page.Next, parsed.Query().Get("cursor"))
+				next = parsed.RequestURI()
+			}
+		}
+		assert.Equal(t, 3, pages)
+		assert.Equal(t, want, seen)
+
+		r = s.do("GET", "/v1/products?limit=10", nil)
+		cursor := r.json(t)["next_cursor"].(string)
+		tampered := []byte(cursor)
+		tampered[len(tampered)/2] ^= 1
+		r = s.do("GET", "/v1/products?limit=10&cursor="+url.QueryEscape(string(tampered)), nil)
+		assert.Equal(t, http.StatusBadRequest, r.StatusCode)
+		r = s.do("GET", "/v1/products?limit=10&sort=name&cursor="+url.QueryEscape(cursor), nil)
+		assert.Equal(t, http.StatusBadRequest, r.StatusCode, "a cursor is bound to its sort")
+
+		// ETag, conditional GET and optimistic locking.
+		p := s.createProduct(admin.Access, "lamp", 2500, 3)
+		path := fmt.Sprintf("/v1/products/%v", p["id"])
+		r = s.do("GET", path, nil)
+		require.Equal(t, http.StatusOK, r.StatusCode)
+		etag := r.Header.Get("ETag")
+		require.Equal(t, `"v1"`, etag)
+		r = s.do("GET", path, nil, "If-None-Match", etag)
+		assert.Equal(t, http.StatusNotModified, r.StatusCode)
+		assert.Empty(t, r.body)
+
+		update := map[string]any{"name": "lamp", "description": "brighter", "price_cents": 2700, "stock": 3}
+		r = s.do("PUT", path, update, bearer(admin.Access)...)
+		assert.Equal(t, http.StatusPreconditionRequired, r.StatusCode)
+		r = s.do("PUT", path, update, append(bearer(alice.Access), "If-Match", etag)...)
+		assert.Equal(t, http.StatusForbidden, r.StatusCode)
+		r = s.do("PUT", path, update, append(bearer(admin.Access), "If-Match", etag)...)
+		require.Equal(t, http.StatusOK, r.StatusCode, "%s", r.body)
+		assert.Equal(t, `"v2"`, r.Header.Get("ETag"))
+		assert.Equal(t, float64(2700), r.json(t)["price_cents"])
+		r = s.do("PUT", path, update, append(bearer(admin.Access), "If-Match", etag)...)
+		assert.Equal(t, http.StatusPreconditionFailed, r.StatusCode, "stale If-Match")
+		r = s.do("GET", path, nil, "If-None-Match", etag)
+		assert.Equal(t, http.StatusOK, r.StatusCode, "the old ETag no longer matches")
+
+		r = s.do("DELETE", path, nil, append(bearer(admin.Access), "If-Match", etag)...)
+		assert.Equal(t, http.StatusPreconditionFailed, r.StatusCode)
+		r = s.do("DELETE", path, nil, bearer(admin.Access)...)
+		assert.Equal(t, http.StatusNoContent, r.StatusCode)
+		assert.Equal(t, http.StatusNotFound, s.do("GET", path, nil).StatusCode)
+		assert.Equal(t, http.StatusNotFound, s.do("GET", "/v1/products/abc", nil).StatusCode)
+	})
+
+	t.Run("orders", func(t *testing.T) {
+		p := s.createProduct(admin.Access, "kettle", 3000, 5)
+		pid := p["id"]
+		order := map[string]any{"items": []any{map[string]any{"product_id": pid, "quantity": 2}}}
+
+		r := s.do("POST", "/v1/orders", order, bearer(alice.Access)...)
+		assert.Equal(t, http.StatusBadRequest, r.StatusCode, "Idempotency-Key is required")
+		r = s.do("POST", "/v1/orders", map[string]any{"items": []any{map[string]any{"product_id": pid, "quantity": 0}}},
+			append(bearer(alice.Access), "Idempotency-Key", "bad-1")...)
+		assert.Equal(t, http.StatusUnprocessableEntity, r.StatusCode)
+		assert.Equal(t, []string{"/items/0/quantity out_of_range"}, pointers(t, r))
+
+		first := s.do("POST", "/v1/orders", order, append(bearer(alice.Access), "Idempotency-Key", "order-1")...)
+		require.Equal(t, http.StatusCreated, first.StatusCode, "%s", first.body)
+		m := first.json(t)
+		assert.Equal(t, "placed", m["status"])
+		assert.Equal(t, float64(6000), m["total_cents"])
+		again := s.do("POST", "/v1/orders", order, append(bearer(alice.Access), "Idempotency-Key", "order-1")...)
+		assert.Equal(t, http.StatusCreated, again.StatusCode)
+		assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
+		assert.Equal(t, string(first.body), string(again.body), "the replay is the same order")
+		other := s.do("POST", "/v1/orders", map[string]any{"items": []any{map[string]any{"product_id": pid, "quantity": 1}}},
+			append(bearer(alice.Access), "Idempotency-Key", "order-1")...)
+		assert.Equal(t, http.StatusUnprocessableEntity, other.StatusCode, "same key, different body")
+
+		r = s.do("GET", fmt.Sprintf("/v1/products/%v", pid), nil)
+		assert.Equal(t, float64(3), r.json(t)["stock"], "the replay did not take stock again")
+
+		r = s.do("POST", "/v1/orders", map[string]any{"items": []any{map[string]any{"product_id": pid, "quantity": 4}}},
+			append(bearer(alice.Access), "Idempotency-Key", "order-2")...)
+		assert.Equal(t, http.StatusConflict, r.StatusCode, "out of stock: %s", r.body)
+		r = s.do("POST", "/v1/orders", map[string]any{"items": []any{map[string]any{"product_id": 999999, "quantity": 1}}},
+			append(bearer(alice.Access), "Idempotency-Key", "order-3")...)
+		assert.Equal(t, http.StatusUnprocessableEntity, r.StatusCode)
+
+		orderPath := fmt.Sprintf("/v1/orders/%v", m["id"])
+		r = s.do("GET", orderPath, nil, bearer(alice.Access)...)
+		require.Equal(t, http.StatusOK, r.StatusCode)
+		assert.Equal(t, string(first.body), string(r.body))
+		r = s.do("GET", orderPath, nil, bearer(bob.Access)...)
+		assert.Equal(t, http.StatusNotFound, r.StatusCode, "someone else's order")
+
+		r = s.do("GET", "/v1/orders", nil, bearer(alice.Access)...)
+		require.Equal(t, http.StatusOK, r.StatusCode)
+		assert.Len(t, r.json(t)["items"], 1)
+		r = s.do("GET", "/v1/orders", nil, bearer(bob.Access)...)
+		assert.Empty(t, r.json(t)["items"])
+	})
+
+	t.Run("50 concurrent orders for stock 10", func(t *testing.T) {
+		p := s.createProduct(admin.Access, "limited edition", 9900, 10)
+		order := map[string]any{"items": []any{map[string]any{"product_id": p["id"], "quantity": 1}}}
+		var wg sync.WaitGroup
+		codes := make(chan int, 50)
+		for i := range 50 {
+			wg.Go(func() {
+				req, _ := json.Marshal(order)
+				hr, _ := http.NewRequest("POST", s.base+"/v1/orders", bytes.NewReader(req))
+				hr.Header.Set("Content-Type", "application/json")
+				hr.Header.Set("Authorization", "Bearer "+bob.Access)
+				hr.Header.Set("Idempotency-Key", fmt.Sprintf("rush-%d", i))
+				resp, err := http.DefaultClient.Do(hr)
+				if err != nil {
+					codes <- 0
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				codes <- resp.StatusCode
+			})
+		}
+		wg.Wait()
+		close(codes)
+		count := map[int]int{}
+		for c := range codes {
+			count[c]++
+		}
+		assert.Equal(t, map[int]int{http.StatusCreated: 10, http.StatusConflict: 40}, count)
+		r := s.do("GET", fmt.Sprintf("/v1/products/%v", p["id"]), nil)
+		assert.Equal(t, float64(0), r.json(t)["stock"])
+		r = s.do("GET", "/v1/orders?limit=100", nil, bearer(bob.Access)...)
+		assert.Len(t, r.json(t)["items"], 10)
+	})
+}
+
+// linkRel returns the target of the link with rel in a Link header.
+func linkRel(header, rel string) string {
+	for _, l := range strings.Split(header, ", ") {
+		target, params, _ := strings.Cut(l, ";")
+		if strings.TrimSpace(params) == `rel="`+rel+`"` {
+			return strings.Trim(target, "<>")
+		}
+	}
+	return ""
+}
+
+// TestOrdersPagination pages through one user's orders with the cursor
+// bound to that user.
+func TestOrdersPagination(t *testing.T) {
+	s := startService(t)
+	s.signup(adminEmail, "Admin")
+	s.signup("dan@shop.test", "Dan")
+	s.signup("eve@shop.test", "Eve")
+	admin, dan, eve := s.login(adminEmail), s.login("dan@shop.test"), s.login("eve@shop.test")
+	p := s.createProduct(admin.Access, "pen", 150, 100)
+	for i := range 7 {
+		r := s.do("POST", "/v1/orders", map[string]any{"items": []any{map[string]any{"product_id": p["id"], "quantity": 1}}},
+			append(bearer(dan.Access), "Idempotency-Key", fmt.Sprint("p", i))...)
+		require.Equal(t, http.StatusCreated, r.StatusCode, "%s", r.body)
+	}
+	var ids []float64
+	next := "/v1/orders?limit=3"
+	for pages := 0; next != "" && pages < 10; pages++ {
+		r := s.do("GET", next, nil, bearer(dan.Access)...)
+		require.Equal(t, http.StatusOK, r.StatusCode, "%s", r.body)
+		m := r.json(t)
+		for _, it := range m["items"].([]any) {
+			ids = append(ids, it.(map[string]any)["id"].(float64))
+		}
+		next = ""
+		if m["has_more"].(bool) {
+			cursor := m["next_cursor"].(string)
+			r := s.do("GET", "/v1/orders?limit=3&cursor="+url.QueryEscape(cursor), nil, bearer(eve.Access)...)
+			assert.Equal(t, http.StatusBadRequest, r.StatusCode, "another user's cursor")
+			next = "/v1/orders?limit=3&cursor=" + url.QueryEscape(cursor)
+		}
+	}
+	require.Len(t, ids, 7)
+	for i := 1; i < len(ids); i++ {
+		assert.Greater(t, ids[i-1], ids[i], "newest first")
+	}
+}
+
+// TestConfig checks the environment parsing.
+func TestConfig(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+	}{
+		{"defaults", nil, ""},
+		{"bad env", map[string]string{"ENV": "staging"}, "ENV must be"},
+		{"production needs keys", map[string]string{"ENV": "production"}, "JWT_KEYS_FILE is required"},
+		{"bad admin email", map[string]string{"ADMIN_EMAILS": "ok@x.test, nope"}, `"nope" is not an email`},
+		{"bad duration", map[string]string{"SHUTDOWN_TIMEOUT": "soon"}, "SHUTDOWN_TIMEOUT"},
+		{"short cursor secret", map[string]string{"CURSOR_SECRET": "short"}, "CURSOR_SECRET"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.Load(env(tt.env))
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, ":8080", cfg.HTTPAddr)
+			assert.Equal(t, config.Development, cfg.Env)
+			assert.Equal(t, 20*time.Second, cfg.ShutdownTimeout)
+		})
+	}
+	cfg, err := config.Load(env(map[string]string{"ADMIN_EMAILS": " Root@X.test ,b@y.test"}))
+	require.NoError(t, err)
+	assert.True(t, cfg.IsAdminEmail("root@x.test"))
+	assert.True(t, cfg.IsAdminEmail("ROOT@x.TEST"))
+	assert.False(t, cfg.IsAdminEmail("c@z.test"))
+}
