@@ -120,7 +120,7 @@ CREATE TABLE effects (n bigserial PRIMARY KEY, key text NOT NULL, payload text N
 
 	// Four writers own disjoint keys, so a key's payload counter follows its
 	// commit order.
-	const writers, keysPerWriter = 4, 10
+	const writers, keysPerWriter = 4, 100
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Go(func() {

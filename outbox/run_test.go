@@ -10,6 +10,7 @@ import (
 
 	"github.com/bedrock-go/bedrock/outbox"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -240,4 +241,22 @@ func TestMessage_NotBeforeDelaysPublication(t *testing.T) {
 	drain(t, newRelay(t, pool, pub, outbox.RelayConfig{}))
 	require.Equal(t, 1, pub.Len())
 	assert.Equal(t, "now", pub.Messages()[0].Topic)
+}
+
+// With PostgreSQL unreachable the relay reports errors through Hooks.Error,
+// keeps retrying, publishes nothing, and still stops promptly.
+func TestRelay_DatabaseDown(t *testing.T) {
+	pool, err := pgxpool.New(t.Context(), "postgres://postgres@127.0.0.1:1/none?connect_timeout=1")
+	require.NoError(t, err)
+	defer pool.Close()
+	var errs atomic.Int32
+	pub := &outbox.MemoryPublisher{}
+	relay := newRelay(t, pool, pub, outbox.RelayConfig{
+		PollInterval: 5 * time.Millisecond,
+		Hooks:        outbox.Hooks{Error: func(error) { errs.Add(1) }},
+	})
+	stop := run(t, relay)
+	require.Eventually(t, func() bool { return errs.Load() >= 3 }, 10*time.Second, time.Millisecond)
+	require.NoError(t, stop())
+	assert.Zero(t, pub.Len())
 }
