@@ -210,6 +210,24 @@ func TestService(t *testing.T) {
 		assert.Equal(t, string(wrong.body), string(unknown.body), "the answer must not reveal whether the email exists")
 	})
 
+	t.Run("login rate limit per email", func(t *testing.T) {
+		s.signup("mallory@shop.test", "Mallory")
+		var last response
+		for range 11 {
+			last = s.do("POST", "/v1/auth/login", map[string]string{"email": "Mallory@shop.test", "password": "guess guess"})
+			if last.StatusCode != http.StatusUnauthorized {
+				break
+			}
+			assert.NotEmpty(t, last.Header.Get("RateLimit-Policy"))
+		}
+		assert.Equal(t, http.StatusTooManyRequests, last.StatusCode, "%s", last.body)
+		assert.NotEmpty(t, last.Header.Get("Retry-After"))
+		r := s.do("POST", "/v1/auth/login", map[string]string{"email": "mallory@shop.test", "password": "correct horse battery"})
+		assert.Equal(t, http.StatusTooManyRequests, r.StatusCode, "the limit holds for the right password too")
+		r = s.do("POST", "/v1/auth/login", map[string]string{"email": "alice@shop.test", "password": "wrong password"})
+		assert.Equal(t, http.StatusUnauthorized, r.StatusCode, "other accounts are unaffected")
+	})
+
 	admin := s.login(adminEmail)
 	alice := s.login("alice@shop.test")
 	bob := s.login("bob@shop.test")

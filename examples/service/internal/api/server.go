@@ -19,6 +19,7 @@ import (
 	"github.com/bedrock-go/bedrock/idempotency"
 	"github.com/bedrock-go/bedrock/internal/problem"
 	"github.com/bedrock-go/bedrock/pagination"
+	"github.com/bedrock-go/bedrock/ratelimit"
 	"github.com/bedrock-go/bedrock/validate"
 
 	"github.com/bedrock-go/bedrock/examples/service/internal/store"
@@ -64,6 +65,9 @@ type Deps struct {
 	Ready         func(ctx context.Context) error
 	MaxBodyBytes  int64 // optional; 1 MiB when zero
 	AccessLogging bool  // optional
+	// LoginPerIP and LoginPerEmail limit login attempts; nil leaves them
+	// unlimited.
+	LoginPerIP, LoginPerEmail *ratelimit.Limiter
 }
 
 // Server holds the handlers' dependencies.
@@ -148,7 +152,11 @@ func New(d Deps) (http.Handler, error) {
 	mux.Handle("GET /.well-known/jwks.json", token.JWKSHandler(d.KeyRing, 0))
 
 	mux.HandleFunc("POST /v1/auth/signup", s.signup)
-	mux.HandleFunc("POST /v1/auth/login", s.login)
+	login, err := loginLimits(d.LoginPerIP, d.LoginPerEmail, http.HandlerFunc(s.login))
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("POST /v1/auth/login", login)
 	mux.HandleFunc("POST /v1/auth/refresh", s.refresh)
 	mux.Handle("POST /v1/auth/logout", auth.RequireAuthenticated(http.HandlerFunc(s.logout)))
 	mux.Handle("GET /v1/me", auth.RequireAuthenticated(http.HandlerFunc(s.me)))
@@ -187,7 +195,7 @@ func New(d Deps) (http.Handler, error) {
 			AllowedOrigins: d.CORSOrigins,
 			AllowedMethods: []string{"GET", "POST", "PUT", "DELETE"},
 			AllowedHeaders: []string{"Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-API-Key"},
-			ExposedHeaders: []string{"ETag", "Link", "Location", "Retry-After", "Idempotent-Replayed"},
+			ExposedHeaders: []string{"ETag", "Link", "Location", "Retry-After", "Idempotent-Replayed", "RateLimit", "RateLimit-Policy"},
 		})
 		if err != nil {
 			return nil, err

@@ -22,6 +22,8 @@ import (
 	"github.com/bedrock-go/bedrock/auth/token"
 	"github.com/bedrock-go/bedrock/idempotency/redisidem"
 	"github.com/bedrock-go/bedrock/pagination"
+	"github.com/bedrock-go/bedrock/ratelimit"
+	"github.com/bedrock-go/bedrock/ratelimit/redislimit"
 	"github.com/bedrock-go/bedrock/validate"
 
 	"github.com/bedrock-go/bedrock/examples/service/internal/api"
@@ -43,6 +45,9 @@ type Options struct {
 	// PasswordParams replaces the argon2id parameters (tests use cheaper
 	// ones); DefaultParams when zero.
 	PasswordParams password.Params
+	// LoginPerIP and LoginPerEmail limit login attempts; 60 a minute per
+	// client IP and 10 a minute per email when zero.
+	LoginPerIP, LoginPerEmail ratelimit.Limit
 	// OrderAttempts bounds the attempts of an order transaction; 30 when
 	// zero.
 	OrderAttempts int
@@ -62,6 +67,13 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 	if opt.RedisPrefix == "" {
 		opt.RedisPrefix = "shop:"
 	}
+	if opt.LoginPerIP == (ratelimit.Limit{}) {
+		opt.LoginPerIP = ratelimit.PerMinute(60)
+	}
+	if opt.LoginPerEmail == (ratelimit.Limit{}) {
+		opt.LoginPerEmail = ratelimit.PerMinute(10)
+	}
+	opt.LoginPerIP.Name, opt.LoginPerEmail.Name = "login-ip", "login-email"
 	if opt.OrderAttempts == 0 {
 		opt.OrderAttempts = 30
 	}
@@ -134,13 +146,34 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 		return nil, err
 	}
 
+	// Limits live in Redis so that every instance counts together. When
+	// Redis fails, each process limits on its own (a per-process bound)
+	// rather than opening the door to password guessing or refusing logins.
+	local, err := ratelimit.NewMemory(ratelimit.MemoryConfig{})
+	if err != nil {
+		return nil, err
+	}
+	limitStore, err := redislimit.New(rdb, redislimit.Config{Prefix: opt.RedisPrefix + "rl:", Timeout: -1,
+		OnUnavailable: redislimit.FallBack, Fallback: local})
+	if err != nil {
+		return nil, err
+	}
+	perIP, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{opt.LoginPerIP}, Store: limitStore})
+	if err != nil {
+		return nil, err
+	}
+	perEmail, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{opt.LoginPerEmail}, Store: limitStore})
+	if err != nil {
+		return nil, err
+	}
+
 	a := &App{pool: pool, redis: rdb}
 	a.handler, err = api.New(api.Deps{
 		Log: log, Users: store.NewUsers(pool), APIKeyStore: keyStore, Products: products, Orders: orders,
 		Hasher: hasher, Issuer: issuer, Verifier: verifier, KeyRing: ring, TokenTTL: cfg.AccessTokenTTL,
 		Sessions: sessions, APIKeys: keys, Checker: checker, ProductPager: productPager, OrderPager: orderPager,
 		IdemStore: idem, IsAdminEmail: cfg.IsAdminEmail, CORSOrigins: cfg.CORSOrigins, Ready: a.ready,
-		AccessLogging: true,
+		AccessLogging: true, LoginPerIP: perIP, LoginPerEmail: perEmail,
 	})
 	if err != nil {
 		return nil, err
