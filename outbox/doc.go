@@ -63,7 +63,12 @@
 //     recorded. The price: writers of one key are serialised until commit,
 //     and one key moves at one event per batch round trip (about a
 //     thousand per second); distinct keys and keyless events flow in
-//     parallel.
+//     parallel. The claim query walks pending events in sequence order and
+//     skips those whose key is busy, so its cost grows with the number of
+//     such waiting events ahead of the first BatchSize eligible ones: with
+//     a backlog of 20,000 events on 40 keys a claim takes about 200ms; with
+//     many keys (the usual aggregate ids) or a short backlog it stays under
+//     a millisecond.
 //   - Parking. A failing event is retried with exponential backoff and keeps
 //     its key parked; after MaxAttempts it is dead-lettered and still parks
 //     its key until an operator calls [Relay.Requeue] or [Relay.Discard].
