@@ -144,6 +144,7 @@ func adapters(mp metric.MeterProvider) map[string]func() error {
 		"hedge":       func() error { _, err := observe.HedgeHooks(mp, "x"); return err },
 		"ratelimit":   func() error { _, err := observe.RateLimitHooks(mp, "x"); return err },
 		"memory":      func() error { _, err := observe.RateLimitMemoryHooks(mp, "x"); return err },
+		"redislimit":  func() error { _, err := observe.RedisLimitHooks(mp, "x"); return err },
 		"cache":       func() error { _, err := observe.CacheHooks(mp, "x"); return err },
 		"txn":         func() error { _, err := observe.TxnHooks(mp); return err },
 		"idempotency": func() error { _, err := observe.IdempotencyHooks(mp); return err },
