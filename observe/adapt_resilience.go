@@ -2,8 +2,11 @@ package observe
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
@@ -170,4 +173,36 @@ func HedgeHooks(mp metric.MeterProvider, name string) (*resilience.HedgeHooks, e
 	return &resilience.HedgeHooks{
 		OnHedge: func(int) { hedges.Add(context.Background(), 1, o.add...) },
 	}, nil
+}
+
+// ObserveBulkhead reports the occupancy of the Bulkhead b, called name,
+// at every collection: bedrock.resilience.bulkhead.in_flight ({call},
+// up-down counter) for the calls holding a slot and
+// bedrock.resilience.bulkhead.queued ({call}, up-down counter) for those
+// waiting for one. A bulkhead that stays full is the sign of a slow
+// dependency before it turns into rejections. A nil mp means the global
+// provider. Unregister the returned registration when the bulkhead is
+// discarded; it fails only if the instruments cannot be registered.
+func ObserveBulkhead(mp metric.MeterProvider, name string, b *resilience.Bulkhead) (metric.Registration, error) {
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	m := mp.Meter(instrumentation)
+	inFlight, err1 := m.Int64ObservableUpDownCounter("bedrock.resilience.bulkhead.in_flight",
+		metric.WithUnit("{call}"), metric.WithDescription("Calls holding a bulkhead slot."))
+	queued, err2 := m.Int64ObservableUpDownCounter("bedrock.resilience.bulkhead.queued",
+		metric.WithUnit("{call}"), metric.WithDescription("Calls waiting for a bulkhead slot."))
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, fmt.Errorf("observe: creating the bulkhead gauges: %w", err)
+	}
+	o := metric.WithAttributeSet(attribute.NewSet(attrResilienceName.String(name)))
+	reg, err := m.RegisterCallback(func(_ context.Context, obs metric.Observer) error {
+		obs.ObserveInt64(inFlight, int64(b.InFlight()), o)
+		obs.ObserveInt64(queued, int64(b.Waiting()), o)
+		return nil
+	}, inFlight, queued)
+	if err != nil {
+		return nil, fmt.Errorf("observe: registering the bulkhead gauges: %w", err)
+	}
+	return reg, nil
 }

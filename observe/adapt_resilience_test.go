@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/bedrock-go/bedrock/observe"
 	"github.com/bedrock-go/bedrock/resilience"
@@ -103,6 +104,47 @@ func TestBulkheadHooks_CountRejections(t *testing.T) {
 	bh.Release()
 	assert.Equal(t, map[string]int64{"bedrock.resilience.name=reports": 3},
 		m.counter(t, "bedrock.resilience.bulkhead.rejections", "{call}"))
+}
+
+func TestObserveBulkhead_ReportsSlotsAndQueueAtCollection(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newMeterRecorder(t)
+		bh, err := resilience.NewBulkhead(resilience.BulkheadConfig{MaxConcurrent: 2, MaxQueue: 5})
+		require.NoError(t, err)
+		reg, err := observe.ObserveBulkhead(m.mp, "reports", bh)
+		require.NoError(t, err)
+		ctx := context.Background()
+		require.NoError(t, bh.Acquire(ctx))
+		require.NoError(t, bh.Acquire(ctx))
+		for range 3 {
+			go func() {
+				if bh.Acquire(ctx) == nil {
+					bh.Release()
+				}
+			}()
+		}
+		synctest.Wait() // three callers queued
+		upDown := func(name string) map[string]int64 {
+			md := m.collect(t)[name]
+			assert.Equal(t, "{call}", md.Unit)
+			sum, ok := md.Data.(metricdata.Sum[int64])
+			require.Truef(t, ok, "%s is a %T", name, md.Data)
+			assert.False(t, sum.IsMonotonic)
+			out := map[string]int64{}
+			for _, dp := range sum.DataPoints {
+				out[attrKey(dp.Attributes)] = dp.Value
+			}
+			return out
+		}
+		assert.Equal(t, map[string]int64{"bedrock.resilience.name=reports": 2}, upDown("bedrock.resilience.bulkhead.in_flight"))
+		assert.Equal(t, map[string]int64{"bedrock.resilience.name=reports": 3}, upDown("bedrock.resilience.bulkhead.queued"))
+
+		bh.Release()
+		bh.Release()
+		synctest.Wait()
+		assert.Equal(t, map[string]int64{"bedrock.resilience.name=reports": 0}, upDown("bedrock.resilience.bulkhead.queued"))
+		require.NoError(t, reg.Unregister())
+	})
 }
 
 func TestHedgeHooks_CountHedgedRequests(t *testing.T) {
