@@ -14,16 +14,16 @@ import (
 
 // The adapters turn the hooks of Bedrock's packages into OpenTelemetry
 // metrics. Each one builds its instruments once and precomputes every
-// attribute set it can record, so that a hook call is a map-free counter
-// update: the attribute values come from small fixed sets (states, reason
-// classes, names chosen in code), never from keys, ids, paths or error
-// text, which would make the number of series unbounded.
+// attribute set it can record, so that a hook call is an allocation-free
+// instrument update: the attribute values come from small fixed sets
+// (states, reason classes, names chosen in code), never from keys, ids,
+// paths or error text, which would make the number of series unbounded.
 
 // attrErrorType is the semantic-convention key for a low-cardinality error
 // class.
 const attrErrorType = attribute.Key("error.type")
 
-// instruments creates instruments on one meter and keeps the first
+// instruments creates instruments on one meter and collects the
 // failures, so that an adapter can build all its instruments and check
 // once.
 type instruments struct {
