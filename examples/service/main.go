@@ -61,6 +61,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	defer func() { _ = a.Close() }()
 	srv := &http.Server{
 		Addr:              cfg.HTTPAddr,
 		Handler:           a.Handler(),
@@ -128,6 +129,9 @@ func connectRedis(ctx context.Context, cfg config.Config, log *slog.Logger) (*re
 	if err != nil {
 		return nil, nil, fmt.Errorf("REDIS_URL is not a valid Redis URL: %w", err)
 	}
+	// Bedrock's Redis components bound each call with a context deadline,
+	// which go-redis honours only with this set.
+	opts.ContextTimeoutEnabled = true
 	rdb := redis.NewClient(opts)
 	pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
@@ -145,7 +149,7 @@ func connectRedis(ctx context.Context, cfg config.Config, log *slog.Logger) (*re
 		return nil, nil, err
 	}
 	log.Warn("Redis at " + opts.Addr + " is unreachable: running on an embedded in-memory Redis. Idempotency keys are lost at restart and not shared between instances.")
-	rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	rdb = redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: true})
 	return rdb, func() { _ = rdb.Close(); mr.Close() }, nil
 }
 

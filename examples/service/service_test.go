@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -32,6 +34,7 @@ const adminEmail = "admin@shop.test"
 // real PostgreSQL (a fresh schema) and Redis (a unique key prefix).
 type service struct {
 	t    *testing.T
+	pool *pgxpool.Pool
 	base string
 	app  *app.App
 }
@@ -39,7 +42,11 @@ type service struct {
 func startService(t *testing.T) *service {
 	t.Helper()
 	pool := testenv.Postgres(t)
-	rdb, prefix := testenv.Redis(t)
+	shared, prefix := testenv.Redis(t)
+	opts := *shared.Options()
+	opts.ContextTimeoutEnabled = true // as main sets it
+	rdb := redis.NewClient(&opts)
+	t.Cleanup(func() { _ = rdb.Close() })
 	cfg, err := config.Load(func(name string) string {
 		return map[string]string{"ADMIN_EMAILS": adminEmail, "CORS_ORIGINS": "https://app.shop.test"}[name]
 	})
@@ -51,9 +58,10 @@ func startService(t *testing.T) *service {
 		PasswordParams: password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
 	})
 	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, a.Close()) })
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)
-	return &service{t: t, base: srv.URL, app: a}
+	return &service{t: t, pool: pool, base: srv.URL, app: a}
 }
 
 // testWriter sends the service's warnings and errors to the test log.
@@ -408,6 +416,21 @@ func TestService(t *testing.T) {
 		assert.Equal(t, http.StatusNoContent, r.StatusCode)
 		assert.Equal(t, http.StatusNotFound, s.do("GET", path, nil).StatusCode)
 		assert.Equal(t, http.StatusNotFound, s.do("GET", "/v1/products/abc", nil).StatusCode)
+	})
+
+	t.Run("product reads are cached, writes invalidate", func(t *testing.T) {
+		p := s.createProduct(admin.Access, "teapot", 4000, 2)
+		path := fmt.Sprintf("/v1/products/%v", p["id"])
+		require.Equal(t, "teapot", s.do("GET", path, nil).json(t)["name"])
+		// A change behind the service's back is not seen until the entry
+		// goes: proof that reads come from the cache.
+		_, err := s.pool.Exec(context.Background(), `UPDATE products SET name = 'renamed' WHERE id = $1`, p["id"])
+		require.NoError(t, err)
+		assert.Equal(t, "teapot", s.do("GET", path, nil).json(t)["name"])
+		r := s.do("PUT", path, map[string]any{"name": "teapot II", "price_cents": 4100, "stock": 2},
+			append(bearer(admin.Access), "If-Match", `"v1"`)...)
+		require.Equal(t, http.StatusOK, r.StatusCode, "%s", r.body)
+		assert.Equal(t, "teapot II", s.do("GET", path, nil).json(t)["name"], "the update invalidated the entry")
 	})
 
 	t.Run("orders", func(t *testing.T) {

@@ -38,6 +38,13 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		lines[i] = store.Line{ProductID: it.ProductID, Quantity: it.Quantity}
 	}
 	o, err := s.Orders.Place(r.Context(), auth.SubjectFrom(r.Context()), lines)
+	if err == nil {
+		ids := make([]int64, len(o.Items))
+		for i, it := range o.Items {
+			ids[i] = it.ProductID
+		}
+		s.invalidate(r, ids...) // their stock changed
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -1,11 +1,15 @@
 package api
 
 import (
+	"context"
+	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/bedrock-go/bedrock/cache"
 	"github.com/bedrock-go/bedrock/internal/problem"
 	"github.com/bedrock-go/bedrock/pagination"
 	"github.com/bedrock-go/bedrock/txn"
@@ -90,7 +94,10 @@ func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p, err := s.Products.Get(r.Context(), id)
+	p, err := s.ProductCache.Get(r.Context(), id, nil)
+	if errors.Is(err, cache.ErrNotFound) {
+		err = store.ErrNotFound
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -155,6 +162,7 @@ func (s *Server) updateProduct(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := s.Products.Update(r.Context(), id, version, req.Name, req.Description, req.PriceCents, *req.Stock)
+	s.invalidate(r, id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -179,9 +187,21 @@ func (s *Server) deleteProduct(w http.ResponseWriter, r *http.Request) {
 		}
 		version = v
 	}
-	if err := s.Products.Delete(r.Context(), id, version); err != nil {
+	err := s.Products.Delete(r.Context(), id, version)
+	s.invalidate(r, id)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// invalidate drops cached products after a write. It runs whether or not the
+// write succeeded (a conflict means the cached copy may be stale too), on a
+// context that outlives a client that hung up. A failure is logged: the
+// entry then expires with its TTL.
+func (s *Server) invalidate(r *http.Request, ids ...int64) {
+	if err := s.ProductCache.Delete(context.WithoutCancel(r.Context()), ids...); err != nil {
+		s.log.WarnContext(r.Context(), "product cache invalidation failed", slog.Any("ids", ids), slog.Any("error", err))
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/bedrock-go/bedrock/auth/password"
 	"github.com/bedrock-go/bedrock/auth/session"
 	"github.com/bedrock-go/bedrock/auth/token"
+	"github.com/bedrock-go/bedrock/cache"
 	"github.com/bedrock-go/bedrock/httpsec"
 	"github.com/bedrock-go/bedrock/idempotency"
 	"github.com/bedrock-go/bedrock/internal/problem"
@@ -46,6 +47,9 @@ type Deps struct {
 	APIKeyStore *store.APIKeys
 	Products    *store.Products
 	Orders      *store.Orders
+	// ProductCache serves GET /v1/products/{id}; every write to a product
+	// deletes its entry.
+	ProductCache *cache.Cache[int64, store.Product]
 
 	Hasher   *password.Hasher
 	Policy   password.Policy
@@ -110,7 +114,7 @@ func NewPolicy() (*authz.Policy, error) {
 
 // New returns the service's whole HTTP handler.
 func New(d Deps) (http.Handler, error) {
-	if d.Log == nil || d.Users == nil || d.APIKeyStore == nil || d.Products == nil || d.Orders == nil ||
+	if d.Log == nil || d.Users == nil || d.APIKeyStore == nil || d.Products == nil || d.Orders == nil || d.ProductCache == nil ||
 		d.Hasher == nil || d.Issuer == nil || d.Verifier == nil || d.KeyRing == nil || d.Sessions == nil ||
 		d.APIKeys == nil || d.Checker == nil || d.ProductPager == nil || d.OrderPager == nil ||
 		d.IdemStore == nil || d.IsAdminEmail == nil || d.Ready == nil {

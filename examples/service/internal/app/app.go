@@ -20,6 +20,8 @@ import (
 	"github.com/bedrock-go/bedrock/auth/session"
 	"github.com/bedrock-go/bedrock/auth/session/pgsession"
 	"github.com/bedrock-go/bedrock/auth/token"
+	"github.com/bedrock-go/bedrock/cache"
+	"github.com/bedrock-go/bedrock/cache/rediscache"
 	"github.com/bedrock-go/bedrock/idempotency/redisidem"
 	"github.com/bedrock-go/bedrock/pagination"
 	"github.com/bedrock-go/bedrock/ratelimit"
@@ -56,13 +58,16 @@ type Options struct {
 // App is the assembled service.
 type App struct {
 	handler  http.Handler
+	closers  []func() error
 	draining atomic.Bool
 	pool     *pgxpool.Pool
 	redis    redis.UniversalClient
 }
 
 // New migrates the database and builds the service over pool and rdb,
-// which the caller owns and closes.
+// which the caller owns and closes. rdb must set ContextTimeoutEnabled, so
+// that the rate limiter's and the cache's time budgets can interrupt a slow
+// Redis.
 func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.UniversalClient, log *slog.Logger, opt Options) (*App, error) {
 	if opt.RedisPrefix == "" {
 		opt.RedisPrefix = "shop:"
@@ -153,7 +158,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 	if err != nil {
 		return nil, err
 	}
-	limitStore, err := redislimit.New(rdb, redislimit.Config{Prefix: opt.RedisPrefix + "rl:", Timeout: -1,
+	limitStore, err := redislimit.New(rdb, redislimit.Config{Prefix: opt.RedisPrefix + "rl:",
 		OnUnavailable: redislimit.FallBack, Fallback: local})
 	if err != nil {
 		return nil, err
@@ -168,17 +173,65 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 	}
 
 	a := &App{pool: pool, redis: rdb}
+	productCache, err := newProductCache(rdb, products, opt.RedisPrefix, a)
+	if err != nil {
+		return nil, err
+	}
 	a.handler, err = api.New(api.Deps{
 		Log: log, Users: store.NewUsers(pool), APIKeyStore: keyStore, Products: products, Orders: orders,
 		Hasher: hasher, Issuer: issuer, Verifier: verifier, KeyRing: ring, TokenTTL: cfg.AccessTokenTTL,
 		Sessions: sessions, APIKeys: keys, Checker: checker, ProductPager: productPager, OrderPager: orderPager,
 		IdemStore: idem, IsAdminEmail: cfg.IsAdminEmail, CORSOrigins: cfg.CORSOrigins, Ready: a.ready,
+		ProductCache:  productCache,
 		AccessLogging: true, LoginPerIP: perIP, LoginPerEmail: perEmail,
+	})
+	if err != nil {
+		_ = a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// Close stops the background work of the service (the product cache's
+// refreshes and invalidation subscription). The caller closes the pool and
+// the Redis client afterwards.
+func (a *App) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}
+
+// newProductCache returns the cache-aside of products by id: a local tier in
+// front of Redis, invalidated across instances through Redis pub/sub. A
+// product that does not exist is never cached, since it may be created the
+// next second.
+func newProductCache(rdb redis.UniversalClient, products *store.Products, prefix string, a *App) (*cache.Cache[int64, store.Product], error) {
+	rs, err := rediscache.New(rdb, rediscache.Config{Prefix: prefix + "cache:"})
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, rs.Close)
+	c, err := cache.New[int64, store.Product](rs, cache.Config[int64, store.Product]{
+		Namespace:   "product",
+		Version:     1,
+		TTL:         30 * time.Second,
+		NegativeTTL: -1,
+		Load: func(ctx context.Context, id int64) (store.Product, error) {
+			p, err := products.Get(ctx, id)
+			if errors.Is(err, store.ErrNotFound) {
+				return p, cache.ErrNotFound
+			}
+			return p, err
+		},
 	})
 	if err != nil {
 		return nil, err
 	}
-	return a, nil
+	a.closers = append(a.closers, c.Close)
+	return c, nil
 }
 
 // Handler returns the service's HTTP handler.
