@@ -11,6 +11,7 @@ import (
 
 	"github.com/bedrock-go/bedrock/internal/backoff"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -212,13 +213,28 @@ type claimed struct {
 // It returns the number of events claimed. The row locks of the batch are
 // held until the outcome is committed, so a crash anywhere leaves the
 // events pending: they are published again, never lost.
+//
+// The transaction is driven by hand so that BEGIN travels with the claim
+// and COMMIT with the settlement: two round trips per batch instead of
+// four, which is most of the commit-to-publish latency.
 func (r *Relay) publishBatch(ctx context.Context) (int, error) {
-	tx, err := r.pool.Begin(ctx)
+	pc, err := r.pool.Acquire(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("outbox: begin: %w", err)
+		return 0, fmt.Errorf("outbox: acquire: %w", err)
 	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	batch, err := r.claim(ctx, tx)
+	// pgxpool destroys a connection released inside a transaction, so an
+	// error path that could not roll back cannot leak locks into the pool.
+	defer pc.Release()
+	conn := pc.Conn()
+	committed := false
+	defer func() {
+		if !committed {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			_, _ = conn.Exec(rctx, "ROLLBACK")
+			cancel()
+		}
+	}()
+	batch, err := r.claim(ctx, conn)
 	if err != nil || len(batch) == 0 {
 		return 0, err
 	}
@@ -236,18 +252,24 @@ func (r *Relay) publishBatch(ctx context.Context) (int, error) {
 		// Shutdown deadline: nothing is marked, nothing counts as an attempt.
 		return len(batch), ctx.Err()
 	}
-	if err := r.settle(ctx, tx, batch, perr); err != nil {
+	if err := r.settle(ctx, conn, batch, perr); err != nil {
 		return len(batch), err
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return len(batch), fmt.Errorf("outbox: commit batch: %w", err)
-	}
+	committed = true
 	r.report(batch, perr)
 	return len(batch), nil
 }
 
-func (r *Relay) claim(ctx context.Context, tx pgx.Tx) ([]claimed, error) {
-	rows, err := tx.Query(ctx, r.sql.claim, r.cfg.BatchSize)
+func (r *Relay) claim(ctx context.Context, conn *pgx.Conn) ([]claimed, error) {
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue(r.sql.claim, r.cfg.BatchSize)
+	br := conn.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, fmt.Errorf("outbox: begin: %w", err)
+	}
+	rows, err := br.Query()
 	if err != nil {
 		return nil, fmt.Errorf("outbox: claim: %w", err)
 	}
@@ -275,8 +297,8 @@ func (r *Relay) claim(ctx context.Context, tx pgx.Tx) ([]claimed, error) {
 	return batch, nil
 }
 
-// settle records the outcome of a publish inside the claiming transaction.
-func (r *Relay) settle(ctx context.Context, tx pgx.Tx, batch []claimed, perr error) error {
+// settle records the outcome of a publish and commits, in one round trip.
+func (r *Relay) settle(ctx context.Context, conn *pgx.Conn, batch []claimed, perr error) error {
 	var done, failed, delays []int64
 	var errs []string
 	var dead []bool
@@ -303,8 +325,15 @@ func (r *Relay) settle(ctx context.Context, tx pgx.Tx, batch []claimed, perr err
 	if len(failed) > 0 {
 		b.Queue(r.sql.fail, failed, errs, delays, dead)
 	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	commit := b.Queue("COMMIT")
+	var tag pgconn.CommandTag
+	commit.Exec(func(ct pgconn.CommandTag) error { tag = ct; return nil })
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("outbox: settle batch: %w", err)
+	}
+	// COMMIT of a failed transaction answers ROLLBACK without an error.
+	if tag.String() != "COMMIT" {
+		return fmt.Errorf("outbox: settle batch: transaction ended with %q", tag.String())
 	}
 	return nil
 }
