@@ -31,20 +31,22 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	err := run(ctx, os.Getenv, slog.New(slog.NewJSONHandler(os.Stderr, nil)), nil)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "service:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	cfg, err := config.Load(os.Getenv)
+// run serves until ctx ends, then shuts down gracefully. It reports the
+// listening address on addr when that is not nil.
+func run(ctx context.Context, getenv func(string) string, log *slog.Logger, addr chan<- string) error {
+	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
 
 	pool, err := connectPostgres(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -76,6 +78,9 @@ func run() error {
 		return err
 	}
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("env", cfg.Env))
+	if addr != nil {
+		addr <- ln.Addr().String()
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
