@@ -53,12 +53,6 @@ func (b *instruments) duration(name, desc string) metric.Float64Histogram {
 	return h
 }
 
-func (b *instruments) gauge(name, unit, desc string) metric.Int64Gauge {
-	g, err := b.m.Int64Gauge(name, metric.WithUnit(unit), metric.WithDescription(desc))
-	b.err = errors.Join(b.err, err)
-	return g
-}
-
 // check wraps the creation failures, if any, for the adapter named what.
 func (b *instruments) check(what string) error {
 	if b.err != nil {

@@ -33,18 +33,17 @@ const breakerStates = int(resilience.StateHalfOpen) + 1
 // Metrics:
 //   - bedrock.resilience.breaker.transitions ({transition}, counter): one
 //     per state change, with bedrock.resilience.breaker.from and .to.
-//   - bedrock.resilience.breaker.state ({state}, gauge): 1 for the current
-//     state and 0 for the others, per bedrock.resilience.breaker.state;
-//     recorded at each transition, so a breaker that never changed state
-//     (it is closed) has no point yet.
 //   - bedrock.resilience.breaker.rejections ({call}, counter): calls
 //     refused while open or half-open, with the state.
+//
+// The current state is reported by [ObserveBreaker], read at collection:
+// a gauge recorded from the hooks could show a stale state when two
+// transitions race.
 //
 // It fails only if the instruments cannot be created.
 func BreakerHooks(mp metric.MeterProvider, name string) (*resilience.BreakerHooks, error) {
 	b := newInstruments(mp)
 	transitions := b.counter("bedrock.resilience.breaker.transitions", "{transition}", "Circuit breaker state changes.")
-	state := b.gauge("bedrock.resilience.breaker.state", "{state}", "Circuit breaker state: 1 for the current state, 0 for the others.")
 	rejections := b.counter("bedrock.resilience.breaker.rejections", "{call}", "Calls rejected by an open or half-open circuit breaker.")
 	if err := b.check("breaker"); err != nil {
 		return nil, err
@@ -67,15 +66,7 @@ func BreakerHooks(mp metric.MeterProvider, name string) (*resilience.BreakerHook
 			if !known(c.From) || !known(c.To) {
 				return
 			}
-			ctx := context.Background()
-			transitions.Add(ctx, 1, moves[c.From][c.To].add...)
-			for i := range inState {
-				var v int64
-				if int(c.To) == i {
-					v = 1
-				}
-				state.Record(ctx, v, inState[i].record...)
-			}
+			transitions.Add(context.Background(), 1, moves[c.From][c.To].add...)
 		},
 		OnReject: func(s resilience.State) {
 			if known(s) {
@@ -203,6 +194,54 @@ func ObserveBulkhead(mp metric.MeterProvider, name string, b *resilience.Bulkhea
 	}, inFlight, queued)
 	if err != nil {
 		return nil, fmt.Errorf("observe: registering the bulkhead gauges: %w", err)
+	}
+	return reg, nil
+}
+
+// ObserveBreaker reports the state of the Breaker b, called name, at every
+// collection:
+//   - bedrock.resilience.breaker.state ({state}, gauge): 1 for the current
+//     state and 0 for the others, per bedrock.resilience.breaker.state
+//     (closed, open, half-open), so that a dashboard can plot or alert on
+//     open == 1.
+//   - bedrock.resilience.breaker.failure_rate (1, gauge): the share of
+//     failed or slow calls in the closed-state window.
+//
+// A nil mp means the global provider. Unregister the returned
+// registration when the breaker is discarded; it fails only if the
+// instruments cannot be registered.
+func ObserveBreaker(mp metric.MeterProvider, name string, b *resilience.Breaker) (metric.Registration, error) {
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	m := mp.Meter(instrumentation)
+	state, err1 := m.Int64ObservableGauge("bedrock.resilience.breaker.state",
+		metric.WithUnit("{state}"), metric.WithDescription("Circuit breaker state: 1 for the current state, 0 for the others."))
+	rate, err2 := m.Float64ObservableGauge("bedrock.resilience.breaker.failure_rate",
+		metric.WithUnit("1"), metric.WithDescription("Share of failed or slow calls in the circuit breaker's window."))
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, fmt.Errorf("observe: creating the breaker gauges: %w", err)
+	}
+	n := attrResilienceName.String(name)
+	var inState [breakerStates]metric.ObserveOption
+	for i := range inState {
+		inState[i] = metric.WithAttributeSet(attribute.NewSet(n, attrBreakerState.String(resilience.State(i).String())))
+	}
+	plain := metric.WithAttributeSet(attribute.NewSet(n))
+	reg, err := m.RegisterCallback(func(_ context.Context, obs metric.Observer) error {
+		snap := b.Metrics()
+		for i := range inState {
+			var v int64
+			if int(snap.State) == i {
+				v = 1
+			}
+			obs.ObserveInt64(state, v, inState[i])
+		}
+		obs.ObserveFloat64(rate, snap.FailureRate(), plain)
+		return nil
+	}, state, rate)
+	if err != nil {
+		return nil, fmt.Errorf("observe: registering the breaker gauges: %w", err)
 	}
 	return reg, nil
 }

@@ -47,13 +47,44 @@ func TestBreakerHooks_RecordTransitionsStateAndRejections(t *testing.T) {
 		"bedrock.resilience.breaker.from=half-open,bedrock.resilience.breaker.to=closed,bedrock.resilience.name=payments": 1,
 	}, m.counter(t, "bedrock.resilience.breaker.transitions", "{transition}"))
 	assert.Equal(t, map[string]int64{
-		"bedrock.resilience.breaker.state=closed,bedrock.resilience.name=payments":    1,
-		"bedrock.resilience.breaker.state=open,bedrock.resilience.name=payments":      0,
-		"bedrock.resilience.breaker.state=half-open,bedrock.resilience.name=payments": 0,
-	}, m.gauge(t, "bedrock.resilience.breaker.state", "{state}"))
-	assert.Equal(t, map[string]int64{
 		"bedrock.resilience.breaker.state=open,bedrock.resilience.name=payments": 2,
 	}, m.counter(t, "bedrock.resilience.breaker.rejections", "{call}"))
+}
+
+func TestObserveBreaker_ReportsTheCurrentStateAndFailureRate(t *testing.T) {
+	m := newMeterRecorder(t)
+	now := time.Unix(1_700_000_000, 0)
+	b, err := resilience.NewBreaker(resilience.BreakerConfig{
+		WindowSize: 4, MinimumCalls: 4, OpenDuration: time.Minute, Now: func() time.Time { return now },
+	})
+	require.NoError(t, err)
+	reg, err := observe.ObserveBreaker(m.mp, "payments", b)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, reg.Unregister()) }()
+	states := func(closed, open, halfOpen int64) map[string]int64 {
+		return map[string]int64{
+			"bedrock.resilience.breaker.state=closed,bedrock.resilience.name=payments":    closed,
+			"bedrock.resilience.breaker.state=open,bedrock.resilience.name=payments":      open,
+			"bedrock.resilience.breaker.state=half-open,bedrock.resilience.name=payments": halfOpen,
+		}
+	}
+	rate := func() float64 {
+		md := m.collect(t)["bedrock.resilience.breaker.failure_rate"]
+		assert.Equal(t, "1", md.Unit)
+		g, ok := md.Data.(metricdata.Gauge[float64])
+		require.True(t, ok)
+		require.Len(t, g.DataPoints, 1)
+		assert.Equal(t, "bedrock.resilience.name=payments", attrKey(g.DataPoints[0].Attributes))
+		return g.DataPoints[0].Value
+	}
+
+	assert.Equal(t, states(1, 0, 0), m.gauge(t, "bedrock.resilience.breaker.state", "{state}"), "known before any transition")
+	ctx := context.Background()
+	require.NoError(t, b.Do(ctx, func(context.Context) error { return nil }))
+	require.ErrorIs(t, b.Do(ctx, func(context.Context) error { return errBoom }), errBoom)
+	assert.InDelta(t, 0.5, rate(), 1e-9)
+	b.Trip()
+	assert.Equal(t, states(0, 1, 0), m.gauge(t, "bedrock.resilience.breaker.state", "{state}"))
 }
 
 func TestRetryHooks_RecordRetriesByErrorClassAndGiveUps(t *testing.T) {
