@@ -109,6 +109,9 @@ func (w *Writer) Enqueue(ctx context.Context, tx Tx, msgs ...Message) error {
 			notBefore[i] = &t
 		}
 	}
+	if tx == nil {
+		return fmt.Errorf("%w: nil transaction", ErrInvalidConfig)
+	}
 	b := &pgx.Batch{}
 	if lockKeys := distinctKeys(keys); len(lockKeys) > 0 {
 		b.Queue(`SELECT pg_advisory_xact_lock($1, hashtext(k)) FROM unnest($2::text[]) AS k ORDER BY k`,

@@ -164,3 +164,8 @@ func TestCustomTables(t *testing.T) {
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, n)
 }
+
+func TestEnqueue_NilTransactionIsAnError(t *testing.T) {
+	err := outbox.Enqueue(context.Background(), nil, outbox.Message{Topic: "t"})
+	assert.ErrorIs(t, err, outbox.ErrInvalidConfig)
+}
