@@ -518,6 +518,28 @@ func TestService(t *testing.T) {
 	})
 }
 
+// TestOpenAPIMatchesRoutes keeps /openapi.json true: every registered route
+// is documented and every documented operation is registered.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	s := startService(t)
+	r := s.do("GET", "/openapi.json", nil)
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	require.NoError(t, json.Unmarshal(r.body, &doc))
+	assert.Equal(t, "3.1.0", doc.OpenAPI)
+	var documented []string
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			documented = append(documented, strings.ToUpper(method)+" "+path)
+		}
+	}
+	require.GreaterOrEqual(t, len(s.app.Routes()), 20)
+	assert.ElementsMatch(t, s.app.Routes(), documented)
+}
+
 // linkRel returns the target of the link with rel in a Link header.
 func linkRel(header, rel string) string {
 	for _, l := range strings.Split(header, ", ") {

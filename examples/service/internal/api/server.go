@@ -112,8 +112,31 @@ func NewPolicy() (*authz.Policy, error) {
 	})
 }
 
+// Handler is the service's whole HTTP handler.
+type Handler struct {
+	http.Handler
+	// Routes are the patterns registered, such as "GET /v1/me", for the test
+	// that keeps the OpenAPI document true.
+	Routes []string
+}
+
+// routes is a ServeMux that remembers its patterns.
+type routes struct {
+	mux      *http.ServeMux
+	patterns []string
+}
+
+func (r *routes) Handle(pattern string, h http.Handler) {
+	r.mux.Handle(pattern, h)
+	r.patterns = append(r.patterns, pattern)
+}
+
+func (r *routes) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	r.Handle(pattern, http.HandlerFunc(h))
+}
+
 // New returns the service's whole HTTP handler.
-func New(d Deps) (http.Handler, error) {
+func New(d Deps) (*Handler, error) {
 	if d.Log == nil || d.Users == nil || d.APIKeyStore == nil || d.Products == nil || d.Orders == nil || d.ProductCache == nil ||
 		d.Hasher == nil || d.Issuer == nil || d.Verifier == nil || d.KeyRing == nil || d.Sessions == nil ||
 		d.APIKeys == nil || d.Checker == nil || d.ProductPager == nil || d.OrderPager == nil ||
@@ -150,7 +173,8 @@ func New(d Deps) (http.Handler, error) {
 		return nil, err
 	}
 
-	mux := http.NewServeMux()
+	mux := &routes{mux: http.NewServeMux()}
+	mux.Handle("GET /openapi.json", http.HandlerFunc(serveOpenAPI))
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /.well-known/jwks.json", token.JWKSHandler(d.KeyRing, 0))
@@ -193,7 +217,7 @@ func New(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := body.Handler(authn(mux))
+	h := body.Handler(authn(mux.mux))
 	if len(d.CORSOrigins) > 0 {
 		cors, err := httpsec.NewCORS(httpsec.CORSConfig{
 			AllowedOrigins: d.CORSOrigins,
@@ -210,7 +234,7 @@ func New(d Deps) (http.Handler, error) {
 	if d.AccessLogging {
 		h = accessLog(d.Log, h)
 	}
-	return h, nil
+	return &Handler{Handler: h, Routes: mux.patterns}, nil
 }
 
 func principalFromClaims(c *Claims) auth.Principal {

@@ -57,7 +57,7 @@ type Options struct {
 
 // App is the assembled service.
 type App struct {
-	handler  http.Handler
+	handler  *api.Handler
 	closers  []func() error
 	draining atomic.Bool
 	pool     *pgxpool.Pool
@@ -236,6 +236,9 @@ func newProductCache(rdb redis.UniversalClient, products *store.Products, prefix
 
 // Handler returns the service's HTTP handler.
 func (a *App) Handler() http.Handler { return a.handler }
+
+// Routes returns the registered route patterns, such as "GET /v1/me".
+func (a *App) Routes() []string { return a.handler.Routes }
 
 // Drain makes /readyz fail, so that load balancers stop sending traffic
 // while in-flight requests finish.
