@@ -131,6 +131,14 @@ func (failingMeter) Int64Counter(string, ...metric.Int64CounterOption) (metric.I
 	return noop.Int64Counter{}, errNoInstrument
 }
 
+func (failingMeter) Int64ObservableGauge(string, ...metric.Int64ObservableGaugeOption) (metric.Int64ObservableGauge, error) {
+	return noop.Int64ObservableGauge{}, errNoInstrument
+}
+
+func (failingMeter) Int64ObservableUpDownCounter(string, ...metric.Int64ObservableUpDownCounterOption) (metric.Int64ObservableUpDownCounter, error) {
+	return noop.Int64ObservableUpDownCounter{}, errNoInstrument
+}
+
 type failingProvider struct{ noop.MeterProvider }
 
 func (failingProvider) Meter(string, ...metric.MeterOption) metric.Meter { return failingMeter{} }
@@ -156,6 +164,28 @@ func adapters(mp metric.MeterProvider) map[string]func() error {
 		"keyring":     func() error { _, err := observe.KeyRingHooks(mp, "x"); return err },
 		"envelope":    func() error { _, err := observe.EnvelopeHooks(mp); return err },
 		"outbox":      func() error { _, err := observe.OutboxHooks(mp, "x"); return err },
+		"observe breaker": func() error {
+			b, err := resilience.NewBreaker(resilience.BreakerConfig{})
+			if err != nil {
+				return err
+			}
+			reg, err := observe.ObserveBreaker(mp, "x", b)
+			if err == nil {
+				err = reg.Unregister()
+			}
+			return err
+		},
+		"observe bulkhead": func() error {
+			bh, err := resilience.NewBulkhead(resilience.BulkheadConfig{MaxConcurrent: 1})
+			if err != nil {
+				return err
+			}
+			reg, err := observe.ObserveBulkhead(mp, "x", bh)
+			if err == nil {
+				err = reg.Unregister()
+			}
+			return err
+		},
 	}
 }
 
