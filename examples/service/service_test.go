@@ -448,7 +448,7 @@ func TestService(t *testing.T) {
 		first := s.do("POST", "/v1/orders", order, append(bearer(alice.Access), "Idempotency-Key", "order-1")...)
 		require.Equal(t, http.StatusCreated, first.StatusCode, "%s", first.body)
 		m := first.json(t)
-		assert.Equal(t, "placed", m["status"])
+		assert.Equal(t, "paid", m["status"])
 		assert.Equal(t, float64(6000), m["total_cents"])
 		again := s.do("POST", "/v1/orders", order, append(bearer(alice.Access), "Idempotency-Key", "order-1")...)
 		assert.Equal(t, http.StatusCreated, again.StatusCode)
@@ -480,6 +480,38 @@ func TestService(t *testing.T) {
 		assert.Len(t, r.json(t)["items"], 1)
 		r = s.do("GET", "/v1/orders", nil, bearer(bob.Access)...)
 		assert.Empty(t, r.json(t)["items"])
+	})
+
+	t.Run("payment breaker open: orders pending_payment", func(t *testing.T) {
+		p := s.createProduct(admin.Access, "umbrella", 1500, 100)
+		order := map[string]any{"items": []any{map[string]any{"product_id": p["id"], "quantity": 1}}}
+		r := s.do("POST", "/v1/admin/faults", map[string]string{"mode": "error"}, bearer(alice.Access)...)
+		assert.Equal(t, http.StatusForbidden, r.StatusCode)
+		r = s.do("POST", "/v1/admin/faults", map[string]string{"mode": "sometimes"}, bearer(admin.Access)...)
+		assert.Equal(t, http.StatusUnprocessableEntity, r.StatusCode)
+		r = s.do("POST", "/v1/admin/faults", map[string]string{"mode": "error"}, bearer(admin.Access)...)
+		require.Equal(t, http.StatusOK, r.StatusCode, "%s", r.body)
+		defer s.do("POST", "/v1/admin/faults", map[string]string{"mode": "none"}, bearer(admin.Access)...)
+
+		for i := range 3 {
+			r := s.do("POST", "/v1/orders", order, append(bearer(alice.Access), "Idempotency-Key", fmt.Sprint("fault-", i))...)
+			require.Equal(t, http.StatusCreated, r.StatusCode, "%s", r.body)
+			assert.Equal(t, "pending_payment", r.json(t)["status"], "a failing payment service does not fail the order")
+		}
+		r = s.do("POST", "/v1/admin/faults", map[string]string{"mode": "none"}, bearer(admin.Access)...)
+		require.Equal(t, http.StatusOK, r.StatusCode)
+		assert.Equal(t, "open", strings.ToLower(r.json(t)["breaker"].(string)), "the failures opened the breaker")
+
+		// The service is healthy again, but the open breaker fails fast:
+		// the order is accepted without waiting for payment.
+		start := time.Now()
+		r = s.do("POST", "/v1/orders", order, append(bearer(alice.Access), "Idempotency-Key", "fault-open")...)
+		require.Equal(t, http.StatusCreated, r.StatusCode, "%s", r.body)
+		assert.Equal(t, "pending_payment", r.json(t)["status"])
+		assert.Less(t, time.Since(start), time.Second)
+		id := r.json(t)["id"]
+		r = s.do("GET", fmt.Sprintf("/v1/orders/%v", id), nil, bearer(alice.Access)...)
+		assert.Equal(t, "pending_payment", r.json(t)["status"], "the status is stored")
 	})
 
 	t.Run("50 concurrent orders for stock 10", func(t *testing.T) {

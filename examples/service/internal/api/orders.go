@@ -1,13 +1,19 @@
 package api
 
 import (
+	"context"
+	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 
 	"github.com/bedrock-go/bedrock/auth"
+	"github.com/bedrock-go/bedrock/internal/problem"
 	"github.com/bedrock-go/bedrock/pagination"
+	"github.com/bedrock-go/bedrock/resilience"
 	"github.com/bedrock-go/bedrock/validate"
 
+	"github.com/bedrock-go/bedrock/examples/service/internal/payment"
 	"github.com/bedrock-go/bedrock/examples/service/internal/store"
 )
 
@@ -49,6 +55,7 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	o.Status = s.pay(r, o)
 	w.Header().Set("Location", "/v1/orders/"+strconv.FormatInt(o.ID, 10))
 	writeJSON(w, http.StatusCreated, o)
 }
@@ -92,4 +99,53 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, o)
+}
+
+// pay charges a placed order. The stock is already taken, so a payment
+// service that is down or failing does not fail the order: it is accepted as
+// pending_payment (the fallback), to be charged later. With the breaker open
+// this costs no wait at all.
+func (s *Server) pay(r *http.Request, o store.Order) string {
+	ctx := context.WithoutCancel(r.Context()) // the outcome is recorded even if the client left
+	status, chargeID := store.StatusPaid, ""
+	id, err := s.Payments.Charge(ctx, o.ID, o.TotalCents)
+	if err != nil {
+		status = store.StatusPendingPayment
+		if !errors.Is(err, resilience.ErrOpen) {
+			s.log.WarnContext(ctx, "payment failed; order pending", slog.Int64("order", o.ID), slog.Any("error", err))
+		}
+	} else {
+		chargeID = id
+	}
+	if err := s.Orders.SetPayment(ctx, o.ID, status, chargeID); err != nil {
+		s.log.ErrorContext(ctx, "recording payment failed", slog.Int64("order", o.ID), slog.Any("error", err))
+		return store.StatusPlaced
+	}
+	return status
+}
+
+type faultRequest struct {
+	Mode string `json:"mode"`
+}
+
+func (f *faultRequest) Validate(v *validate.Validator) {
+	v.String("mode", f.Mode).Required().OneOf(payment.FaultNone, payment.FaultError, payment.FaultSlow)
+}
+
+// setFaults switches the fault injection of the in-process payment service.
+func (s *Server) setFaults(w http.ResponseWriter, r *http.Request) {
+	if s.Faults == nil {
+		problem.Write(w, problem.Details{Status: http.StatusNotFound, Detail: "No fake payment service runs here."})
+		return
+	}
+	var req faultRequest
+	if err := s.checker.DecodeJSON(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.Faults.SetFault(req.Mode); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"mode": s.Faults.Fault(), "breaker": s.Payments.BreakerState().String()})
 }

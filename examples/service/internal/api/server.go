@@ -23,6 +23,7 @@ import (
 	"github.com/bedrock-go/bedrock/ratelimit"
 	"github.com/bedrock-go/bedrock/validate"
 
+	"github.com/bedrock-go/bedrock/examples/service/internal/payment"
 	"github.com/bedrock-go/bedrock/examples/service/internal/store"
 )
 
@@ -32,6 +33,7 @@ const (
 	PermOrdersRead    = "orders:read"
 	PermOrdersWrite   = "orders:write"
 	PermAPIKeysManage = "apikeys:manage"
+	PermAdminFaults   = "admin:faults"
 )
 
 // Roles a user can have.
@@ -50,6 +52,10 @@ type Deps struct {
 	// ProductCache serves GET /v1/products/{id}; every write to a product
 	// deletes its entry.
 	ProductCache *cache.Cache[int64, store.Product]
+	// Payments charges orders; Faults, optional, is the in-process fake
+	// payment service whose faults POST /v1/admin/faults switches.
+	Payments *payment.Client
+	Faults   *payment.Fake
 
 	Hasher   *password.Hasher
 	Policy   password.Policy
@@ -98,7 +104,7 @@ func NewPolicy() (*authz.Policy, error) {
 	return authz.NewPolicy(authz.PolicyConfig{
 		Roles: []authz.Role{
 			{Name: RoleCustomer, Permissions: []string{PermOrdersRead, PermOrdersWrite, PermAPIKeysManage}},
-			{Name: RoleAdmin, Permissions: []string{PermProductsWrite}, Inherits: []string{RoleCustomer}},
+			{Name: RoleAdmin, Permissions: []string{PermProductsWrite, PermAdminFaults}, Inherits: []string{RoleCustomer}},
 		},
 		Rules: []authz.Rule{
 			{Name: "api keys act within their scopes", Effect: authz.Allow, Actions: []string{"*"},
@@ -137,7 +143,7 @@ func (r *routes) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Re
 
 // New returns the service's whole HTTP handler.
 func New(d Deps) (*Handler, error) {
-	if d.Log == nil || d.Users == nil || d.APIKeyStore == nil || d.Products == nil || d.Orders == nil || d.ProductCache == nil ||
+	if d.Log == nil || d.Users == nil || d.APIKeyStore == nil || d.Products == nil || d.Orders == nil || d.ProductCache == nil || d.Payments == nil ||
 		d.Hasher == nil || d.Issuer == nil || d.Verifier == nil || d.KeyRing == nil || d.Sessions == nil ||
 		d.APIKeys == nil || d.Checker == nil || d.ProductPager == nil || d.OrderPager == nil ||
 		d.IdemStore == nil || d.IsAdminEmail == nil || d.Ready == nil {
@@ -202,6 +208,7 @@ func New(d Deps) (*Handler, error) {
 	mux.Handle("DELETE /v1/products/{id}", admin(http.HandlerFunc(s.deleteProduct)))
 
 	mux.Handle("POST /v1/orders", s.authz.Require(PermOrdersWrite)(idem(http.HandlerFunc(s.placeOrder))))
+	mux.Handle("POST /v1/admin/faults", s.authz.Require(PermAdminFaults)(http.HandlerFunc(s.setFaults)))
 	readOrders := s.authz.Require(PermOrdersRead)
 	mux.Handle("GET /v1/orders", readOrders(http.HandlerFunc(s.listOrders)))
 	mux.Handle("GET /v1/orders/{id}", readOrders(http.HandlerFunc(s.getOrder)))

@@ -30,6 +30,7 @@ import (
 
 	"github.com/bedrock-go/bedrock/examples/service/internal/api"
 	"github.com/bedrock-go/bedrock/examples/service/internal/config"
+	"github.com/bedrock-go/bedrock/examples/service/internal/payment"
 	"github.com/bedrock-go/bedrock/examples/service/internal/store"
 )
 
@@ -50,6 +51,9 @@ type Options struct {
 	// LoginPerIP and LoginPerEmail limit login attempts; 60 a minute per
 	// client IP and 10 a minute per email when zero.
 	LoginPerIP, LoginPerEmail ratelimit.Limit
+	// PaymentOpenFor is how long the payment breaker stays open; 5s when
+	// zero.
+	PaymentOpenFor time.Duration
 	// OrderAttempts bounds the attempts of an order transaction; 30 when
 	// zero.
 	OrderAttempts int
@@ -175,6 +179,20 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 	a := &App{pool: pool, redis: rdb}
 	productCache, err := newProductCache(rdb, products, opt.RedisPrefix, a)
 	if err != nil {
+		_ = a.Close()
+		return nil, err
+	}
+	// The payment service is an in-process fake with switchable faults;
+	// a real deployment would point the client at its provider instead.
+	fake, err := payment.StartFake()
+	if err != nil {
+		_ = a.Close()
+		return nil, err
+	}
+	a.closers = append(a.closers, fake.Close)
+	payments, err := payment.NewClient(fake.URL(), opt.PaymentOpenFor)
+	if err != nil {
+		_ = a.Close()
 		return nil, err
 	}
 	a.handler, err = api.New(api.Deps{
@@ -182,7 +200,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 		Hasher: hasher, Issuer: issuer, Verifier: verifier, KeyRing: ring, TokenTTL: cfg.AccessTokenTTL,
 		Sessions: sessions, APIKeys: keys, Checker: checker, ProductPager: productPager, OrderPager: orderPager,
 		IdemStore: idem, IsAdminEmail: cfg.IsAdminEmail, CORSOrigins: cfg.CORSOrigins, Ready: a.ready,
-		ProductCache:  productCache,
+		ProductCache: productCache, Payments: payments, Faults: fake,
 		AccessLogging: true, LoginPerIP: perIP, LoginPerEmail: perEmail,
 	})
 	if err != nil {

@@ -16,7 +16,9 @@ import (
 
 // Order statuses.
 const (
-	StatusPlaced = "placed"
+	StatusPlaced         = "placed"          // stock taken, payment not attempted yet
+	StatusPaid           = "paid"            // charged
+	StatusPendingPayment = "pending_payment" // accepted; the payment service was down
 )
 
 // Order is a placed order.
@@ -178,6 +180,16 @@ func (s *Orders) List(ctx context.Context, q *pagination.Query) ([]Order, error)
 		return nil, err
 	}
 	return orders, s.loadItems(ctx, orders)
+}
+
+// SetPayment records the outcome of an order's payment.
+func (s *Orders) SetPayment(ctx context.Context, id int64, status, paymentID string) error {
+	var pid *string
+	if paymentID != "" {
+		pid = &paymentID
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE orders SET status = $2, payment_id = $3 WHERE id = $1`, id, status, pid)
+	return err
 }
 
 // CountForUser returns how many orders userID has, for tests and admin views.
