@@ -162,3 +162,32 @@ func TestEndToEnd_OutboxRelayConsumerInbox(t *testing.T) {
 	stop()
 	require.NoError(t, <-done)
 }
+
+func FuzzDecode(f *testing.F) {
+	f.Add("s", "0190f3a4-5b6c-7d8e-9f01-23456789abcd", "t", "k", "h", "v", []byte("data"))
+	f.Add("", "", "", "", "", "", []byte(nil))
+	f.Fuzz(func(t *testing.T, subject, id, topic, key, hk, hv string, data []byte) {
+		h := nats.Header{}
+		if id != "" {
+			h[jetstream.MsgIDHeader] = []string{id}
+		}
+		h[natsjs.HeaderTopic] = []string{topic}
+		h[natsjs.HeaderKey] = []string{key}
+		if hk != "" && h[hk] == nil {
+			h[hk] = []string{hv}
+		}
+		m, err := natsjs.Decode(subject, h, data)
+		if err != nil {
+			require.ErrorIs(t, err, natsjs.ErrMalformedMessage)
+			require.Empty(t, id)
+			return
+		}
+		require.Equal(t, id, m.ID)
+		if topic != "" {
+			require.Equal(t, topic, m.Topic)
+		} else {
+			require.Equal(t, subject, m.Topic, "the subject stands in for a missing topic")
+		}
+		require.Equal(t, data, m.Payload)
+	})
+}
