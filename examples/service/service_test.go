@@ -460,6 +460,7 @@ func TestService(t *testing.T) {
 
 		r = s.do("GET", fmt.Sprintf("/v1/products/%v", pid), nil)
 		assert.Equal(t, float64(3), r.json(t)["stock"], "the replay did not take stock again")
+		s.eventuallyUnitsSold(pid, 2)
 
 		r = s.do("POST", "/v1/orders", map[string]any{"items": []any{map[string]any{"product_id": pid, "quantity": 4}}},
 			append(bearer(alice.Access), "Idempotency-Key", "order-2")...)
@@ -547,6 +548,7 @@ func TestService(t *testing.T) {
 		assert.Equal(t, float64(0), r.json(t)["stock"])
 		r = s.do("GET", "/v1/orders?limit=100", nil, bearer(bob.Access)...)
 		assert.Len(t, r.json(t)["items"], 10)
+		s.eventuallyUnitsSold(p["id"], 10)
 	})
 }
 
@@ -570,6 +572,23 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	require.GreaterOrEqual(t, len(s.app.Routes()), 20)
 	assert.ElementsMatch(t, s.app.Routes(), documented)
+}
+
+// eventuallyUnitsSold waits for the order.placed consumer to bring a
+// product's units_sold to want, then checks that it stays there: each event
+// is applied once even though delivery is at least once.
+func (s *service) eventuallyUnitsSold(id any, want float64) {
+	s.t.Helper()
+	path := fmt.Sprintf("/v1/products/%v", id)
+	got := -1.0
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if got = s.do("GET", path, nil).json(s.t)["units_sold"].(float64); got >= want {
+			break
+		}
+	}
+	require.Equal(s.t, want, got, "units_sold of product %v", id)
+	time.Sleep(300 * time.Millisecond)
+	assert.Equal(s.t, want, s.do("GET", path, nil).json(s.t)["units_sold"], "applied once")
 }
 
 // linkRel returns the target of the link with rel in a Link header.

@@ -30,6 +30,7 @@ import (
 
 	"github.com/bedrock-go/bedrock/examples/service/internal/api"
 	"github.com/bedrock-go/bedrock/examples/service/internal/config"
+	"github.com/bedrock-go/bedrock/examples/service/internal/events"
 	"github.com/bedrock-go/bedrock/examples/service/internal/payment"
 	"github.com/bedrock-go/bedrock/examples/service/internal/store"
 )
@@ -182,6 +183,16 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 		_ = a.Close()
 		return nil, err
 	}
+	flow, err := events.Start(ctx, pool, rdb, opt.RedisPrefix, log, func(ctx context.Context, ids []int64) {
+		if err := productCache.Delete(ctx, ids...); err != nil {
+			log.WarnContext(ctx, "product cache invalidation failed", slog.Any("error", err))
+		}
+	})
+	if err != nil {
+		_ = a.Close()
+		return nil, err
+	}
+	a.closers = append(a.closers, flow.Close)
 	// The payment service is an in-process fake with switchable faults;
 	// a real deployment would point the client at its provider instead.
 	fake, err := payment.StartFake()

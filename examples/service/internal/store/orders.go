@@ -5,13 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/bedrock-go/bedrock/outbox"
 	"github.com/bedrock-go/bedrock/pagination"
 	"github.com/bedrock-go/bedrock/txn"
+
+	"github.com/bedrock-go/bedrock/examples/service/internal/events"
 )
 
 // Order statuses.
@@ -139,6 +143,18 @@ func (s *Orders) Place(ctx context.Context, userID string, lines []Line) (Order,
 				o.ID, it.ProductID, it.Name, it.UnitPriceCents, it.Quantity); err != nil {
 				return err
 			}
+		}
+		// The event commits with the order or not at all.
+		ev := events.OrderPlaced{OrderID: o.ID, UserID: userID, TotalCents: o.TotalCents}
+		for _, it := range o.Items {
+			ev.Items = append(ev.Items, events.OrderLine{ProductID: it.ProductID, Quantity: it.Quantity})
+		}
+		m, err := outbox.JSON(events.TopicOrderPlaced, strconv.FormatInt(o.ID, 10), ev)
+		if err != nil {
+			return err
+		}
+		if err := outbox.Enqueue(ctx, tx, m); err != nil {
+			return err
 		}
 		out = o
 		return nil
