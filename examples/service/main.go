@@ -26,13 +26,16 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bedrock-go/bedrock/observe"
+
 	"github.com/bedrock-go/bedrock/examples/service/internal/app"
 	"github.com/bedrock-go/bedrock/examples/service/internal/config"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	err := run(ctx, os.Getenv, slog.New(slog.NewJSONHandler(os.Stderr, nil)), nil)
+	// Records carry the trace and request ids that observe.Middleware sets.
+	err := run(ctx, os.Getenv, observe.NewLogger(observe.LogConfig{JSON: true}), nil)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "service:", err)
@@ -59,7 +62,22 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, addr
 	}
 	defer closeRedis()
 
-	a, err := app.New(ctx, cfg, pool, rdb, log, app.Options{})
+	// Telemetry: exporters from the standard OTEL_* variables; metrics are
+	// served at /metrics unless OTEL_METRICS_EXPORTER says otherwise.
+	metrics := getenv("OTEL_METRICS_EXPORTER")
+	if metrics == "" {
+		metrics = observe.ExporterPrometheus
+	}
+	tel, err := observe.Setup(ctx, observe.Config{ServiceName: "bedrock-shop", Environment: cfg.Env, Metrics: metrics})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tel.Shutdown(context.WithoutCancel(ctx)) }()
+	opts := app.Options{TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider}
+	if metrics == observe.ExporterPrometheus {
+		opts.Metrics = tel.MetricsHandler()
+	}
+	a, err := app.New(ctx, cfg, pool, rdb, log, opts)
 	if err != nil {
 		return err
 	}

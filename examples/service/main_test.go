@@ -75,6 +75,14 @@ func TestRunServesAndStops(t *testing.T) {
 	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 
+	resp, err = http.Get(base + "/metrics")
+	require.NoError(t, err)
+	metrics, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, string(metrics), "http_server_request_duration", "requests are measured")
+	assert.NotEmpty(t, resp.Header.Get("X-Request-Id"))
+
 	cancel()
 	select {
 	case err := <-done:

@@ -4,6 +4,10 @@ package api
 
 import (
 	"context"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"errors"
 	"log/slog"
 	"net/http"
@@ -19,6 +23,7 @@ import (
 	"github.com/bedrock-go/bedrock/httpsec"
 	"github.com/bedrock-go/bedrock/idempotency"
 	"github.com/bedrock-go/bedrock/internal/problem"
+	"github.com/bedrock-go/bedrock/observe"
 	"github.com/bedrock-go/bedrock/pagination"
 	"github.com/bedrock-go/bedrock/ratelimit"
 	"github.com/bedrock-go/bedrock/validate"
@@ -75,6 +80,11 @@ type Deps struct {
 	Ready         func(ctx context.Context) error
 	MaxBodyBytes  int64 // optional; 1 MiB when zero
 	AccessLogging bool  // optional
+	// Telemetry, optional, traces and measures every request (the global
+	// OpenTelemetry providers when nil) and serves /metrics.
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
+	Metrics        http.Handler
 	// LoginPerIP and LoginPerEmail limit login attempts; nil leaves them
 	// unlimited.
 	LoginPerIP, LoginPerEmail *ratelimit.Limiter
@@ -183,6 +193,13 @@ func New(d Deps) (*Handler, error) {
 	mux.Handle("GET /openapi.json", http.HandlerFunc(serveOpenAPI))
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if d.Metrics == nil {
+			problem.Write(w, problem.Details{Status: http.StatusNotFound, Detail: "Metrics are not exported as Prometheus here; set OTEL_METRICS_EXPORTER=prometheus."})
+			return
+		}
+		d.Metrics.ServeHTTP(w, r)
+	})
 	mux.Handle("GET /.well-known/jwks.json", token.JWKSHandler(d.KeyRing, 0))
 
 	mux.HandleFunc("POST /v1/auth/signup", s.signup)
@@ -238,9 +255,16 @@ func New(d Deps) (*Handler, error) {
 		h = cors.Handler(h)
 	}
 	h = headers.Handler(h)
-	if d.AccessLogging {
-		h = accessLog(d.Log, h)
+	// Outermost: every request gets a span named by its route, a request
+	// id, the duration histogram and one access-log line with the trace id.
+	instrument, err := observe.Middleware(observe.MiddlewareConfig{
+		TracerProvider: d.TracerProvider, MeterProvider: d.MeterProvider,
+		Logger: d.Log, DisableAccessLog: !d.AccessLogging,
+	})
+	if err != nil {
+		return nil, err
 	}
+	h = instrument(h)
 	return &Handler{Handler: h, Routes: mux.patterns}, nil
 }
 
@@ -263,35 +287,4 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
-func accessLog(log *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
-		log.InfoContext(r.Context(), "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
-	})
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/bedrock-go/bedrock/auth/apikey"
 	"github.com/bedrock-go/bedrock/auth/password"
@@ -55,6 +57,12 @@ type Options struct {
 	// PaymentOpenFor is how long the payment breaker stays open; 5s when
 	// zero.
 	PaymentOpenFor time.Duration
+	// TracerProvider, MeterProvider and Metrics (the /metrics handler) come
+	// from observe.Setup in main; nil uses the global providers and
+	// answers /metrics with 404.
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
+	Metrics        http.Handler
 	// OrderAttempts bounds the attempts of an order transaction; 30 when
 	// zero.
 	OrderAttempts int
@@ -212,6 +220,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 		Sessions: sessions, APIKeys: keys, Checker: checker, ProductPager: productPager, OrderPager: orderPager,
 		IdemStore: idem, IsAdminEmail: cfg.IsAdminEmail, CORSOrigins: cfg.CORSOrigins, Ready: a.ready,
 		ProductCache: productCache, Payments: payments, Faults: fake,
+		TracerProvider: opt.TracerProvider, MeterProvider: opt.MeterProvider, Metrics: opt.Metrics,
 		AccessLogging: true, LoginPerIP: perIP, LoginPerEmail: perEmail,
 	})
 	if err != nil {
