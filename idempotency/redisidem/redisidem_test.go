@@ -83,8 +83,12 @@ func TestStore_KeysCarryPrefixAndHashTagAndExpire(t *testing.T) {
 }
 
 func TestStore_ScriptsSurviveAScriptFlush(t *testing.T) {
-	client, prefix := testenv.Redis(t)
-	s, err := redisidem.New(client, redisidem.Config{Prefix: prefix})
+	// miniredis only: flushing the shared server's scripts would disturb
+	// other packages' tests running beside this one.
+	mr := miniredis.RunT(t)
+	client := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { client.Close() })
+	s, err := redisidem.New(client, redisidem.Config{})
 	require.NoError(t, err)
 	ctx := context.Background()
 	_, err = s.Begin(ctx, "a", idempotency.Fingerprint{}, time.Minute)
@@ -95,6 +99,9 @@ func TestStore_ScriptsSurviveAScriptFlush(t *testing.T) {
 	look, err := s.Begin(ctx, "b", idempotency.Fingerprint{}, time.Minute)
 	require.NoError(t, err)
 	assert.Equal(t, idempotency.Acquired, look.State)
+	again, err := s.Begin(ctx, "a", idempotency.Fingerprint{}, time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, idempotency.InProgress, again.State, "state survived the flush")
 }
 
 func TestStore_CorruptRecordIsATypedError(t *testing.T) {
