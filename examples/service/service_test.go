@@ -198,9 +198,9 @@ func TestService(t *testing.T) {
 		assert.Equal(t, http.StatusConflict, r.StatusCode, "emails are case-insensitive")
 		assert.Equal(t, "application/problem+json", r.Header.Get("Content-Type"))
 
-		r = s.do("POST", "/v1/auth/signup", map[string]string{"email": "not-an-email", "password": "long enough pw", "name": ""})
+		r = s.do("POST", "/v1/auth/signup", map[string]string{"email": "not-an-email", "password": "short", "name": ""})
 		assert.Equal(t, http.StatusUnprocessableEntity, r.StatusCode)
-		assert.ElementsMatch(t, []string{"/email invalid_email", "/name required"}, pointers(t, r))
+		assert.ElementsMatch(t, []string{"/email invalid_email", "/name required", "/password too_short"}, pointers(t, r))
 
 		r = s.do("POST", "/v1/auth/signup", map[string]string{"email": "carol@shop.test", "password": "short", "name": "Carol"})
 		assert.Equal(t, http.StatusUnprocessableEntity, r.StatusCode)

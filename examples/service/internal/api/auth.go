@@ -32,21 +32,32 @@ func (s *signupRequest) Validate(v *validate.Validator) {
 
 func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 	var req signupRequest
-	if err := s.checker.DecodeJSON(r, &req); err != nil {
+	// Broken rules come back together with the password policy's verdict,
+	// so that a client sees every problem of the form at once.
+	var verrs *validate.Errors
+	if err := s.checker.DecodeJSON(r, &req); err != nil && !errors.As(err, &verrs) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.Policy.Check(r.Context(), req.Password); err != nil {
-		var pe *password.PolicyError
-		if !errors.As(err, &pe) {
-			s.fail(w, r, err)
-			return
+	if req.Password != "" {
+		if err := s.Policy.Check(r.Context(), req.Password); err != nil {
+			var pe *password.PolicyError
+			if !errors.As(err, &pe) {
+				s.fail(w, r, err)
+				return
+			}
+			if verrs == nil {
+				verrs = &validate.Errors{}
+			}
+			verrs.Violations = append(verrs.Violations, validate.Violation{
+				Path: validate.Path{validate.Key("password")}, Code: passwordCode(pe),
+				Params:   []validate.Param{{Name: "min", Value: pe.Min}, {Name: "max", Value: pe.Max}},
+				Template: "must be between {min} and {max} characters long and not a known breached password",
+			})
 		}
-		s.fail(w, r, &validate.Errors{Violations: []validate.Violation{{
-			Path: validate.Path{validate.Key("password")}, Code: passwordCode(pe),
-			Params:   []validate.Param{{Name: "min", Value: pe.Min}, {Name: "max", Value: pe.Max}},
-			Template: "must be between {min} and {max} characters long and not a known breached password",
-		}}})
+	}
+	if verrs != nil && len(verrs.Violations) > 0 {
+		s.fail(w, r, verrs)
 		return
 	}
 	hash, err := s.Hasher.Hash(r.Context(), req.Password)
