@@ -81,6 +81,7 @@ func TestRunServesAndStops(t *testing.T) {
 	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, string(metrics), "http_server_request_duration", "requests are measured")
+	assert.Contains(t, string(metrics), "bedrock_resilience_breaker_state", "the payment breaker is observed")
 	assert.NotEmpty(t, resp.Header.Get("X-Request-Id"))
 
 	cancel()

@@ -25,6 +25,7 @@ import (
 	"github.com/bedrock-go/bedrock/cache"
 	"github.com/bedrock-go/bedrock/cache/rediscache"
 	"github.com/bedrock-go/bedrock/idempotency/redisidem"
+	"github.com/bedrock-go/bedrock/observe"
 	"github.com/bedrock-go/bedrock/pagination"
 	"github.com/bedrock-go/bedrock/ratelimit"
 	"github.com/bedrock-go/bedrock/ratelimit/redislimit"
@@ -186,12 +187,12 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 	}
 
 	a := &App{pool: pool, redis: rdb}
-	productCache, err := newProductCache(rdb, products, opt.RedisPrefix, a)
+	productCache, err := newProductCache(rdb, products, opt.RedisPrefix, opt.MeterProvider, a)
 	if err != nil {
 		_ = a.Close()
 		return nil, err
 	}
-	flow, err := events.Start(ctx, pool, rdb, opt.RedisPrefix, log, func(ctx context.Context, ids []int64) {
+	flow, err := events.Start(ctx, pool, rdb, opt.RedisPrefix, log, opt.MeterProvider, func(ctx context.Context, ids []int64) {
 		if err := productCache.Delete(ctx, ids...); err != nil {
 			log.WarnContext(ctx, "product cache invalidation failed", slog.Any("error", err))
 		}
@@ -209,11 +210,12 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 		return nil, err
 	}
 	a.closers = append(a.closers, fake.Close)
-	payments, err := payment.NewClient(fake.URL(), opt.PaymentOpenFor)
+	payments, err := payment.NewClient(fake.URL(), opt.PaymentOpenFor, opt.MeterProvider)
 	if err != nil {
 		_ = a.Close()
 		return nil, err
 	}
+	a.closers = append(a.closers, payments.Close)
 	a.handler, err = api.New(api.Deps{
 		Log: log, Users: store.NewUsers(pool), APIKeyStore: keyStore, Products: products, Orders: orders,
 		Hasher: hasher, Issuer: issuer, Verifier: verifier, KeyRing: ring, TokenTTL: cfg.AccessTokenTTL,
@@ -246,13 +248,18 @@ func (a *App) Close() error {
 // front of Redis, invalidated across instances through Redis pub/sub. A
 // product that does not exist is never cached, since it may be created the
 // next second.
-func newProductCache(rdb redis.UniversalClient, products *store.Products, prefix string, a *App) (*cache.Cache[int64, store.Product], error) {
+func newProductCache(rdb redis.UniversalClient, products *store.Products, prefix string, mp metric.MeterProvider, a *App) (*cache.Cache[int64, store.Product], error) {
+	hooks, err := observe.CacheHooks(mp, "products")
+	if err != nil {
+		return nil, err
+	}
 	rs, err := rediscache.New(rdb, rediscache.Config{Prefix: prefix + "cache:"})
 	if err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, rs.Close)
 	c, err := cache.New[int64, store.Product](rs, cache.Config[int64, store.Product]{
+		Hooks:       hooks,
 		Namespace:   "product",
 		Version:     1,
 		TTL:         30 * time.Second,

@@ -13,7 +13,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/metric"
 
+	"github.com/bedrock-go/bedrock/observe"
 	"github.com/bedrock-go/bedrock/outbox"
 	"github.com/bedrock-go/bedrock/outbox/redisstream"
 )
@@ -45,7 +47,7 @@ type Flow struct {
 // consumer. afterApply runs after an event's effects committed, with the
 // products it changed (to invalidate caches).
 func Start(ctx context.Context, pool *pgxpool.Pool, rdb redis.UniversalClient, prefix string, log *slog.Logger,
-	afterApply func(ctx context.Context, productIDs []int64)) (*Flow, error) {
+	mp metric.MeterProvider, afterApply func(ctx context.Context, productIDs []int64)) (*Flow, error) {
 	if err := outbox.Migrate(ctx, pool, outbox.MigrateConfig{}); err != nil {
 		return nil, err
 	}
@@ -53,7 +55,11 @@ func Start(ctx context.Context, pool *pgxpool.Pool, rdb redis.UniversalClient, p
 	if err != nil {
 		return nil, err
 	}
-	relay, err := outbox.NewRelay(pool, pub, outbox.RelayConfig{})
+	hooks, err := observe.OutboxHooks(mp, "orders")
+	if err != nil {
+		return nil, err
+	}
+	relay, err := outbox.NewRelay(pool, pub, outbox.RelayConfig{Hooks: hooks})
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,9 @@ import (
 	"strconv"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/bedrock-go/bedrock/observe"
 	"github.com/bedrock-go/bedrock/resilience"
 )
 
@@ -24,6 +27,7 @@ var ErrDeclined = errors.New("payment: declined")
 
 // Client charges orders.
 type Client struct {
+	reg      metric.Registration
 	url      string
 	http     *http.Client
 	breaker  *resilience.Breaker
@@ -34,12 +38,21 @@ type Client struct {
 // gets 3 attempts with jittered backoff, each bounded by a 1s timeout; the
 // breaker opens at 50% failures over the last 10 calls and fails fast for
 // openFor (5s when zero), so that an outage costs callers nothing but a
-// fallback.
-func NewClient(baseURL string, openFor time.Duration) (*Client, error) {
+// fallback. Breaker and retry metrics go to mp (the global provider when
+// nil); Close unregisters them.
+func NewClient(baseURL string, openFor time.Duration, mp metric.MeterProvider) (*Client, error) {
 	if openFor == 0 {
 		openFor = 5 * time.Second
 	}
-	breaker, err := resilience.NewBreaker(resilience.BreakerConfig{
+	breakerHooks, err := observe.BreakerHooks(mp, "payments")
+	if err != nil {
+		return nil, err
+	}
+	retryHooks, err := observe.RetryHooks(mp, "payments")
+	if err != nil {
+		return nil, err
+	}
+	breaker, err := resilience.NewBreaker(resilience.BreakerConfig{Hooks: breakerHooks,
 		WindowSize: 10, MinimumCalls: 4, FailureRateThreshold: 0.5, OpenDuration: openFor,
 		Classify: func(err error) resilience.Outcome {
 			if errors.Is(err, ErrDeclined) {
@@ -51,7 +64,7 @@ func NewClient(baseURL string, openFor time.Duration) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	retry, err := resilience.NewRetry(resilience.RetryConfig{MaxAttempts: 3, InitialDelay: 20 * time.Millisecond, MaxDelay: 200 * time.Millisecond})
+	retry, err := resilience.NewRetry(resilience.RetryConfig{Hooks: retryHooks, MaxAttempts: 3, InitialDelay: 20 * time.Millisecond, MaxDelay: 200 * time.Millisecond})
 	if err != nil {
 		return nil, err
 	}
@@ -63,8 +76,15 @@ func NewClient(baseURL string, openFor time.Duration) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{url: baseURL, http: &http.Client{}, breaker: breaker, pipeline: p}, nil
+	reg, err := observe.ObserveBreaker(mp, "payments", breaker)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{reg: reg, url: baseURL, http: &http.Client{}, breaker: breaker, pipeline: p}, nil
 }
+
+// Close unregisters the breaker's gauges.
+func (c *Client) Close() error { return c.reg.Unregister() }
 
 // BreakerState returns the breaker's state, for health and admin views.
 func (c *Client) BreakerState() resilience.State { return c.breaker.State() }
