@@ -24,9 +24,12 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bedrock-go/bedrock/observe"
+	"github.com/bedrock-go/bedrock/outbox/natsjs"
 
 	"github.com/bedrock-go/bedrock/examples/service/internal/app"
 	"github.com/bedrock-go/bedrock/examples/service/internal/config"
@@ -76,6 +79,14 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, addr
 	opts := app.Options{TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider}
 	if metrics == observe.ExporterPrometheus {
 		opts.Metrics = tel.MetricsHandler()
+	}
+	if cfg.NATSURL != "" {
+		pub, closeNATS, err := connectNATS(ctx, cfg.NATSURL)
+		if err != nil {
+			return err
+		}
+		defer closeNATS()
+		opts.Events = pub
 	}
 	a, err := app.New(ctx, cfg, pool, rdb, log, opts)
 	if err != nil {
@@ -175,6 +186,33 @@ func connectRedis(ctx context.Context, cfg config.Config, log *slog.Logger) (*re
 	rdb = redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: true})
 	return rdb, func() { _ = rdb.Close(); mr.Close() }, nil
 }
+
+// connectNATS returns a publisher to NATS JetStream, creating the stream
+// that captures the service's events if it does not exist.
+func connectNATS(ctx context.Context, url string) (*natsjs.Publisher, func(), error) {
+	nc, err := nats.Connect(url, nats.Timeout(3*time.Second))
+	if err != nil {
+		return nil, nil, fmt.Errorf("NATS at %s is unreachable (%v); start it (e.g. `docker run -d -p 4222:4222 nats -js`) or unset NATS_URL", url, oneLine(err))
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: "SHOP_EVENTS", Subjects: []string{natsSubjectPrefix + ">"}}); err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("NATS JetStream stream: %w", err)
+	}
+	pub, err := natsjs.New(js, natsjs.Config{SubjectPrefix: natsSubjectPrefix})
+	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return pub, nc.Close, nil
+}
+
+// natsSubjectPrefix starts the subject of every event published to NATS.
+const natsSubjectPrefix = "shop.events."
 
 func oneLine(err error) string {
 	s := err.Error()

@@ -26,6 +26,7 @@ import (
 	"github.com/bedrock-go/bedrock/cache/rediscache"
 	"github.com/bedrock-go/bedrock/idempotency/redisidem"
 	"github.com/bedrock-go/bedrock/observe"
+	"github.com/bedrock-go/bedrock/outbox"
 	"github.com/bedrock-go/bedrock/pagination"
 	"github.com/bedrock-go/bedrock/ratelimit"
 	"github.com/bedrock-go/bedrock/ratelimit/redislimit"
@@ -64,6 +65,9 @@ type Options struct {
 	TracerProvider trace.TracerProvider
 	MeterProvider  metric.MeterProvider
 	Metrics        http.Handler
+	// Events, when set, also receives every event (NATS JetStream when
+	// NATS_URL is set); nil publishes to Redis Streams only.
+	Events outbox.Publisher
 	// OrderAttempts bounds the attempts of an order transaction; 30 when
 	// zero.
 	OrderAttempts int
@@ -192,7 +196,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 		_ = a.Close()
 		return nil, err
 	}
-	flow, err := events.Start(ctx, pool, rdb, opt.RedisPrefix, log, opt.MeterProvider, func(ctx context.Context, ids []int64) {
+	flow, err := events.Start(ctx, pool, rdb, opt.RedisPrefix, log, opt.MeterProvider, opt.Events, func(ctx context.Context, ids []int64) {
 		if err := productCache.Delete(ctx, ids...); err != nil {
 			log.WarnContext(ctx, "product cache invalidation failed", slog.Any("error", err))
 		}

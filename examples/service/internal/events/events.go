@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 
@@ -46,8 +47,11 @@ type Flow struct {
 // Start migrates the outbox and inbox tables and starts the relay and the
 // consumer. afterApply runs after an event's effects committed, with the
 // products it changed (to invalidate caches).
+//
+// When also is not nil (NATS JetStream, when NATS_URL is set), every event is
+// published there too, after Redis Streams.
 func Start(ctx context.Context, pool *pgxpool.Pool, rdb redis.UniversalClient, prefix string, log *slog.Logger,
-	mp metric.MeterProvider, afterApply func(ctx context.Context, productIDs []int64)) (*Flow, error) {
+	mp metric.MeterProvider, also outbox.Publisher, afterApply func(ctx context.Context, productIDs []int64)) (*Flow, error) {
 	if err := outbox.Migrate(ctx, pool, outbox.MigrateConfig{}); err != nil {
 		return nil, err
 	}
@@ -59,7 +63,7 @@ func Start(ctx context.Context, pool *pgxpool.Pool, rdb redis.UniversalClient, p
 	if err != nil {
 		return nil, err
 	}
-	relay, err := outbox.NewRelay(pool, pub, outbox.RelayConfig{Hooks: hooks})
+	relay, err := outbox.NewRelay(pool, fanOut(pub, also), outbox.RelayConfig{Hooks: hooks})
 	if err != nil {
 		return nil, err
 	}
@@ -130,4 +134,20 @@ func (f *Flow) Close() error {
 	f.cancel()
 	f.wg.Wait()
 	return nil
+}
+
+// fanOut publishes to first, then to second when it is not nil. A failure
+// of first acknowledges nothing (its partial acknowledgements are dropped),
+// so that no event is marked published before both brokers have it; both
+// publishers de-duplicate by message id, so the retry is harmless.
+func fanOut(first, second outbox.Publisher) outbox.Publisher {
+	if second == nil {
+		return first
+	}
+	return outbox.PublisherFunc(func(ctx context.Context, msgs []outbox.Message) error {
+		if err := first.Publish(ctx, msgs); err != nil {
+			return fmt.Errorf("events: first broker: %v", err) //nolint:errorlint // %v on purpose: a *PublishError must not leak through
+		}
+		return second.Publish(ctx, msgs)
+	})
 }
