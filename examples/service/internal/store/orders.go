@@ -208,13 +208,6 @@ func (s *Orders) SetPayment(ctx context.Context, id int64, status, paymentID str
 	return err
 }
 
-// CountForUser returns how many orders userID has, for tests and admin views.
-func (s *Orders) CountForUser(ctx context.Context, userID string) (int, error) {
-	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM orders WHERE user_id::text = $1`, userID).Scan(&n)
-	return n, err
-}
-
 func (s *Orders) loadItems(ctx context.Context, orders []Order) error {
 	if len(orders) == 0 {
 		return nil
