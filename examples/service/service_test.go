@@ -550,6 +550,22 @@ func TestService(t *testing.T) {
 		assert.Len(t, r.json(t)["items"], 10)
 		s.eventuallyUnitsSold(p["id"], 10)
 	})
+
+	t.Run("every order counted exactly once in units_sold", func(t *testing.T) {
+		// Deleted products took their counts with them; compare over the
+		// products that still exist.
+		const q = `SELECT (SELECT coalesce(sum(units_sold), 0) FROM products),
+			(SELECT coalesce(sum(i.quantity), 0) FROM order_items i JOIN products p ON p.id = i.product_id)`
+		var sold, ordered int64
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			require.NoError(t, s.pool.QueryRow(context.Background(), q).Scan(&sold, &ordered))
+			if sold >= ordered {
+				break
+			}
+		}
+		assert.Positive(t, ordered)
+		assert.Equal(t, ordered, sold)
+	})
 }
 
 // TestOpenAPIMatchesRoutes keeps /openapi.json true: every registered route
