@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/maypok86/otter/v2"
+
+	"github.com/bedrock-go/bedrock/internal/backoff"
 )
 
 // Cache is a typed cache-aside over an in-process tier and an optional shared
@@ -286,23 +288,12 @@ func (c *Cache[K, V]) fetch(ctx context.Context, key K, load Loader[K, V]) (V, e
 		if time.Now().After(deadline) {
 			return c.loadLocal(ctx, key, load, epoch)
 		}
-		if err := sleep(ctx, pause); err != nil {
+		if err := backoff.Sleep(ctx, pause); err != nil {
 			var zero V
 			return zero, err
 		}
 		pause = min(2*pause, 50*time.Millisecond)
 		it, err = c.fetchItem(ctx, skey, FetchOptions{Lease: LeaseIfMissing})
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
+
+	"github.com/bedrock-go/bedrock/internal/backoff"
 )
 
 // Fault describes what a [FaultInjector] does to the calls it hits, and
@@ -134,7 +136,7 @@ func (fi *FaultInjector) inject(ctx context.Context, fn func(context.Context) er
 	if !ok {
 		return fn(ctx)
 	}
-	if err := sleep(ctx, f.Latency); err != nil {
+	if err := backoff.Sleep(ctx, f.Latency); err != nil {
 		return err
 	}
 	if f.Err != nil || f.Respond {
@@ -176,7 +178,7 @@ func injectFault[T any](ctx context.Context, fi *FaultInjector, result *T, call 
 	if !ok {
 		return call(ctx)
 	}
-	if err := sleep(ctx, f.Latency); err != nil {
+	if err := backoff.Sleep(ctx, f.Latency); err != nil {
 		return zero, err
 	}
 	switch {

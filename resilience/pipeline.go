@@ -3,6 +3,8 @@ package resilience
 import (
 	"context"
 	"fmt"
+
+	"github.com/bedrock-go/bedrock/internal/backoff"
 )
 
 // Policy is one stage of a [Pipeline]: a [*Breaker], [*Retry],
@@ -200,7 +202,7 @@ func (p *Pipeline[T]) runRetry(ctx context.Context, r *Retry, i int, fn func(con
 		if stop != nil {
 			return v, stop
 		}
-		if err := sleep(ctx, d); err != nil {
+		if err := backoff.Sleep(ctx, d); err != nil {
 			var zero T
 			return zero, err
 		}

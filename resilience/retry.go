@@ -248,21 +248,6 @@ func (r *Retry) giveUp(e *RetryError) error {
 	return e
 }
 
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // Do calls fn until it succeeds or the retry gives up, and returns fn's
 // last error: as is when it is not retryable (unwrapped from [Permanent]),
 // wrapped in a [*RetryError] when a limit stopped the retries, or the
@@ -279,7 +264,7 @@ func (r *Retry) Do(ctx context.Context, fn func(context.Context) error) error {
 		if stop != nil {
 			return stop
 		}
-		if err := sleep(ctx, d); err != nil {
+		if err := backoff.Sleep(ctx, d); err != nil {
 			return err
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/bedrock-go/bedrock/internal/backoff"
 )
 
 // StatusError is the failure a [Transport] reports to its pipeline for a
@@ -278,7 +280,7 @@ func (t *FaultTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !ok {
 		return base.RoundTrip(req)
 	}
-	if err := sleep(req.Context(), f.Latency); err != nil {
+	if err := backoff.Sleep(req.Context(), f.Latency); err != nil {
 		closeBody(req)
 		return nil, err
 	}

@@ -261,7 +261,7 @@ func retryLoop(ctx context.Context, db Beginner, cfg *config, s *settings, fn Fu
 		if cfg.hooks.OnRetry != nil {
 			cfg.hooks.OnRetry(ctx, Retry{Label: s.label, Attempt: attempt, Err: err, Delay: delay})
 		}
-		if serr := sleep(ctx, delay); serr != nil {
+		if serr := backoff.Sleep(ctx, delay); serr != nil {
 			return fmt.Errorf("txn: %w while waiting to retry after: %w", serr, err)
 		}
 	}
@@ -276,20 +276,6 @@ func (c *config) retryable(err error) bool {
 		return false
 	}
 	return c.retryIf(err)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // attemptOnce runs one outermost transaction from BEGIN to COMMIT.

@@ -4,6 +4,7 @@
 package backoff
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -104,4 +105,20 @@ func (e Exponential) decorrelated(prev time.Duration, rnd func() float64) time.D
 		return lo
 	}
 	return lo + time.Duration(rnd()*float64(hi-lo))
+}
+
+// Sleep waits d, or until ctx ends, and returns ctx's error in that case. A
+// d of zero or less returns at once, with ctx's error if it has ended.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

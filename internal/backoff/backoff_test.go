@@ -1,10 +1,13 @@
 package backoff
 
 import (
+	"context"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestExponential_Ceiling(t *testing.T) {
@@ -93,4 +96,18 @@ func TestExponential_NextIgnoresPrevWithoutDecorrelation(t *testing.T) {
 	e := Exponential{Initial: time.Second, Max: time.Minute, Jitter: NoJitter}
 	assert.Equal(t, 4*time.Second, e.Next(2, time.Hour, nil))
 	assert.Equal(t, e.Delay(2, nil), e.Next(2, 0, nil))
+}
+
+func TestSleep(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		require.NoError(t, Sleep(context.Background(), time.Second))
+		assert.Equal(t, time.Second, time.Since(start))
+
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		assert.ErrorIs(t, Sleep(ctx, time.Hour), context.DeadlineExceeded)
+		assert.ErrorIs(t, Sleep(ctx, 0), context.DeadlineExceeded, "an ended context reports even without a wait")
+		assert.NoError(t, Sleep(context.Background(), -time.Second))
+	})
 }

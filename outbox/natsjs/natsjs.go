@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bedrock-go/bedrock/internal/backoff"
 	"github.com/bedrock-go/bedrock/outbox"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -218,11 +219,4 @@ func (c *Consumer) report(err error) {
 	}
 }
 
-func pause(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
-}
+func pause(ctx context.Context, d time.Duration) { _ = backoff.Sleep(ctx, d) }
