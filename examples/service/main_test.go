@@ -8,12 +8,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -80,18 +78,7 @@ func startRun(t *testing.T, extra map[string]string) (string, func()) {
 // TestRunPublishesToNATS checks that with NATS_URL set, order events also
 // reach NATS JetStream.
 func TestRunPublishesToNATS(t *testing.T) {
-	natsURL := os.Getenv("BEDROCK_NATS_URL")
-	if natsURL == "" {
-		natsURL = "nats://127.0.0.1:4222"
-	}
-	nc, err := nats.Connect(natsURL, nats.Timeout(2*time.Second))
-	if err != nil {
-		if testenv.InCI() {
-			t.Fatalf("NATS at %s is unreachable and CI is set: %v", natsURL, err)
-		}
-		t.Skipf("NATS at %s is unreachable (%v); start it with `nats-server -js` or set BEDROCK_NATS_URL", natsURL, err)
-	}
-	defer nc.Close()
+	nc, natsURL := testenv.NATS(t)
 	base, stop := startRun(t, map[string]string{"NATS_URL": natsURL, "ADMIN_EMAILS": "root@shop.test"})
 	defer stop()
 

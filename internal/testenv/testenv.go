@@ -1,5 +1,5 @@
-// Package testenv gives tests real PostgreSQL and Redis connections that are
-// isolated from every other test.
+// Package testenv gives tests real PostgreSQL, Redis and NATS connections,
+// isolated from every other test where the server allows it.
 //
 // [Postgres] returns a pool whose connections use a fresh, uniquely named
 // schema that is dropped when the test ends; [Redis] returns a client and a
@@ -24,6 +24,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -31,12 +32,14 @@ import (
 const (
 	DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 	DefaultRedisURL    = "redis://127.0.0.1:6379/0"
+	DefaultNATSURL     = "nats://127.0.0.1:4222"
 )
 
 // Environment variables that point the tests at other servers.
 const (
 	PostgresURLEnv = "BEDROCK_POSTGRES_URL"
 	RedisURLEnv    = "BEDROCK_REDIS_URL"
+	NATSURLEnv     = "BEDROCK_NATS_URL"
 )
 
 const connectTimeout = 5 * time.Second
@@ -58,6 +61,9 @@ func PostgresURL() string { return envOr(PostgresURLEnv, DefaultPostgresURL) }
 
 // RedisURL returns the Redis URL the tests use.
 func RedisURL() string { return envOr(RedisURLEnv, DefaultRedisURL) }
+
+// NATSURL returns the NATS URL the tests use.
+func NATSURL() string { return envOr(NATSURLEnv, DefaultNATSURL) }
 
 // InCI reports whether the tests run in CI (the CI environment variable is
 // set to anything but "" or "false"), where a missing service is a failure.
@@ -85,10 +91,29 @@ func unavailable(t TB, service, url string, err error, howToStart string) {
 }
 
 func envFor(service string) string {
-	if service == "PostgreSQL" {
+	switch service {
+	case "PostgreSQL":
 		return PostgresURLEnv
+	case "NATS":
+		return NATSURLEnv
 	}
 	return RedisURLEnv
+}
+
+// NATS returns a connection to the test NATS server (with JetStream, for
+// the outbox) and its URL, closed when the test ends. Like Postgres and
+// Redis, it fails the test when the server is unreachable and CI is set, and
+// skips it otherwise.
+func NATS(t TB) (*nats.Conn, string) {
+	t.Helper()
+	url := NATSURL()
+	nc, err := nats.Connect(url, nats.Timeout(connectTimeout))
+	if err != nil {
+		unavailable(t, "NATS", url, err, "nats-server -js")
+		return nil, ""
+	}
+	t.Cleanup(nc.Close)
+	return nc, url
 }
 
 // redact hides a password in a URL before it is printed.

@@ -159,3 +159,16 @@ func TestRedact(t *testing.T) {
 		assert.Equal(t, want, redact(in), in)
 	}
 }
+
+func TestNATS_ConnectsAndFailsInCI(t *testing.T) {
+	nc, url := NATS(t)
+	assert.True(t, nc.IsConnected())
+	assert.Equal(t, NATSURL(), url)
+
+	t.Setenv("CI", "true")
+	t.Setenv(NATSURLEnv, "nats://127.0.0.1:1")
+	r := &recorder{}
+	c, _ := NATS(r)
+	assert.Nil(t, c)
+	assert.Contains(t, r.fatal, "unreachable and CI is set")
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -24,18 +23,7 @@ import (
 // fails when the server is unreachable and CI is set, and skips otherwise.
 func natsJetStream(t testing.TB) (jetstream.JetStream, jetstream.Stream, string) {
 	t.Helper()
-	url := os.Getenv("BEDROCK_NATS_URL")
-	if url == "" {
-		url = "nats://127.0.0.1:4222"
-	}
-	nc, err := nats.Connect(url, nats.Timeout(5*time.Second))
-	if err != nil {
-		if testenv.InCI() {
-			t.Fatalf("natsjs: NATS at %s is unreachable and CI is set: %v", url, err)
-		}
-		t.Skipf("natsjs: NATS at %s is unreachable (%v); start it with `nats-server -js` or set BEDROCK_NATS_URL", url, err)
-	}
-	t.Cleanup(nc.Close)
+	nc, _ := testenv.NATS(t)
 	js, err := jetstream.New(nc)
 	require.NoError(t, err)
 	name := testenv.UniqueName(t, "T")
