@@ -231,19 +231,7 @@ func (sc *scanner) object(s *schema) {
 		if sc.err != nil {
 			return
 		}
-		sc.skipSpace()
-		if sc.pos >= len(sc.data) {
-			sc.fail("unexpected end of JSON in an object")
-			return
-		}
-		switch sc.data[sc.pos] {
-		case ',':
-			sc.pos++
-		case '}':
-			sc.pos++
-			return
-		default:
-			sc.failAt("expected ',' or '}' after a member, found", sc.data[sc.pos])
+		if sc.separator('}', "unexpected end of JSON in an object", "expected ',' or '}' after a member, found") {
 			return
 		}
 	}
@@ -349,19 +337,7 @@ func (sc *scanner) array(s *schema) {
 		if sc.err != nil {
 			return
 		}
-		sc.skipSpace()
-		if sc.pos >= len(sc.data) {
-			sc.fail("unexpected end of JSON in an array")
-			return
-		}
-		switch sc.data[sc.pos] {
-		case ',':
-			sc.pos++
-		case ']':
-			sc.pos++
-			return
-		default:
-			sc.failAt("expected ',' or ']' after an element, found", sc.data[sc.pos])
+		if sc.separator(']', "unexpected end of JSON in an array", "expected ',' or ']' after an element, found") {
 			return
 		}
 	}
@@ -646,3 +622,25 @@ func isNumberContinuation(c byte) bool {
 }
 
 func isJSONNumber(b []byte) bool { return len(b) > 0 && numberLen(b) == len(b) }
+
+// separator consumes the ',' or the closer after a member or an element. It
+// reports whether the container is done: closed, or malformed (the error is
+// recorded). The messages are constants so that a failure allocates no more
+// than before.
+func (sc *scanner) separator(closer byte, eof, unexpected string) (done bool) {
+	sc.skipSpace()
+	if sc.pos >= len(sc.data) {
+		sc.fail(eof)
+		return true
+	}
+	switch sc.data[sc.pos] {
+	case ',':
+		sc.pos++
+		return false
+	case closer:
+		sc.pos++
+		return true
+	}
+	sc.failAt(unexpected, sc.data[sc.pos])
+	return true
+}
