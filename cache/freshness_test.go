@@ -21,20 +21,33 @@ func TestGet_StaleWhileRevalidate(t *testing.T) {
 			TTL: time.Minute, Stale: time.Minute, Jitter: -1, EarlyRefreshBeta: -1,
 			Hooks: cache.Hooks{Stale: func() { stale.Add(1) }, Miss: func() { misses.Add(1) }},
 		})
+		// The refresh blocks until the test releases it, so every read in
+		// the loop below runs while the refresh is in flight, however the
+		// goroutines are scheduled.
 		var l counter
-		v, err := c.Get(t.Context(), "k", l.load)
+		refreshing, release := make(chan struct{}), make(chan struct{})
+		load := func(ctx context.Context, key string) (string, error) {
+			if l.n.Load() == 1 {
+				close(refreshing)
+				<-release
+			}
+			return l.load(ctx, key)
+		}
+		v, err := c.Get(t.Context(), "k", load)
 		require.NoError(t, err)
 		require.Equal(t, "k-v1", v)
 
 		time.Sleep(time.Minute + time.Second)
 		for range 10 {
-			v, err = c.Get(t.Context(), "k", l.load)
+			v, err = c.Get(t.Context(), "k", load)
 			require.NoError(t, err)
 			assert.Equal(t, "k-v1", v, "the stale value is served at once")
 		}
+		<-refreshing
+		close(release)
 		synctest.Wait()
 		assert.EqualValues(t, 2, l.n.Load(), "one background refresh for ten stale reads")
-		v, err = c.Get(t.Context(), "k", l.load)
+		v, err = c.Get(t.Context(), "k", load)
 		require.NoError(t, err)
 		assert.Equal(t, "k-v2", v)
 		assert.EqualValues(t, 10, stale.Load())

@@ -214,7 +214,11 @@ func Example() {
 	rec, err := keys.Authenticate(ctx, token)
 	fmt.Println(rec.Owner, rec.Scopes, err)
 
-	_, err = keys.Authenticate(ctx, token[:len(token)-1]+"x")
+	typo := "x" // a mistyped last character (any other than the real one)
+	if strings.HasSuffix(token, typo) {
+		typo = "y"
+	}
+	_, err = keys.Authenticate(ctx, token[:len(token)-1]+typo)
 	fmt.Println(errors.Is(err, auth.ErrInvalidCredential))
 	// Output:
 	// true 59

@@ -1,8 +1,10 @@
 package token_test
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -49,7 +51,7 @@ func TestAuthenticators_TokenAndAPIKeyTogether(t *testing.T) {
 		{"jwt", "Authorization", "Bearer " + jwt, 200, "alice", auth.MethodToken},
 		{"api key as bearer", "Authorization", "Bearer " + key, 200, "bot", auth.MethodAPIKey},
 		{"api key header", "X-API-Key", key, 200, "bot", auth.MethodAPIKey},
-		{"tampered jwt", "Authorization", "Bearer " + jwt[:len(jwt)-2] + "AA", 401, "", ""},
+		{"tampered jwt", "Authorization", "Bearer " + tamperSignature(t, jwt), 401, "", ""},
 		{"mistyped api key", "X-API-Key", key[:len(key)-1] + otherChar(key[len(key)-1]), 401, "", ""},
 	}
 	for _, tc := range cases {
@@ -64,6 +66,23 @@ func TestAuthenticators_TokenAndAPIKeyTogether(t *testing.T) {
 			assert.Equal(t, tc.method, got.Method)
 		})
 	}
+}
+
+// tamperSignature flips one bit in the first byte of the token's signature.
+// Changing the last characters of the text instead is not a tamper: the last
+// character of a base64url signature carries padding bits (an Ed25519
+// signature's last byte is often below 0x10, so it often already ends in
+// "AA"), and the token may come out unchanged.
+func tamperSignature(t *testing.T, jwt string) string {
+	t.Helper()
+	dot := strings.LastIndexByte(jwt, '.')
+	require.Positive(t, dot)
+	sig, err := base64.RawURLEncoding.DecodeString(jwt[dot+1:])
+	require.NoError(t, err)
+	sig[0] ^= 1
+	tampered := jwt[:dot+1] + base64.RawURLEncoding.EncodeToString(sig)
+	require.NotEqual(t, jwt, tampered, "the tampered token differs from the original")
+	return tampered
 }
 
 func otherChar(c byte) string {
