@@ -134,6 +134,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stderr, "pass %d/%d (seed %d%s): %s, %d failing so far\n",
 			p.n, total, p.seed, p.cpuSuffix(), time.Since(start).Round(time.Second), h.failing())
+		for _, f := range h.newFailures() { // tell them now: a long hunt may be stopped early
+			fmt.Fprintf(stderr, "  FAIL %s %s: %s\n", f.pkg, f.test, h.results[f].first)
+		}
 		if ctx.Err() != nil {
 			break
 		}
@@ -211,9 +214,26 @@ type result struct {
 
 type hunt struct {
 	results map[testID]*result
+	told    map[testID]bool // failures already reported during the hunt
 }
 
-func newHunt() *hunt { return &hunt{results: make(map[testID]*result)} }
+func newHunt() *hunt {
+	return &hunt{results: make(map[testID]*result), told: make(map[testID]bool)}
+}
+
+// newFailures returns the tests that failed for the first time since the
+// last call.
+func (h *hunt) newFailures() []testID {
+	var ids []testID
+	for id, r := range h.results {
+		if r.failures > 0 && !h.told[id] {
+			h.told[id] = true
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i].pkg+" "+ids[i].test < ids[j].pkg+" "+ids[j].test })
+	return ids
+}
 
 func (h *hunt) failing() int {
 	n := 0

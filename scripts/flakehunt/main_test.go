@@ -11,17 +11,20 @@ import (
 
 const fixture = "github.com/bedrock-go/bedrock/scripts/flakehunt/testdata/fixture"
 
-func huntFixture(t *testing.T, args ...string) (int, string) {
+func huntFixture(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errs bytes.Buffer
 	code := run(append([]string{"-passes=2", "-load=1", "-race=false"}, append(args, "./testdata/fixture")...), &out, &errs)
 	t.Logf("stderr:\n%s", errs.String())
-	return code, out.String()
+	return code, out.String(), errs.String()
 }
 
 func TestRun_ReportsEveryFailingLeafWithItsMessageAndReplay(t *testing.T) {
 	t.Setenv("FLAKEHUNT_FIXTURE_FAIL", "on purpose")
-	code, out := huntFixture(t, "-cpu=1,2")
+	code, out, progress := huntFixture(t, "-cpu=1,2")
+	assert.Contains(t, progress, "pass 1/4")
+	assert.Contains(t, progress, "  FAIL "+fixture+" TestFailsWhenAsked: ", "a failure is told as soon as its pass ends")
+	assert.Equal(t, 1, strings.Count(progress, "FAIL "+fixture+" TestFailsWhenAsked"), "and told once")
 	assert.Equal(t, 1, code, "a failing test makes the exit status 1")
 	assert.Contains(t, out, "2 passes × -cpu 1,2")
 	assert.Contains(t, out, "2 failing", "one test and one subtest fail; their parent and package are not rows")
@@ -45,7 +48,7 @@ func TestRun_ReportsEveryFailingLeafWithItsMessageAndReplay(t *testing.T) {
 }
 
 func TestRun_CleanPassesExitZero(t *testing.T) {
-	code, out := huntFixture(t)
+	code, out, _ := huntFixture(t)
 	assert.Equal(t, 0, code)
 	assert.Contains(t, out, "0 failing")
 	assert.Contains(t, out, "4 tests, 8 test runs", "three tests and one subtest, twice")
