@@ -6,6 +6,7 @@ replace github.com/bedrock-go/bedrock => ../
 
 require (
 	github.com/bedrock-go/bedrock v0.0.0-00010101000000-000000000000
+	github.com/dunglas/httpsfv v1.1.2
 	github.com/go-jose/go-jose/v4 v4.1.9
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/lestrrat-go/jwx/v3 v3.4.0
