@@ -84,9 +84,11 @@ func TestPHC_ReferenceStrings(t *testing.T) {
 			ok, _, err := h.Verify(context.Background(), "password", s)
 			require.NoError(t, err)
 			assert.True(t, ok)
-			ok, _, err = h.Verify(context.Background(), "passwore", s)
-			require.NoError(t, err)
-			assert.False(t, ok)
+			if p.m <= 1024 { // the 64 MiB string is the slowest step: once is enough
+				ok, _, err = h.Verify(context.Background(), "passwore", s)
+				require.NoError(t, err)
+				assert.False(t, ok)
+			}
 		})
 	}
 }
