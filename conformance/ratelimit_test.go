@@ -154,9 +154,9 @@ var rlLimits = []struct {
 	limit ratelimit.Limit
 }{
 	{"10/min", ratelimit.PerMinute(10)},
-	{"10/min burst 20 (item 21.7)", ratelimit.Limit{Rate: 10, Period: time.Minute, Burst: 20}},
+	{"10/min burst 20", ratelimit.Limit{Rate: 10, Period: time.Minute, Burst: 20}},
 	{"5/s burst 1", ratelimit.Limit{Rate: 5, Period: time.Second, Burst: 1}},
-	{"3 per 10s burst 7 (item 21.7)", ratelimit.Limit{Rate: 3, Period: 10 * time.Second, Burst: 7}},
+	{"3 per 10s burst 7", ratelimit.Limit{Rate: 3, Period: 10 * time.Second, Burst: 7}},
 }
 
 // TestRateLimit_ExactAgainstGCRA sends an irregular sequence and compares
@@ -200,7 +200,7 @@ func TestRateLimit_ExactAgainstGCRA(t *testing.T) {
 // Retry-After is still too early (it is rounded up, never down).
 func TestRateLimit_ClientFollowingTheFields(t *testing.T) {
 	for _, c := range rlLimits {
-		t.Run(c.name+"/pacing at q over w", func(t *testing.T) {
+		t.Run(c.name+"/pacing at q over w (item 21.7)", func(t *testing.T) {
 			s := newRLServer(t, c.limit)
 			first := s.do(t)
 			// The sustained rate the client reads: the smallest q/w of the
@@ -247,7 +247,7 @@ func TestRateLimit_ClientFollowingTheFields(t *testing.T) {
 			s.now = start.Add(time.Duration(denied.retryAfter) * time.Second)
 			assert.Equal(t, http.StatusOK, s.do(t).status, "after Retry-After=%d", denied.retryAfter)
 		})
-		t.Run(c.name+"/waiting t", func(t *testing.T) {
+		t.Run(c.name+"/waiting t (item 21.6)", func(t *testing.T) {
 			s := newRLServer(t, c.limit)
 			var denied rlAnswer
 			for denied.status != http.StatusTooManyRequests {
