@@ -45,6 +45,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"regexp"
 	"runtime"
 	"sort"
 	"strconv"
@@ -353,9 +354,11 @@ func childFailed(failed map[testID]bool, id testID) bool {
 }
 
 // failureMessage picks the most telling line of a failed test's output: the
-// first assertion, panic, race report or timeout, else the last line.
+// first assertion, panic, race report or timeout, else the first line a
+// t.Error or t.Fatal wrote (from any file: helpers and cleanups report from
+// non-test files too), else the last line.
 func failureMessage(lines []string) string {
-	markers := []string{"Error:", "panic:", "WARNING: DATA RACE", "test timed out", "_test.go:", "FAIL:"}
+	markers := []string{"Error:", "panic:", "WARNING: DATA RACE", "test timed out"}
 	for _, m := range markers {
 		for i, l := range lines {
 			if !strings.Contains(l, m) {
@@ -368,6 +371,11 @@ func failureMessage(lines []string) string {
 			return clip(msg, 160)
 		}
 	}
+	for _, l := range lines {
+		if testLog.MatchString(l) {
+			return clip(strings.TrimSpace(l), 160)
+		}
+	}
 	for i := len(lines) - 1; i >= 0; i-- {
 		if s := strings.TrimSpace(lines[i]); s != "" {
 			return clip(s, 160)
@@ -375,6 +383,10 @@ func failureMessage(lines []string) string {
 	}
 	return "(no output)"
 }
+
+// testLog matches a line written by t.Log, t.Error or t.Fatal: indented,
+// then file.go:line: .
+var testLog = regexp.MustCompile(`^\s+[\w.-]+\.go:\d+: `)
 
 func clip(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")

@@ -74,6 +74,7 @@ func TestFailureMessage(t *testing.T) {
 		{"t.Fatal", []string{"=== RUN   TestX\n", "    x_test.go:12: boom\n", "--- FAIL: TestX (0.00s)\n"}, "x_test.go:12: boom"},
 		{"panic", []string{"=== RUN   TestX\n", "panic: runtime error: index out of range\n"}, "panic: runtime error: index out of range"},
 		{"race", []string{"==================\n", "WARNING: DATA RACE\n", "Read at 0x00c by goroutine 7:\n"}, "WARNING: DATA RACE"},
+		{"cleanup in a helper file", []string{"=== RUN   TestX\n", "    testenv.go:205: testenv: drop schema t_1: timeout\n", "--- FAIL: TestX (25.32s)\n"}, "testenv.go:205: testenv: drop schema t_1: timeout"},
 		{"timeout", []string{"panic: test timed out after 10m0s\n"}, "panic: test timed out after 10m0s"},
 		{"nothing telling", []string{"something\n", "  \n"}, "something"},
 		{"no output", nil, "(no output)"},

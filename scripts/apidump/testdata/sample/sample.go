@@ -16,7 +16,7 @@ const (
 // Config has a documented field and an unexported one.
 type Config struct {
 	// Size is documented.
-	Size int
+	Size   int
 	hidden bool
 }
 
