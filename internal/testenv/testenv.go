@@ -42,7 +42,16 @@ const (
 	NATSURLEnv     = "BEDROCK_NATS_URL"
 )
 
-const connectTimeout = 5 * time.Second
+// connectTimeout bounds the first contact with a server, which decides
+// whether it is there at all; a refused connection fails at once, so only a
+// black-holed address waits this long.
+const connectTimeout = 10 * time.Second
+
+// cleanupTimeout bounds the work done after a test: dropping a schema of
+// dozens of tables commits a large catalog change, which takes seconds on a
+// 2-core machine running several test binaries at once (a 5 s budget failed
+// there). A cleanup that fails fails the test, so the budget is generous.
+const cleanupTimeout = time.Minute
 
 // TB is the part of [testing.TB] that testenv uses. It lets testenv's own
 // tests observe a Fatal or Skip without ending the calling test.
@@ -198,7 +207,7 @@ func Postgres(t TB) *pgxpool.Pool {
 }
 
 func dropSchema(t TB, url, schema string) {
-	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
@@ -243,7 +252,9 @@ func Redis(t TB) (*redis.Client, string) {
 	prefix := UniqueName(t, "bedrocktest:") + ":"
 	t.Cleanup(func() {
 		defer client.Close()
-		if err := DeletePrefix(context.Background(), client, prefix); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+		defer cancel()
+		if err := DeletePrefix(ctx, client, prefix); err != nil {
 			t.Fatalf("testenv: delete keys %s*: %v", prefix, err)
 		}
 	})
