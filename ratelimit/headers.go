@@ -43,11 +43,21 @@ func policyHeader(limits []Limit) string {
 		b.WriteByte('"')
 		b.WriteString(policyName(l, i))
 		b.WriteString(`";q=`)
-		b.WriteString(strconv.Itoa(l.Capacity()))
+		b.Write(appendSFInt(nil, int64(l.Capacity())))
 		b.WriteString(";w=")
 		b.WriteString(strconv.FormatInt(ceilSeconds(l.Period), 10))
 	}
 	return b.String()
+}
+
+// sfMaxInteger is the largest Integer of RFC 9651 (15 digits). Limits may
+// count beyond it (a Burst up to 2^52); a field then says sfMaxInteger,
+// which understates what a client may do and never overstates it.
+const sfMaxInteger = 999_999_999_999_999
+
+// appendSFInt appends n, clamped to RFC 9651's Integers, to b.
+func appendSFInt(b []byte, n int64) []byte {
+	return strconv.AppendInt(b, min(n, sfMaxInteger), 10)
 }
 
 // ceilSeconds rounds d up to whole seconds, as Retry-After and the draft's
@@ -88,9 +98,9 @@ func writeHeaders(h http.Header, policy string, limits []Limit, r Result, legacy
 	b = append(b, '"')
 	b = append(b, policyName(r.Limit, idx)...)
 	b = append(b, `";r=`...)
-	b = strconv.AppendInt(b, int64(r.Remaining), 10)
+	b = appendSFInt(b, int64(r.Remaining))
 	b = append(b, ";t="...)
-	b = strconv.AppendInt(b, ceilSeconds(r.ResetAfter), 10)
+	b = appendSFInt(b, ceilSeconds(r.ResetAfter))
 	ends[n] = len(b)
 	n++
 	if legacy {
