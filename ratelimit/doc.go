@@ -55,4 +55,14 @@
 // with an application/problem+json body and Retry-After, and sets the
 // RateLimit-Policy and RateLimit fields of draft-ietf-httpapi-ratelimit-headers
 // on every response.
+//
+// The RateLimit field describes the limit that decided (see [Result]): r is
+// its Remaining, and t the seconds, rounded up, until r grows
+// ([Result.RefillAfter]), which is the draft's effective window: within t
+// seconds the client can use no more than r. For GCRA and TokenBucket that
+// is the next token; for FixedWindow the end of the window; for SlidingLog
+// the expiry of the oldest event counted; for SlidingWindow the moment the
+// previous windows' weight has fallen by one event. On a 429, t equals
+// Retry-After, the seconds until the request's cost fits, so neither field
+// names an earlier moment than the other.
 package ratelimit

@@ -228,13 +228,15 @@ func TestFields_AreStructuredFields(t *testing.T) {
 }
 
 // FuzzFields: whatever the limits, costs and timing, every field the
-// middleware writes is a valid structured field a client can read.
+// middleware writes is a valid structured field a client can read, and a
+// denial's t equals its Retry-After.
 func FuzzFields(f *testing.F) {
 	f.Add(10, int64(time.Minute), 20, uint8(0), 1, int64(time.Second), "n")
 	f.Add(1, int64(time.Microsecond), 1<<51, uint8(1), 3, int64(1), "")
 	f.Add(3, int64(1500*time.Microsecond), 0, uint8(2), 1, int64(700*time.Microsecond), "a.b")
 	f.Add(1000, int64(time.Hour), 0, uint8(3), 999, int64(time.Minute), "log")
 	f.Add(5, int64(time.Second), 0, uint8(4), 2, int64(-time.Second), "fixed")
+	f.Add(10, int64(time.Minute), 3, uint8(0), 1, int64(0), "denied")
 	f.Fuzz(func(t *testing.T, rate int, period int64, burst int, algo uint8, cost int, step int64, name string) {
 		limit := ratelimit.Limit{Rate: rate, Period: time.Duration(period), Burst: burst, Algorithm: ratelimit.Algorithm(algo), Name: name}
 		if limit.Validate() != nil || (limit.Algorithm == ratelimit.SlidingLog && rate > 1000) {
@@ -249,10 +251,99 @@ func FuzzFields(f *testing.F) {
 		}
 		for range 6 {
 			rec := get(h)
-			if _, _, _, err := readFields(rec.Header()); err != nil {
+			_, rl, retry, err := readFields(rec.Header())
+			if err != nil {
 				t.Fatalf("%+v: %v", limit, err)
+			}
+			// On a denial, t and Retry-After name the same moment: the
+			// draft wants Retry-After no earlier than t, and t no earlier
+			// than Retry-After is what makes t worth reading.
+			if rec.Code == http.StatusTooManyRequests && rl != nil && rl.t != retry {
+				t.Fatalf("%+v: t=%d but Retry-After %d", limit, rl.t, retry)
 			}
 			now.Add(step % int64(time.Hour) / 1000)
 		}
 	})
+}
+
+// TestFields_ResetIsWhenMoreQuotaComes pins the meaning of t, for every
+// algorithm: the seconds until the limit admits more than r (the draft's
+// effective window, within which the client can use no more than r), and
+// on a denial exactly Retry-After, so that neither field points earlier
+// than the other.
+func TestFields_ResetIsWhenMoreQuotaComes(t *testing.T) {
+	type step struct {
+		at     time.Duration // since the first request
+		status int
+		field  string // RateLimit
+		retry  string // Retry-After
+	}
+	ok := func(at time.Duration, field string) step { return step{at, http.StatusNoContent, field, ""} }
+	limited := func(at time.Duration, field, retry string) step {
+		return step{at, http.StatusTooManyRequests, field, retry}
+	}
+	burst := func(n int, field func(i int) string) []step {
+		var s []step
+		for i := range n {
+			s = append(s, ok(0, field(i)))
+		}
+		return s
+	}
+	perMinute := func(algo ratelimit.Algorithm) ratelimit.Limit {
+		return ratelimit.Limit{Rate: 10, Period: time.Minute, Algorithm: algo}
+	}
+	bucketSteps := append(burst(10, func(i int) string { return fmt.Sprintf(`"default";r=%d;t=6`, 9-i) }),
+		limited(0, `"default";r=0;t=6`, "6"), // was t=60: the time until the bucket is full
+		limited(time.Second, `"default";r=0;t=5`, "5"),
+		ok(6*time.Second, `"default";r=0;t=6`),
+		ok(15*time.Second, `"default";r=0;t=3`),
+	)
+	cases := []struct {
+		limit ratelimit.Limit
+		steps []step
+	}{
+		{perMinute(ratelimit.GCRA), bucketSteps},
+		{perMinute(ratelimit.TokenBucket), bucketSteps},
+		{perMinute(ratelimit.FixedWindow), append(burst(10, func(i int) string { return fmt.Sprintf(`"default";r=%d;t=60`, 9-i) }),
+			limited(15*time.Second, `"default";r=0;t=45`, "45"),
+			ok(time.Minute, `"default";r=9;t=60`),
+		)},
+		{perMinute(ratelimit.SlidingLog), []step{
+			ok(0, `"default";r=9;t=60`),
+			ok(20*time.Second, `"default";r=8;t=40`), // was t=60: until the last one expires
+			ok(50*time.Second, `"default";r=7;t=10`),
+			ok(50*time.Second, `"default";r=6;t=10`),
+			ok(50*time.Second, `"default";r=5;t=10`),
+			ok(50*time.Second, `"default";r=4;t=10`),
+			ok(50*time.Second, `"default";r=3;t=10`),
+			ok(50*time.Second, `"default";r=2;t=10`),
+			ok(50*time.Second, `"default";r=1;t=10`),
+			ok(50*time.Second, `"default";r=0;t=10`),
+			limited(55*time.Second, `"default";r=0;t=5`, "5"), // was t=55
+			ok(time.Minute, `"default";r=0;t=20`),
+		}},
+		{perMinute(ratelimit.SlidingWindow), append(burst(10, func(i int) string {
+			// r grows once the requests' weight, carried into the next
+			// window, has fallen by one: 120s for the first (it must leave
+			// both windows), then sooner as there are more of them.
+			return fmt.Sprintf(`"default";r=%d;t=%d`, 9-i, []int{120, 90, 80, 75, 72, 70, 69, 68, 67, 66}[i])
+		}),
+			limited(0, `"default";r=0;t=66`, "66"), // was t=120: until both windows are empty
+			ok(66*time.Second, `"default";r=0;t=6`),
+		)},
+	}
+	for _, c := range cases {
+		t.Run(c.limit.Algorithm.String(), func(t *testing.T) {
+			h, now, err := clockedMiddleware(t, ratelimit.MiddlewareConfig{}, c.limit)
+			require.NoError(t, err)
+			start := now.Load()
+			for i, s := range c.steps {
+				now.Store(start + s.at.Microseconds())
+				rec := get(h)
+				assert.Equal(t, s.status, rec.Code, "step %d", i)
+				assert.Equal(t, s.field, rec.Header().Get("RateLimit"), "step %d at %v", i, s.at)
+				assert.Equal(t, s.retry, rec.Header().Get("Retry-After"), "step %d", i)
+			}
+		})
+	}
 }

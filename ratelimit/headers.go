@@ -60,6 +60,23 @@ func appendSFInt(b []byte, n int64) []byte {
 	return strconv.AppendInt(b, min(n, sfMaxInteger), 10)
 }
 
+// resetSeconds is the t of the RateLimit field: the draft's effective
+// window, the seconds within which the client can use no more than r. That
+// is the time until Remaining grows; on a denial it is Retry-After itself,
+// so that neither field names an earlier moment than the other (for a
+// cost above one, more than r may fit before the request does, but the
+// client is to wait for Retry-After anyway).
+func resetSeconds(r Result) int64 {
+	if !r.Allowed {
+		return retrySeconds(r)
+	}
+	return ceilSeconds(r.RefillAfter)
+}
+
+// retrySeconds is the Retry-After of a denial: never 0, which would invite
+// an immediate retry.
+func retrySeconds(r Result) int64 { return max(ceilSeconds(r.RetryAfter), 1) }
+
 // ceilSeconds rounds d up to whole seconds, as Retry-After and the draft's
 // delta-seconds require: rounding down would invite a retry that fails.
 func ceilSeconds(d time.Duration) int64 {
@@ -100,7 +117,7 @@ func writeHeaders(h http.Header, policy string, limits []Limit, r Result, legacy
 	b = append(b, `";r=`...)
 	b = appendSFInt(b, int64(r.Remaining))
 	b = append(b, ";t="...)
-	b = appendSFInt(b, ceilSeconds(r.ResetAfter))
+	b = appendSFInt(b, resetSeconds(r))
 	ends[n] = len(b)
 	n++
 	if legacy {
@@ -115,7 +132,7 @@ func writeHeaders(h http.Header, policy string, limits []Limit, r Result, legacy
 		n++
 	}
 	if !r.Allowed {
-		b = strconv.AppendInt(b, max(ceilSeconds(r.RetryAfter), 1), 10)
+		b = strconv.AppendInt(b, retrySeconds(r), 10)
 		ends[n] = len(b)
 		n++
 	}

@@ -47,7 +47,7 @@ func TestMiddleware_HeadersAndProblemOn429(t *testing.T) {
 	assert.Equal(t, http.StatusTooManyRequests, rec.Code)
 	assert.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
 	assert.Equal(t, policy, rec.Header().Get("RateLimit-Policy"))
-	assert.Equal(t, `"per-minute";r=0;t=60`, rec.Header().Get("RateLimit"))
+	assert.Equal(t, `"per-minute";r=0;t=30`, rec.Header().Get("RateLimit"), "t agrees with Retry-After")
 	assert.Equal(t, "30", rec.Header().Get("Retry-After"), "exact: the next event is due in 30s")
 	var body map[string]any
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
