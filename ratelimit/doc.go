@@ -56,6 +56,21 @@
 // RateLimit-Policy and RateLimit fields of draft-ietf-httpapi-ratelimit-headers
 // on every response.
 //
+// RateLimit-Policy has one item per limit, and a client that keeps to an
+// item is never refused by it. q over w is the sustained rate: q is Rate,
+// and w is Period in whole seconds, rounded up (for GCRA and TokenBucket,
+// Rate intervals, which is Period unless Period/Rate had to be rounded up
+// to a microsecond). A GCRA or TokenBucket limit whose Burst differs from
+// Rate adds bedrock-burst=Burst (the draft asks for a vendor prefix on
+// parameters it does not define): the item is then a bucket of Burst
+// requests refilled at q per w (with Burst below Rate, a client that
+// ignores the parameter and sends q at once is refused). Without it, an
+// item means at most q
+// requests in any w seconds. A SlidingWindow limit advertises w = 2×Period:
+// it charges the previous window's events as if spread evenly over it, so
+// only Rate per 2×Period holds for every schedule (a client sending Rate
+// at once every Period is refused).
+//
 // The RateLimit field describes the limit that decided (see [Result]): r is
 // its Remaining, and t the seconds, rounded up, until r grows
 // ([Result.RefillAfter]), which is the draft's effective window: within t

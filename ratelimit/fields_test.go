@@ -207,6 +207,7 @@ func TestFields_AreStructuredFields(t *testing.T) {
 		{"huge rate", ratelimit.Limit{Rate: 1 << 30, Period: 1 << 30 * time.Microsecond, Burst: 1 << 50}},
 		{"long period", ratelimit.Limit{Rate: 1, Period: 1 << 50 * time.Microsecond, Algorithm: ratelimit.SlidingWindow}},
 		{"sub-second", ratelimit.Limit{Rate: 7, Period: 1500 * time.Microsecond, Name: "a-b_c.d:e"}},
+		{"longest period", ratelimit.Limit{Rate: 1_000_000, Period: time.Duration(1<<63-1) / time.Microsecond * time.Microsecond, Burst: 1}},
 	}
 	for _, algo := range algorithms {
 		cases = append(cases, tc{"algo " + algo.String(), ratelimit.Limit{Rate: 3, Period: time.Second, Algorithm: algo}})
