@@ -173,3 +173,27 @@ func TestMiddleware_HeadersCostOneAllocation(t *testing.T) {
 	assert.LessOrEqual(t, allocs, 1.0)
 	assert.Equal(t, `"default";q=1000000;w=1`, w.h.Get("RateLimit-Policy"))
 }
+
+// The 429 document speaks to a client: whole seconds, rounded up as
+// Retry-After is, never a Go duration such as 19.998887s.
+func TestMiddleware_ProblemSaysWholeSeconds(t *testing.T) {
+	cases := []struct {
+		after time.Duration // between the two requests
+		want  string
+	}{
+		{1113 * time.Microsecond, "Rate limit exceeded; retry after 20 seconds."},
+		{19*time.Second + 500*time.Millisecond, "Rate limit exceeded; retry after 1 second."},
+	}
+	for _, c := range cases {
+		h, now, err := clockedMiddleware(t, ratelimit.MiddlewareConfig{}, ratelimit.Limit{Rate: 3, Period: time.Minute, Burst: 1})
+		require.NoError(t, err)
+		require.Equal(t, http.StatusNoContent, get(h).Code)
+		now.Add(c.after.Microseconds())
+		rec := get(h)
+		require.Equal(t, http.StatusTooManyRequests, rec.Code)
+		var body map[string]any
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
+		assert.Equal(t, c.want, body["detail"])
+		assert.Contains(t, c.want, " "+rec.Header().Get("Retry-After")+" second", "the detail and Retry-After agree")
+	}
+}
