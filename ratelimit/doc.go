@@ -72,7 +72,10 @@
 // at once every Period is refused).
 //
 // The RateLimit field describes the limit that decided (see [Result]): r is
-// its Remaining, and t the seconds, rounded up, until r grows
+// its Remaining (the whole tokens in the bucket for GCRA and TokenBucket;
+// Rate less the events counted in the window for FixedWindow and
+// SlidingLog, and less the weighted count, rounded up, for SlidingWindow),
+// and t the seconds, rounded up, until r grows
 // ([Result.RefillAfter]), which is the draft's effective window: within t
 // seconds the client can use no more than r. For GCRA and TokenBucket that
 // is the next token; for FixedWindow the end of the window; for SlidingLog
