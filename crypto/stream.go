@@ -19,9 +19,10 @@ import (
 //	chunks: ciphertext | tag (16), each chunk of exactly chunk size bytes
 //	        except the last, which may be shorter (or empty)
 //
-// Each stream encrypts under its own key, HKDF-SHA256(ring key, salt,
-// info || header), so chunk nonces can be a plain counter: nonce =
-// 0 (3) | chunk index (8) | final flag (1). The header and the caller's aad
+// Each stream encrypts under its own key, HKDF-SHA256 with the ring key as
+// secret, the salt as salt and streamInfo || header[:9] as info, so chunk
+// nonces can be a plain counter: nonce = 0 (3) | chunk index (8) | final
+// flag (1). The package doc specifies every byte. The header and the caller's aad
 // are every chunk's associated data. A reordered or dropped chunk has the
 // wrong index, a truncated stream lacks the final flag, and data after the
 // final chunk makes it non-final: all fail authentication.

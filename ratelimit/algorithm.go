@@ -48,6 +48,7 @@ type verdict struct {
 	remaining int64 // events still admissible after this decision
 	retry     int64 // µs until the cost could be admitted; 0 when allowed
 	reset     int64 // µs until the limit is back at full capacity
+	refill    int64 // µs until remaining grows; 0 when it is at capacity
 }
 
 func (s *state) empty(p *params) bool { return s.tag != uint8(p.algo)+1 }
@@ -139,17 +140,30 @@ func evalGCRA(p *params, s *state, now, cost int64) verdict {
 	tau := p.burst * p.interval
 	next := tat + cost*p.interval
 	if next-now > tau {
+		remaining := max(floorDiv(tau-(tat-now), p.interval), 0)
 		return verdict{
-			remaining: max(floorDiv(tau-(tat-now), p.interval), 0),
+			remaining: remaining,
 			retry:     next - now - tau,
 			reset:     tat - now,
+			refill:    gcraRefill(p, tat-now, remaining),
 		}
 	}
+	remaining := floorDiv(tau-(next-now), p.interval)
 	return verdict{
 		allowed:   true,
-		remaining: floorDiv(tau-(next-now), p.interval),
+		remaining: remaining,
 		reset:     next - now,
+		refill:    gcraRefill(p, next-now, remaining),
 	}
+}
+
+// gcraRefill returns the µs until remaining grows, for a theoretical
+// arrival time debt µs ahead of now: when remaining+1 events would fit.
+func gcraRefill(p *params, debt, remaining int64) int64 {
+	if remaining >= p.burst {
+		return 0
+	}
+	return debt + (remaining+1)*p.interval - p.burst*p.interval
 }
 
 // bucketRefill returns the tokens and refill time of s at now. Whole tokens
@@ -179,14 +193,21 @@ func evalBucket(p *params, s *state, now, cost int64) verdict {
 		}
 		return (p.burst-t)*p.interval - (now - last)
 	}
+	refill := func(t int64) int64 { // µs until the next token
+		if t >= p.burst {
+			return 0
+		}
+		return p.interval - (now - last)
+	}
 	if tokens < cost {
 		return verdict{
 			remaining: tokens,
 			retry:     (cost-tokens)*p.interval - (now - last),
 			reset:     debt(tokens),
+			refill:    refill(tokens),
 		}
 	}
-	return verdict{allowed: true, remaining: tokens - cost, reset: debt(tokens - cost)}
+	return verdict{allowed: true, remaining: tokens - cost, reset: debt(tokens - cost), refill: refill(tokens - cost)}
 }
 
 // fixedView returns the current window index and its count.
@@ -209,11 +230,15 @@ func evalFixed(p *params, s *state, now, cost int64) verdict {
 	now = max(now, w*p.period)
 	end := (w+1)*p.period - now
 	if count+cost > p.rate {
-		return verdict{remaining: p.rate - count, retry: end, reset: end}
+		v := verdict{remaining: p.rate - count, retry: end, reset: end}
+		if count > 0 {
+			v.refill = end
+		}
+		return v
 	}
 	v := verdict{allowed: true, remaining: p.rate - count - cost}
 	if count+cost > 0 {
-		v.reset = end
+		v.reset, v.refill = end, end
 	}
 	return v
 }
@@ -239,22 +264,41 @@ func evalSliding(p *params, s *state, now, cost int64) verdict {
 	// Counts are scaled by P so that the weighting stays in integers.
 	used := prev*(P-e) + cur*P
 	if used+cost*P > R*P {
-		v := verdict{remaining: max(floorDiv(R*P-used, P), 0)}
-		if x := R - cur - cost; x >= 0 {
-			// Admissible later in this window, once prev has decayed enough.
-			v.retry = P - floorDiv(x*P, prev) - e
-		} else {
-			// Only in the next window, once cur (then previous) has decayed.
-			v.retry = (P - e) + P - floorDiv((R-cost)*P, cur)
+		remaining := max(floorDiv(R*P-used, P), 0)
+		return verdict{
+			remaining: remaining,
+			retry:     slidingRetry(P, R, e, cur, prev, cost),
+			reset:     slidingReset(P, e, cur, prev),
+			refill:    slidingRefill(P, R, e, cur, prev, remaining),
 		}
-		v.reset = slidingReset(P, e, cur, prev)
-		return v
 	}
+	remaining := floorDiv(R*P-used-cost*P, P)
 	return verdict{
 		allowed:   true,
-		remaining: floorDiv(R*P-used-cost*P, P),
+		remaining: remaining,
 		reset:     slidingReset(P, e, cur+cost, prev),
+		refill:    slidingRefill(P, R, e, cur+cost, prev, remaining),
 	}
+}
+
+// slidingRetry returns the µs until cost (at most R) events fit, given that
+// they do not fit now.
+func slidingRetry(P, R, e, cur, prev, cost int64) int64 {
+	if x := R - cur - cost; x >= 0 {
+		// Admissible later in this window, once prev has decayed enough.
+		return P - floorDiv(x*P, prev) - e
+	}
+	// Only in the next window, once cur (then previous) has decayed.
+	return (P - e) + P - floorDiv((R-cost)*P, cur)
+}
+
+// slidingRefill returns the µs until remaining grows: until remaining+1
+// events would fit.
+func slidingRefill(P, R, e, cur, prev, remaining int64) int64 {
+	if remaining >= R {
+		return 0
+	}
+	return slidingRetry(P, R, e, cur, prev, remaining+1)
 }
 
 func slidingReset(P, e, cur, prev int64) int64 {
@@ -298,13 +342,24 @@ func evalLog(p *params, s *state, now, cost int64) verdict {
 	if count+cost > p.rate {
 		// The oldest entry that must expire before cost more fit.
 		t := l.at(int(count+cost-p.rate-1), now-p.period)
-		return verdict{
+		v := verdict{
 			remaining: p.rate - count,
 			retry:     t + p.period - now,
 			reset:     l.newest() + p.period - now,
 		}
+		if count > 0 {
+			v.refill = l.at(0, now-p.period) + p.period - now
+		}
+		return v
 	}
 	v := verdict{allowed: true, remaining: p.rate - count - cost}
+	switch {
+	case count > 0:
+		// The oldest entry expires first, before those taken now.
+		v.refill = l.at(0, now-p.period) + p.period - now
+	case cost > 0:
+		v.refill = p.period
+	}
 	switch {
 	case cost > 0:
 		v.reset = p.period

@@ -55,4 +55,32 @@
 // with an application/problem+json body and Retry-After, and sets the
 // RateLimit-Policy and RateLimit fields of draft-ietf-httpapi-ratelimit-headers
 // on every response.
+//
+// RateLimit-Policy has one item per limit, and a client that keeps to an
+// item is never refused by it. q over w is the sustained rate: q is Rate,
+// and w is Period in whole seconds, rounded up (for GCRA and TokenBucket,
+// Rate intervals, which is Period unless Period/Rate had to be rounded up
+// to a microsecond). A GCRA or TokenBucket limit whose Burst differs from
+// Rate adds bedrock-burst=Burst (the draft asks for a vendor prefix on
+// parameters it does not define): the item is then a bucket of Burst
+// requests refilled at q per w (with Burst below Rate, a client that
+// ignores the parameter and sends q at once is refused). Without it, an
+// item means at most q
+// requests in any w seconds. A SlidingWindow limit advertises w = 2×Period:
+// it charges the previous window's events as if spread evenly over it, so
+// only Rate per 2×Period holds for every schedule (a client sending Rate
+// at once every Period is refused).
+//
+// The RateLimit field describes the limit that decided (see [Result]): r is
+// its Remaining (the whole tokens in the bucket for GCRA and TokenBucket;
+// Rate less the events counted in the window for FixedWindow and
+// SlidingLog, and less the weighted count, rounded up, for SlidingWindow),
+// and t the seconds, rounded up, until r grows
+// ([Result.RefillAfter]), which is the draft's effective window: within t
+// seconds the client can use no more than r. For GCRA and TokenBucket that
+// is the next token; for FixedWindow the end of the window; for SlidingLog
+// the expiry of the oldest event counted; for SlidingWindow the moment the
+// previous windows' weight has fallen by one event. On a 429, t equals
+// Retry-After, the seconds until the request's cost fits, so neither field
+// names an earlier moment than the other.
 package ratelimit

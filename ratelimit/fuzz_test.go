@@ -44,6 +44,13 @@ func FuzzLimiter(f *testing.F) {
 			if res.Allowed != (res.RetryAfter == 0) || res.RetryAfter < 0 {
 				t.Fatalf("retry %v with allowed %v", res.RetryAfter, res.Allowed)
 			}
+			// RefillAfter is positive exactly when capacity is missing, comes
+			// no later than the full reset, and on a denial no later than
+			// the retry (the retried cost is at least one more event).
+			if (res.RefillAfter > 0) != (res.Remaining < limit.Capacity()) || res.RefillAfter < 0 ||
+				res.RefillAfter > res.ResetAfter || (!res.Allowed && res.RefillAfter > res.RetryAfter) {
+				t.Fatalf("refill %v out of range: %+v", res.RefillAfter, res)
+			}
 			at = at.Add(time.Duration(step%int64(time.Hour)) / time.Microsecond * time.Microsecond)
 		}
 	})

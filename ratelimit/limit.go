@@ -103,8 +103,9 @@ func PerMinute(n int) Limit { return Limit{Rate: n, Period: time.Minute} }
 func PerHour(n int) Limit { return Limit{Rate: n, Period: time.Hour} }
 
 // Capacity is the most events the limit admits at once: Burst (or Rate when
-// Burst is zero) for GCRA and TokenBucket, Rate for window algorithms. It is
-// the "quota" of the RateLimit-Policy header.
+// Burst is zero) for GCRA and TokenBucket, Rate for window algorithms. The
+// RateLimit-Policy header advertises it as bedrock-burst when it differs
+// from Rate.
 func (l Limit) Capacity() int {
 	if l.Burst == 0 || l.Algorithm.Windowed() {
 		return l.Rate

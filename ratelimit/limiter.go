@@ -135,7 +135,8 @@ func (l *Limiter) AllowAt(ctx context.Context, key string, t time.Time, n int) (
 }
 
 // Peek reports whether one event on key would be admitted now, without
-// recording anything. Remaining and ResetAfter describe the current state.
+// recording anything. Remaining, ResetAfter and RefillAfter describe the
+// current state.
 func (l *Limiter) Peek(ctx context.Context, key string) (Result, error) {
 	return l.do(ctx, key, 1, OpPeek, time.Time{}, time.Time{})
 }

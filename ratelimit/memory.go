@@ -228,7 +228,7 @@ func (sh *shard) decideOne(req *Request, p *params, now int64, hooks *MemoryHook
 	case OpPeek:
 		v = eval(p, &st, now, cost)
 		v0 := eval(p, &st, now, 0)
-		v.remaining, v.reset = v0.remaining, v0.reset
+		v.remaining, v.reset, v.refill = v0.remaining, v0.reset, v0.refill
 	case OpRefund:
 		if id >= 0 {
 			refund(p, &st, now, cost, req.TakenAt.UnixMicro())
@@ -293,7 +293,7 @@ func (sh *shard) decide(req *Request, ps *[MaxLimits]params, now int64, hooks *M
 		}
 	case req.Op == OpPeek:
 		v := eval(&ps[best], &sts[best], now, 0)
-		vs[best].remaining, vs[best].reset = v.remaining, v.reset
+		vs[best].remaining, vs[best].reset, vs[best].refill = v.remaining, v.reset, v.refill
 	case req.Op == OpRefund:
 		vs[best].allowed = true
 	}

@@ -102,10 +102,20 @@ func (l *Limiter) Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Hand
 }
 
 func writeLimited(w http.ResponseWriter, _ *http.Request, res Result) {
-	problem.Write(w, problem.Details{
-		Status: http.StatusTooManyRequests,
-		Detail: "Rate limit exceeded; retry after " + res.RetryAfter.String() + ".",
-	})
+	problem.Write(w, problem.Details{Status: http.StatusTooManyRequests, Detail: limitedDetail(res)})
+}
+
+// limitedDetail tells the client when to retry in the whole seconds of
+// Retry-After, rounded up alike, rather than as a Go duration.
+func limitedDetail(res Result) string {
+	if res.RetryAfter <= 0 {
+		return "Rate limit exceeded."
+	}
+	s := retrySeconds(res)
+	if s == 1 {
+		return "Rate limit exceeded; retry after 1 second."
+	}
+	return "Rate limit exceeded; retry after " + strconv.FormatInt(s, 10) + " seconds."
 }
 
 func writeTooExpensive(w http.ResponseWriter, cost, capacity int) {

@@ -47,7 +47,7 @@ func TestMiddleware_HeadersAndProblemOn429(t *testing.T) {
 	assert.Equal(t, http.StatusTooManyRequests, rec.Code)
 	assert.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
 	assert.Equal(t, policy, rec.Header().Get("RateLimit-Policy"))
-	assert.Equal(t, `"per-minute";r=0;t=60`, rec.Header().Get("RateLimit"))
+	assert.Equal(t, `"per-minute";r=0;t=30`, rec.Header().Get("RateLimit"), "t agrees with Retry-After")
 	assert.Equal(t, "30", rec.Header().Get("Retry-After"), "exact: the next event is due in 30s")
 	var body map[string]any
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
@@ -172,4 +172,28 @@ func TestMiddleware_HeadersCostOneAllocation(t *testing.T) {
 	})
 	assert.LessOrEqual(t, allocs, 1.0)
 	assert.Equal(t, `"default";q=1000000;w=1`, w.h.Get("RateLimit-Policy"))
+}
+
+// The 429 document speaks to a client: whole seconds, rounded up as
+// Retry-After is, never a Go duration such as 19.998887s.
+func TestMiddleware_ProblemSaysWholeSeconds(t *testing.T) {
+	cases := []struct {
+		after time.Duration // between the two requests
+		want  string
+	}{
+		{1113 * time.Microsecond, "Rate limit exceeded; retry after 20 seconds."},
+		{19*time.Second + 500*time.Millisecond, "Rate limit exceeded; retry after 1 second."},
+	}
+	for _, c := range cases {
+		h, now, err := clockedMiddleware(t, ratelimit.MiddlewareConfig{}, ratelimit.Limit{Rate: 3, Period: time.Minute, Burst: 1})
+		require.NoError(t, err)
+		require.Equal(t, http.StatusNoContent, get(h).Code)
+		now.Add(c.after.Microseconds())
+		rec := get(h)
+		require.Equal(t, http.StatusTooManyRequests, rec.Code)
+		var body map[string]any
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
+		assert.Equal(t, c.want, body["detail"])
+		assert.Contains(t, c.want, " "+rec.Header().Get("Retry-After")+" second", "the detail and Retry-After agree")
+	}
 }

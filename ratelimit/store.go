@@ -84,6 +84,13 @@ type Result struct {
 	RetryAfter time.Duration
 	// ResetAfter is how long until the limit is back at full capacity.
 	ResetAfter time.Duration
+	// RefillAfter is how long until Remaining grows by at least one: until
+	// the next token of a [GCRA] or [TokenBucket] limit, the end of the
+	// window of a [FixedWindow] one, the expiry of the oldest counted event
+	// of a [SlidingLog] one, and until the previous window's weight has
+	// fallen by one event for a [SlidingWindow] one. Zero when Remaining is
+	// the limit's capacity. It is the t of the RateLimit header field.
+	RefillAfter time.Duration
 	// At is the time of the decision on the store's clock.
 	At time.Time
 	// Degraded reports that the store could not be reached and its failure
@@ -94,12 +101,13 @@ type Result struct {
 // verdictResult converts the chosen verdict to a Result.
 func verdictResult(l Limit, v verdict, now int64) Result {
 	return Result{
-		Allowed:    v.allowed,
-		Limit:      l,
-		Remaining:  int(v.remaining),
-		RetryAfter: time.Duration(v.retry) * time.Microsecond,
-		ResetAfter: time.Duration(v.reset) * time.Microsecond,
-		At:         time.UnixMicro(now),
+		Allowed:     v.allowed,
+		Limit:       l,
+		Remaining:   int(v.remaining),
+		RetryAfter:  time.Duration(v.retry) * time.Microsecond,
+		ResetAfter:  time.Duration(v.reset) * time.Microsecond,
+		RefillAfter: time.Duration(v.refill) * time.Microsecond,
+		At:          time.UnixMicro(now),
 	}
 }
 

@@ -38,23 +38,24 @@ type step struct {
 	remain  int
 	retry   time.Duration
 	reset   time.Duration
+	refill  time.Duration
 	limit   int // index of the limit the result describes
 }
 
-func take(at time.Duration, cost int, allowed bool, remain int, retry, reset time.Duration) step {
-	return step{at: at, op: "take", cost: cost, allowed: allowed, remain: remain, retry: retry, reset: reset}
+func take(at time.Duration, cost int, allowed bool, remain int, retry, reset, refill time.Duration) step {
+	return step{at: at, op: "take", cost: cost, allowed: allowed, remain: remain, retry: retry, reset: reset, refill: refill}
 }
 
 func on(s step, limit int) step { s.limit = limit; return s }
 
-func peek(at time.Duration, cost int, allowed bool, remain int, retry, reset time.Duration) step {
-	s := take(at, cost, allowed, remain, retry, reset)
+func peek(at time.Duration, cost int, allowed bool, remain int, retry, reset, refill time.Duration) step {
+	s := take(at, cost, allowed, remain, retry, reset, refill)
 	s.op = "peek"
 	return s
 }
 
-func reserve(at time.Duration, cost int, allowed bool, remain int, reset time.Duration) step {
-	s := take(at, cost, allowed, remain, 0, reset)
+func reserve(at time.Duration, cost int, allowed bool, remain int, reset, refill time.Duration) step {
+	s := take(at, cost, allowed, remain, 0, reset, refill)
 	s.op = "reserve"
 	return s
 }
@@ -78,14 +79,14 @@ func scripts() []script {
 	bucket := gcra
 	bucket.Algorithm = ratelimit.TokenBucket
 	burstSteps := []step{
-		take(0, 1, true, 2, 0, 100*ms),
-		take(0, 1, true, 1, 0, 200*ms),
-		take(0, 1, true, 0, 0, 300*ms),
-		take(0, 1, false, 0, 100*ms, 300*ms),
-		take(100*ms, 1, true, 0, 0, 300*ms),
-		peek(250*ms, 1, true, 1, 0, 150*ms),
-		take(250*ms, 2, false, 1, 50*ms, 150*ms),
-		take(time.Second, 3, true, 0, 0, 300*ms),
+		take(0, 1, true, 2, 0, 100*ms, 100*ms),
+		take(0, 1, true, 1, 0, 200*ms, 100*ms),
+		take(0, 1, true, 0, 0, 300*ms, 100*ms),
+		take(0, 1, false, 0, 100*ms, 300*ms, 100*ms),
+		take(100*ms, 1, true, 0, 0, 300*ms, 100*ms),
+		peek(250*ms, 1, true, 1, 0, 150*ms, 50*ms),
+		take(250*ms, 2, false, 1, 50*ms, 150*ms, 50*ms),
+		take(time.Second, 3, true, 0, 0, 300*ms, 100*ms),
 	}
 	fixed := ratelimit.Limit{Rate: 3, Period: time.Second, Algorithm: ratelimit.FixedWindow}
 	sliding := ratelimit.Limit{Rate: 4, Period: time.Second, Algorithm: ratelimit.SlidingWindow}
@@ -96,73 +97,73 @@ func scripts() []script {
 		{"GCRA/burst-then-rate", []ratelimit.Limit{gcra}, burstSteps},
 		{"TokenBucket/same-decisions-as-GCRA", []ratelimit.Limit{bucket}, burstSteps},
 		{"FixedWindow/resets-at-boundary", []ratelimit.Limit{fixed}, []step{
-			take(0, 2, true, 1, 0, time.Second),
-			take(500*ms, 2, false, 1, 500*ms, 500*ms),
-			take(500*ms, 1, true, 0, 0, 500*ms),
-			take(999*ms, 1, false, 0, 1*ms, 1*ms),
-			take(time.Second, 3, true, 0, 0, time.Second),
-			peek(1200*ms, 1, false, 0, 800*ms, 800*ms),
+			take(0, 2, true, 1, 0, time.Second, time.Second),
+			take(500*ms, 2, false, 1, 500*ms, 500*ms, 500*ms),
+			take(500*ms, 1, true, 0, 0, 500*ms, 500*ms),
+			take(999*ms, 1, false, 0, 1*ms, 1*ms, 1*ms),
+			take(time.Second, 3, true, 0, 0, time.Second, time.Second),
+			peek(1200*ms, 1, false, 0, 800*ms, 800*ms, 800*ms),
 		}},
 		{"SlidingWindow/previous-window-weighs", []ratelimit.Limit{sliding}, []step{
-			take(0, 4, true, 0, 0, 2*time.Second),
-			take(500*ms, 1, false, 0, 750*ms, 1500*ms),
-			take(1249*ms, 1, false, 0, 1*ms, 751*ms),
-			take(1250*ms, 1, true, 0, 0, 1750*ms),
-			take(1500*ms, 1, true, 0, 0, 1500*ms),
-			take(1500*ms, 1, false, 0, 250*ms, 1500*ms),
-			take(3500*ms, 1, true, 3, 0, 1500*ms),
+			take(0, 4, true, 0, 0, 2*time.Second, 1250*ms),
+			take(500*ms, 1, false, 0, 750*ms, 1500*ms, 750*ms),
+			take(1249*ms, 1, false, 0, 1*ms, 751*ms, 1*ms),
+			take(1250*ms, 1, true, 0, 0, 1750*ms, 250*ms),
+			take(1500*ms, 1, true, 0, 0, 1500*ms, 250*ms),
+			take(1500*ms, 1, false, 0, 250*ms, 1500*ms, 250*ms),
+			take(3500*ms, 1, true, 3, 0, 1500*ms, 1500*ms),
 		}},
 		{"SlidingLog/exact-window", []ratelimit.Limit{slog}, []step{
-			take(0, 1, true, 2, 0, time.Second),
-			take(200*ms, 1, true, 1, 0, time.Second),
-			take(400*ms, 1, true, 0, 0, time.Second),
-			take(600*ms, 1, false, 0, 400*ms, 800*ms),
-			take(time.Second, 2, false, 1, 200*ms, 400*ms),
-			take(time.Second, 1, true, 0, 0, time.Second),
-			peek(1200*ms, 1, true, 1, 0, 800*ms),
+			take(0, 1, true, 2, 0, time.Second, time.Second),
+			take(200*ms, 1, true, 1, 0, time.Second, 800*ms),
+			take(400*ms, 1, true, 0, 0, time.Second, 600*ms),
+			take(600*ms, 1, false, 0, 400*ms, 800*ms, 400*ms),
+			take(time.Second, 2, false, 1, 200*ms, 400*ms, 200*ms),
+			take(time.Second, 1, true, 0, 0, time.Second, 200*ms),
+			peek(1200*ms, 1, true, 1, 0, 800*ms, 200*ms),
 		}},
 		{"Multi/denial-consumes-nothing", []ratelimit.Limit{perSec, perHour}, []step{
-			on(take(0, 1, true, 1, 0, 500*ms), 0),
-			on(take(0, 1, true, 0, 0, time.Second), 0),
-			on(take(0, 1, false, 0, 500*ms, time.Second), 0),
-			on(take(time.Second, 1, true, 0, 0, 3599*time.Second), 1),
-			on(take(2*time.Second, 1, false, 0, 1198*time.Second, 3598*time.Second), 1),
+			on(take(0, 1, true, 1, 0, 500*ms, 500*ms), 0),
+			on(take(0, 1, true, 0, 0, time.Second, 500*ms), 0),
+			on(take(0, 1, false, 0, 500*ms, time.Second, 500*ms), 0),
+			on(take(time.Second, 1, true, 0, 0, 3599*time.Second, 1199*time.Second), 1),
+			on(take(2*time.Second, 1, false, 0, 1198*time.Second, 3598*time.Second, 1198*time.Second), 1),
 		}},
 		{"GCRA/cancel-returns-tokens", []ratelimit.Limit{{Rate: 1, Period: time.Second, Burst: 2}}, []step{
-			reserve(0, 2, true, 0, 2*time.Second),
-			take(0, 1, false, 0, time.Second, 2*time.Second),
+			reserve(0, 2, true, 0, 2*time.Second, time.Second),
+			take(0, 1, false, 0, time.Second, 2*time.Second, time.Second),
 			cancel(0),
-			take(0, 1, true, 1, 0, time.Second),
+			take(0, 1, true, 1, 0, time.Second, time.Second),
 		}},
 		{"FixedWindow/cancel-in-same-window", []ratelimit.Limit{{Rate: 2, Period: time.Second, Algorithm: ratelimit.FixedWindow}}, []step{
-			reserve(0, 2, true, 0, time.Second),
+			reserve(0, 2, true, 0, time.Second, time.Second),
 			cancel(500 * ms),
-			take(600*ms, 2, true, 0, 0, 400*ms),
+			take(600*ms, 2, true, 0, 0, 400*ms, 400*ms),
 		}},
 		{"SlidingWindow/cancel-reaches-previous-window", []ratelimit.Limit{sliding}, []step{
-			reserve(900*ms, 4, true, 0, 1100*ms),
+			reserve(900*ms, 4, true, 0, 1100*ms, 350*ms),
 			cancel(1100 * ms),
-			take(1100*ms, 4, true, 0, 0, 1900*ms),
+			take(1100*ms, 4, true, 0, 0, 1900*ms, 1150*ms),
 		}},
 		{"SlidingLog/cancel-removes-entries", []ratelimit.Limit{slog}, []step{
-			reserve(0, 3, true, 0, time.Second),
+			reserve(0, 3, true, 0, time.Second, time.Second),
 			cancel(500 * ms),
-			take(500*ms, 3, true, 0, 0, time.Second),
+			take(500*ms, 3, true, 0, 0, time.Second, time.Second),
 		}},
 		{"SetLimits/keeps-state", []ratelimit.Limit{perSec}, []step{
-			take(0, 2, true, 0, 0, time.Second),
+			take(0, 2, true, 0, 0, time.Second, 500*ms),
 			set(0, ratelimit.PerSecond(4)),
-			take(0, 1, false, 0, 250*ms, time.Second),
-			take(250*ms, 1, true, 0, 0, time.Second),
+			take(0, 1, false, 0, 250*ms, time.Second, 250*ms),
+			take(250*ms, 1, true, 0, 0, time.Second, 250*ms),
 		}},
 		{"SetLimits/new-algorithm-starts-afresh", []ratelimit.Limit{perSec}, []step{
-			take(0, 2, true, 0, 0, time.Second),
+			take(0, 2, true, 0, 0, time.Second, 500*ms),
 			set(0, ratelimit.Limit{Rate: 2, Period: time.Second, Algorithm: ratelimit.FixedWindow}),
-			take(0, 2, true, 0, 0, time.Second),
+			take(0, 2, true, 0, 0, time.Second, time.Second),
 		}},
 		{"ClockBack/never-admits-more", []ratelimit.Limit{fixed}, []step{
-			take(time.Second, 3, true, 0, 0, time.Second),
-			take(900*ms, 1, false, 0, time.Second, time.Second),
+			take(time.Second, 3, true, 0, 0, time.Second, time.Second),
+			take(900*ms, 1, false, 0, time.Second, time.Second, time.Second),
 		}},
 	}
 }
@@ -215,7 +216,7 @@ func RunScripts(t *testing.T, newStore NewStore) {
 				}
 				want := ratelimit.Result{
 					Allowed: s.allowed, Limit: limits[s.limit], Remaining: s.remain,
-					RetryAfter: s.retry, ResetAfter: s.reset, At: at,
+					RetryAfter: s.retry, ResetAfter: s.reset, RefillAfter: s.refill, At: at,
 				}
 				if !sameResult(res, want) {
 					t.Fatalf("step %d (%s %d at +%v):\n got %s\nwant %s", i, s.op, s.cost, s.at, show(res), show(want))
@@ -223,7 +224,7 @@ func RunScripts(t *testing.T, newStore NewStore) {
 			}
 			// Another key is untouched by everything above.
 			res, err := lim.PeekAt(ctx, other, t0, 1)
-			if err != nil || !res.Allowed || res.Remaining != res.Limit.Capacity() || res.ResetAfter != 0 {
+			if err != nil || !res.Allowed || res.Remaining != res.Limit.Capacity() || res.ResetAfter != 0 || res.RefillAfter != 0 {
 				t.Fatalf("untouched key: %s, %v", show(res), err)
 			}
 		})
@@ -232,12 +233,13 @@ func RunScripts(t *testing.T, newStore NewStore) {
 
 func sameResult(a, b ratelimit.Result) bool {
 	return a.Allowed == b.Allowed && a.Limit == b.Limit && a.Remaining == b.Remaining &&
-		a.RetryAfter == b.RetryAfter && a.ResetAfter == b.ResetAfter && a.At.Equal(b.At) && a.Degraded == b.Degraded
+		a.RetryAfter == b.RetryAfter && a.ResetAfter == b.ResetAfter && a.RefillAfter == b.RefillAfter &&
+		a.At.Equal(b.At) && a.Degraded == b.Degraded
 }
 
 func show(r ratelimit.Result) string {
-	return fmt.Sprintf("{allowed=%v remaining=%d retry=%v reset=%v limit=%+v at=%d degraded=%v}",
-		r.Allowed, r.Remaining, r.RetryAfter, r.ResetAfter, r.Limit, r.At.UnixMicro(), r.Degraded)
+	return fmt.Sprintf("{allowed=%v remaining=%d retry=%v reset=%v refill=%v limit=%+v at=%d degraded=%v}",
+		r.Allowed, r.Remaining, r.RetryAfter, r.ResetAfter, r.RefillAfter, r.Limit, r.At.UnixMicro(), r.Degraded)
 }
 
 // RunRandom drives the store and the in-memory reference through the same

@@ -7,7 +7,7 @@
 -- ARGV     op (0 take, 1 peek, 2 refund), cost, now (-1: server clock),
 --          takenAt, then per limit: algorithm, rate, period, burst, interval
 -- Returns  {allowed, index of the deciding limit (0-based), remaining,
---           retry, reset, now}
+--           retry, reset, now, refill}
 
 local GCRA, BUCKET, SLIDING, LOG, FIXED = 0, 1, 2, 3, 4
 
@@ -127,7 +127,34 @@ local function log_trim(key, p, now)
   return now
 end
 
--- eval returns allowed, remaining, retry, reset for cost events at now.
+-- gcra_refill returns the µs until remaining grows, for a theoretical
+-- arrival time debt µs ahead of now.
+local function gcra_refill(p, debt, remaining)
+  if remaining >= p.burst then
+    return 0
+  end
+  return debt + (remaining + 1) * p.interval - p.burst * p.interval
+end
+
+-- sliding_retry returns the µs until cost (at most R) events fit, given
+-- that they do not fit now.
+local function sliding_retry(P, R, e, cur, prev, cost)
+  local x = R - cur - cost
+  if x >= 0 then
+    return P - fdiv(x * P, prev) - e
+  end
+  return (P - e) + P - fdiv((R - cost) * P, cur)
+end
+
+local function sliding_refill(P, R, e, cur, prev, remaining)
+  if remaining >= R then
+    return 0
+  end
+  return sliding_retry(P, R, e, cur, prev, remaining + 1)
+end
+
+-- eval returns allowed, remaining, retry, reset, refill for cost events at
+-- now.
 local function eval(p, s, key, now, cost)
   if p.algo == GCRA then
     local tat = now
@@ -137,9 +164,11 @@ local function eval(p, s, key, now, cost)
     local tau = p.burst * p.interval
     local nxt = tat + cost * p.interval
     if nxt - now > tau then
-      return false, math.max(fdiv(tau - (tat - now), p.interval), 0), nxt - now - tau, tat - now
+      local remaining = math.max(fdiv(tau - (tat - now), p.interval), 0)
+      return false, remaining, nxt - now - tau, tat - now, gcra_refill(p, tat - now, remaining)
     end
-    return true, fdiv(tau - (nxt - now), p.interval), 0, nxt - now
+    local remaining = fdiv(tau - (nxt - now), p.interval)
+    return true, remaining, 0, nxt - now, gcra_refill(p, nxt - now, remaining)
   elseif p.algo == BUCKET then
     local tokens, last = refill(p, s, now)
     now = math.max(now, last)
@@ -149,53 +178,67 @@ local function eval(p, s, key, now, cost)
       end
       return (p.burst - t) * p.interval - (now - last)
     end
-    if tokens < cost then
-      return false, tokens, (cost - tokens) * p.interval - (now - last), debt(tokens)
+    local function next_token(t)
+      if t >= p.burst then
+        return 0
+      end
+      return p.interval - (now - last)
     end
-    return true, tokens - cost, 0, debt(tokens - cost)
+    if tokens < cost then
+      return false, tokens, (cost - tokens) * p.interval - (now - last), debt(tokens), next_token(tokens)
+    end
+    return true, tokens - cost, 0, debt(tokens - cost), next_token(tokens - cost)
   elseif p.algo == FIXED then
     local w, count = fixed_view(p, s, now)
     now = math.max(now, w * p.period)
     local e = (w + 1) * p.period - now
     if count + cost > p.rate then
-      return false, p.rate - count, e, e
+      local more = 0
+      if count > 0 then
+        more = e
+      end
+      return false, p.rate - count, e, e, more
     end
     local reset = 0
     if count + cost > 0 then
       reset = e
     end
-    return true, p.rate - count - cost, 0, reset
+    return true, p.rate - count - cost, 0, reset, reset
   elseif p.algo == SLIDING then
     local _, cur, prev, e = sliding_view(p, s, now)
     local P, R = p.period, p.rate
     local used = prev * (P - e) + cur * P
     if used + cost * P > R * P then
-      local retry
-      local x = R - cur - cost
-      if x >= 0 then
-        retry = P - fdiv(x * P, prev) - e
-      else
-        retry = (P - e) + P - fdiv((R - cost) * P, cur)
-      end
-      return false, math.max(fdiv(R * P - used, P), 0), retry, sliding_reset(P, e, cur, prev)
+      local remaining = math.max(fdiv(R * P - used, P), 0)
+      return false, remaining, sliding_retry(P, R, e, cur, prev, cost), sliding_reset(P, e, cur, prev),
+        sliding_refill(P, R, e, cur, prev, remaining)
     end
-    return true, fdiv(R * P - used - cost * P, P), 0, sliding_reset(P, e, cur + cost, prev)
+    local remaining = fdiv(R * P - used - cost * P, P)
+    return true, remaining, 0, sliding_reset(P, e, cur + cost, prev),
+      sliding_refill(P, R, e, cur + cost, prev, remaining)
   end
   -- LOG
   now = log_trim(key, p, now)
   local count = redis.call('LLEN', key)
+  local more = 0
+  if count > 0 then
+    more = tonumber(redis.call('LINDEX', key, 0)) + p.period - now
+  end
   if count + cost > p.rate then
     local t = tonumber(redis.call('LINDEX', key, count + cost - p.rate - 1))
     local newest = tonumber(redis.call('LINDEX', key, -1))
-    return false, p.rate - count, t + p.period - now, newest + p.period - now
+    return false, p.rate - count, t + p.period - now, newest + p.period - now, more
   end
   local reset = 0
   if cost > 0 then
     reset = p.period
+    if count == 0 then
+      more = p.period
+    end
   elseif count > 0 then
     reset = tonumber(redis.call('LINDEX', key, -1)) + p.period - now
   end
-  return true, p.rate - count - cost, 0, reset
+  return true, p.rate - count - cost, 0, reset, more
 end
 
 -- persist writes state s (nil for a log, already written) with a TTL that
@@ -327,8 +370,8 @@ if op == 0 and all then
     persist(KEYS[i], P[i], take(P[i], S[i], KEYS[i], now, cost), V[i][4])
   end
 elseif op == 1 then
-  local _, remaining, _, reset = eval(P[best], S[best], KEYS[best], now, 0)
-  V[best][2], V[best][4] = remaining, reset
+  local _, remaining, _, reset, more = eval(P[best], S[best], KEYS[best], now, 0)
+  V[best][2], V[best][4], V[best][5] = remaining, reset, more
 elseif op == 2 then
   all = true
 end
@@ -337,4 +380,4 @@ local allowed = 0
 if all then
   allowed = 1
 end
-return {allowed, best - 1, V[best][2], V[best][3], V[best][4], now}
+return {allowed, best - 1, V[best][2], V[best][3], V[best][4], now, V[best][5]}

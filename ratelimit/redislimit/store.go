@@ -236,16 +236,17 @@ func (s *Store) Do(ctx context.Context, req ratelimit.Request) (ratelimit.Result
 	if err != nil {
 		return s.unavailable(ctx, req, err, start)
 	}
-	if len(vals) != 6 || vals[1] < 0 || int(vals[1]) >= len(req.Limits) {
+	if len(vals) != 7 || vals[1] < 0 || int(vals[1]) >= len(req.Limits) {
 		return ratelimit.Result{}, fmt.Errorf("redislimit: unexpected script reply %v", vals)
 	}
 	return ratelimit.Result{
-		Allowed:    vals[0] == 1,
-		Limit:      req.Limits[vals[1]],
-		Remaining:  int(vals[2]),
-		RetryAfter: time.Duration(vals[3]) * time.Microsecond,
-		ResetAfter: time.Duration(vals[4]) * time.Microsecond,
-		At:         time.UnixMicro(vals[5]),
+		Allowed:     vals[0] == 1,
+		Limit:       req.Limits[vals[1]],
+		Remaining:   int(vals[2]),
+		RetryAfter:  time.Duration(vals[3]) * time.Microsecond,
+		ResetAfter:  time.Duration(vals[4]) * time.Microsecond,
+		RefillAfter: time.Duration(vals[6]) * time.Microsecond,
+		At:          time.UnixMicro(vals[5]),
 	}, nil
 }
 
