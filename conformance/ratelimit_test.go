@@ -256,16 +256,31 @@ func TestRateLimit_ClientFollowingTheFields(t *testing.T) {
 			s.now = s.now.Add(time.Duration(denied.t) * time.Second)
 			assert.Equal(t, http.StatusOK, s.do(t).status, "after t=%d of a 429 (item 21.6)", denied.t)
 		})
-		t.Run(c.name+"/t of a success is the time to full quota", func(t *testing.T) {
-			s := newRLServer(t, c.limit)
-			full := s.do(t)
-			got := full
-			for range 3 {
-				got = s.do(t)
+		t.Run(c.name+"/t of a success is when r grows", func(t *testing.T) {
+			// The draft: r is the quota left now, and t the seconds within
+			// which the client can use no more than r: waiting t brings
+			// more quota (item 21.6), and waiting less than t brings none.
+			// Each probe replays four requests on a fresh limiter, then
+			// sends one more after the wait; that request takes one unit,
+			// so its r is one less than what was available.
+			probe := func(wait time.Duration) (before, after rlAnswer) {
+				s := newRLServer(t, c.limit)
+				for range 4 {
+					before = s.do(t)
+				}
+				s.now = s.now.Add(wait)
+				return before, s.do(t)
 			}
-			s.now = s.now.Add(time.Duration(got.t) * time.Second)
-			again := s.do(t)
-			assert.Equal(t, full.r, again.r, "after waiting t=%d the quota is whole again", got.t)
+			got, _ := probe(0)
+			require.Positive(t, got.t)
+			if got.t > 1 {
+				_, early := probe(time.Duration(got.t-1) * time.Second)
+				assert.True(t, early.status == http.StatusTooManyRequests || early.r < got.r,
+					"one second before t=%d no quota has come back (r was %d, now %d after one more request)", got.t, got.r, early.r)
+			}
+			_, late := probe(time.Duration(got.t) * time.Second)
+			require.Equal(t, http.StatusOK, late.status)
+			assert.GreaterOrEqual(t, late.r, got.r, "after waiting t=%d more quota came back than the request took (r was %d)", got.t, got.r)
 		})
 	}
 }
