@@ -19,8 +19,11 @@
 //     so a planted hash asking for 4 GiB or a million passes is refused.
 //   - Hashing runs under a semaphore (GOMAXPROCS by default) so that a burst
 //     of logins cannot exhaust memory; waiting honours the context.
-//   - [Hasher.VerifyDummy] spends the same time as a real verification, so
-//     "unknown user" and "wrong password" cannot be told apart by timing.
+//   - [Hasher.VerifyDummy] does for every password the work [Hasher.Verify]
+//     does against an argon2id hash and returns the same class of error, so
+//     "unknown user" and "wrong password" cannot be told apart by timing or
+//     by the answer. A refused password (over [MaxPasswordBytes] after NFKC
+//     normalisation) costs a full computation in both, and never matches.
 //   - bcrypt input longer than 72 bytes is an error, never truncated.
 //   - Passwords are normalised to Unicode NFKC before hashing (NIST SP
 //     800-63B §5.1.1.2), so the same password typed on two keyboards matches.

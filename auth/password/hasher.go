@@ -65,6 +65,10 @@ type Hasher struct {
 	bounds  Bounds
 	peppers []Pepper
 	sem     chan struct{}
+	// kdf is argon2id; tests wrap it to count or hold computations.
+	kdf func(pw, salt []byte, p Params) []byte
+	// bcrypt is bcrypt.CompareHashAndPassword, behind the same seam.
+	bcrypt func(hash, pw []byte) error
 
 	dummyOnce sync.Once
 	dummy     phc
@@ -100,6 +104,8 @@ func New(cfg Config) (*Hasher, error) {
 		bounds:  bounds,
 		peppers: cfg.Peppers,
 		sem:     make(chan struct{}, cfg.MaxConcurrent),
+		kdf:     argon2id,
+		bcrypt:  bcrypt.CompareHashAndPassword,
 	}, nil
 }
 
@@ -130,6 +136,14 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 // replaced by a fresh [Hasher.Hash]: weaker parameters than the current ones,
 // a bcrypt hash, or a pepper that is not the current one. A malformed or
 // out-of-bounds hash returns an error and no work is done.
+//
+// A password over [MaxPasswordBytes] after NFKC normalisation never
+// matches: Verify returns an error wrapping [ErrPasswordTooLong], but only
+// after a full argon2id computation, exactly as [Hasher.VerifyDummy] does
+// for the same input. Every password, however hostile (over-long before or
+// after normalisation, invalid UTF-8, NUL bytes), costs one computation and
+// gets the same class of answer from both, so a login handler that answers
+// every failure alike does not reveal which accounts exist.
 func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, needsRehash bool, err error) {
 	if isBcrypt(encoded) {
 		return h.verifyBcrypt(ctx, password, encoded)
@@ -138,49 +152,59 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, need
 	if err != nil {
 		return false, false, err
 	}
-	pw, err := normalize(password)
-	if err != nil {
-		return false, false, err
-	}
+	key := []byte(nil)
 	if rec.pepperID != "" {
-		key, found := h.pepperKey(rec.pepperID)
-		if !found {
+		var found bool
+		if key, found = h.pepperKey(rec.pepperID); !found {
 			return false, false, fmt.Errorf("%w: unknown pepper %q", ErrUnsupportedHash, rec.pepperID)
 		}
-		pw = pepper(key, pw)
 	}
-	got, err := h.argon2(ctx, pw, rec.salt, rec.params)
+	got, inputErr, err := h.verifyWork(ctx, password, key, rec.salt, rec.params)
 	if err != nil {
 		return false, false, err
 	}
-	if subtle.ConstantTimeCompare(got, rec.key) != 1 {
-		return false, false, nil
+	match := subtle.ConstantTimeCompare(got, rec.key) == 1
+	if inputErr != nil || !match {
+		return false, false, inputErr
 	}
 	return true, h.weaker(rec), nil
 }
 
 // VerifyDummy spends the time of a verification at the current parameters
-// and always reports false. Call it when the user does not exist, so that
-// the response time does not reveal which accounts exist.
+// and always reports a mismatch. Call it when the user does not exist, so
+// that neither the response time nor the error tells which accounts exist:
+// for every password it does the work [Hasher.Verify] does for that password
+// against an argon2id hash, and returns the same class of error (nil, or
+// [ErrPasswordTooLong] when Verify would return it, or the context's error).
 func (h *Hasher) VerifyDummy(ctx context.Context, password string) error {
 	h.dummyOnce.Do(func() {
 		h.dummy = phc{params: h.params, salt: make([]byte, h.params.SaltLen), key: make([]byte, h.params.KeyLen)}
 		rand.Read(h.dummy.salt)
 		rand.Read(h.dummy.key)
 	})
-	pw, err := normalize(password)
-	if err != nil {
-		pw = []byte(password[:min(len(password), MaxPasswordBytes)])
-	}
+	var key []byte
 	if len(h.peppers) > 0 {
-		pw = pepper(h.peppers[0].Key, pw)
+		key = h.peppers[0].Key
 	}
-	got, err := h.argon2(ctx, pw, h.dummy.salt, h.dummy.params)
+	got, inputErr, err := h.verifyWork(ctx, password, key, h.dummy.salt, h.dummy.params)
 	if err != nil {
 		return err
 	}
 	subtle.ConstantTimeCompare(got, h.dummy.key)
-	return nil
+	return inputErr
+}
+
+// verifyWork is the one path of Verify and VerifyDummy: prepare the
+// password, pepper it, run argon2id. inputErr is the password's own fault,
+// reported after the work so that refusing costs what accepting costs; err
+// means no work was done (the context ended while waiting for a slot).
+func (h *Hasher) verifyWork(ctx context.Context, password string, pepperKey, salt []byte, p Params) (got []byte, inputErr, err error) {
+	pw, inputErr := prepare(password)
+	if pepperKey != nil {
+		pw = pepper(pepperKey, pw)
+	}
+	got, err = h.argon2(ctx, pw, salt, p)
+	return got, inputErr, err
 }
 
 func (h *Hasher) weaker(rec phc) bool {
@@ -210,7 +234,11 @@ func (h *Hasher) argon2(ctx context.Context, pw, salt []byte, p Params) ([]byte,
 		return nil, err
 	}
 	defer h.release()
-	return argon2.IDKey(pw, salt, p.Time, p.Memory, p.Threads, p.KeyLen), nil
+	return h.kdf(pw, salt, p), nil
+}
+
+func argon2id(pw, salt []byte, p Params) []byte {
+	return argon2.IDKey(pw, salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 }
 
 func (h *Hasher) acquire(ctx context.Context) error {
@@ -230,9 +258,6 @@ func (h *Hasher) acquire(ctx context.Context) error {
 func (h *Hasher) release() { <-h.sem }
 
 func (h *Hasher) verifyBcrypt(ctx context.Context, password, encoded string) (bool, bool, error) {
-	if len(password) > bcryptMaxBytes {
-		return false, false, fmt.Errorf("%w: bcrypt uses only the first %d bytes", ErrPasswordTooLong, bcryptMaxBytes)
-	}
 	cost, err := bcryptCost(encoded)
 	if err != nil {
 		return false, false, err
@@ -240,12 +265,22 @@ func (h *Hasher) verifyBcrypt(ctx context.Context, password, encoded string) (bo
 	if cost > h.bounds.MaxBcrypt {
 		return false, false, fmt.Errorf("%w: bcrypt cost %d", ErrParamsOutOfBounds, cost)
 	}
+	// bcrypt reads only 72 bytes; a longer password is refused, never
+	// truncated, but only after a comparison, so refusing costs what
+	// answering costs.
+	var inputErr error
+	if len(password) > bcryptMaxBytes {
+		inputErr = fmt.Errorf("%w: bcrypt uses only the first %d bytes", ErrPasswordTooLong, bcryptMaxBytes)
+		password = password[:bcryptMaxBytes]
+	}
 	if err := h.acquire(ctx); err != nil {
 		return false, false, err
 	}
 	defer h.release()
-	err = bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password))
+	err = h.bcrypt([]byte(encoded), []byte(password))
 	switch {
+	case inputErr != nil:
+		return false, false, inputErr
 	case err == nil:
 		return true, true, nil
 	case errors.Is(err, bcrypt.ErrMismatchedHashAndPassword):
@@ -269,6 +304,18 @@ func bcryptCost(s string) (int, error) {
 		return 0, fmt.Errorf("%w: bcrypt cost %q", ErrMalformedHash, s[4:6])
 	}
 	return cost, nil
+}
+
+// prepare returns the bytes Verify hashes for password. A password that
+// normalize refuses still yields bytes (its first MaxPasswordBytes), so that
+// refusing it takes one argon2id computation like any other password; the
+// error says it can never match.
+func prepare(password string) ([]byte, error) {
+	pw, err := normalize(password)
+	if err != nil {
+		return []byte(password[:min(len(password), MaxPasswordBytes)]), err
+	}
+	return pw, nil
 }
 
 func normalize(password string) ([]byte, error) {
