@@ -17,8 +17,14 @@
 //
 //   - Parameters read from a stored hash are bounded before any work is done,
 //     so a planted hash asking for 4 GiB or a million passes is refused.
-//   - Hashing runs under a semaphore (GOMAXPROCS by default) so that a burst
-//     of logins cannot exhaust memory; waiting honours the context.
+//   - Computations run under a semaphore (GOMAXPROCS slots by default) so
+//     that a burst of logins cannot exhaust memory; waiting honours the
+//     context.
+//   - [Hasher.Hash] (signups, password changes, rehashes) may use only its
+//     share of those slots (half by default, Config.MaxConcurrentHash), so
+//     logins stay responsive while new passwords saturate hashing; with
+//     Config.MaxHashWaiting a burst beyond the queue fails at once with
+//     [ErrBusy]. Hash refuses an over-long password before it waits.
 //   - [Hasher.VerifyDummy] does for every password the work [Hasher.Verify]
 //     does against an argon2id hash and returns the same class of error, so
 //     "unknown user" and "wrong password" cannot be told apart by timing or
@@ -27,6 +33,13 @@
 //   - bcrypt input longer than 72 bytes is an error, never truncated.
 //   - Passwords are normalised to Unicode NFKC before hashing (NIST SP
 //     800-63B §5.1.1.2), so the same password typed on two keyboards matches.
+//
+// # Signup and login under load
+//
+// Check a new password with [Policy.Check] (no hashing; the breach check is
+// the caller's) and every other cheap rule of the form before calling Hash,
+// and answer [ErrBusy] as temporary overload. Verification never waits
+// behind more than MaxConcurrentHash new hashes.
 //
 // An optional pepper (an HMAC key with an id, kept outside the database) is
 // applied before hashing; several peppers may be configured so that it can be

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
@@ -25,6 +26,10 @@ var (
 	ErrPasswordTooLong = errors.New("password: too long")
 	// ErrConfig is wrapped by every error [New] returns for a bad Config.
 	ErrConfig = errors.New("password: invalid config")
+	// ErrBusy means [Hasher.Hash] refused to queue: Config.MaxHashWaiting
+	// callers were already waiting for a slot. Nothing was computed; answer
+	// it as temporary overload (503 with Retry-After).
+	ErrBusy = errors.New("password: too many new passwords waiting to be hashed")
 )
 
 // MaxPasswordBytes bounds the input to hashing, after NFKC normalisation,
@@ -42,8 +47,9 @@ type Pepper struct {
 }
 
 // Config configures a [Hasher]. The zero value hashes with
-// [DefaultParams], bounds stored hashes with [DefaultBounds], uses no pepper
-// and allows GOMAXPROCS concurrent hashes.
+// [DefaultParams], bounds stored hashes with [DefaultBounds], uses no pepper,
+// allows GOMAXPROCS concurrent computations and lets [Hasher.Hash] use half
+// of them.
 type Config struct {
 	// Params for new hashes; DefaultParams when zero.
 	Params Params
@@ -54,9 +60,23 @@ type Config struct {
 	// made with a later one in the list verifies and needs a rehash. A hash
 	// without a pepper verifies (and needs a rehash) while peppers are set.
 	Peppers []Pepper
-	// MaxConcurrent bounds simultaneous argon2id computations; GOMAXPROCS
-	// when zero.
+	// MaxConcurrent bounds simultaneous hash computations of every kind
+	// (Hash, Verify, VerifyDummy), and so the memory they use: at most
+	// MaxConcurrent × Params.Memory for argon2id. GOMAXPROCS when zero.
 	MaxConcurrent int
+	// MaxConcurrentHash bounds how many of those computations [Hasher.Hash]
+	// may run at once. Hash serves signups, password changes and rehashes;
+	// keeping it below MaxConcurrent reserves the rest for verification, so
+	// logins stay responsive while new passwords queue. Half of
+	// MaxConcurrent (at least 1) when zero; a value of MaxConcurrent or more
+	// lets Hash use every slot. With MaxConcurrent 1 nothing can be
+	// reserved.
+	MaxConcurrentHash int
+	// MaxHashWaiting bounds how many Hash calls may wait for their share;
+	// one more fails at once with [ErrBusy], so that a burst of signups is
+	// turned away before it costs anything instead of queueing until its
+	// deadlines. Unbounded when zero: callers wait until their context ends.
+	MaxHashWaiting int
 }
 
 // Hasher hashes and verifies passwords. It is safe for concurrent use.
@@ -64,7 +84,13 @@ type Hasher struct {
 	params  Params
 	bounds  Bounds
 	peppers []Pepper
-	sem     chan struct{}
+	// slots is held by every computation; hashSlots is held by Hash in
+	// addition (taken first), so Hash can never occupy more than its share
+	// of slots.
+	slots          chan struct{}
+	hashSlots      chan struct{}
+	maxHashWaiting int64
+	hashWaiting    atomic.Int64
 	// kdf is argon2id; tests wrap it to count or hold computations.
 	kdf func(pw, salt []byte, p Params) []byte
 	// bcrypt is bcrypt.CompareHashAndPassword, behind the same seam.
@@ -93,19 +119,24 @@ func New(cfg Config) (*Hasher, error) {
 		}
 		seen[p.ID] = true
 	}
-	if cfg.MaxConcurrent < 0 {
-		return nil, fmt.Errorf("%w: negative MaxConcurrent", ErrConfig)
+	if cfg.MaxConcurrent < 0 || cfg.MaxConcurrentHash < 0 || cfg.MaxHashWaiting < 0 {
+		return nil, fmt.Errorf("%w: negative MaxConcurrent, MaxConcurrentHash or MaxHashWaiting", ErrConfig)
 	}
 	if cfg.MaxConcurrent == 0 {
 		cfg.MaxConcurrent = runtime.GOMAXPROCS(0)
 	}
+	if cfg.MaxConcurrentHash == 0 {
+		cfg.MaxConcurrentHash = max(1, cfg.MaxConcurrent/2)
+	}
 	return &Hasher{
-		params:  cfg.Params,
-		bounds:  bounds,
-		peppers: cfg.Peppers,
-		sem:     make(chan struct{}, cfg.MaxConcurrent),
-		kdf:     argon2id,
-		bcrypt:  bcrypt.CompareHashAndPassword,
+		params:         cfg.Params,
+		bounds:         bounds,
+		peppers:        cfg.Peppers,
+		slots:          make(chan struct{}, cfg.MaxConcurrent),
+		hashSlots:      make(chan struct{}, min(cfg.MaxConcurrentHash, cfg.MaxConcurrent)),
+		maxHashWaiting: int64(cfg.MaxHashWaiting),
+		kdf:            argon2id,
+		bcrypt:         bcrypt.CompareHashAndPassword,
 	}, nil
 }
 
@@ -113,7 +144,11 @@ func New(cfg Config) (*Hasher, error) {
 func (h *Hasher) Params() Params { return h.params }
 
 // Hash returns the PHC string of password under the current parameters and
-// pepper. It waits for a hashing slot, or returns ctx's error.
+// pepper. A password over [MaxPasswordBytes] after NFKC normalisation is
+// refused with [ErrPasswordTooLong] before any work or wait. Otherwise Hash
+// waits for one of its share of slots (Config.MaxConcurrentHash) and then
+// for a free slot; it returns [ErrBusy] at once when Config.MaxHashWaiting
+// callers already wait, or ctx's error when ctx ends first.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	pw, err := normalize(password)
 	if err != nil {
@@ -125,6 +160,10 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 		rec.pepperID = h.peppers[0].ID
 		pw = pepper(h.peppers[0].Key, pw)
 	}
+	if err := h.acquireHashShare(ctx); err != nil {
+		return "", err
+	}
+	defer func() { <-h.hashSlots }()
 	if rec.key, err = h.argon2(ctx, pw, rec.salt, rec.params); err != nil {
 		return "", err
 	}
@@ -228,7 +267,7 @@ func (h *Hasher) pepperKey(id string) ([]byte, bool) {
 	return nil, false
 }
 
-// argon2 runs argon2id under the semaphore.
+// argon2 runs argon2id holding a slot.
 func (h *Hasher) argon2(ctx context.Context, pw, salt []byte, p Params) ([]byte, error) {
 	if err := h.acquire(ctx); err != nil {
 		return nil, err
@@ -243,19 +282,41 @@ func argon2id(pw, salt []byte, p Params) []byte {
 
 func (h *Hasher) acquire(ctx context.Context) error {
 	select {
-	case h.sem <- struct{}{}:
+	case h.slots <- struct{}{}:
 		return nil
 	default:
 	}
 	select {
-	case h.sem <- struct{}{}:
+	case h.slots <- struct{}{}:
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("password: waiting for a hashing slot: %w", context.Cause(ctx))
 	}
 }
 
-func (h *Hasher) release() { <-h.sem }
+func (h *Hasher) release() { <-h.slots }
+
+// acquireHashShare takes one of Hash's share of slots.
+func (h *Hasher) acquireHashShare(ctx context.Context) error {
+	select {
+	case h.hashSlots <- struct{}{}:
+		return nil
+	default:
+	}
+	if h.maxHashWaiting > 0 {
+		if h.hashWaiting.Add(1) > h.maxHashWaiting {
+			h.hashWaiting.Add(-1)
+			return ErrBusy
+		}
+		defer h.hashWaiting.Add(-1)
+	}
+	select {
+	case h.hashSlots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("password: waiting for a slot for a new hash: %w", context.Cause(ctx))
+	}
+}
 
 func (h *Hasher) verifyBcrypt(ctx context.Context, password, encoded string) (bool, bool, error) {
 	cost, err := bcryptCost(encoded)

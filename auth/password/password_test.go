@@ -201,6 +201,8 @@ func TestNew_RejectsBadConfig(t *testing.T) {
 		"bad pepper id":        {Peppers: []password.Pepper{{ID: "p$1", Key: pepperKey(1)}}},
 		"repeated pepper id":   {Peppers: []password.Pepper{{ID: "p", Key: pepperKey(1)}, {ID: "p", Key: pepperKey(2)}}},
 		"negative concurrency": {MaxConcurrent: -1},
+		"negative hash share":  {MaxConcurrentHash: -1},
+		"negative hash queue":  {MaxHashWaiting: -1},
 	}
 	for name, cfg := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -329,6 +331,32 @@ func Example() {
 	ok, needsRehash, err := hasher.Verify(ctx, "correct horse battery staple", stored)
 	fmt.Println(ok, needsRehash, err)
 	// Output: true false <nil>
+}
+
+// Example_budgets keeps logins responsive while signups queue: Hash may use
+// one of four slots, so three always remain for Verify, and a burst beyond
+// eight waiting signups is refused before it costs anything.
+func Example_budgets() {
+	hasher, err := password.New(password.Config{
+		MaxConcurrent:     4, // at most 4 computations, 4 × 19 MiB
+		MaxConcurrentHash: 1, // new passwords use one slot at a time
+		MaxHashWaiting:    8, // a ninth waiting signup gets ErrBusy at once
+	})
+	if err != nil {
+		panic(err)
+	}
+	_, err = hasher.Hash(context.Background(), "correct horse battery staple")
+	switch {
+	case errors.Is(err, password.ErrBusy):
+		fmt.Println("503, Retry-After: 1")
+	case errors.Is(err, password.ErrPasswordTooLong):
+		fmt.Println("422")
+	case err != nil:
+		fmt.Println("500")
+	default:
+		fmt.Println("201")
+	}
+	// Output: 201
 }
 
 func BenchmarkVerify(b *testing.B) {
