@@ -6,6 +6,12 @@
 //
 //	$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>
 //
+// Stored hashes are read as the PHC string format defines them: outputs of
+// 12 to 64 bytes verify (shorter than the current 32 ask for a rehash); a
+// string without v= means argon2 version 0x10, which is refused with
+// [ErrUnsupportedHash]; salt and hash must be unpadded standard base64
+// with no other byte (no line breaks).
+//
 // # Verifying and upgrading
 //
 // [Hasher.Verify] reports whether a password matches and whether the stored

@@ -109,6 +109,9 @@ func New(cfg Config) (*Hasher, error) {
 	if err := bounds.check(cfg.Params); err != nil {
 		return nil, fmt.Errorf("%w: params: %v", ErrConfig, err)
 	}
+	if cfg.Params.KeyLen < minNewKeyLen {
+		return nil, fmt.Errorf("%w: params: new hashes need an output of at least %d bytes", ErrConfig, minNewKeyLen)
+	}
 	seen := map[string]bool{}
 	for _, p := range cfg.Peppers {
 		if !validPepperID(p.ID) || seen[p.ID] {

@@ -197,6 +197,7 @@ func TestNew_RejectsBadConfig(t *testing.T) {
 	cases := map[string]password.Config{
 		"params beyond bounds": {Params: password.Params{Memory: 1 << 30, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}},
 		"tiny salt":            {Params: password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 4, KeyLen: 32}},
+		"12-byte output":       {Params: password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 12}},
 		"short pepper":         {Peppers: []password.Pepper{{ID: "p", Key: []byte("short")}}},
 		"bad pepper id":        {Peppers: []password.Pepper{{ID: "p$1", Key: pepperKey(1)}}},
 		"repeated pepper id":   {Peppers: []password.Pepper{{ID: "p", Key: pepperKey(1)}, {ID: "p", Key: pepperKey(2)}}},
@@ -305,6 +306,9 @@ func FuzzVerify(f *testing.F) {
 	f.Add("$argon2id$v=19$m=64,t=1,p=1,k=a$c2FsdHNhbHRzYWx0c2FsdA$aGFzaA")
 	f.Add("$2b$04$" + strings.Repeat("a", 53))
 	f.Add("$argon2id$v=19$m=99999999999,t=1,p=1$$")
+	f.Add("$argon2id$m=64,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g")
+	f.Add("$argon2id$v=19$m=64,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNo")
+	f.Add("$argon2id$v=19$m=64,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$aGFzaGhh\r\nc2hoYXNo")
 	f.Fuzz(func(t *testing.T, encoded string) {
 		ok, _, err := h.Verify(context.Background(), "pw", encoded)
 		if err != nil && ok {

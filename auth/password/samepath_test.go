@@ -120,3 +120,35 @@ func TestVerify_OverlongBcryptPasswordCostsAComparison(t *testing.T) {
 	assert.ErrorIs(t, err, ErrPasswordTooLong)
 	assert.Equal(t, int32(1), runs.Load())
 }
+
+// FuzzVerifySamePathAsDummy: for any password, Verify against a known hash
+// and VerifyDummy answer with the same class of error after one argon2id
+// computation each, and only the real password (up to NFKC) matches.
+func FuzzVerifySamePathAsDummy(f *testing.F) {
+	h, err := New(Config{Params: Params{Memory: 8, Time: 1, Threads: 1, SaltLen: 8, KeyLen: 16}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	runs := countKDF(h)
+	ctx := context.Background()
+	known, err := h.Hash(ctx, "the real password")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, pw := range hostilePasswords {
+		f.Add(pw)
+	}
+	f.Fuzz(func(t *testing.T, pw string) {
+		runs.Store(0)
+		ok, _, errV := h.Verify(ctx, pw, known)
+		existing := outcome{classify(errV), runs.Load()}
+		runs.Store(0)
+		unknown := outcome{classify(h.VerifyDummy(ctx, pw)), runs.Load()}
+		if existing != unknown || existing.runs != 1 {
+			t.Fatalf("Verify %+v, VerifyDummy %+v", existing, unknown)
+		}
+		if n, _ := normalize(pw); ok && string(n) != "the real password" {
+			t.Fatalf("%q matched", pw)
+		}
+	})
+}
