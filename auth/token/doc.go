@@ -13,7 +13,9 @@
 // A [Verifier] fails closed, following RFC 8725 and the lessons of past JWT
 // vulnerabilities:
 //
-//   - tokens longer than 8 KiB are refused before parsing;
+//   - tokens longer than 8 KiB are refused before parsing, and so is any
+//     byte outside the base64url alphabet in any segment (line breaks and
+//     padding included): one token has one spelling, but see ES256 below;
 //   - the key is chosen by kid alone, and the algorithm is the key's: alg in
 //     the header must match it and be on the allow-list (so "none" and
 //     HS256-signed-with-a-public-key both fail);
@@ -25,6 +27,12 @@
 //     the clock leeway is 30s by default and at most 5m;
 //   - duplicate JSON members (also differing only in case, or hidden behind
 //     escapes) are refused, so two parsers can never read different claims.
+//
+// An ES256 signature (r, s) and (r, n−s) both verify: RFC 7518 does not ask
+// for low S, Go's crypto/ecdsa (this package's issuer included) produces
+// either, and refusing one would refuse half the tokens of such issuers.
+// So an ES256 token has two spellings; identify tokens by their jti, never
+// by their bytes. EdDSA signatures are canonical (S < L, RFC 8032).
 //
 // The package implements JWS itself rather than using a general JWT library:
 // supporting only these algorithms and only the compact form removes the

@@ -120,17 +120,16 @@ func ParseJWKS(data []byte) ([]*Key, error) {
 
 // parseJWK returns nil, nil for a key of a kind it does not use.
 func parseJWK(j jwk) (*Key, error) {
-	dec := base64.RawURLEncoding.Strict()
 	switch {
 	case j.Kty == "OKP" && j.Crv == "Ed25519" && (j.Alg == "" || j.Alg == string(EdDSA)):
-		x, err := dec.DecodeString(j.X)
+		x, err := decodeBase64URL(j.X)
 		if err != nil {
 			return nil, errors.New("bad x")
 		}
 		return NewEd25519Public(j.Kid, x)
 	case j.Kty == "EC" && j.Crv == "P-256" && (j.Alg == "" || j.Alg == string(ES256)):
-		x, errX := dec.DecodeString(j.X)
-		y, errY := dec.DecodeString(j.Y)
+		x, errX := decodeBase64URL(j.X)
+		y, errY := decodeBase64URL(j.Y)
 		if errX != nil || errY != nil || len(x) != 32 || len(y) != 32 {
 			return nil, errors.New("bad x or y")
 		}
@@ -140,8 +139,8 @@ func parseJWK(j jwk) (*Key, error) {
 		}
 		return NewES256Public(j.Kid, pub)
 	case j.Kty == "RSA" && (j.Alg == "" || j.Alg == string(RS256)):
-		n, errN := dec.DecodeString(j.N)
-		e, errE := dec.DecodeString(j.E)
+		n, errN := decodeBase64URL(j.N)
+		e, errE := decodeBase64URL(j.E)
 		if errN != nil || errE != nil || len(e) == 0 || len(e) > 4 || len(n) > 1024 {
 			return nil, errors.New("bad n or e")
 		}

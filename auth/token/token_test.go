@@ -333,6 +333,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add(forge(`{"alg":"HS256","kid":"hs-1","typ":"at+jwt"}`, `{"a":[{"b":{"c":[1,2.5e3,-0]}}],"s":"\u00e9\n"}`, hs256(secr)))
 	f.Add("..")
 	f.Add(strings.Repeat(".", 100))
+	f.Add(tok[:len(tok)-8] + "\r\n" + tok[len(tok)-8:])
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := v.Verify(ctx, s)
 		if err == nil {

@@ -26,8 +26,12 @@ const (
 
 var b64 = base64.RawURLEncoding.Strict()
 
-// errTooLong is built once: refusing an oversized token costs nothing.
-var errTooLong = fmt.Errorf("%w: longer than the verifier's MaxBytes", ErrTokenMalformed)
+// errTooLong and errAlphabet are built once: refusing an oversized or
+// misspelt token costs nothing.
+var (
+	errTooLong  = fmt.Errorf("%w: longer than the verifier's MaxBytes", ErrTokenMalformed)
+	errAlphabet = fmt.Errorf("%w: a byte outside the base64url alphabet", ErrTokenMalformed)
+)
 
 // VerifierConfig configures a [Verifier]. It fails closed: exp, iss and aud
 // are checked unless a Skip field says otherwise.
@@ -155,6 +159,11 @@ func (v *Verifier) VerifyInto(ctx context.Context, token string, dst Carrier) er
 	if dot1 > maxHeaderBytes {
 		return fmt.Errorf("%w: header too long", ErrTokenMalformed)
 	}
+	// encoding/base64 skips CR and LF even in strict mode; without this a
+	// token would have many spellings.
+	if !isCompactAlphabet(token) {
+		return errAlphabet
+	}
 
 	bufp := v.scratch.Get().(*[]byte)
 	defer v.scratch.Put(bufp)
@@ -200,6 +209,32 @@ func (v *Verifier) VerifyInto(ctx context.Context, token string, dst Carrier) er
 		return err
 	}
 	return v.checkClaims(dst.Registered())
+}
+
+// isCompactAlphabet reports whether s holds only base64url characters
+// (without padding) and dots.
+func isCompactAlphabet(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isBase64URL(c) && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+func isBase64URL(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+}
+
+// decodeBase64URL decodes unpadded base64url and refuses every other byte,
+// CR and LF included.
+func decodeBase64URL(s string) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		if !isBase64URL(s[i]) {
+			return nil, errAlphabet
+		}
+	}
+	return b64.DecodeString(s)
 }
 
 func parseHeader(b []byte) (header, error) {
