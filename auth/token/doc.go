@@ -25,6 +25,9 @@
 //     token with a bad signature reports ErrTokenSignature;
 //   - exp, iss and aud are required unless a Skip field says otherwise;
 //     the clock leeway is 30s by default and at most 5m;
+//   - exp, nbf and iat must be NumericDates from 0 to [MaxNumericDate]
+//     (the end of year 9999); fractions are truncated, anything else is
+//     [ErrTokenDate], so no date can overflow a comparison with the clock;
 //   - duplicate JSON members (also differing only in case, or hidden behind
 //     escapes) are refused, so two parsers can never read different claims.
 //

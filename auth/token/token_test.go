@@ -358,6 +358,8 @@ func FuzzPayload(f *testing.F) {
 	v := fx.verifier(f, func(c *token.VerifierConfig) { c.SkipExpiry, c.SkipIssuer, c.SkipAudience = true, true, true })
 	f.Add([]byte(`{"sub":"a","aud":["x","y"],"exp":1.5}`))
 	f.Add([]byte(`{"sub":"a","Sub":"b"}`))
+	f.Add([]byte(`{"nbf":9223372036854775807,"iat":-1,"exp":253402300799.5}`))
+	f.Add([]byte(`{"exp":1e400,"nbf":4.611686018427388e18}`))
 	f.Add([]byte(`{"a":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		tok := forge(`{"alg":"HS256","kid":"hs-1","typ":"at+jwt"}`, string(payload), hs256(secr))

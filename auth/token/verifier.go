@@ -322,6 +322,9 @@ func typeMatches(got []byte, want string) bool {
 }
 
 func (v *Verifier) checkClaims(c *Claims) error {
+	if err := checkDates(c); err != nil {
+		return err
+	}
 	now := v.cfg.Now()
 	leeway := v.cfg.Leeway
 	if !v.cfg.SkipExpiry {
