@@ -29,7 +29,10 @@
 //     (the end of year 9999); fractions are truncated, anything else is
 //     [ErrTokenDate], so no date can overflow a comparison with the clock;
 //   - duplicate JSON members (also differing only in case, or hidden behind
-//     escapes) are refused, so two parsers can never read different claims.
+//     escapes) are refused, so two parsers can never read different claims;
+//   - header strings are decoded as RFC 8259 §7 says ("keys\/2024" is
+//     "keys/2024", "k\u003c1" is "k<1"), without allocating; a string that
+//     is not valid Unicode (invalid UTF-8, a lone surrogate) is malformed.
 //
 // An ES256 signature (r, s) and (r, n−s) both verify: RFC 7518 does not ask
 // for low S, Go's crypto/ecdsa (this package's issuer included) produces
@@ -42,6 +45,12 @@
 // code paths that past attacks went through, and decoding into one pooled
 // buffer makes HS256 verification several times faster and nearly
 // allocation-free (see benchmarks/).
+//
+// # Key ids
+//
+// A key that can sign has an id of 1 to 128 bytes of printable ASCII
+// (0x21 to 0x7E) other than '"' and '\', so the issuer writes it into the
+// header without escapes and every JSON decoder reads back the same bytes.
 //
 // # Rotation and JWKS
 //

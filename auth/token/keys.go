@@ -77,6 +77,9 @@ func (k *Key) Public() (*Key, error) {
 	return nil, fmt.Errorf("%w: %s keys have no public half", ErrKey, k.alg)
 }
 
+// checkID enforces the key ids of keys that can sign: printable ASCII
+// without '"' and '\\', so that the issuer writes them without escapes and
+// any JSON decoder reads back the same bytes.
 func checkID(id string) error {
 	if id == "" || len(id) > 128 {
 		return fmt.Errorf("%w: key id must be 1 to 128 bytes", ErrKey)

@@ -334,6 +334,8 @@ func FuzzVerify(f *testing.F) {
 	f.Add("..")
 	f.Add(strings.Repeat(".", 100))
 	f.Add(tok[:len(tok)-8] + "\r\n" + tok[len(tok)-8:])
+	f.Add(forge(`{"alg":"HS\u0032\u00356","kid":"hs\u002d1","typ":"application\/at+jwt"}`, validPayload(), hs256(secr)))
+	f.Add(forge(`{"alg":"HS256","kid":"hs-1\ud800","typ":"at+jwt"}`, validPayload(), hs256(secr)))
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := v.Verify(ctx, s)
 		if err == nil {

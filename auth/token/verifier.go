@@ -237,25 +237,18 @@ func decodeBase64URL(s string) ([]byte, error) {
 	return b64.DecodeString(s)
 }
 
+// parseHeader reads alg, kid and typ from the decoded header b, which it
+// may overwrite: string values are unescaped in place.
 func parseHeader(b []byte) (header, error) {
 	var h header
 	err := eachMember(b, func(key, value []byte) error {
 		switch string(key) {
 		case "alg":
-			h.alg = plainString(value)
-			if h.alg == nil {
-				return fmt.Errorf("%w: alg is not a plain string", ErrTokenAlgorithm)
-			}
+			return headerString(&h.alg, key, value, ErrTokenAlgorithm)
 		case "kid":
-			h.kid = plainString(value)
-			if h.kid == nil {
-				return fmt.Errorf("%w: kid is not a plain string", ErrUnknownKey)
-			}
+			return headerString(&h.kid, key, value, ErrUnknownKey)
 		case "typ":
-			h.typ = plainString(value)
-			if h.typ == nil {
-				return fmt.Errorf("%w: typ is not a plain string", ErrTokenType)
-			}
+			return headerString(&h.typ, key, value, ErrTokenType)
 		case "jku", "x5u", "jwk", "x5c", "crit":
 			return fmt.Errorf("%w: %s", ErrTokenHeader, key)
 		}
@@ -270,20 +263,19 @@ func parseHeader(b []byte) (header, error) {
 	return h, nil
 }
 
-// plainString returns the contents of a JSON string without escapes, or nil.
-// Header values worth reading never need escapes; refusing them removes a
-// way to smuggle look-alike values past comparisons.
-func plainString(v []byte) []byte {
-	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
-		return nil
+// headerString decodes the string value of a header parameter into dst.
+// A value of another JSON type is wrong; a string that is not valid
+// Unicode is malformed.
+func headerString(dst *[]byte, name, value []byte, wrongType error) error {
+	if len(value) == 0 || value[0] != '"' {
+		return fmt.Errorf("%w: %s is not a string", wrongType, name)
 	}
-	s := v[1 : len(v)-1]
-	for _, c := range s {
-		if c == '\\' || c < 0x20 {
-			return nil
-		}
+	s, ok := unquoteInPlace(value)
+	if !ok {
+		return fmt.Errorf("%w: %s is not a valid string", ErrTokenMalformed, name)
 	}
-	return s
+	*dst = s
+	return nil
 }
 
 func (v *Verifier) key(ctx context.Context, h header) (*Key, error) {
