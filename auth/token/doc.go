@@ -51,6 +51,8 @@
 // A key that can sign has an id of 1 to 128 bytes of printable ASCII
 // (0x21 to 0x7E) other than '"' and '\', so the issuer writes it into the
 // header without escapes and every JSON decoder reads back the same bytes.
+// A verification-only key, whose id another issuer chose, may have any
+// valid UTF-8 id of 1 to 128 bytes without control characters.
 //
 // # Rotation and JWKS
 //
@@ -59,4 +61,13 @@
 // removing the old key after the longest token lifetime. A [RemoteKeySet]
 // consumes another issuer's JWKS with caching, background refresh, and a
 // rate-limited refetch when a token names an unknown kid.
+//
+// Reading a JWK Set follows RFC 7517 §5: a key that cannot be used (another
+// type, curve or algorithm, RSA under 2048 bits, no kid, a symmetric key,
+// published private material) is skipped and reported through
+// [ParseJWKSFunc] or RemoteConfig.OnSkippedKey, and the others are kept.
+// Keys of different algorithms may share a kid (RFC 7517 §4.5); the
+// verifier picks the one of the token's alg. A set with keys of which none
+// is usable is [ErrNoUsableKeys], and a RemoteKeySet keeps serving its last
+// good set; an empty set is taken at its word.
 package token

@@ -13,27 +13,57 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 )
 
-// ErrJWKS is wrapped by errors about a malformed JSON Web Key Set.
-var ErrJWKS = errors.New("token: invalid JWKS")
+// Errors about JSON Web Key Sets and the keys in them.
+var (
+	// ErrJWKS is wrapped by errors about a document that is not a JSON Web
+	// Key Set at all; [ParseJWKS] returns no keys with it.
+	ErrJWKS = errors.New("token: invalid JWKS")
+	// ErrNoUsableKeys means a JWK Set has keys but none this package can
+	// verify with; it wraps ErrJWKS. An empty set is not this error.
+	ErrNoUsableKeys = fmt.Errorf("%w: no usable key", ErrJWKS)
+	// ErrKeyUnsupported is wrapped by the reason a key of a JWK Set is
+	// skipped when it is of a kind this package does not verify with: a key
+	// type, curve or algorithm other than Ed25519, P-256 and RS256, an
+	// encryption key, a symmetric (oct) key, or a kid the verifier cannot
+	// select (absent, longer than 128 bytes, or with control characters).
+	// Broken keys of a usable kind (bad material, RSA under 2048 bits,
+	// published private material, a repeated kid) wrap [ErrKey] instead.
+	ErrKeyUnsupported = errors.New("token: unsupported key")
+)
+
+// SkippedKey describes a key of a JWK Set that [ParseJWKSFunc] left out.
+type SkippedKey struct {
+	Index int    // position in the set's "keys" array
+	ID    string // the key's kid as published; "" when absent or unreadable
+	Type  string // the key's kty; "" when absent or unreadable
+	Err   error  // why: wraps ErrKeyUnsupported or ErrKey
+}
+
+// String describes s for a log line.
+func (s SkippedKey) String() string {
+	return fmt.Sprintf("JWK %d (kty %q, kid %q) skipped: %v", s.Index, s.Type, s.ID, s.Err)
+}
 
 // jwk is one JSON Web Key (RFC 7517) as read or written.
 type jwk struct {
-	Kty string `json:"kty"`
-	Kid string `json:"kid"`
-	Use string `json:"use,omitempty"`
-	Alg string `json:"alg,omitempty"`
-	Crv string `json:"crv,omitempty"`
-	X   string `json:"x,omitempty"`
-	Y   string `json:"y,omitempty"`
-	N   string `json:"n,omitempty"`
-	E   string `json:"e,omitempty"`
-	// Private or symmetric material must never be published; reading a key
-	// set that has it is an error.
+	Kty    string   `json:"kty"`
+	Kid    string   `json:"kid"`
+	Use    string   `json:"use,omitempty"`
+	KeyOps []string `json:"key_ops,omitempty"`
+	Alg    string   `json:"alg,omitempty"`
+	Crv    string   `json:"crv,omitempty"`
+	X      string   `json:"x,omitempty"`
+	Y      string   `json:"y,omitempty"`
+	N      string   `json:"n,omitempty"`
+	E      string   `json:"e,omitempty"`
+	// Private or symmetric material must never be published; a key that
+	// has it is never used.
 	D string `json:"d,omitempty"`
 	K string `json:"k,omitempty"`
 }
@@ -73,11 +103,22 @@ func MarshalJWKS(keys []*Key) ([]byte, error) {
 	return json.Marshal(out)
 }
 
-// ParseJWKS reads a JSON Web Key Set. Keys this package cannot verify with
-// (other key types or curves, or keys for encryption) are skipped; a
-// malformed set, a usable key without a kid, a repeated kid, or a key with
-// private material is an error wrapping [ErrJWKS].
-func ParseJWKS(data []byte) ([]*Key, error) {
+// ParseJWKS reads a JSON Web Key Set and returns the keys this package can
+// verify with, in order. Following RFC 7517 §5, a key it cannot use is
+// skipped and the rest are kept; [ParseJWKSFunc] reports the skipped ones.
+// It returns an error wrapping [ErrJWKS] for a document that is not a key
+// set, and [ErrNoUsableKeys] for a set with keys of which none is usable.
+// An empty set returns no keys and no error.
+//
+// Kids may repeat across keys of different algorithms (RFC 7517 §4.5);
+// [RemoteKeySet] tells them apart by the token's alg, while a [KeyRing]
+// refuses a repeated kid. A kid repeated on a second key of the same
+// algorithm is skipped: the first key wins.
+func ParseJWKS(data []byte) ([]*Key, error) { return ParseJWKSFunc(data, nil) }
+
+// ParseJWKSFunc is [ParseJWKS], calling onSkip (when not nil) for every key
+// it leaves out, in order, before it returns.
+func ParseJWKSFunc(data []byte, onSkip func(SkippedKey)) ([]*Key, error) {
 	var set jwkSet
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&set); err != nil {
@@ -87,47 +128,100 @@ func ParseJWKS(data []byte) ([]*Key, error) {
 		return nil, fmt.Errorf("%w: data after the key set", ErrJWKS)
 	}
 	if set.Keys == nil {
-		return nil, fmt.Errorf("%w: no keys member", ErrJWKS)
+		return nil, fmt.Errorf("%w: no keys array", ErrJWKS)
 	}
-	seen := map[string]bool{}
+	type kidAlg struct {
+		kid string
+		alg Algorithm
+	}
+	seen := map[kidAlg]bool{}
 	var keys []*Key
+	var first *SkippedKey
 	for i, raw := range set.Keys {
-		var j jwk
-		if err := json.Unmarshal(raw, &j); err != nil {
-			return nil, fmt.Errorf("%w: key %d: %v", ErrJWKS, i, err)
-		}
-		if j.D != "" || j.K != "" {
-			return nil, fmt.Errorf("%w: key %d carries private or secret material", ErrJWKS, i)
-		}
-		if j.Use != "" && j.Use != "sig" {
-			continue
-		}
-		k, err := parseJWK(j)
-		if err != nil {
-			return nil, fmt.Errorf("%w: key %d (%q): %v", ErrJWKS, i, j.Kid, err)
+		k, skip := readJWK(raw)
+		if k != nil && seen[kidAlg{k.id, k.alg}] {
+			k, skip.Err = nil, fmt.Errorf("%w: kid %q repeated for %s; the first key is kept", ErrKey, k.id, k.alg)
 		}
 		if k == nil {
+			skip.Index = i
+			if first == nil {
+				first = &skip
+			}
+			if onSkip != nil {
+				onSkip(skip)
+			}
 			continue
 		}
-		if seen[k.id] {
-			return nil, fmt.Errorf("%w: kid %q appears twice", ErrJWKS, k.id)
-		}
-		seen[k.id] = true
+		seen[kidAlg{k.id, k.alg}] = true
 		keys = append(keys, k)
+	}
+	if len(keys) == 0 && first != nil {
+		return nil, fmt.Errorf("%w: %d keys skipped, the first because %v", ErrNoUsableKeys, len(set.Keys), first.Err)
 	}
 	return keys, nil
 }
 
-// parseJWK returns nil, nil for a key of a kind it does not use.
-func parseJWK(j jwk) (*Key, error) {
+// readJWK returns the key raw holds, or nil and why it is skipped.
+func readJWK(raw json.RawMessage) (*Key, SkippedKey) {
+	var j jwk
+	if err := json.Unmarshal(raw, &j); err != nil {
+		// Keep what can be read, for the report.
+		var partial struct{ Kty, Kid any }
+		_ = json.Unmarshal(raw, &partial)
+		kty, _ := partial.Kty.(string)
+		kid, _ := partial.Kid.(string)
+		return nil, SkippedKey{ID: kid, Type: kty, Err: fmt.Errorf("%w: not a JWK: %v", ErrKey, err)}
+	}
+	skip := SkippedKey{ID: j.Kid, Type: j.Kty}
+	if j.D != "" || j.K != "" {
+		skip.Err = fmt.Errorf("%w: the key set publishes its private or secret material, so anyone can sign with it", ErrKey)
+		return nil, skip
+	}
+	if err := usableKind(j); err != nil {
+		skip.Err = err
+		return nil, skip
+	}
+	if err := checkVerifyID(j.Kid); err != nil {
+		skip.Err = fmt.Errorf("%w: %v", ErrKeyUnsupported, err)
+		return nil, skip
+	}
+	k, err := parseJWK(j)
+	if err != nil {
+		skip.Err = fmt.Errorf("%w: %v", ErrKey, err)
+		return nil, skip
+	}
+	return k, skip
+}
+
+// usableKind refuses keys of a kind this package never verifies with.
+func usableKind(j jwk) error {
+	if j.Use != "" && j.Use != "sig" {
+		return fmt.Errorf("%w: use %q", ErrKeyUnsupported, j.Use)
+	}
+	if j.KeyOps != nil && !slices.Contains(j.KeyOps, "verify") {
+		return fmt.Errorf("%w: key_ops without verify", ErrKeyUnsupported)
+	}
 	switch {
-	case j.Kty == "OKP" && j.Crv == "Ed25519" && (j.Alg == "" || j.Alg == string(EdDSA)):
+	case j.Kty == "oct":
+		return fmt.Errorf("%w: symmetric keys are never taken from a key set", ErrKeyUnsupported)
+	case j.Kty == "OKP" && j.Crv == "Ed25519" && (j.Alg == "" || j.Alg == string(EdDSA)),
+		j.Kty == "EC" && j.Crv == "P-256" && (j.Alg == "" || j.Alg == string(ES256)),
+		j.Kty == "RSA" && (j.Alg == "" || j.Alg == string(RS256)):
+		return nil
+	}
+	return fmt.Errorf("%w: kty %q, crv %q, alg %q", ErrKeyUnsupported, j.Kty, j.Crv, j.Alg)
+}
+
+// parseJWK builds the key of j, whose kind usableKind accepted.
+func parseJWK(j jwk) (*Key, error) {
+	switch j.Kty {
+	case "OKP":
 		x, err := decodeBase64URL(j.X)
 		if err != nil {
 			return nil, errors.New("bad x")
 		}
 		return NewEd25519Public(j.Kid, x)
-	case j.Kty == "EC" && j.Crv == "P-256" && (j.Alg == "" || j.Alg == string(ES256)):
+	case "EC":
 		x, errX := decodeBase64URL(j.X)
 		y, errY := decodeBase64URL(j.Y)
 		if errX != nil || errY != nil || len(x) != 32 || len(y) != 32 {
@@ -138,7 +232,7 @@ func parseJWK(j jwk) (*Key, error) {
 			return nil, errors.New("point not on P-256")
 		}
 		return NewES256Public(j.Kid, pub)
-	case j.Kty == "RSA" && (j.Alg == "" || j.Alg == string(RS256)):
+	default: // RSA
 		n, errN := decodeBase64URL(j.N)
 		e, errE := decodeBase64URL(j.E)
 		if errN != nil || errE != nil || len(e) == 0 || len(e) > 4 || len(n) > 1024 {
@@ -146,7 +240,6 @@ func parseJWK(j jwk) (*Key, error) {
 		}
 		return NewRS256Public(j.Kid, &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())})
 	}
-	return nil, nil
 }
 
 // JWKSHandler serves the public keys of ring as a JSON Web Key Set, for
@@ -195,6 +288,10 @@ type RemoteConfig struct {
 	MaxBytes int64
 	// OnError is told about failed background fetches; nil ignores them.
 	OnError func(error)
+	// OnSkippedKey is told about every key of a fetched set that is left
+	// out (see [ParseJWKSFunc]), on every fetch; nil ignores them. The
+	// other keys of the set are served.
+	OnSkippedKey func(SkippedKey)
 }
 
 // RemoteKeySet is a [KeySource] over a JWKS URL: fetched on first use,
@@ -208,7 +305,7 @@ type RemoteKeySet struct {
 	done   chan struct{}
 
 	mu        sync.RWMutex
-	keys      map[string]*Key
+	keys      map[string][]*Key // by kid; several only for different algorithms
 	lastFetch time.Time
 	lastErr   error
 }
@@ -260,13 +357,21 @@ func (s *RemoteKeySet) refreshLoop(ctx context.Context) {
 	}
 }
 
-// Key implements [KeySource].
+// Key implements [KeySource]. When the set has several keys with id (of
+// different algorithms), it returns the first; a [Verifier] picks the one
+// of the token's algorithm.
 func (s *RemoteKeySet) Key(ctx context.Context, id string) (*Key, error) {
+	return s.keyFor(ctx, id, "")
+}
+
+// keyFor returns the key with id and algorithm alg, or the first with id
+// when alg is empty or none matches (the verifier then refuses the alg).
+func (s *RemoteKeySet) keyFor(ctx context.Context, id string, alg Algorithm) (*Key, error) {
 	s.mu.RLock()
-	k, ok := s.keys[id]
+	k := pick(s.keys[id], alg)
 	stale := time.Since(s.lastFetch) >= s.cfg.MinRefreshInterval
 	s.mu.RUnlock()
-	if ok {
+	if k != nil {
 		return k, nil
 	}
 	if !stale {
@@ -276,12 +381,24 @@ func (s *RemoteKeySet) Key(ctx context.Context, id string) (*Key, error) {
 		return nil, fmt.Errorf("%w: key set unavailable: %v", ErrUnknownKey, err)
 	}
 	s.mu.RLock()
-	k, ok = s.keys[id]
+	k = pick(s.keys[id], alg)
 	s.mu.RUnlock()
-	if !ok {
+	if k == nil {
 		return nil, ErrUnknownKey
 	}
 	return k, nil
+}
+
+func pick(keys []*Key, alg Algorithm) *Key {
+	for _, k := range keys {
+		if k.alg == alg {
+			return k
+		}
+	}
+	if len(keys) > 0 {
+		return keys[0]
+	}
+	return nil
 }
 
 // refreshIfStale fetches unless another caller fetched while this one
@@ -324,9 +441,9 @@ func (s *RemoteKeySet) fetchLocked(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m := make(map[string]*Key, len(keys))
+	m := make(map[string][]*Key, len(keys))
 	for _, k := range keys {
-		m[k.id] = k
+		m[k.id] = append(m[k.id], k)
 	}
 	s.keys = m
 	return nil
@@ -353,5 +470,5 @@ func (s *RemoteKeySet) get(ctx context.Context) ([]*Key, error) {
 	if int64(len(body)) > s.cfg.MaxBytes {
 		return nil, fmt.Errorf("%w: larger than %d bytes", ErrJWKS, s.cfg.MaxBytes)
 	}
-	return ParseJWKS(body)
+	return ParseJWKSFunc(body, s.cfg.OnSkippedKey)
 }

@@ -4,7 +4,21 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
+
+func TestUnquoteInPlace_AllocatesNothing(t *testing.T) {
+	src := []byte(`"k\u003c\u0026\u003e1\/\ud83d\ude00\n"`)
+	buf := make([]byte, len(src))
+	var got []byte
+	allocs := testing.AllocsPerRun(100, func() {
+		copy(buf, src)
+		got, _ = unquoteInPlace(buf)
+	})
+	assert.Zero(t, allocs)
+	assert.Equal(t, "k<&>1/\U0001F600\n", string(got))
+}
 
 // FuzzUnquoteInPlace compares the header string decoder with
 // encoding/json: wherever it accepts, both agree; where it refuses a string

@@ -295,7 +295,13 @@ func (v *Verifier) key(ctx context.Context, h header) (*Key, error) {
 	if len(h.kid) == 0 {
 		return nil, fmt.Errorf("%w: no kid", ErrUnknownKey)
 	}
-	key, err := v.cfg.Keys.Key(ctx, string(h.kid))
+	var key *Key
+	var err error
+	if ks, ok := v.cfg.Keys.(algKeySource); ok {
+		key, err = ks.keyFor(ctx, string(h.kid), alg)
+	} else {
+		key, err = v.cfg.Keys.Key(ctx, string(h.kid))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -303,6 +309,12 @@ func (v *Verifier) key(ctx context.Context, h header) (*Key, error) {
 		return nil, fmt.Errorf("%w: key %s is %s, token says %s", ErrTokenAlgorithm, key.id, key.alg, alg)
 	}
 	return key, nil
+}
+
+// algKeySource is a key source that can tell apart keys sharing a kid by
+// their algorithm (RFC 7517 §4.5), as [RemoteKeySet] does.
+type algKeySource interface {
+	keyFor(ctx context.Context, id string, alg Algorithm) (*Key, error)
 }
 
 func typeMatches(got []byte, want string) bool {
