@@ -60,7 +60,11 @@
 // [JWKSHandler], making it the signing key once verifiers have it, and
 // removing the old key after the longest token lifetime. A [RemoteKeySet]
 // consumes another issuer's JWKS with caching, background refresh, and a
-// rate-limited refetch when a token names an unknown kid.
+// rate-limited refetch when a token names an unknown kid. Its fetches run on
+// their own context and deadline, never a caller's: a caller that gives up
+// gets its own error while the fetch completes for the others, and a failed
+// fetch is retried with backoff from about a second instead of blinding the
+// set for the refresh interval.
 //
 // Reading a JWK Set follows RFC 7517 §5: a key that cannot be used (another
 // type, curve or algorithm, RSA under 2048 bits, no kid, a symmetric key,

@@ -2,7 +2,6 @@ package token
 
 import (
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
@@ -10,12 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -269,206 +266,4 @@ func JWKSHandler(ring *KeyRing, maxAge time.Duration) http.Handler {
 			_, _ = w.Write(body)
 		}
 	})
-}
-
-// RemoteConfig configures a [RemoteKeySet].
-type RemoteConfig struct {
-	// URL of the key set; required.
-	URL string
-	// Client fetches the set; a client with a 10s timeout when nil.
-	Client *http.Client
-	// RefreshInterval is how often the set is fetched in the background;
-	// 15m when zero.
-	RefreshInterval time.Duration
-	// MinRefreshInterval limits fetches caused by an unknown kid to one per
-	// interval, so forged kids cannot make the verifier hammer the issuer;
-	// 30s when zero.
-	MinRefreshInterval time.Duration
-	// MaxBytes bounds the response; 256 KiB when zero.
-	MaxBytes int64
-	// OnError is told about failed background fetches; nil ignores them.
-	OnError func(error)
-	// OnSkippedKey is told about every key of a fetched set that is left
-	// out (see [ParseJWKSFunc]), on every fetch; nil ignores them. The
-	// other keys of the set are served.
-	OnSkippedKey func(SkippedKey)
-}
-
-// RemoteKeySet is a [KeySource] over a JWKS URL: fetched on first use,
-// refreshed in the background, and refetched (at most once per
-// MinRefreshInterval) when a token names an unknown kid. It keeps serving
-// the last good set when a fetch fails. Close stops the background refresh.
-type RemoteKeySet struct {
-	cfg    RemoteConfig
-	fetch  chan struct{} // one fetch at a time; a semaphore that honours ctx
-	cancel context.CancelFunc
-	done   chan struct{}
-
-	mu        sync.RWMutex
-	keys      map[string][]*Key // by kid; several only for different algorithms
-	lastFetch time.Time
-	lastErr   error
-}
-
-// NewRemoteKeySet starts a key set for cfg; its background refresh runs
-// until Close.
-func NewRemoteKeySet(cfg RemoteConfig) (*RemoteKeySet, error) {
-	if cfg.URL == "" {
-		return nil, fmt.Errorf("%w: URL is required", ErrConfig)
-	}
-	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: 10 * time.Second}
-	}
-	if cfg.RefreshInterval <= 0 {
-		cfg.RefreshInterval = 15 * time.Minute
-	}
-	if cfg.MinRefreshInterval <= 0 {
-		cfg.MinRefreshInterval = 30 * time.Second
-	}
-	if cfg.MaxBytes <= 0 {
-		cfg.MaxBytes = 256 << 10
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &RemoteKeySet{cfg: cfg, fetch: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
-	go s.refreshLoop(ctx)
-	return s, nil
-}
-
-// Close stops the background refresh and waits for it to end.
-func (s *RemoteKeySet) Close() error {
-	s.cancel()
-	<-s.done
-	return nil
-}
-
-func (s *RemoteKeySet) refreshLoop(ctx context.Context) {
-	defer close(s.done)
-	t := time.NewTicker(s.cfg.RefreshInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := s.Refresh(ctx); err != nil && s.cfg.OnError != nil {
-				s.cfg.OnError(err)
-			}
-		}
-	}
-}
-
-// Key implements [KeySource]. When the set has several keys with id (of
-// different algorithms), it returns the first; a [Verifier] picks the one
-// of the token's algorithm.
-func (s *RemoteKeySet) Key(ctx context.Context, id string) (*Key, error) {
-	return s.keyFor(ctx, id, "")
-}
-
-// keyFor returns the key with id and algorithm alg, or the first with id
-// when alg is empty or none matches (the verifier then refuses the alg).
-func (s *RemoteKeySet) keyFor(ctx context.Context, id string, alg Algorithm) (*Key, error) {
-	s.mu.RLock()
-	k := pick(s.keys[id], alg)
-	stale := time.Since(s.lastFetch) >= s.cfg.MinRefreshInterval
-	s.mu.RUnlock()
-	if k != nil {
-		return k, nil
-	}
-	if !stale {
-		return nil, ErrUnknownKey
-	}
-	if err := s.refreshIfStale(ctx); err != nil {
-		return nil, fmt.Errorf("%w: key set unavailable: %v", ErrUnknownKey, err)
-	}
-	s.mu.RLock()
-	k = pick(s.keys[id], alg)
-	s.mu.RUnlock()
-	if k == nil {
-		return nil, ErrUnknownKey
-	}
-	return k, nil
-}
-
-func pick(keys []*Key, alg Algorithm) *Key {
-	for _, k := range keys {
-		if k.alg == alg {
-			return k
-		}
-	}
-	if len(keys) > 0 {
-		return keys[0]
-	}
-	return nil
-}
-
-// refreshIfStale fetches unless another caller fetched while this one
-// waited its turn.
-func (s *RemoteKeySet) refreshIfStale(ctx context.Context) error {
-	select {
-	case s.fetch <- struct{}{}:
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
-	defer func() { <-s.fetch }()
-	s.mu.RLock()
-	fresh := time.Since(s.lastFetch) < s.cfg.MinRefreshInterval
-	s.mu.RUnlock()
-	if fresh {
-		return nil
-	}
-	return s.fetchLocked(ctx)
-}
-
-// Refresh fetches the key set now.
-func (s *RemoteKeySet) Refresh(ctx context.Context) error {
-	select {
-	case s.fetch <- struct{}{}:
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
-	defer func() { <-s.fetch }()
-	return s.fetchLocked(ctx)
-}
-
-func (s *RemoteKeySet) fetchLocked(ctx context.Context) error {
-	keys, err := s.get(ctx)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	// A failed fetch also counts, so an unreachable issuer is not retried on
-	// every request.
-	s.lastFetch = time.Now()
-	s.lastErr = err
-	if err != nil {
-		return err
-	}
-	m := make(map[string][]*Key, len(keys))
-	for _, k := range keys {
-		m[k.id] = append(m[k.id], k)
-	}
-	s.keys = m
-	return nil
-}
-
-func (s *RemoteKeySet) get(ctx context.Context) ([]*Key, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.cfg.URL, nil)
-	if err != nil {
-		return nil, fmt.Errorf("token: JWKS request: %w", err)
-	}
-	req.Header.Set("Accept", "application/jwk-set+json, application/json")
-	resp, err := s.cfg.Client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("token: fetch JWKS: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("token: fetch JWKS: status %d", resp.StatusCode)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, s.cfg.MaxBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("token: read JWKS: %w", err)
-	}
-	if int64(len(body)) > s.cfg.MaxBytes {
-		return nil, fmt.Errorf("%w: larger than %d bytes", ErrJWKS, s.cfg.MaxBytes)
-	}
-	return ParseJWKSFunc(body, s.cfg.OnSkippedKey)
 }

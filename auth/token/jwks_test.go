@@ -137,6 +137,9 @@ func TestRemoteKeySet_FetchesCachesAndRateLimitsUnknownKids(t *testing.T) {
 	})
 }
 
+// TestRemoteKeySet_BackgroundRefreshAndFailures: a background refresh
+// every RefreshInterval; after a failure, retries at about 1 s, 2 s, ...
+// (equal jitter: within [d/2, d]), while the last good set keeps serving.
 func TestRemoteKeySet_BackgroundRefreshAndFailures(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFixture(t)
@@ -156,20 +159,30 @@ func TestRemoteKeySet_BackgroundRefreshAndFailures(t *testing.T) {
 			RefreshInterval: time.Minute, OnError: func(error) { errs.Add(1) }})
 		require.NoError(t, err)
 		defer remote.Close()
+		start := time.Now()
+		at := func(d time.Duration) { time.Sleep(time.Until(start.Add(d))); synctest.Wait() }
 
 		_, err = remote.Key(ctx, "ed-1")
 		require.NoError(t, err)
-		time.Sleep(time.Minute + time.Second)
-		synctest.Wait()
+		assert.Equal(t, int32(1), hits.Load(), "fetched at construction")
+		at(61 * time.Second)
 		assert.Equal(t, int32(2), hits.Load(), "refreshed in the background")
 
 		fail.Store(true)
-		time.Sleep(time.Minute)
-		synctest.Wait()
+		at(120*time.Second + 400*time.Millisecond) // the refresh at 120 s failed
 		assert.Equal(t, int32(1), errs.Load())
 		k, err := remote.Key(ctx, "ed-1")
 		require.NoError(t, err, "the last good set keeps serving")
 		assert.Equal(t, "ed-1", k.ID())
+
+		at(121*time.Second + 400*time.Millisecond) // retried within [0.5 s, 1 s]
+		assert.Equal(t, int32(2), errs.Load())
+		fail.Store(false)
+		at(123*time.Second + 400*time.Millisecond) // retried within [1 s, 2 s], and succeeded
+		assert.Equal(t, int32(2), errs.Load())
+		assert.Equal(t, int32(5), hits.Load())
+		at(180 * time.Second)
+		assert.Equal(t, int32(5), hits.Load(), "back to one refresh per interval")
 	})
 }
 
