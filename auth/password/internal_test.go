@@ -14,7 +14,7 @@ func TestSemaphore_WaitHonoursContext(t *testing.T) {
 	enc, err := h.Hash(context.Background(), "pw")
 	require.NoError(t, err)
 
-	h.sem <- struct{}{} // every slot taken
+	h.slots <- struct{}{} // every slot taken
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err = h.Hash(ctx, "pw")
@@ -22,7 +22,7 @@ func TestSemaphore_WaitHonoursContext(t *testing.T) {
 	_, _, err = h.Verify(ctx, "pw", enc)
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.ErrorIs(t, h.VerifyDummy(ctx, "pw"), context.Canceled)
-	<-h.sem
+	<-h.slots
 
 	ok, _, err := h.Verify(context.Background(), "pw", enc)
 	require.NoError(t, err)

@@ -197,10 +197,13 @@ func TestNew_RejectsBadConfig(t *testing.T) {
 	cases := map[string]password.Config{
 		"params beyond bounds": {Params: password.Params{Memory: 1 << 30, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}},
 		"tiny salt":            {Params: password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 4, KeyLen: 32}},
+		"12-byte output":       {Params: password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 12}},
 		"short pepper":         {Peppers: []password.Pepper{{ID: "p", Key: []byte("short")}}},
 		"bad pepper id":        {Peppers: []password.Pepper{{ID: "p$1", Key: pepperKey(1)}}},
 		"repeated pepper id":   {Peppers: []password.Pepper{{ID: "p", Key: pepperKey(1)}, {ID: "p", Key: pepperKey(2)}}},
 		"negative concurrency": {MaxConcurrent: -1},
+		"negative hash share":  {MaxConcurrentHash: -1},
+		"negative hash queue":  {MaxHashWaiting: -1},
 	}
 	for name, cfg := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -229,10 +232,17 @@ func TestConcurrencyLimit(t *testing.T) {
 
 }
 
-func TestVerifyDummy_TakesTheTimeOfAVerification(t *testing.T) {
+func TestVerifyDummy_AnswersLikeVerify(t *testing.T) {
 	h := newHasher(t, password.Config{Peppers: []password.Pepper{{ID: "p", Key: pepperKey(1)}}})
-	assert.NoError(t, h.VerifyDummy(context.Background(), "anything"))
-	assert.NoError(t, h.VerifyDummy(context.Background(), strings.Repeat("x", 5000)), "never fails on input")
+	ctx := context.Background()
+	stored, err := h.Hash(ctx, "the real one")
+	require.NoError(t, err)
+	assert.NoError(t, h.VerifyDummy(ctx, "anything"))
+
+	long := strings.Repeat("x", 5000)
+	_, _, err = h.Verify(ctx, long, stored)
+	assert.ErrorIs(t, err, password.ErrPasswordTooLong)
+	assert.ErrorIs(t, h.VerifyDummy(ctx, long), password.ErrPasswordTooLong, "the same answer as Verify")
 }
 
 func TestPolicy(t *testing.T) {
@@ -296,6 +306,9 @@ func FuzzVerify(f *testing.F) {
 	f.Add("$argon2id$v=19$m=64,t=1,p=1,k=a$c2FsdHNhbHRzYWx0c2FsdA$aGFzaA")
 	f.Add("$2b$04$" + strings.Repeat("a", 53))
 	f.Add("$argon2id$v=19$m=99999999999,t=1,p=1$$")
+	f.Add("$argon2id$m=64,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g")
+	f.Add("$argon2id$v=19$m=64,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNo")
+	f.Add("$argon2id$v=19$m=64,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$aGFzaGhh\r\nc2hoYXNo")
 	f.Fuzz(func(t *testing.T, encoded string) {
 		ok, _, err := h.Verify(context.Background(), "pw", encoded)
 		if err != nil && ok {
@@ -322,6 +335,32 @@ func Example() {
 	ok, needsRehash, err := hasher.Verify(ctx, "correct horse battery staple", stored)
 	fmt.Println(ok, needsRehash, err)
 	// Output: true false <nil>
+}
+
+// Example_budgets keeps logins responsive while signups queue: Hash may use
+// one of four slots, so three always remain for Verify, and a burst beyond
+// eight waiting signups is refused before it costs anything.
+func Example_budgets() {
+	hasher, err := password.New(password.Config{
+		MaxConcurrent:     4, // at most 4 computations, 4 × 19 MiB
+		MaxConcurrentHash: 1, // new passwords use one slot at a time
+		MaxHashWaiting:    8, // a ninth waiting signup gets ErrBusy at once
+	})
+	if err != nil {
+		panic(err)
+	}
+	_, err = hasher.Hash(context.Background(), "correct horse battery staple")
+	switch {
+	case errors.Is(err, password.ErrBusy):
+		fmt.Println("503, Retry-After: 1")
+	case errors.Is(err, password.ErrPasswordTooLong):
+		fmt.Println("422")
+	case err != nil:
+		fmt.Println("500")
+	default:
+		fmt.Println("201")
+	}
+	// Output: 201
 }
 
 func BenchmarkVerify(b *testing.B) {

@@ -80,7 +80,7 @@ func (b Bounds) check(p Params) error {
 	switch {
 	case p.Memory < 8*uint32(p.Threads) || p.Time < 1 || p.Threads < 1:
 		return fmt.Errorf("%w: m=%d t=%d p=%d below argon2's minimum", ErrMalformedHash, p.Memory, p.Time, p.Threads)
-	case p.SaltLen < 8 || p.KeyLen < 16:
+	case p.SaltLen < 8 || p.KeyLen < minKeyLen:
 		return fmt.Errorf("%w: salt %d bytes, key %d bytes", ErrMalformedHash, p.SaltLen, p.KeyLen)
 	case p.Memory > b.MaxMemory, p.Time > b.MaxTime, p.Threads > b.MaxThreads,
 		p.KeyLen > b.MaxKeyLen, p.SaltLen > b.MaxSaltLen:
@@ -89,6 +89,14 @@ func (b Bounds) check(p Params) error {
 	}
 	return nil
 }
+
+// minKeyLen is the shortest argon2 output the PHC string format allows; it
+// is accepted on verification (with a rehash), and New asks for at least
+// minNewKeyLen for new hashes.
+const (
+	minKeyLen    = 12
+	minNewKeyLen = 16
+)
 
 // phc is a decoded argon2id PHC string.
 type phc struct {
@@ -133,6 +141,10 @@ func decodePHC(s string, bounds Bounds) (phc, error) {
 		return h, fmt.Errorf("%w: %d bytes", ErrMalformedHash, len(s))
 	}
 	parts := strings.Split(s, "$")
+	if len(parts) == 5 && parts[0] == "" && parts[1] == "argon2id" && isParamList(parts[2]) {
+		// The reference decoder reads a missing v= as version 0x10.
+		return h, fmt.Errorf("%w: argon2id without v= is version 0x10", ErrUnsupportedHash)
+	}
 	if len(parts) != 6 || parts[0] != "" {
 		return h, fmt.Errorf("%w: want 5 $-separated fields", ErrMalformedHash)
 	}
@@ -187,6 +199,10 @@ func decodePHC(s string, bounds Bounds) (phc, error) {
 	if err := bounds.check(h.params); err != nil {
 		return h, err
 	}
+	// encoding/base64 skips CR and LF even in strict mode.
+	if !isStdBase64(parts[4]) || !isStdBase64(parts[5]) {
+		return h, fmt.Errorf("%w: salt or hash outside the base64 alphabet", ErrMalformedHash)
+	}
 	var err error
 	if h.salt, err = b64.Strict().DecodeString(parts[4]); err != nil {
 		return h, fmt.Errorf("%w: salt: %v", ErrMalformedHash, err)
@@ -217,6 +233,20 @@ func validPepperID(id string) bool {
 	for i := 0; i < len(id); i++ {
 		c := id[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func isParamList(field string) bool {
+	return strings.HasPrefix(field, "m=") || strings.HasPrefix(field, "t=") || strings.HasPrefix(field, "p=")
+}
+
+func isStdBase64(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/') {
 			return false
 		}
 	}

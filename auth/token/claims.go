@@ -10,9 +10,17 @@ import (
 	"time"
 )
 
-// NumericDate is a JWT time: seconds since the Unix epoch. Zero means
-// absent. Fractional values are accepted and truncated.
+// NumericDate is a JWT time: seconds since the Unix epoch (RFC 7519 §2).
+// Zero means absent. Only 0 to [MaxNumericDate] are accepted: a date
+// before 1970 is never when a token was issued or becomes valid, and a
+// bound keeps every comparison with a clock free of overflow (an nbf of
+// 2^63-1 once wrapped into the past). Fractions are accepted and
+// truncated to the second.
 type NumericDate int64
+
+// MaxNumericDate is the last NumericDate accepted: 9999-12-31T23:59:59Z,
+// the last second Go's time formatting can write.
+const MaxNumericDate NumericDate = 253402300799
 
 // At returns the NumericDate of t, truncated to the second.
 func At(t time.Time) NumericDate { return NumericDate(t.Unix()) }
@@ -25,7 +33,24 @@ func (d NumericDate) Time() time.Time {
 	return time.Unix(int64(d), 0)
 }
 
-// UnmarshalJSON accepts integers and fractions within int64 range.
+func (d NumericDate) valid() bool { return d >= 0 && d <= MaxNumericDate }
+
+// checkDates refuses out-of-range dates however they got into c, so that
+// comparing them with a clock cannot overflow.
+func checkDates(c *Claims) error {
+	switch {
+	case !c.ExpiresAt.valid():
+		return fmt.Errorf("%w: exp %d", ErrTokenDate, c.ExpiresAt)
+	case !c.NotBefore.valid():
+		return fmt.Errorf("%w: nbf %d", ErrTokenDate, c.NotBefore)
+	case !c.IssuedAt.valid():
+		return fmt.Errorf("%w: iat %d", ErrTokenDate, c.IssuedAt)
+	}
+	return nil
+}
+
+// UnmarshalJSON accepts a JSON number from 0 to MaxNumericDate, fractions
+// included; other numbers are refused with [ErrTokenDate].
 func (d *NumericDate) UnmarshalJSON(b []byte) error {
 	v, err := parseNumericDate(b)
 	if err != nil {
@@ -37,11 +62,22 @@ func (d *NumericDate) UnmarshalJSON(b []byte) error {
 
 func parseNumericDate(b []byte) (NumericDate, error) {
 	if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
-		return NumericDate(n), nil
+		if d := NumericDate(n); d.valid() {
+			return d, nil
+		}
+		return 0, fmt.Errorf("%w: %d", ErrTokenDate, n)
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || math.IsNaN(f) || f > math.MaxInt64/2 || f < -math.MaxInt64/2 {
-		return 0, fmt.Errorf("%w: bad NumericDate", ErrTokenMalformed)
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("%w: %.3g", ErrTokenDate, f)
+	}
+	if err != nil || math.IsNaN(f) {
+		return 0, fmt.Errorf("%w: NumericDate is not a number", ErrTokenMalformed)
+	}
+	// Compared as floats before converting: int64(f) is undefined beyond
+	// the int64 range.
+	if f < 0 || f >= float64(MaxNumericDate)+1 {
+		return 0, fmt.Errorf("%w: %.3g", ErrTokenDate, f)
 	}
 	return NumericDate(f), nil
 }
@@ -118,7 +154,7 @@ func decodeClaims(payload []byte, dst Carrier) error {
 		return err
 	}
 	if err := json.Unmarshal(payload, dst); err != nil {
-		return fmt.Errorf("%w: claims: %v", ErrTokenMalformed, err)
+		return fmt.Errorf("%w: claims: %w", ErrTokenMalformed, err)
 	}
 	return nil
 }
@@ -149,7 +185,7 @@ func decodeRegistered(payload []byte, c *Claims) error {
 			c.IssuedAt, err = parseNumericDate(value)
 		}
 		if err != nil {
-			return fmt.Errorf("%w: claim %s: %v", ErrTokenMalformed, key, err)
+			return fmt.Errorf("%w: claim %s: %w", ErrTokenMalformed, key, err)
 		}
 		return nil
 	})

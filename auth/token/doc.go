@@ -13,7 +13,9 @@
 // A [Verifier] fails closed, following RFC 8725 and the lessons of past JWT
 // vulnerabilities:
 //
-//   - tokens longer than 8 KiB are refused before parsing;
+//   - tokens longer than 8 KiB are refused before parsing, and so is any
+//     byte outside the base64url alphabet in any segment (line breaks and
+//     padding included): one token has one spelling, but see ES256 below;
 //   - the key is chosen by kid alone, and the algorithm is the key's: alg in
 //     the header must match it and be on the allow-list (so "none" and
 //     HS256-signed-with-a-public-key both fail);
@@ -23,8 +25,20 @@
 //     token with a bad signature reports ErrTokenSignature;
 //   - exp, iss and aud are required unless a Skip field says otherwise;
 //     the clock leeway is 30s by default and at most 5m;
+//   - exp, nbf and iat must be NumericDates from 0 to [MaxNumericDate]
+//     (the end of year 9999); fractions are truncated, anything else is
+//     [ErrTokenDate], so no date can overflow a comparison with the clock;
 //   - duplicate JSON members (also differing only in case, or hidden behind
-//     escapes) are refused, so two parsers can never read different claims.
+//     escapes) are refused, so two parsers can never read different claims;
+//   - header strings are decoded as RFC 8259 §7 says ("keys\/2024" is
+//     "keys/2024", "k\u003c1" is "k<1"), without allocating; a string that
+//     is not valid Unicode (invalid UTF-8, a lone surrogate) is malformed.
+//
+// An ES256 signature (r, s) and (r, n−s) both verify: RFC 7518 does not ask
+// for low S, Go's crypto/ecdsa (this package's issuer included) produces
+// either, and refusing one would refuse half the tokens of such issuers.
+// So an ES256 token has two spellings; identify tokens by their jti, never
+// by their bytes. EdDSA signatures are canonical (S < L, RFC 8032).
 //
 // The package implements JWS itself rather than using a general JWT library:
 // supporting only these algorithms and only the compact form removes the
@@ -32,11 +46,32 @@
 // buffer makes HS256 verification several times faster and nearly
 // allocation-free (see benchmarks/).
 //
+// # Key ids
+//
+// A key that can sign has an id of 1 to 128 bytes of printable ASCII
+// (0x21 to 0x7E) other than '"' and '\', so the issuer writes it into the
+// header without escapes and every JSON decoder reads back the same bytes.
+// A verification-only key, whose id another issuer chose, may have any
+// valid UTF-8 id of 1 to 128 bytes without control characters.
+//
 // # Rotation and JWKS
 //
 // Rotate by adding the new key to the ring, publishing it with
 // [JWKSHandler], making it the signing key once verifiers have it, and
 // removing the old key after the longest token lifetime. A [RemoteKeySet]
 // consumes another issuer's JWKS with caching, background refresh, and a
-// rate-limited refetch when a token names an unknown kid.
+// rate-limited refetch when a token names an unknown kid. Its fetches run on
+// their own context and deadline, never a caller's: a caller that gives up
+// gets its own error while the fetch completes for the others, and a failed
+// fetch is retried with backoff from about a second instead of blinding the
+// set for the refresh interval.
+//
+// Reading a JWK Set follows RFC 7517 §5: a key that cannot be used (another
+// type, curve or algorithm, RSA under 2048 bits, no kid, a symmetric key,
+// published private material) is skipped and reported through
+// [ParseJWKSFunc] or RemoteConfig.OnSkippedKey, and the others are kept.
+// Keys of different algorithms may share a kid (RFC 7517 §4.5); the
+// verifier picks the one of the token's alg. A set with keys of which none
+// is usable is [ErrNoUsableKeys], and a RemoteKeySet keeps serving its last
+// good set; an empty set is taken at its word.
 package token

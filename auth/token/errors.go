@@ -26,4 +26,8 @@ var (
 	ErrTokenHeader = fmt.Errorf("token: forbidden header parameter: %w", ErrTokenMalformed)
 	// ErrTokenMissingClaim means a required claim (exp, iss, aud) is absent.
 	ErrTokenMissingClaim = fmt.Errorf("token: missing required claim: %w", ErrTokenMalformed)
+	// ErrTokenDate means exp, nbf or iat is a number but not a NumericDate
+	// this package accepts: negative, or after [MaxNumericDate]. Such a
+	// token is refused whatever the other claims say.
+	ErrTokenDate = fmt.Errorf("token: NumericDate out of range: %w", ErrTokenMalformed)
 )

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -41,6 +42,32 @@ func Example() {
 	// Output:
 	// user_42 [admin] <nil>
 	// true
+}
+
+// ExampleRemoteKeySet verifies tokens of another issuer through its JWKS,
+// with the hooks a service logs: failed fetches and skipped keys.
+func ExampleRemoteKeySet() {
+	key, _ := token.GenerateEd25519("2026-11")
+	ring, _ := token.NewKeyRing(key)
+	issuerJWKS := httptest.NewServer(token.JWKSHandler(ring, 0))
+	defer issuerJWKS.Close()
+
+	keys, err := token.NewRemoteKeySet(token.RemoteConfig{
+		URL:          issuerJWKS.URL,
+		OnError:      func(err error) { fmt.Println("JWKS fetch failed:", err) },
+		OnSkippedKey: func(s token.SkippedKey) { fmt.Println(s) },
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer keys.Close()
+	verifier, _ := token.NewVerifier(token.VerifierConfig{Keys: keys, Issuer: "https://id.example", Audience: "shop-api"})
+
+	issuer, _ := token.NewIssuer(token.IssuerConfig{Keys: ring, Issuer: "https://id.example", Audience: []string{"shop-api"}})
+	tok, _ := issuer.Issue(&token.Claims{Subject: "user_42"})
+	claims, err := verifier.Verify(context.Background(), tok)
+	fmt.Println(claims.Subject, err)
+	// Output: user_42 <nil>
 }
 
 func BenchmarkVerify(b *testing.B) {

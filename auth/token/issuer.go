@@ -86,6 +86,9 @@ func (i *Issuer) Issue(c Carrier) (string, error) {
 		rand.Read(id[:])
 		r.ID = base64.RawURLEncoding.EncodeToString(id[:])
 	}
+	if err := checkDates(r); err != nil {
+		return "", fmt.Errorf("token: cannot issue a token every verifier refuses: %w", err)
+	}
 	payload, err := json.Marshal(c)
 	if err != nil {
 		return "", fmt.Errorf("token: encode claims: %w", err)

@@ -2,6 +2,7 @@ package token_test
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -43,38 +44,29 @@ func TestJWKSHandler_ServesPublicKeysOnly(t *testing.T) {
 	assert.Equal(t, http.StatusMethodNotAllowed, post.Code)
 }
 
-func TestParseJWKS(t *testing.T) {
-	cases := []struct {
-		name    string
-		data    string
-		n       int
-		wantErr bool
-	}{
-		{"empty set", `{"keys":[]}`, 0, false},
-		{"skips unknown kinds", `{"keys":[{"kty":"oct","kid":"a"},{"kty":"EC","crv":"P-521","kid":"b"},{"kty":"OKP","crv":"X25519","kid":"c"}]}`, 0, false},
-		{"skips encryption keys", `{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"e","use":"enc","x":"AAAA"}]}`, 0, false},
-		{"not JSON", `keys`, 0, true},
-		{"no keys member", `{}`, 0, true},
-		{"trailing data", `{"keys":[]} {}`, 0, true},
-		{"private material", `{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"e","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"}]}`, 0, true},
-		{"ed25519 of the wrong size", `{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"e","x":"AAAA"}]}`, 0, true},
-		{"ec point off the curve", `{"keys":[{"kty":"EC","crv":"P-256","kid":"e","x":"` + strings.Repeat("A", 43) + `","y":"` + strings.Repeat("A", 43) + `"}]}`, 0, true},
-		{"no kid", `{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`, 0, true},
-		{"repeated kid", `{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"e","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"},{"kty":"OKP","crv":"Ed25519","kid":"e","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`, 0, true},
-		{"small rsa", `{"keys":[{"kty":"RSA","kid":"r","n":"AQAB","e":"AQAB"}]}`, 0, true},
-		{"one ed25519", `{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"e","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`, 1, false},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			keys, err := token.ParseJWKS([]byte(tc.data))
-			if tc.wantErr {
-				assert.ErrorIs(t, err, token.ErrJWKS)
-				return
-			}
-			require.NoError(t, err)
-			assert.Len(t, keys, tc.n)
+// TestParseJWKS_WholeSetErrors: only a document that is not a JWK Set at
+// all fails as a whole.
+func TestParseJWKS_WholeSetErrors(t *testing.T) {
+	for name, data := range map[string]string{
+		"not JSON":          `keys`,
+		"no keys member":    `{}`,
+		"keys not an array": `{"keys":{"kty":"OKP"}}`,
+		"keys null":         `{"keys":null}`,
+		"trailing data":     `{"keys":[]} {}`,
+		"not an object":     `[{"keys":[]}]`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			keys, err := token.ParseJWKS([]byte(data))
+			assert.ErrorIs(t, err, token.ErrJWKS)
+			assert.NotErrorIs(t, err, token.ErrNoUsableKeys)
+			assert.Empty(t, keys)
 		})
 	}
+	t.Run("an empty set is a set without keys", func(t *testing.T) {
+		keys, err := token.ParseJWKS([]byte(`{"keys":[]}`))
+		require.NoError(t, err)
+		assert.Empty(t, keys)
+	})
 }
 
 // handlerClient is an HTTP client whose requests go straight to h, with no
@@ -145,6 +137,9 @@ func TestRemoteKeySet_FetchesCachesAndRateLimitsUnknownKids(t *testing.T) {
 	})
 }
 
+// TestRemoteKeySet_BackgroundRefreshAndFailures: a background refresh
+// every RefreshInterval; after a failure, retries at about 1 s, 2 s, ...
+// (equal jitter: within [d/2, d]), while the last good set keeps serving.
 func TestRemoteKeySet_BackgroundRefreshAndFailures(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFixture(t)
@@ -164,20 +159,30 @@ func TestRemoteKeySet_BackgroundRefreshAndFailures(t *testing.T) {
 			RefreshInterval: time.Minute, OnError: func(error) { errs.Add(1) }})
 		require.NoError(t, err)
 		defer remote.Close()
+		start := time.Now()
+		at := func(d time.Duration) { time.Sleep(time.Until(start.Add(d))); synctest.Wait() }
 
 		_, err = remote.Key(ctx, "ed-1")
 		require.NoError(t, err)
-		time.Sleep(time.Minute + time.Second)
-		synctest.Wait()
+		assert.Equal(t, int32(1), hits.Load(), "fetched at construction")
+		at(61 * time.Second)
 		assert.Equal(t, int32(2), hits.Load(), "refreshed in the background")
 
 		fail.Store(true)
-		time.Sleep(time.Minute)
-		synctest.Wait()
+		at(120*time.Second + 400*time.Millisecond) // the refresh at 120 s failed
 		assert.Equal(t, int32(1), errs.Load())
 		k, err := remote.Key(ctx, "ed-1")
 		require.NoError(t, err, "the last good set keeps serving")
 		assert.Equal(t, "ed-1", k.ID())
+
+		at(121*time.Second + 400*time.Millisecond) // retried within [0.5 s, 1 s]
+		assert.Equal(t, int32(2), errs.Load())
+		fail.Store(false)
+		at(123*time.Second + 400*time.Millisecond) // retried within [1 s, 2 s], and succeeded
+		assert.Equal(t, int32(2), errs.Load())
+		assert.Equal(t, int32(5), hits.Load())
+		at(180 * time.Second)
+		assert.Equal(t, int32(5), hits.Load(), "back to one refresh per interval")
 	})
 }
 
@@ -200,15 +205,38 @@ func FuzzParseJWKS(f *testing.F) {
 	data, _ := token.MarshalJWKS(fx.ring.Keys())
 	f.Add(data)
 	f.Add([]byte(`{"keys":[{"kty":"RSA","kid":"r","n":"` + strings.Repeat("A", 400) + `","e":"AQAB"}]}`))
+	f.Add([]byte(`{"keys":[` + goodK + `,` + rsaJWK("old", 1024) + `,` + edJWK("clé") + `,` + edJWK(strings.Repeat("k", 129)) + `]}`))
+	f.Add([]byte(`{"keys":[` + edJWK("dup") + `,` + edJWK("dup") + `,{"kty":"oct","kid":"s","k":"AA"},"x",7]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		keys, err := token.ParseJWKS(data)
+		skipped := 0
+		keys, err := token.ParseJWKSFunc(data, func(s token.SkippedKey) {
+			skipped++
+			if !errors.Is(s.Err, token.ErrKey) && !errors.Is(s.Err, token.ErrKeyUnsupported) {
+				t.Fatalf("skipped key %d without a typed reason: %v", s.Index, s.Err)
+			}
+		})
 		if err != nil {
+			if !errors.Is(err, token.ErrJWKS) || len(keys) != 0 {
+				t.Fatalf("error %v with %d keys", err, len(keys))
+			}
+			if errors.Is(err, token.ErrNoUsableKeys) && skipped == 0 {
+				t.Fatal("no usable keys, yet none reported")
+			}
 			return
 		}
+		type kidAlg struct {
+			kid string
+			alg token.Algorithm
+		}
+		seen := map[kidAlg]bool{}
 		for _, k := range keys {
 			if k.CanSign() || k.ID() == "" {
 				t.Fatalf("parsed key %q can sign or has no id", k.ID())
 			}
+			if seen[kidAlg{k.ID(), k.Algorithm()}] {
+				t.Fatalf("kid %q twice for %s", k.ID(), k.Algorithm())
+			}
+			seen[kidAlg{k.ID(), k.Algorithm()}] = true
 		}
 	})
 }

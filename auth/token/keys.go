@@ -16,6 +16,8 @@ import (
 	"math/big"
 	"slices"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Algorithm is a JWS signing algorithm.
@@ -77,6 +79,9 @@ func (k *Key) Public() (*Key, error) {
 	return nil, fmt.Errorf("%w: %s keys have no public half", ErrKey, k.alg)
 }
 
+// checkID enforces the key ids of keys that can sign: printable ASCII
+// without '"' and '\\', so that the issuer writes them without escapes and
+// any JSON decoder reads back the same bytes.
 func checkID(id string) error {
 	if id == "" || len(id) > 128 {
 		return fmt.Errorf("%w: key id must be 1 to 128 bytes", ErrKey)
@@ -84,6 +89,25 @@ func checkID(id string) error {
 	for i := 0; i < len(id); i++ {
 		if c := id[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
 			return fmt.Errorf("%w: key id has byte %#x", ErrKey, c)
+		}
+	}
+	return nil
+}
+
+// checkVerifyID enforces the key ids of verification-only keys, which
+// another issuer chose: 1 to 128 bytes of valid UTF-8 without control
+// characters. They are never written by the issuer, and header kids are
+// unescaped before lookup, so any such string can be matched.
+func checkVerifyID(id string) error {
+	if id == "" || len(id) > 128 {
+		return fmt.Errorf("%w: key id must be 1 to 128 bytes", ErrKey)
+	}
+	if !utf8.ValidString(id) {
+		return fmt.Errorf("%w: key id is not valid UTF-8", ErrKey)
+	}
+	for _, r := range id {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("%w: key id has control character %U", ErrKey, r)
 		}
 	}
 	return nil
@@ -109,9 +133,11 @@ func NewEd25519(id string, priv ed25519.PrivateKey) (*Key, error) {
 	return &Key{id: id, alg: EdDSA, edPriv: priv, edPub: priv.Public().(ed25519.PublicKey)}, nil
 }
 
-// NewEd25519Public returns an EdDSA verification key.
+// NewEd25519Public returns an EdDSA verification key. The id of a
+// verification-only key may be any valid UTF-8 of 1 to 128 bytes without
+// control characters, since another issuer chose it.
 func NewEd25519Public(id string, pub ed25519.PublicKey) (*Key, error) {
-	if err := checkID(id); err != nil {
+	if err := checkVerifyID(id); err != nil {
 		return nil, err
 	}
 	if len(pub) != ed25519.PublicKeySize {
@@ -140,9 +166,10 @@ func NewES256(id string, priv *ecdsa.PrivateKey) (*Key, error) {
 	return &Key{id: id, alg: ES256, ecPriv: priv, ecPub: &priv.PublicKey}, nil
 }
 
-// NewES256Public returns an ES256 verification key.
+// NewES256Public returns an ES256 verification key; its id follows the
+// rule of [NewEd25519Public].
 func NewES256Public(id string, pub *ecdsa.PublicKey) (*Key, error) {
-	if err := checkID(id); err != nil {
+	if err := checkVerifyID(id); err != nil {
 		return nil, err
 	}
 	if pub == nil || pub.Curve != elliptic.P256() {
@@ -152,9 +179,9 @@ func NewES256Public(id string, pub *ecdsa.PublicKey) (*Key, error) {
 }
 
 // NewRS256Public returns an RS256 verification key; the modulus must have at
-// least 2048 bits.
+// least 2048 bits, and the id follows the rule of [NewEd25519Public].
 func NewRS256Public(id string, pub *rsa.PublicKey) (*Key, error) {
-	if err := checkID(id); err != nil {
+	if err := checkVerifyID(id); err != nil {
 		return nil, err
 	}
 	if pub == nil || pub.N.BitLen() < 2048 || pub.E < 3 || pub.E%2 == 0 {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // maxDepth bounds the nesting of JSON values in a token.
@@ -225,4 +227,107 @@ func skipNumber(b []byte, i int) (int, error) {
 		}
 	}
 	return i, nil
+}
+
+// unquoteInPlace decodes the JSON string v (quotes included, already
+// checked by skipString) per RFC 8259 §7 and returns its contents, which it
+// writes over v itself: a decoded string is never longer than its escaped
+// form, so this allocates nothing. Use it only on buffers nothing else
+// reads afterwards. A string that is not valid Unicode (invalid UTF-8, a
+// lone surrogate) is refused rather than repaired, so that no two spellings
+// can decode to the same value by replacement.
+func unquoteInPlace(v []byte) ([]byte, bool) {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return nil, false
+	}
+	s := v[1 : len(v)-1]
+	if bytes.IndexByte(s, '\\') < 0 {
+		return s, utf8.Valid(s)
+	}
+	w := 0
+	for r := 0; r < len(s); {
+		c := s[r]
+		if c != '\\' {
+			s[w] = c
+			w, r = w+1, r+1
+			continue
+		}
+		if r+1 >= len(s) {
+			return nil, false
+		}
+		switch e := s[r+1]; e {
+		case '"', '\\', '/':
+			s[w] = e
+		case 'b':
+			s[w] = '\b'
+		case 'f':
+			s[w] = '\f'
+		case 'n':
+			s[w] = '\n'
+		case 'r':
+			s[w] = '\r'
+		case 't':
+			s[w] = '\t'
+		case 'u':
+			rn, n, ok := decodeUnicodeEscape(s[r:])
+			if !ok {
+				return nil, false
+			}
+			// rn's UTF-8 form (at most 4 bytes) is shorter than the n >= 6
+			// bytes just read, so it never overwrites unread input.
+			w += utf8.EncodeRune(s[w:], rn)
+			r += n
+			continue
+		default:
+			return nil, false
+		}
+		w, r = w+1, r+2
+	}
+	return s[:w], utf8.Valid(s[:w])
+}
+
+// decodeUnicodeEscape decodes \uXXXX at the start of b, or a surrogate pair
+// \uD8XX\uDCXX, and returns the rune and the bytes read.
+func decodeUnicodeEscape(b []byte) (rune, int, bool) {
+	hi, ok := hex4(b)
+	if !ok {
+		return 0, 0, false
+	}
+	if !utf16.IsSurrogate(hi) {
+		return hi, 6, true
+	}
+	if hi >= 0xdc00 || len(b) < 12 || b[6] != '\\' || b[7] != 'u' {
+		return 0, 0, false // a low surrogate first, or a high one alone
+	}
+	lo, ok := hex4(b[6:])
+	if !ok {
+		return 0, 0, false
+	}
+	rn := utf16.DecodeRune(hi, lo)
+	if rn == utf8.RuneError {
+		return 0, 0, false
+	}
+	return rn, 12, true
+}
+
+// hex4 reads the four hex digits of a \uXXXX escape at the start of b.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[2:6] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }

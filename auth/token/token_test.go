@@ -333,6 +333,9 @@ func FuzzVerify(f *testing.F) {
 	f.Add(forge(`{"alg":"HS256","kid":"hs-1","typ":"at+jwt"}`, `{"a":[{"b":{"c":[1,2.5e3,-0]}}],"s":"\u00e9\n"}`, hs256(secr)))
 	f.Add("..")
 	f.Add(strings.Repeat(".", 100))
+	f.Add(tok[:len(tok)-8] + "\r\n" + tok[len(tok)-8:])
+	f.Add(forge(`{"alg":"HS\u0032\u00356","kid":"hs\u002d1","typ":"application\/at+jwt"}`, validPayload(), hs256(secr)))
+	f.Add(forge(`{"alg":"HS256","kid":"hs-1\ud800","typ":"at+jwt"}`, validPayload(), hs256(secr)))
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := v.Verify(ctx, s)
 		if err == nil {
@@ -357,6 +360,8 @@ func FuzzPayload(f *testing.F) {
 	v := fx.verifier(f, func(c *token.VerifierConfig) { c.SkipExpiry, c.SkipIssuer, c.SkipAudience = true, true, true })
 	f.Add([]byte(`{"sub":"a","aud":["x","y"],"exp":1.5}`))
 	f.Add([]byte(`{"sub":"a","Sub":"b"}`))
+	f.Add([]byte(`{"nbf":9223372036854775807,"iat":-1,"exp":253402300799.5}`))
+	f.Add([]byte(`{"exp":1e400,"nbf":4.611686018427388e18}`))
 	f.Add([]byte(`{"a":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		tok := forge(`{"alg":"HS256","kid":"hs-1","typ":"at+jwt"}`, string(payload), hs256(secr))

@@ -26,8 +26,12 @@ const (
 
 var b64 = base64.RawURLEncoding.Strict()
 
-// errTooLong is built once: refusing an oversized token costs nothing.
-var errTooLong = fmt.Errorf("%w: longer than the verifier's MaxBytes", ErrTokenMalformed)
+// errTooLong and errAlphabet are built once: refusing an oversized or
+// misspelt token costs nothing.
+var (
+	errTooLong  = fmt.Errorf("%w: longer than the verifier's MaxBytes", ErrTokenMalformed)
+	errAlphabet = fmt.Errorf("%w: a byte outside the base64url alphabet", ErrTokenMalformed)
+)
 
 // VerifierConfig configures a [Verifier]. It fails closed: exp, iss and aud
 // are checked unless a Skip field says otherwise.
@@ -155,6 +159,11 @@ func (v *Verifier) VerifyInto(ctx context.Context, token string, dst Carrier) er
 	if dot1 > maxHeaderBytes {
 		return fmt.Errorf("%w: header too long", ErrTokenMalformed)
 	}
+	// encoding/base64 skips CR and LF even in strict mode; without this a
+	// token would have many spellings.
+	if !isCompactAlphabet(token) {
+		return errAlphabet
+	}
 
 	bufp := v.scratch.Get().(*[]byte)
 	defer v.scratch.Put(bufp)
@@ -202,25 +211,44 @@ func (v *Verifier) VerifyInto(ctx context.Context, token string, dst Carrier) er
 	return v.checkClaims(dst.Registered())
 }
 
+// isCompactAlphabet reports whether s holds only base64url characters
+// (without padding) and dots.
+func isCompactAlphabet(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isBase64URL(c) && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+func isBase64URL(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+}
+
+// decodeBase64URL decodes unpadded base64url and refuses every other byte,
+// CR and LF included.
+func decodeBase64URL(s string) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		if !isBase64URL(s[i]) {
+			return nil, errAlphabet
+		}
+	}
+	return b64.DecodeString(s)
+}
+
+// parseHeader reads alg, kid and typ from the decoded header b, which it
+// may overwrite: string values are unescaped in place.
 func parseHeader(b []byte) (header, error) {
 	var h header
 	err := eachMember(b, func(key, value []byte) error {
 		switch string(key) {
 		case "alg":
-			h.alg = plainString(value)
-			if h.alg == nil {
-				return fmt.Errorf("%w: alg is not a plain string", ErrTokenAlgorithm)
-			}
+			return headerString(&h.alg, key, value, ErrTokenAlgorithm)
 		case "kid":
-			h.kid = plainString(value)
-			if h.kid == nil {
-				return fmt.Errorf("%w: kid is not a plain string", ErrUnknownKey)
-			}
+			return headerString(&h.kid, key, value, ErrUnknownKey)
 		case "typ":
-			h.typ = plainString(value)
-			if h.typ == nil {
-				return fmt.Errorf("%w: typ is not a plain string", ErrTokenType)
-			}
+			return headerString(&h.typ, key, value, ErrTokenType)
 		case "jku", "x5u", "jwk", "x5c", "crit":
 			return fmt.Errorf("%w: %s", ErrTokenHeader, key)
 		}
@@ -235,20 +263,19 @@ func parseHeader(b []byte) (header, error) {
 	return h, nil
 }
 
-// plainString returns the contents of a JSON string without escapes, or nil.
-// Header values worth reading never need escapes; refusing them removes a
-// way to smuggle look-alike values past comparisons.
-func plainString(v []byte) []byte {
-	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
-		return nil
+// headerString decodes the string value of a header parameter into dst.
+// A value of another JSON type is wrong; a string that is not valid
+// Unicode is malformed.
+func headerString(dst *[]byte, name, value []byte, wrongType error) error {
+	if len(value) == 0 || value[0] != '"' {
+		return fmt.Errorf("%w: %s is not a string", wrongType, name)
 	}
-	s := v[1 : len(v)-1]
-	for _, c := range s {
-		if c == '\\' || c < 0x20 {
-			return nil
-		}
+	s, ok := unquoteInPlace(value)
+	if !ok {
+		return fmt.Errorf("%w: %s is not a valid string", ErrTokenMalformed, name)
 	}
-	return s
+	*dst = s
+	return nil
 }
 
 func (v *Verifier) key(ctx context.Context, h header) (*Key, error) {
@@ -268,7 +295,13 @@ func (v *Verifier) key(ctx context.Context, h header) (*Key, error) {
 	if len(h.kid) == 0 {
 		return nil, fmt.Errorf("%w: no kid", ErrUnknownKey)
 	}
-	key, err := v.cfg.Keys.Key(ctx, string(h.kid))
+	var key *Key
+	var err error
+	if ks, ok := v.cfg.Keys.(algKeySource); ok {
+		key, err = ks.keyFor(ctx, string(h.kid), alg)
+	} else {
+		key, err = v.cfg.Keys.Key(ctx, string(h.kid))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -276,6 +309,12 @@ func (v *Verifier) key(ctx context.Context, h header) (*Key, error) {
 		return nil, fmt.Errorf("%w: key %s is %s, token says %s", ErrTokenAlgorithm, key.id, key.alg, alg)
 	}
 	return key, nil
+}
+
+// algKeySource is a key source that can tell apart keys sharing a kid by
+// their algorithm (RFC 7517 §4.5), as [RemoteKeySet] does.
+type algKeySource interface {
+	keyFor(ctx context.Context, id string, alg Algorithm) (*Key, error)
 }
 
 func typeMatches(got []byte, want string) bool {
@@ -287,6 +326,9 @@ func typeMatches(got []byte, want string) bool {
 }
 
 func (v *Verifier) checkClaims(c *Claims) error {
+	if err := checkDates(c); err != nil {
+		return err
+	}
 	now := v.cfg.Now()
 	leeway := v.cfg.Leeway
 	if !v.cfg.SkipExpiry {
