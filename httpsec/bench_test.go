@@ -50,6 +50,9 @@ func BenchmarkCORS(b *testing.B) {
 	b.Run("preflight_wildcard", func(b *testing.B) {
 		benchServe(b, h, preflight("https://tenant.example.org", "PUT", "content-type,authorization"))
 	})
+	b.Run("preflight_refused_header", func(b *testing.B) {
+		benchServe(b, h, preflight("https://app.example.com", "PUT", "content-type,x-debug"))
+	})
 	b.Run("preflight_huge_headers", func(b *testing.B) {
 		benchServe(b, h, preflight("https://app.example.com", "PUT", strings.Repeat("a,", 1<<19)))
 	})

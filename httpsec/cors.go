@@ -14,6 +14,12 @@ const (
 	// maxAnyRequestHeaders bounds Access-Control-Request-Headers when any
 	// header is allowed: the list is echoed back, so it must stay small.
 	maxAnyRequestHeaders = 4096
+	// minRequestHeadersBound is the least Access-Control-Request-Headers
+	// parsed against an allow list. A page that sends a few headers the
+	// policy lacks easily passes the length of the allow list itself; its
+	// list must still be parsed, so that the answer can carry the allowed
+	// lists and the browser name the header it refuses.
+	minRequestHeadersBound = 1024
 )
 
 // CORSConfig configures [NewCORS]. AllowedOrigins or AllowOrigin is
@@ -24,8 +30,13 @@ type CORSConfig struct {
 	// "scheme://*.example.com[:port]" matching every subdomain of
 	// example.com at any depth (not example.com itself) with that scheme
 	// and port. Entries are compared in canonical form: lowercase, default
-	// port omitted. The single entry "*" allows every origin and cannot be
-	// combined with AllowCredentials. "null" is refused.
+	// port omitted. The single entry "*" allows every origin, the opaque
+	// origin "null" of sandboxed iframes, file: pages and redirected
+	// requests included, as Fetch does: without credentials such a page
+	// reads nothing any other page could not. "*" cannot be combined with
+	// AllowCredentials. Listing "null" is an error ([ErrNullOrigin]): every
+	// sandboxed document shares that origin, so allowing it by name would
+	// let any site read responses meant for one.
 	AllowedOrigins []string
 	// AllowOrigin decides for origins not in AllowedOrigins, e.g. from a
 	// table of tenant domains. It is only asked about well-formed origins
@@ -46,9 +57,18 @@ type CORSConfig struct {
 	// Content-Language and Content-Type (a JSON body is the usual reason
 	// for a preflight).
 	AllowedHeaders []string
+	// AllowTraceContext adds traceparent, tracestate and baggage, the
+	// request headers of W3C Trace Context and W3C Baggage, to
+	// AllowedHeaders (or to its defaults). OpenTelemetry's browser
+	// instrumentation adds them to every fetch, so a service that reads
+	// trace context from its frontends must allow them, or every call
+	// fails at the preflight once tracing is turned on. Off by default.
+	AllowTraceContext bool
 	// ExposedHeaders lists response headers that scripts may read besides
-	// the CORS-safelisted ones, e.g. "RateLimit-Policy", "Retry-After".
-	// Empty exposes none.
+	// the CORS-safelisted ones (Cache-Control, Content-Language,
+	// Content-Length, Content-Type, Expires, Last-Modified, Pragma), e.g.
+	// "ETag", "Location", "Link", "RateLimit", "Retry-After",
+	// "WWW-Authenticate" or a request id. Empty exposes none.
 	ExposedHeaders []string
 	// AllowCredentials lets pages send cookies and HTTP authentication and
 	// read the responses. Off by default.
@@ -119,7 +139,7 @@ func NewCORS(cfg CORSConfig) (*CORS, error) {
 	if err := c.setMethods(cfg.AllowedMethods); err != nil {
 		return nil, err
 	}
-	if err := c.setHeaders(cfg.AllowedHeaders); err != nil {
+	if err := c.setHeaders(cfg.AllowedHeaders, cfg.AllowTraceContext); err != nil {
 		return nil, err
 	}
 	if err := c.setExposed(cfg); err != nil {
@@ -190,9 +210,12 @@ func (c *CORS) setMethods(methods []string) error {
 	return nil
 }
 
-func (c *CORS) setHeaders(headers []string) error {
+func (c *CORS) setHeaders(headers []string, traceContext bool) error {
 	if len(headers) == 0 {
 		headers = []string{"Accept", "Accept-Language", "Content-Language", "Content-Type"}
+	}
+	if traceContext && !(len(headers) == 1 && headers[0] == "*") {
+		headers = append(headers[:len(headers):len(headers)], "traceparent", "tracestate", "baggage")
 	}
 	names := make([]string, 0, len(headers))
 	for _, h := range headers {
@@ -207,13 +230,18 @@ func (c *CORS) setHeaders(headers []string) error {
 		if !validToken(h) {
 			return configErr("CORSConfig.AllowedHeaders", h, ErrInvalidConfig, "not a valid header name")
 		}
+		if c.headerAllowed(h) {
+			continue // listed twice, or a trace-context header listed by hand
+		}
 		c.headers = append(c.headers, lowerASCII(h))
 		names = append(names, http.CanonicalHeaderKey(h))
 		// A browser lists each header once, lowercased, comma-separated;
-		// anything much longer than the allow list itself is not a
-		// request this policy can grant, so it is refused before parsing.
+		// anything much longer than the allow list itself (or than the
+		// floor) is not a request a browser makes, so it is refused before
+		// parsing.
 		c.maxHeaderLen += len(h) + 4
 	}
+	c.maxHeaderLen = max(c.maxHeaderLen, minRequestHeadersBound)
 	c.allowHeaders = []string{strings.Join(names, ", ")}
 	return nil
 }
@@ -237,10 +265,23 @@ func (c *CORS) setExposed(cfg CORSConfig) error {
 	return nil
 }
 
-// Handler returns middleware that answers CORS preflights itself (204 when
-// granted, 403 problem+json when refused) and adds CORS headers to other
-// responses for allowed origins before calling next. Every response gets
-// Vary: Origin, so a cache never serves one origin's answer to another.
+// Handler returns middleware that answers CORS preflights itself and adds
+// CORS headers to other responses for allowed origins before calling next.
+// Every response gets Vary: Origin, so a cache never serves one origin's
+// answer to another.
+//
+// A granted preflight gets 204 with the allowed origin, methods, headers
+// and max-age. A preflight from an origin that is not allowed gets 403
+// problem+json and no CORS header at all. A preflight from an allowed
+// origin that asks for a method or header the policy lacks gets the
+// allowed origin and the allowed lists, without max-age, so that the
+// browser's console names the method or header it refuses instead of
+// reporting a missing Access-Control-Allow-Origin: with 204 when a browser
+// reading those lists refuses the actual request by itself (a method other
+// than GET, HEAD and POST, or header names outside the list), and with 403
+// problem+json otherwise (a CORS-safelisted method the policy lacks, which
+// browsers never check against the list, or a malformed or oversized
+// request). Every refusal is passed to Hooks.OnReject.
 func (c *CORS) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions && len(r.Header["Access-Control-Request-Method"]) > 0 {
@@ -278,7 +319,7 @@ func (c *CORS) allowOrigin(sent []string) ([]string, bool) {
 		return nil, false
 	}
 	if c.anyOrigin {
-		return c.star, origin != "null"
+		return c.star, true
 	}
 	v, ok := c.origins.match(origin)
 	if !ok && c.originFunc != nil {
@@ -302,31 +343,25 @@ func (c *CORS) preflight(w http.ResponseWriter, r *http.Request) {
 		c.refuse(w, r, ErrOriginNotAllowed, &c.deniedOrigin)
 		return
 	}
-	method, ok := one(r.Header["Access-Control-Request-Method"])
-	if !ok || !c.methodAllowed(method) {
-		c.refuse(w, r, ErrMethodNotAllowed, &c.deniedMethod)
-		return
-	}
+	sent := r.Header["Access-Control-Request-Method"]
 	requested := r.Header["Access-Control-Request-Headers"]
-	if !c.headersAllowed(requested) {
-		c.refuse(w, r, ErrHeaderNotAllowed, &c.deniedHeaders)
+	method, _ := one(sent) // "" when repeated, which judge refuses
+	if !validToken(method) {
+		sent = nil // never echoed
+	}
+	c.setAllowed(h, allow, sent, requested)
+	answer, err := c.judge(method, requested)
+	if err != nil {
+		c.hooks.reject(r, err)
+		if answer != nil {
+			answer.write(w)
+		} else {
+			w.WriteHeader(http.StatusNoContent)
+		}
 		return
 	}
-	h["Access-Control-Allow-Origin"] = allow
-	if c.allowCreds {
-		h["Access-Control-Allow-Credentials"] = c.credentials
-	}
-	if c.anyMethod {
-		h["Access-Control-Allow-Methods"] = r.Header["Access-Control-Request-Method"][:1:1]
-	} else {
-		h["Access-Control-Allow-Methods"] = c.allowMethods
-	}
-	if len(requested) > 0 {
-		if c.anyHeader {
-			h["Access-Control-Allow-Headers"] = requested[:len(requested):len(requested)]
-		} else {
-			h["Access-Control-Allow-Headers"] = c.allowHeaders
-		}
+	if c.anyHeader && len(requested) > 0 {
+		h["Access-Control-Allow-Headers"] = requested[:len(requested):len(requested)]
 	}
 	if c.maxAge != nil {
 		h["Access-Control-Max-Age"] = c.maxAge
@@ -334,9 +369,64 @@ func (c *CORS) preflight(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// judge decides a preflight from an allowed origin. A refusal with a nil
+// answer is one that the allowed lists alone make a browser enforce: it is
+// sent as 204 with those lists, and the browser's console names the method
+// or header it refuses (a failing status only makes it say that the
+// preflight "does not have HTTP ok status").
+func (c *CORS) judge(method string, requested []string) (*cannedProblem, error) {
+	switch {
+	case !validToken(method):
+		return &c.deniedMethod, ErrMethodNotAllowed
+	case c.methodAllowed(method):
+	case safelistedMethod(method):
+		// Browsers never check GET, HEAD or POST against the list: only a
+		// failing status keeps them from sending the request.
+		return &c.deniedMethod, ErrMethodNotAllowed
+	default:
+		return nil, ErrMethodNotAllowed
+	}
+	switch c.checkHeaders(requested) {
+	case headersMalformed:
+		return &c.deniedHeaders, ErrHeaderNotAllowed
+	case headersNotListed:
+		return nil, ErrHeaderNotAllowed
+	}
+	return nil, nil
+}
+
+// setAllowed sets what a browser checks on a preflight answer from an
+// allowed origin, granted or refused: the origin, credentials and the
+// configured lists. sent is the request's single, well-formed method,
+// echoed when any method is allowed; nil echoes none. The header list is
+// set when requested is not empty and the policy has a list. Every value
+// is a shared slice, so no answer allocates.
+func (c *CORS) setAllowed(h http.Header, allow, sent, requested []string) {
+	h["Access-Control-Allow-Origin"] = allow
+	if c.allowCreds {
+		h["Access-Control-Allow-Credentials"] = c.credentials
+	}
+	switch {
+	case !c.anyMethod:
+		h["Access-Control-Allow-Methods"] = c.allowMethods
+	case sent != nil:
+		h["Access-Control-Allow-Methods"] = sent[:1:1]
+	}
+	if len(requested) > 0 && !c.anyHeader {
+		h["Access-Control-Allow-Headers"] = c.allowHeaders
+	}
+}
+
 func (c *CORS) refuse(w http.ResponseWriter, r *http.Request, err error, answer *cannedProblem) {
 	c.hooks.reject(r, err)
 	answer.write(w)
+}
+
+// safelistedMethod reports whether m is a CORS-safelisted method, one that
+// browsers allow after any successful preflight whatever
+// Access-Control-Allow-Methods says.
+func safelistedMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodPost
 }
 
 func (c *CORS) methodAllowed(m string) bool {
@@ -351,18 +441,28 @@ func (c *CORS) methodAllowed(m string) bool {
 	return false
 }
 
-// headersAllowed checks an Access-Control-Request-Headers list without
+// headersVerdict is what checkHeaders found in Access-Control-Request-Headers.
+type headersVerdict uint8
+
+const (
+	headersOK        headersVerdict = iota
+	headersNotListed                // well-formed, but naming a header the policy lacks
+	headersMalformed                // too long, or not a list of header names
+)
+
+// checkHeaders checks an Access-Control-Request-Headers list without
 // allocating. Its length is bounded first, so a huge header costs one
 // length check rather than a parse (the preflight amplification that
 // unbounded splitting suffers from).
-func (c *CORS) headersAllowed(values []string) bool {
+func (c *CORS) checkHeaders(values []string) headersVerdict {
 	total := 0
 	for _, v := range values {
 		total += len(v)
 	}
 	if total > c.maxHeaderLen {
-		return false
+		return headersMalformed
 	}
+	verdict := headersOK
 	for _, v := range values {
 		for v != "" {
 			name := v
@@ -375,12 +475,15 @@ func (c *CORS) headersAllowed(values []string) bool {
 			if name == "" {
 				continue // empty list elements are allowed (RFC 9110 §5.6.1)
 			}
-			if !validToken(name) || !c.anyHeader && !c.headerAllowed(name) {
-				return false
+			if !validToken(name) {
+				return headersMalformed
+			}
+			if !c.anyHeader && !c.headerAllowed(name) {
+				verdict = headersNotListed
 			}
 		}
 	}
-	return true
+	return verdict
 }
 
 func (c *CORS) headerAllowed(name string) bool {

@@ -49,6 +49,16 @@
 // megabyte of Access-Control-Request-Headers is refused after one length
 // check. Every response varies on Origin.
 //
+// An origin that is not allowed gets a bare 403 and learns nothing. An
+// allowed origin whose preflight asks for a method or header the policy
+// lacks gets the allowed origin and lists with its refusal, so that the
+// browser's console names the method or header instead of reporting a
+// missing Access-Control-Allow-Origin. [CORSConfig].AllowTraceContext lets
+// the W3C trace-context headers of browser tracing through. Under "*"
+// (without credentials), the opaque "null" origin of sandboxed iframes and
+// file: pages is allowed like any other, as Fetch does; listing "null" is
+// a configuration error.
+//
 // # Security headers
 //
 // [Headers] with a zero [HeadersConfig] sends Content-Security-Policy

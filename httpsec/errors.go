@@ -15,9 +15,9 @@ var (
 	// ErrInvalidOrigin reports an origin or origin pattern that is not of
 	// the form scheme://host[:port] or scheme://*.domain[:port].
 	ErrInvalidOrigin = errors.New("httpsec: invalid origin")
-	// ErrNullOrigin reports an attempt to allow the "null" origin, which
-	// sandboxed iframes, file: pages and redirects all share, so allowing
-	// it allows anyone.
+	// ErrNullOrigin reports a "null" entry in an origin allow-list. Sandboxed
+	// iframes, file: pages and redirects all share that origin, so listing
+	// it allows anyone. ("*" without credentials does let it through.)
 	ErrNullOrigin = errors.New("httpsec: the null origin cannot be allowed")
 	// ErrAnyOriginWithCredentials reports "*" combined with
 	// AllowCredentials: it would let every site read responses made with

@@ -66,6 +66,36 @@ func Example() {
 	// evil: 403 application/problem+json
 }
 
+// A single-page app traced with OpenTelemetry's browser instrumentation
+// sends traceparent with its calls. A header outside the policy is refused
+// with the allowed lists, so that the browser names it.
+func ExampleNewCORS_traceContext() {
+	cors, err := httpsec.NewCORS(httpsec.CORSConfig{
+		AllowedOrigins:    []string{"https://app.example.com"},
+		AllowedMethods:    []string{"GET", "POST", "PUT"},
+		AllowedHeaders:    []string{"Authorization", "Content-Type"},
+		AllowTraceContext: true,
+		Hooks:             httpsec.Hooks{OnReject: func(_ *http.Request, err error) { fmt.Println("refused:", err) }},
+	})
+	if err != nil {
+		panic(err)
+	}
+	handler := cors.Handler(http.NotFoundHandler())
+	for _, headers := range []string{"authorization,content-type,traceparent", "content-type,x-debug"} {
+		pre := httptest.NewRequest(http.MethodOptions, "https://api.example.com/items", nil)
+		pre.Header.Set("Origin", "https://app.example.com")
+		pre.Header.Set("Access-Control-Request-Method", "PUT")
+		pre.Header.Set("Access-Control-Request-Headers", headers)
+		w := httptest.NewRecorder()
+		handler.ServeHTTP(w, pre)
+		fmt.Println(headers, "->", w.Code, w.Header().Get("Access-Control-Allow-Headers"))
+	}
+	// Output:
+	// authorization,content-type,traceparent -> 204 Authorization, Content-Type, Traceparent, Tracestate, Baggage
+	// refused: httpsec: request header not allowed by CORS policy
+	// content-type,x-debug -> 204 Authorization, Content-Type, Traceparent, Tracestate, Baggage
+}
+
 func ExampleNewCORS_credentialsWithAnyOrigin() {
 	_, err := httpsec.NewCORS(httpsec.CORSConfig{AllowedOrigins: []string{"*"}, AllowCredentials: true})
 	fmt.Println(errors.Is(err, httpsec.ErrAnyOriginWithCredentials))

@@ -9,7 +9,8 @@
 //
 // When a server cannot be reached the test fails if the environment variable
 // CI is set, so that a missing service can never pass CI as a skipped test,
-// and is skipped with instructions otherwise.
+// and is skipped with instructions otherwise. [Chromium] applies the same
+// rule to the browser that end-to-end browser tests drive.
 package testenv
 
 import (
@@ -18,6 +19,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +42,9 @@ const (
 	PostgresURLEnv = "BEDROCK_POSTGRES_URL"
 	RedisURLEnv    = "BEDROCK_REDIS_URL"
 	NATSURLEnv     = "BEDROCK_NATS_URL"
+	// ChromiumEnv names the Chromium (or Chrome) binary browser tests run,
+	// as a path or a name looked up in PATH.
+	ChromiumEnv = "BEDROCK_CHROMIUM"
 )
 
 // connectTimeout bounds the first contact with a server, which decides
@@ -298,4 +303,30 @@ func escapeGlob(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// Chromium returns the path of the Chromium binary that browser tests
+// drive: ChromiumEnv when set, else the first of chromium,
+// chromium-browser and google-chrome found in PATH. When there is none the
+// test fails if CI is set and is skipped otherwise, like a missing server.
+func Chromium(t TB) string {
+	t.Helper()
+	// Debian's package, other distributions' name, and Google's build.
+	names := []string{"chromium", "chromium-browser", "google-chrome"}
+	if v := os.Getenv(ChromiumEnv); v != "" {
+		names = []string{v}
+	}
+	var err error
+	for _, name := range names {
+		var path string
+		if path, err = exec.LookPath(name); err == nil {
+			return path
+		}
+	}
+	if InCI() {
+		t.Fatalf("testenv: Chromium is not installed and CI is set: %v", err)
+		return ""
+	}
+	t.Skipf("testenv: Chromium not found (%v); install it with `apt-get install chromium` or set %s", err, ChromiumEnv)
+	return ""
 }

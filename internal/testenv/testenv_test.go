@@ -3,6 +3,8 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -171,4 +173,41 @@ func TestNATS_ConnectsAndFailsInCI(t *testing.T) {
 	c, _ := NATS(r)
 	assert.Nil(t, c)
 	assert.Contains(t, r.fatal, "unreachable and CI is set")
+}
+
+func TestChromium_FoundOrFailsInCI(t *testing.T) {
+	dir := t.TempDir()
+	fake := filepath.Join(dir, "chromium")
+	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\n"), 0o755))
+	empty := t.TempDir()
+
+	cases := []struct {
+		name, path, env, ci string
+		want, fatal, skip   string
+	}{
+		{"found in PATH", dir, "", "true", fake, "", ""},
+		{"named by the variable", empty, fake, "true", fake, "", ""},
+		{"missing in CI fails", empty, "", "true", "", "not installed and CI is set", ""},
+		{"missing elsewhere skips", empty, "", "", "", "", "apt-get install chromium"},
+		{"a wrong variable is not second-guessed", dir, filepath.Join(empty, "chrome"), "true", "", "not installed and CI is set", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("PATH", tc.path)
+			t.Setenv(ChromiumEnv, tc.env)
+			t.Setenv("CI", tc.ci)
+			r := &recorder{}
+			assert.Equal(t, tc.want, Chromium(r))
+			if tc.fatal != "" {
+				assert.Contains(t, r.fatal, tc.fatal)
+			} else {
+				assert.Empty(t, r.fatal)
+			}
+			if tc.skip != "" {
+				assert.Contains(t, r.skip, tc.skip)
+			} else {
+				assert.Empty(t, r.skip)
+			}
+		})
+	}
 }

@@ -243,11 +243,18 @@ func New(d Deps) (*Handler, error) {
 	}
 	h := body.Handler(authn(mux.mux))
 	if len(d.CORSOrigins) > 0 {
+		// Bearer tokens only, never cookies: no AllowCredentials. Frontends
+		// may send the trace context of browser tracing and their own
+		// request id, and read the request id (to quote in error reports)
+		// and WWW-Authenticate (to tell an expired token from a bad one).
 		cors, err := httpsec.NewCORS(httpsec.CORSConfig{
 			AllowedOrigins: d.CORSOrigins,
 			AllowedMethods: []string{"GET", "POST", "PUT", "DELETE"},
-			AllowedHeaders: []string{"Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-API-Key"},
-			ExposedHeaders: []string{"ETag", "Link", "Location", "Retry-After", "Idempotent-Replayed", "RateLimit", "RateLimit-Policy"},
+			AllowedHeaders: []string{"Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match",
+				"X-API-Key", observe.RequestIDHeader},
+			AllowTraceContext: true,
+			ExposedHeaders: []string{"ETag", "Link", "Location", "Retry-After", "Idempotent-Replayed", "RateLimit", "RateLimit-Policy",
+				observe.RequestIDHeader, "WWW-Authenticate", "Deprecation", "Sunset"},
 		})
 		if err != nil {
 			return nil, err
