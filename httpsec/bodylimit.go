@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+
+	"github.com/bedrock-go/bedrock/internal/problem"
 )
 
 // DefaultMaxBodyBytes is the body limit when BodyLimitConfig.MaxBytes is zero.
@@ -56,10 +58,14 @@ func NewBodyLimit(cfg BodyLimitConfig) (*BodyLimit, error) {
 		max = DefaultMaxBodyBytes
 	}
 	return &BodyLimit{
-		max:      max,
-		err:      fmt.Errorf("%w: %w", ErrBodyTooLarge, &http.MaxBytesError{Limit: max}),
-		hooks:    cfg.Hooks,
-		tooLarge: newCannedProblem(http.StatusRequestEntityTooLarge, ErrBodyTooLarge, map[string]any{"max_bytes": max}, true),
+		max:   max,
+		err:   fmt.Errorf("%w: %w", ErrBodyTooLarge, &http.MaxBytesError{Limit: max}),
+		hooks: cfg.Hooks,
+		tooLarge: cannedProblem{problem.Render(problem.Details{
+			Status:     http.StatusRequestEntityTooLarge,
+			Detail:     "The request body is larger than " + strconv.FormatInt(max, 10) + " bytes.",
+			Extensions: map[string]any{"max_bytes": max},
+		}).Closing()},
 	}, nil
 }
 

@@ -138,6 +138,7 @@ func TestBodyLimit_TooLargeMidReadDropsTheHandlersHeaders(t *testing.T) {
 	var p map[string]any
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &p), "the body is plain JSON, not gzip")
 	assert.Equal(t, "Content Too Large", p["title"], "RFC 9110's phrase")
+	assert.Equal(t, "The request body is larger than 4 bytes.", p["detail"], "a sentence for the client, not the sentinel's text")
 }
 
 func TestBodyLimit_WriterKeepsFlushAndUnwrap(t *testing.T) {
