@@ -161,3 +161,27 @@ type discard struct{ h http.Header }
 func (d discard) Header() http.Header       { return d.h }
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 func (discard) WriteHeader(int)             {}
+
+// FuzzExcerpt checks, for any input, that an excerpt is a prefix of it
+// within the bound, cut only at a rune boundary, and marked when cut.
+func FuzzExcerpt(f *testing.F) {
+	for _, s := range []string{"", "abc", strings.Repeat("é", 40), "\xff\xfe" + strings.Repeat("x", 70), "😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀"} {
+		f.Add(s, 64)
+	}
+	f.Fuzz(func(t *testing.T, s string, max int) {
+		max = int(uint(max) % (1 << 10)) // any bound a caller could pass
+		got, cut := Excerpt(s, max)
+		if !cut {
+			require.Equal(t, s, got)
+			return
+		}
+		prefix, ok := strings.CutSuffix(got, "…")
+		require.True(t, ok, "a cut is marked")
+		require.True(t, strings.HasPrefix(s, prefix))
+		require.LessOrEqual(t, len(prefix), max)
+		require.Greater(t, len(s), max)
+		if utf8.ValidString(s) {
+			require.True(t, utf8.ValidString(got), "never inside a rune")
+		}
+	})
+}
