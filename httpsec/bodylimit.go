@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+
+	"github.com/bedrock-go/bedrock/internal/problem"
 )
 
 // DefaultMaxBodyBytes is the body limit when BodyLimitConfig.MaxBytes is zero.
@@ -21,14 +23,17 @@ type BodyLimitConfig struct {
 	Hooks Hooks
 }
 
-// BodyLimit refuses request bodies over a size limit with 413 Request
-// Entity Too Large, as problem+json. A body announced too large by
+// BodyLimit refuses request bodies over a size limit with 413 Content Too
+// Large, as problem+json. A body announced too large by
 // Content-Length is refused before the handler runs. A body that grows
 // past the limit while the handler reads it makes the read fail with an
 // error matching both ErrBodyTooLarge and *http.MaxBytesError; if the
 // handler has not written its status yet, the 413 answer is sent at that
-// moment and the handler's own later writes are discarded. The 413 answer
-// carries Connection: close, so the rest of the body is never read.
+// moment and the handler's own later writes are discarded. Headers the
+// handler set for the response it meant to send (Content-Encoding, ETag,
+// Last-Modified, Location, Set-Cookie, ...) are dropped from that answer.
+// The 413 answer carries Connection: close, so the rest of the body is
+// never read.
 //
 // A handler may read the body on one goroutine while it writes the response
 // on another: the 413 answer and the handler's writes are serialised. Its
@@ -53,10 +58,14 @@ func NewBodyLimit(cfg BodyLimitConfig) (*BodyLimit, error) {
 		max = DefaultMaxBodyBytes
 	}
 	return &BodyLimit{
-		max:      max,
-		err:      fmt.Errorf("%w: %w", ErrBodyTooLarge, &http.MaxBytesError{Limit: max}),
-		hooks:    cfg.Hooks,
-		tooLarge: newCannedProblem(http.StatusRequestEntityTooLarge, ErrBodyTooLarge, map[string]any{"max_bytes": max}, true),
+		max:   max,
+		err:   fmt.Errorf("%w: %w", ErrBodyTooLarge, &http.MaxBytesError{Limit: max}),
+		hooks: cfg.Hooks,
+		tooLarge: cannedProblem{problem.Render(problem.Details{
+			Status:     http.StatusRequestEntityTooLarge,
+			Detail:     "The request body is larger than " + strconv.FormatInt(max, 10) + " bytes.",
+			Extensions: map[string]any{"max_bytes": max},
+		}).Closing()},
 	}, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -107,6 +108,37 @@ func TestBodyLimit_ResponseAlreadyStartedIsNotReplaced(t *testing.T) {
 	assert.Equal(t, http.StatusAccepted, w.Code)
 	assert.Contains(t, w.Body.String(), "request body too large")
 	assert.ErrorIs(t, rejected, httpsec.ErrBodyTooLarge, "the refusal is reported even when no 413 could be sent")
+}
+
+// A handler that prepared its response (a gzip stream, a new resource's
+// Location and ETag, a session cookie) and then read past the limit gets
+// a 413 that carries none of it: those headers describe a response that is
+// not sent.
+func TestBodyLimit_TooLargeMidReadDropsTheHandlersHeaders(t *testing.T) {
+	h := mustBodyLimit(t, httpsec.BodyLimitConfig{MaxBytes: 4}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Set("Content-Length", "999")
+		w.Header().Set("ETag", `"v2"`)
+		w.Header().Set("Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT")
+		w.Header().Set("Location", "/orders/7")
+		w.Header().Set("Set-Cookie", "session=abc; HttpOnly")
+		w.Header().Set("Vary", "Accept-Encoding")
+		if _, err := io.ReadAll(r.Body); err != nil {
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	}))
+	w := serve(h, streamed("too long"))
+	require.Equal(t, http.StatusRequestEntityTooLarge, w.Code)
+	for _, k := range []string{"Content-Encoding", "Etag", "Last-Modified", "Location", "Set-Cookie"} {
+		assert.Empty(t, w.Header().Values(k), k)
+	}
+	assert.Equal(t, strconv.Itoa(w.Body.Len()), w.Header().Get("Content-Length"))
+	assert.Equal(t, "Accept-Encoding", w.Header().Get("Vary"), "headers about the request's variants stay")
+	var p map[string]any
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &p), "the body is plain JSON, not gzip")
+	assert.Equal(t, "Content Too Large", p["title"], "RFC 9110's phrase")
+	assert.Equal(t, "The request body is larger than 4 bytes.", p["detail"], "a sentence for the client, not the sentinel's text")
 }
 
 func TestBodyLimit_WriterKeepsFlushAndUnwrap(t *testing.T) {

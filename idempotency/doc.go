@@ -25,6 +25,17 @@
 // Keys are scoped by principal ([Config.Principal]): one client can never
 // replay another's response, even with the same key.
 //
+// Responses are stored up to [Config.MaxResponseBytes] (64 KiB by default),
+// since any client can make the store keep one per key for the retention
+// period. A larger response still reaches its client; the key is recorded
+// as completed without it, and a repeat gets 410 Gone with a problem that
+// says the response was too large to store.
+//
+// Refusals are RFC 9457 problems (application/problem+json) with a type
+// URI and a title of their own (the Problem constants) and a detail written
+// for the client: never error text, never the key or anything else the
+// client sent.
+//
 // # Stores
 //
 // A [Store] keeps the records. [MemoryStore] serves one process; the

@@ -1,8 +1,12 @@
 package idempotency_test
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -161,4 +165,152 @@ func FuzzResponseUnmarshal(f *testing.F) {
 			t.Fatalf("re-encoded record does not decode: %v", err)
 		}
 	})
+}
+
+func serveOnce(h http.Handler, key []string, body string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodPost, "/orders", strings.NewReader(body))
+	for _, k := range key {
+		r.Header.Add(idempotency.KeyHeader, k)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+// Every problem the middleware writes speaks to the client: a type of its
+// own with a title, a detail in plain words, never a Go error string, and
+// never the client's key echoed back.
+func TestMiddleware_ProblemsSpeakToClients(t *testing.T) {
+	okHandler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusCreated) })
+	slow, started := make(chan struct{}), make(chan struct{})
+	inProgress := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { close(started); <-slow })
+	tooBig := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(strings.Repeat("x", 100)))
+	})
+	newMW := func(cfg idempotency.Config, next http.Handler) http.Handler {
+		mw, err := idempotency.Middleware(idempotency.NewMemoryStore(nil), cfg)
+		require.NoError(t, err)
+		return mw(next)
+	}
+	type want struct {
+		status int
+		typ    string
+		detail string // a word the detail must contain
+	}
+	hostileKey := strings.Repeat("K", 300)
+	cases := []struct {
+		name string
+		run  func() *httptest.ResponseRecorder
+		want want
+	}{
+		{"missing", func() *httptest.ResponseRecorder {
+			return serveOnce(newMW(idempotency.Config{Required: true}, okHandler), nil, "a")
+		}, want{400, idempotency.ProblemMissingKey, "requires"}},
+		{"repeated header", func() *httptest.ResponseRecorder {
+			return serveOnce(newMW(idempotency.Config{}, okHandler), []string{"a", "b"}, "a")
+		}, want{400, idempotency.ProblemInvalidKey, "once"}},
+		{"too long", func() *httptest.ResponseRecorder {
+			return serveOnce(newMW(idempotency.Config{}, okHandler), []string{hostileKey}, "a")
+		}, want{400, idempotency.ProblemInvalidKey, "255"}},
+		{"control character", func() *httptest.ResponseRecorder {
+			return serveOnce(newMW(idempotency.Config{}, okHandler), []string{"a\x01b"}, "a")
+		}, want{400, idempotency.ProblemInvalidKey, "printable"}},
+		{"bad quoting", func() *httptest.ResponseRecorder {
+			return serveOnce(newMW(idempotency.Config{}, okHandler), []string{`"a\b"`}, "a")
+		}, want{400, idempotency.ProblemInvalidKey, "printable"}},
+		{"body too large", func() *httptest.ResponseRecorder {
+			return serveOnce(newMW(idempotency.Config{MaxRequestBytes: 4}, okHandler), []string{"k"}, "12345")
+		}, want{413, idempotency.ProblemBodyTooLarge, "4 bytes"}},
+		{"reused for another request", func() *httptest.ResponseRecorder {
+			h := newMW(idempotency.Config{}, okHandler)
+			serveOnce(h, []string{"k"}, "a")
+			return serveOnce(h, []string{"k"}, "b")
+		}, want{422, idempotency.ProblemMismatch, "different request"}},
+		{"in progress", func() *httptest.ResponseRecorder {
+			h := newMW(idempotency.Config{}, inProgress)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				serveOnce(h, []string{"k"}, "a")
+			}()
+			<-started // the handler runs: the first request holds the key
+			w := serveOnce(h, []string{"k"}, "a")
+			close(slow)
+			<-done
+			return w
+		}, want{409, idempotency.ProblemInProgress, "still being processed"}},
+		{"response not stored", func() *httptest.ResponseRecorder {
+			h := newMW(idempotency.Config{MaxResponseBytes: 10}, tooBig)
+			serveOnce(h, []string{"k"}, "a")
+			return serveOnce(h, []string{"k"}, "a")
+		}, want{410, idempotency.ProblemNotStored, "too large to store"}},
+		{"store down", func() *httptest.ResponseRecorder {
+			mw, err := idempotency.Middleware(failingStore{}, idempotency.Config{})
+			require.NoError(t, err)
+			return serveOnce(mw(okHandler), []string{"k"}, "a")
+		}, want{503, idempotency.ProblemUnavailable, "retry"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := tc.run()
+			require.Equal(t, tc.want.status, w.Code, w.Body.String())
+			assert.Equal(t, "application/problem+json", w.Header().Get("Content-Type"))
+			var p map[string]any
+			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &p))
+			assert.Equal(t, tc.want.typ, p["type"])
+			assert.NotEmpty(t, p["title"])
+			assert.NotContains(t, []any{http.StatusText(tc.want.status), "Content Too Large", "Unprocessable Content"}, p["title"],
+				"a type of its own has a title of its own")
+			detail, _ := p["detail"].(string)
+			assert.Contains(t, detail, tc.want.detail)
+			assert.NotContains(t, detail, "idempotency:", "not a Go error string")
+			assert.NotContains(t, w.Body.String(), "KKKKKKKK", "the client's key is not echoed")
+			assert.True(t, strings.HasSuffix(detail, "."), "a sentence: %q", detail)
+		})
+	}
+}
+
+type failingStore struct{}
+
+func (failingStore) Begin(context.Context, string, idempotency.Fingerprint, time.Duration) (idempotency.Lookup, error) {
+	return idempotency.Lookup{}, errors.New("dial tcp 10.0.0.6:6379: connection refused")
+}
+
+func (failingStore) Complete(context.Context, string, string, *idempotency.Response, time.Duration) error {
+	return nil
+}
+
+func (failingStore) Release(context.Context, string, string) error { return nil }
+
+// Issue 20, item 5: any account could make the service keep ~1 MB per
+// request. By default a response is stored only up to 64 KiB; a larger one
+// reaches its client, is recorded without its body, and a repeat gets 410
+// saying so rather than a second run.
+func TestMiddleware_DefaultStoresResponsesUpTo64KiB(t *testing.T) {
+	for _, tc := range []struct {
+		size   int
+		stored bool
+	}{{64 << 10, true}, {64<<10 + 1, false}, {1 << 20, false}} {
+		t.Run(strconv.Itoa(tc.size), func(t *testing.T) {
+			runs := 0
+			mw, err := idempotency.Middleware(idempotency.NewMemoryStore(nil), idempotency.Config{})
+			require.NoError(t, err)
+			h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				runs++
+				w.WriteHeader(http.StatusBadRequest) // a stored 4xx, as a validation problem is
+				_, _ = w.Write([]byte(strings.Repeat("e", tc.size)))
+			}))
+			first := serveOnce(h, []string{"k"}, "a")
+			assert.Equal(t, tc.size, first.Body.Len(), "the first client always gets the whole answer")
+			again := serveOnce(h, []string{"k"}, "a")
+			assert.Equal(t, 1, runs, "never a second run")
+			if tc.stored {
+				assert.Equal(t, http.StatusBadRequest, again.Code)
+				assert.Equal(t, first.Body.String(), again.Body.String())
+				return
+			}
+			assert.Equal(t, http.StatusGone, again.Code)
+			assert.Contains(t, again.Body.String(), "too large to store")
+		})
+	}
 }

@@ -52,10 +52,14 @@ type Config struct {
 	// MaxRequestBytes is the largest request body read to fingerprint it;
 	// 1 MiB when zero. A larger body gets 413.
 	MaxRequestBytes int64
-	// MaxResponseBytes is the largest response body stored; 1 MiB when zero.
-	// A larger response is still sent to its client, and the key is recorded
-	// as completed without a body: a repeat gets 410 Gone rather than a
-	// second run of the handler.
+	// MaxResponseBytes is the largest response body stored; 64 KiB when
+	// zero. A larger response is still sent to its client, and the key is
+	// recorded as completed without a body: a repeat gets 410 Gone, whose
+	// problem says the response was too large to store, rather than a
+	// second run of the handler. The default is small because any client
+	// may make the store keep one response per key for Retention: API
+	// answers to writes are small, and a large one is better fetched again
+	// than replayed.
 	MaxResponseBytes int
 	// StoredHeaders are the response headers kept and replayed, in canonical
 	// form; Content-Type, Content-Language, Location, ETag, Last-Modified,
@@ -98,6 +102,10 @@ var (
 	defaultStoredHeaders = []string{"Content-Type", "Content-Language", "Location", "Etag", "Last-Modified", "Cache-Control", "Retry-After"}
 )
 
+// DefaultMaxResponseBytes is the largest response body stored when
+// Config.MaxResponseBytes is zero.
+const DefaultMaxResponseBytes = 64 << 10
+
 // ErrConfig is wrapped by every error [New] returns for a bad Config.
 var ErrConfig = errors.New("idempotency: invalid config")
 
@@ -130,7 +138,7 @@ func New(store Store, cfg Config) (*Idempotency, error) {
 		cfg.MaxRequestBytes = 1 << 20
 	}
 	if cfg.MaxResponseBytes == 0 {
-		cfg.MaxResponseBytes = 1 << 20
+		cfg.MaxResponseBytes = DefaultMaxResponseBytes
 	}
 	methods := cfg.Methods
 	if methods == nil {
@@ -190,7 +198,11 @@ func (i *Idempotency) serve(w http.ResponseWriter, r *http.Request, next http.Ha
 		next.ServeHTTP(w, r)
 		return
 	case err != nil:
-		writeProblem(w, http.StatusBadRequest, ProblemInvalidKey, err.Error())
+		detail := "The Idempotency-Key header must hold 1 to 255 printable ASCII characters, as a token or a quoted string."
+		if len(values) > 1 {
+			detail = "Send the Idempotency-Key header once."
+		}
+		writeProblem(w, http.StatusBadRequest, ProblemInvalidKey, detail)
 		return
 	}
 
@@ -202,7 +214,7 @@ func (i *Idempotency) serve(w http.ResponseWriter, r *http.Request, next http.Ha
 				fmt.Sprintf("The request body exceeds %d bytes.", i.cfg.MaxRequestBytes))
 			return
 		}
-		writeProblem(w, http.StatusBadRequest, "about:blank", "The request body could not be read.")
+		writeProblem(w, http.StatusBadRequest, "", "The request body could not be read.")
 		return
 	}
 	principal := ""
@@ -381,8 +393,23 @@ func replay(w http.ResponseWriter, resp *Response) {
 	_, _ = w.Write(resp.Body)
 }
 
+// problemTitles name the middleware's problem types. RFC 9457 wants a title
+// that does not change between occurrences of a type.
+var problemTitles = map[string]string{
+	ProblemMissingKey:   "Idempotency key required",
+	ProblemInvalidKey:   "Invalid idempotency key",
+	ProblemInProgress:   "Request in progress",
+	ProblemMismatch:     "Idempotency key reused",
+	ProblemNotStored:    "Response not stored",
+	ProblemUnavailable:  "Idempotency unavailable",
+	ProblemBodyTooLarge: "Request body too large",
+}
+
+// writeProblem answers with a problem of type typ ("" for about:blank).
+// Details are written for the client: they never carry error text, nor
+// anything the client sent.
 func writeProblem(w http.ResponseWriter, status int, typ, detail string) {
-	problem.Write(w, problem.Details{Status: status, Type: typ, Detail: detail})
+	problem.Write(w, problem.Details{Status: status, Type: typ, Title: problemTitles[typ], Detail: detail})
 }
 
 // recorder passes the response through to the client and keeps a copy of up

@@ -16,14 +16,25 @@
 // [Middleware] gives every request a span named by its route pattern (never
 // the raw path, whose cardinality is unbounded), the semantic-convention
 // duration histogram and in-flight gauge, a request id, an access log line,
-// and panic recovery that answers 500 problem+json. [Transport] does the
+// and panic recovery that answers 500 problem+json (without the headers the
+// handler had set for the response it never sent). [Transport] does the
 // same for outgoing calls and propagates the trace.
+//
+// A request continues its caller's trace only when
+// [MiddlewareConfig.TrustRemoteTrace] says so; by default every request
+// starts a trace of its own and links the one its traceparent named, so
+// that a client on a public endpoint cannot choose the trace id of the
+// server's logs, force sampling, or inject baggage.
 //
 // # Health
 //
 // [Health] serves /livez and /readyz from named checks with timeouts and a
 // result cache, so a storm of probes does not become a storm of database
-// pings; [GracefulShutdown] drains a server behind a load balancer.
+// pings; [GracefulShutdown] drains a server behind a load balancer. A
+// service that is not ready answers 503 with an RFC 9457 problem listing
+// each check's state; check errors, which often name internal addresses,
+// go to the log and appear in the answer only with
+// [HealthConfig.ShowErrors].
 //
 // # Adapters
 //

@@ -5,13 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/bedrock-go/bedrock/internal/problem"
 )
 
 // Check reports whether a dependency is usable; it must honour ctx.
@@ -28,6 +32,22 @@ type CheckOptions struct {
 	NonCritical bool
 }
 
+// HealthConfig configures [NewHealth]. The zero value hides check errors
+// from /readyz and logs them with slog.Default.
+type HealthConfig struct {
+	// ShowErrors puts each failed check's error text in /readyz answers.
+	// Off by default: /readyz is often reachable from outside, and a
+	// driver's error names internal addresses ("dial tcp 10.0.0.5:5432:
+	// connect: connection refused"). Turn it on only where the endpoint
+	// is private.
+	ShowErrors bool
+	// Logger receives a Warn record with the error when a check starts
+	// failing, and an Info record when it recovers (not one per probe),
+	// so that errors hidden from /readyz still reach operators.
+	// slog.Default when nil.
+	Logger *slog.Logger
+}
+
 // Health serves /livez and /readyz. The zero value is not usable; call
 // [NewHealth]. It is safe for concurrent use.
 type Health struct {
@@ -36,9 +56,11 @@ type Health struct {
 	order    []string
 	draining atomic.Bool
 	now      func() time.Time
+	cfg      HealthConfig
 }
 
 type check struct {
+	name string
 	fn   Check
 	opts CheckOptions
 
@@ -48,9 +70,12 @@ type check struct {
 	latency time.Duration
 }
 
-// NewHealth returns an empty Health.
-func NewHealth() *Health {
-	return &Health{checks: map[string]*check{}, now: time.Now}
+// NewHealth returns a Health without checks.
+func NewHealth(cfg HealthConfig) *Health {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Health{checks: map[string]*check{}, now: time.Now, cfg: cfg}
 }
 
 // Register adds a readiness check under name; registering a name twice
@@ -67,7 +92,7 @@ func (h *Health) Register(name string, fn Check, opts CheckOptions) {
 	if _, ok := h.checks[name]; !ok {
 		h.order = append(h.order, name)
 	}
-	h.checks[name] = &check{fn: fn, opts: opts}
+	h.checks[name] = &check{name: name, fn: fn, opts: opts}
 }
 
 // PingCheck checks anything with Ping(ctx) error, such as *pgxpool.Pool.
@@ -82,16 +107,18 @@ func RedisCheck(c redis.UniversalClient) Check {
 // checks say; [GracefulShutdown] uses it.
 func (h *Health) SetDraining(v bool) { h.draining.Store(v) }
 
-// CheckResult is one check's entry in the /readyz body.
+// CheckResult is one check's entry in a [Report].
 type CheckResult struct {
 	Status    string  `json:"status"` // "ok" or "fail"
 	Critical  bool    `json:"critical"`
 	LatencyMS float64 `json:"latency_ms"`
-	Error     string  `json:"error,omitempty"`
-	Cached    bool    `json:"cached"`
+	// Error is the check's error text. [Health.Ready] always fills it;
+	// /readyz shows it only with HealthConfig.ShowErrors.
+	Error  string `json:"error,omitempty"`
+	Cached bool   `json:"cached"`
 }
 
-// Report is the /readyz body.
+// Report is the result of [Health.Ready], and the body of a 200 /readyz.
 type Report struct {
 	Status string                 `json:"status"` // "ok", "fail" or "draining"
 	Checks map[string]CheckResult `json:"checks"`
@@ -110,7 +137,7 @@ func (h *Health) Ready(ctx context.Context) Report {
 	results := make([]CheckResult, len(checks))
 	var wg sync.WaitGroup
 	for i, c := range checks {
-		wg.Go(func() { results[i] = c.run(ctx, h.now) })
+		wg.Go(func() { results[i] = c.run(ctx, h.now, h.cfg.Logger) })
 	}
 	wg.Wait()
 	rep := Report{Status: "ok", Checks: make(map[string]CheckResult, len(names))}
@@ -126,7 +153,7 @@ func (h *Health) Ready(ctx context.Context) Report {
 	return rep
 }
 
-func (c *check) run(ctx context.Context, now func() time.Time) CheckResult {
+func (c *check) run(ctx context.Context, now func() time.Time, log *slog.Logger) CheckResult {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cached := true
@@ -134,6 +161,7 @@ func (c *check) run(ctx context.Context, now func() time.Time) CheckResult {
 		cached = false
 		cctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 		start := now()
+		failedBefore := c.err != nil
 		c.err = safeRun(cctx, c.fn)
 		if c.err == nil && cctx.Err() != nil {
 			c.err = cctx.Err()
@@ -141,6 +169,7 @@ func (c *check) run(ctx context.Context, now func() time.Time) CheckResult {
 		c.latency = now().Sub(start)
 		c.at = now()
 		cancel()
+		c.logTransition(ctx, log, failedBefore)
 	}
 	r := CheckResult{Status: "ok", Critical: !c.opts.NonCritical, LatencyMS: float64(c.latency.Microseconds()) / 1000, Cached: cached}
 	if c.err != nil {
@@ -150,6 +179,16 @@ func (c *check) run(ctx context.Context, now func() time.Time) CheckResult {
 		}
 	}
 	return r
+}
+
+func (c *check) logTransition(ctx context.Context, log *slog.Logger, failedBefore bool) {
+	switch {
+	case c.err != nil && !failedBefore:
+		log.LogAttrs(ctx, slog.LevelWarn, "readiness check failed", slog.String("check", c.name),
+			slog.Bool("critical", !c.opts.NonCritical), slog.String("error", c.err.Error()))
+	case c.err == nil && failedBefore:
+		log.LogAttrs(ctx, slog.LevelInfo, "readiness check recovered", slog.String("check", c.name))
+	}
 }
 
 // safeRun turns a panicking check into a failed one.
@@ -171,18 +210,44 @@ func (h *Health) Livez() http.Handler {
 	})
 }
 
-// Readyz answers 200 when every critical check passes and the service is
-// not draining, 503 otherwise, with the [Report] as JSON.
+// Readyz answers 200 with the [Report] as JSON when every critical check
+// passes and the service is not draining. Otherwise it answers 503 with an
+// RFC 9457 problem (application/problem+json) whose extension members are
+// "readiness" ("fail" or "draining") and "checks", each check's entry of
+// the Report. Check errors appear in neither answer unless
+// HealthConfig.ShowErrors is set.
 func (h *Health) Readyz() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rep := h.Ready(r.Context())
+		if !h.cfg.ShowErrors {
+			for name, c := range rep.Checks {
+				c.Error = ""
+				rep.Checks[name] = c
+			}
+		}
+		if rep.Status != "ok" {
+			problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable, Detail: notReadyDetail(rep),
+				Extensions: map[string]any{"readiness": rep.Status, "checks": rep.Checks}})
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
-		if rep.Status != "ok" {
-			w.WriteHeader(http.StatusServiceUnavailable)
-		}
 		_ = json.NewEncoder(w).Encode(rep)
 	})
+}
+
+func notReadyDetail(rep Report) string {
+	if rep.Status == "draining" {
+		return "The service is shutting down."
+	}
+	var failed []string
+	for name, c := range rep.Checks {
+		if c.Critical && c.Status != "ok" {
+			failed = append(failed, name)
+		}
+	}
+	slices.Sort(failed)
+	return "Required dependencies are unavailable: " + strings.Join(failed, ", ") + "."
 }
 
 // GracefulShutdown drains srv: it marks h not ready, waits drain (for load

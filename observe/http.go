@@ -2,6 +2,7 @@ package observe
 
 import (
 	"bufio"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -39,6 +40,21 @@ type MiddlewareConfig struct {
 	// Principal names the caller in the access log; nil logs none. Use it
 	// with auth.SubjectFrom.
 	Principal func(*http.Request) string
+	// TrustRemoteTrace reports whether a request's trace context
+	// (traceparent, tracestate, baggage) may continue the caller's trace.
+	// For a request it does not trust, the server span starts a new trace
+	// and links the caller's span context (when valid), and the caller's
+	// baggage is not taken. Nil trusts no request.
+	//
+	// The default is distrust because a client that picks the trace id
+	// picks what the server's logs and spans are filed under (it can
+	// collide with another request's trace), forces sampling with the
+	// sampled flag under a parent-based sampler, and injects baggage that
+	// downstream code may copy into attributes. Between services that
+	// trust each other, return true for their requests (a service mesh
+	// identity, a private listener, a signed header), never for a value
+	// the client can simply send.
+	TrustRemoteTrace func(*http.Request) bool
 }
 
 // Middleware instruments an HTTP server. Place it outermost, around the
@@ -83,10 +99,14 @@ type server struct {
 func (s *server) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ctx := s.cfg.Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-		ctx, span := s.tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
+		ctx, remote := s.remoteTrace(r)
+		opts := append(make([]trace.SpanStartOption, 0, 3), trace.WithSpanKind(trace.SpanKindServer),
 			trace.WithAttributes(attribute.String("http.request.method", r.Method),
 				attribute.String("url.scheme", scheme(r))))
+		if remote.IsValid() {
+			opts = append(opts, trace.WithLinks(trace.Link{SpanContext: remote}))
+		}
+		ctx, span := s.tracer.Start(ctx, r.Method, opts...)
 		defer span.End()
 
 		id := requestID(r)
@@ -116,6 +136,18 @@ func (s *server) wrap(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// remoteTrace returns the context the server span starts from: the
+// caller's trace when the request is trusted; otherwise the request's own
+// context, and the caller's span context for a link (invalid when the
+// request named none).
+func (s *server) remoteTrace(r *http.Request) (context.Context, trace.SpanContext) {
+	carrier := propagation.HeaderCarrier(r.Header)
+	if s.cfg.TrustRemoteTrace != nil && s.cfg.TrustRemoteTrace(r) {
+		return s.cfg.Propagator.Extract(r.Context(), carrier), trace.SpanContext{}
+	}
+	return r.Context(), trace.SpanContextFromContext(s.cfg.Propagator.Extract(context.Background(), carrier))
 }
 
 func (s *server) finish(r *http.Request, span trace.Span, rec *statusWriter, start time.Time) {

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -19,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -47,11 +50,20 @@ func newHarness(t *testing.T) *harness {
 }
 
 func (h *harness) middleware(t *testing.T, mux http.Handler) http.Handler {
-	mw, err := observe.Middleware(observe.MiddlewareConfig{TracerProvider: h.tp, MeterProvider: h.mp, Logger: h.logger,
-		Propagator: propagation.TraceContext{}})
+	return h.middlewareWith(t, observe.MiddlewareConfig{}, mux)
+}
+
+// middlewareWith fills cfg's providers, logger and propagators (trace
+// context and baggage) with the harness's.
+func (h *harness) middlewareWith(t *testing.T, cfg observe.MiddlewareConfig, mux http.Handler) http.Handler {
+	cfg.TracerProvider, cfg.MeterProvider, cfg.Logger = h.tp, h.mp, h.logger
+	cfg.Propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+	mw, err := observe.Middleware(cfg)
 	require.NoError(t, err)
 	return mw(mux)
 }
+
+func trustAll(*http.Request) bool { return true }
 
 func (h *harness) metric(t *testing.T, name string) metricdata.Metrics {
 	var rm metricdata.ResourceMetrics
@@ -117,7 +129,8 @@ func TestMiddleware_SpansAndMetricsAreNamedByRoute(t *testing.T) {
 
 func TestMiddleware_PropagatesIncomingTraceAndRequestID(t *testing.T) {
 	h := newHarness(t)
-	srv := h.middleware(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	srv := h.middlewareWith(t, observe.MiddlewareConfig{TrustRemoteTrace: trustAll},
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 	r.Header.Set(observe.RequestIDHeader, "req-123")
@@ -132,6 +145,99 @@ func TestMiddleware_PropagatesIncomingTraceAndRequestID(t *testing.T) {
 	w = httptest.NewRecorder()
 	srv.ServeHTTP(w, r)
 	assert.NotContains(t, w.Header().Get(observe.RequestIDHeader), "injected", "an unsafe id is replaced")
+}
+
+const remoteParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+// A client on a public endpoint must not choose the trace id that the
+// server's spans and logs carry (nor force sampling, nor inject baggage):
+// an untrusted request starts a trace of its own, linked to the one the
+// client named.
+func TestMiddleware_UntrustedClientsStartANewTraceLinkedToTheirs(t *testing.T) {
+	trusted := func(r *http.Request) bool { return r.Header.Get("X-Internal") == "1" }
+	cases := []struct {
+		name    string
+		cfg     observe.MiddlewareConfig
+		header  string // X-Internal
+		trusted bool
+	}{
+		{"nil trusts no one", observe.MiddlewareConfig{}, "1", false},
+		{"the func refuses", observe.MiddlewareConfig{TrustRemoteTrace: trusted}, "", false},
+		{"the func accepts", observe.MiddlewareConfig{TrustRemoteTrace: trusted}, "1", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			var gotBaggage string
+			mux := http.NewServeMux()
+			mux.HandleFunc("GET /orders", func(w http.ResponseWriter, r *http.Request) {
+				gotBaggage = baggage.FromContext(r.Context()).Member("tenant").Value()
+				h.logger.InfoContext(r.Context(), "listing orders")
+			})
+			srv := h.middlewareWith(t, tc.cfg, mux)
+			r := httptest.NewRequest(http.MethodGet, "/orders", nil)
+			r.Header.Set("traceparent", remoteParent)
+			r.Header.Set("baggage", "tenant=acme")
+			r.Header.Set("X-Internal", tc.header)
+			srv.ServeHTTP(httptest.NewRecorder(), r)
+
+			spans := h.spans.Ended()
+			require.Len(t, spans, 1)
+			s := spans[0]
+			remote := "4bf92f3577b34da6a3ce929d0e0e4736"
+			var line map[string]any
+			require.NoError(t, json.Unmarshal([]byte(strings.SplitN(h.logs.String(), "\n", 2)[0]), &line))
+			assert.Equal(t, s.SpanContext().TraceID().String(), line["trace_id"], "logs carry the server span's trace")
+			if tc.trusted {
+				assert.Equal(t, remote, s.SpanContext().TraceID().String())
+				assert.Equal(t, "00f067aa0ba902b7", s.Parent().SpanID().String())
+				assert.Empty(t, s.Links())
+				assert.Equal(t, "acme", gotBaggage)
+				return
+			}
+			assert.NotEqual(t, remote, s.SpanContext().TraceID().String(), "a trace of its own")
+			assert.False(t, s.Parent().IsValid(), "a root span")
+			require.Len(t, s.Links(), 1, "the client's trace stays reachable")
+			assert.Equal(t, remote, s.Links()[0].SpanContext.TraceID().String())
+			assert.Equal(t, "00f067aa0ba902b7", s.Links()[0].SpanContext.SpanID().String())
+			assert.True(t, s.Links()[0].SpanContext.IsRemote())
+			assert.Empty(t, gotBaggage, "an untrusted client's baggage is not taken")
+		})
+	}
+
+	t.Run("no trace context, no link", func(t *testing.T) {
+		h := newHarness(t)
+		srv := h.middleware(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+		srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+		require.Len(t, h.spans.Ended(), 1)
+		assert.Empty(t, h.spans.Ended()[0].Links())
+	})
+}
+
+// A panic answers 500 in place of whatever the handler was preparing, and
+// so must not carry that response's headers.
+func TestMiddleware_PanicAnswerDropsTheHandlersHeaders(t *testing.T) {
+	h := newHarness(t)
+	srv := h.middleware(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Set("Content-Length", "4096")
+		w.Header().Set("ETag", `"v9"`)
+		w.Header().Set("Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT")
+		w.Header().Set("Location", "/orders/9")
+		w.Header().Set("Set-Cookie", "session=abc")
+		panic("boom")
+	}))
+	w := httptest.NewRecorder()
+	srv.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/orders", nil))
+	require.Equal(t, http.StatusInternalServerError, w.Code)
+	for _, k := range []string{"Content-Encoding", "Etag", "Last-Modified", "Location", "Set-Cookie"} {
+		assert.Empty(t, w.Header().Values(k), k)
+	}
+	assert.Equal(t, strconv.Itoa(w.Body.Len()), w.Header().Get("Content-Length"))
+	assert.NotEmpty(t, w.Header().Get(observe.RequestIDHeader), "the middleware's own header stays")
+	var p map[string]any
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &p))
+	assert.Equal(t, "Internal Server Error", p["title"])
 }
 
 func TestMiddleware_RecoversPanics(t *testing.T) {
@@ -168,7 +274,7 @@ func TestTransport_PropagatesTheTrace(t *testing.T) {
 
 func TestHealth_CachesTimesOutAndReports(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := observe.NewHealth()
+		h := observe.NewHealth(observe.HealthConfig{Logger: slog.New(slog.DiscardHandler)})
 		var dbCalls atomic.Int32
 		h.Register("postgres", func(ctx context.Context) error { dbCalls.Add(1); return nil }, observe.CheckOptions{TTL: 5 * time.Second})
 		h.Register("slow", func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }, observe.CheckOptions{Timeout: 100 * time.Millisecond, NonCritical: true})
@@ -181,7 +287,7 @@ func TestHealth_CachesTimesOutAndReports(t *testing.T) {
 		assert.Equal(t, int32(1), dbCalls.Load(), "cached for the TTL")
 		rep := h.Ready(context.Background())
 		assert.Equal(t, "fail", rep.Checks["slow"].Status)
-		assert.Contains(t, rep.Checks["slow"].Error, "timed out")
+		assert.Contains(t, rep.Checks["slow"].Error, "timed out", "Ready, for the program, keeps the errors")
 		assert.Contains(t, rep.Checks["panics"].Error, "panicked")
 		assert.True(t, rep.Checks["postgres"].Cached)
 
@@ -189,23 +295,115 @@ func TestHealth_CachesTimesOutAndReports(t *testing.T) {
 		h.Ready(context.Background())
 		assert.Equal(t, int32(2), dbCalls.Load(), "re-run after the TTL")
 
-		h.Register("redis", func(context.Context) error { return errors.New("connection refused") }, observe.CheckOptions{})
 		w := httptest.NewRecorder()
-		h.Readyz().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/readyz", nil))
-		assert.Equal(t, http.StatusServiceUnavailable, w.Code)
-		var body observe.Report
-		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &body))
-		assert.Equal(t, "fail", body.Status)
-		assert.Equal(t, "connection refused", body.Checks["redis"].Error)
-
-		w = httptest.NewRecorder()
 		h.Livez().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/livez", nil))
 		assert.Equal(t, http.StatusOK, w.Code, "liveness ignores dependencies")
 	})
 }
 
+// internalError is what a driver says when a dependency is down: it names
+// an address inside the network.
+const internalError = "dial tcp 10.0.0.5:5432: connect: connection refused"
+
+func readyz(t *testing.T, h *observe.Health) (*httptest.ResponseRecorder, map[string]any) {
+	t.Helper()
+	w := httptest.NewRecorder()
+	h.Readyz().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	var body map[string]any
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &body), w.Body.String())
+	return w, body
+}
+
+// /readyz is read by load balancers and, often, by anyone who can reach
+// the service: a failure is an RFC 9457 problem naming the checks and
+// their states, and a check's error text is shown only when configured.
+func TestHealth_ReadyzFailureIsAProblemWithoutErrorText(t *testing.T) {
+	for _, show := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ShowErrors=%v", show), func(t *testing.T) {
+			var logs bytes.Buffer
+			h := observe.NewHealth(observe.HealthConfig{ShowErrors: show,
+				Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			h.Register("postgres", func(context.Context) error { return errors.New(internalError) }, observe.CheckOptions{})
+			h.Register("cache", func(context.Context) error { return errors.New("redis 10.0.0.6:6379 down") }, observe.CheckOptions{NonCritical: true})
+			h.Register("nats", func(context.Context) error { return nil }, observe.CheckOptions{})
+
+			w, body := readyz(t, h)
+			assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+			assert.Equal(t, "application/problem+json", w.Header().Get("Content-Type"))
+			assert.Equal(t, "no-store", w.Header().Get("Cache-Control"))
+			assert.Equal(t, "about:blank", body["type"])
+			assert.Equal(t, "Service Unavailable", body["title"])
+			assert.Equal(t, 503.0, body["status"])
+			assert.Equal(t, "fail", body["readiness"])
+			assert.Contains(t, body["detail"], "postgres")
+			checks, ok := body["checks"].(map[string]any)
+			require.True(t, ok, "checks is an extension member")
+			pg := checks["postgres"].(map[string]any)
+			assert.Equal(t, "fail", pg["status"])
+			assert.Equal(t, true, pg["critical"])
+			assert.Equal(t, "ok", checks["nats"].(map[string]any)["status"])
+			assert.Equal(t, "fail", checks["cache"].(map[string]any)["status"])
+			if show {
+				assert.Equal(t, internalError, pg["error"])
+			} else {
+				assert.NotContains(t, w.Body.String(), "10.0.0.", "no internal address")
+				assert.NotContains(t, pg, "error")
+			}
+			assert.Contains(t, logs.String(), internalError, "operators still see the error, in the log")
+
+			h.SetDraining(true)
+			w, body = readyz(t, h)
+			assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+			assert.Equal(t, "draining", body["readiness"])
+		})
+	}
+}
+
+// A ready service answers 200 with the report, and even then a failing
+// non-critical check does not show its error.
+func TestHealth_ReadyzSuccessHidesNonCriticalErrors(t *testing.T) {
+	h := observe.NewHealth(observe.HealthConfig{Logger: slog.New(slog.DiscardHandler)})
+	h.Register("postgres", func(context.Context) error { return nil }, observe.CheckOptions{})
+	h.Register("cache", func(context.Context) error { return errors.New(internalError) }, observe.CheckOptions{NonCritical: true})
+	w, body := readyz(t, h)
+	assert.Equal(t, http.StatusOK, w.Code)
+	assert.Equal(t, "application/json", w.Header().Get("Content-Type"))
+	assert.Equal(t, "ok", body["status"])
+	assert.NotContains(t, w.Body.String(), "10.0.0.")
+	assert.Equal(t, "fail", body["checks"].(map[string]any)["cache"].(map[string]any)["status"])
+}
+
+// A failing check is logged when it starts failing and when it recovers,
+// not on every probe.
+func TestHealth_LogsTransitionsOnly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var logs bytes.Buffer
+		h := observe.NewHealth(observe.HealthConfig{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		var failing atomic.Bool
+		failing.Store(true)
+		h.Register("postgres", func(context.Context) error {
+			if failing.Load() {
+				return errors.New(internalError)
+			}
+			return nil
+		}, observe.CheckOptions{TTL: time.Second})
+		for range 5 {
+			h.Ready(context.Background())
+			time.Sleep(2 * time.Second) // past the TTL: every round runs the check
+		}
+		failing.Store(false)
+		for range 3 {
+			h.Ready(context.Background())
+			time.Sleep(2 * time.Second)
+		}
+		assert.Equal(t, 1, strings.Count(logs.String(), "readiness check failed"), logs.String())
+		assert.Equal(t, 1, strings.Count(logs.String(), "readiness check recovered"), logs.String())
+		assert.Contains(t, logs.String(), "check=postgres")
+	})
+}
+
 func TestGracefulShutdown_OrdersTheSteps(t *testing.T) {
-	h := observe.NewHealth()
+	h := observe.NewHealth(observe.HealthConfig{})
 	h.Register("ok", func(context.Context) error { return nil }, observe.CheckOptions{})
 	srv := httptest.NewServer(http.NotFoundHandler())
 	var steps []string
@@ -277,7 +475,7 @@ func Example() {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("hi")) })
-	health := observe.NewHealth()
+	health := observe.NewHealth(observe.HealthConfig{})
 	mux.Handle("GET /livez", health.Livez())
 	mux.Handle("GET /readyz", health.Readyz())
 
@@ -286,6 +484,61 @@ func Example() {
 	mw(mux).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/hello", nil))
 	fmt.Println(w.Code, w.Body.String(), w.Header().Get("X-Request-Id") != "")
 	// Output: 200 hi true
+}
+
+func ExampleHealth_Readyz() {
+	health := observe.NewHealth(observe.HealthConfig{Logger: slog.New(slog.DiscardHandler)})
+	health.Register("postgres", func(context.Context) error {
+		return errors.New("dial tcp 10.0.0.5:5432: connect: connection refused")
+	}, observe.CheckOptions{})
+
+	w := httptest.NewRecorder()
+	health.Readyz().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	var p struct {
+		Title     string
+		Detail    string
+		Readiness string
+		Checks    map[string]observe.CheckResult
+	}
+	_ = json.Unmarshal(w.Body.Bytes(), &p)
+	fmt.Println(w.Code, w.Header().Get("Content-Type"))
+	fmt.Println(p.Title+":", p.Detail)
+	fmt.Printf("readiness=%s postgres=%s error=%q\n", p.Readiness, p.Checks["postgres"].Status, p.Checks["postgres"].Error)
+	// Output:
+	// 503 application/problem+json
+	// Service Unavailable: Required dependencies are unavailable: postgres.
+	// readiness=fail postgres=fail error=""
+}
+
+func ExampleMiddlewareConfig_trustRemoteTrace() {
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	// Only requests that arrive on the listener other services use may
+	// continue their caller's trace.
+	internal := &net.TCPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 8081}
+	trusted := func(r *http.Request) bool {
+		addr, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+		return addr != nil && addr.String() == internal.String()
+	}
+	mw, err := observe.Middleware(observe.MiddlewareConfig{TracerProvider: tp, Propagator: propagation.TraceContext{},
+		TrustRemoteTrace: trusted, DisableAccessLog: true})
+	if err != nil {
+		panic(err)
+	}
+	h := mw(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	public := &net.TCPAddr{IP: net.IPv4(203, 0, 113, 7), Port: 443}
+	for _, local := range []net.Addr{internal, public} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r = r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, local))
+		r.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+		h.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	for _, s := range spans.Ended() {
+		fmt.Printf("caller's trace: %v, links: %d\n", s.SpanContext().TraceID().String() == "4bf92f3577b34da6a3ce929d0e0e4736", len(s.Links()))
+	}
+	// Output:
+	// caller's trace: true, links: 0
+	// caller's trace: false, links: 1
 }
 
 func BenchmarkMiddleware(b *testing.B) {

@@ -63,4 +63,12 @@
 // [Pager.ParseRequest] and [Offset.ParseRequest] read the query parameters,
 // [Page.Link] and [OffsetPage.Link] write Link headers, and [WriteError]
 // answers a refused request with a problem+json 400.
+//
+// A link carries only the pager's own parameters (cursor, sort and limit as
+// checked, or limit and offset) and the filter parameters declared in
+// [Config.FilterParams] or [OffsetConfig.FilterParams]; nothing else of the
+// request's query, so a client cannot make the header repeat a query of any
+// size. A Link value longer than [MaxLinkBytes] (4 KiB) is not written.
+// [WriteError]'s problems have types of their own ([ProblemInvalidCursor],
+// [ProblemInvalidPageRequest]) and details that echo nothing the client sent.
 package pagination

@@ -3,6 +3,8 @@ package pagination
 import (
 	"errors"
 	"strconv"
+
+	"github.com/bedrock-go/bedrock/internal/problem"
 )
 
 // ErrInvalidCursor is matched (with [errors.Is]) by every error that rejects
@@ -65,9 +67,11 @@ type RequestError struct {
 	Reason string // why it was refused
 }
 
-// Error names the parameter, the value and the reason.
+// Error names the parameter, an excerpt of the value (the client chose
+// it, at any length) and the reason.
 func (e *RequestError) Error() string {
-	return "pagination: invalid " + e.Param + " " + strconv.Quote(e.Value) + ": " + e.Reason
+	v, _ := problem.Excerpt(e.Value, problem.ExcerptBytes)
+	return "pagination: invalid " + e.Param + " " + strconv.Quote(v) + ": " + e.Reason
 }
 
 // Unwrap returns [ErrInvalidRequest].

@@ -145,6 +145,29 @@ func ExamplePager_Query_filters() {
 	// pagination: cursor belongs to another query: issued for a different sort or filter
 }
 
+func ExamplePage_Link() {
+	keys, _ := pagination.NewKeyRing(pagination.Key{ID: 1, Secret: []byte("0123456789abcdef0123456789abcdef")})
+	pager, _ := pagination.New(pagination.Config{
+		Keys:  keys,
+		Sorts: []pagination.Sort{{Name: "id", Spec: pagination.MustSpec(pagination.Column{Name: "id", Unique: true})}},
+		// The listing reads "status" into Request.Filter: links carry it.
+		FilterParams: []string{"status"},
+	})
+	// GET /tickets?status=open&limit=2&utm_source=mail
+	r, _ := url.Parse("/tickets?status=open&limit=2&utm_source=mail")
+	req, _ := pager.ParseRequest(r.Query())
+	req.Filter = url.Values{"status": r.Query()["status"]}.Encode()
+	q, _ := pager.Query(req)
+	page, _ := pagination.NewPage(q, []int64{1, 2, 3}, func(id int64) []any { return []any{id} })
+
+	// Only the pager's parameters and the declared filter reach the links.
+	link := strings.ReplaceAll(page.Link(&url.URL{Path: r.Path, RawQuery: r.RawQuery}), page.NextCursor, "…")
+	fmt.Println(strings.ReplaceAll(link, ", ", ",\n"))
+	// Output:
+	// </tickets?cursor=…&limit=2&sort=id&status=open>; rel="next",
+	// </tickets?before=&limit=2&sort=id&status=open>; rel="last"
+}
+
 func ExampleOffset() {
 	offsets, _ := pagination.NewOffset(pagination.OffsetConfig{}) // limit 20, offset at most 10,000
 	req, err := offsets.ParseRequest(url.Values{"offset": {"40"}, "limit": {"20"}})

@@ -2,14 +2,27 @@ package pagination
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 )
 
+// MaxLinkBytes bounds a Link header value. [Page.Link] and
+// [OffsetPage.Link] return "" rather than anything longer: common clients
+// and proxies refuse responses whose headers pass 8 to 16 KB, and a page's
+// body carries its cursors anyway.
+const MaxLinkBytes = 4096
+
 // Link returns the value of an RFC 8288 Link header for the page, with
 // rel="next" and rel="last" when HasNext, rel="prev" and rel="first" when
-// HasPrev, or "" when the page is the only one. Each target is base (usually
-// the request's URL, absolute or relative) with its cursor parameters
-// replaced and every other parameter, such as limit, sort and filters, kept.
+// HasPrev, or "" when the page is the only one. Each target is base
+// (usually the request's URL, absolute or relative) with a query of the
+// pager's parameters only: the cursor, the sort and page size the query
+// was checked with, and the filter parameters of base that
+// Config.FilterParams declares. Any other parameter of base, and its
+// fragment, are left out, so a client cannot make the header repeat a
+// query of its own. Link returns "" for a value over [MaxLinkBytes] (a
+// declared filter longer than a header can carry), and carries only the
+// cursor for a Page not built by [NewPage].
 func (p Page[T]) Link(base *url.URL) string {
 	var links []link
 	if p.HasPrev {
@@ -18,7 +31,16 @@ func (p Page[T]) Link(base *url.URL) string {
 	if p.HasNext {
 		links = append(links, link{"next", ParamCursor, p.NextCursor, true}, link{"last", ParamBefore, "", true})
 	}
-	return writeLinks(base, links, ParamCursor, ParamAfter, ParamBefore)
+	if len(links) == 0 || base == nil {
+		return ""
+	}
+	var keep url.Values
+	if p.q != nil {
+		keep = carried(base, p.q.pager.cfg.FilterParams)
+		keep.Set(ParamSort, p.q.sort.name)
+		keep.Set(ParamLimit, strconv.Itoa(p.q.size))
+	}
+	return writeLinks(base, links, keep)
 }
 
 type link struct {
@@ -26,23 +48,31 @@ type link struct {
 	set               bool // whether to set param at all
 }
 
-// writeLinks renders links to base, each with the drop parameters removed
-// and its own parameter set.
-func writeLinks(base *url.URL, links []link, drop ...string) string {
-	if len(links) == 0 || base == nil {
-		return ""
+// carried returns the parameters of base named in filters.
+func carried(base *url.URL, filters []string) url.Values {
+	out := make(url.Values, len(filters)+3)
+	if len(filters) == 0 || base.RawQuery == "" {
+		return out
 	}
-	query := base.Query()
-	for _, d := range drop {
-		query.Del(d)
+	all := base.Query()
+	for _, name := range filters {
+		if vs, ok := all[name]; ok {
+			out[name] = vs
+		}
 	}
+	return out
+}
+
+// writeLinks renders links to base, each with the query keep plus its own
+// parameter, or "" when the result would pass MaxLinkBytes.
+func writeLinks(base *url.URL, links []link, keep url.Values) string {
 	var b strings.Builder
 	for i, l := range links {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		u := *base
-		q := cloneValues(query)
+		q := cloneValues(keep)
 		if l.set {
 			q.Set(l.param, l.value)
 		}
@@ -53,6 +83,9 @@ func writeLinks(base *url.URL, links []link, drop ...string) string {
 		b.WriteString(`>; rel="`)
 		b.WriteString(l.rel)
 		b.WriteByte('"')
+		if b.Len() > MaxLinkBytes {
+			return ""
+		}
 	}
 	return b.String()
 }

@@ -3,6 +3,7 @@ package pagination
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 )
 
@@ -17,6 +18,12 @@ type OffsetConfig struct {
 	// costs as much as reading all the rows before it: past the cap, a
 	// listing needs keyset pagination ([Pager]).
 	MaxOffset int
+
+	// FilterParams names the query parameters of the listing's filters,
+	// which [OffsetPage.Link] carries into its links next to limit and
+	// offset; every other parameter of the request is left out of them.
+	// None by default. A name may not be "", "limit" or "offset".
+	FilterParams []string
 }
 
 // DefaultMaxOffset is the default of [OffsetConfig.MaxOffset].
@@ -47,6 +54,10 @@ func NewOffset(cfg OffsetConfig) (*Offset, error) {
 	if cfg.MaxOffset > maxOffsetCap || cfg.MaxLimit > maxOffsetCap {
 		return nil, fmt.Errorf("%w: MaxOffset and MaxLimit must not exceed %d", ErrInvalidConfig, maxOffsetCap)
 	}
+	if err := checkFilterParams(cfg.FilterParams, ParamLimit, ParamOffset); err != nil {
+		return nil, err
+	}
+	cfg.FilterParams = slices.Clone(cfg.FilterParams)
 	return &Offset{cfg: cfg}, nil
 }
 
@@ -89,7 +100,8 @@ type OffsetQuery struct {
 	Size   int // rows on a page
 	Offset int // rows skipped
 
-	maxOffset int
+	maxOffset    int
+	filterParams []string
 }
 
 // Query checks req against the limits. Errors are [*RequestError]s.
@@ -106,7 +118,7 @@ func (o *Offset) Query(req OffsetRequest) (OffsetQuery, error) {
 		return OffsetQuery{}, &RequestError{Param: ParamOffset, Value: strconv.Itoa(req.Offset),
 			Reason: "must be from 0 to " + strconv.Itoa(o.cfg.MaxOffset) + "; deeper pages need cursor pagination"}
 	}
-	return OffsetQuery{Size: size, Offset: req.Offset, maxOffset: o.cfg.MaxOffset}, nil
+	return OffsetQuery{Size: size, Offset: req.Offset, maxOffset: o.cfg.MaxOffset, filterParams: o.cfg.FilterParams}, nil
 }
 
 // Clause returns "LIMIT n OFFSET m", fetching one row beyond the page so
@@ -128,13 +140,15 @@ type OffsetPage[T any] struct {
 	// costs a scan of every matching row, so it is opt-in.
 	Total *int64 `json:"total,omitempty"`
 
-	maxOffset int
+	maxOffset    int
+	filterParams []string
 }
 
 // NewOffsetPage turns the rows read with q.Clause() into a page. It takes
 // ownership of rows.
 func NewOffsetPage[T any](q OffsetQuery, rows []T) OffsetPage[T] {
-	p := OffsetPage[T]{Items: rows, Limit: q.Size, Offset: q.Offset, HasPrev: q.Offset > 0, maxOffset: q.maxOffset}
+	p := OffsetPage[T]{Items: rows, Limit: q.Size, Offset: q.Offset, HasPrev: q.Offset > 0,
+		maxOffset: q.maxOffset, filterParams: q.filterParams}
 	if len(rows) > q.Size {
 		p.Items, p.HasNext = rows[:q.Size], true
 	}
@@ -151,8 +165,10 @@ func (p *OffsetPage[T]) SetTotal(n int64) { p.Total = &n }
 // Link returns an RFC 8288 Link header value: rel="first" and "prev" when
 // HasPrev, "next" when HasNext, and "last" when the total is known and the
 // last page's offset is within MaxOffset (a link the server would refuse is
-// left out). Pages stay aligned with the current offset. Other parameters
-// of base, such as limit and filters, are kept.
+// left out). Pages stay aligned with the current offset. Each target is
+// base with a query of limit, offset and the filter parameters of base that
+// OffsetConfig.FilterParams declares, nothing else; Link returns "" rather
+// than a value over [MaxLinkBytes].
 func (p OffsetPage[T]) Link(base *url.URL) string {
 	var links []link
 	at := func(rel string, off int) link { return link{rel, ParamOffset, strconv.Itoa(off), true} }
@@ -169,5 +185,10 @@ func (p OffsetPage[T]) Link(base *url.URL) string {
 			links = append(links, at("last", int(last)))
 		}
 	}
-	return writeLinks(base, links, ParamOffset)
+	if len(links) == 0 || base == nil {
+		return ""
+	}
+	keep := carried(base, p.filterParams)
+	keep.Set(ParamLimit, strconv.Itoa(p.Limit))
+	return writeLinks(base, links, keep)
 }

@@ -72,7 +72,7 @@ func TestOffset_CapIsConfigurable(t *testing.T) {
 }
 
 func TestOffsetPage_Link(t *testing.T) {
-	o, err := pagination.NewOffset(pagination.OffsetConfig{MaxOffset: 100})
+	o, err := pagination.NewOffset(pagination.OffsetConfig{MaxOffset: 100, FilterParams: []string{"role"}})
 	require.NoError(t, err)
 	base, _ := url.Parse("/admin/users?role=x&offset=20&limit=10")
 	cases := []struct {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -50,6 +51,13 @@ type Config struct {
 
 	Now   func() time.Time // clock for TTL; default time.Now
 	Hooks *Hooks           // optional
+
+	// FilterParams names the query parameters the application reads into
+	// Request.Filter. [Page.Link] carries them into its links next to the
+	// cursor, sort and limit; every other parameter of the request is left
+	// out of them. None by default. A name may not be "" or one of the
+	// pager's own (cursor, after, before, limit, sort).
+	FilterParams []string
 }
 
 // Pager issues and checks cursors and builds keyset queries. It is safe for
@@ -96,6 +104,10 @@ func New(cfg Config) (*Pager, error) {
 	if cfg.MaxCursorLen < minTextLen {
 		return nil, fmt.Errorf("%w: MaxCursorLen %d is below the shortest cursor (%d)", ErrInvalidConfig, cfg.MaxCursorLen, minTextLen)
 	}
+	if err := checkFilterParams(cfg.FilterParams, ParamCursor, ParamAfter, ParamBefore, ParamLimit, ParamSort); err != nil {
+		return nil, err
+	}
+	cfg.FilterParams = slices.Clone(cfg.FilterParams)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -117,6 +129,17 @@ func New(cfg Config) (*Pager, error) {
 		}
 	}
 	return p, nil
+}
+
+// checkFilterParams refuses a filter parameter that is empty or would be
+// overwritten by one of the pager's own.
+func checkFilterParams(names []string, own ...string) error {
+	for _, n := range names {
+		if n == "" || slices.Contains(own, n) {
+			return fmt.Errorf("%w: FilterParams may not hold %q, which is empty or the pager's own", ErrInvalidConfig, n)
+		}
+	}
+	return nil
 }
 
 func cmpOr(v, def int) int {
@@ -203,7 +226,7 @@ func (p *Pager) ParseRequest(q url.Values) (Request, error) {
 		}
 		given++
 		if given > 1 {
-			return r, &RequestError{Param: name, Value: q.Get(name), Reason: "give only one of cursor, after and before"}
+			return r, &RequestError{Param: name, Value: q.Get(name), Reason: "must be the only one of cursor, after and before"}
 		}
 		r.Cursor = q.Get(name)
 		switch name {

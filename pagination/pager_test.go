@@ -121,7 +121,7 @@ func TestPager_QueryChecksRequestsBuiltByHand(t *testing.T) {
 }
 
 func TestPage_LinkHeader(t *testing.T) {
-	p := newPager(t, pagination.Config{Sorts: []pagination.Sort{{Name: "id", Spec: byID}}})
+	p := newPager(t, pagination.Config{Sorts: []pagination.Sort{{Name: "id", Spec: byID}}, FilterParams: []string{"status"}})
 	base, _ := url.Parse("https://api.example/v1/items?status=open&limit=2&cursor=old#frag")
 	keys := func(n int64) []any { return []any{n} }
 
@@ -129,16 +129,16 @@ func TestPage_LinkHeader(t *testing.T) {
 	first, err := pagination.NewPage(q, []int64{1, 2, 3}, keys)
 	require.NoError(t, err)
 	link := first.Link(base)
-	assert.Equal(t, `<https://api.example/v1/items?cursor=`+first.NextCursor+`&limit=2&status=open>; rel="next", `+
-		`<https://api.example/v1/items?before=&limit=2&status=open>; rel="last"`, link)
+	assert.Equal(t, `<https://api.example/v1/items?cursor=`+first.NextCursor+`&limit=2&sort=id&status=open>; rel="next", `+
+		`<https://api.example/v1/items?before=&limit=2&sort=id&status=open>; rel="last"`, link)
 
 	q, _ = p.Query(pagination.Request{Limit: 2, Cursor: first.NextCursor})
 	middle, err := pagination.NewPage(q, []int64{3, 4, 5}, keys)
 	require.NoError(t, err)
-	assert.Equal(t, `<https://api.example/v1/items?limit=2&status=open>; rel="first", `+
-		`<https://api.example/v1/items?cursor=`+middle.PrevCursor+`&limit=2&status=open>; rel="prev", `+
-		`<https://api.example/v1/items?cursor=`+middle.NextCursor+`&limit=2&status=open>; rel="next", `+
-		`<https://api.example/v1/items?before=&limit=2&status=open>; rel="last"`, middle.Link(base))
+	assert.Equal(t, `<https://api.example/v1/items?limit=2&sort=id&status=open>; rel="first", `+
+		`<https://api.example/v1/items?cursor=`+middle.PrevCursor+`&limit=2&sort=id&status=open>; rel="prev", `+
+		`<https://api.example/v1/items?cursor=`+middle.NextCursor+`&limit=2&sort=id&status=open>; rel="next", `+
+		`<https://api.example/v1/items?before=&limit=2&sort=id&status=open>; rel="last"`, middle.Link(base))
 
 	q, _ = p.Query(pagination.Request{Limit: 2})
 	only, err := pagination.NewPage(q, []int64{1}, keys)
@@ -146,7 +146,7 @@ func TestPage_LinkHeader(t *testing.T) {
 	assert.Empty(t, only.Link(base), "a single page has no links")
 
 	rel, _ := url.Parse("/items?after=x")
-	assert.Contains(t, middle.Link(rel), `</items?cursor=`+middle.NextCursor+`>; rel="next"`, "relative bases stay relative")
+	assert.Contains(t, middle.Link(rel), `</items?cursor=`+middle.NextCursor+`&limit=2&sort=id>; rel="next"`, "relative bases stay relative")
 }
 
 func TestPage_JSONShape(t *testing.T) {

@@ -72,7 +72,7 @@ func (p *Pager) Query(req Request, args ...any) (*Query, error) {
 			Reason: "must be from 1 to " + strconv.Itoa(p.cfg.MaxLimit)}
 	}
 	if req.Direction > Backward {
-		return nil, &RequestError{Param: "direction", Value: strconv.Itoa(int(req.Direction)), Reason: "unknown direction"}
+		return nil, &RequestError{Param: "direction", Value: strconv.Itoa(int(req.Direction)), Reason: "must be a known direction"}
 	}
 	q := &Query{pager: p, ring: p.keys.Load(), sort: sort, size: size, Limit: size + 1,
 		binding: sort.binding(req.Filter), backward: req.Direction == Backward}

@@ -15,7 +15,7 @@ type Config struct {
 	MaxDepth int
 	// MaxViolations bounds the violations one Check or DecodeJSON reports,
 	// so that a hostile body cannot produce a huge response. Zero means
-	// [DefaultMaxViolations].
+	// [DefaultMaxViolations] (20).
 	MaxViolations int
 	// Translator renders violation messages in problem responses. Nil
 	// means the English templates.

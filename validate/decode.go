@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/bedrock-go/bedrock/internal/problem"
 )
 
 // DecodeError is returned when DecodeJSON refuses a request body. Unwrap
@@ -100,7 +102,7 @@ func (c *Checker) DecodeJSON(r *http.Request, dst any) error {
 		// A compressed body would otherwise surface as malformed JSON; RFC
 		// 7694 answers an unsupported content coding with 415.
 		return c.decodeFailure(&DecodeError{Err: ErrUnsupportedMediaType, Status: http.StatusUnsupportedMediaType,
-			Detail: "Content-Encoding " + strconv.Quote(ce) + " is not supported", Offset: -1})
+			Detail: "Content-Encoding " + quoteExcerpt(ce) + " is not supported", Offset: -1})
 	}
 	data, err := c.readBody(r)
 	if err != nil {
@@ -157,15 +159,22 @@ func checkContentType(ct string) *DecodeError {
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return fail("Content-Type " + strconv.Quote(ct) + " is malformed")
+		return fail("Content-Type " + quoteExcerpt(ct) + " is malformed")
 	}
 	if mt != "application/json" && !(strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
-		return fail("Content-Type " + strconv.Quote(mt) + " is not JSON; use application/json")
+		return fail("Content-Type " + quoteExcerpt(mt) + " is not JSON; use application/json")
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return fail("charset " + strconv.Quote(cs) + " is not supported; JSON is UTF-8")
+		return fail("charset " + quoteExcerpt(cs) + " is not supported; JSON is UTF-8")
 	}
 	return nil
+}
+
+// quoteExcerpt quotes a header value for a detail, cut: headers may be as
+// large as the server allows.
+func quoteExcerpt(v string) string {
+	v, _ = problem.Excerpt(v, maxNameBytes)
+	return strconv.Quote(v)
 }
 
 func tooLarge(limit int64) *DecodeError {

@@ -306,8 +306,8 @@ func TestDecodeJSON_ReadErrorIsWrapped(t *testing.T) {
 	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 	p := validate.Problem(err)
 	assert.Equal(t, http.StatusBadRequest, p.Status)
-	assert.Equal(t, "The request body could not be read.", p.Title)
-	assert.Empty(t, p.Detail)
+	assert.Equal(t, "Bad Request", p.Title)
+	assert.Equal(t, "The request body could not be read.", p.Detail, "not the read error, which may describe the server's side")
 }
 
 func TestDecodeJSON_RefusesContentEncoding(t *testing.T) {

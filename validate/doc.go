@@ -73,4 +73,21 @@
 // fit the type, and 422 for broken rules, with an "errors" member of
 // {pointer, code, detail, params} entries as in RFC 9457's example. Other
 // errors become a bare 500 that does not show their text.
+//
+// The type is "about:blank" unless [Config.ProblemTypeBase] gives each kind
+// of failure a URI of its own; with about:blank the title is the status
+// phrase of RFC 9110 ("Unprocessable Content", "Content Too Large"), as
+// RFC 9457 requires, and the detail says what went wrong.
+//
+// A problem stays a few KB whatever the body held, because clients' mistakes
+// are cheap to make and problems get stored (idempotency records) and
+// logged. It lists at most [Config.MaxViolations] entries (20 by default),
+// with "truncated": true when more were found, and echoes client input only
+// in excerpts ending with "…": a member name in a pointer is cut to 64
+// bytes and a whole pointer to 256, a string param (such as the reason a
+// type's own decoder gave, which often quotes the value) to 128, a message
+// to 256, and a header value in a detail to 64. An entry with a cut value
+// has "truncated": true; its pointer then no longer resolves. The error
+// text of [*Errors] and [*DecodeError] is bounded the same way; the
+// [Violation] values keep the full paths and params.
 package validate

@@ -28,6 +28,7 @@ func FuzzDecodeJSON(f *testing.F) {
 		`{"next":{"next":{"next":{}}}}`, `[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`,
 		`{"email":"\ud800"}`, "{\"email\":\"\xff\"}", `{"a":1} x`, `{"a":1,}`, `{"price":-0.0e-0}`,
 		`{"by_id":{"1":"x","01":"y"}}`, `{"num":123456789012345678901234567890}`,
+		`{"` + strings.Repeat("é", 100) + `":1,"labels":{"` + strings.Repeat("~/", 200) + `":2}}`,
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
@@ -72,5 +73,12 @@ func FuzzDecodeJSON(f *testing.F) {
 		p := validate.Problem(decodeErr)
 		require.NotNil(t, p)
 		require.Contains(t, []int{400, 413}, p.Status)
+		// Whatever the body, the problem echoes only excerpts of it.
+		require.LessOrEqual(t, len(p.Errors), 20)
+		for _, e := range p.Errors {
+			require.LessOrEqual(t, len(e.Pointer), 256+len("…"), e.Pointer)
+			require.LessOrEqual(t, len(e.Detail), 256+len("…"), e.Detail)
+		}
+		require.LessOrEqual(t, len(p.Detail), 512, p.Detail)
 	})
 }

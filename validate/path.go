@@ -3,6 +3,8 @@ package validate
 import (
 	"strconv"
 	"strings"
+
+	"github.com/bedrock-go/bedrock/internal/problem"
 )
 
 // Segment is one step of a [Path]: an object member (Key) or an array
@@ -61,22 +63,27 @@ func (p Path) Pointer() string {
 			b.WriteString(strconv.Itoa(s.Index))
 			continue
 		}
-		if !strings.ContainsAny(s.Key, "~/") {
-			b.WriteString(s.Key)
-			continue
-		}
-		for i := 0; i < len(s.Key); i++ {
-			switch c := s.Key[i]; c {
-			case '~':
-				b.WriteString("~0")
-			case '/':
-				b.WriteString("~1")
-			default:
-				b.WriteByte(c)
-			}
-		}
+		writePointerToken(&b, s.Key)
 	}
 	return b.String()
+}
+
+// writePointerToken writes key as an RFC 6901 reference token.
+func writePointerToken(b *strings.Builder, key string) {
+	if !strings.ContainsAny(key, "~/") {
+		b.WriteString(key)
+		return
+	}
+	for i := 0; i < len(key); i++ {
+		switch c := key[i]; c {
+		case '~':
+			b.WriteString("~0")
+		case '/':
+			b.WriteString("~1")
+		default:
+			b.WriteByte(c)
+		}
+	}
 }
 
 // ParsePointer parses an RFC 6901 JSON Pointer into a Path. Reference
@@ -111,9 +118,11 @@ type PointerError struct {
 	Reason  string
 }
 
-// Error says which pointer is malformed and why.
+// Error says which pointer is malformed (an excerpt of it: pointers may
+// come from a request) and why.
 func (e *PointerError) Error() string {
-	return "validate: invalid JSON pointer " + strconv.Quote(e.Pointer) + ": " + e.Reason
+	ptr, _ := problem.Excerpt(e.Pointer, maxNameBytes)
+	return "validate: invalid JSON pointer " + strconv.Quote(ptr) + ": " + e.Reason
 }
 
 // Unwrap makes the error match [ErrInvalidPointer].

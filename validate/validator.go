@@ -41,8 +41,10 @@ type record struct {
 
 // DefaultMaxViolations bounds the violations one run keeps when the
 // Validator's limit is not set, so that a hostile body with a million bad
-// elements cannot make a million-entry response.
-const DefaultMaxViolations = 100
+// elements cannot make a million-entry response: with the excerpts of
+// [Problem], twenty entries keep a problem within a few KB while still
+// listing every mistake of an ordinary form.
+const DefaultMaxViolations = 20
 
 // Report records a violation at the field name below the current path
 // ("" means the current path itself). Use it for rules the builders do not

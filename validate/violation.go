@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bedrock-go/bedrock/internal/problem"
 )
 
 // Param is one named parameter of a [Violation], such as {"max": 50}. It
@@ -47,13 +49,18 @@ func (v Violation) Message(tr Translator) string {
 	return Render(v.Template, v.Params)
 }
 
-// String renders "path: message" (or just the message at the root).
+// String renders "path: message" (or just the message at the root), for
+// logs and error text. Member names, string params and the message are
+// cut as in a problem ([Problem]), so that an error built from a hostile
+// body stays small; Path and Params keep the full values.
 func (v Violation) String() string {
-	msg := v.Message(nil)
+	params, _ := excerptParams(v.Params)
+	v.Params = params
+	msg, _ := problem.Excerpt(v.Message(nil), maxDetailBytes)
 	if len(v.Path) == 0 {
 		return msg
 	}
-	return v.Path.String() + ": " + msg
+	return v.Path.excerptString() + ": " + msg
 }
 
 // Translator turns a violation code and its parameters into a message in

@@ -4,12 +4,21 @@
 // for a client, so that every package answers in the same shape. The public,
 // richer type lives in package validate; this package is internal because
 // its only job is a consistent wire format.
+//
+// Three rules hold for every writer, because they are enforced here:
+//
+//   - with type "about:blank" the title is the status code's phrase from
+//     RFC 9110 (RFC 9457 §4.2.1), whatever title the caller gave;
+//   - a problem sent in place of a handler's response drops the headers that
+//     described that response (see [Write]);
+//   - client input echoed in a problem is cut with [Excerpt].
 package problem
 
 import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 )
 
 // ContentType is the media type of a problem details document.
@@ -19,8 +28,11 @@ const ContentType = "application/problem+json"
 // top-level members next to the standard ones; an extension may not replace a
 // standard member.
 type Details struct {
-	Type       string         // URI reference; "about:blank" when empty
-	Title      string         // short summary; the status text when empty
+	Type string // URI reference; "about:blank" when empty
+	// Title is a short summary of the problem type; [StatusPhrase] when
+	// empty. It is ignored when Type is about:blank, whose title is always
+	// the status phrase: a sentence of its own needs a type of its own.
+	Title      string
 	Status     int            // HTTP status code
 	Detail     string         // explanation specific to this occurrence
 	Instance   string         // URI reference of this occurrence
@@ -31,18 +43,26 @@ type Details struct {
 func (d Details) MarshalJSON() ([]byte, error) {
 	m := make(map[string]any, len(d.Extensions)+5)
 	for k, v := range d.Extensions {
-		m[k] = v
+		switch k {
+		case "type", "title", "status", "detail", "instance":
+			// An extension may not stand in for a standard member, even
+			// one this document leaves out.
+		default:
+			m[k] = v
+		}
 	}
 	typ := d.Type
 	if typ == "" {
 		typ = "about:blank"
 	}
 	title := d.Title
-	if title == "" {
-		title = http.StatusText(d.Status)
+	if title == "" || typ == "about:blank" {
+		title = StatusPhrase(d.Status)
 	}
 	m["type"] = typ
-	m["title"] = title
+	if title != "" {
+		m["title"] = title
+	}
 	if d.Status != 0 {
 		m["status"] = d.Status
 	}
@@ -55,8 +75,57 @@ func (d Details) MarshalJSON() ([]byte, error) {
 	return json.Marshal(m)
 }
 
+// StatusPhrase returns the reason phrase of an HTTP status code as RFC 9110
+// names it ("Content Too Large" for 413, "Unprocessable Content" for 422,
+// where net/http still has the older names), the standard library's phrase
+// for codes defined elsewhere (429), or "" for an unknown code.
+func StatusPhrase(code int) string {
+	switch code {
+	case http.StatusRequestEntityTooLarge:
+		return "Content Too Large"
+	case http.StatusRequestURITooLong:
+		return "URI Too Long"
+	case http.StatusRequestedRangeNotSatisfiable:
+		return "Range Not Satisfiable"
+	case http.StatusUnprocessableEntity:
+		return "Unprocessable Content"
+	}
+	return http.StatusText(code)
+}
+
+// ExcerptBytes is how much of one piece of client input (a member name, a
+// header value, a query parameter) a problem may echo.
+const ExcerptBytes = 64
+
+// Excerpt returns s when it has at most max bytes, and otherwise its first
+// bytes up to max, cut at a UTF-8 boundary and followed by "…", with true.
+// Problems echo client input only through it, so that an answer, and
+// whatever stores it (an idempotency record, a log), stays small whatever a
+// client sends.
+func Excerpt(s string, max int) (string, bool) {
+	if len(s) <= max {
+		return s, false
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…", true
+}
+
+// staleHeaders describe the response a problem replaces (its coding,
+// validators, target, range, digests) or change state on the client
+// (cookies): sent with the problem they would describe a body that is not
+// there. "ETag" is listed raw as well because handlers often set it
+// without canonicalising. Content-Length is rewritten, not dropped.
+var staleHeaders = [...]string{
+	"Content-Encoding", "Content-Range", "Content-Location", "Content-Disposition",
+	"Content-Digest", "Repr-Digest", "Digest", "Content-Md5",
+	"Etag", "ETag", "Last-Modified", "Location", "Set-Cookie",
+}
+
 // Write sends d as the response, with d.Status as the status code (500 when
-// zero) and Cache-Control: no-store. Headers already set on w are kept.
+// zero), as [Rendered.Write] does.
 func Write(w http.ResponseWriter, d Details) {
 	Render(d).Write(w)
 }
@@ -105,12 +174,20 @@ func (r *Rendered) Closing() *Rendered {
 	return &c
 }
 
-// Write sends r. Headers already set on w are kept, except those r sets;
-// Cache-Control is set to no-store only when w has none. The header values
-// are shared, read-only slices: handlers after this must replace them with
-// Set, never write into them.
+// Write sends r. A problem is often written after a handler set headers
+// for the response it meant to send (a body limit tripped mid-read, a
+// panic): the headers that describe that response — Content-Encoding,
+// Content-Range, Content-Location, Content-Disposition, digests, ETag,
+// Last-Modified, Location — and Set-Cookie are dropped. Other headers
+// already set on w are kept (Retry-After, Vary, CORS, Content-Language),
+// except those r sets; Cache-Control is set to no-store only when w has
+// none. The header values are shared, read-only slices: handlers after this
+// must replace them with Set, never write into them.
 func (r *Rendered) Write(w http.ResponseWriter) {
 	h := w.Header()
+	for _, k := range staleHeaders {
+		delete(h, k)
+	}
 	h["Content-Type"] = r.contentType
 	h["Content-Length"] = r.contentLength
 	h["X-Content-Type-Options"] = r.nosniff
