@@ -152,7 +152,7 @@ func (s *limitState) trip() {
 	s.mu.Lock()
 	if !s.started && !s.answered {
 		s.answered = true
-		s.limit.tooLarge.write(s.w)
+		s.limit.tooLarge.replace(s.w)
 	}
 	s.mu.Unlock()
 	s.limit.hooks.reject(s.req, s.limit.err)

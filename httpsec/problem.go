@@ -26,3 +26,7 @@ func newCannedProblem(status int, sentinel error, extensions map[string]any, clo
 }
 
 func (c *cannedProblem) write(w http.ResponseWriter) { c.Write(w) }
+
+// replace answers in place of a response the handler started but did not
+// finish (see problem.Rendered.Replace).
+func (c *cannedProblem) replace(w http.ResponseWriter) { c.Replace(w) }

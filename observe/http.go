@@ -128,7 +128,7 @@ func (s *server) wrap(next http.Handler) http.Handler {
 				s.cfg.Logger.ErrorContext(ctx, "panic serving request", slog.Any("panic", v),
 					slog.String("http.route", r.Pattern))
 				if !rec.wrote {
-					problem.Write(rec, problem.Details{Status: http.StatusInternalServerError,
+					problem.Replace(rec, problem.Details{Status: http.StatusInternalServerError,
 						Detail: "An unexpected error occurred. Quote the request id " + id + " when reporting it."})
 				}
 			}

@@ -225,6 +225,7 @@ func TestMiddleware_PanicAnswerDropsTheHandlersHeaders(t *testing.T) {
 		w.Header().Set("Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT")
 		w.Header().Set("Location", "/orders/9")
 		w.Header().Set("Set-Cookie", "session=abc")
+		w.Header().Set("Cache-Control", "public, max-age=600")
 		panic("boom")
 	}))
 	w := httptest.NewRecorder()
@@ -233,6 +234,7 @@ func TestMiddleware_PanicAnswerDropsTheHandlersHeaders(t *testing.T) {
 	for _, k := range []string{"Content-Encoding", "Etag", "Last-Modified", "Location", "Set-Cookie"} {
 		assert.Empty(t, w.Header().Values(k), k)
 	}
+	assert.Equal(t, "no-store", w.Header().Get("Cache-Control"), "a shared cache never stores the failure")
 	assert.Equal(t, strconv.Itoa(w.Body.Len()), w.Header().Get("Content-Length"))
 	assert.NotEmpty(t, w.Header().Get(observe.RequestIDHeader), "the middleware's own header stays")
 	var p map[string]any

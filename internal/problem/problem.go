@@ -9,8 +9,11 @@
 //
 //   - with type "about:blank" the title is the status code's phrase from
 //     RFC 9110 (RFC 9457 §4.2.1), whatever title the caller gave;
-//   - a problem sent in place of a handler's response drops the headers that
-//     described that response (see [Write]);
+//   - a problem drops the headers that described the representation the
+//     handler meant to send (see [Rendered.Write]); a problem sent in place
+//     of a response the handler never finished (a panic, a body limit
+//     tripped mid-read) also drops the handler's cookies and caching
+//     (see [Rendered.Replace]);
 //   - client input echoed in a problem is cut with [Excerpt].
 package problem
 
@@ -113,21 +116,33 @@ func Excerpt(s string, max int) (string, bool) {
 	return s[:cut] + "…", true
 }
 
-// staleHeaders describe the response a problem replaces (its coding,
-// validators, target, range, digests) or change state on the client
-// (cookies): sent with the problem they would describe a body that is not
-// there. "ETag" is listed raw as well because handlers often set it
-// without canonicalising. Content-Length is rewritten, not dropped.
+// staleHeaders describe the representation a problem replaces (its coding,
+// validators, target, range, digests): sent with the problem they would
+// describe a body that is not there. "ETag" is listed raw as well because
+// handlers often set it without canonicalising. Content-Length is
+// rewritten, not dropped.
 var staleHeaders = [...]string{
 	"Content-Encoding", "Content-Range", "Content-Location", "Content-Disposition",
 	"Content-Digest", "Repr-Digest", "Digest", "Content-Md5",
-	"Etag", "ETag", "Last-Modified", "Location", "Set-Cookie",
+	"Etag", "ETag", "Last-Modified", "Location",
 }
+
+// unfinishedHeaders are what a handler that never finished meant to say
+// beyond the representation: cookies it set (a session it did not complete)
+// and how its answer may be cached (a "public, max-age" on a 500 would let
+// a shared cache serve the failure to everyone).
+var unfinishedHeaders = [...]string{"Set-Cookie", "Cache-Control", "Expires", "Pragma"}
 
 // Write sends d as the response, with d.Status as the status code (500 when
 // zero), as [Rendered.Write] does.
 func Write(w http.ResponseWriter, d Details) {
 	Render(d).Write(w)
+}
+
+// Replace sends d in place of a response the handler never finished, as
+// [Rendered.Replace] does.
+func Replace(w http.ResponseWriter, d Details) {
+	Render(d).Replace(w)
 }
 
 // Rendered is a problem document encoded once. Middleware renders its
@@ -174,20 +189,42 @@ func (r *Rendered) Closing() *Rendered {
 	return &c
 }
 
-// Write sends r. A problem is often written after a handler set headers
-// for the response it meant to send (a body limit tripped mid-read, a
-// panic): the headers that describe that response — Content-Encoding,
-// Content-Range, Content-Location, Content-Disposition, digests, ETag,
-// Last-Modified, Location — and Set-Cookie are dropped. Other headers
-// already set on w are kept (Retry-After, Vary, CORS, Content-Language),
-// except those r sets; Cache-Control is set to no-store only when w has
-// none. The header values are shared, read-only slices: handlers after this
-// must replace them with Set, never write into them.
+// Write sends r as a handler's answer. A problem is often written after a
+// handler set headers for the response it meant to send: the headers that
+// describe that representation — Content-Encoding, Content-Range,
+// Content-Location, Content-Disposition, digests, ETag, Last-Modified,
+// Location — are dropped. Other headers already set on w are kept
+// (Set-Cookie, so that a handler may clear a cookie with its refusal;
+// Retry-After, Vary, CORS, Content-Language), except those r sets;
+// Cache-Control is set to no-store only when w has none. The header values
+// are shared, read-only slices: handlers after this must replace them with
+// Set, never write into them.
 func (r *Rendered) Write(w http.ResponseWriter) {
 	h := w.Header()
 	for _, k := range staleHeaders {
 		delete(h, k)
 	}
+	r.write(w)
+}
+
+// Replace sends r in place of a response the handler started but never
+// finished: a panic, a request body limit tripped mid-read. Besides what
+// [Rendered.Write] drops, the handler's Set-Cookie, Cache-Control, Expires
+// and Pragma go, and the answer is no-store: the handler's cookies and
+// caching were meant for a success that did not happen.
+func (r *Rendered) Replace(w http.ResponseWriter) {
+	h := w.Header()
+	for _, k := range staleHeaders {
+		delete(h, k)
+	}
+	for _, k := range unfinishedHeaders {
+		delete(h, k)
+	}
+	r.write(w)
+}
+
+func (r *Rendered) write(w http.ResponseWriter) {
+	h := w.Header()
 	h["Content-Type"] = r.contentType
 	h["Content-Length"] = r.contentLength
 	h["X-Content-Type-Options"] = r.nosniff

@@ -67,18 +67,20 @@ func TestStatusPhrase_IsRFC9110s(t *testing.T) {
 
 // A problem sent in place of the handler's response must not carry the
 // headers that described that response: its encoding, length, validators,
-// target, cookies or range.
+// target or range.
 func TestWrite_DropsTheHeadersOfTheResponseItReplaces(t *testing.T) {
 	stale := map[string]string{
 		"Content-Encoding": "gzip", "Content-Length": "12345", "ETag": `"v1"`, "Last-Modified": "Mon, 02 Jan 2006 15:04:05 GMT",
-		"Location": "/orders/1", "Set-Cookie": "session=abc", "Content-Range": "bytes 0-9/100",
+		"Location": "/orders/1", "Content-Range": "bytes 0-9/100",
 		"Content-Location": "/orders/1.json", "Content-Disposition": "attachment", "Content-Digest": "sha-256=:x:",
 		"Repr-Digest": "sha-256=:x:", "Digest": "SHA-256=x",
 	}
 	kept := map[string]string{"Vary": "Origin", "Retry-After": "3", "X-Request-Id": "r1", "Content-Language": "fr"}
 	for name, write := range map[string]func(http.ResponseWriter){
-		"Write":    func(w http.ResponseWriter) { Write(w, Details{Status: 500}) },
-		"Rendered": func(w http.ResponseWriter) { Render(Details{Status: 413}).Closing().Write(w) },
+		"Write":            func(w http.ResponseWriter) { Write(w, Details{Status: 500}) },
+		"Rendered":         func(w http.ResponseWriter) { Render(Details{Status: 413}).Closing().Write(w) },
+		"Replace":          func(w http.ResponseWriter) { Replace(w, Details{Status: 500}) },
+		"Rendered.Replace": func(w http.ResponseWriter) { Render(Details{Status: 413}).Closing().Replace(w) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			w := httptest.NewRecorder()
@@ -184,4 +186,30 @@ func FuzzExcerpt(f *testing.F) {
 			require.True(t, utf8.ValidString(got), "never inside a rune")
 		}
 	})
+}
+
+// A handler that refuses on purpose may clear a cookie with its refusal (a
+// failed login flow clears its flow cookie); a response the handler never
+// finished (a panic, a body limit mid-read) loses the cookies and caching it
+// meant for its success.
+func TestReplace_DropsCookiesAndCachingThatWriteKeeps(t *testing.T) {
+	set := func(w http.ResponseWriter) {
+		w.Header().Set("Set-Cookie", "flow=; Max-Age=0")
+		w.Header().Set("Cache-Control", "public, max-age=600")
+		w.Header().Set("Expires", "Thu, 01 Jan 2037 00:00:00 GMT")
+		w.Header().Set("Pragma", "cache")
+	}
+	w := httptest.NewRecorder()
+	set(w)
+	Write(w, Details{Status: 400})
+	assert.Equal(t, "flow=; Max-Age=0", w.Header().Get("Set-Cookie"), "Write keeps a deliberate cookie")
+	assert.Equal(t, "public, max-age=600", w.Header().Get("Cache-Control"), "and the handler's own caching")
+
+	w = httptest.NewRecorder()
+	set(w)
+	Replace(w, Details{Status: 500})
+	assert.Empty(t, w.Header().Values("Set-Cookie"))
+	assert.Equal(t, "no-store", w.Header().Get("Cache-Control"), "a shared cache never stores the failure")
+	assert.Empty(t, w.Header().Values("Expires"))
+	assert.Empty(t, w.Header().Values("Pragma"))
 }
