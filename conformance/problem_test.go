@@ -52,6 +52,10 @@ var rfc9110Phrases = map[int]string{
 
 // goErrorText matches what leaks from Go errors: a package prefix
 // ("idempotency: ..."), fmt's verb errors, runtime and network internals.
+// clientSentence is what every detail looks like: Bedrock writes sentences
+// for people, where Go error strings are lower-case fragments.
+var clientSentence = regexp.MustCompile(`^[A-Z"].*[.?]$`)
+
 var goErrorText = regexp.MustCompile(`^[a-z][a-z0-9]*(/[a-z0-9]+)*: |%!|runtime error|goroutine |panic|dial tcp|127\.0\.0\.1|context deadline exceeded|connection refused`)
 
 // handlerHeaders are what a handler may set on its own answer and what must
@@ -113,6 +117,7 @@ func checkProblem(t *testing.T, rec *httptest.ResponseRecorder, wantStatus int, 
 	}
 	if d, ok := doc["detail"].(string); ok {
 		assert.NotRegexp(t, goErrorText, d, "detail is written for a client, not a Go error string")
+		assert.Regexp(t, clientSentence, d, "detail is a sentence for a client (a capital letter first, a full stop last), not an error string")
 	}
 	if n, err := strconv.Atoi(rec.Header().Get("Content-Length")); err == nil {
 		assert.Equal(t, rec.Body.Len(), n, "Content-Length matches the problem document")

@@ -129,9 +129,9 @@ func NewCORS(cfg CORSConfig) (*CORS, error) {
 		credentials:   []string{"true"},
 		varyOrigin:    []string{"Origin"},
 		varyPreflight: []string{"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"},
-		deniedOrigin:  newCannedProblem(http.StatusForbidden, ErrOriginNotAllowed, nil, false),
-		deniedMethod:  newCannedProblem(http.StatusForbidden, ErrMethodNotAllowed, nil, false),
-		deniedHeaders: newCannedProblem(http.StatusForbidden, ErrHeaderNotAllowed, nil, false),
+		deniedOrigin:  newCannedProblem(http.StatusForbidden, "Requests from this origin are not allowed.", nil, false),
+		deniedMethod:  newCannedProblem(http.StatusForbidden, "The method is not allowed for cross-origin requests.", nil, false),
+		deniedHeaders: newCannedProblem(http.StatusForbidden, "A requested header is not allowed for cross-origin requests.", nil, false),
 	}
 	if err := c.setOrigins(cfg); err != nil {
 		return nil, err

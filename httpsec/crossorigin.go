@@ -45,7 +45,7 @@ type CrossOrigin struct {
 func NewCrossOrigin(cfg CrossOriginConfig) (*CrossOrigin, error) {
 	const field = "CrossOriginConfig.TrustedOrigins"
 	c := &CrossOrigin{protection: http.NewCrossOriginProtection(), hooks: cfg.Hooks,
-		denied: newCannedProblem(http.StatusForbidden, ErrCrossOriginRequest, nil, false)}
+		denied: newCannedProblem(http.StatusForbidden, "Cross-origin requests that change state are refused.", nil, false)}
 	for _, o := range cfg.TrustedOrigins {
 		if o == "*" {
 			return nil, configErr(field, o, ErrInvalidConfig, "trusting every origin turns the protection off; remove the middleware instead")

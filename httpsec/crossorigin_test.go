@@ -69,7 +69,7 @@ func TestCrossOrigin(t *testing.T) {
 			assert.Equal(t, "application/problem+json", w.Header().Get("Content-Type"))
 			var p map[string]any
 			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &p))
-			assert.Equal(t, "cross-origin request rejected", p["detail"])
+			assert.Equal(t, "Cross-origin requests that change state are refused.", p["detail"])
 		})
 	}
 	assert.NoError(t, c.Check(httptest.NewRequest(http.MethodGet, "/", nil)))

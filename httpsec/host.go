@@ -49,7 +49,7 @@ func NewHostCheck(cfg HostCheckConfig) (*HostCheck, error) {
 		return nil, configErr(field, "", ErrInvalidHost, "at least one host is required")
 	}
 	c := &HostCheck{anyPort: map[string]bool{}, withPort: map[string]bool{}, hooks: cfg.Hooks,
-		denied: newCannedProblem(http.StatusMisdirectedRequest, ErrHostNotAllowed, nil, false)}
+		denied: newCannedProblem(http.StatusMisdirectedRequest, "This server does not serve the requested host.", nil, false)}
 	for _, entry := range cfg.AllowedHosts {
 		host, port, ok := splitHost(lowerASCII(entry))
 		if !ok {

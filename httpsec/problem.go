@@ -2,7 +2,6 @@ package httpsec
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/bedrock-go/bedrock/internal/problem"
 )
@@ -13,10 +12,12 @@ import (
 // where rendering one per request costs about twenty allocations.
 type cannedProblem struct{ *problem.Rendered }
 
-func newCannedProblem(status int, sentinel error, extensions map[string]any, closeConn bool) cannedProblem {
+// newCannedProblem renders a refusal whose detail is written for the client
+// (a sentence, never the sentinel's text, which is for the program).
+func newCannedProblem(status int, detail string, extensions map[string]any, closeConn bool) cannedProblem {
 	r := problem.Render(problem.Details{
 		Status:     status,
-		Detail:     strings.TrimPrefix(sentinel.Error(), "httpsec: "),
+		Detail:     detail,
 		Extensions: extensions,
 	})
 	if closeConn {

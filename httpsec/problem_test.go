@@ -16,19 +16,19 @@ func TestCannedProblem_MatchesProblemWrite(t *testing.T) {
 	cases := []struct {
 		name   string
 		status int
-		err    error
+		detail string
 		ext    map[string]any
 	}{
-		{"forbidden", http.StatusForbidden, ErrOriginNotAllowed, nil},
-		{"too large with extension", http.StatusRequestEntityTooLarge, ErrBodyTooLarge, map[string]any{"max_bytes": int64(1 << 20)}},
-		{"misdirected", http.StatusMisdirectedRequest, ErrHostNotAllowed, nil},
+		{"forbidden", http.StatusForbidden, "Requests from this origin are not allowed.", nil},
+		{"too large with extension", http.StatusRequestEntityTooLarge, "The request body is too large.", map[string]any{"max_bytes": int64(1 << 20)}},
+		{"misdirected", http.StatusMisdirectedRequest, "This server does not serve the requested host.", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			want := httptest.NewRecorder()
-			problem.Write(want, problem.Details{Status: tc.status, Detail: strings.TrimPrefix(tc.err.Error(), "httpsec: "), Extensions: tc.ext})
+			problem.Write(want, problem.Details{Status: tc.status, Detail: tc.detail, Extensions: tc.ext})
 			got := httptest.NewRecorder()
-			canned := newCannedProblem(tc.status, tc.err, tc.ext, false)
+			canned := newCannedProblem(tc.status, tc.detail, tc.ext, false)
 			canned.write(got)
 			assert.Equal(t, want.Code, got.Code)
 			assert.Equal(t, want.Body.String(), got.Body.String())
@@ -40,7 +40,7 @@ func TestCannedProblem_MatchesProblemWrite(t *testing.T) {
 func TestCannedProblem_KeepsCacheControlAndCanClose(t *testing.T) {
 	w := httptest.NewRecorder()
 	w.Header().Set("Cache-Control", "private")
-	c := newCannedProblem(http.StatusRequestEntityTooLarge, ErrBodyTooLarge, nil, true)
+	c := newCannedProblem(http.StatusRequestEntityTooLarge, "The request body is too large.", nil, true)
 	c.write(w)
 	assert.Equal(t, "private", w.Header().Get("Cache-Control"))
 	assert.Equal(t, "close", w.Header().Get("Connection"))

@@ -65,7 +65,7 @@ func ExampleChecker_DecodeJSON() {
 	fmt.Println(rec.Body.String())
 	// Output:
 	// 400 application/problem+json
-	// {"detail":"The request body does not have the expected shape: 3 mismatches","errors":[{"pointer":"/EMAIL","code":"field_case_mismatch","detail":"is not a known field; field names are case-sensitive, did you mean email?","params":{"expected":"email"}},{"pointer":"/name","code":"duplicate_key","detail":"appears more than once"},{"pointer":"/age","code":"invalid_type","detail":"must be an integer, not a string","params":{"actual":"a string","expected":"an integer"}}],"status":400,"title":"Bad Request","type":"about:blank"}
+	// {"detail":"The request body does not have the expected shape: 3 mismatches.","errors":[{"pointer":"/EMAIL","code":"field_case_mismatch","detail":"is not a known field; field names are case-sensitive, did you mean email?","params":{"expected":"email"}},{"pointer":"/name","code":"duplicate_key","detail":"appears more than once"},{"pointer":"/age","code":"invalid_type","detail":"must be an integer, not a string","params":{"actual":"a string","expected":"an integer"}}],"status":400,"title":"Bad Request","type":"about:blank"}
 }
 
 // Event shows rules across members: an end after its start, and exactly
@@ -155,6 +155,6 @@ func ExampleProblem() {
 		fmt.Println(e.Pointer, e.Code, e.Params, e.Detail)
 	}
 	// Output:
-	// 422 Unprocessable Content: Your request is not valid: 1 broken rule
+	// 422 Unprocessable Content: Your request is not valid: 1 broken rule.
 	// /age out_of_range map[max:130 min:0] must be between 0 and 130
 }

@@ -101,6 +101,9 @@ func titled(d *ProblemDetails) *ProblemDetails {
 		} else {
 			d.Detail = strings.TrimSuffix(d.Title, ".") + ": " + d.Detail
 		}
+		if !strings.HasSuffix(d.Detail, ".") && !strings.HasSuffix(d.Detail, "?") {
+			d.Detail += "." // a sentence for a person, not an error string
+		}
 		d.Title = ""
 	}
 	if d.Title == "" {
