@@ -16,6 +16,10 @@ import (
 	"github.com/bedrock-go/bedrock/examples/service/internal/store"
 )
 
+// CanonicalEmail is the form in which emails are stored and looked up:
+// lower case, so that an address has one account whatever its spelling.
+func CanonicalEmail(email string) string { return strings.ToLower(email) }
+
 type signupRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
@@ -65,10 +69,10 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	u := store.User{Email: strings.ToLower(req.Email), Name: req.Name, PasswordHash: hash, Role: RoleCustomer}
-	if s.IsAdminEmail(u.Email) {
-		u.Role = RoleAdmin
-	}
+	// A signup never yields more than customer, whatever it says: its email
+	// is not verified, so whoever signs up first with an address would own
+	// any role tied to it. The operator grants roles (grant-role).
+	u := store.User{Email: CanonicalEmail(req.Email), Name: req.Name, PasswordHash: hash, Role: RoleCustomer}
 	if err := s.Users.Create(r.Context(), &u); err != nil {
 		if errors.Is(err, store.ErrDuplicate) {
 			problem.Write(w, problem.Details{Status: http.StatusConflict, Title: "Email already registered",
@@ -123,7 +127,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	u, err := s.Users.ByEmail(ctx, strings.ToLower(req.Email))
+	u, err := s.Users.ByEmail(ctx, CanonicalEmail(req.Email))
 	if errors.Is(err, store.ErrNotFound) {
 		// Spend the time a real verification takes, so that timing does
 		// not reveal which emails have accounts.

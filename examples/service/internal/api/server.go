@@ -41,11 +41,20 @@ const (
 	PermAdminFaults   = "admin:faults"
 )
 
-// Roles a user can have.
+// Roles a user can have. An account has one: customer, which every
+// signup gets, or admin, which includes everything a customer may do and
+// only the operator grants (the service's grant-role command).
 const (
 	RoleCustomer = "customer"
 	RoleAdmin    = "admin"
 )
+
+// IsRole reports whether name is one of the roles above.
+func IsRole(name string) bool { return name == RoleCustomer || name == RoleAdmin }
+
+// HasRole reports whether an account whose role is have holds role: its
+// own, or customer, which admin includes.
+func HasRole(have, role string) bool { return have == role || role == RoleCustomer && IsRole(have) }
 
 // Deps are what the handlers need. Every field is required unless noted.
 type Deps struct {
@@ -75,7 +84,6 @@ type Deps struct {
 	ProductPager  *pagination.Pager
 	OrderPager    *pagination.Pager
 	IdemStore     idempotency.Store
-	IsAdminEmail  func(email string) bool
 	CORSOrigins   []string // optional
 	Ready         func(ctx context.Context) error
 	MaxBodyBytes  int64 // optional; 1 MiB when zero
@@ -156,7 +164,7 @@ func New(d Deps) (*Handler, error) {
 	if d.Log == nil || d.Users == nil || d.APIKeyStore == nil || d.Products == nil || d.Orders == nil || d.ProductCache == nil || d.Payments == nil ||
 		d.Hasher == nil || d.Issuer == nil || d.Verifier == nil || d.KeyRing == nil || d.Sessions == nil ||
 		d.APIKeys == nil || d.Checker == nil || d.ProductPager == nil || d.OrderPager == nil ||
-		d.IdemStore == nil || d.IsAdminEmail == nil || d.Ready == nil {
+		d.IdemStore == nil || d.Ready == nil {
 		return nil, errors.New("api: missing dependency")
 	}
 	policy, err := NewPolicy()

@@ -5,7 +5,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 	"time"
 )
@@ -37,8 +36,6 @@ type Config struct {
 	CursorSecret string
 	// Env is development or production (ENV).
 	Env string
-	// AdminEmails get the admin role at signup (ADMIN_EMAILS, comma-separated).
-	AdminEmails []string
 	// CORSOrigins may read responses from browsers (CORS_ORIGINS,
 	// comma-separated).
 	CORSOrigins []string
@@ -55,17 +52,22 @@ const (
 	DefaultHTTPAddr    = ":8080"
 )
 
+// DatabaseURL returns DATABASE_URL, or the default, read through getenv:
+// all that the operator's subcommands (grant-role, revoke-role) need.
+func DatabaseURL(getenv func(string) string) string {
+	return or(getenv("DATABASE_URL"), DefaultDatabaseURL)
+}
+
 // Load reads the configuration through getenv (os.Getenv in main).
 func Load(getenv func(string) string) (Config, error) {
 	c := Config{
-		DatabaseURL:  or(getenv("DATABASE_URL"), DefaultDatabaseURL),
+		DatabaseURL:  DatabaseURL(getenv),
 		RedisURL:     or(getenv("REDIS_URL"), DefaultRedisURL),
 		NATSURL:      getenv("NATS_URL"),
 		HTTPAddr:     or(getenv("HTTP_ADDR"), DefaultHTTPAddr),
 		JWTKeysFile:  getenv("JWT_KEYS_FILE"),
 		CursorSecret: getenv("CURSOR_SECRET"),
 		Env:          or(getenv("ENV"), Development),
-		AdminEmails:  list(getenv("ADMIN_EMAILS"), strings.ToLower),
 		CORSOrigins:  list(getenv("CORS_ORIGINS"), func(s string) string { return s }),
 	}
 	c.RedisExplicit = getenv("REDIS_URL") != ""
@@ -79,11 +81,6 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.Env != Development && c.Env != Production {
 		errs = append(errs, fmt.Errorf("ENV must be %q or %q, not %q", Development, Production, c.Env))
-	}
-	for _, e := range c.AdminEmails {
-		if _, err := mail.ParseAddress(e); err != nil {
-			errs = append(errs, fmt.Errorf("ADMIN_EMAILS: %q is not an email address", e))
-		}
 	}
 	if c.Env == Production {
 		if c.JWTKeysFile == "" {
@@ -99,17 +96,6 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	return c, nil
-}
-
-// IsAdminEmail reports whether email is listed in ADMIN_EMAILS.
-func (c Config) IsAdminEmail(email string) bool {
-	email = strings.ToLower(email)
-	for _, e := range c.AdminEmails {
-		if e == email {
-			return true
-		}
-	}
-	return false
 }
 
 func or(v, def string) string {

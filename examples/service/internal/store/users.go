@@ -63,6 +63,14 @@ func (s *Users) SetPasswordHash(ctx context.Context, id, hash string) error {
 	return err
 }
 
+// ChangeRole sets the role of user id to role if it is still from, and
+// reports whether it was: a role changed meanwhile by someone else is never
+// overwritten unseen.
+func (s *Users) ChangeRole(ctx context.Context, id, from, role string) (bool, error) {
+	tag, err := txn.QuerierFrom(ctx, s.db).Exec(ctx, `UPDATE users SET role = $3 WHERE id::text = $1 AND role = $2`, id, from, role)
+	return tag.RowsAffected() == 1, err
+}
+
 func (s *Users) one(ctx context.Context, where string, arg any) (User, error) {
 	var u User
 	err := txn.QuerierFrom(ctx, s.db).QueryRow(ctx,
