@@ -38,9 +38,17 @@ type service struct {
 	pool *pgxpool.Pool
 	base string
 	app  *app.App
+	logs *logBuffer // the service's records at Warn and above
 }
 
 func startService(t *testing.T) *service {
+	t.Helper()
+	return startServiceWith(t, nil)
+}
+
+// startServiceWith starts the service with the test's options changed by
+// edit, when not nil.
+func startServiceWith(t *testing.T, edit func(*app.Options)) *service {
 	t.Helper()
 	pool := testenv.Postgres(t)
 	shared, prefix := testenv.Redis(t)
@@ -52,17 +60,22 @@ func startService(t *testing.T) *service {
 		return map[string]string{"CORS_ORIGINS": "https://app.shop.test"}[name]
 	})
 	require.NoError(t, err)
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a, err := app.New(context.Background(), cfg, pool, rdb, log, app.Options{
+	logs := &logBuffer{}
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, logs), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	options := app.Options{
 		RedisPrefix: prefix,
 		// Cheap hashes keep the test fast; production uses DefaultParams.
 		PasswordParams: password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
-	})
+	}
+	if edit != nil {
+		edit(&options)
+	}
+	a, err := app.New(context.Background(), cfg, pool, rdb, log, options)
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, a.Close()) })
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)
-	return &service{t: t, pool: pool, base: srv.URL, app: a}
+	return &service{t: t, pool: pool, base: srv.URL, app: a, logs: logs}
 }
 
 // testWriter sends the service's warnings and errors to the test log.

@@ -1,11 +1,14 @@
 package api
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/bedrock-go/bedrock/auth"
 	"github.com/bedrock-go/bedrock/auth/apikey"
@@ -101,9 +104,27 @@ type loginRequest struct {
 	Password string `json:"password"`
 }
 
+// Validate refuses only a request without credentials. Anything else that
+// is wrong with them (too long, control characters, NUL) is a failed login
+// like a wrong password: 401, the same for every email.
 func (l *loginRequest) Validate(v *validate.Validator) {
-	v.String("email", l.Email).Required().MaxRunes(254)
-	v.String("password", l.Password).Required().MaxBytes(password.MaxPasswordBytes)
+	v.String("email", l.Email).Required()
+	v.String("password", l.Password).Required()
+}
+
+// couldBeAccount reports whether some account could have this canonical
+// email and password, without looking. Signup refuses emails longer than
+// 254 bytes or with control characters (NUL among them, which PostgreSQL
+// cannot even compare), and no hash was ever made of a password that is
+// over the byte cap once normalised or not UTF-8: answering those before the
+// lookup costs the same whether the email exists or not.
+func couldBeAccount(ctx context.Context, email, pw string) bool {
+	if len(email) > 254 || strings.ContainsFunc(email, unicode.IsControl) {
+		return false
+	}
+	// The policy normalises as hashing does; length 1 keeps the login of
+	// accounts made under an older, shorter minimum.
+	return password.Policy{MinLength: 1}.Check(ctx, pw) == nil
 }
 
 type tokenResponse struct {
@@ -127,7 +148,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	u, err := s.Users.ByEmail(ctx, CanonicalEmail(req.Email))
+	email := CanonicalEmail(req.Email)
+	if !couldBeAccount(ctx, email, req.Password) {
+		badCredentials(w)
+		return
+	}
+	u, err := s.Users.ByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
 		// Spend the time a real verification takes, so that timing does
 		// not reveal which emails have accounts.
@@ -141,7 +167,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	ok, rehash, err := s.Hasher.Verify(ctx, req.Password, u.PasswordHash)
 	if err != nil {
-		s.fail(w, r, err)
+		s.verifyFailed(w, r, u, err)
 		return
 	}
 	if !ok {
@@ -159,6 +185,25 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeTokens(w, r, u, sess.Token, sess.FamilyID)
+}
+
+// verifyFailed answers a verification that returned an error. Every error
+// is a failed login for the client (401), never a 500 that would mark the
+// account as existing; a stored hash that cannot be used is the operator's
+// problem and is logged.
+func (s *Server) verifyFailed(w http.ResponseWriter, r *http.Request, u store.User, err error) {
+	switch {
+	case r.Context().Err() != nil:
+		s.fail(w, r, err) // the client left, or its deadline passed
+		return
+	case errors.Is(err, password.ErrMalformedHash), errors.Is(err, password.ErrUnsupportedHash),
+		errors.Is(err, password.ErrParamsOutOfBounds):
+		s.log.ErrorContext(r.Context(), "stored password hash is unusable; the account cannot log in",
+			slog.String("user", u.ID), slog.Any("error", err))
+	}
+	// Anything else is about the password presented (such as one over
+	// bcrypt's 72 bytes for a migrated hash): it cannot match.
+	badCredentials(w)
 }
 
 func (s *Server) writeTokens(w http.ResponseWriter, r *http.Request, u store.User, refresh, family string) {

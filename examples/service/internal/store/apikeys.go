@@ -81,6 +81,10 @@ func (s *APIKeys) List(ctx context.Context, owner string) ([]apikey.Record, erro
 }
 
 func (s *APIKeys) get(ctx context.Context, q txn.Querier, id, lock string) (apikey.Record, error) {
+	if !storable(id) {
+		// PostgreSQL would refuse to compare it; no key has such an id.
+		return apikey.Record{}, fmt.Errorf("store: api key %q: %w", id, apikey.ErrNotFound)
+	}
 	r, err := scanAPIKey(q.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = $1`+lock, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return apikey.Record{}, fmt.Errorf("store: api key %q: %w", id, apikey.ErrNotFound)

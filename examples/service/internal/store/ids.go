@@ -3,6 +3,8 @@ package store
 import (
 	"encoding/hex"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgtype"
 )
@@ -44,3 +46,8 @@ func parseUUID(s string) (pgtype.UUID, bool) {
 	u.Valid = true
 	return u, true
 }
+
+// storable reports whether PostgreSQL accepts s as text: valid UTF-8 without
+// NUL. A key from a client that is not can match no row, and PostgreSQL
+// would answer the comparison with an error rather than no rows.
+func storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }

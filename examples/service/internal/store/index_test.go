@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bedrock-go/bedrock/auth/apikey"
 	"github.com/bedrock-go/bedrock/internal/testenv"
 	"github.com/bedrock-go/bedrock/pagination"
 
@@ -169,5 +170,7 @@ func TestMalformedIDsFindNothing(t *testing.T) {
 		assert.Empty(t, list)
 		_, err = store.ParseUserID(id)
 		assert.ErrorIs(t, err, store.ErrNotFound, "%q", id)
+		_, err = keys.Get(ctx, id)
+		assert.ErrorIs(t, err, apikey.ErrNotFound, "%q", id)
 	}
 }
