@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -29,7 +30,9 @@ func jsonBody(t *testing.T, members map[string]any) string {
 // not. A failed login is a 401, never a 500, and the two answers are the
 // same, so that they do not tell which emails have accounts.
 func TestLoginHostilePasswords(t *testing.T) {
-	s := startServiceWith(t, func(o *app.Options) { o.LoginPerEmail = ratelimit.PerMinute(1000) })
+	s := startServiceWith(t, func(o *app.Options) {
+		o.LoginPerEmailClient, o.LoginPerEmail = ratelimit.PerMinute(1000), ratelimit.PerMinute(1000)
+	})
 	s.signup("known@shop.test", "Known")
 
 	for _, tt := range []struct {
@@ -131,4 +134,61 @@ func TestTextPostgreSQLRefuses(t *testing.T) {
 	// Nothing was stored: the product is as created.
 	r := s.do("GET", productPath, nil)
 	assert.Equal(t, "d", r.json(t)["description"])
+}
+
+// loginFrom attempts a login as the client at ip (behind the trusted
+// proxy) and returns the status.
+func (s *service) loginFrom(ip, email, password string) int {
+	s.t.Helper()
+	return s.do("POST", "/v1/auth/login", map[string]string{"email": email, "password": password}, "X-Forwarded-For", ip).StatusCode
+}
+
+// TestLoginLimitsCannotLockOutTheOwner: guessing the password of an account
+// from one client must not lock its owner out on another, and no body can
+// carry an attempt at an email without counting against that email.
+func TestLoginLimitsCannotLockOutTheOwner(t *testing.T) {
+	s := startService(t)
+	s.signup("victim@shop.test", "Victim")
+	const attacker, owner = "203.0.113.7", "198.51.100.9"
+
+	var codes []int
+	for range 11 {
+		codes = append(codes, s.loginFrom(attacker, "victim@shop.test", "guess guess"))
+	}
+	assert.Equal(t, []int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 429}, codes)
+	assert.Equal(t, http.StatusTooManyRequests, s.loginFrom(attacker, "Victim@shop.test", "correct horse battery"),
+		"the limit holds for the right password too, whatever the email's case")
+	assert.Equal(t, http.StatusOK, s.loginFrom(owner, "victim@shop.test", "correct horse battery"),
+		"the owner, on another client, is not locked out")
+
+	// A body past the bound the handler decodes with is refused whole: it
+	// cannot carry an attempt that counts under some other key.
+	padded := `{"email":"victim@shop.test","password":"correct horse battery"}` + strings.Repeat(" ", 9<<10)
+	r := s.do("POST", "/v1/auth/login", padded, "X-Forwarded-For", attacker)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, r.StatusCode, "%s", r.body)
+	r = s.do("POST", "/v1/auth/login", padded, "X-Forwarded-For", "192.0.2.55")
+	assert.Equal(t, http.StatusRequestEntityTooLarge, r.StatusCode, "%s", r.body)
+
+	// Within the bound, padding changes nothing: every attempt at the
+	// email counts against it.
+	s.signup("second@shop.test", "Second")
+	codes = codes[:0]
+	for i := range 11 {
+		body := `{"email":"second@shop.test","password":"guess guess"}` + strings.Repeat(" ", i*700)
+		codes = append(codes, s.do("POST", "/v1/auth/login", body, "X-Forwarded-For", attacker).StatusCode)
+	}
+	assert.Equal(t, []int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 429}, codes)
+}
+
+// TestLoginCeilingPerEmail: past the per-client limits, attempts at one
+// email from many clients meet a slower ceiling of their own.
+func TestLoginCeilingPerEmail(t *testing.T) {
+	s := startServiceWith(t, func(o *app.Options) { o.LoginPerEmail = ratelimit.Limit{Rate: 15, Period: time.Hour} })
+	s.signup("popular@shop.test", "Popular")
+	for i := range 15 {
+		ip := fmt.Sprintf("203.0.113.%d", 1+i/5) // three clients, five guesses each
+		require.Equal(t, http.StatusUnauthorized, s.loginFrom(ip, "popular@shop.test", "guess guess"), "attempt %d", i)
+	}
+	assert.Equal(t, http.StatusTooManyRequests, s.loginFrom("198.51.100.1", "popular@shop.test", "correct horse battery"))
+	assert.Equal(t, http.StatusUnauthorized, s.loginFrom("198.51.100.1", "other@shop.test", "guess guess"), "other emails are unaffected")
 }

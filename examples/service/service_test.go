@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -60,6 +61,9 @@ func startServiceWith(t *testing.T, edit func(*app.Options)) *service {
 		return map[string]string{"CORS_ORIGINS": "https://app.shop.test"}[name]
 	})
 	require.NoError(t, err)
+	// The test's requests come through loopback, as from a proxy: a test
+	// names its client with X-Forwarded-For.
+	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, logs), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	options := app.Options{
@@ -690,6 +694,9 @@ func TestConfig(t *testing.T) {
 		{"production needs keys", map[string]string{"ENV": "production"}, "JWT_KEYS_FILE is required"},
 		{"bad duration", map[string]string{"SHUTDOWN_TIMEOUT": "soon"}, "SHUTDOWN_TIMEOUT"},
 		{"short cursor secret", map[string]string{"CURSOR_SECRET": "short"}, "CURSOR_SECRET"},
+		{"trusted proxies", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.1,2001:db8::/32"}, ""},
+		{"bad trusted proxy", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, `TRUSTED_PROXIES: "proxy.local" is neither`},
+		{"everyone trusted", map[string]string{"TRUSTED_PROXIES": "::/0"}, "every client"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -705,4 +712,8 @@ func TestConfig(t *testing.T) {
 			assert.Equal(t, 20*time.Second, cfg.ShutdownTimeout)
 		})
 	}
+	cfg, err := config.Load(env(map[string]string{"TRUSTED_PROXIES": "10.1.2.3/8, 192.0.2.1,2001:db8::1"}))
+	require.NoError(t, err)
+	assert.Equal(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.1/32"),
+		netip.MustParsePrefix("2001:db8::1/128")}, cfg.TrustedProxies)
 }

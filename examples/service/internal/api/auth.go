@@ -141,13 +141,10 @@ func badCredentials(w http.ResponseWriter) {
 		Detail: "The credentials are incorrect or expired."})
 }
 
+// login runs behind decodeLogin (see loginRoute), which decoded the body.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	var req loginRequest
-	if err := s.checker.DecodeJSON(r, &req); err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	ctx := r.Context()
+	req := loginFrom(ctx)
 	email := CanonicalEmail(req.Email)
 	if !couldBeAccount(ctx, email, req.Password) {
 		badCredentials(w)

@@ -93,9 +93,11 @@ type Deps struct {
 	TracerProvider trace.TracerProvider
 	MeterProvider  metric.MeterProvider
 	Metrics        http.Handler
-	// LoginPerIP and LoginPerEmail limit login attempts; nil leaves them
-	// unlimited.
-	LoginPerIP, LoginPerEmail *ratelimit.Limiter
+	// ClientIP says how rate limits find a request's client address, which
+	// proxies are trusted to report it; optional.
+	ClientIP ratelimit.ClientIPConfig
+	// Login limits login attempts; its nil fields leave those unlimited.
+	Login LoginLimiters
 }
 
 // Server holds the handlers' dependencies.
@@ -211,7 +213,7 @@ func New(d Deps) (*Handler, error) {
 	mux.Handle("GET /.well-known/jwks.json", token.JWKSHandler(d.KeyRing, 0))
 
 	mux.HandleFunc("POST /v1/auth/signup", s.signup)
-	login, err := loginLimits(d.LoginPerIP, d.LoginPerEmail, http.HandlerFunc(s.login))
+	login, err := s.loginRoute(d.Login, d.ClientIP)
 	if err != nil {
 		return nil, err
 	}

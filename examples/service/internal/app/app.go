@@ -53,9 +53,12 @@ type Options struct {
 	// PasswordParams replaces the argon2id parameters (tests use cheaper
 	// ones); DefaultParams when zero.
 	PasswordParams password.Params
-	// LoginPerIP and LoginPerEmail limit login attempts; 60 a minute per
-	// client IP and 10 a minute per email when zero.
-	LoginPerIP, LoginPerEmail ratelimit.Limit
+	// LoginPerIP, LoginPerEmailClient and LoginPerEmail limit login
+	// attempts (see api.LoginLimiters). When zero: 60 a minute per client
+	// address; 10 at once, then one a minute, per email and client; and a
+	// ceiling of 100 an hour per email, which no single client can reach
+	// (10 + 60 an hour), so that locking an owner out takes many addresses.
+	LoginPerIP, LoginPerEmailClient, LoginPerEmail ratelimit.Limit
 	// PaymentOpenFor is how long the payment breaker stays open; 5s when
 	// zero.
 	PaymentOpenFor time.Duration
@@ -93,10 +96,13 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 	if opt.LoginPerIP == (ratelimit.Limit{}) {
 		opt.LoginPerIP = ratelimit.PerMinute(60)
 	}
-	if opt.LoginPerEmail == (ratelimit.Limit{}) {
-		opt.LoginPerEmail = ratelimit.PerMinute(10)
+	if opt.LoginPerEmailClient == (ratelimit.Limit{}) {
+		opt.LoginPerEmailClient = ratelimit.Limit{Rate: 10, Period: 10 * time.Minute}
 	}
-	opt.LoginPerIP.Name, opt.LoginPerEmail.Name = "login-ip", "login-email"
+	if opt.LoginPerEmail == (ratelimit.Limit{}) {
+		opt.LoginPerEmail = ratelimit.PerHour(100)
+	}
+	opt.LoginPerIP.Name, opt.LoginPerEmailClient.Name, opt.LoginPerEmail.Name = "login-ip", "login-email-client", "login-email"
 	if opt.OrderAttempts == 0 {
 		opt.OrderAttempts = 30
 	}
@@ -185,6 +191,10 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 	if err != nil {
 		return nil, err
 	}
+	perEmailClient, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{opt.LoginPerEmailClient}, Store: limitStore})
+	if err != nil {
+		return nil, err
+	}
 	perEmail, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{opt.LoginPerEmail}, Store: limitStore})
 	if err != nil {
 		return nil, err
@@ -227,7 +237,8 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 		IdemStore: idem, CORSOrigins: cfg.CORSOrigins, Ready: a.ready,
 		ProductCache: productCache, Payments: payments, Faults: fake,
 		TracerProvider: opt.TracerProvider, MeterProvider: opt.MeterProvider, Metrics: opt.Metrics,
-		AccessLogging: true, LoginPerIP: perIP, LoginPerEmail: perEmail,
+		AccessLogging: true, ClientIP: ratelimit.ClientIPConfig{TrustedProxies: cfg.TrustedProxies},
+		Login: api.LoginLimiters{PerIP: perIP, PerEmailClient: perEmailClient, PerEmail: perEmail},
 	})
 	if err != nil {
 		_ = a.Close()

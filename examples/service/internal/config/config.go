@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -28,6 +29,12 @@ type Config struct {
 	NATSURL string
 	// HTTPAddr is the listen address (HTTP_ADDR), ":8080" by default.
 	HTTPAddr string
+	// TrustedProxies are the networks of the reverse proxies in front of
+	// the service (TRUSTED_PROXIES, comma-separated CIDRs or addresses).
+	// The client's address, which rate limits key on, is read from
+	// X-Forwarded-For only on connections from them; empty trusts none, and
+	// the connection's address is the client's.
+	TrustedProxies []netip.Prefix
 	// JWTKeysFile names a JSON file with the token signing keys
 	// (JWT_KEYS_FILE); empty generates a key at start in development.
 	JWTKeysFile string
@@ -73,6 +80,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c.RedisExplicit = getenv("REDIS_URL") != ""
 	var errs []error
 	var err error
+	if c.TrustedProxies, err = prefixes(getenv, "TRUSTED_PROXIES"); err != nil {
+		errs = append(errs, err)
+	}
 	if c.ShutdownTimeout, err = duration(getenv, "SHUTDOWN_TIMEOUT", 20*time.Second); err != nil {
 		errs = append(errs, err)
 	}
@@ -113,6 +123,27 @@ func list(v string, norm func(string) string) []string {
 		}
 	}
 	return out
+}
+
+// prefixes reads a comma-separated list of CIDRs; a bare address is its
+// own network (/32, /128).
+func prefixes(getenv func(string) string, name string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range list(getenv(name), strings.TrimSpace) {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, fmt.Errorf("%s: %q is neither a CIDR nor an IP address", name, s)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		if p.Bits() == 0 {
+			return nil, fmt.Errorf("%s: %q would let every client name its own address and escape the rate limits", name, s)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 func duration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
