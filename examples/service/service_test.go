@@ -24,6 +24,7 @@ import (
 	"github.com/bedrock-go/bedrock/auth/password"
 	"github.com/bedrock-go/bedrock/auth/token"
 	"github.com/bedrock-go/bedrock/internal/testenv"
+	"github.com/bedrock-go/bedrock/ratelimit"
 
 	"github.com/bedrock-go/bedrock/examples/service/internal/app"
 	"github.com/bedrock-go/bedrock/examples/service/internal/config"
@@ -70,6 +71,9 @@ func startServiceWith(t *testing.T, edit func(*app.Options)) *service {
 		RedisPrefix: prefix,
 		// Cheap hashes keep the test fast; production uses DefaultParams.
 		PasswordParams: password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
+		// Every test signs up from the same address; TestSignupLimits
+		// checks the limit.
+		SignupPerIP: ratelimit.PerMinute(1000),
 	}
 	if edit != nil {
 		edit(&options)

@@ -38,20 +38,65 @@ func (s *signupRequest) Validate(v *validate.Validator) {
 }
 
 func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
+	req, ok := s.decodeSignup(w, r)
+	if !ok {
+		return
+	}
+	// Hashing is the expensive step: everything cheap is refused first.
+	// Telling that the email is taken before hashing says no more than the
+	// 409 already does.
+	email := CanonicalEmail(req.Email)
+	if _, err := s.Users.ByEmail(r.Context(), email); err == nil {
+		emailTaken(w)
+		return
+	} else if !errors.Is(err, store.ErrNotFound) {
+		s.fail(w, r, err)
+		return
+	}
+	if !s.admitSignup(w, r) {
+		return
+	}
+	if s.OnSignupHash != nil {
+		s.OnSignupHash()
+	}
+	hash, err := s.SignupHasher.Hash(r.Context(), req.Password)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// A signup never yields more than customer, whatever it says: its email
+	// is not verified, so whoever signs up first with an address would own
+	// any role tied to it. The operator grants roles (grant-role).
+	u := store.User{Email: email, Name: req.Name, PasswordHash: hash, Role: RoleCustomer}
+	if err := s.Users.Create(r.Context(), &u); err != nil {
+		if errors.Is(err, store.ErrDuplicate) { // a signup for the same email won the race
+			emailTaken(w)
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/me")
+	writeJSON(w, http.StatusCreated, map[string]any{"id": u.ID, "email": u.Email, "name": u.Name, "created_at": u.CreatedAt})
+}
+
+// decodeSignup decodes the signup form and checks its rules and the password
+// policy; when they fail it answers the request itself and reports false.
+func (s *Server) decodeSignup(w http.ResponseWriter, r *http.Request) (signupRequest, bool) {
 	var req signupRequest
 	// Broken rules come back together with the password policy's verdict,
 	// so that a client sees every problem of the form at once.
 	var verrs *validate.Errors
 	if err := s.checker.DecodeJSON(r, &req); err != nil && !errors.As(err, &verrs) {
 		s.fail(w, r, err)
-		return
+		return req, false
 	}
 	if req.Password != "" {
 		if err := s.Policy.Check(r.Context(), req.Password); err != nil {
 			var pe *password.PolicyError
 			if !errors.As(err, &pe) {
 				s.fail(w, r, err)
-				return
+				return req, false
 			}
 			if verrs == nil {
 				verrs = &validate.Errors{}
@@ -65,28 +110,19 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 	}
 	if verrs != nil && len(verrs.Violations) > 0 {
 		s.fail(w, r, verrs)
-		return
+		return req, false
 	}
-	hash, err := s.Hasher.Hash(r.Context(), req.Password)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	// A signup never yields more than customer, whatever it says: its email
-	// is not verified, so whoever signs up first with an address would own
-	// any role tied to it. The operator grants roles (grant-role).
-	u := store.User{Email: CanonicalEmail(req.Email), Name: req.Name, PasswordHash: hash, Role: RoleCustomer}
-	if err := s.Users.Create(r.Context(), &u); err != nil {
-		if errors.Is(err, store.ErrDuplicate) {
-			problem.Write(w, problem.Details{Status: http.StatusConflict, Title: "Email already registered",
-				Detail: "An account with this email exists; log in instead."})
-			return
-		}
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Location", "/v1/me")
-	writeJSON(w, http.StatusCreated, map[string]any{"id": u.ID, "email": u.Email, "name": u.Name, "created_at": u.CreatedAt})
+	return req, true
+}
+
+// emailTaken answers a signup for an email that has an account. It tells
+// whoever asks that the email is registered: without verifying emails (a
+// link sent to the address), a signup cannot both refuse a taken address
+// and hide that it is taken. The signup limits bound how fast anyone can
+// ask.
+func emailTaken(w http.ResponseWriter) {
+	problem.Write(w, problem.Details{Status: http.StatusConflict, Title: "Email already registered",
+		Detail: "An account with this email exists; log in instead."})
 }
 
 func passwordCode(pe *password.PolicyError) string {

@@ -4,7 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/bedrock-go/bedrock/internal/problem"
 
 	"github.com/bedrock-go/bedrock/ratelimit"
 	"github.com/bedrock-go/bedrock/validate"
@@ -103,4 +109,61 @@ func loginFrom(ctx context.Context) *loginRequest {
 func emailDigest(email string) string {
 	sum := sha256.Sum256([]byte(CanonicalEmail(email)))
 	return hex.EncodeToString(sum[:16])
+}
+
+// SignupLimiters limit signups; a nil field leaves that limit out.
+type SignupLimiters struct {
+	// PerIP counts every signup request of a client address.
+	PerIP *ratelimit.Limiter
+	// Ceiling counts the signups of all clients together that get as far
+	// as hashing a password: it bounds the work anyone can make the
+	// service do, while requests refused for cheap reasons never reach it.
+	Ceiling *ratelimit.Limiter
+}
+
+// signupCeilingKey is the one key of the signup ceiling.
+const signupCeilingKey = "signup:all"
+
+// signupRoute wraps the signup handler in its per-address limit; the
+// ceiling is taken in the handler, right before hashing.
+func (s *Server) signupRoute(lim SignupLimiters, clientIP ratelimit.ClientIPConfig) (http.Handler, error) {
+	var h http.Handler = http.HandlerFunc(s.signup)
+	if lim.PerIP == nil {
+		return h, nil
+	}
+	ipKey, err := ratelimit.KeyByClientIP(clientIP)
+	if err != nil {
+		return nil, err
+	}
+	mw, err := lim.PerIP.Middleware(ratelimit.MiddlewareConfig{Key: func(r *http.Request) (string, error) {
+		ip, err := ipKey(r)
+		return "signup:" + ip, err // apart from login's per-address state
+	}})
+	if err != nil {
+		return nil, err
+	}
+	return mw(h), nil
+}
+
+// admitSignup takes one signup from the ceiling, answering the request
+// itself when it cannot: 429 with Retry-After when the ceiling is reached,
+// 503 when no decision could be made.
+func (s *Server) admitSignup(w http.ResponseWriter, r *http.Request) bool {
+	if s.Signup.Ceiling == nil {
+		return true
+	}
+	res, err := s.Signup.Ceiling.Allow(r.Context(), signupCeilingKey)
+	if err != nil {
+		s.log.WarnContext(r.Context(), "signup ceiling unavailable", slog.Any("error", err))
+		w.Header().Set("Retry-After", "1")
+		problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable, Detail: "Signups are paused; retry shortly."})
+		return false
+	}
+	if !res.Allowed {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(res.RetryAfter.Seconds())), 10))
+		problem.Write(w, problem.Details{Status: http.StatusTooManyRequests,
+			Detail: "Too many signups at the moment; retry after " + res.RetryAfter.Round(time.Second).String() + "."})
+		return false
+	}
+	return true
 }

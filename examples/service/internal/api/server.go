@@ -71,14 +71,17 @@ type Deps struct {
 	Payments *payment.Client
 	Faults   *payment.Fake
 
-	Hasher   *password.Hasher
-	Policy   password.Policy
-	Issuer   *token.Issuer
-	Verifier *token.Verifier
-	KeyRing  *token.KeyRing
-	TokenTTL time.Duration
-	Sessions *session.Manager
-	APIKeys  *apikey.Keys
+	// Hasher verifies passwords at login; SignupHasher hashes the passwords
+	// of new accounts, on its own budget of concurrent hashes.
+	Hasher       *password.Hasher
+	SignupHasher *password.Hasher
+	Policy       password.Policy
+	Issuer       *token.Issuer
+	Verifier     *token.Verifier
+	KeyRing      *token.KeyRing
+	TokenTTL     time.Duration
+	Sessions     *session.Manager
+	APIKeys      *apikey.Keys
 
 	Checker       *validate.Checker
 	ProductPager  *pagination.Pager
@@ -96,8 +99,12 @@ type Deps struct {
 	// ClientIP says how rate limits find a request's client address, which
 	// proxies are trusted to report it; optional.
 	ClientIP ratelimit.ClientIPConfig
-	// Login limits login attempts; its nil fields leave those unlimited.
-	Login LoginLimiters
+	// Login and Signup limit those requests; nil fields leave those
+	// unlimited.
+	Login  LoginLimiters
+	Signup SignupLimiters
+	// OnSignupHash, optional, is called as each signup starts hashing.
+	OnSignupHash func()
 }
 
 // Server holds the handlers' dependencies.
@@ -164,7 +171,7 @@ func (r *routes) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Re
 // New returns the service's whole HTTP handler.
 func New(d Deps) (*Handler, error) {
 	if d.Log == nil || d.Users == nil || d.APIKeyStore == nil || d.Products == nil || d.Orders == nil || d.ProductCache == nil || d.Payments == nil ||
-		d.Hasher == nil || d.Issuer == nil || d.Verifier == nil || d.KeyRing == nil || d.Sessions == nil ||
+		d.Hasher == nil || d.SignupHasher == nil || d.Issuer == nil || d.Verifier == nil || d.KeyRing == nil || d.Sessions == nil ||
 		d.APIKeys == nil || d.Checker == nil || d.ProductPager == nil || d.OrderPager == nil ||
 		d.IdemStore == nil || d.Ready == nil {
 		return nil, errors.New("api: missing dependency")
@@ -212,7 +219,11 @@ func New(d Deps) (*Handler, error) {
 	})
 	mux.Handle("GET /.well-known/jwks.json", token.JWKSHandler(d.KeyRing, 0))
 
-	mux.HandleFunc("POST /v1/auth/signup", s.signup)
+	signup, err := s.signupRoute(d.Signup, d.ClientIP)
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("POST /v1/auth/signup", signup)
 	login, err := s.loginRoute(d.Login, d.ClientIP)
 	if err != nil {
 		return nil, err
