@@ -56,9 +56,10 @@ type Options struct {
 	PasswordParams password.Params
 	// LoginPerIP, LoginPerEmailClient and LoginPerEmail limit login
 	// attempts (see api.LoginLimiters). When zero: 60 a minute per client
-	// address; 10 at once, then one a minute, per email and client; and a
-	// ceiling of 100 an hour per email, which no single client can reach
-	// (10 + 60 an hour), so that locking an owner out takes many addresses.
+	// address; 10 at once, then one every 6 minutes, per email and client;
+	// and a ceiling of 100 an hour per email (NIST SP 800-63B's bound on
+	// failed attempts), which one client reaches at most 20 of in an hour,
+	// so that locking an owner out takes at least five addresses.
 	LoginPerIP, LoginPerEmailClient, LoginPerEmail ratelimit.Limit
 	// SignupPerIP limits signup requests per client address, every request
 	// counted; 10 an hour when zero. SignupCeiling limits the signups of
@@ -111,7 +112,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 		opt.LoginPerIP = ratelimit.PerMinute(60)
 	}
 	if opt.LoginPerEmailClient == (ratelimit.Limit{}) {
-		opt.LoginPerEmailClient = ratelimit.Limit{Rate: 10, Period: 10 * time.Minute}
+		opt.LoginPerEmailClient = ratelimit.PerHour(10)
 	}
 	if opt.LoginPerEmail == (ratelimit.Limit{}) {
 		opt.LoginPerEmail = ratelimit.PerHour(100)
