@@ -89,7 +89,7 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, addr
 		return err
 	}
 	defer func() { _ = tel.Shutdown(context.WithoutCancel(ctx)) }()
-	opts := app.Options{TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider}
+	opts := app.Options{RedisPrefix: cfg.RedisPrefix, TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider}
 	if metrics == observe.ExporterPrometheus {
 		opts.Metrics = tel.MetricsHandler()
 	}

@@ -36,11 +36,11 @@ func TestRunWithoutPostgres(t *testing.T) {
 }
 
 // runEnv returns the environment of main's path against a fresh schema
-// (dropped when the test ends) and Redis.
+// and a Redis key prefix of its own (both dropped when the test ends).
 func runEnv(t *testing.T) map[string]string {
 	t.Helper()
 	pool := testenv.Postgres(t)
-	_, _ = testenv.Redis(t)
+	_, prefix := testenv.Redis(t)
 	var schema string
 	require.NoError(t, pool.QueryRow(context.Background(), `SELECT current_schema()`).Scan(&schema))
 	dbURL, err := url.Parse(testenv.PostgresURL())
@@ -48,7 +48,7 @@ func runEnv(t *testing.T) map[string]string {
 	q := dbURL.Query()
 	q.Set("search_path", schema)
 	dbURL.RawQuery = q.Encode()
-	return map[string]string{"DATABASE_URL": dbURL.String(), "REDIS_URL": testenv.RedisURL(), "HTTP_ADDR": "127.0.0.1:0"}
+	return map[string]string{"DATABASE_URL": dbURL.String(), "REDIS_URL": testenv.RedisURL(), "REDIS_PREFIX": prefix, "HTTP_ADDR": "127.0.0.1:0"}
 }
 
 // startRun runs main's path with env (from runEnv) and returns the base
@@ -147,27 +147,12 @@ func TestRunPublishesToNATS(t *testing.T) {
 // environment, connections, migrations, serving, and a graceful stop when
 // the context ends (as on SIGTERM).
 func TestRunServesAndStops(t *testing.T) {
-	pool := testenv.Postgres(t)
-	_, _ = testenv.Redis(t) // skips or fails like the other tests when Redis is down
-	var schema string
-	require.NoError(t, pool.QueryRow(context.Background(), `SELECT current_schema()`).Scan(&schema))
-	dbURL, err := url.Parse(testenv.PostgresURL())
-	require.NoError(t, err)
-	q := dbURL.Query()
-	q.Set("search_path", schema)
-	dbURL.RawQuery = q.Encode()
-
+	env := runEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, envMap(map[string]string{
-			"DATABASE_URL": dbURL.String(),
-			"REDIS_URL":    testenv.RedisURL(),
-			"HTTP_ADDR":    "127.0.0.1:0",
-		}), slog.New(slog.NewTextHandler(io.Discard, nil)), addr)
-	}()
+	go func() { done <- run(ctx, envMap(env), slog.New(slog.NewTextHandler(io.Discard, nil)), addr) }()
 	var base string
 	select {
 	case a := <-addr:

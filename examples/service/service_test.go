@@ -701,6 +701,7 @@ func TestConfig(t *testing.T) {
 		{"trusted proxies", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.1,2001:db8::/32"}, ""},
 		{"bad trusted proxy", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, `TRUSTED_PROXIES: "proxy.local" is neither`},
 		{"everyone trusted", map[string]string{"TRUSTED_PROXIES": "::/0"}, "every client"},
+		{"hash tag in the Redis prefix", map[string]string{"REDIS_PREFIX": "{shop}:"}, "REDIS_PREFIX must not contain braces"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -714,6 +715,7 @@ func TestConfig(t *testing.T) {
 			assert.Equal(t, ":8080", cfg.HTTPAddr)
 			assert.Equal(t, config.Development, cfg.Env)
 			assert.Equal(t, 20*time.Second, cfg.ShutdownTimeout)
+			assert.Equal(t, "shop:", cfg.RedisPrefix)
 		})
 	}
 	cfg, err := config.Load(env(map[string]string{"TRUSTED_PROXIES": "10.1.2.3/8, 192.0.2.1,2001:db8::1"}))

@@ -25,6 +25,11 @@ type Config struct {
 	// Redis (RedisExplicit is then false).
 	RedisURL      string
 	RedisExplicit bool
+	// RedisPrefix starts every Redis key the service writes (REDIS_PREFIX,
+	// "shop:" by default), so that deployments, or test runs, sharing one
+	// Redis never count each other's rate limits or replay each other's
+	// idempotent answers.
+	RedisPrefix string
 	// NATSURL is read (NATS_URL) but unused until the outbox lands.
 	NATSURL string
 	// HTTPAddr is the listen address (HTTP_ADDR), ":8080" by default.
@@ -56,6 +61,7 @@ type Config struct {
 const (
 	DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 	DefaultRedisURL    = "redis://127.0.0.1:6379/0"
+	DefaultRedisPrefix = "shop:"
 	DefaultHTTPAddr    = ":8080"
 )
 
@@ -80,6 +86,12 @@ func Load(getenv func(string) string) (Config, error) {
 	c.RedisExplicit = getenv("REDIS_URL") != ""
 	var errs []error
 	var err error
+	c.RedisPrefix = or(getenv("REDIS_PREFIX"), DefaultRedisPrefix)
+	if strings.ContainsAny(c.RedisPrefix, "{}") {
+		// Keys carry hash tags for Redis Cluster; braces in the prefix
+		// would change which part of a key is hashed.
+		errs = append(errs, fmt.Errorf("REDIS_PREFIX must not contain braces, not %q", c.RedisPrefix))
+	}
 	if c.TrustedProxies, err = prefixes(getenv, "TRUSTED_PROXIES"); err != nil {
 		errs = append(errs, err)
 	}
