@@ -7,6 +7,11 @@
 //
 //	go run ./examples/service
 //
+// Roles are granted by the operator, with the server's DATABASE_URL:
+//
+//	go run ./examples/service grant-role admin@example.test admin
+//	go run ./examples/service revoke-role admin@example.test admin
+//
 // See README.md for the configuration and a curl walkthrough.
 package main
 
@@ -37,8 +42,13 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	// Records carry the trace and request ids that observe.Middleware sets.
-	err := run(ctx, os.Getenv, observe.NewLogger(observe.LogConfig{JSON: true}), nil)
+	var err error
+	if len(os.Args) > 1 {
+		err = command(ctx, os.Args[1:], os.Getenv, os.Stdout)
+	} else {
+		// Records carry the trace and request ids that observe.Middleware sets.
+		err = run(ctx, os.Getenv, observe.NewLogger(observe.LogConfig{JSON: true}), nil)
+	}
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "service:", err)
@@ -52,6 +62,9 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, addr
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
+	}
+	if getenv("ADMIN_EMAILS") != "" {
+		log.Warn("ADMIN_EMAILS is set but ignored: a signup never grants a role, because emails are not verified and whoever signed up first with a listed address would be admin. Grant roles with `service grant-role EMAIL admin`.")
 	}
 
 	pool, err := connectPostgres(ctx, cfg.DatabaseURL)
@@ -76,7 +89,7 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, addr
 		return err
 	}
 	defer func() { _ = tel.Shutdown(context.WithoutCancel(ctx)) }()
-	opts := app.Options{TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider}
+	opts := app.Options{RedisPrefix: cfg.RedisPrefix, TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider}
 	if metrics == observe.ExporterPrometheus {
 		opts.Metrics = tel.MetricsHandler()
 	}

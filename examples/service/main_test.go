@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,12 +35,12 @@ func TestRunWithoutPostgres(t *testing.T) {
 	assert.Contains(t, msg, "DATABASE_URL")
 }
 
-// startRun runs main's path against a fresh schema with env added, and
-// returns the base URL and a function that stops it and checks the exit.
-func startRun(t *testing.T, extra map[string]string) (string, func()) {
+// runEnv returns the environment of main's path against a fresh schema
+// and a Redis key prefix of its own (both dropped when the test ends).
+func runEnv(t *testing.T) map[string]string {
 	t.Helper()
 	pool := testenv.Postgres(t)
-	_, _ = testenv.Redis(t)
+	_, prefix := testenv.Redis(t)
 	var schema string
 	require.NoError(t, pool.QueryRow(context.Background(), `SELECT current_schema()`).Scan(&schema))
 	dbURL, err := url.Parse(testenv.PostgresURL())
@@ -46,14 +48,21 @@ func startRun(t *testing.T, extra map[string]string) (string, func()) {
 	q := dbURL.Query()
 	q.Set("search_path", schema)
 	dbURL.RawQuery = q.Encode()
-	env := map[string]string{"DATABASE_URL": dbURL.String(), "REDIS_URL": testenv.RedisURL(), "HTTP_ADDR": "127.0.0.1:0"}
-	for k, v := range extra {
-		env[k] = v
+	return map[string]string{"DATABASE_URL": dbURL.String(), "REDIS_URL": testenv.RedisURL(), "REDIS_PREFIX": prefix, "HTTP_ADDR": "127.0.0.1:0"}
+}
+
+// startRun runs main's path with env (from runEnv) and returns the base
+// URL and a function that stops it and checks the exit. A nil log
+// discards the records.
+func startRun(t *testing.T, env map[string]string, log *slog.Logger) (string, func()) {
+	t.Helper()
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, envMap(env), slog.New(slog.NewTextHandler(io.Discard, nil)), addr) }()
+	go func() { done <- run(ctx, envMap(env), log, addr) }()
 	select {
 	case a := <-addr:
 		return "http://" + a, func() {
@@ -79,7 +88,9 @@ func startRun(t *testing.T, extra map[string]string) (string, func()) {
 // reach NATS JetStream.
 func TestRunPublishesToNATS(t *testing.T) {
 	nc, natsURL := testenv.NATS(t)
-	base, stop := startRun(t, map[string]string{"NATS_URL": natsURL, "ADMIN_EMAILS": "root@shop.test"})
+	env := runEnv(t)
+	env["NATS_URL"] = natsURL
+	base, stop := startRun(t, env, nil)
 	defer stop()
 
 	post := func(path, token string, body string, headers ...string) map[string]any {
@@ -102,6 +113,7 @@ func TestRunPublishesToNATS(t *testing.T) {
 		return m
 	}
 	user := post("/v1/auth/signup", "", `{"email":"root@shop.test","password":"correct horse battery","name":"Root"}`)["id"]
+	require.NoError(t, command(context.Background(), []string{"grant-role", "root@shop.test", "admin"}, envMap(env), io.Discard))
 	tok := post("/v1/auth/login", "", `{"email":"root@shop.test","password":"correct horse battery"}`)["access_token"].(string)
 	p := post("/v1/products", tok, `{"name":"cup","price_cents":100,"stock":3}`)
 
@@ -135,27 +147,12 @@ func TestRunPublishesToNATS(t *testing.T) {
 // environment, connections, migrations, serving, and a graceful stop when
 // the context ends (as on SIGTERM).
 func TestRunServesAndStops(t *testing.T) {
-	pool := testenv.Postgres(t)
-	_, _ = testenv.Redis(t) // skips or fails like the other tests when Redis is down
-	var schema string
-	require.NoError(t, pool.QueryRow(context.Background(), `SELECT current_schema()`).Scan(&schema))
-	dbURL, err := url.Parse(testenv.PostgresURL())
-	require.NoError(t, err)
-	q := dbURL.Query()
-	q.Set("search_path", schema)
-	dbURL.RawQuery = q.Encode()
-
+	env := runEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, envMap(map[string]string{
-			"DATABASE_URL": dbURL.String(),
-			"REDIS_URL":    testenv.RedisURL(),
-			"HTTP_ADDR":    "127.0.0.1:0",
-		}), slog.New(slog.NewTextHandler(io.Discard, nil)), addr)
-	}()
+	go func() { done <- run(ctx, envMap(env), slog.New(slog.NewTextHandler(io.Discard, nil)), addr) }()
 	var base string
 	select {
 	case a := <-addr:
@@ -192,4 +189,173 @@ func TestRunServesAndStops(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("run did not stop")
 	}
+}
+
+// logBuffer collects the records of a logger, safe for the server's
+// goroutines to write while the test reads.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
+
+// call sends a JSON request to the service started by startRun and returns
+// the status and the decoded answer (nil when it has no JSON body).
+func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	require.NoError(t, err)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	var m map[string]any
+	_ = json.Unmarshal(data, &m)
+	return resp.StatusCode, m
+}
+
+// TestRunIgnoresAdminEmails checks that a self-service signup never yields
+// a role but customer, whatever the environment says: the email of an
+// account is never verified, so whoever signs up first with an address
+// listed in ADMIN_EMAILS would own it. The server says why it ignores the
+// variable.
+func TestRunIgnoresAdminEmails(t *testing.T) {
+	logs := &logBuffer{}
+	env := runEnv(t)
+	env["ADMIN_EMAILS"] = "boss@shop.test"
+	base, stop := startRun(t, env, logs.logger())
+	defer stop()
+
+	code, m := call(t, "POST", base+"/v1/auth/signup", "", `{"email":"BOSS@shop.test","password":"correct horse battery","name":"Not the boss"}`)
+	require.Equal(t, http.StatusCreated, code, "%v", m)
+	code, m = call(t, "POST", base+"/v1/auth/login", "", `{"email":"boss@shop.test","password":"correct horse battery"}`)
+	require.Equal(t, http.StatusOK, code, "%v", m)
+	tok := m["access_token"].(string)
+	code, m = call(t, "GET", base+"/v1/me", tok, "")
+	require.Equal(t, http.StatusOK, code, "%v", m)
+	assert.Equal(t, "customer", m["role"])
+	code, _ = call(t, "POST", base+"/v1/products", tok, `{"name":"free","price_cents":0,"stock":1}`)
+	assert.Equal(t, http.StatusForbidden, code)
+
+	assert.Contains(t, logs.String(), "ADMIN_EMAILS is set but ignored")
+}
+
+// TestRoleCommands runs grant-role and revoke-role as the operator does,
+// against the database of a running service, and checks what the API then
+// allows.
+func TestRoleCommands(t *testing.T) {
+	env := runEnv(t)
+	base, stop := startRun(t, env, nil)
+	defer stop()
+	cmd := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := command(context.Background(), args, envMap(env), &out)
+		return out.String(), err
+	}
+	// A refresh reads the role anew, as a login does; logins are rate
+	// limited, refreshes are not.
+	var refresh string
+	roleNow := func(t *testing.T) (role string, productStatus int) {
+		t.Helper()
+		code, m := call(t, "POST", base+"/v1/auth/refresh", "", `{"refresh_token":"`+refresh+`"}`)
+		require.Equal(t, http.StatusOK, code, "%v", m)
+		refresh = m["refresh_token"].(string)
+		tok := m["access_token"].(string)
+		_, me := call(t, "GET", base+"/v1/me", tok, "")
+		code, _ = call(t, "POST", base+"/v1/products", tok, `{"name":"mug","price_cents":100,"stock":1}`)
+		return me["role"].(string), code
+	}
+	oneLine := func(t *testing.T, err error, want string) {
+		t.Helper()
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), "\n", "one line")
+		assert.Contains(t, err.Error(), want)
+	}
+
+	_, err := cmd("grant-role", "ops@shop.test", "admin")
+	oneLine(t, err, `no account has the email "ops@shop.test"`)
+	_, err = cmd("revoke-role", "ops@shop.test", "admin")
+	oneLine(t, err, `no account has the email "ops@shop.test"`)
+
+	code, m := call(t, "POST", base+"/v1/auth/signup", "", `{"email":"ops@shop.test","password":"correct horse battery","name":"Ops"}`)
+	require.Equal(t, http.StatusCreated, code, "%v", m)
+	code, m = call(t, "POST", base+"/v1/auth/login", "", `{"email":"ops@shop.test","password":"correct horse battery"}`)
+	require.Equal(t, http.StatusOK, code, "%v", m)
+	refresh = m["refresh_token"].(string)
+	role, status := roleNow(t)
+	require.Equal(t, "customer", role)
+	require.Equal(t, http.StatusForbidden, status)
+
+	for _, tt := range []struct {
+		name string
+		args []string
+		err  string // one line, when the command must fail
+		out  string
+		role string // the account's role afterwards
+	}{
+		{"unknown role", []string{"grant-role", "ops@shop.test", "root"}, `unknown role "root"`, "", "customer"},
+		{"revoking customer", []string{"revoke-role", "ops@shop.test", "customer"}, "cannot be revoked", "", "customer"},
+		{"too few arguments", []string{"grant-role", "ops@shop.test"}, "takes EMAIL ROLE", "", "customer"},
+		{"unknown command", []string{"make-admin", "ops@shop.test"}, `unknown command "make-admin"`, "", "customer"},
+		{"revoke what it lacks", []string{"revoke-role", "ops@shop.test", "admin"}, "", "ops@shop.test does not have the admin role (its role is customer); nothing changed", "customer"},
+		{"grant customer to a customer", []string{"grant-role", "ops@shop.test", "customer"}, "", "already has the customer role", "customer"},
+		{"grant admin, email in any case", []string{"grant-role", "OPS@shop.test", "admin"}, "", "granted admin to ops@shop.test (its role was customer)", "admin"},
+		{"grant admin again", []string{"grant-role", "ops@shop.test", "admin"}, "", "ops@shop.test already has the admin role (its role is admin); nothing changed", "admin"},
+		{"admin includes customer", []string{"grant-role", "ops@shop.test", "customer"}, "", "already has the customer role (its role is admin)", "admin"},
+		{"revoke admin", []string{"revoke-role", "ops@shop.test", "admin"}, "", "revoked admin from ops@shop.test (its role is now customer)", "customer"},
+		{"revoke admin again", []string{"revoke-role", "ops@shop.test", "admin"}, "", "does not have the admin role", "customer"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := cmd(tt.args...)
+			if tt.err != "" {
+				oneLine(t, err, tt.err)
+			} else {
+				require.NoError(t, err)
+				assert.Contains(t, out, tt.out)
+			}
+			role, status := roleNow(t)
+			assert.Equal(t, tt.role, role)
+			want := map[string]int{"customer": http.StatusForbidden, "admin": http.StatusCreated}[tt.role]
+			assert.Equal(t, want, status, "what the new token may do")
+		})
+	}
+
+	out, err := cmd("help")
+	require.NoError(t, err)
+	assert.Contains(t, out, "grant-role EMAIL ROLE")
+}
+
+// TestRoleCommandWithoutPostgres checks the operator's one-line error when
+// the database is unreachable.
+func TestRoleCommandWithoutPostgres(t *testing.T) {
+	err := command(context.Background(), []string{"grant-role", "a@b.test", "admin"}, envMap(map[string]string{
+		"DATABASE_URL": "postgres://postgres@127.0.0.1:1/shop?sslmode=disable&connect_timeout=2",
+	}), io.Discard)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "\n")
+	assert.Contains(t, err.Error(), "PostgreSQL at 127.0.0.1:1 is unreachable")
 }

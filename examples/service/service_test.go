@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -23,9 +24,11 @@ import (
 	"github.com/bedrock-go/bedrock/auth/password"
 	"github.com/bedrock-go/bedrock/auth/token"
 	"github.com/bedrock-go/bedrock/internal/testenv"
+	"github.com/bedrock-go/bedrock/ratelimit"
 
 	"github.com/bedrock-go/bedrock/examples/service/internal/app"
 	"github.com/bedrock-go/bedrock/examples/service/internal/config"
+	"github.com/bedrock-go/bedrock/examples/service/internal/store"
 )
 
 const adminEmail = "admin@shop.test"
@@ -37,9 +40,17 @@ type service struct {
 	pool *pgxpool.Pool
 	base string
 	app  *app.App
+	logs *logBuffer // the service's records at Warn and above
 }
 
 func startService(t *testing.T) *service {
+	t.Helper()
+	return startServiceWith(t, nil)
+}
+
+// startServiceWith starts the service with the test's options changed by
+// edit, when not nil.
+func startServiceWith(t *testing.T, edit func(*app.Options)) *service {
 	t.Helper()
 	pool := testenv.Postgres(t)
 	shared, prefix := testenv.Redis(t)
@@ -48,20 +59,31 @@ func startService(t *testing.T) *service {
 	rdb := redis.NewClient(&opts)
 	t.Cleanup(func() { _ = rdb.Close() })
 	cfg, err := config.Load(func(name string) string {
-		return map[string]string{"ADMIN_EMAILS": adminEmail, "CORS_ORIGINS": "https://app.shop.test"}[name]
+		return map[string]string{"CORS_ORIGINS": "https://app.shop.test"}[name]
 	})
 	require.NoError(t, err)
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a, err := app.New(context.Background(), cfg, pool, rdb, log, app.Options{
+	// The test's requests come through loopback, as from a proxy: a test
+	// names its client with X-Forwarded-For.
+	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	logs := &logBuffer{}
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, logs), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	options := app.Options{
 		RedisPrefix: prefix,
 		// Cheap hashes keep the test fast; production uses DefaultParams.
 		PasswordParams: password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
-	})
+		// Every test signs up from the same address; TestSignupLimits
+		// checks the limit.
+		SignupPerIP: ratelimit.PerMinute(1000),
+	}
+	if edit != nil {
+		edit(&options)
+	}
+	a, err := app.New(context.Background(), cfg, pool, rdb, log, options)
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, a.Close()) })
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)
-	return &service{t: t, pool: pool, base: srv.URL, app: a}
+	return &service{t: t, pool: pool, base: srv.URL, app: a, logs: logs}
 }
 
 // testWriter sends the service's warnings and errors to the test log.
@@ -124,6 +146,12 @@ func (s *service) signup(email, name string) string {
 	r := s.do("POST", "/v1/auth/signup", map[string]string{"email": email, "password": "correct horse battery", "name": name})
 	require.Equal(s.t, http.StatusCreated, r.StatusCode, "%s", r.body)
 	return r.json(s.t)["id"].(string)
+}
+
+// grant gives the account a role as the operator's grant-role command does.
+func (s *service) grant(email, role string) {
+	s.t.Helper()
+	require.NoError(s.t, grantRole(context.Background(), store.NewUsers(s.pool), io.Discard, email, role))
 }
 
 func (s *service) login(email string) tokens {
@@ -190,6 +218,7 @@ func TestService(t *testing.T) {
 	})
 
 	adminID := s.signup(adminEmail, "Admin")
+	s.grant(adminEmail, "admin")
 	aliceID := s.signup("alice@shop.test", "Alice")
 	s.signup("bob@shop.test", "Bob")
 
@@ -623,6 +652,7 @@ func linkRel(header, rel string) string {
 func TestOrdersPagination(t *testing.T) {
 	s := startService(t)
 	s.signup(adminEmail, "Admin")
+	s.grant(adminEmail, "admin")
 	s.signup("dan@shop.test", "Dan")
 	s.signup("eve@shop.test", "Eve")
 	admin, dan, eve := s.login(adminEmail), s.login("dan@shop.test"), s.login("eve@shop.test")
@@ -666,9 +696,12 @@ func TestConfig(t *testing.T) {
 		{"defaults", nil, ""},
 		{"bad env", map[string]string{"ENV": "staging"}, "ENV must be"},
 		{"production needs keys", map[string]string{"ENV": "production"}, "JWT_KEYS_FILE is required"},
-		{"bad admin email", map[string]string{"ADMIN_EMAILS": "ok@x.test, nope"}, `"nope" is not an email`},
 		{"bad duration", map[string]string{"SHUTDOWN_TIMEOUT": "soon"}, "SHUTDOWN_TIMEOUT"},
 		{"short cursor secret", map[string]string{"CURSOR_SECRET": "short"}, "CURSOR_SECRET"},
+		{"trusted proxies", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.1,2001:db8::/32"}, ""},
+		{"bad trusted proxy", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, `TRUSTED_PROXIES: "proxy.local" is neither`},
+		{"everyone trusted", map[string]string{"TRUSTED_PROXIES": "::/0"}, "every client"},
+		{"hash tag in the Redis prefix", map[string]string{"REDIS_PREFIX": "{shop}:"}, "REDIS_PREFIX must not contain braces"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -682,11 +715,11 @@ func TestConfig(t *testing.T) {
 			assert.Equal(t, ":8080", cfg.HTTPAddr)
 			assert.Equal(t, config.Development, cfg.Env)
 			assert.Equal(t, 20*time.Second, cfg.ShutdownTimeout)
+			assert.Equal(t, "shop:", cfg.RedisPrefix)
 		})
 	}
-	cfg, err := config.Load(env(map[string]string{"ADMIN_EMAILS": " Root@X.test ,b@y.test"}))
+	cfg, err := config.Load(env(map[string]string{"TRUSTED_PROXIES": "10.1.2.3/8, 192.0.2.1,2001:db8::1"}))
 	require.NoError(t, err)
-	assert.True(t, cfg.IsAdminEmail("root@x.test"))
-	assert.True(t, cfg.IsAdminEmail("ROOT@x.TEST"))
-	assert.False(t, cfg.IsAdminEmail("c@z.test"))
+	assert.Equal(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.1/32"),
+		netip.MustParsePrefix("2001:db8::1/128")}, cfg.TrustedProxies)
 }

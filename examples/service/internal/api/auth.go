@@ -1,11 +1,14 @@
 package api
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/bedrock-go/bedrock/auth"
 	"github.com/bedrock-go/bedrock/auth/apikey"
@@ -15,6 +18,10 @@ import (
 
 	"github.com/bedrock-go/bedrock/examples/service/internal/store"
 )
+
+// CanonicalEmail is the form in which emails are stored and looked up:
+// lower case, so that an address has one account whatever its spelling.
+func CanonicalEmail(email string) string { return strings.ToLower(email) }
 
 type signupRequest struct {
 	Email    string `json:"email"`
@@ -31,20 +38,65 @@ func (s *signupRequest) Validate(v *validate.Validator) {
 }
 
 func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
+	req, ok := s.decodeSignup(w, r)
+	if !ok {
+		return
+	}
+	// Hashing is the expensive step: everything cheap is refused first.
+	// Telling that the email is taken before hashing says no more than the
+	// 409 already does.
+	email := CanonicalEmail(req.Email)
+	if _, err := s.Users.ByEmail(r.Context(), email); err == nil {
+		emailTaken(w)
+		return
+	} else if !errors.Is(err, store.ErrNotFound) {
+		s.fail(w, r, err)
+		return
+	}
+	if !s.admitSignup(w, r) {
+		return
+	}
+	if s.OnSignupHash != nil {
+		s.OnSignupHash()
+	}
+	hash, err := s.SignupHasher.Hash(r.Context(), req.Password)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// A signup never yields more than customer, whatever it says: its email
+	// is not verified, so whoever signs up first with an address would own
+	// any role tied to it. The operator grants roles (grant-role).
+	u := store.User{Email: email, Name: req.Name, PasswordHash: hash, Role: RoleCustomer}
+	if err := s.Users.Create(r.Context(), &u); err != nil {
+		if errors.Is(err, store.ErrDuplicate) { // a signup for the same email won the race
+			emailTaken(w)
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/me")
+	writeJSON(w, http.StatusCreated, map[string]any{"id": u.ID, "email": u.Email, "name": u.Name, "created_at": u.CreatedAt})
+}
+
+// decodeSignup decodes the signup form and checks its rules and the password
+// policy; when they fail it answers the request itself and reports false.
+func (s *Server) decodeSignup(w http.ResponseWriter, r *http.Request) (signupRequest, bool) {
 	var req signupRequest
 	// Broken rules come back together with the password policy's verdict,
 	// so that a client sees every problem of the form at once.
 	var verrs *validate.Errors
 	if err := s.checker.DecodeJSON(r, &req); err != nil && !errors.As(err, &verrs) {
 		s.fail(w, r, err)
-		return
+		return req, false
 	}
 	if req.Password != "" {
 		if err := s.Policy.Check(r.Context(), req.Password); err != nil {
 			var pe *password.PolicyError
 			if !errors.As(err, &pe) {
 				s.fail(w, r, err)
-				return
+				return req, false
 			}
 			if verrs == nil {
 				verrs = &validate.Errors{}
@@ -58,28 +110,19 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 	}
 	if verrs != nil && len(verrs.Violations) > 0 {
 		s.fail(w, r, verrs)
-		return
+		return req, false
 	}
-	hash, err := s.Hasher.Hash(r.Context(), req.Password)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	u := store.User{Email: strings.ToLower(req.Email), Name: req.Name, PasswordHash: hash, Role: RoleCustomer}
-	if s.IsAdminEmail(u.Email) {
-		u.Role = RoleAdmin
-	}
-	if err := s.Users.Create(r.Context(), &u); err != nil {
-		if errors.Is(err, store.ErrDuplicate) {
-			problem.Write(w, problem.Details{Status: http.StatusConflict, Title: "Email already registered",
-				Detail: "An account with this email exists; log in instead."})
-			return
-		}
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Location", "/v1/me")
-	writeJSON(w, http.StatusCreated, map[string]any{"id": u.ID, "email": u.Email, "name": u.Name, "created_at": u.CreatedAt})
+	return req, true
+}
+
+// emailTaken answers a signup for an email that has an account. It tells
+// whoever asks that the email is registered: without verifying emails (a
+// link sent to the address), a signup cannot both refuse a taken address
+// and hide that it is taken. The signup limits bound how fast anyone can
+// ask.
+func emailTaken(w http.ResponseWriter) {
+	problem.Write(w, problem.Details{Status: http.StatusConflict, Title: "Email already registered",
+		Detail: "An account with this email exists; log in instead."})
 }
 
 func passwordCode(pe *password.PolicyError) string {
@@ -97,9 +140,27 @@ type loginRequest struct {
 	Password string `json:"password"`
 }
 
+// Validate refuses only a request without credentials. Anything else that
+// is wrong with them (too long, control characters, NUL) is a failed login
+// like a wrong password: 401, the same for every email.
 func (l *loginRequest) Validate(v *validate.Validator) {
-	v.String("email", l.Email).Required().MaxRunes(254)
-	v.String("password", l.Password).Required().MaxBytes(password.MaxPasswordBytes)
+	v.String("email", l.Email).Required()
+	v.String("password", l.Password).Required()
+}
+
+// couldBeAccount reports whether some account could have this canonical
+// email and password, without looking. Signup refuses emails longer than
+// 254 bytes or with control characters (NUL among them, which PostgreSQL
+// cannot even compare), and no hash was ever made of a password that is
+// over the byte cap once normalised or not UTF-8: answering those before the
+// lookup costs the same whether the email exists or not.
+func couldBeAccount(ctx context.Context, email, pw string) bool {
+	if len(email) > 254 || strings.ContainsFunc(email, unicode.IsControl) {
+		return false
+	}
+	// The policy normalises as hashing does; length 1 keeps the login of
+	// accounts made under an older, shorter minimum.
+	return password.Policy{MinLength: 1}.Check(ctx, pw) == nil
 }
 
 type tokenResponse struct {
@@ -116,14 +177,16 @@ func badCredentials(w http.ResponseWriter) {
 		Detail: "The credentials are incorrect or expired."})
 }
 
+// login runs behind decodeLogin (see loginRoute), which decoded the body.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	var req loginRequest
-	if err := s.checker.DecodeJSON(r, &req); err != nil {
-		s.fail(w, r, err)
+	ctx := r.Context()
+	req := loginFrom(ctx)
+	email := CanonicalEmail(req.Email)
+	if !couldBeAccount(ctx, email, req.Password) {
+		badCredentials(w)
 		return
 	}
-	ctx := r.Context()
-	u, err := s.Users.ByEmail(ctx, strings.ToLower(req.Email))
+	u, err := s.Users.ByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
 		// Spend the time a real verification takes, so that timing does
 		// not reveal which emails have accounts.
@@ -137,7 +200,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	ok, rehash, err := s.Hasher.Verify(ctx, req.Password, u.PasswordHash)
 	if err != nil {
-		s.fail(w, r, err)
+		s.verifyFailed(w, r, u, err)
 		return
 	}
 	if !ok {
@@ -155,6 +218,25 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeTokens(w, r, u, sess.Token, sess.FamilyID)
+}
+
+// verifyFailed answers a verification that returned an error. Every error
+// is a failed login for the client (401), never a 500 that would mark the
+// account as existing; a stored hash that cannot be used is the operator's
+// problem and is logged.
+func (s *Server) verifyFailed(w http.ResponseWriter, r *http.Request, u store.User, err error) {
+	switch {
+	case r.Context().Err() != nil:
+		s.fail(w, r, err) // the client left, or its deadline passed
+		return
+	case errors.Is(err, password.ErrMalformedHash), errors.Is(err, password.ErrUnsupportedHash),
+		errors.Is(err, password.ErrParamsOutOfBounds):
+		s.log.ErrorContext(r.Context(), "stored password hash is unusable; the account cannot log in",
+			slog.String("user", u.ID), slog.Any("error", err))
+	}
+	// Anything else is about the password presented (such as one over
+	// bcrypt's 72 bytes for a migrated hash): it cannot match.
+	badCredentials(w)
 }
 
 func (s *Server) writeTokens(w http.ResponseWriter, r *http.Request, u store.User, refresh, family string) {

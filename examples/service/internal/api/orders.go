@@ -67,10 +67,15 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	subject := auth.SubjectFrom(r.Context())
+	uid, err := store.ParseUserID(subject)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	// The cursor is bound to its owner: one user's cursor is refused in
 	// another's listing.
 	req.Filter = "orders:" + subject
-	q, err := s.OrderPager.Query(req, subject)
+	q, err := s.OrderPager.Query(req, uid)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -27,7 +27,7 @@ type productRequest struct {
 
 func (p *productRequest) Validate(v *validate.Validator) {
 	v.String("name", p.Name).Required().NotBlank().Runes(1, 200).NoControl()
-	v.String("description", p.Description).MaxRunes(5000)
+	noNUL(v.String("description", p.Description).MaxRunes(5000))
 	validate.Number(v, "price_cents", p.PriceCents).Between(0, 100_000_000)
 	validate.NumberPtr(v, "stock", p.Stock).Present().Between(0, 1_000_000)
 }

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/bedrock-go/bedrock/internal/problem"
 	"github.com/bedrock-go/bedrock/pagination"
@@ -14,6 +17,22 @@ import (
 
 	"github.com/bedrock-go/bedrock/examples/service/internal/store"
 )
+
+// noNUL fails a string that holds a NUL character, which PostgreSQL refuses
+// to store in text. Use it on free text that may hold line breaks and tabs;
+// NoControl, stricter, suits names.
+func noNUL(f validate.StringField) validate.StringField {
+	return f.Func(func(s string) bool { return !strings.ContainsRune(s, 0) },
+		validate.CodeControlCharacter, "must not contain NUL characters")
+}
+
+// unstorableText reports whether err is PostgreSQL refusing text: a NUL
+// character or bytes that are not valid in the database's encoding. The
+// rules of every request stop such text first; this is the net under them.
+func unstorableText(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "22021" || pgErr.Code == "22P05") // character_not_in_repertoire, untranslatable_character
+}
 
 // writeJSON sends v with status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -58,6 +77,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, txn.ErrRetriesExhausted):
 		w.Header().Set("Retry-After", "1")
 		problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable, Detail: "Too much contention; retry shortly."})
+	case unstorableText(err):
+		// A client's mistake that a rule missed: say so, and log it so
+		// that the rule gets written.
+		s.log.WarnContext(r.Context(), "text refused by PostgreSQL reached the database", slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.Any("error", err))
+		problem.Write(w, problem.Details{Status: http.StatusBadRequest,
+			Detail: "The request holds text that cannot be stored: a NUL character or bytes that are not UTF-8."})
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		// The client left; nobody reads the answer.
 	default:

@@ -41,11 +41,20 @@ const (
 	PermAdminFaults   = "admin:faults"
 )
 
-// Roles a user can have.
+// Roles a user can have. An account has one: customer, which every
+// signup gets, or admin, which includes everything a customer may do and
+// only the operator grants (the service's grant-role command).
 const (
 	RoleCustomer = "customer"
 	RoleAdmin    = "admin"
 )
+
+// IsRole reports whether name is one of the roles above.
+func IsRole(name string) bool { return name == RoleCustomer || name == RoleAdmin }
+
+// HasRole reports whether an account whose role is have holds role: its
+// own, or customer, which admin includes.
+func HasRole(have, role string) bool { return have == role || role == RoleCustomer && IsRole(have) }
 
 // Deps are what the handlers need. Every field is required unless noted.
 type Deps struct {
@@ -62,20 +71,22 @@ type Deps struct {
 	Payments *payment.Client
 	Faults   *payment.Fake
 
-	Hasher   *password.Hasher
-	Policy   password.Policy
-	Issuer   *token.Issuer
-	Verifier *token.Verifier
-	KeyRing  *token.KeyRing
-	TokenTTL time.Duration
-	Sessions *session.Manager
-	APIKeys  *apikey.Keys
+	// Hasher verifies passwords at login; SignupHasher hashes the passwords
+	// of new accounts, on its own budget of concurrent hashes.
+	Hasher       *password.Hasher
+	SignupHasher *password.Hasher
+	Policy       password.Policy
+	Issuer       *token.Issuer
+	Verifier     *token.Verifier
+	KeyRing      *token.KeyRing
+	TokenTTL     time.Duration
+	Sessions     *session.Manager
+	APIKeys      *apikey.Keys
 
 	Checker       *validate.Checker
 	ProductPager  *pagination.Pager
 	OrderPager    *pagination.Pager
 	IdemStore     idempotency.Store
-	IsAdminEmail  func(email string) bool
 	CORSOrigins   []string // optional
 	Ready         func(ctx context.Context) error
 	MaxBodyBytes  int64 // optional; 1 MiB when zero
@@ -85,9 +96,15 @@ type Deps struct {
 	TracerProvider trace.TracerProvider
 	MeterProvider  metric.MeterProvider
 	Metrics        http.Handler
-	// LoginPerIP and LoginPerEmail limit login attempts; nil leaves them
+	// ClientIP says how rate limits find a request's client address, which
+	// proxies are trusted to report it; optional.
+	ClientIP ratelimit.ClientIPConfig
+	// Login and Signup limit those requests; nil fields leave those
 	// unlimited.
-	LoginPerIP, LoginPerEmail *ratelimit.Limiter
+	Login  LoginLimiters
+	Signup SignupLimiters
+	// OnSignupHash, optional, is called as each signup starts hashing.
+	OnSignupHash func()
 }
 
 // Server holds the handlers' dependencies.
@@ -154,9 +171,9 @@ func (r *routes) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Re
 // New returns the service's whole HTTP handler.
 func New(d Deps) (*Handler, error) {
 	if d.Log == nil || d.Users == nil || d.APIKeyStore == nil || d.Products == nil || d.Orders == nil || d.ProductCache == nil || d.Payments == nil ||
-		d.Hasher == nil || d.Issuer == nil || d.Verifier == nil || d.KeyRing == nil || d.Sessions == nil ||
+		d.Hasher == nil || d.SignupHasher == nil || d.Issuer == nil || d.Verifier == nil || d.KeyRing == nil || d.Sessions == nil ||
 		d.APIKeys == nil || d.Checker == nil || d.ProductPager == nil || d.OrderPager == nil ||
-		d.IdemStore == nil || d.IsAdminEmail == nil || d.Ready == nil {
+		d.IdemStore == nil || d.Ready == nil {
 		return nil, errors.New("api: missing dependency")
 	}
 	policy, err := NewPolicy()
@@ -202,8 +219,12 @@ func New(d Deps) (*Handler, error) {
 	})
 	mux.Handle("GET /.well-known/jwks.json", token.JWKSHandler(d.KeyRing, 0))
 
-	mux.HandleFunc("POST /v1/auth/signup", s.signup)
-	login, err := loginLimits(d.LoginPerIP, d.LoginPerEmail, http.HandlerFunc(s.login))
+	signup, err := s.signupRoute(d.Signup, d.ClientIP)
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("POST /v1/auth/signup", signup)
+	login, err := s.loginRoute(d.Login, d.ClientIP)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -53,9 +54,26 @@ type Options struct {
 	// PasswordParams replaces the argon2id parameters (tests use cheaper
 	// ones); DefaultParams when zero.
 	PasswordParams password.Params
-	// LoginPerIP and LoginPerEmail limit login attempts; 60 a minute per
-	// client IP and 10 a minute per email when zero.
-	LoginPerIP, LoginPerEmail ratelimit.Limit
+	// LoginPerIP, LoginPerEmailClient and LoginPerEmail limit login
+	// attempts (see api.LoginLimiters). When zero: 60 a minute per client
+	// address; 10 at once, then one every 6 minutes, per email and client;
+	// and a ceiling of 100 an hour per email (NIST SP 800-63B's bound on
+	// failed attempts), which one client reaches at most 20 of in an hour,
+	// so that locking an owner out takes at least five addresses.
+	LoginPerIP, LoginPerEmailClient, LoginPerEmail ratelimit.Limit
+	// SignupPerIP limits signup requests per client address, every request
+	// counted; 10 an hour when zero. SignupCeiling limits the signups of
+	// all clients together that get as far as hashing a password; 60 a
+	// minute when zero.
+	SignupPerIP, SignupCeiling ratelimit.Limit
+	// SignupHashing bounds the password hashes of signups that run at once,
+	// apart from login's: signups can never take the hashing slots login
+	// needs. Half of GOMAXPROCS (at least 1) when zero.
+	SignupHashing int
+	// OnSignupHash, when set, is called as each signup starts hashing, past
+	// every cheap check and the ceiling; tests use it to know that signups
+	// hold their hashing budget.
+	OnSignupHash func()
 	// PaymentOpenFor is how long the payment breaker stays open; 5s when
 	// zero.
 	PaymentOpenFor time.Duration
@@ -93,10 +111,23 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 	if opt.LoginPerIP == (ratelimit.Limit{}) {
 		opt.LoginPerIP = ratelimit.PerMinute(60)
 	}
-	if opt.LoginPerEmail == (ratelimit.Limit{}) {
-		opt.LoginPerEmail = ratelimit.PerMinute(10)
+	if opt.LoginPerEmailClient == (ratelimit.Limit{}) {
+		opt.LoginPerEmailClient = ratelimit.PerHour(10)
 	}
-	opt.LoginPerIP.Name, opt.LoginPerEmail.Name = "login-ip", "login-email"
+	if opt.LoginPerEmail == (ratelimit.Limit{}) {
+		opt.LoginPerEmail = ratelimit.PerHour(100)
+	}
+	opt.LoginPerIP.Name, opt.LoginPerEmailClient.Name, opt.LoginPerEmail.Name = "login-ip", "login-email-client", "login-email"
+	if opt.SignupPerIP == (ratelimit.Limit{}) {
+		opt.SignupPerIP = ratelimit.PerHour(10)
+	}
+	if opt.SignupCeiling == (ratelimit.Limit{}) {
+		opt.SignupCeiling = ratelimit.PerMinute(60)
+	}
+	opt.SignupPerIP.Name, opt.SignupCeiling.Name = "signup-ip", "signup-all"
+	if opt.SignupHashing == 0 {
+		opt.SignupHashing = max(1, runtime.GOMAXPROCS(0)/2)
+	}
 	if opt.OrderAttempts == 0 {
 		opt.OrderAttempts = 30
 	}
@@ -131,7 +162,15 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 	if err != nil {
 		return nil, err
 	}
+	// Login and signup hash on budgets of their own (a Hasher's slots are
+	// its own): signups, which anyone can send, can never take the slots a
+	// login needs. Same parameters, so each verifies the other's hashes and
+	// a fresh hash never looks weaker to login.
 	hasher, err := password.New(password.Config{Params: opt.PasswordParams})
+	if err != nil {
+		return nil, err
+	}
+	signupHasher, err := password.New(password.Config{Params: opt.PasswordParams, MaxConcurrent: opt.SignupHashing})
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +224,19 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 	if err != nil {
 		return nil, err
 	}
+	perEmailClient, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{opt.LoginPerEmailClient}, Store: limitStore})
+	if err != nil {
+		return nil, err
+	}
 	perEmail, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{opt.LoginPerEmail}, Store: limitStore})
+	if err != nil {
+		return nil, err
+	}
+	signupPerIP, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{opt.SignupPerIP}, Store: limitStore})
+	if err != nil {
+		return nil, err
+	}
+	signupCeiling, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{opt.SignupCeiling}, Store: limitStore})
 	if err != nil {
 		return nil, err
 	}
@@ -222,12 +273,14 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 	a.closers = append(a.closers, payments.Close)
 	a.handler, err = api.New(api.Deps{
 		Log: log, Users: store.NewUsers(pool), APIKeyStore: keyStore, Products: products, Orders: orders,
-		Hasher: hasher, Issuer: issuer, Verifier: verifier, KeyRing: ring, TokenTTL: cfg.AccessTokenTTL,
+		Hasher: hasher, SignupHasher: signupHasher, Issuer: issuer, Verifier: verifier, KeyRing: ring, TokenTTL: cfg.AccessTokenTTL,
 		Sessions: sessions, APIKeys: keys, Checker: checker, ProductPager: productPager, OrderPager: orderPager,
-		IdemStore: idem, IsAdminEmail: cfg.IsAdminEmail, CORSOrigins: cfg.CORSOrigins, Ready: a.ready,
+		IdemStore: idem, CORSOrigins: cfg.CORSOrigins, Ready: a.ready,
 		ProductCache: productCache, Payments: payments, Faults: fake,
 		TracerProvider: opt.TracerProvider, MeterProvider: opt.MeterProvider, Metrics: opt.Metrics,
-		AccessLogging: true, LoginPerIP: perIP, LoginPerEmail: perEmail,
+		AccessLogging: true, ClientIP: ratelimit.ClientIPConfig{TrustedProxies: cfg.TrustedProxies},
+		Login:  api.LoginLimiters{PerIP: perIP, PerEmailClient: perEmailClient, PerEmail: perEmail},
+		Signup: api.SignupLimiters{PerIP: signupPerIP, Ceiling: signupCeiling}, OnSignupHash: opt.OnSignupHash,
 	})
 	if err != nil {
 		_ = a.Close()

@@ -5,7 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net/mail"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -25,10 +25,21 @@ type Config struct {
 	// Redis (RedisExplicit is then false).
 	RedisURL      string
 	RedisExplicit bool
+	// RedisPrefix starts every Redis key the service writes (REDIS_PREFIX,
+	// "shop:" by default), so that deployments, or test runs, sharing one
+	// Redis never count each other's rate limits or replay each other's
+	// idempotent answers.
+	RedisPrefix string
 	// NATSURL is read (NATS_URL) but unused until the outbox lands.
 	NATSURL string
 	// HTTPAddr is the listen address (HTTP_ADDR), ":8080" by default.
 	HTTPAddr string
+	// TrustedProxies are the networks of the reverse proxies in front of
+	// the service (TRUSTED_PROXIES, comma-separated CIDRs or addresses).
+	// The client's address, which rate limits key on, is read from
+	// X-Forwarded-For only on connections from them; empty trusts none, and
+	// the connection's address is the client's.
+	TrustedProxies []netip.Prefix
 	// JWTKeysFile names a JSON file with the token signing keys
 	// (JWT_KEYS_FILE); empty generates a key at start in development.
 	JWTKeysFile string
@@ -37,8 +48,6 @@ type Config struct {
 	CursorSecret string
 	// Env is development or production (ENV).
 	Env string
-	// AdminEmails get the admin role at signup (ADMIN_EMAILS, comma-separated).
-	AdminEmails []string
 	// CORSOrigins may read responses from browsers (CORS_ORIGINS,
 	// comma-separated).
 	CORSOrigins []string
@@ -52,25 +61,40 @@ type Config struct {
 const (
 	DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 	DefaultRedisURL    = "redis://127.0.0.1:6379/0"
+	DefaultRedisPrefix = "shop:"
 	DefaultHTTPAddr    = ":8080"
 )
+
+// DatabaseURL returns DATABASE_URL, or the default, read through getenv:
+// all that the operator's subcommands (grant-role, revoke-role) need.
+func DatabaseURL(getenv func(string) string) string {
+	return or(getenv("DATABASE_URL"), DefaultDatabaseURL)
+}
 
 // Load reads the configuration through getenv (os.Getenv in main).
 func Load(getenv func(string) string) (Config, error) {
 	c := Config{
-		DatabaseURL:  or(getenv("DATABASE_URL"), DefaultDatabaseURL),
+		DatabaseURL:  DatabaseURL(getenv),
 		RedisURL:     or(getenv("REDIS_URL"), DefaultRedisURL),
 		NATSURL:      getenv("NATS_URL"),
 		HTTPAddr:     or(getenv("HTTP_ADDR"), DefaultHTTPAddr),
 		JWTKeysFile:  getenv("JWT_KEYS_FILE"),
 		CursorSecret: getenv("CURSOR_SECRET"),
 		Env:          or(getenv("ENV"), Development),
-		AdminEmails:  list(getenv("ADMIN_EMAILS"), strings.ToLower),
 		CORSOrigins:  list(getenv("CORS_ORIGINS"), func(s string) string { return s }),
 	}
 	c.RedisExplicit = getenv("REDIS_URL") != ""
 	var errs []error
 	var err error
+	c.RedisPrefix = or(getenv("REDIS_PREFIX"), DefaultRedisPrefix)
+	if strings.ContainsAny(c.RedisPrefix, "{}") {
+		// Keys carry hash tags for Redis Cluster; braces in the prefix
+		// would change which part of a key is hashed.
+		errs = append(errs, fmt.Errorf("REDIS_PREFIX must not contain braces, not %q", c.RedisPrefix))
+	}
+	if c.TrustedProxies, err = prefixes(getenv, "TRUSTED_PROXIES"); err != nil {
+		errs = append(errs, err)
+	}
 	if c.ShutdownTimeout, err = duration(getenv, "SHUTDOWN_TIMEOUT", 20*time.Second); err != nil {
 		errs = append(errs, err)
 	}
@@ -79,11 +103,6 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.Env != Development && c.Env != Production {
 		errs = append(errs, fmt.Errorf("ENV must be %q or %q, not %q", Development, Production, c.Env))
-	}
-	for _, e := range c.AdminEmails {
-		if _, err := mail.ParseAddress(e); err != nil {
-			errs = append(errs, fmt.Errorf("ADMIN_EMAILS: %q is not an email address", e))
-		}
 	}
 	if c.Env == Production {
 		if c.JWTKeysFile == "" {
@@ -101,17 +120,6 @@ func Load(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-// IsAdminEmail reports whether email is listed in ADMIN_EMAILS.
-func (c Config) IsAdminEmail(email string) bool {
-	email = strings.ToLower(email)
-	for _, e := range c.AdminEmails {
-		if e == email {
-			return true
-		}
-	}
-	return false
-}
-
 func or(v, def string) string {
 	if v == "" {
 		return def
@@ -127,6 +135,27 @@ func list(v string, norm func(string) string) []string {
 		}
 	}
 	return out
+}
+
+// prefixes reads a comma-separated list of CIDRs; a bare address is its
+// own network (/32, /128).
+func prefixes(getenv func(string) string, name string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range list(getenv(name), strings.TrimSpace) {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, fmt.Errorf("%s: %q is neither a CIDR nor an IP address", name, s)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		if p.Bits() == 0 {
+			return nil, fmt.Errorf("%s: %q would let every client name its own address and escape the rate limits", name, s)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 func duration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {

@@ -25,9 +25,13 @@ const apiKeyColumns = `id, prefix, hash, name, owner::text, scopes, created_at, 
 
 // Create implements apikey.Store.
 func (s *APIKeys) Create(ctx context.Context, r apikey.Record) error {
-	_, err := txn.QuerierFrom(ctx, s.pool).Exec(ctx,
-		`INSERT INTO api_keys (id, prefix, hash, name, owner, scopes, created_at, last_used_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5::uuid, $6, $7, $8, $9, $10)`,
-		r.ID, r.Prefix, r.Hash[:], r.Name, r.Owner, r.Scopes, r.CreatedAt,
+	owner, err := ParseUserID(r.Owner)
+	if err != nil {
+		return err
+	}
+	_, err = txn.QuerierFrom(ctx, s.pool).Exec(ctx,
+		`INSERT INTO api_keys (id, prefix, hash, name, owner, scopes, created_at, last_used_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		r.ID, r.Prefix, r.Hash[:], r.Name, owner, r.Scopes, r.CreatedAt,
 		nullTime(r.LastUsedAt), nullTime(r.ExpiresAt), nullTime(r.RevokedAt))
 	return err
 }
@@ -52,10 +56,15 @@ func (s *APIKeys) Update(ctx context.Context, id string, fn func(*apikey.Record)
 	})
 }
 
-// List returns the keys of owner, newest first, revoked ones included.
+// List returns the keys of owner, newest first, revoked ones included. An
+// owner that is not a user id has none.
 func (s *APIKeys) List(ctx context.Context, owner string) ([]apikey.Record, error) {
+	uid, err := ParseUserID(owner)
+	if err != nil {
+		return nil, nil
+	}
 	rows, err := txn.QuerierFrom(ctx, s.pool).Query(ctx,
-		`SELECT `+apiKeyColumns+` FROM api_keys WHERE owner::text = $1 ORDER BY created_at DESC, id`, owner)
+		`SELECT `+apiKeyColumns+` FROM api_keys WHERE owner = $1 ORDER BY created_at DESC, id`, uid)
 	if err != nil {
 		return nil, err
 	}
@@ -72,6 +81,10 @@ func (s *APIKeys) List(ctx context.Context, owner string) ([]apikey.Record, erro
 }
 
 func (s *APIKeys) get(ctx context.Context, q txn.Querier, id, lock string) (apikey.Record, error) {
+	if !storable(id) {
+		// PostgreSQL would refuse to compare it; no key has such an id.
+		return apikey.Record{}, fmt.Errorf("store: api key %q: %w", id, apikey.ErrNotFound)
+	}
 	r, err := scanAPIKey(q.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = $1`+lock, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return apikey.Record{}, fmt.Errorf("store: api key %q: %w", id, apikey.ErrNotFound)

@@ -107,9 +107,13 @@ func NewOrders(pool *pgxpool.Pool, maxAttempts int) (*Orders, error) {
 // detects a conflict: two orders can never both take the last unit. A line
 // without enough stock fails the whole order with an *OutOfStockError.
 func (s *Orders) Place(ctx context.Context, userID string, lines []Line) (Order, error) {
+	uid, err := ParseUserID(userID)
+	if err != nil {
+		return Order{}, err
+	}
 	lines = mergeLines(lines)
 	var out Order
-	err := s.tx.Do(ctx, func(ctx context.Context, tx pgx.Tx) error {
+	err = s.tx.Do(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		o := Order{UserID: userID, Status: StatusPlaced}
 		// Rows are locked in id order, the same in every transaction, so
 		// that two orders of the same products cannot deadlock.
@@ -134,8 +138,8 @@ func (s *Orders) Place(ctx context.Context, userID string, lines []Line) (Order,
 			o.Items = append(o.Items, OrderItem{ProductID: l.ProductID, Name: name, UnitPriceCents: price, Quantity: l.Quantity})
 			o.TotalCents += price * l.Quantity
 		}
-		if err := tx.QueryRow(ctx, `INSERT INTO orders (user_id, status, total_cents) VALUES ($1::uuid, $2, $3) RETURNING id, created_at`,
-			userID, o.Status, o.TotalCents).Scan(&o.ID, &o.CreatedAt); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO orders (user_id, status, total_cents) VALUES ($1, $2, $3) RETURNING id, created_at`,
+			uid, o.Status, o.TotalCents).Scan(&o.ID, &o.CreatedAt); err != nil {
 			return err
 		}
 		for _, it := range o.Items {
@@ -164,8 +168,12 @@ func (s *Orders) Place(ctx context.Context, userID string, lines []Line) (Order,
 
 // Get returns the order id of userID; someone else's order is ErrNotFound.
 func (s *Orders) Get(ctx context.Context, userID string, id int64) (Order, error) {
+	uid, err := ParseUserID(userID)
+	if err != nil {
+		return Order{}, err
+	}
 	var o Order
-	err := s.pool.QueryRow(ctx, `SELECT id, user_id::text, status, total_cents, created_at FROM orders WHERE id = $1 AND user_id::text = $2`, id, userID).
+	err = s.pool.QueryRow(ctx, `SELECT id, user_id::text, status, total_cents, created_at FROM orders WHERE id = $1 AND user_id = $2`, id, uid).
 		Scan(&o.ID, &o.UserID, &o.Status, &o.TotalCents, &o.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Order{}, ErrNotFound
@@ -180,10 +188,11 @@ func (s *Orders) Get(ctx context.Context, userID string, id int64) (Order, error
 	return orders[0], nil
 }
 
-// List runs the keyset query q, whose first argument is the user id.
+// List runs the keyset query q, whose first argument is the user id from
+// ParseUserID.
 func (s *Orders) List(ctx context.Context, q *pagination.Query) ([]Order, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, user_id::text, status, total_cents, created_at FROM orders
-		WHERE user_id::text = $1 AND `+q.Tail(), q.Args...)
+		WHERE user_id = $1 AND `+q.Tail(), q.Args...)
 	if err != nil {
 		return nil, err
 	}

@@ -52,15 +52,39 @@ func (s *Users) ByEmail(ctx context.Context, email string) (User, error) {
 	return s.one(ctx, `WHERE email = $1`, email)
 }
 
-// ByID returns the user with id.
+// ByID returns the user with id; an id that is not a uuid is ErrNotFound.
 func (s *Users) ByID(ctx context.Context, id string) (User, error) {
-	return s.one(ctx, `WHERE id::text = $1`, id)
+	uid, err := ParseUserID(id)
+	if err != nil {
+		return User{}, err
+	}
+	return s.one(ctx, `WHERE id = $1`, uid)
 }
 
-// SetPasswordHash replaces a user's hash, after a rehash on login.
+// SetPasswordHash replaces a user's hash, after a rehash on login. A user
+// that does not exist is ErrNotFound.
 func (s *Users) SetPasswordHash(ctx context.Context, id, hash string) error {
-	_, err := txn.QuerierFrom(ctx, s.db).Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id::text = $1`, id, hash)
+	uid, err := ParseUserID(id)
+	if err != nil {
+		return err
+	}
+	tag, err := txn.QuerierFrom(ctx, s.db).Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, uid, hash)
+	if err == nil && tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
 	return err
+}
+
+// ChangeRole sets the role of user id to role if it is still from, and
+// reports whether it was: a role changed meanwhile by someone else is never
+// overwritten unseen.
+func (s *Users) ChangeRole(ctx context.Context, id, from, role string) (bool, error) {
+	uid, err := ParseUserID(id)
+	if err != nil {
+		return false, nil // no such user: nothing changed
+	}
+	tag, err := txn.QuerierFrom(ctx, s.db).Exec(ctx, `UPDATE users SET role = $3 WHERE id = $1 AND role = $2`, uid, from, role)
+	return tag.RowsAffected() == 1, err
 }
 
 func (s *Users) one(ctx context.Context, where string, arg any) (User, error) {
