@@ -26,6 +26,7 @@ import (
 	"github.com/bedrock-go/bedrock/internal/testenv"
 	"github.com/bedrock-go/bedrock/ratelimit"
 
+	"github.com/bedrock-go/bedrock/examples/service/internal/api"
 	"github.com/bedrock-go/bedrock/examples/service/internal/app"
 	"github.com/bedrock-go/bedrock/examples/service/internal/config"
 	"github.com/bedrock-go/bedrock/examples/service/internal/store"
@@ -226,6 +227,7 @@ func TestService(t *testing.T) {
 		r := s.do("POST", "/v1/auth/signup", map[string]string{"email": "ALICE@shop.test", "password": "another long one", "name": "A"})
 		assert.Equal(t, http.StatusConflict, r.StatusCode, "emails are case-insensitive")
 		assert.Equal(t, "application/problem+json", r.Header.Get("Content-Type"))
+		assert.Equal(t, "Email already registered", r.json(t)["title"])
 
 		r = s.do("POST", "/v1/auth/signup", map[string]string{"email": "not-an-email", "password": "short", "name": ""})
 		assert.Equal(t, http.StatusUnprocessableEntity, r.StatusCode)
@@ -494,6 +496,9 @@ func TestService(t *testing.T) {
 		r = s.do("POST", "/v1/orders", map[string]any{"items": []any{map[string]any{"product_id": pid, "quantity": 4}}},
 			append(bearer(alice.Access), "Idempotency-Key", "order-2")...)
 		assert.Equal(t, http.StatusConflict, r.StatusCode, "out of stock: %s", r.body)
+		oos := r.json(t)
+		assert.Equal(t, api.ProblemOutOfStock, oos["type"], "a title of its own needs a type of its own")
+		assert.Equal(t, "Out of stock", oos["title"])
 		r = s.do("POST", "/v1/orders", map[string]any{"items": []any{map[string]any{"product_id": 999999, "quantity": 1}}},
 			append(bearer(alice.Access), "Idempotency-Key", "order-3")...)
 		assert.Equal(t, http.StatusUnprocessableEntity, r.StatusCode)

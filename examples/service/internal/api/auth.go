@@ -59,7 +59,12 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 	if s.OnSignupHash != nil {
 		s.OnSignupHash()
 	}
-	hash, err := s.SignupHasher.Hash(r.Context(), req.Password)
+	hash, err := s.Hasher.Hash(r.Context(), req.Password)
+	if errors.Is(err, password.ErrBusy) { // signups hold their share of the hashing slots and its queue is full
+		w.Header().Set("Retry-After", "1")
+		problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable, Detail: "Too many signups are being processed; retry in a moment."})
+		return
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -121,7 +126,7 @@ func (s *Server) decodeSignup(w http.ResponseWriter, r *http.Request) (signupReq
 // and hide that it is taken. The signup limits bound how fast anyone can
 // ask.
 func emailTaken(w http.ResponseWriter) {
-	problem.Write(w, problem.Details{Status: http.StatusConflict, Title: "Email already registered",
+	problem.Write(w, problem.Details{Status: http.StatusConflict, Type: ProblemEmailTaken, Title: "Email already registered",
 		Detail: "An account with this email exists; log in instead."})
 }
 
@@ -173,7 +178,7 @@ type tokenResponse struct {
 // badCredentials is the one answer to every failed login or refresh, so that
 // it tells nothing about which part was wrong.
 func badCredentials(w http.ResponseWriter) {
-	problem.Write(w, problem.Details{Status: http.StatusUnauthorized, Title: "Invalid credentials",
+	problem.Write(w, problem.Details{Status: http.StatusUnauthorized, Type: ProblemBadCredentials, Title: "Invalid credentials",
 		Detail: "The credentials are incorrect or expired."})
 }
 

@@ -21,6 +21,16 @@ import (
 // noNUL fails a string that holds a NUL character, which PostgreSQL refuses
 // to store in text. Use it on free text that may hold line breaks and tabs;
 // NoControl, stricter, suits names.
+// The service's own problem types. A problem with a title of its own needs
+// a type of its own: with about:blank the title is the status phrase
+// (RFC 9457 §4.2.1). Clients branch on the type, never on the title.
+const (
+	ProblemOutOfStock     = "https://shop.example/problems/out-of-stock"
+	ProblemUnknownProduct = "https://shop.example/problems/unknown-product"
+	ProblemEmailTaken     = "https://shop.example/problems/email-taken"
+	ProblemBadCredentials = "https://shop.example/problems/bad-credentials"
+)
+
 func noNUL(f validate.StringField) validate.StringField {
 	return f.Func(func(s string) bool { return !strings.ContainsRune(s, 0) },
 		validate.CodeControlCharacter, "must not contain NUL characters")
@@ -56,11 +66,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.checker.WriteProblem(w, err)
 	case pagination.WriteError(w, err):
 	case errors.As(err, &oos):
-		problem.Write(w, problem.Details{Status: http.StatusConflict, Title: "Out of stock",
+		problem.Write(w, problem.Details{Status: http.StatusConflict, Type: ProblemOutOfStock, Title: "Out of stock",
 			Detail:     "A product does not have enough stock for this order.",
 			Extensions: map[string]any{"product_id": oos.ProductID, "available": oos.Available}})
 	case errors.As(err, &unk):
-		problem.Write(w, problem.Details{Status: http.StatusUnprocessableEntity, Title: "Unknown product",
+		problem.Write(w, problem.Details{Status: http.StatusUnprocessableEntity, Type: ProblemUnknownProduct, Title: "Unknown product",
 			Detail: "An ordered product does not exist.", Extensions: map[string]any{"product_id": unk.ProductID}})
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, txn.ErrNotFound):
 		problem.Write(w, problem.Details{Status: http.StatusNotFound})

@@ -71,17 +71,16 @@ type Deps struct {
 	Payments *payment.Client
 	Faults   *payment.Fake
 
-	// Hasher verifies passwords at login; SignupHasher hashes the passwords
-	// of new accounts, on its own budget of concurrent hashes.
-	Hasher       *password.Hasher
-	SignupHasher *password.Hasher
-	Policy       password.Policy
-	Issuer       *token.Issuer
-	Verifier     *token.Verifier
-	KeyRing      *token.KeyRing
-	TokenTTL     time.Duration
-	Sessions     *session.Manager
-	APIKeys      *apikey.Keys
+	// Hasher verifies passwords at login and hashes those of new accounts,
+	// which hold at most their share of its slots.
+	Hasher   *password.Hasher
+	Policy   password.Policy
+	Issuer   *token.Issuer
+	Verifier *token.Verifier
+	KeyRing  *token.KeyRing
+	TokenTTL time.Duration
+	Sessions *session.Manager
+	APIKeys  *apikey.Keys
 
 	Checker       *validate.Checker
 	ProductPager  *pagination.Pager
@@ -171,7 +170,7 @@ func (r *routes) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Re
 // New returns the service's whole HTTP handler.
 func New(d Deps) (*Handler, error) {
 	if d.Log == nil || d.Users == nil || d.APIKeyStore == nil || d.Products == nil || d.Orders == nil || d.ProductCache == nil || d.Payments == nil ||
-		d.Hasher == nil || d.SignupHasher == nil || d.Issuer == nil || d.Verifier == nil || d.KeyRing == nil || d.Sessions == nil ||
+		d.Hasher == nil || d.Issuer == nil || d.Verifier == nil || d.KeyRing == nil || d.Sessions == nil ||
 		d.APIKeys == nil || d.Checker == nil || d.ProductPager == nil || d.OrderPager == nil ||
 		d.IdemStore == nil || d.Ready == nil {
 		return nil, errors.New("api: missing dependency")

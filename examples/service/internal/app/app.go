@@ -66,10 +66,15 @@ type Options struct {
 	// all clients together that get as far as hashing a password; 60 a
 	// minute when zero.
 	SignupPerIP, SignupCeiling ratelimit.Limit
-	// SignupHashing bounds the password hashes of signups that run at once,
-	// apart from login's: signups can never take the hashing slots login
-	// needs. Half of GOMAXPROCS (at least 1) when zero.
+	// SignupHashing bounds the password hashes of signups that run at once
+	// (password.Config.MaxConcurrentHash): signups can never take every
+	// hashing slot, so a login always finds one. Half of GOMAXPROCS (at
+	// least 1) when zero.
 	SignupHashing int
+	// SignupHashWaiting bounds the signups waiting for one of those slots
+	// (password.Config.MaxHashWaiting); one more is answered 503 at once
+	// instead of queueing. Twice SignupHashing when zero.
+	SignupHashWaiting int
 	// OnSignupHash, when set, is called as each signup starts hashing, past
 	// every cheap check and the ceiling; tests use it to know that signups
 	// hold their hashing budget.
@@ -128,6 +133,9 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 	if opt.SignupHashing == 0 {
 		opt.SignupHashing = max(1, runtime.GOMAXPROCS(0)/2)
 	}
+	if opt.SignupHashWaiting == 0 {
+		opt.SignupHashWaiting = 2 * opt.SignupHashing
+	}
 	if opt.OrderAttempts == 0 {
 		opt.OrderAttempts = 30
 	}
@@ -162,15 +170,11 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 	if err != nil {
 		return nil, err
 	}
-	// Login and signup hash on budgets of their own (a Hasher's slots are
-	// its own): signups, which anyone can send, can never take the slots a
-	// login needs. Same parameters, so each verifies the other's hashes and
-	// a fresh hash never looks weaker to login.
-	hasher, err := password.New(password.Config{Params: opt.PasswordParams})
-	if err != nil {
-		return nil, err
-	}
-	signupHasher, err := password.New(password.Config{Params: opt.PasswordParams, MaxConcurrent: opt.SignupHashing})
+	// One hasher, one memory bound: new passwords (signups, which anyone
+	// can send) hold at most their share of its slots, so a login always
+	// finds one; signups past the share and its queue get ErrBusy (503).
+	hasher, err := password.New(password.Config{Params: opt.PasswordParams,
+		MaxConcurrentHash: opt.SignupHashing, MaxHashWaiting: opt.SignupHashWaiting})
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +277,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 	a.closers = append(a.closers, payments.Close)
 	a.handler, err = api.New(api.Deps{
 		Log: log, Users: store.NewUsers(pool), APIKeyStore: keyStore, Products: products, Orders: orders,
-		Hasher: hasher, SignupHasher: signupHasher, Issuer: issuer, Verifier: verifier, KeyRing: ring, TokenTTL: cfg.AccessTokenTTL,
+		Hasher: hasher, Issuer: issuer, Verifier: verifier, KeyRing: ring, TokenTTL: cfg.AccessTokenTTL,
 		Sessions: sessions, APIKeys: keys, Checker: checker, ProductPager: productPager, OrderPager: orderPager,
 		IdemStore: idem, CORSOrigins: cfg.CORSOrigins, Ready: a.ready,
 		ProductCache: productCache, Payments: payments, Faults: fake,
