@@ -42,6 +42,9 @@ type service struct {
 	base string
 	app  *app.App
 	logs *logBuffer // the service's records at Warn and above
+
+	rdb    *redis.Client // the service's Redis, and the prefix of every key it writes
+	prefix string
 }
 
 func startService(t *testing.T) *service {
@@ -84,7 +87,7 @@ func startServiceWith(t *testing.T, edit func(*app.Options)) *service {
 	t.Cleanup(func() { assert.NoError(t, a.Close()) })
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)
-	return &service{t: t, pool: pool, base: srv.URL, app: a, logs: logs}
+	return &service{t: t, pool: pool, base: srv.URL, app: a, logs: logs, rdb: rdb, prefix: prefix}
 }
 
 // testWriter sends the service's warnings and errors to the test log.
