@@ -745,3 +745,51 @@ func TestThumbprint_Anchors(t *testing.T) {
 		})
 	}
 }
+
+// TestJWKS_EdgeSetDecisions checks what Bedrock decided for the sets RFC
+// 7517 allows but a kid-keyed verifier cannot use as they are, with sets
+// written by go-jose and tokens signed by go-jose:
+//   - a key without a kid is skipped (and reported): the verifier chooses
+//     keys by kid alone, so it could never be chosen;
+//   - one kid on keys of different types (§4.5 allows it) keeps both, and a
+//     token verifies with the key that matches its alg;
+//   - an oct key is never used: its "k" is the secret itself, so a
+//     published one lets anyone who read the set forge tokens.
+func TestJWKS_EdgeSetDecisions(t *testing.T) {
+	keys := rawKeys(t)
+	ed, ec, secret := keys[0], keys[1], keys[2]
+	set := goJoseSet(t, []setKey{
+		{kid: "", public: ed.public, alg: "EdDSA"},
+		{kid: "shared", public: ed.public, alg: "EdDSA"},
+		{kid: "shared", public: ec.public, alg: "ES256"},
+		{kid: "hmac", public: secret.public, alg: "HS256"},
+	})
+	var skipped []token.SkippedKey
+	got, err := token.ParseJWKSFunc(set, func(s token.SkippedKey) { skipped = append(skipped, s) })
+	require.NoError(t, err)
+	assert.Len(t, got, 2, "both keys under the shared kid, nothing else")
+	require.Len(t, skipped, 2, "the key without a kid and the oct key are reported")
+	assert.Equal(t, 0, skipped[0].Index)
+	assert.Equal(t, 3, skipped[1].Index)
+	assert.ErrorIs(t, skipped[1].Err, token.ErrKey, "an oct key publishes its secret: refused as a broken key")
+
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
+		rw.Header().Set("Content-Type", "application/json")
+		_, _ = rw.Write(set)
+	}))
+	defer srv.Close()
+	remote, err := token.NewRemoteKeySet(token.RemoteConfig{URL: srv.URL})
+	require.NoError(t, err)
+	defer remote.Close()
+	v := bedrockVerifierFor(t, remote)
+	for _, k := range []rawKey{ed, ec} {
+		tok, err := goJoseSign(k, "shared", "at+jwt", testClaims(testAudience))
+		require.NoError(t, err)
+		_, err = v.Verify(t.Context(), tok)
+		assert.NoError(t, err, "%s under the shared kid verifies with the key of its own type", k.alg)
+	}
+	forged, err := goJoseSign(secret, "hmac", "at+jwt", testClaims(testAudience))
+	require.NoError(t, err)
+	_, err = v.Verify(t.Context(), forged)
+	assert.Error(t, err, "an HS256 token under a published oct key is refused")
+}
