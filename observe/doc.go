@@ -39,17 +39,9 @@
 // # Adapters
 //
 // Each Bedrock package reports what it does through a small hooks struct,
-// nil by default. The adapters here fill those structs with OpenTelemetry
-// instruments, for example
-//
-//	cfg.Hooks, err = observe.BreakerHooks(mp, "payments")
-//
-// Metric names follow the semantic conventions where one exists, else
-// bedrock.<package>.<name>. Attribute values come from small fixed sets
-// (states, reason classes, names chosen in code), never from keys, ids,
-// paths or error text, and every attribute set is built when the adapter
-// is, so an enabled hook allocates nothing per event. State-like values
-// (breaker state, bulkhead occupancy) are read when metrics are collected
-// ([ObserveBreaker], [ObserveBulkhead]) rather than pushed from hooks, so
-// concurrent transitions cannot leave a stale value.
+// nil by default. The adapters that fill those structs with OpenTelemetry
+// instruments live in sub-packages, one per adapted package
+// (observe/cacheobserve, observe/resilienceobserve, ...), so that this
+// package imports no other Bedrock package and no database or Redis
+// driver: a service compiles only the adapters, and the drivers, it uses.
 package observe

@@ -13,8 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/bedrock-go/bedrock/internal/problem"
 )
 
@@ -95,13 +93,10 @@ func (h *Health) Register(name string, fn Check, opts CheckOptions) {
 	h.checks[name] = &check{name: name, fn: fn, opts: opts}
 }
 
-// PingCheck checks anything with Ping(ctx) error, such as *pgxpool.Pool.
+// PingCheck checks anything with Ping(ctx) error, such as *pgxpool.Pool
+// or *sql.DB, without observe importing its driver. A Redis client's Ping
+// returns a command rather than an error: redisobserve.Check adapts it.
 func PingCheck(p interface{ Ping(context.Context) error }) Check { return p.Ping }
-
-// RedisCheck checks a Redis client with PING.
-func RedisCheck(c redis.UniversalClient) Check {
-	return func(ctx context.Context) error { return c.Ping(ctx).Err() }
-}
 
 // SetDraining marks the service not ready (or ready again), whatever its
 // checks say; [GracefulShutdown] uses it.

@@ -26,7 +26,7 @@ import (
 	"github.com/bedrock-go/bedrock/cache"
 	"github.com/bedrock-go/bedrock/cache/rediscache"
 	"github.com/bedrock-go/bedrock/idempotency/redisidem"
-	"github.com/bedrock-go/bedrock/observe"
+	"github.com/bedrock-go/bedrock/observe/cacheobserve"
 	"github.com/bedrock-go/bedrock/outbox"
 	"github.com/bedrock-go/bedrock/pagination"
 	"github.com/bedrock-go/bedrock/ratelimit"
@@ -310,7 +310,7 @@ func (a *App) Close() error {
 // product that does not exist is never cached, since it may be created the
 // next second.
 func newProductCache(rdb redis.UniversalClient, products *store.Products, prefix string, mp metric.MeterProvider, a *App) (*cache.Cache[int64, store.Product], error) {
-	hooks, err := observe.CacheHooks(mp, "products")
+	hooks, err := cacheobserve.CacheHooks(mp, "products")
 	if err != nil {
 		return nil, err
 	}

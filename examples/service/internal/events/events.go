@@ -16,7 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/metric"
 
-	"github.com/bedrock-go/bedrock/observe"
+	"github.com/bedrock-go/bedrock/observe/outboxobserve"
 	"github.com/bedrock-go/bedrock/outbox"
 	"github.com/bedrock-go/bedrock/outbox/redisstream"
 )
@@ -59,7 +59,7 @@ func Start(ctx context.Context, pool *pgxpool.Pool, rdb redis.UniversalClient, p
 	if err != nil {
 		return nil, err
 	}
-	hooks, err := observe.OutboxHooks(mp, "orders")
+	hooks, err := outboxobserve.OutboxHooks(mp, "orders")
 	if err != nil {
 		return nil, err
 	}

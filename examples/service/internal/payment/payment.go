@@ -17,7 +17,7 @@ import (
 
 	"go.opentelemetry.io/otel/metric"
 
-	"github.com/bedrock-go/bedrock/observe"
+	"github.com/bedrock-go/bedrock/observe/resilienceobserve"
 	"github.com/bedrock-go/bedrock/resilience"
 )
 
@@ -44,11 +44,11 @@ func NewClient(baseURL string, openFor time.Duration, mp metric.MeterProvider) (
 	if openFor == 0 {
 		openFor = 5 * time.Second
 	}
-	breakerHooks, err := observe.BreakerHooks(mp, "payments")
+	breakerHooks, err := resilienceobserve.BreakerHooks(mp, "payments")
 	if err != nil {
 		return nil, err
 	}
-	retryHooks, err := observe.RetryHooks(mp, "payments")
+	retryHooks, err := resilienceobserve.RetryHooks(mp, "payments")
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ func NewClient(baseURL string, openFor time.Duration, mp metric.MeterProvider) (
 	if err != nil {
 		return nil, err
 	}
-	reg, err := observe.ObserveBreaker(mp, "payments", breaker)
+	reg, err := resilienceobserve.ObserveBreaker(mp, "payments", breaker)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,30 @@
+package httpsecobserve_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/bedrock-go/bedrock/httpsec"
+	"github.com/bedrock-go/bedrock/internal/otelhook/otelhooktest"
+	"github.com/bedrock-go/bedrock/observe/httpsecobserve"
+)
+
+func TestAdapters_FailCleanlyAndDefaultToTheGlobalProvider(t *testing.T) {
+	otelhooktest.CheckAdapters(t, "httpsecobserve", map[string]func(metric.MeterProvider) error{
+		"httpsec": func(mp metric.MeterProvider) error { _, err := httpsecobserve.HTTPSecHooks(mp); return err },
+	})
+}
+
+func TestAdapters_HookCallsDoNotAllocate(t *testing.T) {
+	m := otelhooktest.NewRecorder(t, "httpsecobserve")
+	hooks, err := httpsecobserve.HTTPSecHooks(m.MP)
+	require.NoError(t, err)
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	otelhooktest.AssertNoAllocs(t, map[string]func(){
+		"reject": func() { hooks.OnReject(r, httpsec.ErrHostNotAllowed) },
+	})
+}

@@ -1,0 +1,51 @@
+package httpsecobserve_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bedrock-go/bedrock/httpsec"
+	"github.com/bedrock-go/bedrock/internal/otelhook/otelhooktest"
+	"github.com/bedrock-go/bedrock/observe/httpsecobserve"
+)
+
+func TestHTTPSecHooks_CountRejectionsByReason(t *testing.T) {
+	m := otelhooktest.NewRecorder(t, "httpsecobserve")
+	hooks, err := httpsecobserve.HTTPSecHooks(m.MP)
+	require.NoError(t, err)
+	hosts, err := httpsec.NewHostCheck(httpsec.HostCheckConfig{AllowedHosts: []string{"api.example.com"}, Hooks: hooks})
+	require.NoError(t, err)
+	limit, err := httpsec.NewBodyLimit(httpsec.BodyLimitConfig{MaxBytes: 8, Hooks: hooks})
+	require.NoError(t, err)
+	xo, err := httpsec.NewCrossOrigin(httpsec.CrossOriginConfig{Hooks: hooks})
+	require.NoError(t, err)
+	h := hosts.Handler(xo.Handler(limit.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := r.Body.Read(make([]byte, 64)); err != nil && !strings.Contains(err.Error(), "EOF") {
+			http.Error(w, "too large", http.StatusRequestEntityTooLarge)
+		}
+	}))))
+	send := func(host, body string, hdr ...string) {
+		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		r.Host = host
+		for i := 0; i+1 < len(hdr); i += 2 {
+			r.Header.Set(hdr[i], hdr[i+1])
+		}
+		h.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	send("evil.example", "")
+	send("attacker-123.example", "")
+	send("api.example.com", "", "Sec-Fetch-Site", "cross-site")
+	send("api.example.com", strings.Repeat("x", 100))
+	send("api.example.com", "ok")
+
+	assert.Equal(t, map[string]int64{
+		"bedrock.httpsec.reason=host_not_allowed":     2,
+		"bedrock.httpsec.reason=cross_origin_request": 1,
+		"bedrock.httpsec.reason=body_too_large":       1,
+	}, m.Counter(t, "bedrock.httpsec.rejections", "{request}"))
+}

@@ -1,0 +1,99 @@
+package resilienceobserve_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/bedrock-go/bedrock/internal/otelhook/otelhooktest"
+	"github.com/bedrock-go/bedrock/observe/resilienceobserve"
+	"github.com/bedrock-go/bedrock/resilience"
+)
+
+func TestAdapters_FailCleanlyAndDefaultToTheGlobalProvider(t *testing.T) {
+	otelhooktest.CheckAdapters(t, "resilienceobserve", map[string]func(metric.MeterProvider) error{
+		"breaker":  func(mp metric.MeterProvider) error { _, err := resilienceobserve.BreakerHooks(mp, "x"); return err },
+		"retry":    func(mp metric.MeterProvider) error { _, err := resilienceobserve.RetryHooks(mp, "x"); return err },
+		"bulkhead": func(mp metric.MeterProvider) error { _, err := resilienceobserve.BulkheadHooks(mp, "x"); return err },
+		"hedge":    func(mp metric.MeterProvider) error { _, err := resilienceobserve.HedgeHooks(mp, "x"); return err },
+		"breaker gauges": func(mp metric.MeterProvider) error {
+			b, err := resilience.NewBreaker(resilience.BreakerConfig{})
+			if err != nil {
+				return err
+			}
+			reg, err := resilienceobserve.ObserveBreaker(mp, "x", b)
+			if err == nil {
+				err = reg.Unregister()
+			}
+			return err
+		},
+		"bulkhead gauges": func(mp metric.MeterProvider) error {
+			bh, err := resilience.NewBulkhead(resilience.BulkheadConfig{MaxConcurrent: 1})
+			if err != nil {
+				return err
+			}
+			reg, err := resilienceobserve.ObserveBulkhead(mp, "x", bh)
+			if err == nil {
+				err = reg.Unregister()
+			}
+			return err
+		},
+	})
+}
+
+func TestAdapters_HookCallsDoNotAllocate(t *testing.T) {
+	m := otelhooktest.NewRecorder(t, "resilienceobserve")
+	breaker, err := resilienceobserve.BreakerHooks(m.MP, "payments")
+	require.NoError(t, err)
+	retry, err := resilienceobserve.RetryHooks(m.MP, "inventory")
+	require.NoError(t, err)
+	otelhooktest.AssertNoAllocs(t, map[string]func(){
+		"breaker reject": func() { breaker.OnReject(resilience.StateOpen) },
+		"breaker change": func() {
+			breaker.OnStateChange(resilience.StateChange{From: resilience.StateClosed, To: resilience.StateOpen})
+		},
+		"retry": func() { retry.OnRetry(1, resilience.ErrTimeout, time.Millisecond) },
+	})
+}
+
+// A service builds each package's hooks from its meter provider (nil: the
+// global one) when it configures the package.
+func ExampleBreakerHooks() {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer mp.Shutdown(context.Background())
+
+	hooks, err := resilienceobserve.BreakerHooks(mp, "payments")
+	if err != nil {
+		panic(err)
+	}
+	breaker, err := resilience.NewBreaker(resilience.BreakerConfig{WindowSize: 2, MinimumCalls: 2, Hooks: hooks})
+	if err != nil {
+		panic(err)
+	}
+	fail := func(context.Context) error { return errors.New("payment gateway down") }
+	for range 3 {
+		_ = breaker.Do(context.Background(), fail)
+	}
+
+	var rm metricdata.ResourceMetrics
+	_ = reader.Collect(context.Background(), &rm)
+	for _, md := range rm.ScopeMetrics[0].Metrics {
+		if sum, ok := md.Data.(metricdata.Sum[int64]); ok {
+			for _, dp := range sum.DataPoints {
+				fmt.Println(md.Name, dp.Attributes.Encoded(attribute.DefaultEncoder()), dp.Value)
+			}
+		}
+	}
+	// Output:
+	// bedrock.resilience.breaker.transitions bedrock.resilience.breaker.from=closed,bedrock.resilience.breaker.to=open,bedrock.resilience.name=payments 1
+	// bedrock.resilience.breaker.rejections bedrock.resilience.breaker.state=open,bedrock.resilience.name=payments 1
+}
