@@ -29,7 +29,7 @@ func TestAdapters_FailCleanlyAndDefaultToTheGlobalProvider(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			reg, err := resilienceobserve.ObserveBreaker(mp, "x", b)
+			reg, err := resilienceobserve.Breaker(mp, "x", b)
 			if err == nil {
 				err = reg.Unregister()
 			}
@@ -40,7 +40,7 @@ func TestAdapters_FailCleanlyAndDefaultToTheGlobalProvider(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			reg, err := resilienceobserve.ObserveBulkhead(mp, "x", bh)
+			reg, err := resilienceobserve.Bulkhead(mp, "x", bh)
 			if err == nil {
 				err = reg.Unregister()
 			}
