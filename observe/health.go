@@ -247,9 +247,10 @@ func notReadyDetail(rep Report) string {
 
 // GracefulShutdown drains srv: it marks h not ready, waits drain (for load
 // balancers to notice /readyz), shuts the server down (letting in-flight
-// requests finish until ctx ends), then runs hooks in order (stop workers,
-// flush telemetry, close pools). It returns every error joined.
-func GracefulShutdown(ctx context.Context, srv *http.Server, h *Health, drain time.Duration, hooks ...func(context.Context) error) error {
+// requests finish until ctx ends), then runs steps in order (stop workers,
+// flush telemetry, close pools), each even if an earlier one failed. It
+// returns every error joined.
+func GracefulShutdown(ctx context.Context, srv *http.Server, h *Health, drain time.Duration, steps ...func(context.Context) error) error {
 	if h != nil {
 		h.SetDraining(true)
 	}
@@ -267,8 +268,8 @@ func GracefulShutdown(ctx context.Context, srv *http.Server, h *Health, drain ti
 			errs = append(errs, fmt.Errorf("observe: server shutdown: %w", err))
 		}
 	}
-	for _, hook := range hooks {
-		if err := hook(ctx); err != nil {
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
 			errs = append(errs, err)
 		}
 	}

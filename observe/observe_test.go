@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -434,12 +435,38 @@ func TestSetup_InstallsProvidersAndPropagators(t *testing.T) {
 	tel.MetricsHandler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	assert.Regexp(t, `(?m)^bedrock_test_things_total\{[^}]*\} 3$`, w.Body.String())
 	assert.Contains(t, w.Body.String(), `service_name="shop"`)
+}
 
-	_, err = observe.Setup(context.Background(), observe.Config{Traces: "zipkin"})
-	assert.ErrorIs(t, err, observe.ErrConfig)
-	bad := 1.5
-	_, err = observe.Setup(context.Background(), observe.Config{SampleRatio: &bad})
-	assert.ErrorIs(t, err, observe.ErrConfig)
+func TestSetup_RefusesABadConfigOrEnvironment(t *testing.T) {
+	ratio := func(v float64) *float64 { return &v }
+	tests := []struct {
+		name string
+		cfg  observe.Config
+		env  map[string]string
+		want string // the field or variable the message names
+	}{
+		{"unknown traces exporter", observe.Config{Traces: "zipkin"}, nil, `Traces exporter "zipkin"`},
+		{"unknown metrics exporter", observe.Config{Metrics: "statsd"}, nil, `Metrics exporter "statsd"`},
+		{"exporter from the environment", observe.Config{}, map[string]string{"OTEL_TRACES_EXPORTER": "jaeger"}, `"jaeger"`},
+		{"ratio above 1", observe.Config{SampleRatio: ratio(1.5)}, nil, "SampleRatio 1.5"},
+		{"negative ratio", observe.Config{SampleRatio: ratio(-0.1)}, nil, "SampleRatio -0.1"},
+		{"NaN ratio", observe.Config{SampleRatio: ratio(math.NaN())}, nil, "SampleRatio NaN"},
+		{"ratio variable not a number", observe.Config{}, map[string]string{"OTEL_TRACES_SAMPLER_ARG": "10%"}, `OTEL_TRACES_SAMPLER_ARG "10%"`},
+		{"ratio variable out of range", observe.Config{}, map[string]string{"OTEL_TRACES_SAMPLER_ARG": "2"}, "SampleRatio 2"},
+		{"negative interval", observe.Config{MetricInterval: -time.Second}, nil, "MetricInterval -1s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			tel, err := observe.Setup(context.Background(), tt.cfg)
+			require.ErrorIs(t, err, observe.ErrInvalidConfig)
+			assert.Nil(t, tel)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.True(t, strings.HasPrefix(err.Error(), "observe: invalid config: "), err.Error())
+		})
+	}
 }
 
 func TestSetup_ConsoleExporterFlushesOnShutdown(t *testing.T) {
