@@ -59,9 +59,9 @@ func (h *harness) middleware(t *testing.T, mux http.Handler) http.Handler {
 func (h *harness) middlewareWith(t *testing.T, cfg observe.MiddlewareConfig, mux http.Handler) http.Handler {
 	cfg.TracerProvider, cfg.MeterProvider, cfg.Logger = h.tp, h.mp, h.logger
 	cfg.Propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
-	mw, err := observe.Middleware(cfg)
+	mw, err := observe.NewMiddleware(cfg)
 	require.NoError(t, err)
-	return mw(mux)
+	return mw.Handler(mux)
 }
 
 func trustAll(*http.Request) bool { return true }
@@ -256,14 +256,14 @@ func TestMiddleware_RecoversPanics(t *testing.T) {
 
 func TestTransport_PropagatesTheTrace(t *testing.T) {
 	h := newHarness(t)
-	otel.SetTextMapPropagator(propagation.TraceContext{})
 	var got atomic.Value
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got.Store(r.Header.Get("traceparent"))
 		w.WriteHeader(http.StatusBadGateway)
 	}))
 	defer upstream.Close()
-	rt, err := observe.Transport(nil, h.tp, h.mp)
+	rt, err := observe.NewTransport(nil, observe.TransportConfig{TracerProvider: h.tp, MeterProvider: h.mp,
+		Propagator: propagation.TraceContext{}})
 	require.NoError(t, err)
 	ctx, parent := h.tp.Tracer("test").Start(context.Background(), "parent")
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, upstream.URL, nil)
@@ -508,9 +508,13 @@ func Example() {
 	mux.Handle("GET /livez", health.Livez())
 	mux.Handle("GET /readyz", health.Readyz())
 
-	mw, _ := observe.Middleware(observe.MiddlewareConfig{DisableAccessLog: true})
+	mw, err := observe.NewMiddleware(observe.MiddlewareConfig{DisableAccessLog: true})
+	if err != nil {
+		panic(err)
+	}
+	h := mw.Handler(observe.Router(mux))
 	w := httptest.NewRecorder()
-	mw(mux).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/hello", nil))
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/hello", nil))
 	fmt.Println(w.Code, w.Body.String(), w.Header().Get("X-Request-Id") != "")
 	// Output: 200 hi true
 }
@@ -549,12 +553,12 @@ func ExampleMiddlewareConfig_trustRemoteTrace() {
 		addr, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
 		return addr != nil && addr.String() == internal.String()
 	}
-	mw, err := observe.Middleware(observe.MiddlewareConfig{TracerProvider: tp, Propagator: propagation.TraceContext{},
+	mw, err := observe.NewMiddleware(observe.MiddlewareConfig{TracerProvider: tp, Propagator: propagation.TraceContext{},
 		TrustRemoteTrace: trusted, DisableAccessLog: true})
 	if err != nil {
 		panic(err)
 	}
-	h := mw(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	h := mw.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	public := &net.TCPAddr{IP: net.IPv4(203, 0, 113, 7), Port: 443}
 	for _, local := range []net.Addr{internal, public} {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
@@ -575,8 +579,9 @@ func BenchmarkMiddleware(b *testing.B) {
 	mux.HandleFunc("GET /v1/products/{id}", func(w http.ResponseWriter, r *http.Request) {})
 	tp := sdktrace.NewTracerProvider() // no exporter: the SDK records, nothing leaves
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
-	mw, _ := observe.Middleware(observe.MiddlewareConfig{TracerProvider: tp, MeterProvider: mp, DisableAccessLog: true})
-	h := mw(mux)
+	mw, err := observe.NewMiddleware(observe.MiddlewareConfig{TracerProvider: tp, MeterProvider: mp, DisableAccessLog: true})
+	require.NoError(b, err)
+	h := mw.Handler(observe.Router(mux))
 	r := httptest.NewRequest(http.MethodGet, "/v1/products/42", nil)
 	w := httptest.NewRecorder()
 	b.ReportAllocs()
