@@ -66,6 +66,9 @@ type check struct {
 	at      time.Time
 	err     error
 	latency time.Duration
+	// timedOut is set when the check failed after its own deadline, which
+	// drivers report with errors of their own ("i/o timeout").
+	timedOut bool
 }
 
 // NewHealth returns a Health without checks.
@@ -161,6 +164,7 @@ func (c *check) run(ctx context.Context, now func() time.Time, log *slog.Logger)
 		if c.err == nil && cctx.Err() != nil {
 			c.err = cctx.Err()
 		}
+		c.timedOut = c.err != nil && errors.Is(cctx.Err(), context.DeadlineExceeded)
 		c.latency = now().Sub(start)
 		c.at = now()
 		cancel()
@@ -169,7 +173,7 @@ func (c *check) run(ctx context.Context, now func() time.Time, log *slog.Logger)
 	r := CheckResult{Status: "ok", Critical: !c.opts.NonCritical, LatencyMS: float64(c.latency.Microseconds()) / 1000, Cached: cached}
 	if c.err != nil {
 		r.Status, r.Error = "fail", c.err.Error()
-		if errors.Is(c.err, context.DeadlineExceeded) {
+		if c.timedOut || errors.Is(c.err, context.DeadlineExceeded) {
 			r.Error = "timed out after " + c.opts.Timeout.String()
 		}
 	}

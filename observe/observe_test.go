@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -301,6 +302,25 @@ func TestHealth_CachesTimesOutAndReports(t *testing.T) {
 		w := httptest.NewRecorder()
 		h.Livez().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/livez", nil))
 		assert.Equal(t, http.StatusOK, w.Code, "liveness ignores dependencies")
+	})
+}
+
+// A driver that applies the context's deadline to its socket (go-redis
+// with ContextTimeoutEnabled, pgx) fails with its own timeout error, not
+// context.DeadlineExceeded: the check still timed out, and says so.
+func TestHealth_ADriversTimeoutAtTheDeadlineIsATimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := observe.NewHealth(observe.HealthConfig{Logger: slog.New(slog.DiscardHandler)})
+		h.Register("redis", func(ctx context.Context) error {
+			<-ctx.Done()
+			return os.ErrDeadlineExceeded // "i/o timeout", as a socket deadline reports it
+		}, observe.CheckOptions{Timeout: 250 * time.Millisecond})
+		h.Register("refused", func(ctx context.Context) error {
+			return errors.New("dial tcp 10.0.0.6:6379: connect: connection refused")
+		}, observe.CheckOptions{Timeout: 250 * time.Millisecond})
+		rep := h.Ready(context.Background())
+		assert.Equal(t, "timed out after 250ms", rep.Checks["redis"].Error)
+		assert.Contains(t, rep.Checks["refused"].Error, "connection refused", "a failure before the deadline keeps its text")
 	})
 }
 
