@@ -13,7 +13,8 @@ import (
 )
 
 // BenchmarkHTTPServerMiddleware compares the per-request cost of
-// observe.Middleware (span, RED metrics, request id; access log off) with
+// observe.Middleware (span, RED metrics, request id; access log off; the
+// router wrapped by observe.Router, as services wire it) with
 // otelhttp.NewHandler (span and metrics), both on the SDK with no exporter.
 func BenchmarkHTTPServerMiddleware(b *testing.B) {
 	mux := http.NewServeMux()
@@ -29,11 +30,11 @@ func BenchmarkHTTPServerMiddleware(b *testing.B) {
 		}
 	}
 	b.Run("bedrock", func(b *testing.B) {
-		mw, err := observe.Middleware(observe.MiddlewareConfig{TracerProvider: tp, MeterProvider: mp, DisableAccessLog: true})
+		mw, err := observe.NewMiddleware(observe.MiddlewareConfig{TracerProvider: tp, MeterProvider: mp, DisableAccessLog: true})
 		if err != nil {
 			b.Fatal(err)
 		}
-		run(b, mw(mux))
+		run(b, mw.Handler(observe.Router(mux)))
 	})
 	b.Run("otelhttp", func(b *testing.B) {
 		run(b, otelhttp.NewHandler(mux, "server", otelhttp.WithTracerProvider(tp), otelhttp.WithMeterProvider(mp)))

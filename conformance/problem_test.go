@@ -365,9 +365,9 @@ func authCases(t *testing.T) []problemCase {
 }
 
 func observeCases(t *testing.T) []problemCase {
-	mw, err := observe.Middleware(observe.MiddlewareConfig{Logger: slog.New(slog.DiscardHandler)})
+	mw, err := observe.NewMiddleware(observe.MiddlewareConfig{Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
-	panicking := mw(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	panicking := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		setHandlerHeaders(w)
 		panic("runtime error: index out of range [3] with length 2")
 	}))

@@ -17,8 +17,17 @@
 // the raw path, whose cardinality is unbounded), the semantic-convention
 // duration histogram and in-flight gauge, a request id, an access log line,
 // and panic recovery that answers 500 problem+json (without the headers the
-// handler had set for the response it never sent). [Transport] does the
-// same for outgoing calls and propagates the trace.
+// handler had set for the response it never sent). Build it with
+// [NewMiddleware], serve through [Middleware.Handler] outermost, and wrap
+// the router itself with [Router]:
+//
+//	h := mw.Handler(authn.Handler(observe.Router(mux)))
+//
+// Router is what lets the route through middlewares that pass on a copy
+// of the request, as authentication does: the mux sets the pattern on the
+// request it receives, which the outer middleware would otherwise never
+// see. [Transport] does the same as the middleware for outgoing calls and
+// propagates the trace.
 //
 // A request continues its caller's trace only when
 // [MiddlewareConfig.TrustRemoteTrace] says so; by default every request

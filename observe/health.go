@@ -66,6 +66,9 @@ type check struct {
 	at      time.Time
 	err     error
 	latency time.Duration
+	// timedOut is set when the check failed after its own deadline, which
+	// drivers report with errors of their own ("i/o timeout").
+	timedOut bool
 }
 
 // NewHealth returns a Health without checks.
@@ -161,6 +164,7 @@ func (c *check) run(ctx context.Context, now func() time.Time, log *slog.Logger)
 		if c.err == nil && cctx.Err() != nil {
 			c.err = cctx.Err()
 		}
+		c.timedOut = c.err != nil && errors.Is(cctx.Err(), context.DeadlineExceeded)
 		c.latency = now().Sub(start)
 		c.at = now()
 		cancel()
@@ -169,7 +173,7 @@ func (c *check) run(ctx context.Context, now func() time.Time, log *slog.Logger)
 	r := CheckResult{Status: "ok", Critical: !c.opts.NonCritical, LatencyMS: float64(c.latency.Microseconds()) / 1000, Cached: cached}
 	if c.err != nil {
 		r.Status, r.Error = "fail", c.err.Error()
-		if errors.Is(c.err, context.DeadlineExceeded) {
+		if c.timedOut || errors.Is(c.err, context.DeadlineExceeded) {
 			r.Error = "timed out after " + c.opts.Timeout.String()
 		}
 	}
@@ -247,9 +251,10 @@ func notReadyDetail(rep Report) string {
 
 // GracefulShutdown drains srv: it marks h not ready, waits drain (for load
 // balancers to notice /readyz), shuts the server down (letting in-flight
-// requests finish until ctx ends), then runs hooks in order (stop workers,
-// flush telemetry, close pools). It returns every error joined.
-func GracefulShutdown(ctx context.Context, srv *http.Server, h *Health, drain time.Duration, hooks ...func(context.Context) error) error {
+// requests finish until ctx ends), then runs steps in order (stop workers,
+// flush telemetry, close pools), each even if an earlier one failed. It
+// returns every error joined.
+func GracefulShutdown(ctx context.Context, srv *http.Server, h *Health, drain time.Duration, steps ...func(context.Context) error) error {
 	if h != nil {
 		h.SetDraining(true)
 	}
@@ -267,8 +272,8 @@ func GracefulShutdown(ctx context.Context, srv *http.Server, h *Health, drain ti
 			errs = append(errs, fmt.Errorf("observe: server shutdown: %w", err))
 		}
 	}
-	for _, hook := range hooks {
-		if err := hook(ctx); err != nil {
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -27,8 +28,8 @@ const instrumentation = "github.com/bedrock-go/bedrock/observe"
 // RequestIDHeader carries the request id in and out.
 const RequestIDHeader = "X-Request-Id"
 
-// MiddlewareConfig configures [Middleware]. The zero value uses the global
-// providers and propagator and slog.Default.
+// MiddlewareConfig configures [NewMiddleware]. The zero value uses the
+// global providers and propagator and slog.Default.
 type MiddlewareConfig struct {
 	TracerProvider trace.TracerProvider
 	MeterProvider  metric.MeterProvider
@@ -38,7 +39,9 @@ type MiddlewareConfig struct {
 	Logger           *slog.Logger
 	DisableAccessLog bool
 	// Principal names the caller in the access log; nil logs none. Use it
-	// with auth.SubjectFrom.
+	// with auth.SubjectFrom. It is asked about the request the router
+	// received when [Router] wraps the router, so it sees what an
+	// authentication middleware between the two put in the context.
 	Principal func(*http.Request) string
 	// TrustRemoteTrace reports whether a request's trace context
 	// (traceparent, tracestate, baggage) may continue the caller's trace.
@@ -57,10 +60,27 @@ type MiddlewareConfig struct {
 	TrustRemoteTrace func(*http.Request) bool
 }
 
-// Middleware instruments an HTTP server. Place it outermost, around the
-// router: the route pattern is read from the request after the router has
-// matched it, so spans and metrics are named by route, never by raw path.
-func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
+// Middleware instruments an HTTP server: a span per request named by its
+// route, the semantic-convention duration histogram and in-flight gauge, a
+// request id, an access log line, and panic recovery. Build it with
+// [NewMiddleware] and serve through [Middleware.Handler], outermost, with
+// [Router] directly around the router:
+//
+//	h := mw.Handler(authn.Handler(observe.Router(mux)))
+//
+// The route is read from the request after the router has matched it, so
+// spans and metrics are named by route, never by raw path. A Middleware is
+// safe for concurrent use and may wrap several handlers.
+type Middleware struct {
+	cfg      MiddlewareConfig
+	tracer   trace.Tracer
+	duration metric.Float64Histogram
+	active   metric.Int64UpDownCounter
+}
+
+// NewMiddleware builds a [Middleware]. It fails only if the instruments
+// cannot be created.
+func NewMiddleware(cfg MiddlewareConfig) (*Middleware, error) {
 	if cfg.TracerProvider == nil {
 		cfg.TracerProvider = otel.GetTracerProvider()
 	}
@@ -74,49 +94,42 @@ func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
 		cfg.Logger = slog.Default()
 	}
 	meter := cfg.MeterProvider.Meter(instrumentation)
-	duration, err := meter.Float64Histogram("http.server.request.duration", metric.WithUnit("s"),
+	duration, err1 := meter.Float64Histogram("http.server.request.duration", metric.WithUnit("s"),
 		metric.WithDescription("Duration of HTTP server requests."),
 		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10))
-	if err != nil {
-		return nil, err
-	}
-	active, err := meter.Int64UpDownCounter("http.server.active_requests", metric.WithUnit("{request}"),
+	active, err2 := meter.Int64UpDownCounter("http.server.active_requests", metric.WithUnit("{request}"),
 		metric.WithDescription("Number of HTTP server requests in flight."))
-	if err != nil {
-		return nil, err
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, fmt.Errorf("observe: creating the HTTP server instruments: %w", err)
 	}
-	s := &server{cfg: cfg, tracer: cfg.TracerProvider.Tracer(instrumentation), duration: duration, active: active}
-	return s.wrap, nil
+	return &Middleware{cfg: cfg, tracer: cfg.TracerProvider.Tracer(instrumentation), duration: duration, active: active}, nil
 }
 
-type server struct {
-	cfg      MiddlewareConfig
-	tracer   trace.Tracer
-	duration metric.Float64Histogram
-	active   metric.Int64UpDownCounter
-}
-
-func (s *server) wrap(next http.Handler) http.Handler {
+// Handler returns next instrumented.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ctx, remote := s.remoteTrace(r)
+		ctx, remote := m.remoteTrace(r)
 		opts := append(make([]trace.SpanStartOption, 0, 3), trace.WithSpanKind(trace.SpanKindServer),
 			trace.WithAttributes(attribute.String("http.request.method", r.Method),
 				attribute.String("url.scheme", scheme(r))))
 		if remote.IsValid() {
 			opts = append(opts, trace.WithLinks(trace.Link{SpanContext: remote}))
 		}
-		ctx, span := s.tracer.Start(ctx, r.Method, opts...)
+		ctx, span := m.tracer.Start(ctx, r.Method, opts...)
 		defer span.End()
 
 		id := requestID(r)
 		w.Header().Set(RequestIDHeader, id)
 		ctx = WithLogAttrs(ctx, slog.String("request_id", id))
 		methodAttr := attribute.String("http.request.method", r.Method)
-		s.active.Add(ctx, 1, metric.WithAttributes(methodAttr))
-		defer s.active.Add(ctx, -1, metric.WithAttributes(methodAttr))
+		m.active.Add(ctx, 1, metric.WithAttributes(methodAttr))
+		defer m.active.Add(ctx, -1, metric.WithAttributes(methodAttr))
 
 		rec := &statusWriter{ResponseWriter: w}
+		// The writer doubles as the slot where Router leaves the request
+		// the router matched, which may be a copy of r made further in.
+		ctx = context.WithValue(ctx, routedKey{}, rec)
 		r = r.WithContext(ctx)
 		defer func() {
 			if v := recover(); v != nil {
@@ -125,16 +138,52 @@ func (s *server) wrap(next http.Handler) http.Handler {
 				}
 				span.SetStatus(codes.Error, "panic")
 				span.RecordError(fmt.Errorf("panic: %v", v))
-				s.cfg.Logger.ErrorContext(ctx, "panic serving request", slog.Any("panic", v),
-					slog.String("http.route", r.Pattern))
+				m.cfg.Logger.ErrorContext(ctx, "panic serving request", slog.Any("panic", v),
+					slog.String("http.route", rec.routedRequest(r).Pattern))
 				if !rec.wrote {
 					problem.Replace(rec, problem.Details{Status: http.StatusInternalServerError,
 						Detail: "An unexpected error occurred. Quote the request id " + id + " when reporting it."})
 				}
 			}
-			s.finish(r, span, rec, start)
+			m.finish(r, span, rec, start)
 		}()
 		next.ServeHTTP(rec, r)
+	})
+}
+
+// routedKey is the context key of the statusWriter of the request being
+// served.
+type routedKey struct{}
+
+// Router wraps the router next (an [http.ServeMux], or any router that sets
+// [http.Request.Pattern]) so that the route it matches reaches the
+// [Middleware] that serves the request, however many middlewares between
+// the two pass on a copy of the request. Put it directly around the
+// router:
+//
+//	h := mw.Handler(authn.Handler(observe.Router(mux)))
+//
+// A router sets the pattern on the request it is given. A middleware that
+// adds to the context (authentication does) calls the next handler with a
+// copy, so without Router the pattern lands on a request the Middleware
+// never sees: every such request would be logged without a route, its
+// metrics would lose http.route and its span would be named by method
+// alone. Router hands the routed request back through the context the
+// Middleware created, which every copy shares; the Principal function of
+// the Middleware's config is then asked about that request too, so it
+// sees the principal authentication stored.
+//
+// Without a Middleware around it, Router only serves next. With several
+// routers nested, the innermost one's request wins.
+func Router(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if rec, ok := r.Context().Value(routedKey{}).(*statusWriter); ok {
+				// The first to return is the innermost router.
+				rec.routed.CompareAndSwap(nil, r)
+			}
+		}()
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -142,21 +191,22 @@ func (s *server) wrap(next http.Handler) http.Handler {
 // caller's trace when the request is trusted; otherwise the request's own
 // context, and the caller's span context for a link (invalid when the
 // request named none).
-func (s *server) remoteTrace(r *http.Request) (context.Context, trace.SpanContext) {
+func (m *Middleware) remoteTrace(r *http.Request) (context.Context, trace.SpanContext) {
 	carrier := propagation.HeaderCarrier(r.Header)
-	if s.cfg.TrustRemoteTrace != nil && s.cfg.TrustRemoteTrace(r) {
-		return s.cfg.Propagator.Extract(r.Context(), carrier), trace.SpanContext{}
+	if m.cfg.TrustRemoteTrace != nil && m.cfg.TrustRemoteTrace(r) {
+		return m.cfg.Propagator.Extract(r.Context(), carrier), trace.SpanContext{}
 	}
-	return r.Context(), trace.SpanContextFromContext(s.cfg.Propagator.Extract(context.Background(), carrier))
+	return r.Context(), trace.SpanContextFromContext(m.cfg.Propagator.Extract(context.Background(), carrier))
 }
 
-func (s *server) finish(r *http.Request, span trace.Span, rec *statusWriter, start time.Time) {
+func (m *Middleware) finish(r *http.Request, span trace.Span, rec *statusWriter, start time.Time) {
 	ctx := r.Context()
 	status := rec.status
 	if status == 0 {
 		status = http.StatusOK
 	}
-	route := r.Pattern
+	routed := rec.routedRequest(r)
+	route := routed.Pattern
 	name := r.Method
 	if route != "" {
 		name = routeName(r.Method, route)
@@ -175,8 +225,8 @@ func (s *server) finish(r *http.Request, span trace.Span, rec *statusWriter, sta
 	if route != "" {
 		attrs = append(attrs, attribute.String("http.route", route))
 	}
-	s.duration.Record(ctx, elapsed.Seconds(), metric.WithAttributes(attrs...))
-	if s.cfg.DisableAccessLog {
+	m.duration.Record(ctx, elapsed.Seconds(), metric.WithAttributes(attrs...))
+	if m.cfg.DisableAccessLog {
 		return
 	}
 	level := slog.LevelInfo
@@ -187,12 +237,12 @@ func (s *server) finish(r *http.Request, span trace.Span, rec *statusWriter, sta
 		slog.String("method", r.Method), slog.String("route", route), slog.Int("status", status),
 		slog.Duration("duration", elapsed), slog.Int64("bytes", rec.bytes),
 	}
-	if s.cfg.Principal != nil {
-		if p := s.cfg.Principal(r); p != "" {
+	if m.cfg.Principal != nil {
+		if p := m.cfg.Principal(routed); p != "" {
 			logAttrs = append(logAttrs, slog.String("principal", p))
 		}
 	}
-	s.cfg.Logger.LogAttrs(ctx, level, "request", logAttrs...)
+	m.cfg.Logger.LogAttrs(ctx, level, "request", logAttrs...)
 }
 
 // routeName turns a ServeMux pattern such as "GET /v1/products/{id}" into
@@ -241,12 +291,25 @@ func validRequestID(v string) bool {
 	return true
 }
 
-// statusWriter records the status and size of a response.
+// statusWriter records the status and size of a response, and the
+// request the router matched (see Router).
 type statusWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
 	wrote  bool
+	// routed is written by Router, which may run on another goroutine
+	// (under http.TimeoutHandler) while the Middleware finishes.
+	routed atomic.Pointer[http.Request]
+}
+
+// routedRequest is the request Router recorded, or r when no Router ran:
+// then the router, if it saw r itself, set r.Pattern.
+func (w *statusWriter) routedRequest(r *http.Request) *http.Request {
+	if routed := w.routed.Load(); routed != nil {
+		return routed
+	}
+	return r
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -283,41 +346,59 @@ func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return nil, nil, errors.New("observe: the response writer cannot hijack")
 }
 
+// TransportConfig configures [NewTransport]. The zero value uses the
+// global providers and propagator.
+type TransportConfig struct {
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
+	// Propagator writes the trace context into outgoing requests.
+	Propagator propagation.TextMapPropagator
+}
+
 // Transport instruments outgoing requests: a client span per request,
 // http.client.request.duration, and trace-context propagation in the
-// request headers. base nil means http.DefaultTransport.
-func Transport(base http.RoundTripper, tp trace.TracerProvider, mp metric.MeterProvider) (http.RoundTripper, error) {
+// request headers. Build it with [NewTransport]; it is safe for
+// concurrent use.
+type Transport struct {
+	base       http.RoundTripper
+	tracer     trace.Tracer
+	propagator propagation.TextMapPropagator
+	duration   metric.Float64Histogram
+}
+
+// NewTransport returns a [Transport] that sends through base
+// (http.DefaultTransport when nil). It fails only if the instrument cannot
+// be created.
+func NewTransport(base http.RoundTripper, cfg TransportConfig) (*Transport, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	if tp == nil {
-		tp = otel.GetTracerProvider()
+	if cfg.TracerProvider == nil {
+		cfg.TracerProvider = otel.GetTracerProvider()
 	}
-	if mp == nil {
-		mp = otel.GetMeterProvider()
+	if cfg.MeterProvider == nil {
+		cfg.MeterProvider = otel.GetMeterProvider()
 	}
-	hist, err := mp.Meter(instrumentation).Float64Histogram("http.client.request.duration", metric.WithUnit("s"),
+	if cfg.Propagator == nil {
+		cfg.Propagator = otel.GetTextMapPropagator()
+	}
+	hist, err := cfg.MeterProvider.Meter(instrumentation).Float64Histogram("http.client.request.duration", metric.WithUnit("s"),
 		metric.WithDescription("Duration of HTTP client requests."))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("observe: creating the HTTP client instrument: %w", err)
 	}
-	return &transport{base: base, tracer: tp.Tracer(instrumentation), duration: hist}, nil
+	return &Transport{base: base, tracer: cfg.TracerProvider.Tracer(instrumentation), propagator: cfg.Propagator, duration: hist}, nil
 }
 
-type transport struct {
-	base     http.RoundTripper
-	tracer   trace.Tracer
-	duration metric.Float64Histogram
-}
-
-func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
+// RoundTrip implements [http.RoundTripper].
+func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	start := time.Now()
 	ctx, span := t.tracer.Start(r.Context(), r.Method, trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("http.request.method", r.Method),
 			attribute.String("server.address", r.URL.Hostname())))
 	defer span.End()
 	r = r.Clone(ctx)
-	otel.GetTextMapPropagator().Inject(ctx, propagation.HeaderCarrier(r.Header))
+	t.propagator.Inject(ctx, propagation.HeaderCarrier(r.Header))
 	resp, err := t.base.RoundTrip(r)
 	attrs := []attribute.KeyValue{attribute.String("http.request.method", r.Method), attribute.String("server.address", r.URL.Hostname())}
 	if err != nil {
@@ -331,10 +412,6 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 			span.SetStatus(codes.Error, "")
 		}
 	}
-	t.duration.Record(ctx, time.Since(start).Seconds(), metricAttrs(attrs))
+	t.duration.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attrs...))
 	return resp, err
-}
-
-func metricAttrs(attrs []attribute.KeyValue) metric.RecordOption {
-	return metric.WithAttributes(attrs...)
 }

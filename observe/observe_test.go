@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -58,9 +60,9 @@ func (h *harness) middleware(t *testing.T, mux http.Handler) http.Handler {
 func (h *harness) middlewareWith(t *testing.T, cfg observe.MiddlewareConfig, mux http.Handler) http.Handler {
 	cfg.TracerProvider, cfg.MeterProvider, cfg.Logger = h.tp, h.mp, h.logger
 	cfg.Propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
-	mw, err := observe.Middleware(cfg)
+	mw, err := observe.NewMiddleware(cfg)
 	require.NoError(t, err)
-	return mw(mux)
+	return mw.Handler(mux)
 }
 
 func trustAll(*http.Request) bool { return true }
@@ -255,14 +257,14 @@ func TestMiddleware_RecoversPanics(t *testing.T) {
 
 func TestTransport_PropagatesTheTrace(t *testing.T) {
 	h := newHarness(t)
-	otel.SetTextMapPropagator(propagation.TraceContext{})
 	var got atomic.Value
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got.Store(r.Header.Get("traceparent"))
 		w.WriteHeader(http.StatusBadGateway)
 	}))
 	defer upstream.Close()
-	rt, err := observe.Transport(nil, h.tp, h.mp)
+	rt, err := observe.NewTransport(nil, observe.TransportConfig{TracerProvider: h.tp, MeterProvider: h.mp,
+		Propagator: propagation.TraceContext{}})
 	require.NoError(t, err)
 	ctx, parent := h.tp.Tracer("test").Start(context.Background(), "parent")
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, upstream.URL, nil)
@@ -300,6 +302,25 @@ func TestHealth_CachesTimesOutAndReports(t *testing.T) {
 		w := httptest.NewRecorder()
 		h.Livez().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/livez", nil))
 		assert.Equal(t, http.StatusOK, w.Code, "liveness ignores dependencies")
+	})
+}
+
+// A driver that applies the context's deadline to its socket (go-redis
+// with ContextTimeoutEnabled, pgx) fails with its own timeout error, not
+// context.DeadlineExceeded: the check still timed out, and says so.
+func TestHealth_ADriversTimeoutAtTheDeadlineIsATimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := observe.NewHealth(observe.HealthConfig{Logger: slog.New(slog.DiscardHandler)})
+		h.Register("redis", func(ctx context.Context) error {
+			<-ctx.Done()
+			return os.ErrDeadlineExceeded // "i/o timeout", as a socket deadline reports it
+		}, observe.CheckOptions{Timeout: 250 * time.Millisecond})
+		h.Register("refused", func(ctx context.Context) error {
+			return errors.New("dial tcp 10.0.0.6:6379: connect: connection refused")
+		}, observe.CheckOptions{Timeout: 250 * time.Millisecond})
+		rep := h.Ready(context.Background())
+		assert.Equal(t, "timed out after 250ms", rep.Checks["redis"].Error)
+		assert.Contains(t, rep.Checks["refused"].Error, "connection refused", "a failure before the deadline keeps its text")
 	})
 }
 
@@ -434,12 +455,38 @@ func TestSetup_InstallsProvidersAndPropagators(t *testing.T) {
 	tel.MetricsHandler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	assert.Regexp(t, `(?m)^bedrock_test_things_total\{[^}]*\} 3$`, w.Body.String())
 	assert.Contains(t, w.Body.String(), `service_name="shop"`)
+}
 
-	_, err = observe.Setup(context.Background(), observe.Config{Traces: "zipkin"})
-	assert.ErrorIs(t, err, observe.ErrConfig)
-	bad := 1.5
-	_, err = observe.Setup(context.Background(), observe.Config{SampleRatio: &bad})
-	assert.ErrorIs(t, err, observe.ErrConfig)
+func TestSetup_RefusesABadConfigOrEnvironment(t *testing.T) {
+	ratio := func(v float64) *float64 { return &v }
+	tests := []struct {
+		name string
+		cfg  observe.Config
+		env  map[string]string
+		want string // the field or variable the message names
+	}{
+		{"unknown traces exporter", observe.Config{Traces: "zipkin"}, nil, `Traces exporter "zipkin"`},
+		{"unknown metrics exporter", observe.Config{Metrics: "statsd"}, nil, `Metrics exporter "statsd"`},
+		{"exporter from the environment", observe.Config{}, map[string]string{"OTEL_TRACES_EXPORTER": "jaeger"}, `"jaeger"`},
+		{"ratio above 1", observe.Config{SampleRatio: ratio(1.5)}, nil, "SampleRatio 1.5"},
+		{"negative ratio", observe.Config{SampleRatio: ratio(-0.1)}, nil, "SampleRatio -0.1"},
+		{"NaN ratio", observe.Config{SampleRatio: ratio(math.NaN())}, nil, "SampleRatio NaN"},
+		{"ratio variable not a number", observe.Config{}, map[string]string{"OTEL_TRACES_SAMPLER_ARG": "10%"}, `OTEL_TRACES_SAMPLER_ARG "10%"`},
+		{"ratio variable out of range", observe.Config{}, map[string]string{"OTEL_TRACES_SAMPLER_ARG": "2"}, "SampleRatio 2"},
+		{"negative interval", observe.Config{MetricInterval: -time.Second}, nil, "MetricInterval -1s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			tel, err := observe.Setup(context.Background(), tt.cfg)
+			require.ErrorIs(t, err, observe.ErrInvalidConfig)
+			assert.Nil(t, tel)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.True(t, strings.HasPrefix(err.Error(), "observe: invalid config: "), err.Error())
+		})
+	}
 }
 
 func TestSetup_ConsoleExporterFlushesOnShutdown(t *testing.T) {
@@ -481,9 +528,13 @@ func Example() {
 	mux.Handle("GET /livez", health.Livez())
 	mux.Handle("GET /readyz", health.Readyz())
 
-	mw, _ := observe.Middleware(observe.MiddlewareConfig{DisableAccessLog: true})
+	mw, err := observe.NewMiddleware(observe.MiddlewareConfig{DisableAccessLog: true})
+	if err != nil {
+		panic(err)
+	}
+	h := mw.Handler(observe.Router(mux))
 	w := httptest.NewRecorder()
-	mw(mux).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/hello", nil))
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/hello", nil))
 	fmt.Println(w.Code, w.Body.String(), w.Header().Get("X-Request-Id") != "")
 	// Output: 200 hi true
 }
@@ -522,12 +573,12 @@ func ExampleMiddlewareConfig_trustRemoteTrace() {
 		addr, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
 		return addr != nil && addr.String() == internal.String()
 	}
-	mw, err := observe.Middleware(observe.MiddlewareConfig{TracerProvider: tp, Propagator: propagation.TraceContext{},
+	mw, err := observe.NewMiddleware(observe.MiddlewareConfig{TracerProvider: tp, Propagator: propagation.TraceContext{},
 		TrustRemoteTrace: trusted, DisableAccessLog: true})
 	if err != nil {
 		panic(err)
 	}
-	h := mw(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	h := mw.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	public := &net.TCPAddr{IP: net.IPv4(203, 0, 113, 7), Port: 443}
 	for _, local := range []net.Addr{internal, public} {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
@@ -548,8 +599,9 @@ func BenchmarkMiddleware(b *testing.B) {
 	mux.HandleFunc("GET /v1/products/{id}", func(w http.ResponseWriter, r *http.Request) {})
 	tp := sdktrace.NewTracerProvider() // no exporter: the SDK records, nothing leaves
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
-	mw, _ := observe.Middleware(observe.MiddlewareConfig{TracerProvider: tp, MeterProvider: mp, DisableAccessLog: true})
-	h := mw(mux)
+	mw, err := observe.NewMiddleware(observe.MiddlewareConfig{TracerProvider: tp, MeterProvider: mp, DisableAccessLog: true})
+	require.NoError(b, err)
+	h := mw.Handler(observe.Router(mux))
 	r := httptest.NewRequest(http.MethodGet, "/v1/products/42", nil)
 	w := httptest.NewRecorder()
 	b.ReportAllocs()

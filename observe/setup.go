@@ -52,9 +52,11 @@ type Config struct {
 	// "none".
 	Metrics string
 	// SampleRatio of root traces kept, 0 to 1; OTEL_TRACES_SAMPLER_ARG, then
-	// 1. Children follow their parent's decision.
+	// 1. Children follow their parent's decision. A ratio outside [0, 1],
+	// or a variable that is not a number, is an error.
 	SampleRatio *float64
-	// MetricInterval is how often push exporters send; 30s when zero.
+	// MetricInterval is how often push exporters send; 30s when zero,
+	// an error when negative.
 	MetricInterval time.Duration
 	// Stdout receives the console exporters' output; os.Stdout when nil.
 	Stdout io.Writer
@@ -82,19 +84,23 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	return errors.Join(t.TracerProvider.Shutdown(ctx), t.MeterProvider.Shutdown(ctx))
 }
 
-// ErrConfig is wrapped by errors about a bad Config or environment.
-var ErrConfig = errors.New("observe: invalid config")
+// ErrInvalidConfig is wrapped by the errors about a bad Config or OTEL_*
+// environment variable.
+var ErrInvalidConfig = errors.New("observe: invalid config")
 
 // Setup builds and installs global tracer and meter providers and the W3C
 // trace-context and baggage propagators.
 func Setup(ctx context.Context, cfg Config) (*Telemetry, error) {
-	cfg = withEnv(cfg)
+	cfg, err := withEnv(cfg)
+	if err != nil {
+		return nil, err
+	}
 	ratio := 1.0
 	if cfg.SampleRatio != nil {
 		ratio = *cfg.SampleRatio
 	}
-	if ratio < 0 || ratio > 1 {
-		return nil, fmt.Errorf("%w: sample ratio %v outside [0, 1]", ErrConfig, ratio)
+	if !(ratio >= 0 && ratio <= 1) { // NaN too
+		return nil, fmt.Errorf("%w: SampleRatio %v is outside [0, 1]", ErrInvalidConfig, ratio)
 	}
 	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(resourceAttrs(cfg)...))
 	if err != nil {
@@ -120,7 +126,7 @@ func Setup(ctx context.Context, cfg Config) (*Telemetry, error) {
 		topts = append(topts, sdktrace.WithBatcher(exp))
 	case ExporterNone:
 	default:
-		return nil, fmt.Errorf("%w: traces exporter %q", ErrConfig, cfg.Traces)
+		return nil, fmt.Errorf("%w: Traces exporter %q is none of otlp, console (stdout) and none", ErrInvalidConfig, cfg.Traces)
 	}
 
 	t := &Telemetry{}
@@ -149,7 +155,7 @@ func Setup(ctx context.Context, cfg Config) (*Telemetry, error) {
 		t.metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	case ExporterNone:
 	default:
-		return nil, fmt.Errorf("%w: metrics exporter %q", ErrConfig, cfg.Metrics)
+		return nil, fmt.Errorf("%w: Metrics exporter %q is none of otlp, console (stdout), prometheus and none", ErrInvalidConfig, cfg.Metrics)
 	}
 
 	t.TracerProvider = sdktrace.NewTracerProvider(topts...)
@@ -160,7 +166,7 @@ func Setup(ctx context.Context, cfg Config) (*Telemetry, error) {
 	return t, nil
 }
 
-func withEnv(cfg Config) Config {
+func withEnv(cfg Config) (Config, error) {
 	env := func(v *string, name, def string) {
 		if *v == "" {
 			*v = os.Getenv(name)
@@ -175,18 +181,24 @@ func withEnv(cfg Config) Config {
 	cfg.Traces, cfg.Metrics = normalizeExporter(cfg.Traces), normalizeExporter(cfg.Metrics)
 	if cfg.SampleRatio == nil {
 		if s := os.Getenv("OTEL_TRACES_SAMPLER_ARG"); s != "" {
-			if r, err := strconv.ParseFloat(s, 64); err == nil {
-				cfg.SampleRatio = &r
+			r, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+			if err != nil {
+				// A typo must not silently sample everything.
+				return cfg, fmt.Errorf("%w: OTEL_TRACES_SAMPLER_ARG %q is not a number", ErrInvalidConfig, s)
 			}
+			cfg.SampleRatio = &r
 		}
 	}
-	if cfg.MetricInterval <= 0 {
+	if cfg.MetricInterval < 0 {
+		return cfg, fmt.Errorf("%w: MetricInterval %v is negative", ErrInvalidConfig, cfg.MetricInterval)
+	}
+	if cfg.MetricInterval == 0 {
 		cfg.MetricInterval = 30 * time.Second
 	}
 	if cfg.Stdout == nil {
 		cfg.Stdout = os.Stdout
 	}
-	return cfg
+	return cfg, nil
 }
 
 // normalizeExporter accepts "stdout" for "console"; the environment

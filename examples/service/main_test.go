@@ -173,12 +173,39 @@ func TestRunServesAndStops(t *testing.T) {
 	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 
+	// An authenticated request keeps its route in the metrics: auth's
+	// middleware passes on a copy of the request, and the route the mux
+	// sets on it must still reach observe's middleware outside.
+	call := func(method, path, token, body string) []byte {
+		t.Helper()
+		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		require.Less(t, resp.StatusCode, 300, "%s %s: %s", method, path, data)
+		return data
+	}
+	call("POST", "/v1/auth/signup", "", `{"email":"run@shop.test","password":"correct horse battery","name":"Run"}`)
+	var tok struct {
+		Access string `json:"access_token"`
+	}
+	require.NoError(t, json.Unmarshal(call("POST", "/v1/auth/login", "", `{"email":"run@shop.test","password":"correct horse battery"}`), &tok))
+	call("GET", "/v1/me", tok.Access, "")
+
 	resp, err = http.Get(base + "/metrics")
 	require.NoError(t, err)
 	metrics, _ := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, string(metrics), "http_server_request_duration", "requests are measured")
+	assert.Regexp(t, `http_server_request_duration_seconds_count\{[^}]*http_route="GET /v1/me"`, string(metrics),
+		"an authenticated request is measured under its route")
 	assert.Contains(t, string(metrics), "bedrock_resilience_breaker_state", "the payment breaker is observed")
 	assert.NotEmpty(t, resp.Header.Get("X-Request-Id"))
 

@@ -16,18 +16,18 @@ import (
 
 func TestAdapters_FailCleanlyAndDefaultToTheGlobalProvider(t *testing.T) {
 	otelhooktest.CheckAdapters(t, "authobserve", map[string]func(metric.MeterProvider) error{
-		"failure": func(mp metric.MeterProvider) error { _, err := authobserve.AuthFailureHook(mp); return err },
-		"deny":    func(mp metric.MeterProvider) error { _, err := authobserve.AuthzDenyHook(mp, "p"); return err },
+		"failure": func(mp metric.MeterProvider) error { _, err := authobserve.FailureHook(mp); return err },
+		"deny":    func(mp metric.MeterProvider) error { _, err := authobserve.DenyHook(mp, "p"); return err },
 	})
 }
 
 func TestAdapters_HookCallsDoNotAllocate(t *testing.T) {
 	m := otelhooktest.NewRecorder(t, "authobserve")
-	onFailure, err := authobserve.AuthFailureHook(m.MP)
+	onFailure, err := authobserve.FailureHook(m.MP)
 	if err != nil {
 		t.Fatal(err)
 	}
-	onDeny, err := authobserve.AuthzDenyHook(m.MP, "orders:write")
+	onDeny, err := authobserve.DenyHook(m.MP, "orders:write")
 	if err != nil {
 		t.Fatal(err)
 	}

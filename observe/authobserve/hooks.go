@@ -54,7 +54,7 @@ func authFailureClasses() []otelhook.ErrorClass {
 	)
 }
 
-// AuthFailureHook returns a function for auth.MiddlewareConfig.OnFailure
+// FailureHook returns a function for auth.MiddlewareConfig.OnFailure
 // that counts refused credentials as bedrock.auth.failures ({failure},
 // counter) with bedrock.auth.reason: the sentinel of auth/token,
 // auth/apikey or auth/session the error matches (token_expired,
@@ -66,7 +66,7 @@ func authFailureClasses() []otelhook.ErrorClass {
 // When the request carries a recording span, the failure is also added to
 // it as a bedrock.auth.failure event with the reason. A nil mp means the
 // global provider. It fails only if the instrument cannot be created.
-func AuthFailureHook(mp metric.MeterProvider) (func(r *http.Request, err error), error) {
+func FailureHook(mp metric.MeterProvider) (func(r *http.Request, err error), error) {
 	b := otelhook.New(mp, "authobserve")
 	failures := b.Counter("bedrock.auth.failures", "{failure}", "Refused credentials, by reason.")
 	if err := b.Check("auth"); err != nil {
@@ -89,14 +89,14 @@ func AuthFailureHook(mp metric.MeterProvider) (func(r *http.Request, err error),
 	}, nil
 }
 
-// AuthzDenyHook returns a function for authz.Authorizer.RequireFunc(perm,
+// DenyHook returns a function for authz.Authorizer.RequireFunc(perm,
 // ...) that counts refusals as bedrock.authz.denials ({denial}, counter)
 // with bedrock.authz.permission (perm, a constant of the route) and
 // bedrock.authz.reason: anonymous, default_deny (no role or rule grants
 // the permission), deny_rule (a deny rule matched) or _OTHER. Rule names
 // and subjects are never recorded. A nil mp means the global provider. It
 // fails only if the instrument cannot be created.
-func AuthzDenyHook(mp metric.MeterProvider, perm string) (func(r *http.Request, d authz.Decision), error) {
+func DenyHook(mp metric.MeterProvider, perm string) (func(r *http.Request, d authz.Decision), error) {
 	b := otelhook.New(mp, "authobserve")
 	denials := b.Counter("bedrock.authz.denials", "{denial}", "Authorization refusals, by reason.")
 	if err := b.Check("authz"); err != nil {

@@ -21,7 +21,7 @@ import (
 	"github.com/bedrock-go/bedrock/observe/authobserve"
 )
 
-func TestAuthFailureHook_ClassifiesBySentinel(t *testing.T) {
+func TestFailureHook_ClassifiesBySentinel(t *testing.T) {
 	tests := []struct {
 		err    error
 		reason string
@@ -41,7 +41,7 @@ func TestAuthFailureHook_ClassifiesBySentinel(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
 			m := otelhooktest.NewRecorder(t, "authobserve")
-			onFailure, err := authobserve.AuthFailureHook(m.MP)
+			onFailure, err := authobserve.FailureHook(m.MP)
 			require.NoError(t, err)
 			spans := tracetest.NewSpanRecorder()
 			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
@@ -71,7 +71,7 @@ func TestAuthFailureHook_ClassifiesBySentinel(t *testing.T) {
 	}
 }
 
-func TestAuthzDenyHook_CountsDenialsByReasonClass(t *testing.T) {
+func TestDenyHook_CountsDenialsByReasonClass(t *testing.T) {
 	m := otelhooktest.NewRecorder(t, "authobserve")
 	policy, err := authz.NewPolicy(authz.PolicyConfig{
 		Roles: []authz.Role{{Name: "editor", Permissions: []string{"products:write"}}},
@@ -80,7 +80,7 @@ func TestAuthzDenyHook_CountsDenialsByReasonClass(t *testing.T) {
 	})
 	require.NoError(t, err)
 	az := authz.New(policy)
-	onDeny, err := authobserve.AuthzDenyHook(m.MP, "products:write")
+	onDeny, err := authobserve.DenyHook(m.MP, "products:write")
 	require.NoError(t, err)
 	h := az.RequireFunc("products:write", onDeny)(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
@@ -109,8 +109,8 @@ func TestAuthzDenyHook_CountsDenialsByReasonClass(t *testing.T) {
 	}, m.Counter(t, "bedrock.authz.denials", "{denial}"))
 }
 
-func BenchmarkAuthFailureHook(b *testing.B) {
-	onFailure, err := authobserve.AuthFailureHook(otelhooktest.NewRecorder(b, "authobserve").MP)
+func BenchmarkFailureHook(b *testing.B) {
+	onFailure, err := authobserve.FailureHook(otelhooktest.NewRecorder(b, "authobserve").MP)
 	require.NoError(b, err)
 	r := httptest.NewRequest(http.MethodGet, "/orders", nil)
 	failure := fmt.Errorf("credential: %w", token.ErrTokenExpired)

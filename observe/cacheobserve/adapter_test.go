@@ -14,13 +14,13 @@ import (
 
 func TestAdapters_FailCleanlyAndDefaultToTheGlobalProvider(t *testing.T) {
 	otelhooktest.CheckAdapters(t, "cacheobserve", map[string]func(metric.MeterProvider) error{
-		"cache": func(mp metric.MeterProvider) error { _, err := cacheobserve.CacheHooks(mp, "x"); return err },
+		"cache": func(mp metric.MeterProvider) error { _, err := cacheobserve.Hooks(mp, "x"); return err },
 	})
 }
 
 func TestAdapters_HookCallsDoNotAllocate(t *testing.T) {
 	m := otelhooktest.NewRecorder(t, "cacheobserve")
-	hooks, err := cacheobserve.CacheHooks(m.MP, "users")
+	hooks, err := cacheobserve.Hooks(m.MP, "users")
 	require.NoError(t, err)
 	otelhooktest.AssertNoAllocs(t, map[string]func(){
 		"hit":   func() { hooks.Hit(cache.TierLocal) },

@@ -22,7 +22,7 @@ const (
 // cacheOps is the number of cache.Op values, numbered from OpFetch (0).
 const cacheOps = int(cache.OpDecode) + 1
 
-// CacheHooks returns hooks that record the activity of the Cache called
+// Hooks returns hooks that record the activity of the Cache called
 // name (a constant: it becomes the bedrock.cache.name attribute). Keys are
 // never recorded. A nil mp means the global provider.
 //
@@ -45,7 +45,7 @@ const cacheOps = int(cache.OpDecode) + 1
 // the loader, which receives the caller's context.
 //
 // It fails only if the instruments cannot be created.
-func CacheHooks(mp metric.MeterProvider, name string) (cache.Hooks, error) {
+func Hooks(mp metric.MeterProvider, name string) (cache.Hooks, error) {
 	b := otelhook.New(mp, "cacheobserve")
 	hits := b.Counter("bedrock.cache.hits", "{hit}", "Fresh values served by the cache.")
 	misses := b.Counter("bedrock.cache.misses", "{miss}", "Cache lookups that waited for a load.")

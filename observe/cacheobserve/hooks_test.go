@@ -28,10 +28,10 @@ func (brokenStore) Write(context.Context, []cache.Write) ([]bool, error) { retur
 
 func (brokenStore) Delete(context.Context, []string) error { return errBoom }
 
-func TestCacheHooks_RecordHitsMissesLoadsAndStaleServes(t *testing.T) {
+func TestHooks_RecordHitsMissesLoadsAndStaleServes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		m := otelhooktest.NewRecorder(t, "cacheobserve")
-		hooks, err := cacheobserve.CacheHooks(m.MP, "users")
+		hooks, err := cacheobserve.Hooks(m.MP, "users")
 		require.NoError(t, err)
 		c, err := cache.New(nil, cache.Config[string, string]{
 			TTL: time.Minute, Stale: time.Minute, Jitter: -1, EarlyRefreshBeta: -1,
@@ -77,9 +77,9 @@ func TestCacheHooks_RecordHitsMissesLoadsAndStaleServes(t *testing.T) {
 	})
 }
 
-func TestCacheHooks_RecordAbsorbedStoreFailuresByOperation(t *testing.T) {
+func TestHooks_RecordAbsorbedStoreFailuresByOperation(t *testing.T) {
 	m := otelhooktest.NewRecorder(t, "cacheobserve")
-	hooks, err := cacheobserve.CacheHooks(m.MP, "users")
+	hooks, err := cacheobserve.Hooks(m.MP, "users")
 	require.NoError(t, err)
 	c, err := cache.New(brokenStore{}, cache.Config[string, string]{Namespace: "users", ClockResolution: -1, Hooks: hooks})
 	require.NoError(t, err)
@@ -97,8 +97,8 @@ func TestCacheHooks_RecordAbsorbedStoreFailuresByOperation(t *testing.T) {
 	}, m.Counter(t, "bedrock.cache.errors", "{error}"))
 }
 
-func BenchmarkCacheHooks_Hit(b *testing.B) {
-	hooks, err := cacheobserve.CacheHooks(otelhooktest.NewRecorder(b, "cacheobserve").MP, "users")
+func BenchmarkHooks_Hit(b *testing.B) {
+	hooks, err := cacheobserve.Hooks(otelhooktest.NewRecorder(b, "cacheobserve").MP, "users")
 	require.NoError(b, err)
 	b.ReportAllocs()
 	for b.Loop() {

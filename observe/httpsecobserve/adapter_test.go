@@ -15,13 +15,13 @@ import (
 
 func TestAdapters_FailCleanlyAndDefaultToTheGlobalProvider(t *testing.T) {
 	otelhooktest.CheckAdapters(t, "httpsecobserve", map[string]func(metric.MeterProvider) error{
-		"httpsec": func(mp metric.MeterProvider) error { _, err := httpsecobserve.HTTPSecHooks(mp); return err },
+		"httpsec": func(mp metric.MeterProvider) error { _, err := httpsecobserve.Hooks(mp); return err },
 	})
 }
 
 func TestAdapters_HookCallsDoNotAllocate(t *testing.T) {
 	m := otelhooktest.NewRecorder(t, "httpsecobserve")
-	hooks, err := httpsecobserve.HTTPSecHooks(m.MP)
+	hooks, err := httpsecobserve.Hooks(m.MP)
 	require.NoError(t, err)
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	otelhooktest.AssertNoAllocs(t, map[string]func(){

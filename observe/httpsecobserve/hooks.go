@@ -12,7 +12,7 @@ import (
 
 const attrHTTPSecReason = attribute.Key("bedrock.httpsec.reason")
 
-// HTTPSecHooks returns hooks that count the requests refused by the httpsec
+// Hooks returns hooks that count the requests refused by the httpsec
 // middleware, as bedrock.httpsec.rejections ({request}, counter) with
 // bedrock.httpsec.reason: origin_not_allowed, method_not_allowed,
 // header_not_allowed, body_too_large, cross_origin_request,
@@ -20,7 +20,7 @@ const attrHTTPSecReason = attribute.Key("bedrock.httpsec.reason")
 // come from the client. One Hooks value can be shared by every httpsec
 // middleware of a service. A nil mp means the global provider. It fails
 // only if the instrument cannot be created.
-func HTTPSecHooks(mp metric.MeterProvider) (httpsec.Hooks, error) {
+func Hooks(mp metric.MeterProvider) (httpsec.Hooks, error) {
 	b := otelhook.New(mp, "httpsecobserve")
 	rejections := b.Counter("bedrock.httpsec.rejections", "{request}", "Requests refused by the HTTP security middleware, by reason.")
 	if err := b.Check("httpsec"); err != nil {

@@ -14,9 +14,9 @@ import (
 	"github.com/bedrock-go/bedrock/observe/httpsecobserve"
 )
 
-func TestHTTPSecHooks_CountRejectionsByReason(t *testing.T) {
+func TestHooks_CountRejectionsByReason(t *testing.T) {
 	m := otelhooktest.NewRecorder(t, "httpsecobserve")
-	hooks, err := httpsecobserve.HTTPSecHooks(m.MP)
+	hooks, err := httpsecobserve.Hooks(m.MP)
 	require.NoError(t, err)
 	hosts, err := httpsec.NewHostCheck(httpsec.HostCheckConfig{AllowedHosts: []string{"api.example.com"}, Hooks: hooks})
 	require.NoError(t, err)

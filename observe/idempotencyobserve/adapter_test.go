@@ -14,13 +14,13 @@ import (
 
 func TestAdapters_FailCleanlyAndDefaultToTheGlobalProvider(t *testing.T) {
 	otelhooktest.CheckAdapters(t, "idempotencyobserve", map[string]func(metric.MeterProvider) error{
-		"idempotency": func(mp metric.MeterProvider) error { _, err := idempotencyobserve.IdempotencyHooks(mp); return err },
+		"idempotency": func(mp metric.MeterProvider) error { _, err := idempotencyobserve.Hooks(mp); return err },
 	})
 }
 
 func TestAdapters_HookCallsDoNotAllocate(t *testing.T) {
 	m := otelhooktest.NewRecorder(t, "idempotencyobserve")
-	hooks, err := idempotencyobserve.IdempotencyHooks(m.MP)
+	hooks, err := idempotencyobserve.Hooks(m.MP)
 	require.NoError(t, err)
 	r := httptest.NewRequest(http.MethodPost, "/", nil)
 	otelhooktest.AssertNoAllocs(t, map[string]func(){

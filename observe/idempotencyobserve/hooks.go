@@ -16,7 +16,7 @@ const (
 	attrIdemKind    = attribute.Key("bedrock.idempotency.error")
 )
 
-// IdempotencyHooks returns hooks that count what the idempotency
+// Hooks returns hooks that count what the idempotency
 // middleware did with requests it did not simply pass to the handler. The
 // Idempotency-Key is never recorded. A nil mp means the global provider.
 //
@@ -31,7 +31,7 @@ const (
 //     and error.type: canceled, deadline_exceeded or _OTHER.
 //
 // It fails only if the instruments cannot be created.
-func IdempotencyHooks(mp metric.MeterProvider) (idempotency.Hooks, error) {
+func Hooks(mp metric.MeterProvider) (idempotency.Hooks, error) {
 	b := otelhook.New(mp, "idempotencyobserve")
 	requests := b.Counter("bedrock.idempotency.requests", "{request}", "Requests answered by the idempotency layer, by outcome.")
 	failures := b.Counter("bedrock.idempotency.errors", "{error}", "Idempotency store failures and lost locks.")

@@ -27,9 +27,9 @@ func (failingBeginStore) Begin(context.Context, string, idempotency.Fingerprint,
 	return idempotency.Lookup{}, errBoom
 }
 
-func TestIdempotencyHooks_RecordOutcomesAndErrors(t *testing.T) {
+func TestHooks_RecordOutcomesAndErrors(t *testing.T) {
 	m := otelhooktest.NewRecorder(t, "idempotencyobserve")
-	hooks, err := idempotencyobserve.IdempotencyHooks(m.MP)
+	hooks, err := idempotencyobserve.Hooks(m.MP)
 	require.NoError(t, err)
 
 	var mu sync.Mutex
@@ -86,8 +86,8 @@ func TestIdempotencyHooks_RecordOutcomesAndErrors(t *testing.T) {
 	}, m.Counter(t, "bedrock.idempotency.errors", "{error}"))
 }
 
-func BenchmarkIdempotencyHooks_OnReplay(b *testing.B) {
-	hooks, err := idempotencyobserve.IdempotencyHooks(otelhooktest.NewRecorder(b, "idempotencyobserve").MP)
+func BenchmarkHooks_OnReplay(b *testing.B) {
+	hooks, err := idempotencyobserve.Hooks(otelhooktest.NewRecorder(b, "idempotencyobserve").MP)
 	require.NoError(b, err)
 	r := httptest.NewRequest(http.MethodPost, "/orders", nil)
 	b.ReportAllocs()

@@ -14,13 +14,13 @@ import (
 
 func TestAdapters_FailCleanlyAndDefaultToTheGlobalProvider(t *testing.T) {
 	otelhooktest.CheckAdapters(t, "outboxobserve", map[string]func(metric.MeterProvider) error{
-		"outbox": func(mp metric.MeterProvider) error { _, err := outboxobserve.OutboxHooks(mp, "x"); return err },
+		"outbox": func(mp metric.MeterProvider) error { _, err := outboxobserve.Hooks(mp, "x"); return err },
 	})
 }
 
 func TestAdapters_HookCallsDoNotAllocate(t *testing.T) {
 	m := otelhooktest.NewRecorder(t, "outboxobserve")
-	hooks, err := outboxobserve.OutboxHooks(m.MP, "main")
+	hooks, err := outboxobserve.Hooks(m.MP, "main")
 	require.NoError(t, err)
 	msg := outbox.Message{Topic: "orders.placed"}
 	otelhooktest.AssertNoAllocs(t, map[string]func(){

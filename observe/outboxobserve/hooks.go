@@ -22,7 +22,7 @@ const (
 // topicKey is what a message event's attribute set depends on.
 type topicKey struct{ topic, class string }
 
-// OutboxHooks returns hooks that record the work of the outbox Relay
+// Hooks returns hooks that record the work of the outbox Relay
 // called name (a constant: it becomes the bedrock.outbox.relay attribute).
 // Message ids, keys, payloads and error text are never recorded; topics
 // are, as messaging.destination.name, because they are chosen in code. A
@@ -46,7 +46,7 @@ type topicKey struct{ topic, class string }
 //
 // Past 256 distinct topic and class pairs, further ones are recorded with
 // the topic "_OTHER". It fails only if the instruments cannot be created.
-func OutboxHooks(mp metric.MeterProvider, name string) (outbox.Hooks, error) {
+func Hooks(mp metric.MeterProvider, name string) (outbox.Hooks, error) {
 	b := otelhook.New(mp, "outboxobserve")
 	claimed := b.Counter("bedrock.outbox.claimed", "{message}", "Outbox messages claimed for publication.")
 	published := b.Counter("bedrock.outbox.published", "{message}", "Outbox messages acknowledged by the broker.")

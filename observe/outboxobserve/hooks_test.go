@@ -17,12 +17,12 @@ import (
 
 var errBoom = errors.New("boom")
 
-func TestOutboxHooks_RecordPublishedLagFailuresAndDeadLetters(t *testing.T) {
+func TestHooks_RecordPublishedLagFailuresAndDeadLetters(t *testing.T) {
 	pool := testenv.Postgres(t)
 	ctx := context.Background()
 	require.NoError(t, outbox.Migrate(ctx, pool, outbox.MigrateConfig{}))
 	m := otelhooktest.NewRecorder(t, "outboxobserve")
-	hooks, err := outboxobserve.OutboxHooks(m.MP, "main")
+	hooks, err := outboxobserve.Hooks(m.MP, "main")
 	require.NoError(t, err)
 	pub := &outbox.MemoryPublisher{Fail: func(msg outbox.Message) error {
 		if string(msg.Payload) == "poison" {
@@ -61,8 +61,8 @@ func TestOutboxHooks_RecordPublishedLagFailuresAndDeadLetters(t *testing.T) {
 		m.Counter(t, "bedrock.outbox.dead_lettered", "{message}"))
 }
 
-func BenchmarkOutboxHooks_Published(b *testing.B) {
-	hooks, err := outboxobserve.OutboxHooks(otelhooktest.NewRecorder(b, "outboxobserve").MP, "main")
+func BenchmarkHooks_Published(b *testing.B) {
+	hooks, err := outboxobserve.Hooks(otelhooktest.NewRecorder(b, "outboxobserve").MP, "main")
 	require.NoError(b, err)
 	msg := outbox.Message{ID: outbox.NewID(), Topic: "orders.created", Key: "order-1"}
 	b.ReportAllocs()

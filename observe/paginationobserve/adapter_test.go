@@ -13,13 +13,13 @@ import (
 
 func TestAdapters_FailCleanlyAndDefaultToTheGlobalProvider(t *testing.T) {
 	otelhooktest.CheckAdapters(t, "paginationobserve", map[string]func(metric.MeterProvider) error{
-		"pagination": func(mp metric.MeterProvider) error { _, err := paginationobserve.PaginationHooks(mp); return err },
+		"pagination": func(mp metric.MeterProvider) error { _, err := paginationobserve.Hooks(mp); return err },
 	})
 }
 
 func TestAdapters_HookCallsDoNotAllocate(t *testing.T) {
 	m := otelhooktest.NewRecorder(t, "paginationobserve")
-	hooks, err := paginationobserve.PaginationHooks(m.MP)
+	hooks, err := paginationobserve.Hooks(m.MP)
 	require.NoError(t, err)
 	rejected := &pagination.CursorError{Reason: pagination.ErrCursorSignature}
 	otelhooktest.AssertNoAllocs(t, map[string]func(){

@@ -12,14 +12,14 @@ import (
 
 const attrCursorReason = attribute.Key("bedrock.pagination.reason")
 
-// PaginationHooks returns hooks that count the cursors a pagination.Pager
+// Hooks returns hooks that count the cursors a pagination.Pager
 // refuses, as bedrock.pagination.cursor_rejections ({cursor}, counter)
 // with bedrock.pagination.reason: malformed, unknown_key, signature (a
 // forged or corrupted cursor), mismatch (a cursor of another query),
 // expired or _OTHER. A rise in signature is worth an alert; expired and
 // unknown_key follow TTLs and key rotation. A nil mp means the global
 // provider. It fails only if the instrument cannot be created.
-func PaginationHooks(mp metric.MeterProvider) (*pagination.Hooks, error) {
+func Hooks(mp metric.MeterProvider) (*pagination.Hooks, error) {
 	b := otelhook.New(mp, "paginationobserve")
 	rejections := b.Counter("bedrock.pagination.cursor_rejections", "{cursor}", "Page cursors refused, by reason.")
 	if err := b.Check("pagination"); err != nil {

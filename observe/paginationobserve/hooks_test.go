@@ -11,9 +11,9 @@ import (
 	"github.com/bedrock-go/bedrock/pagination"
 )
 
-func TestPaginationHooks_CountRejectedCursorsByReason(t *testing.T) {
+func TestHooks_CountRejectedCursorsByReason(t *testing.T) {
 	m := otelhooktest.NewRecorder(t, "paginationobserve")
-	hooks, err := paginationobserve.PaginationHooks(m.MP)
+	hooks, err := paginationobserve.Hooks(m.MP)
 	require.NoError(t, err)
 	newPager := func(secret string, hooks *pagination.Hooks) *pagination.Pager {
 		keys, err := pagination.NewKeyRing(pagination.Key{ID: 1, Secret: []byte(secret)})

@@ -17,9 +17,9 @@ import (
 
 func TestAdapters_FailCleanlyAndDefaultToTheGlobalProvider(t *testing.T) {
 	otelhooktest.CheckAdapters(t, "ratelimitobserve", map[string]func(metric.MeterProvider) error{
-		"ratelimit": func(mp metric.MeterProvider) error { _, err := ratelimitobserve.RateLimitHooks(mp, "x"); return err },
+		"ratelimit": func(mp metric.MeterProvider) error { _, err := ratelimitobserve.Hooks(mp, "x"); return err },
 		"memory": func(mp metric.MeterProvider) error {
-			_, err := ratelimitobserve.RateLimitMemoryHooks(mp, "x")
+			_, err := ratelimitobserve.MemoryHooks(mp, "x")
 			return err
 		},
 	})
@@ -27,9 +27,9 @@ func TestAdapters_FailCleanlyAndDefaultToTheGlobalProvider(t *testing.T) {
 
 func TestAdapters_HookCallsDoNotAllocate(t *testing.T) {
 	m := otelhooktest.NewRecorder(t, "ratelimitobserve")
-	limiter, err := ratelimitobserve.RateLimitHooks(m.MP, "api")
+	limiter, err := ratelimitobserve.Hooks(m.MP, "api")
 	require.NoError(t, err)
-	memory, err := ratelimitobserve.RateLimitMemoryHooks(m.MP, "api")
+	memory, err := ratelimitobserve.MemoryHooks(m.MP, "api")
 	require.NoError(t, err)
 	result := ratelimit.Result{Allowed: true, Limit: ratelimit.Limit{Rate: 1, Period: time.Second, Name: "per-user"}}
 	otelhooktest.AssertNoAllocs(t, map[string]func(){
@@ -41,7 +41,7 @@ func TestAdapters_HookCallsDoNotAllocate(t *testing.T) {
 
 func TestAdapters_ConcurrentHooksCountEveryEvent(t *testing.T) {
 	m := otelhooktest.NewRecorder(t, "ratelimitobserve")
-	hooks, err := ratelimitobserve.RateLimitHooks(m.MP, "api")
+	hooks, err := ratelimitobserve.Hooks(m.MP, "api")
 	require.NoError(t, err)
 	const goroutines, calls, policies = 64, 50, 8
 	var wg sync.WaitGroup

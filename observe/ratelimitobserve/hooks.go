@@ -25,7 +25,7 @@ type decisionKey struct {
 	allowed, degraded bool
 }
 
-// RateLimitHooks returns hooks that record the decisions of the Limiter
+// Hooks returns hooks that record the decisions of the Limiter
 // called name (a constant: it becomes the bedrock.ratelimit.limiter
 // attribute). The key being limited is never recorded. A nil mp means the
 // global provider.
@@ -42,7 +42,7 @@ type decisionKey struct {
 //     error.type: canceled, deadline_exceeded or _OTHER.
 //
 // It fails only if the instruments cannot be created.
-func RateLimitHooks(mp metric.MeterProvider, name string) (*ratelimit.Hooks, error) {
+func Hooks(mp metric.MeterProvider, name string) (*ratelimit.Hooks, error) {
 	b := otelhook.New(mp, "ratelimitobserve")
 	decisions := b.Counter("bedrock.ratelimit.decisions", "{decision}", "Rate-limit decisions.")
 	failures := b.Counter("bedrock.ratelimit.errors", "{error}", "Rate-limit store failures.")
@@ -74,14 +74,14 @@ func RateLimitHooks(mp metric.MeterProvider, name string) (*ratelimit.Hooks, err
 	}, nil
 }
 
-// RateLimitMemoryHooks returns hooks that count the evictions of the
+// MemoryHooks returns hooks that count the evictions of the
 // in-memory store of the Limiter called name, as
 // bedrock.ratelimit.memory.evictions ({key}, counter) with
 // bedrock.ratelimit.active: true when the evicted key was still limited,
 // which means the store is too small for the traffic (MaxKeys). A nil mp
 // means the global provider. It fails only if the instrument cannot be
 // created.
-func RateLimitMemoryHooks(mp metric.MeterProvider, name string) (*ratelimit.MemoryHooks, error) {
+func MemoryHooks(mp metric.MeterProvider, name string) (*ratelimit.MemoryHooks, error) {
 	b := otelhook.New(mp, "ratelimitobserve")
 	evictions := b.Counter("bedrock.ratelimit.memory.evictions", "{key}", "Keys evicted from the in-memory rate-limit store.")
 	if err := b.Check("rate limit store"); err != nil {

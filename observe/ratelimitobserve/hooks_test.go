@@ -24,9 +24,9 @@ func (s downStore) Do(context.Context, ratelimit.Request) (ratelimit.Result, err
 	return ratelimit.Result{}, s.err
 }
 
-func TestRateLimitHooks_RecordDecisionsByPolicyNeverByKey(t *testing.T) {
+func TestHooks_RecordDecisionsByPolicyNeverByKey(t *testing.T) {
 	m := otelhooktest.NewRecorder(t, "ratelimitobserve")
-	hooks, err := ratelimitobserve.RateLimitHooks(m.MP, "api")
+	hooks, err := ratelimitobserve.Hooks(m.MP, "api")
 	require.NoError(t, err)
 	l, err := ratelimit.New(ratelimit.Config{
 		Limits: []ratelimit.Limit{{Rate: 2, Period: time.Minute, Name: "per-user"}},
@@ -50,9 +50,9 @@ func TestRateLimitHooks_RecordDecisionsByPolicyNeverByKey(t *testing.T) {
 	}, m.Counter(t, "bedrock.ratelimit.decisions", "{decision}"))
 }
 
-func TestRateLimitHooks_ClassifyStoreFailures(t *testing.T) {
+func TestHooks_ClassifyStoreFailures(t *testing.T) {
 	m := otelhooktest.NewRecorder(t, "ratelimitobserve")
-	hooks, err := ratelimitobserve.RateLimitHooks(m.MP, "api")
+	hooks, err := ratelimitobserve.Hooks(m.MP, "api")
 	require.NoError(t, err)
 	ctx := context.Background()
 	for _, storeErr := range []error{errBoom, context.DeadlineExceeded} {
@@ -69,9 +69,9 @@ func TestRateLimitHooks_ClassifyStoreFailures(t *testing.T) {
 	}, m.Counter(t, "bedrock.ratelimit.errors", "{error}"))
 }
 
-func TestRateLimitHooks_BoundPolicyNames(t *testing.T) {
+func TestHooks_BoundPolicyNames(t *testing.T) {
 	m := otelhooktest.NewRecorder(t, "ratelimitobserve")
-	hooks, err := ratelimitobserve.RateLimitHooks(m.MP, "api")
+	hooks, err := ratelimitobserve.Hooks(m.MP, "api")
 	require.NoError(t, err)
 	// A misconfigured LimitsFor that names limits after the key must not
 	// create a series per key.
@@ -94,9 +94,9 @@ func TestRateLimitHooks_BoundPolicyNames(t *testing.T) {
 		"decisions past the bound share one series per decision")
 }
 
-func TestRateLimitMemoryHooks_CountEvictionsOfActiveKeys(t *testing.T) {
+func TestMemoryHooks_CountEvictionsOfActiveKeys(t *testing.T) {
 	m := otelhooktest.NewRecorder(t, "ratelimitobserve")
-	hooks, err := ratelimitobserve.RateLimitMemoryHooks(m.MP, "api")
+	hooks, err := ratelimitobserve.MemoryHooks(m.MP, "api")
 	require.NoError(t, err)
 	mem, err := ratelimit.NewMemory(ratelimit.MemoryConfig{MaxKeys: 16, Shards: 1, Hooks: hooks})
 	require.NoError(t, err)
@@ -112,8 +112,8 @@ func TestRateLimitMemoryHooks_CountEvictionsOfActiveKeys(t *testing.T) {
 	assert.GreaterOrEqual(t, got["bedrock.ratelimit.active=true,bedrock.ratelimit.limiter=api"], int64(keys-16))
 }
 
-func BenchmarkRateLimitHooks_Decided(b *testing.B) {
-	hooks, err := ratelimitobserve.RateLimitHooks(otelhooktest.NewRecorder(b, "ratelimitobserve").MP, "api")
+func BenchmarkHooks_Decided(b *testing.B) {
+	hooks, err := ratelimitobserve.Hooks(otelhooktest.NewRecorder(b, "ratelimitobserve").MP, "api")
 	require.NoError(b, err)
 	r := ratelimit.Result{Allowed: true, Limit: ratelimit.Limit{Rate: 10, Period: time.Second, Name: "per-user"}}
 	b.ReportAllocs()

@@ -14,13 +14,13 @@ import (
 
 func TestAdapters_FailCleanlyAndDefaultToTheGlobalProvider(t *testing.T) {
 	otelhooktest.CheckAdapters(t, "redislimitobserve", map[string]func(metric.MeterProvider) error{
-		"redislimit": func(mp metric.MeterProvider) error { _, err := redislimitobserve.RedisLimitHooks(mp, "x"); return err },
+		"redislimit": func(mp metric.MeterProvider) error { _, err := redislimitobserve.Hooks(mp, "x"); return err },
 	})
 }
 
 func TestAdapters_HookCallsDoNotAllocate(t *testing.T) {
 	m := otelhooktest.NewRecorder(t, "redislimitobserve")
-	hooks, err := redislimitobserve.RedisLimitHooks(m.MP, "api")
+	hooks, err := redislimitobserve.Hooks(m.MP, "api")
 	require.NoError(t, err)
 	otelhooktest.AssertNoAllocs(t, map[string]func(){
 		"unavailable": func() { hooks.Unavailable(context.DeadlineExceeded, redislimit.FailOpen) },

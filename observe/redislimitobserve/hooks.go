@@ -21,7 +21,7 @@ const (
 // FailOpen (0).
 const redisPolicies = int(redislimit.FallBack) + 1
 
-// RedisLimitHooks returns hooks that count the decisions the Redis
+// Hooks returns hooks that count the decisions the Redis
 // rate-limit store of the Limiter called name could not make, as
 // bedrock.ratelimit.redis.unavailable ({decision}, counter) with
 // bedrock.ratelimit.unavailable_policy (fail-open, fail-closed or
@@ -29,7 +29,7 @@ const redisPolicies = int(redislimit.FallBack) + 1
 // the store's time budget, canceled or _OTHER). A fail-open limiter that
 // counts here is not limiting at all. A nil mp means the global provider.
 // It fails only if the instrument cannot be created.
-func RedisLimitHooks(mp metric.MeterProvider, name string) (*redislimit.Hooks, error) {
+func Hooks(mp metric.MeterProvider, name string) (*redislimit.Hooks, error) {
 	b := otelhook.New(mp, "redislimitobserve")
 	unavailable := b.Counter("bedrock.ratelimit.redis.unavailable", "{decision}", "Rate-limit decisions Redis could not make, by fallback policy.")
 	if err := b.Check("redis rate limit"); err != nil {

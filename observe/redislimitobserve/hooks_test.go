@@ -49,9 +49,9 @@ func brokenRedis(t *testing.T, silent bool) *redis.Client {
 	return client
 }
 
-func TestRedisLimitHooks_CountDecisionsRedisCouldNotMake(t *testing.T) {
+func TestHooks_CountDecisionsRedisCouldNotMake(t *testing.T) {
 	m := otelhooktest.NewRecorder(t, "redislimitobserve")
-	hooks, err := redislimitobserve.RedisLimitHooks(m.MP, "api")
+	hooks, err := redislimitobserve.Hooks(m.MP, "api")
 	require.NoError(t, err)
 	for _, tt := range []struct {
 		silent bool

@@ -1,17 +1,11 @@
 package resilienceobserve_test
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/bedrock-go/bedrock/internal/otelhook/otelhooktest"
 	"github.com/bedrock-go/bedrock/observe/resilienceobserve"
@@ -29,7 +23,7 @@ func TestAdapters_FailCleanlyAndDefaultToTheGlobalProvider(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			reg, err := resilienceobserve.ObserveBreaker(mp, "x", b)
+			reg, err := resilienceobserve.Breaker(mp, "x", b)
 			if err == nil {
 				err = reg.Unregister()
 			}
@@ -40,7 +34,7 @@ func TestAdapters_FailCleanlyAndDefaultToTheGlobalProvider(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			reg, err := resilienceobserve.ObserveBulkhead(mp, "x", bh)
+			reg, err := resilienceobserve.Bulkhead(mp, "x", bh)
 			if err == nil {
 				err = reg.Unregister()
 			}
@@ -62,38 +56,4 @@ func TestAdapters_HookCallsDoNotAllocate(t *testing.T) {
 		},
 		"retry": func() { retry.OnRetry(1, resilience.ErrTimeout, time.Millisecond) },
 	})
-}
-
-// A service builds each package's hooks from its meter provider (nil: the
-// global one) when it configures the package.
-func ExampleBreakerHooks() {
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	defer mp.Shutdown(context.Background())
-
-	hooks, err := resilienceobserve.BreakerHooks(mp, "payments")
-	if err != nil {
-		panic(err)
-	}
-	breaker, err := resilience.NewBreaker(resilience.BreakerConfig{WindowSize: 2, MinimumCalls: 2, Hooks: hooks})
-	if err != nil {
-		panic(err)
-	}
-	fail := func(context.Context) error { return errors.New("payment gateway down") }
-	for range 3 {
-		_ = breaker.Do(context.Background(), fail)
-	}
-
-	var rm metricdata.ResourceMetrics
-	_ = reader.Collect(context.Background(), &rm)
-	for _, md := range rm.ScopeMetrics[0].Metrics {
-		if sum, ok := md.Data.(metricdata.Sum[int64]); ok {
-			for _, dp := range sum.DataPoints {
-				fmt.Println(md.Name, dp.Attributes.Encoded(attribute.DefaultEncoder()), dp.Value)
-			}
-		}
-	}
-	// Output:
-	// bedrock.resilience.breaker.transitions bedrock.resilience.breaker.from=closed,bedrock.resilience.breaker.to=open,bedrock.resilience.name=payments 1
-	// bedrock.resilience.breaker.rejections bedrock.resilience.breaker.state=open,bedrock.resilience.name=payments 1
 }

@@ -36,7 +36,7 @@ const breakerStates = int(resilience.StateHalfOpen) + 1
 //   - bedrock.resilience.breaker.rejections ({call}, counter): calls
 //     refused while open or half-open, with the state.
 //
-// The current state is reported by [ObserveBreaker], read at collection:
+// The current state is reported by [Breaker], read at collection:
 // a gauge recorded from the hooks could show a stale state when two
 // transitions race.
 //
@@ -166,7 +166,7 @@ func HedgeHooks(mp metric.MeterProvider, name string) (*resilience.HedgeHooks, e
 	}, nil
 }
 
-// ObserveBulkhead reports the occupancy of the Bulkhead b, called name,
+// Bulkhead reports the occupancy of the Bulkhead b, called name,
 // at every collection: bedrock.resilience.bulkhead.in_flight ({call},
 // up-down counter) for the calls holding a slot and
 // bedrock.resilience.bulkhead.queued ({call}, up-down counter) for those
@@ -174,7 +174,7 @@ func HedgeHooks(mp metric.MeterProvider, name string) (*resilience.HedgeHooks, e
 // dependency before it turns into rejections. A nil mp means the global
 // provider. Unregister the returned registration when the bulkhead is
 // discarded; it fails only if the instruments cannot be registered.
-func ObserveBulkhead(mp metric.MeterProvider, name string, b *resilience.Bulkhead) (metric.Registration, error) {
+func Bulkhead(mp metric.MeterProvider, name string, b *resilience.Bulkhead) (metric.Registration, error) {
 	m := otelhook.Meter(mp, "resilienceobserve")
 	inFlight, err1 := m.Int64ObservableUpDownCounter("bedrock.resilience.bulkhead.in_flight",
 		metric.WithUnit("{call}"), metric.WithDescription("Calls holding a bulkhead slot."))
@@ -195,7 +195,7 @@ func ObserveBulkhead(mp metric.MeterProvider, name string, b *resilience.Bulkhea
 	return reg, nil
 }
 
-// ObserveBreaker reports the state of the Breaker b, called name, at every
+// Breaker reports the state of the Breaker b, called name, at every
 // collection:
 //   - bedrock.resilience.breaker.state ({state}, gauge): 1 for the current
 //     state and 0 for the others, per bedrock.resilience.breaker.state
@@ -207,7 +207,7 @@ func ObserveBulkhead(mp metric.MeterProvider, name string, b *resilience.Bulkhea
 // A nil mp means the global provider. Unregister the returned
 // registration when the breaker is discarded; it fails only if the
 // instruments cannot be registered.
-func ObserveBreaker(mp metric.MeterProvider, name string, b *resilience.Breaker) (metric.Registration, error) {
+func Breaker(mp metric.MeterProvider, name string, b *resilience.Breaker) (metric.Registration, error) {
 	m := otelhook.Meter(mp, "resilienceobserve")
 	state, err1 := m.Int64ObservableGauge("bedrock.resilience.breaker.state",
 		metric.WithUnit("{state}"), metric.WithDescription("Circuit breaker state: 1 for the current state, 0 for the others."))

@@ -52,14 +52,14 @@ func TestBreakerHooks_RecordTransitionsStateAndRejections(t *testing.T) {
 	}, m.Counter(t, "bedrock.resilience.breaker.rejections", "{call}"))
 }
 
-func TestObserveBreaker_ReportsTheCurrentStateAndFailureRate(t *testing.T) {
+func TestBreaker_ReportsTheCurrentStateAndFailureRate(t *testing.T) {
 	m := otelhooktest.NewRecorder(t, "resilienceobserve")
 	now := time.Unix(1_700_000_000, 0)
 	b, err := resilience.NewBreaker(resilience.BreakerConfig{
 		WindowSize: 4, MinimumCalls: 4, OpenDuration: time.Minute, Now: func() time.Time { return now },
 	})
 	require.NoError(t, err)
-	reg, err := resilienceobserve.ObserveBreaker(m.MP, "payments", b)
+	reg, err := resilienceobserve.Breaker(m.MP, "payments", b)
 	require.NoError(t, err)
 	defer func() { require.NoError(t, reg.Unregister()) }()
 	states := func(closed, open, halfOpen int64) map[string]int64 {
@@ -138,12 +138,12 @@ func TestBulkheadHooks_CountRejections(t *testing.T) {
 		m.Counter(t, "bedrock.resilience.bulkhead.rejections", "{call}"))
 }
 
-func TestObserveBulkhead_ReportsSlotsAndQueueAtCollection(t *testing.T) {
+func TestBulkhead_ReportsSlotsAndQueueAtCollection(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		m := otelhooktest.NewRecorder(t, "resilienceobserve")
 		bh, err := resilience.NewBulkhead(resilience.BulkheadConfig{MaxConcurrent: 2, MaxQueue: 5})
 		require.NoError(t, err)
-		reg, err := resilienceobserve.ObserveBulkhead(m.MP, "reports", bh)
+		reg, err := resilienceobserve.Bulkhead(m.MP, "reports", bh)
 		require.NoError(t, err)
 		ctx := context.Background()
 		require.NoError(t, bh.Acquire(ctx))

@@ -15,13 +15,13 @@ import (
 
 func TestAdapters_FailCleanlyAndDefaultToTheGlobalProvider(t *testing.T) {
 	otelhooktest.CheckAdapters(t, "txnobserve", map[string]func(metric.MeterProvider) error{
-		"txn": func(mp metric.MeterProvider) error { _, err := txnobserve.TxnHooks(mp); return err },
+		"txn": func(mp metric.MeterProvider) error { _, err := txnobserve.Hooks(mp); return err },
 	})
 }
 
 func TestAdapters_HookCallsDoNotAllocate(t *testing.T) {
 	m := otelhooktest.NewRecorder(t, "txnobserve")
-	hooks, err := txnobserve.TxnHooks(m.MP)
+	hooks, err := txnobserve.Hooks(m.MP)
 	require.NoError(t, err)
 	attempt := txn.Attempt{Label: "transfer", Number: 1, Duration: time.Millisecond}
 	otelhooktest.AssertNoAllocs(t, map[string]func(){

@@ -25,7 +25,7 @@ const (
 // txnKey is what a transaction event's attribute set depends on.
 type txnKey struct{ label, class string }
 
-// TxnHooks returns hooks that record the attempts and retries of
+// Hooks returns hooks that record the attempts and retries of
 // outermost transactions. The label attribute is the txn.Label option of
 // the transaction ("" without one); labels must be constants, like span
 // names. A nil mp means the global provider.
@@ -49,7 +49,7 @@ type txnKey struct{ label, class string }
 //
 // Past 256 distinct label and class pairs, further ones are recorded with
 // the label "_OTHER". It fails only if the instruments cannot be created.
-func TxnHooks(mp metric.MeterProvider) (txn.Hooks, error) {
+func Hooks(mp metric.MeterProvider) (txn.Hooks, error) {
 	b := otelhook.New(mp, "txnobserve")
 	attempts := b.Counter("bedrock.txn.attempts", "{attempt}", "Transaction attempts, by outcome.")
 	duration := b.Duration("bedrock.txn.attempt.duration", "Duration of transaction attempts, BEGIN to COMMIT or ROLLBACK.")

@@ -19,10 +19,10 @@ import (
 	"github.com/bedrock-go/bedrock/txn"
 )
 
-func TestTxnHooks_RecordAttemptsRetriesAndSpanEvents(t *testing.T) {
+func TestHooks_RecordAttemptsRetriesAndSpanEvents(t *testing.T) {
 	pool := testenv.Postgres(t)
 	m := otelhooktest.NewRecorder(t, "txnobserve")
-	hooks, err := txnobserve.TxnHooks(m.MP)
+	hooks, err := txnobserve.Hooks(m.MP)
 	require.NoError(t, err)
 	mgr, err := txn.New(pool, txn.Config{MinDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond, Hooks: hooks})
 	require.NoError(t, err)
@@ -89,8 +89,8 @@ func TestTxnHooks_RecordAttemptsRetriesAndSpanEvents(t *testing.T) {
 	}, events)
 }
 
-func BenchmarkTxnHooks_OnAttempt(b *testing.B) {
-	hooks, err := txnobserve.TxnHooks(otelhooktest.NewRecorder(b, "txnobserve").MP)
+func BenchmarkHooks_OnAttempt(b *testing.B) {
+	hooks, err := txnobserve.Hooks(otelhooktest.NewRecorder(b, "txnobserve").MP)
 	require.NoError(b, err)
 	a := txn.Attempt{Label: "transfer", Number: 1, Duration: 3 * time.Millisecond}
 	ctx := context.Background()

@@ -13,13 +13,13 @@ import (
 
 func TestAdapters_FailCleanlyAndDefaultToTheGlobalProvider(t *testing.T) {
 	otelhooktest.CheckAdapters(t, "validateobserve", map[string]func(metric.MeterProvider) error{
-		"validate": func(mp metric.MeterProvider) error { _, err := validateobserve.ValidateHooks(mp); return err },
+		"validate": func(mp metric.MeterProvider) error { _, err := validateobserve.Hooks(mp); return err },
 	})
 }
 
 func TestAdapters_HookCallsDoNotAllocate(t *testing.T) {
 	m := otelhooktest.NewRecorder(t, "validateobserve")
-	hooks, err := validateobserve.ValidateHooks(m.MP)
+	hooks, err := validateobserve.Hooks(m.MP)
 	require.NoError(t, err)
 	invalid := &validate.Errors{}
 	otelhooktest.AssertNoAllocs(t, map[string]func(){

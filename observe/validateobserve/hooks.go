@@ -12,7 +12,7 @@ import (
 
 const attrValidateReason = attribute.Key("bedrock.validate.reason")
 
-// ValidateHooks returns hooks that count what a validate.Checker refuses.
+// Hooks returns hooks that count what a validate.Checker refuses.
 // Field names, values and messages are never recorded. A nil mp means the
 // global provider.
 //
@@ -25,7 +25,7 @@ const attrValidateReason = attribute.Key("bedrock.validate.reason")
 //     schema_mismatch, read_body or _OTHER.
 //
 // It fails only if the instruments cannot be created.
-func ValidateHooks(mp metric.MeterProvider) (validate.Hooks, error) {
+func Hooks(mp metric.MeterProvider) (validate.Hooks, error) {
 	b := otelhook.New(mp, "validateobserve")
 	invalid := b.Counter("bedrock.validate.invalid", "{value}", "Values that broke validation rules.")
 	decodeErrors := b.Counter("bedrock.validate.decode_errors", "{request}", "Request bodies refused by the decoder, by reason.")

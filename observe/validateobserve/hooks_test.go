@@ -26,9 +26,9 @@ func (s *signup) Validate(v *validate.Validator) {
 	}
 }
 
-func TestValidateHooks_CountInvalidValuesAndDecodeErrorsByReason(t *testing.T) {
+func TestHooks_CountInvalidValuesAndDecodeErrorsByReason(t *testing.T) {
 	m := otelhooktest.NewRecorder(t, "validateobserve")
-	hooks, err := validateobserve.ValidateHooks(m.MP)
+	hooks, err := validateobserve.Hooks(m.MP)
 	require.NoError(t, err)
 	c, err := validate.New(validate.Config{MaxBodyBytes: 64, Hooks: hooks})
 	require.NoError(t, err)

@@ -261,7 +261,11 @@ func New(d Deps) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := body.Handler(authn(mux.mux))
+	// observe.Router hands the matched route (and the principal auth put
+	// in the request's context) back to observe's middleware outside:
+	// authn passes on a copy of the request, on which the mux sets the
+	// pattern.
+	h := body.Handler(authn(observe.Router(mux.mux)))
 	if len(d.CORSOrigins) > 0 {
 		// Bearer tokens only, never cookies: no AllowCredentials. Frontends
 		// may send the trace context of browser tracing and their own
@@ -284,14 +288,15 @@ func New(d Deps) (*Handler, error) {
 	h = headers.Handler(h)
 	// Outermost: every request gets a span named by its route, a request
 	// id, the duration histogram and one access-log line with the trace id.
-	instrument, err := observe.Middleware(observe.MiddlewareConfig{
+	instrument, err := observe.NewMiddleware(observe.MiddlewareConfig{
 		TracerProvider: d.TracerProvider, MeterProvider: d.MeterProvider,
 		Logger: d.Log, DisableAccessLog: !d.AccessLogging,
+		Principal: func(r *http.Request) string { return auth.SubjectFrom(r.Context()) },
 	})
 	if err != nil {
 		return nil, err
 	}
-	h = instrument(h)
+	h = instrument.Handler(h)
 	return &Handler{Handler: h, Routes: mux.patterns}, nil
 }
 

@@ -310,7 +310,7 @@ func (a *App) Close() error {
 // product that does not exist is never cached, since it may be created the
 // next second.
 func newProductCache(rdb redis.UniversalClient, products *store.Products, prefix string, mp metric.MeterProvider, a *App) (*cache.Cache[int64, store.Product], error) {
-	hooks, err := cacheobserve.CacheHooks(mp, "products")
+	hooks, err := cacheobserve.Hooks(mp, "products")
 	if err != nil {
 		return nil, err
 	}

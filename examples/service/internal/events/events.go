@@ -59,7 +59,7 @@ func Start(ctx context.Context, pool *pgxpool.Pool, rdb redis.UniversalClient, p
 	if err != nil {
 		return nil, err
 	}
-	hooks, err := outboxobserve.OutboxHooks(mp, "orders")
+	hooks, err := outboxobserve.Hooks(mp, "orders")
 	if err != nil {
 		return nil, err
 	}

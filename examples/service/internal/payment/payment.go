@@ -76,7 +76,7 @@ func NewClient(baseURL string, openFor time.Duration, mp metric.MeterProvider) (
 	if err != nil {
 		return nil, err
 	}
-	reg, err := resilienceobserve.ObserveBreaker(mp, "payments", breaker)
+	reg, err := resilienceobserve.Breaker(mp, "payments", breaker)
 	if err != nil {
 		return nil, err
 	}
