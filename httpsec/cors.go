@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bedrock-go/bedrock/internal/httpfield"
 )
 
 const (
@@ -471,7 +473,7 @@ func (c *CORS) checkHeaders(values []string) headersVerdict {
 			} else {
 				v = ""
 			}
-			name = trimOWS(name)
+			name = httpfield.TrimOWS(name)
 			if name == "" {
 				continue // empty list elements are allowed (RFC 9110 §5.6.1)
 			}

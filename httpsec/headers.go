@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bedrock-go/bedrock/internal/httpfield"
 )
 
 // Defaults used for zero-valued fields of [HeadersConfig].
@@ -341,14 +343,14 @@ func (s *Headers) isHTTPS(r *http.Request) bool {
 // from the client.
 func forwardedHTTPS(h http.Header) bool {
 	if v := h["X-Forwarded-Proto"]; len(v) > 0 {
-		return strings.EqualFold(trimOWS(lastElement(v)), "https")
+		return strings.EqualFold(httpfield.TrimOWS(lastElement(v)), "https")
 	}
 	v := h["Forwarded"]
 	if len(v) == 0 {
 		return false
 	}
 	for pair := range strings.SplitSeq(lastElement(v), ";") {
-		key, value, ok := strings.Cut(trimOWS(pair), "=")
+		key, value, ok := strings.Cut(httpfield.TrimOWS(pair), "=")
 		if ok && strings.EqualFold(key, "proto") {
 			return strings.EqualFold(strings.Trim(value, `"`), "https")
 		}

@@ -1,6 +1,7 @@
 package pagination
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"slices"
@@ -45,9 +46,9 @@ func NewOffset(cfg OffsetConfig) (*Offset, error) {
 	if cfg.DefaultLimit < 0 || cfg.MaxLimit < 0 || cfg.MaxOffset < 0 {
 		return nil, fmt.Errorf("%w: DefaultLimit, MaxLimit and MaxOffset must not be negative", ErrInvalidConfig)
 	}
-	cfg.DefaultLimit = cmpOr(cfg.DefaultLimit, DefaultLimit)
-	cfg.MaxLimit = cmpOr(cfg.MaxLimit, DefaultMaxLimit)
-	cfg.MaxOffset = cmpOr(cfg.MaxOffset, DefaultMaxOffset)
+	cfg.DefaultLimit = cmp.Or(cfg.DefaultLimit, DefaultLimit)
+	cfg.MaxLimit = cmp.Or(cfg.MaxLimit, DefaultMaxLimit)
+	cfg.MaxOffset = cmp.Or(cfg.MaxOffset, DefaultMaxOffset)
 	if cfg.DefaultLimit > cfg.MaxLimit {
 		return nil, fmt.Errorf("%w: DefaultLimit %d exceeds MaxLimit %d", ErrInvalidConfig, cfg.DefaultLimit, cfg.MaxLimit)
 	}

@@ -1,6 +1,7 @@
 package pagination
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -95,9 +96,9 @@ func New(cfg Config) (*Pager, error) {
 	if cfg.DefaultLimit < 0 || cfg.MaxLimit < 0 || cfg.TTL < 0 || cfg.MaxCursorLen < 0 {
 		return nil, fmt.Errorf("%w: DefaultLimit, MaxLimit, TTL and MaxCursorLen must not be negative", ErrInvalidConfig)
 	}
-	cfg.DefaultLimit = cmpOr(cfg.DefaultLimit, DefaultLimit)
-	cfg.MaxLimit = cmpOr(cfg.MaxLimit, DefaultMaxLimit)
-	cfg.MaxCursorLen = cmpOr(cfg.MaxCursorLen, DefaultMaxCursorLen)
+	cfg.DefaultLimit = cmp.Or(cfg.DefaultLimit, DefaultLimit)
+	cfg.MaxLimit = cmp.Or(cfg.MaxLimit, DefaultMaxLimit)
+	cfg.MaxCursorLen = cmp.Or(cfg.MaxCursorLen, DefaultMaxCursorLen)
 	if cfg.DefaultLimit > cfg.MaxLimit {
 		return nil, fmt.Errorf("%w: DefaultLimit %d exceeds MaxLimit %d", ErrInvalidConfig, cfg.DefaultLimit, cfg.MaxLimit)
 	}
@@ -140,13 +141,6 @@ func checkFilterParams(names []string, own ...string) error {
 		}
 	}
 	return nil
-}
-
-func cmpOr(v, def int) int {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 // SetKeyRing replaces the key ring, for rotation without a restart. Queries

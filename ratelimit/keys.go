@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/bedrock-go/bedrock/internal/httpfield"
 )
 
 // KeyFunc returns the key a request is limited by. It returns an error
@@ -100,7 +102,7 @@ func clientIP(r *http.Request, trusted []netip.Prefix, header string) (netip.Add
 	} else {
 		for _, line := range r.Header.Values("X-Forwarded-For") {
 			for part := range strings.SplitSeq(line, ",") {
-				hops = append(hops, strings.TrimSpace(part))
+				hops = append(hops, httpfield.TrimOWS(part))
 			}
 		}
 	}
@@ -143,9 +145,9 @@ func appendForwardedFor(hops []string, line string) []string {
 		for len(elem) > 0 {
 			var pair string
 			pair, elem = cutUnquoted(elem, ';')
-			name, value, ok := strings.Cut(strings.TrimSpace(pair), "=")
-			if ok && strings.EqualFold(strings.TrimSpace(name), "for") {
-				node = unquote(strings.TrimSpace(value))
+			name, value, ok := strings.Cut(httpfield.TrimOWS(pair), "=")
+			if ok && strings.EqualFold(httpfield.TrimOWS(name), "for") {
+				node = unquote(httpfield.TrimOWS(value))
 			}
 		}
 		hops = append(hops, node)
