@@ -264,9 +264,9 @@ func ratelimitCases(t *testing.T) []problemCase {
 	mw := func(store ratelimit.Store) http.Handler {
 		lim, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{ratelimit.PerMinute(1)}, Store: store})
 		require.NoError(t, err)
-		m, err := lim.Middleware(ratelimit.MiddlewareConfig{Key: ratelimit.KeyByHeader("X-Client")})
+		m, err := ratelimit.NewMiddleware(lim, ratelimit.MiddlewareConfig{Key: ratelimit.KeyByHeader("X-Client")})
 		require.NoError(t, err)
-		return m(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+		return m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	}
 	get := func(client string) *http.Request {
 		r := httptest.NewRequest("GET", "/", nil)
@@ -281,7 +281,7 @@ func ratelimitCases(t *testing.T) []problemCase {
 			require.Equal(t, 200, serve(h, get("c1")).Code)
 			return serve(h, get("c1"))
 		}},
-		{"ratelimit/401 no client key", 401, false, func(*testing.T) *httptest.ResponseRecorder { return serve(mw(nil), get("")) }},
+		{"ratelimit/400 no client key", 400, false, func(*testing.T) *httptest.ResponseRecorder { return serve(mw(nil), get("")) }},
 		{"ratelimit/400 key too long", 400, false, func(*testing.T) *httptest.ResponseRecorder {
 			return serve(mw(nil), get(strings.Repeat("k", ratelimit.MaxKeyLen+1)))
 		}},

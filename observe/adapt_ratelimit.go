@@ -41,12 +41,12 @@ type decisionKey struct {
 //     error.type: canceled, deadline_exceeded or _OTHER.
 //
 // It fails only if the instruments cannot be created.
-func RateLimitHooks(mp metric.MeterProvider, name string) (*ratelimit.Hooks, error) {
+func RateLimitHooks(mp metric.MeterProvider, name string) (ratelimit.Hooks, error) {
 	b := newInstruments(mp)
 	decisions := b.counter("bedrock.ratelimit.decisions", "{decision}", "Rate-limit decisions.")
 	failures := b.counter("bedrock.ratelimit.errors", "{error}", "Rate-limit store failures.")
 	if err := b.check("rate limit"); err != nil {
-		return nil, err
+		return ratelimit.Hooks{}, err
 	}
 	n := attrLimiter.String(name)
 	build := func(k decisionKey) countOpts {
@@ -58,8 +58,8 @@ func RateLimitHooks(mp metric.MeterProvider, name string) (*ratelimit.Hooks, err
 	}
 	sets := newBoundedSets(build, func(k decisionKey) decisionKey { k.policy = "_OTHER"; return k })
 	byError := newClassifier(attrErrorType, "_OTHER", withContextClasses(), n)
-	return &ratelimit.Hooks{
-		Decided: func(_ string, r ratelimit.Result) {
+	return ratelimit.Hooks{
+		OnDecision: func(_ string, r ratelimit.Result) {
 			p := r.Limit.Name
 			if p == "" {
 				p = "unnamed"
@@ -67,7 +67,7 @@ func RateLimitHooks(mp metric.MeterProvider, name string) (*ratelimit.Hooks, err
 			o := sets.get(decisionKey{policy: p, allowed: r.Allowed, degraded: r.Degraded})
 			decisions.Add(context.Background(), 1, o.add...)
 		},
-		Failed: func(_ string, err error) {
+		OnError: func(_ string, err error) {
 			failures.Add(context.Background(), 1, byError.of(err).add...)
 		},
 	}, nil
@@ -80,16 +80,16 @@ func RateLimitHooks(mp metric.MeterProvider, name string) (*ratelimit.Hooks, err
 // which means the store is too small for the traffic (MaxKeys). A nil mp
 // means the global provider. It fails only if the instrument cannot be
 // created.
-func RateLimitMemoryHooks(mp metric.MeterProvider, name string) (*ratelimit.MemoryHooks, error) {
+func RateLimitMemoryHooks(mp metric.MeterProvider, name string) (ratelimit.MemoryHooks, error) {
 	b := newInstruments(mp)
 	evictions := b.counter("bedrock.ratelimit.memory.evictions", "{key}", "Keys evicted from the in-memory rate-limit store.")
 	if err := b.check("rate limit store"); err != nil {
-		return nil, err
+		return ratelimit.MemoryHooks{}, err
 	}
 	n := attrLimiter.String(name)
 	idle, active := optsOf(n, attrActive.Bool(false)), optsOf(n, attrActive.Bool(true))
-	return &ratelimit.MemoryHooks{
-		Evicted: func(_ string, isActive bool) {
+	return ratelimit.MemoryHooks{
+		OnEvict: func(_ string, isActive bool) {
 			o := idle
 			if isActive {
 				o = active

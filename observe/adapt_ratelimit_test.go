@@ -108,12 +108,12 @@ func TestRateLimitMemoryHooks_CountEvictionsOfActiveKeys(t *testing.T) {
 	assert.GreaterOrEqual(t, got["bedrock.ratelimit.active=true,bedrock.ratelimit.limiter=api"], int64(keys-16))
 }
 
-func BenchmarkRateLimitHooks_Decided(b *testing.B) {
+func BenchmarkRateLimitHooks_OnDecision(b *testing.B) {
 	hooks, err := observe.RateLimitHooks(newMeterRecorder(b).mp, "api")
 	require.NoError(b, err)
 	r := ratelimit.Result{Allowed: true, Limit: ratelimit.Limit{Rate: 10, Period: time.Second, Name: "per-user"}}
 	b.ReportAllocs()
 	for b.Loop() {
-		hooks.Decided("user-1", r)
+		hooks.OnDecision("user-1", r)
 	}
 }

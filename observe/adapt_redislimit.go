@@ -23,11 +23,11 @@ const redisPolicies = int(redislimit.FallBack) + 1
 // the store's time budget, canceled or _OTHER). A fail-open limiter that
 // counts here is not limiting at all. A nil mp means the global provider.
 // It fails only if the instrument cannot be created.
-func RedisLimitHooks(mp metric.MeterProvider, name string) (*redislimit.Hooks, error) {
+func RedisLimitHooks(mp metric.MeterProvider, name string) (redislimit.Hooks, error) {
 	b := newInstruments(mp)
 	unavailable := b.counter("bedrock.ratelimit.redis.unavailable", "{decision}", "Rate-limit decisions Redis could not make, by fallback policy.")
 	if err := b.check("redis rate limit"); err != nil {
-		return nil, err
+		return redislimit.Hooks{}, err
 	}
 	n := attrLimiter.String(name)
 	var byPolicy [redisPolicies]*classifier
@@ -35,8 +35,8 @@ func RedisLimitHooks(mp metric.MeterProvider, name string) (*redislimit.Hooks, e
 		byPolicy[i] = newClassifier(attrErrorType, "_OTHER", withContextClasses(),
 			n, attrUnavailablePolicy.String(redislimit.Policy(i).String()))
 	}
-	return &redislimit.Hooks{
-		Unavailable: func(err error, p redislimit.Policy) {
+	return redislimit.Hooks{
+		OnUnavailable: func(err error, p redislimit.Policy) {
 			if int(p) < redisPolicies {
 				unavailable.Add(context.Background(), 1, byPolicy[p].of(err).add...)
 			}

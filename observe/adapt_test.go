@@ -235,7 +235,7 @@ func TestAdapters_HookCallsDoNotAllocate(t *testing.T) {
 		"breaker change": func() {
 			breaker.OnStateChange(resilience.StateChange{From: resilience.StateClosed, To: resilience.StateOpen})
 		},
-		"limiter decided": func() { limiter.Decided("user-1", result) },
+		"limiter decided": func() { limiter.OnDecision("user-1", result) },
 		"cache load":      func() { cacheHooks.Load(time.Millisecond, nil) },
 		"txn attempt":     func() { txnHooks.OnAttempt(context.Background(), attempt) },
 		"auth failure":    func() { onFailure(r, expired) },
@@ -257,7 +257,7 @@ func TestAdapters_ConcurrentHooksCountEveryEvent(t *testing.T) {
 				// New policies appear while others are read: the sets
 				// are copied on write under contention.
 				name := "p" + strconv.Itoa((g+i)%policies)
-				hooks.Decided("k", ratelimit.Result{Allowed: i%2 == 0, Limit: ratelimit.Limit{Name: name}})
+				hooks.OnDecision("k", ratelimit.Result{Allowed: i%2 == 0, Limit: ratelimit.Limit{Name: name}})
 			}
 		})
 	}

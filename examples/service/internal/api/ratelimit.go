@@ -17,22 +17,22 @@ import (
 func loginLimits(ip, email *ratelimit.Limiter, next http.Handler) (http.Handler, error) {
 	h := next
 	if email != nil {
-		mw, err := email.Middleware(ratelimit.MiddlewareConfig{Key: emailKey})
+		mw, err := ratelimit.NewMiddleware(email, ratelimit.MiddlewareConfig{Key: emailKey})
 		if err != nil {
 			return nil, err
 		}
-		h = mw(h)
+		h = mw.Handler(h)
 	}
 	if ip != nil {
 		key, err := ratelimit.KeyByClientIP(ratelimit.ClientIPConfig{})
 		if err != nil {
 			return nil, err
 		}
-		mw, err := ip.Middleware(ratelimit.MiddlewareConfig{Key: key})
+		mw, err := ratelimit.NewMiddleware(ip, ratelimit.MiddlewareConfig{Key: key})
 		if err != nil {
 			return nil, err
 		}
-		h = mw(h)
+		h = mw.Handler(h)
 	}
 	return h, nil
 }

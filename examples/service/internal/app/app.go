@@ -177,7 +177,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 		return nil, err
 	}
 	limitStore, err := redislimit.New(rdb, redislimit.Config{Prefix: opt.RedisPrefix + "rl:",
-		OnUnavailable: redislimit.FallBack, Fallback: local})
+		WhenUnavailable: redislimit.FallBack, Fallback: local})
 	if err != nil {
 		return nil, err
 	}
