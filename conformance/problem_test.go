@@ -201,9 +201,9 @@ func (failingIdemStore) Release(context.Context, string, string) error { return 
 
 func idempotencyCases(t *testing.T) []problemCase {
 	mw := func(store idempotency.Store, h http.Handler) http.Handler {
-		m, err := idempotency.Middleware(store, idempotency.Config{Required: true, MaxResponseBytes: 8})
+		m, err := idempotency.NewMiddleware(store, idempotency.Config{Required: true, MaxResponseBytes: 8})
 		require.NoError(t, err)
-		return m(h)
+		return m.Handler(h)
 	}
 	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "a response longer than 8 bytes")
