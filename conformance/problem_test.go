@@ -150,7 +150,7 @@ func (s *signup) Validate(v *validate.Validator) { v.String("email", s.Email).Re
 
 func validateCases() []problemCase {
 	var c validate.Checker
-	h := c.Handler(func(w http.ResponseWriter, r *http.Request) error {
+	h := c.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		var s signup
 		if err := c.DecodeJSON(r, &s); err != nil {
 			return err
