@@ -102,9 +102,10 @@ type HeadersConfig struct {
 // concurrent use; the configuration is compiled once and never changes.
 //
 // A Headers must be created with [NewHeaders]; the zero value is not
-// usable. Header values are shared between responses to avoid allocating: replace
-// a value with Header().Set or Del, never by writing into the slice that
-// Header()[key] returns.
+// usable. Header values are shared between responses to avoid allocating:
+// replace a value with Header().Set or Del, never by writing into the slice
+// that Header()[key] returns. Its one method is [Headers.Handler]: it
+// refuses nothing, so there is nothing to check.
 type Headers struct {
 	static        []headerField
 	hsts          []string
@@ -290,7 +291,7 @@ func (s *Headers) setHSTS(cfg HSTSConfig) error {
 	return nil
 }
 
-// Handler returns the middleware.
+// Handler returns next with the security headers set on its responses.
 func (s *Headers) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
