@@ -34,8 +34,10 @@ const DefaultMaxOffset = 10_000
 const maxOffsetCap = 1 << 40
 
 // Offset builds LIMIT/OFFSET pages, for short lists (admin screens) where a
-// page number matters more than stability under concurrent writes. It is
-// immutable and safe for concurrent use.
+// page number matters more than stability under concurrent writes. Most
+// callers want [Offset.ParseRequest] on the request's query, then
+// [Offset.Query] for the clause, then [NewOffsetPage] on the rows read. It
+// is immutable and safe for concurrent use.
 type Offset struct {
 	cfg OffsetConfig
 }
