@@ -27,11 +27,11 @@ var (
 
 func BenchmarkPaginationCursor(b *testing.B) {
 	b.Run("bedrock", func(b *testing.B) {
-		ring, err := pagination.NewKeyRing(pagination.Key{ID: 1, Secret: paginationSecret})
+		signer, err := pagination.NewSecretSigner(paginationSecret)
 		if err != nil {
 			b.Fatal(err)
 		}
-		p, err := pagination.New(pagination.Config{Keys: ring, TTL: time.Hour, Sorts: []pagination.Sort{{Name: "top",
+		p, err := pagination.New(pagination.Config{Signer: signer, TTL: time.Hour, Sorts: []pagination.Sort{{Name: "top",
 			Spec: pagination.MustSpec(
 				pagination.Column{Name: "created_at", Desc: true},
 				pagination.Column{Name: "score", Desc: true},

@@ -125,7 +125,7 @@ func BenchmarkRateLimitRedisAllow(b *testing.B) {
 	ctx := context.Background()
 	rdb, prefix := rateLimitRedis(b)
 
-	store := mustRL(redislimit.New(rdb, redislimit.Config{Prefix: prefix, OnUnavailable: redislimit.FailClosed, Timeout: time.Second}))
+	store := mustRL(redislimit.New(rdb, redislimit.Config{Prefix: prefix, WhenUnavailable: redislimit.FailClosed, Timeout: time.Second}))
 	bedrock := mustRL(ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{ratelimit.PerSecond(perSecond)}, Store: store}))
 	rr := redis_rate.NewLimiter(rdb)
 	rrLimit := redis_rate.PerSecond(perSecond)

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"strconv"
@@ -187,7 +188,7 @@ func (cfg Config[K, V]) settings(store Store) (settings[K, V], error) {
 	case s.clockRes == 0:
 		s.clockRes = time.Millisecond
 	}
-	s.ttl = orDefault(s.ttl, defaultTTL)
+	s.ttl = cmp.Or(s.ttl, defaultTTL)
 	switch {
 	case s.negativeTTL < 0:
 		s.negativeTTL = 0
@@ -209,7 +210,7 @@ func (cfg Config[K, V]) settings(store Store) (settings[K, V], error) {
 	if s.localSize <= 0 {
 		s.localSize = defaultLocalSize
 	}
-	s.localTTL = min(orDefault(s.localTTL, s.ttl), s.ttl)
+	s.localTTL = min(cmp.Or(s.localTTL, s.ttl), s.ttl)
 	if s.codec == nil {
 		s.codec = JSON[V]{}
 	}
@@ -220,15 +221,15 @@ func (cfg Config[K, V]) settings(store Store) (settings[K, V], error) {
 	if s.parseKey == nil {
 		s.parseKey = defParse
 	}
-	s.storeTimeout = orDefault(s.storeTimeout, defaultStoreTimeout)
+	s.storeTimeout = cmp.Or(s.storeTimeout, defaultStoreTimeout)
 	switch {
 	case s.storeCooldown < 0:
 		s.storeCooldown = 0
 	case s.storeCooldown == 0:
 		s.storeCooldown = defaultStoreCooldown
 	}
-	s.leaseWait = orDefault(s.leaseWait, defaultLeaseWait)
-	s.loadTimeout = orDefault(s.loadTimeout, defaultLoadTimeout)
+	s.leaseWait = cmp.Or(s.leaseWait, defaultLeaseWait)
+	s.loadTimeout = cmp.Or(s.loadTimeout, defaultLoadTimeout)
 	if store != nil {
 		if cfg.Namespace == "" {
 			return bad("Namespace", "required with a store")
@@ -242,11 +243,4 @@ func (cfg Config[K, V]) settings(store Store) (settings[K, V], error) {
 	}
 	s.prefix = cfg.Namespace + ":v" + strconv.Itoa(cfg.Version) + ":"
 	return s, nil
-}
-
-func orDefault(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
 }

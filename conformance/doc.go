@@ -22,7 +22,10 @@
 //   - ratelimit_test.go: RateLimit fields parsed as RFC 9651 structured
 //     fields and checked against an exact GCRA;
 //   - problem_test.go: every problem document Bedrock writes, against
-//     RFC 9457 and RFC 9110.
+//     RFC 9457 and RFC 9110;
+//   - pagination_test.go: cursors signed by crypto's MACKeyRing through
+//     pagination's Signer, which it satisfies without an import, across a
+//     key rotation (Rotate, Promote, Retire, Remove).
 //
 // Where Bedrock is deliberately stricter than an anchor, the test says so in
 // a table of expected differences, each with its reason.

@@ -150,7 +150,7 @@ func (s *signup) Validate(v *validate.Validator) { v.String("email", s.Email).Re
 
 func validateCases() []problemCase {
 	var c validate.Checker
-	h := c.Handler(func(w http.ResponseWriter, r *http.Request) error {
+	h := c.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		var s signup
 		if err := c.DecodeJSON(r, &s); err != nil {
 			return err
@@ -201,9 +201,9 @@ func (failingIdemStore) Release(context.Context, string, string) error { return 
 
 func idempotencyCases(t *testing.T) []problemCase {
 	mw := func(store idempotency.Store, h http.Handler) http.Handler {
-		m, err := idempotency.Middleware(store, idempotency.Config{Required: true, MaxResponseBytes: 8})
+		m, err := idempotency.NewMiddleware(store, idempotency.Config{Required: true, MaxResponseBytes: 8})
 		require.NoError(t, err)
-		return m(h)
+		return m.Handler(h)
 	}
 	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "a response longer than 8 bytes")
@@ -264,9 +264,9 @@ func ratelimitCases(t *testing.T) []problemCase {
 	mw := func(store ratelimit.Store) http.Handler {
 		lim, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{ratelimit.PerMinute(1)}, Store: store})
 		require.NoError(t, err)
-		m, err := lim.Middleware(ratelimit.MiddlewareConfig{Key: ratelimit.KeyByHeader("X-Client")})
+		m, err := ratelimit.NewMiddleware(lim, ratelimit.MiddlewareConfig{Key: ratelimit.KeyByHeader("X-Client")})
 		require.NoError(t, err)
-		return m(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+		return m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	}
 	get := func(client string) *http.Request {
 		r := httptest.NewRequest("GET", "/", nil)
@@ -281,7 +281,7 @@ func ratelimitCases(t *testing.T) []problemCase {
 			require.Equal(t, 200, serve(h, get("c1")).Code)
 			return serve(h, get("c1"))
 		}},
-		{"ratelimit/401 no client key", 401, false, func(*testing.T) *httptest.ResponseRecorder { return serve(mw(nil), get("")) }},
+		{"ratelimit/400 no client key", 400, false, func(*testing.T) *httptest.ResponseRecorder { return serve(mw(nil), get("")) }},
 		{"ratelimit/400 key too long", 400, false, func(*testing.T) *httptest.ResponseRecorder {
 			return serve(mw(nil), get(strings.Repeat("k", ratelimit.MaxKeyLen+1)))
 		}},

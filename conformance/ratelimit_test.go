@@ -134,9 +134,9 @@ func newRLServer(t *testing.T, l ratelimit.Limit) *rlServer {
 	require.NoError(t, err)
 	lim, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{l}, Store: mem})
 	require.NoError(t, err)
-	mw, err := lim.Middleware(ratelimit.MiddlewareConfig{Key: ratelimit.KeyByHeader("X-Client")})
+	mw, err := ratelimit.NewMiddleware(lim, ratelimit.MiddlewareConfig{Key: ratelimit.KeyByHeader("X-Client")})
 	require.NoError(t, err)
-	s.handler = mw(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	s.handler = mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
 	return s
 }
 

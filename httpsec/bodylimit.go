@@ -40,7 +40,9 @@ type BodyLimitConfig struct {
 // direct changes to the Header() map are not, as with any ResponseWriter.
 //
 // A BodyLimit must be created with [NewBodyLimit]; the zero value is not
-// usable. It is safe for concurrent use.
+// usable. It is safe for concurrent use. Its one method is
+// [BodyLimit.Handler]: the limit holds while the handler reads, so there is
+// no answer to give before serving.
 type BodyLimit struct {
 	max      int64
 	err      error
@@ -69,7 +71,7 @@ func NewBodyLimit(cfg BodyLimitConfig) (*BodyLimit, error) {
 	}, nil
 }
 
-// Handler returns the middleware.
+// Handler returns next with its request bodies limited.
 func (b *BodyLimit) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > b.max {

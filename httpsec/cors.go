@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bedrock-go/bedrock/internal/httpfield"
 )
 
 const (
@@ -92,6 +94,11 @@ type CORSConfig struct {
 // still reaches the handler, only without the headers that would let a
 // browser page read the response. Pair it with [CrossOrigin] to refuse
 // cross-site state-changing requests made with cookies.
+//
+// Its one method is [CORS.Handler]. There is no Check: for an actual
+// request the only decision is which headers to add (the browser, not the
+// server, withholds the response), and a preflight is answered by the
+// middleware itself.
 type CORS struct {
 	origins      originList
 	originFunc   func(string) bool
@@ -471,7 +478,7 @@ func (c *CORS) checkHeaders(values []string) headersVerdict {
 			} else {
 				v = ""
 			}
-			name = trimOWS(name)
+			name = httpfield.TrimOWS(name)
 			if name == "" {
 				continue // empty list elements are allowed (RFC 9110 §5.6.1)
 			}

@@ -31,8 +31,9 @@ type CrossOriginConfig struct {
 //
 // Use it in front of endpoints authenticated by cookies; it does not need
 // a session or a token in the form. A CrossOrigin must be created with
-// [NewCrossOrigin]; the zero value is not usable. It is safe for concurrent
-// use.
+// [NewCrossOrigin]; the zero value is not usable. Most callers want
+// [CrossOrigin.Handler]; [CrossOrigin.Check] gives the same answer for a
+// request without serving it. It is safe for concurrent use.
 type CrossOrigin struct {
 	protection *http.CrossOriginProtection
 	patterns   []originPattern
@@ -105,7 +106,8 @@ func (c *CrossOrigin) Check(r *http.Request) error {
 	return fmt.Errorf("%w: %w", ErrCrossOriginRequest, err)
 }
 
-// Handler returns the middleware.
+// Handler returns next behind the check: a request that fails
+// [CrossOrigin.Check] gets 403.
 func (c *CrossOrigin) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := c.Check(r); err != nil {

@@ -11,7 +11,7 @@ import (
 // matches the more specific sentinel below when one applies.
 var (
 	// ErrInvalidConfig matches every configuration error.
-	ErrInvalidConfig = errors.New("httpsec: invalid configuration")
+	ErrInvalidConfig = errors.New("httpsec: invalid config")
 	// ErrInvalidOrigin reports an origin or origin pattern that is not of
 	// the form scheme://host[:port] or scheme://*.domain[:port].
 	ErrInvalidOrigin = errors.New("httpsec: invalid origin")

@@ -162,8 +162,15 @@ func ExampleHostCheck() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(hosts.Allowed("api.example.com:443"), hosts.Allowed("tenant.example.org"), hosts.Allowed("attacker.example"))
-	// Output: true true false
+	for _, host := range []string{"api.example.com:443", "tenant.example.org", "attacker.example"} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Host = host
+		fmt.Println(host, hosts.Check(r))
+	}
+	// Output:
+	// api.example.com:443 <nil>
+	// tenant.example.org <nil>
+	// attacker.example httpsec: host not allowed
 }
 
 // Cookie-authenticated endpoints refuse cross-site form posts, without

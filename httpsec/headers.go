@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bedrock-go/bedrock/internal/httpfield"
 )
 
 // Defaults used for zero-valued fields of [HeadersConfig].
@@ -100,9 +102,10 @@ type HeadersConfig struct {
 // concurrent use; the configuration is compiled once and never changes.
 //
 // A Headers must be created with [NewHeaders]; the zero value is not
-// usable. Header values are shared between responses to avoid allocating: replace
-// a value with Header().Set or Del, never by writing into the slice that
-// Header()[key] returns.
+// usable. Header values are shared between responses to avoid allocating:
+// replace a value with Header().Set or Del, never by writing into the slice
+// that Header()[key] returns. Its one method is [Headers.Handler]: it
+// refuses nothing, so there is nothing to check.
 type Headers struct {
 	static        []headerField
 	hsts          []string
@@ -288,7 +291,7 @@ func (s *Headers) setHSTS(cfg HSTSConfig) error {
 	return nil
 }
 
-// Handler returns the middleware.
+// Handler returns next with the security headers set on its responses.
 func (s *Headers) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -341,14 +344,14 @@ func (s *Headers) isHTTPS(r *http.Request) bool {
 // from the client.
 func forwardedHTTPS(h http.Header) bool {
 	if v := h["X-Forwarded-Proto"]; len(v) > 0 {
-		return strings.EqualFold(trimOWS(lastElement(v)), "https")
+		return strings.EqualFold(httpfield.TrimOWS(lastElement(v)), "https")
 	}
 	v := h["Forwarded"]
 	if len(v) == 0 {
 		return false
 	}
 	for pair := range strings.SplitSeq(lastElement(v), ";") {
-		key, value, ok := strings.Cut(trimOWS(pair), "=")
+		key, value, ok := strings.Cut(httpfield.TrimOWS(pair), "=")
 		if ok && strings.EqualFold(key, "proto") {
 			return strings.EqualFold(strings.Trim(value, `"`), "https")
 		}

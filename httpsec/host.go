@@ -27,7 +27,9 @@ type HostCheckConfig struct {
 // reset mails, redirects) from naming an attacker's host. It checks r.Host
 // as received: behind a proxy, list the names the proxy forwards. A
 // HostCheck must be created with [NewHostCheck]; the zero value is not
-// usable. It is safe for concurrent use.
+// usable. Most callers want [HostCheck.Handler]; [HostCheck.Check] gives
+// the same answer for a request without serving it. It is safe for
+// concurrent use.
 type HostCheck struct {
 	anyPort  map[string]bool // host
 	withPort map[string]bool // host:port
@@ -110,8 +112,17 @@ func splitHost(s string) (host, port string, ok bool) {
 	return host, port, host != ""
 }
 
-// Allowed reports whether the Host header value host is in the allow list.
-func (c *HostCheck) Allowed(host string) bool {
+// Check returns nil when r's Host is in the allow list, and
+// [ErrHostNotAllowed] otherwise. It does not allocate.
+func (c *HostCheck) Check(r *http.Request) error {
+	if !c.allowed(r.Host) {
+		return ErrHostNotAllowed
+	}
+	return nil
+}
+
+// allowed reports whether the Host header value host is in the allow list.
+func (c *HostCheck) allowed(host string) bool {
 	if hasUpperASCII(host) {
 		host = lowerASCII(host) // browsers send lowercase; others pay
 	}
@@ -142,11 +153,12 @@ func (c *HostCheck) Allowed(host string) bool {
 	return false
 }
 
-// Handler returns the middleware.
+// Handler returns next behind the check: a request that fails
+// [HostCheck.Check] gets 421.
 func (c *HostCheck) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !c.Allowed(r.Host) {
-			c.hooks.reject(r, ErrHostNotAllowed)
+		if err := c.Check(r); err != nil {
+			c.hooks.reject(r, err)
 			c.denied.write(w)
 			return
 		}

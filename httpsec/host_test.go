@@ -13,10 +13,6 @@ import (
 )
 
 func TestHostCheck(t *testing.T) {
-	c, err := httpsec.NewHostCheck(httpsec.HostCheckConfig{
-		AllowedHosts: []string{"api.example.com", "Admin.Example.com:8443", "*.tenant.example.com", "127.0.0.1", "[::1]:8080"},
-	})
-	require.NoError(t, err)
 	cases := map[string]bool{
 		"api.example.com":                  true,
 		"api.example.com:443":              true,
@@ -44,7 +40,6 @@ func TestHostCheck(t *testing.T) {
 	}
 	for host, want := range cases {
 		t.Run(host, func(t *testing.T) {
-			assert.Equal(t, want, c.Allowed(host))
 			var rejected error
 			c, err := httpsec.NewHostCheck(httpsec.HostCheckConfig{
 				AllowedHosts: []string{"api.example.com", "Admin.Example.com:8443", "*.tenant.example.com", "127.0.0.1", "[::1]:8080"},
@@ -53,6 +48,11 @@ func TestHostCheck(t *testing.T) {
 			require.NoError(t, err)
 			r := httptest.NewRequest(http.MethodGet, "/", nil)
 			r.Host = host
+			if want {
+				assert.NoError(t, c.Check(r))
+			} else {
+				assert.ErrorIs(t, c.Check(r), httpsec.ErrHostNotAllowed)
+			}
 			w := serve(c.Handler(okHandler), r)
 			if want {
 				assert.Equal(t, http.StatusOK, w.Code)
@@ -91,8 +91,10 @@ func TestHostCheck_Allocations(t *testing.T) {
 	c, err := httpsec.NewHostCheck(httpsec.HostCheckConfig{AllowedHosts: []string{"api.example.com", "*.example.org"}})
 	require.NoError(t, err)
 	for host, want := range map[string]bool{"api.example.com:8080": true, "a.example.org": true, "evil.example:8443": false} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Host = host
 		assert.Zero(t, testing.AllocsPerRun(100, func() {
-			if c.Allowed(host) != want {
+			if (c.Check(r) == nil) != want {
 				t.Fatal("wrong answer for", host)
 			}
 		}), host)

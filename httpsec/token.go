@@ -29,18 +29,6 @@ func validToken(s string) bool {
 	return true
 }
 
-// trimOWS removes optional whitespace (spaces and tabs) around a list
-// element.
-func trimOWS(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
 // validHeaderValue reports whether s can be sent as a header value as is:
 // visible ASCII and spaces only, so that configuration can never smuggle a
 // line break into a response.

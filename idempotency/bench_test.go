@@ -27,8 +27,8 @@ func benchRequest(key string) *http.Request {
 // and the bare handler for reference.
 func BenchmarkMiddleware(b *testing.B) {
 	b.Run("replay", func(b *testing.B) {
-		mw, _ := idempotency.Middleware(idempotency.NewMemoryStore(nil), idempotency.Config{})
-		h := mw(okHandler)
+		mw, _ := idempotency.NewMiddleware(idempotency.NewMemoryStore(nil), idempotency.Config{})
+		h := mw.Handler(okHandler)
 		h.ServeHTTP(httptest.NewRecorder(), benchRequest("k"))
 		b.ReportAllocs()
 		for b.Loop() {
@@ -36,8 +36,8 @@ func BenchmarkMiddleware(b *testing.B) {
 		}
 	})
 	b.Run("first", func(b *testing.B) {
-		mw, _ := idempotency.Middleware(idempotency.NewMemoryStore(nil), idempotency.Config{})
-		h := mw(okHandler)
+		mw, _ := idempotency.NewMiddleware(idempotency.NewMemoryStore(nil), idempotency.Config{})
+		h := mw.Handler(okHandler)
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {

@@ -7,7 +7,15 @@
 //
 // # Behaviour
 //
-// [Middleware] applies to the configured methods (POST and PATCH by default).
+// [NewMiddleware] builds the [Middleware]; its [Middleware.Handler] wraps
+// the handlers to protect and applies to the configured methods (POST and
+// PATCH by default):
+//
+//	idem, err := idempotency.NewMiddleware(store, idempotency.Config{
+//		Principal: func(r *http.Request) string { return auth.SubjectFrom(r.Context()) },
+//	})
+//	mux.Handle("POST /orders", idem.Handler(createOrder))
+//
 // For a request that carries a key:
 //
 //   - the first request locks the key, runs the handler and stores its

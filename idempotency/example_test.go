@@ -17,14 +17,14 @@ func Example() {
 		w.WriteHeader(http.StatusCreated)
 	})
 
-	mw, err := idempotency.Middleware(idempotency.NewMemoryStore(nil), idempotency.Config{
+	mw, err := idempotency.NewMiddleware(idempotency.NewMemoryStore(nil), idempotency.Config{
 		// Scope keys by the authenticated caller.
 		Principal: func(r *http.Request) string { return r.Header.Get("X-User") },
 	})
 	if err != nil {
 		panic(err)
 	}
-	h := mw(createOrder)
+	h := mw.Handler(createOrder)
 
 	for range 2 { // the client retries after a timeout
 		r := httptest.NewRequest(http.MethodPost, "/orders", strings.NewReader(`{"sku":"tea"}`))

@@ -86,8 +86,8 @@ func TestNew_RejectsBadConfig(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, err := idempotency.New(tc.store, tc.cfg)
-			assert.ErrorIs(t, err, idempotency.ErrConfig)
+			_, err := idempotency.NewMiddleware(tc.store, tc.cfg)
+			assert.ErrorIs(t, err, idempotency.ErrInvalidConfig)
 		})
 	}
 }
@@ -188,9 +188,9 @@ func TestMiddleware_ProblemsSpeakToClients(t *testing.T) {
 		_, _ = w.Write([]byte(strings.Repeat("x", 100)))
 	})
 	newMW := func(cfg idempotency.Config, next http.Handler) http.Handler {
-		mw, err := idempotency.Middleware(idempotency.NewMemoryStore(nil), cfg)
+		mw, err := idempotency.NewMiddleware(idempotency.NewMemoryStore(nil), cfg)
 		require.NoError(t, err)
-		return mw(next)
+		return mw.Handler(next)
 	}
 	type want struct {
 		status int
@@ -245,9 +245,9 @@ func TestMiddleware_ProblemsSpeakToClients(t *testing.T) {
 			return serveOnce(h, []string{"k"}, "a")
 		}, want{410, idempotency.ProblemNotStored, "too large to store"}},
 		{"store down", func() *httptest.ResponseRecorder {
-			mw, err := idempotency.Middleware(failingStore{}, idempotency.Config{})
+			mw, err := idempotency.NewMiddleware(failingStore{}, idempotency.Config{})
 			require.NoError(t, err)
-			return serveOnce(mw(okHandler), []string{"k"}, "a")
+			return serveOnce(mw.Handler(okHandler), []string{"k"}, "a")
 		}, want{503, idempotency.ProblemUnavailable, "retry"}},
 	}
 	for _, tc := range cases {
@@ -293,9 +293,9 @@ func TestMiddleware_DefaultStoresResponsesUpTo64KiB(t *testing.T) {
 	}{{64 << 10, true}, {64<<10 + 1, false}, {1 << 20, false}} {
 		t.Run(strconv.Itoa(tc.size), func(t *testing.T) {
 			runs := 0
-			mw, err := idempotency.Middleware(idempotency.NewMemoryStore(nil), idempotency.Config{})
+			mw, err := idempotency.NewMiddleware(idempotency.NewMemoryStore(nil), idempotency.Config{})
 			require.NoError(t, err)
-			h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				runs++
 				w.WriteHeader(http.StatusBadRequest) // a stored 4xx, as a validation problem is
 				_, _ = w.Write([]byte(strings.Repeat("e", tc.size)))

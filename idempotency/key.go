@@ -5,6 +5,9 @@ import (
 	"fmt"
 )
 
+// KeyHeader is the request header that carries the idempotency key.
+const KeyHeader = "Idempotency-Key"
+
 // MaxKeyLength is the longest Idempotency-Key accepted, in bytes.
 const MaxKeyLength = 255
 

@@ -29,8 +29,11 @@ var adapterDeps = map[string]struct{ bedrock, drivers []string }{
 	"observe/httpsecobserve":     {bedrock: []string{"httpsec"}},
 	"observe/idempotencyobserve": {bedrock: []string{"idempotency"}},
 	"observe/outboxobserve":      {bedrock: []string{"outbox"}, drivers: []string{"github.com/jackc/pgx/"}},
-	"observe/paginationobserve":  {bedrock: []string{"pagination"}},
-	"observe/ratelimitobserve":   {bedrock: []string{"ratelimit"}},
+	// A pager's Signer is usually a crypto.MACKeyRing, whose refusals
+	// (unknown or retired key) are told apart by crypto's sentinels;
+	// crypto compiles no driver.
+	"observe/paginationobserve": {bedrock: []string{"pagination", "crypto"}},
+	"observe/ratelimitobserve":  {bedrock: []string{"ratelimit"}},
 	"observe/redislimitobserve": {bedrock: []string{"ratelimit", "ratelimit/redislimit"},
 		drivers: []string{"github.com/redis/go-redis/"}},
 	"observe/redisobserve":      {bedrock: []string{"observe"}, drivers: []string{"github.com/redis/go-redis/"}},

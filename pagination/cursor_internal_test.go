@@ -21,14 +21,25 @@ func reportCPU(b *testing.B, loop func()) {
 	}
 }
 
-func benchState(b *testing.B) (*KeyRing, *[32]byte, position) {
-	ring, err := NewKeyRing(Key{ID: 1, Secret: bytes.Repeat([]byte{1}, 32)})
+// codecPager returns a pager signing with a SecretSigner, for the codec's
+// own tests and benchmarks.
+func codecPager(tb testing.TB) *Pager {
+	signer, err := NewSecretSigner(bytes.Repeat([]byte{1}, 32))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
+	spec := MustSpec(Column{Name: "id", Unique: true})
+	p, err := New(Config{Signer: signer, Sorts: []Sort{{Name: "id", Spec: spec}}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+func benchState(b *testing.B) (*Pager, *[32]byte, position) {
 	binding := [32]byte{1, 2, 3}
 	pos := position{values: []any{time.Date(2026, 11, 25, 9, 30, 15, 123456000, time.UTC), int64(987654), int64(1 << 40)}}
-	return ring, &binding, pos
+	return codecPager(b), &binding, pos
 }
 
 func colName(int) string { return "" }
@@ -36,15 +47,15 @@ func colName(int) string { return "" }
 // The target: encoding plus decoding a three-key cursor in at most
 // one microsecond.
 func BenchmarkCursorEncodeDecode(b *testing.B) {
-	ring, binding, pos := benchState(b)
+	p, binding, pos := benchState(b)
 	b.ReportAllocs()
 	reportCPU(b, func() {
 		for b.Loop() {
-			s, err := encodeCursor(ring.primary, binding, pos, 0, colName)
+			s, err := p.encodeCursor(binding, pos, 0, colName)
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, cerr := decodeCursor(ring, binding, s, 0, 3); cerr != nil {
+			if _, cerr := p.decodeCursor(binding, s, 0, 3); cerr != nil {
 				b.Fatal(cerr)
 			}
 		}
@@ -52,11 +63,11 @@ func BenchmarkCursorEncodeDecode(b *testing.B) {
 }
 
 func BenchmarkCursorEncode(b *testing.B) {
-	ring, binding, pos := benchState(b)
+	p, binding, pos := benchState(b)
 	b.ReportAllocs()
 	reportCPU(b, func() {
 		for b.Loop() {
-			if _, err := encodeCursor(ring.primary, binding, pos, 0, colName); err != nil {
+			if _, err := p.encodeCursor(binding, pos, 0, colName); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -64,15 +75,15 @@ func BenchmarkCursorEncode(b *testing.B) {
 }
 
 func BenchmarkCursorDecode(b *testing.B) {
-	ring, binding, pos := benchState(b)
-	s, err := encodeCursor(ring.primary, binding, pos, 0, colName)
+	p, binding, pos := benchState(b)
+	s, err := p.encodeCursor(binding, pos, 0, colName)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	reportCPU(b, func() {
 		for b.Loop() {
-			if _, cerr := decodeCursor(ring, binding, s, 0, 3); cerr != nil {
+			if _, cerr := p.decodeCursor(binding, s, 0, 3); cerr != nil {
 				b.Fatal(cerr)
 			}
 		}
@@ -80,18 +91,15 @@ func BenchmarkCursorDecode(b *testing.B) {
 }
 
 func TestCursorCodec_AllocationBudget(t *testing.T) {
-	ring, err := NewKeyRing(Key{ID: 1, Secret: bytes.Repeat([]byte{1}, 32)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := codecPager(t)
 	binding := [32]byte{1, 2, 3}
 	pos := position{values: []any{time.Date(2026, 11, 25, 9, 30, 15, 123456000, time.UTC), int64(987654), int64(1 << 40)}}
-	s, _ := encodeCursor(ring.primary, &binding, pos, 0, colName)
-	if n := testing.AllocsPerRun(100, func() { _, _ = encodeCursor(ring.primary, &binding, pos, 0, colName) }); n > 1+raceSlack {
+	s, _ := p.encodeCursor(&binding, pos, 0, colName)
+	if n := testing.AllocsPerRun(100, func() { _, _ = p.encodeCursor(&binding, pos, 0, colName) }); n > 1+raceSlack {
 		t.Errorf("encode allocates %v times, want only the string", n)
 	}
 	// the values slice and one box per value
-	if n := testing.AllocsPerRun(100, func() { _, _ = decodeCursor(ring, &binding, s, 0, 3) }); n > 4+raceSlack {
+	if n := testing.AllocsPerRun(100, func() { _, _ = p.decodeCursor(&binding, s, 0, 3) }); n > 4+raceSlack {
 		t.Errorf("decode allocates %v times, want at most 4", n)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"math"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -19,15 +20,11 @@ import (
 
 func secret(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
 
-func ring(t testing.TB, primary uint32, others ...uint32) *pagination.KeyRing {
+func signer(t testing.TB, b byte) *pagination.SecretSigner {
 	t.Helper()
-	var keys []pagination.Key
-	for _, id := range others {
-		keys = append(keys, pagination.Key{ID: id, Secret: secret(byte(id))})
-	}
-	r, err := pagination.NewKeyRing(pagination.Key{ID: primary, Secret: secret(byte(primary))}, keys...)
+	s, err := pagination.NewSecretSigner(secret(b))
 	require.NoError(t, err)
-	return r
+	return s
 }
 
 // threeKeys is the typical sort: newest first, then score, then id.
@@ -41,8 +38,8 @@ var byID = pagination.MustSpec(pagination.Column{Name: "id", Unique: true})
 
 func newPager(t testing.TB, cfg pagination.Config) *pagination.Pager {
 	t.Helper()
-	if cfg.Keys == nil {
-		cfg.Keys = ring(t, 1)
+	if cfg.Signer == nil {
+		cfg.Signer = signer(t, 1)
 	}
 	if cfg.Sorts == nil {
 		cfg.Sorts = []pagination.Sort{{Name: "recent", Spec: threeKeys}, {Name: "id", Spec: byID}}
@@ -116,16 +113,14 @@ func TestCursor_RejectsEveryAlteration(t *testing.T) {
 }
 
 func TestCursor_RejectionReasons(t *testing.T) {
-	p := newPager(t, pagination.Config{Keys: ring(t, 1)})
+	p := newPager(t, pagination.Config{Signer: signer(t, 1)})
 	cur := nextCursor(t, p, pagination.Request{Filter: "status=open"}, item{CreatedAt: when, ID: 42})
 	raw, _ := base64.RawURLEncoding.DecodeString(cur)
-	lastByte := bytes.Clone(raw)
-	lastByte[len(lastByte)-1] ^= 1
-	unknownKey := nextCursor(t, newPager(t, pagination.Config{Keys: ring(t, 9)}), pagination.Request{Filter: "status=open"},
-		item{CreatedAt: when, ID: 42})
-	sameIDOtherSecret, err := pagination.NewKeyRing(pagination.Key{ID: 1, Secret: secret(77)})
-	require.NoError(t, err)
-	resigned := nextCursor(t, newPager(t, pagination.Config{Keys: sameIDOtherSecret}), pagination.Request{Filter: "status=open"},
+	lastTagByte := bytes.Clone(raw)
+	lastTagByte[len(lastTagByte)-2] ^= 1
+	tagLength := bytes.Clone(raw)
+	tagLength[len(tagLength)-1] = 200
+	resigned := nextCursor(t, newPager(t, pagination.Config{Signer: signer(t, 77)}), pagination.Request{Filter: "status=open"},
 		item{CreatedAt: when, ID: 42})
 
 	cases := []struct {
@@ -137,8 +132,8 @@ func TestCursor_RejectionReasons(t *testing.T) {
 		{"padding", pagination.Request{Cursor: cur + "==", Filter: "status=open"}, pagination.ErrCursorMalformed},
 		{"too short", pagination.Request{Cursor: cur[:10], Filter: "status=open"}, pagination.ErrCursorMalformed},
 		{"too long", pagination.Request{Cursor: strings.Repeat("A", 2000), Filter: "status=open"}, pagination.ErrCursorMalformed},
-		{"tampered tag", pagination.Request{Cursor: base64.RawURLEncoding.EncodeToString(lastByte), Filter: "status=open"}, pagination.ErrCursorSignature},
-		{"unknown key id", pagination.Request{Cursor: unknownKey, Filter: "status=open"}, pagination.ErrCursorUnknownKey},
+		{"tampered tag", pagination.Request{Cursor: base64.RawURLEncoding.EncodeToString(lastTagByte), Filter: "status=open"}, pagination.ErrCursorSignature},
+		{"tag length beyond the cursor", pagination.Request{Cursor: base64.RawURLEncoding.EncodeToString(tagLength), Filter: "status=open"}, pagination.ErrCursorMalformed},
 		{"re-signed with another secret", pagination.Request{Cursor: resigned, Filter: "status=open"}, pagination.ErrCursorSignature},
 		{"other filter", pagination.Request{Cursor: cur, Filter: "status=closed"}, pagination.ErrCursorMismatch},
 		{"no filter", pagination.Request{Cursor: cur}, pagination.ErrCursorMismatch},
@@ -156,51 +151,97 @@ func TestCursor_RejectionReasons(t *testing.T) {
 			assert.True(t, strings.HasPrefix(err.Error(), "pagination: "), err.Error())
 		})
 	}
-	_, err = p.Query(pagination.Request{Cursor: cur, Filter: "status=open"})
+	_, err := p.Query(pagination.Request{Cursor: cur, Filter: "status=open"})
 	assert.NoError(t, err, "the untouched cursor is still accepted")
 }
 
 func TestCursor_SpecChangeUnderSameNameInvalidatesCursors(t *testing.T) {
-	keys := ring(t, 1)
-	before := newPager(t, pagination.Config{Keys: keys, Sorts: []pagination.Sort{{Name: "s", Spec: threeKeys}}})
+	keys := signer(t, 1)
+	before := newPager(t, pagination.Config{Signer: keys, Sorts: []pagination.Sort{{Name: "s", Spec: threeKeys}}})
 	cur := nextCursor(t, before, pagination.Request{}, item{CreatedAt: when, ID: 1})
 	changed := pagination.MustSpec(
 		pagination.Column{Name: "created_at"}, // now ascending
 		pagination.Column{Name: "score", Nullable: true},
 		pagination.Column{Name: "id", Unique: true, Desc: true},
 	)
-	after := newPager(t, pagination.Config{Keys: keys, Sorts: []pagination.Sort{{Name: "s", Spec: changed}}})
+	after := newPager(t, pagination.Config{Signer: keys, Sorts: []pagination.Sort{{Name: "s", Spec: changed}}})
 	_, err := after.Query(pagination.Request{Cursor: cur})
 	assert.ErrorIs(t, err, pagination.ErrCursorMismatch)
 }
 
-func TestCursor_KeyRotation(t *testing.T) {
-	old := newPager(t, pagination.Config{Keys: ring(t, 1)})
-	oldCursor := nextCursor(t, old, pagination.Request{}, item{CreatedAt: when, ID: 7})
+// refusingSigner signs as its SecretSigner does and, once err is set,
+// refuses every tag with it, as a key ring refuses a tag of a removed key.
+type refusingSigner struct {
+	*pagination.SecretSigner
+	err error
+}
 
-	p := newPager(t, pagination.Config{Keys: ring(t, 1, 2)})
-	_, err := p.Query(pagination.Request{Cursor: oldCursor})
-	require.NoError(t, err, "step 1: the new key is only verifying; old cursors still work")
+func (s *refusingSigner) Verify(msg, tag []byte) error {
+	if s.err != nil {
+		return s.err
+	}
+	return s.SecretSigner.Verify(msg, tag)
+}
 
-	p.SetKeyRing(ring(t, 2, 1))
-	_, err = p.Query(pagination.Request{Cursor: oldCursor})
-	require.NoError(t, err, "step 2: the new key signs; old cursors still verify")
-	newCursor := nextCursor(t, p, pagination.Request{}, item{CreatedAt: when, ID: 7})
-	_, err = old.Query(pagination.Request{Cursor: newCursor})
-	require.ErrorIs(t, err, pagination.ErrCursorUnknownKey, "new cursors carry the new key id")
+// The Signer's reason travels in the CursorError, for the service's logs
+// and metrics, and never reaches the client.
+func TestCursor_SignerErrorIsKept(t *testing.T) {
+	errRemoved := errors.New("keyring: unknown key 7")
+	s := &refusingSigner{SecretSigner: signer(t, 1)}
+	p := newPager(t, pagination.Config{Signer: s})
+	cur := nextCursor(t, p, pagination.Request{}, item{CreatedAt: when, ID: 7})
+	s.err = errRemoved
+	_, err := p.Query(pagination.Request{Cursor: cur})
+	require.ErrorIs(t, err, pagination.ErrInvalidCursor)
+	assert.ErrorIs(t, err, pagination.ErrCursorSignature)
+	assert.ErrorIs(t, err, errRemoved)
+	var ce *pagination.CursorError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, errRemoved, ce.Err)
+	assert.Empty(t, ce.Detail, "the detail is for the client; the Signer's error is not")
 
-	p.SetKeyRing(ring(t, 2))
-	_, err = p.Query(pagination.Request{Cursor: oldCursor})
-	require.ErrorIs(t, err, pagination.ErrCursorUnknownKey, "step 3: the retired key's cursors are refused")
-	_, err = p.Query(pagination.Request{Cursor: newCursor})
-	require.NoError(t, err)
+	rec := httptest.NewRecorder()
+	require.True(t, pagination.WriteError(rec, err))
+	assert.NotContains(t, rec.Body.String(), "keyring")
+}
+
+// signerFunc is a Signer made of functions, for Signers that misbehave.
+type signerFunc struct {
+	sign   func(dst, msg []byte) ([]byte, error)
+	verify func(msg, tag []byte) error
+}
+
+func (s signerFunc) SignTo(dst, msg []byte) ([]byte, error) { return s.sign(dst, msg) }
+func (s signerFunc) Verify(msg, tag []byte) error           { return s.verify(msg, tag) }
+
+// New signs once, so that a Signer that cannot sign, or makes tags too
+// short to resist forgery, fails at start rather than on the first page.
+func TestNew_ChecksTheSigner(t *testing.T) {
+	errNoPrimary := errors.New("keyring: no primary key")
+	fixed := func(n int) func(dst, msg []byte) ([]byte, error) {
+		return func(dst, _ []byte) ([]byte, error) { return append(dst, make([]byte, n)...), nil }
+	}
+	ok := func([]byte, []byte) error { return nil }
+	for name, s := range map[string]pagination.Signer{
+		"cannot sign":         signerFunc{func(dst, _ []byte) ([]byte, error) { return dst, errNoPrimary }, ok},
+		"short tag":           signerFunc{fixed(15), ok},
+		"long tag":            signerFunc{fixed(256), ok},
+		"refuses its own tag": signerFunc{fixed(16), func([]byte, []byte) error { return errNoPrimary }},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := pagination.New(pagination.Config{Signer: s, Sorts: []pagination.Sort{{Name: "id", Spec: byID}}})
+			assert.ErrorIs(t, err, pagination.ErrInvalidConfig)
+		})
+	}
+	_, err := pagination.New(pagination.Config{Signer: signerFunc{fixed(255), ok}, Sorts: []pagination.Sort{{Name: "id", Spec: byID}}})
+	assert.NoError(t, err, "255 bytes is the longest tag a cursor carries")
 }
 
 func TestCursor_ExpiresAfterTTL(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var rejected []*pagination.CursorError
-		p := newPager(t, pagination.Config{TTL: time.Minute, Hooks: &pagination.Hooks{
-			CursorRejected: func(err *pagination.CursorError) { rejected = append(rejected, err) },
+		p := newPager(t, pagination.Config{TTL: time.Minute, Hooks: pagination.Hooks{
+			OnCursorRejected: func(err *pagination.CursorError) { rejected = append(rejected, err) },
 		}})
 		cur := nextCursor(t, p, pagination.Request{}, item{CreatedAt: when, ID: 7})
 		time.Sleep(59 * time.Second)
@@ -320,9 +361,6 @@ func TestPager_ConcurrentUseIsSafe(t *testing.T) {
 		wg.Go(func() {
 			for i := range 50 {
 				it := item{CreatedAt: when.Add(time.Duration(i) * time.Microsecond), Score: &score, ID: int64(g*1000 + i)}
-				if g%8 == 0 {
-					p.SetKeyRing(ring(t, 1, 2)) // rotation racing with signing
-				}
 				q, err := p.Query(pagination.Request{Limit: 1})
 				if err != nil {
 					errs <- err

@@ -35,12 +35,26 @@
 //
 // A cursor is base64url text carrying the boundary row's sort-key values
 // exactly (timestamps to the microsecond, as PostgreSQL stores them; int64;
-// strings; UUIDs; NULL), a direction, an optional expiry and the id of the
-// key that signed it, under HMAC-SHA256 from a [KeyRing] that supports
-// rotation. The signature also covers the sort and the request's Filter, so
-// a cursor is refused by any other query. A cursor for three keys with an
-// expiry is about 64 characters. Every refusal is a [*CursorError] matching
-// [ErrInvalidCursor], with a reason such as [ErrCursorExpired].
+// strings; UUIDs; NULL), a direction and an optional expiry, signed by the
+// [Signer] of [Config]. The signature also covers the sort and the
+// request's Filter, so a cursor is refused by any other query. Every
+// refusal is a [*CursorError] matching [ErrInvalidCursor], with a reason
+// such as [ErrCursorExpired]; [Pager.ParseRequest] already refuses a cursor
+// that can never verify, and [Pager.Query] checks the rest.
+//
+// A Signer is anything with SignTo and Verify. [NewSecretSigner] signs with
+// one secret (HMAC-SHA256, a 16-byte tag); a cursor for three keys with an
+// expiry is then 64 characters. For key rotation, hand the pager the MAC
+// key ring of package github.com/bedrock-go/bedrock/crypto, which satisfies
+// Signer without either package importing the other; its tags name their
+// key (a cursor grows to about 92 characters), so cursors signed before a
+// rotation keep working until their key is retired or removed, and a
+// refusal then also matches crypto's reason (crypto.ErrKeyRetired,
+// crypto.ErrUnknownKey):
+//
+//	ring, err := crypto.ParseMACKeyRing(secretFromVault, crypto.MACKeyRingConfig{})
+//	pager, err := pagination.New(pagination.Config{Signer: ring, Sorts: sorts})
+//	// later, everywhere: ring.Rotate(); once old cursors no longer matter: ring.Remove(old)
 //
 // Decoded values become query parameters as int64, string, time.Time (UTC),
 // [16]byte (UUID), bool, float64 or []byte; pgx, and pgx's database/sql

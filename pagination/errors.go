@@ -19,11 +19,9 @@ var (
 	// ErrCursorMalformed: not base64url, too short or too long, an unknown
 	// format version, or values that do not fit the sort.
 	ErrCursorMalformed = errors.New("pagination: malformed cursor")
-	// ErrCursorUnknownKey: signed with a key id the key ring does not hold,
-	// for example one retired from the ring.
-	ErrCursorUnknownKey = errors.New("pagination: cursor signed with an unknown key")
-	// ErrCursorSignature: the signature does not verify; the cursor was
-	// altered, or was issued for a different sort or filter.
+	// ErrCursorSignature: the Signer refused the tag; the cursor was
+	// altered, or its key is no longer in use (the [*CursorError] then
+	// also matches the Signer's own error, such as crypto.ErrUnknownKey).
 	ErrCursorSignature = errors.New("pagination: cursor signature mismatch")
 	// ErrCursorMismatch: a genuine cursor issued for a different sort or
 	// filter than the current query's.
@@ -32,23 +30,39 @@ var (
 	ErrCursorExpired = errors.New("pagination: cursor expired")
 )
 
-// CursorError reports why a cursor was rejected. It matches both
-// [ErrInvalidCursor] and its Reason with [errors.Is].
+// CursorError reports why a cursor was rejected. It matches
+// [ErrInvalidCursor], its Reason and, when there is one, the Signer's Err
+// with [errors.Is].
 type CursorError struct {
 	Reason error  // one of the ErrCursor sentinels
 	Detail string // what exactly was wrong, safe to show to the client
+	// Err is the Signer's error when it refused the tag (Reason is then
+	// ErrCursorSignature), for example crypto.ErrUnknownKey for a key
+	// removed from a crypto.MACKeyRing; nil otherwise. It is for the
+	// service's logs and metrics, not for the client.
+	Err error
 }
 
-// Error returns the reason, followed by the detail when there is one.
+// Error returns the reason, followed by the detail and the Signer's error
+// when there are.
 func (e *CursorError) Error() string {
-	if e.Detail == "" {
-		return e.Reason.Error()
+	s := e.Reason.Error()
+	if e.Detail != "" {
+		s += ": " + e.Detail
 	}
-	return e.Reason.Error() + ": " + e.Detail
+	if e.Err != nil && e.Err != e.Reason {
+		s += ": " + e.Err.Error()
+	}
+	return s
 }
 
-// Unwrap returns the reason and [ErrInvalidCursor].
-func (e *CursorError) Unwrap() []error { return []error{e.Reason, ErrInvalidCursor} }
+// Unwrap returns the reason, [ErrInvalidCursor] and the Signer's error.
+func (e *CursorError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{e.Reason, ErrInvalidCursor, e.Err}
+	}
+	return []error{e.Reason, ErrInvalidCursor}
+}
 
 func cursorErr(reason error, detail string) *CursorError {
 	return &CursorError{Reason: reason, Detail: detail}
@@ -100,6 +114,6 @@ func (e *ValueError) Error() string {
 // Unwrap returns [ErrInvalidValue].
 func (e *ValueError) Unwrap() error { return ErrInvalidValue }
 
-// ErrInvalidConfig is wrapped by every error [New], [NewSpec], [NewKeyRing]
-// and [NewOffset] return for a bad configuration.
-var ErrInvalidConfig = errors.New("pagination: invalid configuration")
+// ErrInvalidConfig is wrapped by every error [New], [NewSpec],
+// [NewSecretSigner] and [NewOffset] return for a bad configuration.
+var ErrInvalidConfig = errors.New("pagination: invalid config")

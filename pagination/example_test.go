@@ -53,12 +53,12 @@ func postsTable(q *pagination.Query) []post {
 }
 
 func Example() {
-	keys, err := pagination.NewKeyRing(pagination.Key{ID: 1, Secret: []byte("0123456789abcdef0123456789abcdef")})
+	signer, err := pagination.NewSecretSigner([]byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
 		panic(err)
 	}
 	pager, err := pagination.New(pagination.Config{
-		Keys: keys,
+		Signer: signer,
 		Sorts: []pagination.Sort{{Name: "newest", Spec: pagination.MustSpec(
 			pagination.Column{Name: "created_at", Desc: true},
 			pagination.Column{Name: "id", Unique: true, Desc: true},
@@ -118,14 +118,14 @@ func ExampleNewSpec() {
 	fmt.Println(err)
 	// Output:
 	// "score" DESC NULLS LAST, "id"
-	// pagination: invalid configuration: the last column "created_at" must be Unique: a tie-breaker is needed for a total order
+	// pagination: invalid config: the last column "created_at" must be Unique: a tie-breaker is needed for a total order
 }
 
 func ExamplePager_Query_filters() {
-	keys, _ := pagination.NewKeyRing(pagination.Key{ID: 1, Secret: []byte("0123456789abcdef0123456789abcdef")})
+	signer, _ := pagination.NewSecretSigner([]byte("0123456789abcdef0123456789abcdef"))
 	pager, _ := pagination.New(pagination.Config{
-		Keys:  keys,
-		Sorts: []pagination.Sort{{Name: "id", Spec: pagination.MustSpec(pagination.Column{Name: "id", Unique: true})}},
+		Signer: signer,
+		Sorts:  []pagination.Sort{{Name: "id", Spec: pagination.MustSpec(pagination.Column{Name: "id", Unique: true})}},
 	})
 	// The caller's own parameters come first; the cursor's follow them.
 	// Binding the filter to cursors makes a cursor from another filter fail.
@@ -146,10 +146,10 @@ func ExamplePager_Query_filters() {
 }
 
 func ExamplePage_Link() {
-	keys, _ := pagination.NewKeyRing(pagination.Key{ID: 1, Secret: []byte("0123456789abcdef0123456789abcdef")})
+	signer, _ := pagination.NewSecretSigner([]byte("0123456789abcdef0123456789abcdef"))
 	pager, _ := pagination.New(pagination.Config{
-		Keys:  keys,
-		Sorts: []pagination.Sort{{Name: "id", Spec: pagination.MustSpec(pagination.Column{Name: "id", Unique: true})}},
+		Signer: signer,
+		Sorts:  []pagination.Sort{{Name: "id", Spec: pagination.MustSpec(pagination.Column{Name: "id", Unique: true})}},
 		// The listing reads "status" into Request.Filter: links carry it.
 		FilterParams: []string{"status"},
 	})
@@ -193,41 +193,29 @@ func ExampleOffset() {
 	// pagination: invalid offset "50000": must be from 0 to 10000; deeper pages need cursor pagination
 }
 
-func ExampleNewKeyRing_rotation() {
-	oldKey := pagination.Key{ID: 1, Secret: []byte("old-secret-old-secret-old-secret")}
-	newKey := pagination.Key{ID: 2, Secret: []byte("new-secret-new-secret-new-secret")}
-	spec := pagination.MustSpec(pagination.Column{Name: "id", Unique: true})
-	sorts := []pagination.Sort{{Name: "id", Spec: spec}}
+// A SecretSigner keeps one secret: cursors signed under another are
+// refused. Services that rotate keys give the pager a crypto.MACKeyRing.
+func ExampleNewSecretSigner() {
+	sorts := []pagination.Sort{{Name: "id", Spec: pagination.MustSpec(pagination.Column{Name: "id", Unique: true})}}
 	ids := func(id int64) []any { return []any{id} }
 
-	ring, _ := pagination.NewKeyRing(oldKey)
-	pager, _ := pagination.New(pagination.Config{Keys: ring, Sorts: sorts})
+	before, _ := pagination.NewSecretSigner([]byte("old-secret-old-secret-old-secret"))
+	pager, _ := pagination.New(pagination.Config{Signer: before, Sorts: sorts})
 	q, _ := pager.Query(pagination.Request{Limit: 1})
 	page, _ := pagination.NewPage(q, []int64{1, 2}, ids)
-	issuedBefore := page.NextCursor
 
-	// Deploy the new key as verify-only everywhere first, then make it
-	// primary while the old one still verifies.
-	ring, _ = pagination.NewKeyRing(newKey, oldKey)
-	pager.SetKeyRing(ring)
-	_, err := pager.Query(pagination.Request{Cursor: issuedBefore})
-	fmt.Println("old cursor during rotation:", err)
-
-	// Once old cursors no longer matter, retire the old key.
-	ring, _ = pagination.NewKeyRing(newKey)
-	pager.SetKeyRing(ring)
-	_, err = pager.Query(pagination.Request{Cursor: issuedBefore})
-	fmt.Println("old cursor after rotation:", err)
-	// Output:
-	// old cursor during rotation: <nil>
-	// old cursor after rotation: pagination: cursor signed with an unknown key: key id 1
+	after, _ := pagination.NewSecretSigner([]byte("new-secret-new-secret-new-secret"))
+	pager, _ = pagination.New(pagination.Config{Signer: after, Sorts: sorts})
+	_, err := pager.Query(pagination.Request{Cursor: page.NextCursor})
+	fmt.Println(err)
+	// Output: pagination: cursor signature mismatch
 }
 
 func ExamplePage_Connection() {
-	keys, _ := pagination.NewKeyRing(pagination.Key{ID: 1, Secret: []byte("0123456789abcdef0123456789abcdef")})
+	signer, _ := pagination.NewSecretSigner([]byte("0123456789abcdef0123456789abcdef"))
 	pager, _ := pagination.New(pagination.Config{
-		Keys:  keys,
-		Sorts: []pagination.Sort{{Name: "id", Spec: pagination.MustSpec(pagination.Column{Name: "id", Unique: true})}},
+		Signer: signer,
+		Sorts:  []pagination.Sort{{Name: "id", Spec: pagination.MustSpec(pagination.Column{Name: "id", Unique: true})}},
 	})
 	// GraphQL: posts(first: 2, after: ...) reads Request{Limit: 2, Cursor: after, Direction: Forward}.
 	q, _ := pager.Query(pagination.Request{Limit: 2, Direction: pagination.Forward})

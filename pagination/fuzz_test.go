@@ -11,7 +11,8 @@ import (
 )
 
 // FuzzCursor feeds arbitrary text to the cursor decoder: it must never
-// panic, and everything it refuses must be a *CursorError.
+// panic, everything it refuses must be a *CursorError, and ParseRequest
+// never refuses a cursor Query would accept.
 func FuzzCursor(f *testing.F) {
 	p := newPager(f, pagination.Config{TTL: time.Hour})
 	score := int64(-12)
@@ -22,14 +23,22 @@ func FuzzCursor(f *testing.F) {
 	f.Add("")
 	f.Add("AQEA")
 	f.Add("AQ" + valid[2:])
+	f.Add("Ag" + valid[2:])
 	f.Add("____________________________________________")
 	f.Fuzz(func(t *testing.T, s string) {
+		_, parseErr := p.ParseRequest(url.Values{pagination.ParamCursor: {s}})
 		q, err := p.Query(pagination.Request{Cursor: s})
 		if err == nil {
+			if parseErr != nil {
+				t.Fatalf("cursor %q refused by ParseRequest (%v) but accepted by Query", s, parseErr)
+			}
 			if s != "" && len(q.Args) == 0 {
 				t.Fatalf("cursor %q accepted without values", s)
 			}
 			return
+		}
+		if parseErr != nil && !errors.Is(parseErr, pagination.ErrCursorMalformed) {
+			t.Fatalf("cursor %q: ParseRequest refused it for %v; it checks only the form", s, parseErr)
 		}
 		var ce *pagination.CursorError
 		if !errors.As(err, &ce) || !errors.Is(err, pagination.ErrInvalidCursor) {
@@ -59,7 +68,7 @@ func FuzzRequest(f *testing.F) {
 			if _, err := p.Query(req); err != nil && !errors.Is(err, pagination.ErrInvalidCursor) {
 				t.Fatalf("%q: parsed request refused by Query: %v", raw, err)
 			}
-		} else if !errors.Is(err, pagination.ErrInvalidRequest) {
+		} else if !errors.Is(err, pagination.ErrInvalidRequest) && !errors.Is(err, pagination.ErrInvalidCursor) {
 			t.Fatalf("%q: untyped error %v", raw, err)
 		}
 		if req, err := o.ParseRequest(v); err == nil {

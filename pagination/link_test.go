@@ -101,7 +101,7 @@ func nextCursorByID(t *testing.T, p *pagination.Pager) string {
 // A filter parameter may not shadow one the pager writes itself.
 func TestNew_FilterParamsMayNotNameThePagersOwn(t *testing.T) {
 	for _, name := range []string{"cursor", "after", "before", "limit", "sort", ""} {
-		_, err := pagination.New(pagination.Config{Keys: ring(t, 1), Sorts: []pagination.Sort{{Name: "id", Spec: byID}},
+		_, err := pagination.New(pagination.Config{Signer: signer(t, 1), Sorts: []pagination.Sort{{Name: "id", Spec: byID}},
 			FilterParams: []string{name}})
 		assert.ErrorIs(t, err, pagination.ErrInvalidConfig, name)
 	}
@@ -133,7 +133,7 @@ func TestWriteError_ProblemsSpeakToClients(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	clock := func() time.Time { return now }
 	p := newPager(t, pagination.Config{TTL: time.Minute, Now: clock})
-	other := newPager(t, pagination.Config{Keys: ring(t, 2)})
+	other := newPager(t, pagination.Config{Signer: signer(t, 2)})
 	cur := nextCursor(t, p, pagination.Request{}, item{CreatedAt: when, ID: 9})
 	huge := strings.Repeat("Z", 200<<10)
 

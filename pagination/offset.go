@@ -1,6 +1,7 @@
 package pagination
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"slices"
@@ -33,8 +34,10 @@ const DefaultMaxOffset = 10_000
 const maxOffsetCap = 1 << 40
 
 // Offset builds LIMIT/OFFSET pages, for short lists (admin screens) where a
-// page number matters more than stability under concurrent writes. It is
-// immutable and safe for concurrent use.
+// page number matters more than stability under concurrent writes. Most
+// callers want [Offset.ParseRequest] on the request's query, then
+// [Offset.Query] for the clause, then [NewOffsetPage] on the rows read. It
+// is immutable and safe for concurrent use.
 type Offset struct {
 	cfg OffsetConfig
 }
@@ -45,9 +48,9 @@ func NewOffset(cfg OffsetConfig) (*Offset, error) {
 	if cfg.DefaultLimit < 0 || cfg.MaxLimit < 0 || cfg.MaxOffset < 0 {
 		return nil, fmt.Errorf("%w: DefaultLimit, MaxLimit and MaxOffset must not be negative", ErrInvalidConfig)
 	}
-	cfg.DefaultLimit = cmpOr(cfg.DefaultLimit, DefaultLimit)
-	cfg.MaxLimit = cmpOr(cfg.MaxLimit, DefaultMaxLimit)
-	cfg.MaxOffset = cmpOr(cfg.MaxOffset, DefaultMaxOffset)
+	cfg.DefaultLimit = cmp.Or(cfg.DefaultLimit, DefaultLimit)
+	cfg.MaxLimit = cmp.Or(cfg.MaxLimit, DefaultMaxLimit)
+	cfg.MaxOffset = cmp.Or(cfg.MaxOffset, DefaultMaxOffset)
 	if cfg.DefaultLimit > cfg.MaxLimit {
 		return nil, fmt.Errorf("%w: DefaultLimit %d exceeds MaxLimit %d", ErrInvalidConfig, cfg.DefaultLimit, cfg.MaxLimit)
 	}

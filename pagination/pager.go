@@ -1,6 +1,7 @@
 package pagination
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -8,7 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 )
 
@@ -19,19 +20,22 @@ type Sort struct {
 	Spec *Spec
 }
 
-// Hooks observe a [Pager]. A nil Hooks, or a nil field, costs nothing.
-// Hooks run synchronously on the request path and must be fast and safe for
+// Hooks observe a [Pager]. A nil field costs nothing. Hooks run
+// synchronously on the request path and must be fast and safe for
 // concurrent use.
 type Hooks struct {
-	// CursorRejected is called with the [*CursorError] whenever a cursor
-	// is refused, to count forgeries, expired cursors and stale clients.
-	CursorRejected func(err *CursorError)
+	// OnCursorRejected is called with the [*CursorError] whenever a cursor
+	// is refused, by ParseRequest or by Query, to count forgeries, expired
+	// cursors and stale clients.
+	OnCursorRejected func(err *CursorError)
 }
 
 // Config configures a [Pager]. Fields left zero take the documented default.
 type Config struct {
-	Keys  *KeyRing // signs and verifies cursors; required
-	Sorts []Sort   // the orders clients may choose; at least one
+	// Signer signs and verifies cursors; required. A
+	// *crypto.MACKeyRing rotates keys; [NewSecretSigner] keeps one secret.
+	Signer Signer
+	Sorts  []Sort // the orders clients may choose; at least one
 
 	DefaultSort  string // sort used when the request names none; default: Sorts[0]
 	DefaultLimit int    // page size when the request gives none; default 20
@@ -40,8 +44,8 @@ type Config struct {
 	// TTL, when positive, makes cursors expire that long after they are
 	// issued (rounded up to whole seconds). Zero: cursors never expire,
 	// which is fine for keyset cursors (they stay correct as data changes)
-	// but keeps cursors signed by a retired key usable until it leaves the
-	// ring.
+	// but keeps cursors signed by a rotated-out key usable until the
+	// Signer stops verifying them.
 	TTL time.Duration
 
 	// MaxCursorLen bounds the length of a cursor a request may carry, in
@@ -50,7 +54,7 @@ type Config struct {
 	MaxCursorLen int
 
 	Now   func() time.Time // clock for TTL; default time.Now
-	Hooks *Hooks           // optional
+	Hooks Hooks            // optional
 
 	// FilterParams names the query parameters the application reads into
 	// Request.Filter. [Page.Link] carries them into its links next to the
@@ -60,10 +64,12 @@ type Config struct {
 	FilterParams []string
 }
 
-// Pager issues and checks cursors and builds keyset queries. It is safe for
-// concurrent use.
+// Pager issues and checks cursors and builds keyset queries. Most callers
+// want [Pager.ParseRequest] on the request's query, then [Pager.Query] for
+// the SQL, then [NewPage] on the rows read. It is safe for concurrent use.
 type Pager struct {
-	keys        atomic.Pointer[KeyRing]
+	signer      Signer
+	scratch     sync.Pool // of *scratch
 	sorts       map[string]*sortOption
 	defaultSort *sortOption
 	cfg         Config
@@ -83,11 +89,15 @@ const (
 )
 
 // New returns a Pager for cfg. It fails, wrapping [ErrInvalidConfig], when
-// Keys or Sorts are missing, a sort name is empty or repeated, DefaultSort
-// names no sort, or a limit is negative or inconsistent.
+// Signer or Sorts are missing, the Signer cannot sign (it is asked once) or
+// makes tags outside 16 to 255 bytes, a sort name is empty or repeated,
+// DefaultSort names no sort, or a limit is negative or inconsistent.
 func New(cfg Config) (*Pager, error) {
-	if cfg.Keys == nil {
-		return nil, fmt.Errorf("%w: Keys is required", ErrInvalidConfig)
+	if cfg.Signer == nil {
+		return nil, fmt.Errorf("%w: Signer is required", ErrInvalidConfig)
+	}
+	if err := checkSigner(cfg.Signer); err != nil {
+		return nil, err
 	}
 	if len(cfg.Sorts) == 0 {
 		return nil, fmt.Errorf("%w: at least one Sort is required", ErrInvalidConfig)
@@ -95,9 +105,9 @@ func New(cfg Config) (*Pager, error) {
 	if cfg.DefaultLimit < 0 || cfg.MaxLimit < 0 || cfg.TTL < 0 || cfg.MaxCursorLen < 0 {
 		return nil, fmt.Errorf("%w: DefaultLimit, MaxLimit, TTL and MaxCursorLen must not be negative", ErrInvalidConfig)
 	}
-	cfg.DefaultLimit = cmpOr(cfg.DefaultLimit, DefaultLimit)
-	cfg.MaxLimit = cmpOr(cfg.MaxLimit, DefaultMaxLimit)
-	cfg.MaxCursorLen = cmpOr(cfg.MaxCursorLen, DefaultMaxCursorLen)
+	cfg.DefaultLimit = cmp.Or(cfg.DefaultLimit, DefaultLimit)
+	cfg.MaxLimit = cmp.Or(cfg.MaxLimit, DefaultMaxLimit)
+	cfg.MaxCursorLen = cmp.Or(cfg.MaxCursorLen, DefaultMaxCursorLen)
 	if cfg.DefaultLimit > cfg.MaxLimit {
 		return nil, fmt.Errorf("%w: DefaultLimit %d exceeds MaxLimit %d", ErrInvalidConfig, cfg.DefaultLimit, cfg.MaxLimit)
 	}
@@ -111,8 +121,7 @@ func New(cfg Config) (*Pager, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	p := &Pager{sorts: make(map[string]*sortOption, len(cfg.Sorts)), cfg: cfg}
-	p.keys.Store(cfg.Keys)
+	p := &Pager{signer: cfg.Signer, sorts: make(map[string]*sortOption, len(cfg.Sorts)), cfg: cfg}
 	for _, s := range cfg.Sorts {
 		if s.Name == "" || s.Spec == nil {
 			return nil, fmt.Errorf("%w: every Sort needs a Name and a Spec", ErrInvalidConfig)
@@ -142,19 +151,22 @@ func checkFilterParams(names []string, own ...string) error {
 	return nil
 }
 
-func cmpOr(v, def int) int {
-	if v == 0 {
-		return def
+// checkSigner signs and verifies once, so that a Signer that cannot sign
+// (a key ring without a primary key) fails at start rather than on the
+// first page with a next cursor.
+func checkSigner(s Signer) error {
+	msg := []byte("bedrock/pagination signer check")
+	tag, err := s.SignTo(nil, msg)
+	if err != nil {
+		return fmt.Errorf("%w: Signer cannot sign: %w", ErrInvalidConfig, err)
 	}
-	return v
-}
-
-// SetKeyRing replaces the key ring, for rotation without a restart. Queries
-// already built keep signing with the ring they started with.
-func (p *Pager) SetKeyRing(r *KeyRing) {
-	if r != nil {
-		p.keys.Store(r)
+	if len(tag) < minTagLen || len(tag) > maxTagLen {
+		return fmt.Errorf("%w: Signer makes tags of %d bytes, want %d to %d", ErrInvalidConfig, len(tag), minTagLen, maxTagLen)
 	}
+	if err := s.Verify(msg, tag); err != nil {
+		return fmt.Errorf("%w: Signer does not verify its own tag: %w", ErrInvalidConfig, err)
+	}
+	return nil
 }
 
 // Direction says which side of its cursor a page lies on.
@@ -202,9 +214,12 @@ const (
 
 // ParseRequest reads "sort", "limit" and one of "cursor", "after" or
 // "before" from query parameters; "before" present but empty asks for the
-// last page. It checks the sort name and limit (a [*RequestError] otherwise)
-// but not the cursor, which [Pager.Query] verifies. Filter is left for the
-// caller to set.
+// last page. It checks the sort name and limit (a [*RequestError]
+// otherwise) and refuses a cursor that can never verify, whatever the
+// query (a [*CursorError] with [ErrCursorMalformed]: not base64url, too
+// short or too long, an unknown format). What needs the query, the
+// signature and the sort and filter it is bound to, [Pager.Query] checks.
+// Filter is left for the caller to set.
 func (p *Pager) ParseRequest(q url.Values) (Request, error) {
 	var r Request
 	r.Sort = q.Get(ParamSort)
@@ -234,6 +249,12 @@ func (p *Pager) ParseRequest(q url.Values) (Request, error) {
 			r.Direction = Forward
 		case ParamBefore:
 			r.Direction = Backward
+		}
+	}
+	if r.Cursor != "" {
+		if cerr := p.checkCursorText(r.Cursor); cerr != nil {
+			p.rejected(cerr)
+			return r, cerr
 		}
 	}
 	return r, nil

@@ -1,10 +1,13 @@
 package pagination_test
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -13,23 +16,20 @@ import (
 	"github.com/bedrock-go/bedrock/pagination"
 )
 
-func TestNewKeyRing_Validates(t *testing.T) {
-	_, err := pagination.NewKeyRing(pagination.Key{ID: 1, Secret: make([]byte, 31)})
+func TestNewSecretSigner_Validates(t *testing.T) {
+	_, err := pagination.NewSecretSigner(make([]byte, 31))
 	assert.ErrorIs(t, err, pagination.ErrInvalidConfig, "short secret")
-	_, err = pagination.NewKeyRing(pagination.Key{ID: 1, Secret: secret(1)}, pagination.Key{ID: 1, Secret: secret(2)})
-	assert.ErrorIs(t, err, pagination.ErrInvalidConfig, "repeated id")
-	_, err = pagination.NewKeyRing(pagination.Key{ID: 1, Secret: secret(1)}, pagination.Key{ID: 2, Secret: nil})
-	assert.ErrorIs(t, err, pagination.ErrInvalidConfig, "short verify-only secret")
-	r, err := pagination.NewKeyRing(pagination.Key{ID: 5, Secret: secret(1)}, pagination.Key{ID: 2, Secret: secret(2)})
-	require.NoError(t, err)
-	assert.Equal(t, uint32(5), r.PrimaryID())
+	_, err = pagination.NewSecretSigner(nil)
+	assert.ErrorIs(t, err, pagination.ErrInvalidConfig, "no secret")
+	_, err = pagination.NewSecretSigner(secret(1))
+	assert.NoError(t, err)
 }
 
-func TestNewKeyRing_CopiesSecrets(t *testing.T) {
+func TestNewSecretSigner_CopiesTheSecret(t *testing.T) {
 	s := secret(1)
-	r, err := pagination.NewKeyRing(pagination.Key{ID: 1, Secret: s})
+	signer, err := pagination.NewSecretSigner(s)
 	require.NoError(t, err)
-	p := newPager(t, pagination.Config{Keys: r})
+	p := newPager(t, pagination.Config{Signer: signer})
 	cur := nextCursor(t, p, pagination.Request{}, item{CreatedAt: when, ID: 1})
 	s[0] ^= 0xff // the caller reusing its buffer must not change the key
 	_, err = p.Query(pagination.Request{Cursor: cur})
@@ -37,23 +37,23 @@ func TestNewKeyRing_CopiesSecrets(t *testing.T) {
 }
 
 func TestNew_ValidatesConfig(t *testing.T) {
-	keys := ring(t, 1)
+	keys := signer(t, 1)
 	sorts := []pagination.Sort{{Name: "id", Spec: byID}}
 	cases := []struct {
 		name string
 		cfg  pagination.Config
 	}{
-		{"no keys", pagination.Config{Sorts: sorts}},
-		{"no sorts", pagination.Config{Keys: keys}},
-		{"unnamed sort", pagination.Config{Keys: keys, Sorts: []pagination.Sort{{Spec: byID}}}},
-		{"sort without spec", pagination.Config{Keys: keys, Sorts: []pagination.Sort{{Name: "x"}}}},
-		{"repeated sort", pagination.Config{Keys: keys, Sorts: append(sorts, sorts...)}},
-		{"unknown default sort", pagination.Config{Keys: keys, Sorts: sorts, DefaultSort: "nope"}},
-		{"negative limit", pagination.Config{Keys: keys, Sorts: sorts, DefaultLimit: -1}},
-		{"negative TTL", pagination.Config{Keys: keys, Sorts: sorts, TTL: -1}},
-		{"default above max", pagination.Config{Keys: keys, Sorts: sorts, DefaultLimit: 50, MaxLimit: 10}},
-		{"default above default max", pagination.Config{Keys: keys, Sorts: sorts, DefaultLimit: 500}},
-		{"cursor length below the minimum", pagination.Config{Keys: keys, Sorts: sorts, MaxCursorLen: 10}},
+		{"no signer", pagination.Config{Sorts: sorts}},
+		{"no sorts", pagination.Config{Signer: keys}},
+		{"unnamed sort", pagination.Config{Signer: keys, Sorts: []pagination.Sort{{Spec: byID}}}},
+		{"sort without spec", pagination.Config{Signer: keys, Sorts: []pagination.Sort{{Name: "x"}}}},
+		{"repeated sort", pagination.Config{Signer: keys, Sorts: append(sorts, sorts...)}},
+		{"unknown default sort", pagination.Config{Signer: keys, Sorts: sorts, DefaultSort: "nope"}},
+		{"negative limit", pagination.Config{Signer: keys, Sorts: sorts, DefaultLimit: -1}},
+		{"negative TTL", pagination.Config{Signer: keys, Sorts: sorts, TTL: -1}},
+		{"default above max", pagination.Config{Signer: keys, Sorts: sorts, DefaultLimit: 50, MaxLimit: 10}},
+		{"default above default max", pagination.Config{Signer: keys, Sorts: sorts, DefaultLimit: 500}},
+		{"cursor length below the minimum", pagination.Config{Signer: keys, Sorts: sorts, MaxCursorLen: 10}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -66,6 +66,7 @@ func TestNew_ValidatesConfig(t *testing.T) {
 
 func TestPager_ParseRequest(t *testing.T) {
 	p := newPager(t, pagination.Config{MaxLimit: 50})
+	cur := nextCursor(t, p, pagination.Request{}, item{CreatedAt: when, ID: 42})
 	cases := []struct {
 		query string
 		want  pagination.Request
@@ -73,9 +74,9 @@ func TestPager_ParseRequest(t *testing.T) {
 	}{
 		{"", pagination.Request{}, ""},
 		{"limit=50&sort=id", pagination.Request{Limit: 50, Sort: "id"}, ""},
-		{"cursor=abc", pagination.Request{Cursor: "abc"}, ""},
-		{"after=abc", pagination.Request{Cursor: "abc", Direction: pagination.Forward}, ""},
-		{"before=abc", pagination.Request{Cursor: "abc", Direction: pagination.Backward}, ""},
+		{"cursor=" + cur, pagination.Request{Cursor: cur}, ""},
+		{"after=" + cur, pagination.Request{Cursor: cur, Direction: pagination.Forward}, ""},
+		{"before=" + cur, pagination.Request{Cursor: cur, Direction: pagination.Backward}, ""},
 		{"before=", pagination.Request{Direction: pagination.Backward}, ""},
 		{"limit=51", pagination.Request{}, "limit"},
 		{"limit=0", pagination.Request{}, "limit"},
@@ -192,4 +193,47 @@ func TestWriteError_AnswersClientMistakesWithProblemJSON(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ParseRequest refuses a cursor that can never verify, before the caller
+// builds its filter and query; only what needs the filter (the signature,
+// the binding) is left to Query.
+func TestPager_ParseRequestRefusesAMalformedCursor(t *testing.T) {
+	var rejected []*pagination.CursorError
+	p := newPager(t, pagination.Config{MaxCursorLen: 200, Hooks: pagination.Hooks{
+		OnCursorRejected: func(err *pagination.CursorError) { rejected = append(rejected, err) },
+	}})
+	cur := nextCursor(t, p, pagination.Request{Filter: "status=open"}, item{CreatedAt: when, ID: 42})
+	raw, err := base64.RawURLEncoding.DecodeString(cur)
+	require.NoError(t, err)
+	otherVersion := bytes.Clone(raw)
+	otherVersion[0] ^= 0x80
+
+	for name, q := range map[string]url.Values{
+		"garbage":                  {"cursor": {"abc"}},
+		"not base64url":            {"after": {strings.Repeat("*", 60)}},
+		"padded":                   {"before": {cur + "=="}},
+		"truncated":                {"cursor": {cur[:10]}},
+		"longer than MaxCursorLen": {"cursor": {strings.Repeat("A", 201)}},
+		"unknown format version":   {"cursor": {base64.RawURLEncoding.EncodeToString(otherVersion)}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			rejected = nil
+			_, err := p.ParseRequest(q)
+			require.ErrorIs(t, err, pagination.ErrInvalidCursor)
+			assert.ErrorIs(t, err, pagination.ErrCursorMalformed)
+			var ce *pagination.CursorError
+			require.ErrorAs(t, err, &ce)
+			assert.Len(t, rejected, 1, "the hook sees a refusal in ParseRequest too")
+		})
+	}
+
+	req, err := p.ParseRequest(url.Values{"cursor": {cur}})
+	require.NoError(t, err, "a well-formed cursor passes; its signature is Query's to check")
+	req.Filter = "status=open"
+	_, err = p.Query(req)
+	require.NoError(t, err)
+	req.Filter = "status=closed"
+	_, err = p.Query(req)
+	assert.ErrorIs(t, err, pagination.ErrCursorMismatch, "the binding needs the filter, so Query checks it")
 }

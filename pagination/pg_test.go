@@ -210,9 +210,9 @@ func keysFor(cols []pagination.Column) func(row) []any {
 
 func newTestPager(t testing.TB, spec *pagination.Spec, maxLimit int) *pagination.Pager {
 	t.Helper()
-	ring, err := pagination.NewKeyRing(pagination.Key{ID: 1, Secret: bytes.Repeat([]byte("k"), 32)})
+	signer, err := pagination.NewSecretSigner(bytes.Repeat([]byte("k"), 32))
 	require.NoError(t, err)
-	p, err := pagination.New(pagination.Config{Keys: ring, Sorts: []pagination.Sort{{Name: "s", Spec: spec}},
+	p, err := pagination.New(pagination.Config{Signer: signer, Sorts: []pagination.Sort{{Name: "s", Spec: spec}},
 		MaxLimit: maxLimit, DefaultLimit: min(20, maxLimit)})
 	require.NoError(t, err)
 	return p

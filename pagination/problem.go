@@ -52,12 +52,10 @@ func cursorDetail(ce *CursorError) string {
 	switch {
 	case errors.Is(ce, ErrCursorExpired):
 		return "The cursor has expired."
-	case errors.Is(ce, ErrCursorUnknownKey):
-		return "The cursor is no longer valid."
 	case errors.Is(ce, ErrCursorMismatch):
 		return "The cursor belongs to another sort or filter."
 	case errors.Is(ce, ErrCursorSignature):
-		return "The cursor was altered, or belongs to another query."
+		return "The cursor is no longer valid, or was altered."
 	default:
 		s = "The cursor is malformed"
 	}

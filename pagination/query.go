@@ -28,7 +28,6 @@ type Query struct {
 	Args []any
 
 	pager     *Pager
-	ring      *KeyRing
 	sort      *sortOption
 	binding   [32]byte
 	size      int
@@ -74,7 +73,7 @@ func (p *Pager) Query(req Request, args ...any) (*Query, error) {
 	if req.Direction > Backward {
 		return nil, &RequestError{Param: "direction", Value: strconv.Itoa(int(req.Direction)), Reason: "must be a known direction"}
 	}
-	q := &Query{pager: p, ring: p.keys.Load(), sort: sort, size: size, Limit: size + 1,
+	q := &Query{pager: p, sort: sort, size: size, Limit: size + 1,
 		binding: sort.binding(req.Filter), backward: req.Direction == Backward}
 	if req.Cursor == "" {
 		q.Where, q.Args = "TRUE", args
@@ -83,9 +82,7 @@ func (p *Pager) Query(req Request, args ...any) (*Query, error) {
 	}
 	pos, cerr := p.decode(q, req.Cursor)
 	if cerr != nil {
-		if h := p.cfg.Hooks; h != nil && h.CursorRejected != nil {
-			h.CursorRejected(cerr)
-		}
+		p.rejected(cerr)
 		return nil, cerr
 	}
 	// A cursor names a row; an explicit direction (Relay's after and
@@ -109,11 +106,14 @@ func (q *Query) orderBy() string {
 	return q.sort.spec.orderBy
 }
 
-func (p *Pager) decode(q *Query, s string) (position, *CursorError) {
-	if len(s) > p.cfg.MaxCursorLen {
-		return position{}, cursorErr(ErrCursorMalformed, "longer than "+strconv.Itoa(p.cfg.MaxCursorLen)+" characters")
+func (p *Pager) rejected(cerr *CursorError) {
+	if h := p.cfg.Hooks.OnCursorRejected; h != nil {
+		h(cerr)
 	}
-	pos, cerr := decodeCursor(q.ring, &q.binding, s, p.cfg.Now().Unix(), len(q.sort.spec.cols))
+}
+
+func (p *Pager) decode(q *Query, s string) (position, *CursorError) {
+	pos, cerr := p.decodeCursor(&q.binding, s, p.cfg.Now().Unix(), len(q.sort.spec.cols))
 	if cerr != nil {
 		return pos, cerr
 	}
@@ -145,5 +145,5 @@ func (q *Query) encode(pos position) (string, error) {
 			expiry++
 		}
 	}
-	return encodeCursor(q.ring.primary, &q.binding, pos, expiry, func(i int) string { return spec.cols[i].name })
+	return q.pager.encodeCursor(&q.binding, pos, expiry, func(i int) string { return spec.cols[i].name })
 }

@@ -61,11 +61,11 @@ func BenchmarkAllowPerKey100k(b *testing.B) {
 
 func BenchmarkMiddleware(b *testing.B) {
 	l := newLimiter(b, ratelimit.PerSecond(1_000_000))
-	mw, err := l.Middleware(ratelimit.MiddlewareConfig{Key: func(*http.Request) (string, error) { return "k", nil }})
+	mw, err := ratelimit.NewMiddleware(l, ratelimit.MiddlewareConfig{Key: func(*http.Request) (string, error) { return "k", nil }})
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := mw(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	h := mw.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	w := &headerWriter{h: make(http.Header, 8)}
 	b.ReportAllocs()

@@ -46,7 +46,7 @@ func newBucketLimit(l Limit) (*bucketLimit, error) {
 		return nil, err
 	}
 	if l.Algorithm.Windowed() {
-		return nil, &LimitError{Index: -1, Limit: l, Reason: fmt.Sprintf("a Bucket runs GCRA, not %v", l.Algorithm)}
+		return nil, &InvalidLimitError{Index: -1, Limit: l, Reason: fmt.Sprintf("a Bucket runs GCRA, not %v", l.Algorithm)}
 	}
 	p := paramsOf(l)
 	p.algo = GCRA

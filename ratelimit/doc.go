@@ -50,11 +50,23 @@
 //
 // # HTTP
 //
-// [Limiter.Middleware] keys requests with a [KeyFunc] (client IP behind
-// trusted proxies only, API key, principal from the context), answers 429
-// with an application/problem+json body and Retry-After, and sets the
-// RateLimit-Policy and RateLimit fields of draft-ietf-httpapi-ratelimit-headers
-// on every response.
+// [NewMiddleware] builds a [Middleware] that keys requests with a [KeyFunc]
+// (client IP behind trusted proxies only, API key, principal from the
+// context); its [Middleware.Handler] answers 429 with an
+// application/problem+json body and Retry-After, and sets the
+// RateLimit-Policy and RateLimit fields of
+// draft-ietf-httpapi-ratelimit-headers on every response.
+// [Middleware.Allow] makes the same decision without writing anything.
+//
+//	mw, err := ratelimit.NewMiddleware(lim, ratelimit.MiddlewareConfig{Key: byIP})
+//	http.ListenAndServe(addr, mw.Handler(mux))
+//
+// A request the middleware cannot key is never answered 401 (a rate limit
+// authenticates no one): a request without the header or principal the
+// limit is keyed by gets 400, and a client whose address the server cannot
+// determine (a proxy on a Unix socket, unless
+// [ClientIPConfig.TrustUnixSocket] trusts it) gets 500, the deployment's
+// problem rather than the client's.
 //
 // RateLimit-Policy has one item per limit, and a client that keeps to an
 // item is never refused by it. q over w is the sustained rate: q is Rate,

@@ -9,8 +9,8 @@ import (
 // Sentinel errors. Every error returned by this package matches one of them
 // with [errors.Is].
 var (
-	// ErrInvalidLimit reports an unusable [Limit]; the error is a
-	// *[LimitError] when one limit is at fault.
+	// ErrInvalidLimit reports an unusable [Limit]; the error is an
+	// *[InvalidLimitError] when one limit is at fault.
 	ErrInvalidLimit = errors.New("ratelimit: invalid limit")
 	// ErrInvalidKey reports an empty key or one longer than [MaxKeyLen].
 	ErrInvalidKey = errors.New("ratelimit: invalid key")
@@ -28,24 +28,25 @@ var (
 	ErrNoKey = errors.New("ratelimit: no key")
 )
 
-// LimitError describes why a [Limit] is unusable. It matches
-// [ErrInvalidLimit].
-type LimitError struct {
+// InvalidLimitError describes why a [Limit] is unusable. It matches
+// [ErrInvalidLimit]. (Not to be confused with [LimitedError], which says
+// that an event was refused.)
+type InvalidLimitError struct {
 	Index  int // position in the set of limits; -1 when validated alone
 	Limit  Limit
 	Reason string
 }
 
 // Error describes the limit and why it is unusable.
-func (e *LimitError) Error() string {
+func (e *InvalidLimitError) Error() string {
 	if e.Index < 0 {
 		return fmt.Sprintf("ratelimit: invalid limit %+v: %s", e.Limit, e.Reason)
 	}
 	return fmt.Sprintf("ratelimit: invalid limit %d %+v: %s", e.Index, e.Limit, e.Reason)
 }
 
-// Is makes a LimitError match [ErrInvalidLimit].
-func (e *LimitError) Is(target error) bool { return target == ErrInvalidLimit }
+// Is makes an InvalidLimitError match [ErrInvalidLimit].
+func (e *InvalidLimitError) Is(target error) bool { return target == ErrInvalidLimit }
 
 // LimitedError is returned by [Limiter.Wait] when it gives up: the wait the
 // limit asks for would outlast the context's deadline. It matches

@@ -3,6 +3,7 @@ package ratelimit_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -55,7 +56,7 @@ func ExampleLimiter_AllowAt_multipleLimits() {
 	// +2s allowed=false by hourly, retry after 19m58s
 }
 
-func ExampleLimiter_Middleware() {
+func ExampleMiddleware_Handler() {
 	lim, err := ratelimit.New(ratelimit.Config{
 		Limits: []ratelimit.Limit{{Rate: 1, Period: time.Minute}},
 	})
@@ -68,11 +69,11 @@ func ExampleLimiter_Middleware() {
 	if err != nil {
 		panic(err)
 	}
-	mw, err := lim.Middleware(ratelimit.MiddlewareConfig{Key: key})
+	mw, err := ratelimit.NewMiddleware(lim, ratelimit.MiddlewareConfig{Key: key})
 	if err != nil {
 		panic(err)
 	}
-	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "hello") }))
+	h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "hello") }))
 
 	for range 2 {
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
@@ -85,6 +86,31 @@ func ExampleLimiter_Middleware() {
 	// Output:
 	// 200 "default";r=0;t=60 []
 	// 429 "default";r=0;t=60 [60]
+}
+
+// Allow makes the middleware's decision for a handler that answers by
+// itself, here a login form that shows its own page.
+func ExampleMiddleware_Allow() {
+	lim, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{ratelimit.PerMinute(1)}})
+	if err != nil {
+		panic(err)
+	}
+	mw, err := ratelimit.NewMiddleware(lim, ratelimit.MiddlewareConfig{Key: ratelimit.KeyByHeader("X-Account")})
+	if err != nil {
+		panic(err)
+	}
+	for range 2 {
+		req := httptest.NewRequest(http.MethodPost, "/login", nil)
+		req.Header.Set("X-Account", "ada")
+		res, err := mw.Allow(req)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(res.Allowed, math.Ceil(res.RetryAfter.Seconds()))
+	}
+	// Output:
+	// true 0
+	// false 60
 }
 
 func ExampleReservation_Cancel() {

@@ -178,9 +178,9 @@ func clockedMiddleware(t testing.TB, cfg ratelimit.MiddlewareConfig, limits ...r
 	if cfg.Key == nil {
 		cfg.Key = func(*http.Request) (string, error) { return "client", nil }
 	}
-	mw, err := l.Middleware(cfg)
+	mw, err := ratelimit.NewMiddleware(l, cfg)
 	require.NoError(t, err)
-	return mw(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })), now, nil
+	return mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })), now, nil
 }
 
 func get(h http.Handler) *httptest.ResponseRecorder {

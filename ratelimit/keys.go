@@ -6,17 +6,23 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/bedrock-go/bedrock/internal/httpfield"
 )
 
 // KeyFunc returns the key a request is limited by. It returns an error
 // matching [ErrNoKey] when the request carries none.
 type KeyFunc func(r *http.Request) (string, error)
 
-// ErrNoClientIP reports that the client address could not be determined from
-// the request (matching [ErrNoKey]).
+// ErrNoClientIP reports that the client's address could not be determined
+// from the request (matching [ErrNoKey]): the connection has no IP address
+// (a Unix socket the config does not trust), or a trusted proxy named no
+// address. That is the deployment's problem, not the client's: the
+// middleware answers 500.
 var ErrNoClientIP = fmt.Errorf("%w: client IP", ErrNoKey)
 
 // ClientIPConfig says how to find a client's address.
@@ -35,6 +41,16 @@ type ClientIPConfig struct {
 	// because one subscriber usually holds a whole /64. Zero means 64;
 	// 128 limits each address alone.
 	IPv6Prefix int
+	// TrustUnixSocket trusts the peer of a connection accepted on a Unix
+	// socket as a proxy, so that the forwarding header names the client
+	// (and, further back, TrustedProxies apply as usual). Such a
+	// connection has no IP address (its RemoteAddr is "@" or empty):
+	// without this, every request on it fails with [ErrNoClientIP]. Only
+	// a server that puts its listener's address in the request's context
+	// ([http.LocalAddrContextKey], as [http.Server] does) is recognised.
+	// Off by default: set it when the only thing that can reach the
+	// socket is your proxy.
+	TrustUnixSocket bool
 }
 
 // KeyByClientIP returns a KeyFunc keying requests by client address, as
@@ -60,9 +76,13 @@ func KeyByClientIP(cfg ClientIPConfig) (KeyFunc, error) {
 			return nil, fmt.Errorf("%w: invalid trusted proxy prefix", ErrInvalidConfig)
 		}
 	}
-	trusted := append([]netip.Prefix(nil), cfg.TrustedProxies...)
+	c := clientIPKey{
+		trusted:     append([]netip.Prefix(nil), cfg.TrustedProxies...),
+		header:      cfg.Header,
+		trustSocket: cfg.TrustUnixSocket,
+	}
 	return func(r *http.Request) (string, error) {
-		ip, err := clientIP(r, trusted, cfg.Header)
+		ip, err := c.clientIP(r)
 		if err != nil {
 			return "", err
 		}
@@ -82,38 +102,66 @@ func isTrusted(ip netip.Addr, trusted []netip.Prefix) bool {
 	return false
 }
 
+// clientIPKey is a validated [ClientIPConfig].
+type clientIPKey struct {
+	trusted     []netip.Prefix
+	header      string
+	trustSocket bool
+}
+
 // clientIP walks the forwarding chain from the nearest hop back while the
 // hops are trusted proxies.
-func clientIP(r *http.Request, trusted []netip.Prefix, header string) (netip.Addr, error) {
+func (c *clientIPKey) clientIP(r *http.Request) (netip.Addr, error) {
 	ip, ok := parseNode(r.RemoteAddr)
-	if !ok {
+	switch {
+	case ok:
+		if len(c.trusted) == 0 || !isTrusted(ip, c.trusted) {
+			return ip, nil
+		}
+	case c.trustSocket && overUnixSocket(r):
+		// The proxy on the socket is trusted; what it forwards decides.
+	default:
 		return netip.Addr{}, fmt.Errorf("%w: remote address %q", ErrNoClientIP, r.RemoteAddr)
 	}
-	if len(trusted) == 0 || !isTrusted(ip, trusted) {
-		return ip, nil
+	hops := c.hops(r)
+	if !ok && len(hops) == 0 {
+		return netip.Addr{}, fmt.Errorf("%w: the proxy on the Unix socket sent no %s", ErrNoClientIP, c.header)
 	}
-	var hops []string
-	if header == "Forwarded" {
-		for _, line := range r.Header.Values("Forwarded") {
-			hops = appendForwardedFor(hops, line)
-		}
-	} else {
-		for _, line := range r.Header.Values("X-Forwarded-For") {
-			for part := range strings.SplitSeq(line, ",") {
-				hops = append(hops, strings.TrimSpace(part))
-			}
-		}
-	}
-	for i := len(hops) - 1; i >= 0 && isTrusted(ip, trusted); i-- {
+	trusted := true // the peer
+	for i := len(hops) - 1; i >= 0 && trusted; i-- {
 		next, ok := parseNode(hops[i])
 		if !ok {
 			// A trusted proxy wrote something that is no address ("unknown"
 			// or an obfuscated node): the client cannot be named.
 			return netip.Addr{}, fmt.Errorf("%w: forwarded node %q", ErrNoClientIP, hops[i])
 		}
-		ip = next
+		ip, trusted = next, isTrusted(next, c.trusted)
 	}
 	return ip, nil
+}
+
+// overUnixSocket reports whether r came in on a connection accepted by a
+// Unix-socket listener.
+func overUnixSocket(r *http.Request) bool {
+	addr, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	return ok && addr != nil && (addr.Network() == "unix" || addr.Network() == "unixpacket")
+}
+
+// hops returns the forwarding chain of r, farthest first.
+func (c *clientIPKey) hops(r *http.Request) []string {
+	var hops []string
+	if c.header == "Forwarded" {
+		for _, line := range r.Header.Values("Forwarded") {
+			hops = appendForwardedFor(hops, line)
+		}
+	} else {
+		for _, line := range r.Header.Values("X-Forwarded-For") {
+			for part := range strings.SplitSeq(line, ",") {
+				hops = append(hops, httpfield.TrimOWS(part))
+			}
+		}
+	}
+	return hops
 }
 
 // parseNode parses an address with an optional port: "192.0.2.1",
@@ -143,9 +191,9 @@ func appendForwardedFor(hops []string, line string) []string {
 		for len(elem) > 0 {
 			var pair string
 			pair, elem = cutUnquoted(elem, ';')
-			name, value, ok := strings.Cut(strings.TrimSpace(pair), "=")
-			if ok && strings.EqualFold(strings.TrimSpace(name), "for") {
-				node = unquote(strings.TrimSpace(value))
+			name, value, ok := strings.Cut(httpfield.TrimOWS(pair), "=")
+			if ok && strings.EqualFold(httpfield.TrimOWS(name), "for") {
+				node = unquote(httpfield.TrimOWS(value))
 			}
 		}
 		hops = append(hops, node)

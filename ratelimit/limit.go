@@ -123,11 +123,11 @@ func (l Limit) Interval() time.Duration {
 	return time.Duration((p+int64(l.Rate)-1)/int64(l.Rate)) * time.Microsecond
 }
 
-// Validate reports why l is unusable, as a *[LimitError] matching
+// Validate reports why l is unusable, as an *[InvalidLimitError] matching
 // [ErrInvalidLimit], or nil.
 func (l Limit) Validate() error {
 	if reason := l.invalid(); reason != "" {
-		return &LimitError{Index: -1, Limit: l, Reason: reason}
+		return &InvalidLimitError{Index: -1, Limit: l, Reason: reason}
 	}
 	return nil
 }
@@ -194,7 +194,7 @@ func validateLimits(limits []Limit) error {
 	}
 	for i, l := range limits {
 		if reason := l.invalid(); reason != "" {
-			return &LimitError{Index: i, Limit: l, Reason: reason}
+			return &InvalidLimitError{Index: i, Limit: l, Reason: reason}
 		}
 	}
 	return nil

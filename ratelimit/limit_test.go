@@ -34,7 +34,7 @@ func TestLimit_ValidateRejectsBadLimits(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.limit.Validate()
 			require.ErrorIs(t, err, ratelimit.ErrInvalidLimit)
-			var le *ratelimit.LimitError
+			var le *ratelimit.InvalidLimitError
 			require.True(t, errors.As(err, &le))
 			assert.Equal(t, tc.limit, le.Limit)
 			assert.NotEmpty(t, le.Reason)

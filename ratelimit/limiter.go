@@ -23,20 +23,26 @@ type Config struct {
 	// Store keeps the state. Nil means a new [Memory] store with the zero
 	// [MemoryConfig].
 	Store Store
-	// Hooks observe the limiter; nil costs nothing.
-	Hooks *Hooks
+	// Hooks observe the limiter; a nil callback costs nothing.
+	Hooks Hooks
 }
 
-// Hooks observe a [Limiter].
+// Hooks observe a [Limiter]. They run on the caller's goroutine, after
+// the decision, and must be safe for concurrent use.
 type Hooks struct {
-	// Decided is called after each decision of Allow, Peek, Reserve and Wait.
-	Decided func(key string, r Result)
-	// Failed is called when the store returns an error.
-	Failed func(key string, err error)
+	// OnDecision is called after each decision of Allow, Peek, Reserve,
+	// Wait and the HTTP [Middleware], with the key decided on.
+	OnDecision func(key string, r Result)
+	// OnError is called when the store returns an error, except when the
+	// caller's context ended first: cancellation is not a store failure.
+	OnError func(key string, err error)
 }
 
-// Limiter decides whether events on a key are admitted. It is safe for
-// concurrent use; its limits can be changed at any time with SetLimits.
+// Limiter decides whether events on a key are admitted. Most callers want
+// [Limiter.Allow], which decides and records at once; [Limiter.Wait] suits
+// background work that may sleep, and [NewMiddleware] puts the limiter in
+// front of HTTP handlers. It is safe for concurrent use; its limits can be
+// changed at any time with SetLimits.
 type Limiter struct {
 	store     Store
 	mem       *Memory // store, when it is the in-memory one
@@ -68,10 +74,7 @@ func newLimitSet(limits []Limit) (*limitSet, error) {
 // New returns a Limiter. It fails with [ErrInvalidLimit] or
 // [ErrInvalidConfig] when cfg is unusable.
 func New(cfg Config) (*Limiter, error) {
-	l := &Limiter{store: cfg.Store, limitsFor: cfg.LimitsFor}
-	if cfg.Hooks != nil {
-		l.hooks = *cfg.Hooks
-	}
+	l := &Limiter{store: cfg.Store, limitsFor: cfg.LimitsFor, hooks: cfg.Hooks}
 	if cfg.LimitsFor == nil {
 		set, err := newLimitSet(cfg.Limits)
 		if err != nil {
@@ -189,13 +192,13 @@ func (l *Limiter) run(ctx context.Context, req *Request, set *limitSet, capacity
 		}
 		r = l.mem.do(req, ps)
 	} else if r, err = l.store.Do(ctx, *req); err != nil {
-		if l.hooks.Failed != nil && !isCanceled(ctx, err) {
-			l.hooks.Failed(req.Key, err)
+		if l.hooks.OnError != nil && !isCanceled(ctx, err) {
+			l.hooks.OnError(req.Key, err)
 		}
 		return Result{}, err
 	}
-	if l.hooks.Decided != nil {
-		l.hooks.Decided(req.Key, r)
+	if l.hooks.OnDecision != nil {
+		l.hooks.OnDecision(req.Key, r)
 	}
 	return r, nil
 }

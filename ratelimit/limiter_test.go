@@ -202,12 +202,12 @@ func TestLimiter_HooksSeeEveryDecision(t *testing.T) {
 	var decided, failed atomic.Int64
 	l, err := ratelimit.New(ratelimit.Config{
 		Limits: []ratelimit.Limit{ratelimit.PerHour(1)},
-		Hooks: &ratelimit.Hooks{
-			Decided: func(key string, r ratelimit.Result) {
+		Hooks: ratelimit.Hooks{
+			OnDecision: func(key string, r ratelimit.Result) {
 				assert.Equal(t, "k", key)
 				decided.Add(1)
 			},
-			Failed: func(string, error) { failed.Add(1) },
+			OnError: func(string, error) { failed.Add(1) },
 		},
 	})
 	require.NoError(t, err)
@@ -232,7 +232,7 @@ func TestLimiter_StoreErrorsReachCallerAndHook(t *testing.T) {
 	l, err := ratelimit.New(ratelimit.Config{
 		Limits: []ratelimit.Limit{ratelimit.PerHour(1)},
 		Store:  failingStore{boom},
-		Hooks:  &ratelimit.Hooks{Failed: func(string, error) { failed.Add(1) }},
+		Hooks:  ratelimit.Hooks{OnError: func(string, error) { failed.Add(1) }},
 	})
 	require.NoError(t, err)
 	_, err = l.Allow(context.Background(), "k")

@@ -23,17 +23,17 @@ type MemoryConfig struct {
 	// Now is the clock. Nil means the monotonic clock read as Unix time,
 	// which never steps back.
 	Now func() time.Time
-	// Hooks observe the store; nil costs nothing.
-	Hooks *MemoryHooks
+	// Hooks observe the store; a nil callback costs nothing.
+	Hooks MemoryHooks
 }
 
 // MemoryHooks observe a [Memory] store. They are called with a shard lock
 // held: keep them fast and never call the store from them.
 type MemoryHooks struct {
-	// Evicted is called when a state is dropped to make room for another.
+	// OnEvict is called when a state is dropped to make room for another.
 	// active is true when the state still held information (the key had
 	// not recovered its full capacity), which makes the limit forgiving.
-	Evicted func(key string, active bool)
+	OnEvict func(key string, active bool)
 }
 
 const defaultMaxKeys = 1 << 18
@@ -123,9 +123,7 @@ func NewMemory(cfg MemoryConfig) (*Memory, error) {
 		clock:  cfg.Now,
 		base:   now,
 		baseUS: now.UnixMicro(),
-	}
-	if cfg.Hooks != nil {
-		m.hooks = *cfg.Hooks
+		hooks:  cfg.Hooks,
 	}
 	for i := range m.shards {
 		m.shards[i] = shard{index: make(map[string]int32), indexN: make(map[slotKey]int32), max: per}
@@ -413,8 +411,8 @@ func (sh *shard) reclaim(now int64) {
 
 func (sh *shard) evict(id int32, now int64, hooks *MemoryHooks) {
 	s := &sh.slots[id]
-	if hooks != nil && hooks.Evicted != nil {
-		hooks.Evicted(s.key, s.expire > now)
+	if hooks != nil && hooks.OnEvict != nil {
+		hooks.OnEvict(s.key, s.expire > now)
 	}
 	if s.limit == 0 {
 		delete(sh.index, s.key)

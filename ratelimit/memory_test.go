@@ -31,8 +31,8 @@ func TestNewMemory_RejectsBadConfig(t *testing.T) {
 
 func TestMemory_BoundedUnderRandomKeys(t *testing.T) {
 	var evicted, active atomic.Int64
-	m, err := ratelimit.NewMemory(ratelimit.MemoryConfig{MaxKeys: 1000, Shards: 4, Hooks: &ratelimit.MemoryHooks{
-		Evicted: func(_ string, isActive bool) {
+	m, err := ratelimit.NewMemory(ratelimit.MemoryConfig{MaxKeys: 1000, Shards: 4, Hooks: ratelimit.MemoryHooks{
+		OnEvict: func(_ string, isActive bool) {
 			evicted.Add(1)
 			if isActive {
 				active.Add(1)
@@ -94,7 +94,7 @@ func TestMemory_EvictsIdleBeforeActive(t *testing.T) {
 	now := time.Unix(1_000_000, 0)
 	var active atomic.Int64
 	m, err := ratelimit.NewMemory(ratelimit.MemoryConfig{MaxKeys: 100, Shards: 1, Now: func() time.Time { return now },
-		Hooks: &ratelimit.MemoryHooks{Evicted: func(_ string, isActive bool) {
+		Hooks: ratelimit.MemoryHooks{OnEvict: func(_ string, isActive bool) {
 			if isActive {
 				active.Add(1)
 			}

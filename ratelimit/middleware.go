@@ -9,7 +9,7 @@ import (
 	"github.com/bedrock-go/bedrock/internal/problem"
 )
 
-// MiddlewareConfig configures [Limiter.Middleware].
+// MiddlewareConfig configures a [Middleware].
 type MiddlewareConfig struct {
 	// Key names the client a request counts against. Required; see
 	// [KeyByClientIP], [KeyByContext], [KeyByAPIKey] and [FirstKey].
@@ -27,25 +27,35 @@ type MiddlewareConfig struct {
 	// application/problem+json document.
 	Limited func(w http.ResponseWriter, r *http.Request, res Result)
 	// Error writes the response when no decision could be made. Nil means
-	// a problem document: 401 when the request names no client (err
-	// matches [ErrNoKey]), 400 when its key is unusable ([ErrInvalidKey],
-	// e.g. a header over [MaxKeyLen]), 500 for a bad cost or limit (a bug),
-	// and 503 when the store failed.
+	// a problem document: 400 when the request lacks what the limit is
+	// keyed by (err matches [ErrNoKey]: a header, or a principal) or its
+	// key is unusable ([ErrInvalidKey], e.g. a header over [MaxKeyLen]);
+	// 500 when the server cannot name the client ([ErrNoClientIP]: a
+	// deployment problem, such as a proxy on a Unix socket the config
+	// does not trust) or for a bad cost or limit (a bug); and 503 when the
+	// store failed. Never 401: a rate limit authenticates no one, and a
+	// 401 would owe the client a WWW-Authenticate challenge. A limit keyed
+	// by principal belongs behind the authentication middleware, whose own
+	// 401 carries that challenge.
 	Error func(w http.ResponseWriter, r *http.Request, err error)
 }
 
-// Middleware returns HTTP middleware that admits each request through l.
-//
-// Every response carries the RateLimit-Policy and RateLimit fields of
-// draft-ietf-httpapi-ratelimit-headers (for the limit that decided), and
-// optionally the legacy X-RateLimit-* fields; a 429 also carries
-// Retry-After, in whole seconds rounded up. A degraded decision (the store
-// unreachable and its policy deciding) carries no rate-limit fields, only
-// Retry-After on a denial. With
-// static limits, writing the headers costs one allocation.
-//
-// It fails with [ErrInvalidConfig] when cfg.Key is nil.
-func (l *Limiter) Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
+// Middleware admits HTTP requests through a [Limiter]. Most callers want
+// [Middleware.Handler], which wraps a handler; [Middleware.Allow] makes
+// the same decision for a caller that answers by itself. A Middleware is
+// safe for concurrent use and may wrap any number of handlers, which then
+// share its limits.
+type Middleware struct {
+	l   *Limiter
+	cfg MiddlewareConfig
+}
+
+// NewMiddleware returns the middleware that admits requests through l
+// with cfg. It fails with [ErrInvalidConfig] when l or cfg.Key is nil.
+func NewMiddleware(l *Limiter, cfg MiddlewareConfig) (*Middleware, error) {
+	if l == nil {
+		return nil, fmt.Errorf("%w: middleware needs a Limiter", ErrInvalidConfig)
+	}
 	if cfg.Key == nil {
 		return nil, fmt.Errorf("%w: middleware needs a Key function", ErrInvalidConfig)
 	}
@@ -55,50 +65,86 @@ func (l *Limiter) Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Hand
 	if cfg.Error == nil {
 		cfg.Error = writeError
 	}
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			key, err := cfg.Key(r)
-			if err != nil {
-				cfg.Error(w, r, err)
+	return &Middleware{l: l, cfg: cfg}, nil
+}
+
+// decision is what deciding on a request learns: the result, and what
+// the response fields are written from.
+type decision struct {
+	res      Result
+	set      *limitSet // the precompiled limits, nil with LimitsFor
+	limits   []Limit
+	cost     int
+	capacity int
+}
+
+// Allow decides whether r is admitted, and counts it if so, exactly as
+// Handler would, but writes nothing: a denial is a Result with Allowed
+// false. The error matches [ErrNoKey] (or [ErrNoClientIP]) or
+// [ErrInvalidKey] when the request names no usable client,
+// [ErrCostExceedsBurst] when its cost could never be admitted,
+// [ErrInvalidCost] or [ErrInvalidLimit] for a bug in Cost or LimitsFor,
+// and is the store's error when the store failed.
+func (m *Middleware) Allow(r *http.Request) (Result, error) {
+	d, err := m.decide(r)
+	return d.res, err
+}
+
+func (m *Middleware) decide(r *http.Request) (decision, error) {
+	var d decision
+	key, err := m.cfg.Key(r)
+	if err != nil {
+		return d, err
+	}
+	d.cost = 1
+	if m.cfg.Cost != nil {
+		d.cost = m.cfg.Cost(r)
+	}
+	if d.set, d.limits, d.capacity, err = m.l.limitsOf(key); err != nil {
+		return d, err
+	}
+	req := Request{Key: key, Limits: d.limits, Cost: d.cost}
+	d.res, err = m.l.run(r.Context(), &req, d.set, d.capacity)
+	return d, err
+}
+
+// Handler returns next behind the limit. Every response carries the
+// RateLimit-Policy and RateLimit fields of
+// draft-ietf-httpapi-ratelimit-headers (for the limit that decided), and
+// optionally the legacy X-RateLimit-* fields; a 429 also carries
+// Retry-After, in whole seconds rounded up. A degraded decision (the store
+// unreachable and its policy deciding) carries no rate-limit fields, only
+// Retry-After on a denial. With static limits, writing the fields costs
+// one allocation.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d, err := m.decide(r)
+		if err != nil {
+			if errors.Is(err, ErrCostExceedsBurst) && d.cost > d.capacity {
+				writeTooExpensive(w, d.cost, d.capacity)
 				return
 			}
-			cost := 1
-			if cfg.Cost != nil {
-				cost = cfg.Cost(r)
+			m.cfg.Error(w, r, err)
+			return
+		}
+		res := d.res
+		if !res.Degraded {
+			policy := ""
+			if d.set != nil {
+				policy = d.set.policy
+			} else {
+				policy = policyHeader(d.limits)
 			}
-			set, limits, capacity, err := l.limitsOf(key)
-			if err != nil {
-				cfg.Error(w, r, err)
-				return
-			}
-			if cost > capacity {
-				writeTooExpensive(w, cost, capacity)
-				return
-			}
-			req := Request{Key: key, Limits: limits, Cost: cost}
-			res, err := l.run(r.Context(), &req, set, capacity)
-			if err != nil {
-				cfg.Error(w, r, err)
-				return
-			}
-			if !res.Degraded {
-				policy := ""
-				if set != nil {
-					policy = set.policy
-				} else {
-					policy = policyHeader(limits)
-				}
-				writeHeaders(w.Header(), policy, limits, res, cfg.LegacyHeaders)
-			} else if !res.Allowed && res.RetryAfter > 0 {
-				w.Header().Set(headerRetryAfter, strconv.FormatInt(ceilSeconds(res.RetryAfter), 10))
-			}
-			if !res.Allowed {
-				cfg.Limited(w, r, res)
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}, nil
+			writeHeaders(w.Header(), policy, d.limits, res, m.cfg.LegacyHeaders)
+		} else if !res.Allowed && res.RetryAfter > 0 {
+			w.Header().Set(headerRetryAfter, strconv.FormatInt(ceilSeconds(res.RetryAfter), 10))
+		}
+		if !res.Allowed {
+			m.cfg.Limited(w, r, res)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func writeLimited(w http.ResponseWriter, _ *http.Request, res Result) {
@@ -127,11 +173,13 @@ func writeTooExpensive(w http.ResponseWriter, cost, capacity int) {
 
 func writeError(w http.ResponseWriter, _ *http.Request, err error) {
 	switch {
+	case errors.Is(err, ErrNoClientIP):
+		problem.Write(w, problem.Details{Status: http.StatusInternalServerError, Detail: "The server cannot tell which client sent the request."})
 	case errors.Is(err, ErrNoKey):
-		problem.Write(w, problem.Details{Status: http.StatusUnauthorized, Detail: "The request does not identify its client."})
+		problem.Write(w, problem.Details{Status: http.StatusBadRequest, Detail: "The request does not identify its client."})
 	case errors.Is(err, ErrInvalidKey):
 		problem.Write(w, problem.Details{Status: http.StatusBadRequest, Detail: "The request's client key is unusable."})
-	case errors.Is(err, ErrInvalidCost), errors.Is(err, ErrInvalidLimit):
+	case errors.Is(err, ErrInvalidCost), errors.Is(err, ErrInvalidLimit), errors.Is(err, ErrCostExceedsBurst):
 		problem.Write(w, problem.Details{Status: http.StatusInternalServerError})
 	default:
 		problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable, Detail: "Rate limiting is unavailable."})

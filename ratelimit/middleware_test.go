@@ -17,9 +17,9 @@ import (
 
 func byHeader(*testing.T) ratelimit.KeyFunc { return ratelimit.KeyByHeader("X-Client") }
 
-func serve(t *testing.T, mw func(http.Handler) http.Handler, client string) *httptest.ResponseRecorder {
+func serve(t *testing.T, mw *ratelimit.Middleware, client string) *httptest.ResponseRecorder {
 	t.Helper()
-	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	if client != "" {
 		req.Header.Set("X-Client", client)
@@ -31,7 +31,7 @@ func serve(t *testing.T, mw func(http.Handler) http.Handler, client string) *htt
 
 func TestMiddleware_HeadersAndProblemOn429(t *testing.T) {
 	l := newLimiter(t, ratelimit.Limit{Rate: 2, Period: time.Minute, Name: "per-minute"}, ratelimit.Limit{Rate: 100, Period: time.Hour})
-	mw, err := l.Middleware(ratelimit.MiddlewareConfig{Key: byHeader(t)})
+	mw, err := ratelimit.NewMiddleware(l, ratelimit.MiddlewareConfig{Key: byHeader(t)})
 	require.NoError(t, err)
 
 	policy := `"per-minute";q=2;w=60, "limit1";q=100;w=3600`
@@ -59,7 +59,7 @@ func TestMiddleware_HeadersAndProblemOn429(t *testing.T) {
 
 func TestMiddleware_RetryAfterRoundsUp(t *testing.T) {
 	l := newLimiter(t, ratelimit.Limit{Rate: 2, Period: 3 * time.Second, Burst: 1}) // 1.5s per event
-	mw, err := l.Middleware(ratelimit.MiddlewareConfig{Key: byHeader(t), LegacyHeaders: true})
+	mw, err := ratelimit.NewMiddleware(l, ratelimit.MiddlewareConfig{Key: byHeader(t), LegacyHeaders: true})
 	require.NoError(t, err)
 	rec := serve(t, mw, "a")
 	assert.Equal(t, "1", rec.Header().Get("X-RateLimit-Limit"))
@@ -72,23 +72,24 @@ func TestMiddleware_RetryAfterRoundsUp(t *testing.T) {
 
 func TestMiddleware_Errors(t *testing.T) {
 	l := newLimiter(t, ratelimit.PerMinute(2))
-	_, err := l.Middleware(ratelimit.MiddlewareConfig{})
+	_, err := ratelimit.NewMiddleware(l, ratelimit.MiddlewareConfig{})
 	assert.ErrorIs(t, err, ratelimit.ErrInvalidConfig, "a key function is required")
 
-	mw, err := l.Middleware(ratelimit.MiddlewareConfig{Key: byHeader(t)})
+	mw, err := ratelimit.NewMiddleware(l, ratelimit.MiddlewareConfig{Key: byHeader(t)})
 	require.NoError(t, err)
 	rec := serve(t, mw, "")
-	assert.Equal(t, http.StatusUnauthorized, rec.Code, "no key")
+	assert.Equal(t, http.StatusBadRequest, rec.Code, "no key: the request lacks the header the limit is keyed by")
 	assert.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
+	assert.Empty(t, rec.Header().Get("WWW-Authenticate"), "a rate limit is no authentication")
 
 	rec = serve(t, mw, strings.Repeat("x", ratelimit.MaxKeyLen+1))
 	assert.Equal(t, http.StatusBadRequest, rec.Code, "a client's oversized key")
 
-	zero, err := l.Middleware(ratelimit.MiddlewareConfig{Key: byHeader(t), Cost: func(*http.Request) int { return 0 }})
+	zero, err := ratelimit.NewMiddleware(l, ratelimit.MiddlewareConfig{Key: byHeader(t), Cost: func(*http.Request) int { return 0 }})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusInternalServerError, serve(t, zero, "a").Code, "a bad cost is a bug")
 
-	expensive, err := l.Middleware(ratelimit.MiddlewareConfig{Key: byHeader(t), Cost: func(*http.Request) int { return 3 }})
+	expensive, err := ratelimit.NewMiddleware(l, ratelimit.MiddlewareConfig{Key: byHeader(t), Cost: func(*http.Request) int { return 3 }})
 	require.NoError(t, err)
 	rec = serve(t, expensive, "a")
 	assert.Equal(t, http.StatusTooManyRequests, rec.Code)
@@ -96,7 +97,7 @@ func TestMiddleware_Errors(t *testing.T) {
 
 	down, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{ratelimit.PerMinute(1)}, Store: failingStore{assert.AnError}})
 	require.NoError(t, err)
-	mw, err = down.Middleware(ratelimit.MiddlewareConfig{Key: byHeader(t)})
+	mw, err = ratelimit.NewMiddleware(down, ratelimit.MiddlewareConfig{Key: byHeader(t)})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusServiceUnavailable, serve(t, mw, "a").Code)
 }
@@ -116,7 +117,7 @@ func TestMiddleware_DegradedDecisionCarriesNoRateLimitFields(t *testing.T) {
 	for _, deny := range []bool{false, true} {
 		l, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{ratelimit.PerMinute(1)}, Store: degradedStore{deny}})
 		require.NoError(t, err)
-		mw, err := l.Middleware(ratelimit.MiddlewareConfig{Key: byHeader(t)})
+		mw, err := ratelimit.NewMiddleware(l, ratelimit.MiddlewareConfig{Key: byHeader(t)})
 		require.NoError(t, err)
 		rec := serve(t, mw, "a")
 		assert.Empty(t, rec.Header().Get("RateLimit"))
@@ -133,7 +134,7 @@ func TestMiddleware_DegradedDecisionCarriesNoRateLimitFields(t *testing.T) {
 
 func TestMiddleware_CustomResponses(t *testing.T) {
 	l := newLimiter(t, ratelimit.PerMinute(1))
-	mw, err := l.Middleware(ratelimit.MiddlewareConfig{
+	mw, err := ratelimit.NewMiddleware(l, ratelimit.MiddlewareConfig{
 		Key: byHeader(t),
 		Limited: func(w http.ResponseWriter, _ *http.Request, res ratelimit.Result) {
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -158,12 +159,12 @@ func (w *headerWriter) WriteHeader(int)             {}
 
 func TestMiddleware_HeadersCostOneAllocation(t *testing.T) {
 	l := newLimiter(t, ratelimit.Limit{Rate: 1_000_000, Period: time.Second})
-	mw, err := l.Middleware(ratelimit.MiddlewareConfig{
+	mw, err := ratelimit.NewMiddleware(l, ratelimit.MiddlewareConfig{
 		Key:           func(*http.Request) (string, error) { return "k", nil },
 		LegacyHeaders: true,
 	})
 	require.NoError(t, err)
-	h := mw(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	h := mw.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	w := &headerWriter{h: make(http.Header, 8)}
 	allocs := testing.AllocsPerRun(1000, func() {
@@ -196,4 +197,40 @@ func TestMiddleware_ProblemSaysWholeSeconds(t *testing.T) {
 		assert.Equal(t, c.want, body["detail"])
 		assert.Contains(t, c.want, " "+rec.Header().Get("Retry-After")+" second", "the detail and Retry-After agree")
 	}
+}
+
+// Allow decides as Handler does and writes nothing: a denial is a Result,
+// a request it cannot decide is an error the caller can branch on.
+func TestMiddleware_AllowDecidesWithoutServing(t *testing.T) {
+	l := newLimiter(t, ratelimit.PerMinute(2))
+	cost := 1
+	mw, err := ratelimit.NewMiddleware(l, ratelimit.MiddlewareConfig{Key: byHeader(t), Cost: func(*http.Request) int { return cost }})
+	require.NoError(t, err)
+	req := func(client string) *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		if client != "" {
+			r.Header.Set("X-Client", client)
+		}
+		return r
+	}
+
+	for i, want := range []bool{true, true, false} {
+		res, err := mw.Allow(req("a"))
+		require.NoError(t, err)
+		assert.Equal(t, want, res.Allowed, "request %d", i)
+	}
+	rec := serve(t, mw, "a")
+	assert.Equal(t, http.StatusTooManyRequests, rec.Code, "Allow and Handler count against the same limit")
+
+	_, err = mw.Allow(req(""))
+	assert.ErrorIs(t, err, ratelimit.ErrNoKey)
+	cost = 3
+	_, err = mw.Allow(req("b"))
+	assert.ErrorIs(t, err, ratelimit.ErrCostExceedsBurst)
+	cost = 0
+	_, err = mw.Allow(req("b"))
+	assert.ErrorIs(t, err, ratelimit.ErrInvalidCost)
+
+	_, err = ratelimit.NewMiddleware(nil, ratelimit.MiddlewareConfig{Key: byHeader(t)})
+	assert.ErrorIs(t, err, ratelimit.ErrInvalidConfig)
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/bedrock-go/bedrock/internal/httpfield"
 )
 
 var (
@@ -41,7 +43,7 @@ func ETag(version int64) string {
 // [ErrInvalidIfMatch] (bad syntax) or [ErrPreconditionFailed] (no single
 // version of ours).
 func ParseIfMatch(header string) (int64, error) {
-	s := trimOWS(header)
+	s := httpfield.TrimOWS(header)
 	if s == "" {
 		return 0, ErrPreconditionRequired
 	}
@@ -51,7 +53,7 @@ func ParseIfMatch(header string) (int64, error) {
 	found, version := false, int64(0)
 	for len(s) > 0 {
 		if s[0] == ',' { // the #rule allows empty list elements
-			s = trimOWS(s[1:])
+			s = httpfield.TrimOWS(s[1:])
 			continue
 		}
 		weak := false
@@ -68,12 +70,12 @@ func ParseIfMatch(header string) (int64, error) {
 			}
 			found, version = true, v
 		}
-		s = trimOWS(rest)
+		s = httpfield.TrimOWS(rest)
 		if s != "" {
 			if s[0] != ',' {
 				return 0, fmt.Errorf("%w: expected ',' after an entity tag", ErrInvalidIfMatch)
 			}
-			s = trimOWS(s[1:])
+			s = httpfield.TrimOWS(s[1:])
 		}
 	}
 	if !found {
@@ -116,14 +118,4 @@ func parseOurTag(tag string) (int64, bool) {
 		return 0, false
 	}
 	return v, true
-}
-
-func trimOWS(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
 }

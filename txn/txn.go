@@ -1,14 +1,16 @@
 package txn
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"time"
 
-	"github.com/bedrock-go/bedrock/internal/backoff"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/bedrock-go/bedrock/internal/backoff"
 )
 
 // Func is the body of a transaction. It receives a context that carries the
@@ -115,7 +117,7 @@ func (c Config) resolve() (config, error) {
 	case c.MinDelay < 0, c.MaxDelay < 0, c.LockTimeout < 0, c.StatementTimeout < 0, c.RollbackTimeout < 0:
 		return r, fmt.Errorf("%w: negative duration", ErrInvalidConfig)
 	}
-	minD, maxD := orDefault(c.MinDelay, DefaultMinDelay), orDefault(c.MaxDelay, DefaultMaxDelay)
+	minD, maxD := cmp.Or(c.MinDelay, DefaultMinDelay), cmp.Or(c.MaxDelay, DefaultMaxDelay)
 	if maxD < minD {
 		return r, fmt.Errorf("%w: MaxDelay %v is below MinDelay %v", ErrInvalidConfig, maxD, minD)
 	}
@@ -130,17 +132,10 @@ func (c Config) resolve() (config, error) {
 		r.base.maxAttempts = DefaultMaxAttempts
 	}
 	r.backoff = backoff.Exponential{Initial: minD, Max: maxD, Multiplier: 2, Jitter: backoff.FullJitter}
-	r.rollbackTimeout = orDefault(c.RollbackTimeout, DefaultRollbackTimeout)
+	r.rollbackTimeout = cmp.Or(c.RollbackTimeout, DefaultRollbackTimeout)
 	r.hooks = c.Hooks
 	r.retryIf = c.RetryIf
 	return r, nil
-}
-
-func orDefault(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
 }
 
 // Manager runs transactions on one database with one [Config]. It is safe

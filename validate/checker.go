@@ -7,8 +7,8 @@ import (
 
 // Config configures a [Checker]. The zero Config is ready to use.
 type Config struct {
-	// MaxBodyBytes bounds the request body DecodeJSON reads; a larger body
-	// is refused with [ErrBodyTooLarge] (413). Zero means 1 MiB.
+	// MaxBodyBytes bounds the request body [Checker.DecodeJSON] reads; a
+	// larger body is refused with [ErrBodyTooLarge] (413). Zero means 1 MiB.
 	MaxBodyBytes int64
 	// MaxDepth bounds how deeply objects and arrays may nest; a deeper
 	// document is refused with [ErrTooDeep]. Zero means 32.
@@ -47,7 +47,11 @@ const (
 	maxMaxDepth         = 10_000 // deeper would risk the goroutine stack
 )
 
-// Checker validates values and decodes JSON request bodies strictly. It
+// Checker validates values and decodes JSON request bodies strictly. Most
+// callers want [Checker.DecodeJSON] in a handler, which decodes a request
+// body and runs its rules, then [Checker.WriteProblem] for the error it
+// returns (or [Checker.HandlerFunc], which does that for a handler that
+// returns errors); [Checker.Check] validates a value from elsewhere. It
 // pools Validators, so that validating a valid value allocates nothing, and
 // caches what it learns about each decoded type. A Checker is safe for
 // concurrent use; create one per service and share it. A zero Checker

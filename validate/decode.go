@@ -56,18 +56,6 @@ func (e *DecodeError) Unwrap() []error {
 	return []error{e.Err}
 }
 
-// DecodeJSON decodes the JSON body of r into dst, a non-nil pointer, with a
-// Checker made from cfg, and then validates dst when it is [Validatable].
-// A service should make one Checker with [New] and call its DecodeJSON,
-// which caches what it learns of dst's type.
-func DecodeJSON(r *http.Request, dst any, cfg Config) error {
-	c, err := New(cfg)
-	if err != nil {
-		return err
-	}
-	return c.DecodeJSON(r, dst)
-}
-
 // DecodeJSON decodes the JSON body of r into dst, a non-nil pointer, and
 // then validates dst when it implements [Validatable]. It refuses, with a
 // [*DecodeError]:

@@ -67,8 +67,9 @@
 //
 // # Problem details
 //
-// [Problem] and [Checker.WriteProblem] turn any of these errors into an
-// application/problem+json response: 415 for a wrong Content-Type, 413 for
+// [Checker.WriteProblem] (or [Problem], with a zero Config) turns any of
+// these errors into an application/problem+json response, and
+// [Checker.HandlerFunc] does it for a handler that returns its error: 415 for a wrong Content-Type, 413 for
 // a body over the limit, 400 for malformed JSON or a body that does not
 // fit the type, and 422 for broken rules, with an "errors" member of
 // {pointer, code, detail, params} entries as in RFC 9457's example. Other

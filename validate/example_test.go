@@ -3,6 +3,7 @@ package validate_test
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"time"
@@ -66,6 +67,31 @@ func ExampleChecker_DecodeJSON() {
 	// Output:
 	// 400 application/problem+json
 	// {"detail":"The request body does not have the expected shape: 3 mismatches.","errors":[{"pointer":"/EMAIL","code":"field_case_mismatch","detail":"is not a known field; field names are case-sensitive, did you mean email?","params":{"expected":"email"}},{"pointer":"/name","code":"duplicate_key","detail":"appears more than once"},{"pointer":"/age","code":"invalid_type","detail":"must be an integer, not a string","params":{"actual":"a string","expected":"an integer"}}],"status":400,"title":"Bad Request","type":"about:blank"}
+}
+
+// HandlerFunc lets a handler end with `return err`: a returned error
+// becomes the problem response the Checker writes.
+func ExampleChecker_HandlerFunc() {
+	checker, _ := validate.New(validate.Config{})
+	signup := checker.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		var s Signup
+		if err := checker.DecodeJSON(r, &s); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusCreated)
+		return nil
+	})
+
+	for _, body := range []string{`{"email":"ada@example.com","name":"Ada"}`, `{"email":"ada@example.com","name":"A"}`} {
+		r := httptest.NewRequest("POST", "/signup", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		signup.ServeHTTP(rec, r)
+		fmt.Printf("%d %q\n", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	// Output:
+	// 201 ""
+	// 422 "application/problem+json"
 }
 
 // Event shows rules across members: an end after its start, and exactly

@@ -225,10 +225,12 @@ func (c *Checker) WriteProblem(w http.ResponseWriter, err error) {
 	problem.Write(w, problem.Details{Type: d.Type, Title: d.Title, Status: d.Status, Detail: d.Detail, Extensions: ext})
 }
 
-// Handler adapts a handler that returns an error: a nil error means fn
-// wrote its response; any other is answered with WriteProblem. It lets
-// handlers end with `return err` after DecodeJSON or Check.
-func (c *Checker) Handler(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+// HandlerFunc adapts a handler that returns an error into an
+// [http.Handler]: a nil error means fn wrote its response; any other is
+// answered with WriteProblem. It lets handlers end with `return err` after
+// DecodeJSON or Check. It is not middleware: it wraps a function, not a
+// handler.
+func (c *Checker) HandlerFunc(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := fn(w, r); err != nil {
 			c.WriteProblem(w, err)

@@ -102,9 +102,9 @@ func TestProblem_DurationParamIsReadable(t *testing.T) {
 	assert.Equal(t, "must be within 24h0m0s of 2026-01-01T00:00:00Z", d.Errors[0].Detail)
 }
 
-func TestHandler_WritesProblemForReturnedErrors(t *testing.T) {
+func TestHandlerFunc_WritesProblemForReturnedErrors(t *testing.T) {
 	c := mustChecker(t, validate.Config{})
-	h := c.Handler(func(w http.ResponseWriter, r *http.Request) error {
+	h := c.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		var s Signup
 		if err := c.DecodeJSON(r, &s); err != nil {
 			return err

@@ -227,9 +227,9 @@ func do(t *testing.T, h http.Handler, c call) *httptest.ResponseRecorder {
 func (h Harness) middleware(t *testing.T, cfg idempotency.Config, next http.Handler) http.Handler {
 	t.Helper()
 	cfg.Principal = func(r *http.Request) string { return r.Header.Get("X-User") }
-	mw, err := idempotency.Middleware(h.NewStore(t), cfg)
+	mw, err := idempotency.NewMiddleware(h.NewStore(t), cfg)
 	require.NoError(t, err)
-	return mw(next)
+	return mw.Handler(next)
 }
 
 func runMiddleware(t *testing.T, h Harness) {
@@ -380,12 +380,12 @@ func Unreachable(t *testing.T, store idempotency.Store) {
 		t.Run(fmt.Sprintf("FailOpen=%v", open), func(t *testing.T) {
 			var storeErrs atomic.Int32
 			srv := &server{}
-			mw, err := idempotency.Middleware(store, idempotency.Config{
+			mw, err := idempotency.NewMiddleware(store, idempotency.Config{
 				FailOpen: open,
 				Hooks:    idempotency.Hooks{OnStoreError: func(*http.Request, error) { storeErrs.Add(1) }},
 			})
 			require.NoError(t, err)
-			w := do(t, mw(srv), call{key: "k", body: "a"})
+			w := do(t, mw.Handler(srv), call{key: "k", body: "a"})
 			assert.Equal(t, int32(1), storeErrs.Load())
 			if open {
 				assert.Equal(t, http.StatusCreated, w.Code)

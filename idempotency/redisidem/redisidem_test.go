@@ -126,11 +126,11 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	mw, err := idempotency.Middleware(store, idempotency.Config{Required: true})
+	mw, err := idempotency.NewMiddleware(store, idempotency.Config{Required: true})
 	if err != nil {
 		panic(err)
 	}
-	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusCreated)
 	}))
 	r := httptest.NewRequest(http.MethodPost, "/orders", nil)
@@ -143,9 +143,9 @@ func BenchmarkMiddleware_Redis(b *testing.B) {
 	client, prefix := testenv.Redis(b)
 	store, err := redisidem.New(client, redisidem.Config{Prefix: prefix})
 	require.NoError(b, err)
-	mw, err := idempotency.Middleware(store, idempotency.Config{})
+	mw, err := idempotency.NewMiddleware(store, idempotency.Config{})
 	require.NoError(b, err)
-	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusCreated)
 		_, _ = w.Write([]byte(`{"id":"ord_123"}`))
 	}))

@@ -25,11 +25,11 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	mw, err := idempotency.Middleware(idempotency.NewMemoryStore(nil), idempotency.Config{Hooks: hooks})
+	mw, err := idempotency.NewMiddleware(idempotency.NewMemoryStore(nil), idempotency.Config{Hooks: hooks})
 	if err != nil {
 		panic(err)
 	}
-	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusCreated) }))
+	h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusCreated) }))
 	for range 2 { // a client retries after a timeout
 		r := httptest.NewRequest(http.MethodPost, "/v1/orders", strings.NewReader(`{"sku":"cup"}`))
 		r.Header.Set(idempotency.KeyHeader, "order-7f3a")

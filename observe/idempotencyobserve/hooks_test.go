@@ -48,9 +48,9 @@ func TestHooks_RecordOutcomesAndErrors(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusCreated)
 	})
-	mw, err := idempotency.Middleware(idempotency.NewMemoryStore(clock), idempotency.Config{Hooks: hooks})
+	mw, err := idempotency.NewMiddleware(idempotency.NewMemoryStore(clock), idempotency.Config{Hooks: hooks})
 	require.NoError(t, err)
-	h := mw(handler)
+	h := mw.Handler(handler)
 	send := func(h http.Handler, path, key, body string) int {
 		r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 		r.Header.Set(idempotency.KeyHeader, key)
@@ -71,9 +71,9 @@ func TestHooks_RecordOutcomesAndErrors(t *testing.T) {
 	require.Equal(t, http.StatusCreated, <-done)
 	send(h, "/overrun", "k3", `{}`)
 
-	broken, err := idempotency.Middleware(failingBeginStore{idempotency.NewMemoryStore(nil)}, idempotency.Config{Hooks: hooks})
+	broken, err := idempotency.NewMiddleware(failingBeginStore{idempotency.NewMemoryStore(nil)}, idempotency.Config{Hooks: hooks})
 	require.NoError(t, err)
-	require.Equal(t, http.StatusServiceUnavailable, send(broken(handler), "/orders", "k4", `{}`))
+	require.Equal(t, http.StatusServiceUnavailable, send(broken.Handler(handler), "/orders", "k4", `{}`))
 
 	assert.Equal(t, map[string]int64{
 		"bedrock.idempotency.outcome=replayed": 2,

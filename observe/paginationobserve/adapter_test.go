@@ -23,6 +23,6 @@ func TestAdapters_HookCallsDoNotAllocate(t *testing.T) {
 	require.NoError(t, err)
 	rejected := &pagination.CursorError{Reason: pagination.ErrCursorSignature}
 	otelhooktest.AssertNoAllocs(t, map[string]func(){
-		"cursor rejected": func() { hooks.CursorRejected(rejected) },
+		"cursor rejected": func() { hooks.OnCursorRejected(rejected) },
 	})
 }

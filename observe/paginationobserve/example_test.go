@@ -22,14 +22,14 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	keys, err := pagination.NewKeyRing(pagination.Key{ID: 1, Secret: []byte("0123456789abcdef0123456789abcdef")})
+	signer, err := pagination.NewSecretSigner([]byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
 		panic(err)
 	}
 	pager, err := pagination.New(pagination.Config{
-		Keys:  keys,
-		Sorts: []pagination.Sort{{Name: "id", Spec: pagination.MustSpec(pagination.Column{Name: "id", Unique: true})}},
-		Hooks: hooks,
+		Signer: signer,
+		Sorts:  []pagination.Sort{{Name: "id", Spec: pagination.MustSpec(pagination.Column{Name: "id", Unique: true})}},
+		Hooks:  hooks,
 	})
 	if err != nil {
 		panic(err)

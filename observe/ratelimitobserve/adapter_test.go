@@ -33,9 +33,9 @@ func TestAdapters_HookCallsDoNotAllocate(t *testing.T) {
 	require.NoError(t, err)
 	result := ratelimit.Result{Allowed: true, Limit: ratelimit.Limit{Rate: 1, Period: time.Second, Name: "per-user"}}
 	otelhooktest.AssertNoAllocs(t, map[string]func(){
-		"decided": func() { limiter.Decided("user-1", result) },
-		"failed":  func() { limiter.Failed("user-1", errBoom) },
-		"evicted": func() { memory.Evicted("user-1", true) },
+		"decided": func() { limiter.OnDecision("user-1", result) },
+		"failed":  func() { limiter.OnError("user-1", errBoom) },
+		"evicted": func() { memory.OnEvict("user-1", true) },
 	})
 }
 
@@ -51,7 +51,7 @@ func TestAdapters_ConcurrentHooksCountEveryEvent(t *testing.T) {
 				// New policies appear while others are read: the sets
 				// are copied on write under contention.
 				name := "p" + strconv.Itoa((g+i)%policies)
-				hooks.Decided("k", ratelimit.Result{Allowed: i%2 == 0, Limit: ratelimit.Limit{Name: name}})
+				hooks.OnDecision("k", ratelimit.Result{Allowed: i%2 == 0, Limit: ratelimit.Limit{Name: name}})
 			}
 		})
 	}

@@ -42,12 +42,12 @@ type decisionKey struct {
 //     error.type: canceled, deadline_exceeded or _OTHER.
 //
 // It fails only if the instruments cannot be created.
-func Hooks(mp metric.MeterProvider, name string) (*ratelimit.Hooks, error) {
+func Hooks(mp metric.MeterProvider, name string) (ratelimit.Hooks, error) {
 	b := otelhook.New(mp, "ratelimitobserve")
 	decisions := b.Counter("bedrock.ratelimit.decisions", "{decision}", "Rate-limit decisions.")
 	failures := b.Counter("bedrock.ratelimit.errors", "{error}", "Rate-limit store failures.")
 	if err := b.Check("rate limit"); err != nil {
-		return nil, err
+		return ratelimit.Hooks{}, err
 	}
 	n := attrLimiter.String(name)
 	build := func(k decisionKey) otelhook.Opts {
@@ -59,8 +59,8 @@ func Hooks(mp metric.MeterProvider, name string) (*ratelimit.Hooks, error) {
 	}
 	sets := otelhook.NewBoundedSets(build, func(k decisionKey) decisionKey { k.policy = "_OTHER"; return k })
 	byError := otelhook.NewClassifier(otelhook.AttrErrorType, "_OTHER", otelhook.WithContextClasses(), n)
-	return &ratelimit.Hooks{
-		Decided: func(_ string, r ratelimit.Result) {
+	return ratelimit.Hooks{
+		OnDecision: func(_ string, r ratelimit.Result) {
 			p := r.Limit.Name
 			if p == "" {
 				p = "unnamed"
@@ -68,7 +68,7 @@ func Hooks(mp metric.MeterProvider, name string) (*ratelimit.Hooks, error) {
 			o := sets.Get(decisionKey{policy: p, allowed: r.Allowed, degraded: r.Degraded})
 			decisions.Add(context.Background(), 1, o.Add...)
 		},
-		Failed: func(_ string, err error) {
+		OnError: func(_ string, err error) {
 			failures.Add(context.Background(), 1, byError.Of(err).Add...)
 		},
 	}, nil
@@ -81,16 +81,16 @@ func Hooks(mp metric.MeterProvider, name string) (*ratelimit.Hooks, error) {
 // which means the store is too small for the traffic (MaxKeys). A nil mp
 // means the global provider. It fails only if the instrument cannot be
 // created.
-func MemoryHooks(mp metric.MeterProvider, name string) (*ratelimit.MemoryHooks, error) {
+func MemoryHooks(mp metric.MeterProvider, name string) (ratelimit.MemoryHooks, error) {
 	b := otelhook.New(mp, "ratelimitobserve")
 	evictions := b.Counter("bedrock.ratelimit.memory.evictions", "{key}", "Keys evicted from the in-memory rate-limit store.")
 	if err := b.Check("rate limit store"); err != nil {
-		return nil, err
+		return ratelimit.MemoryHooks{}, err
 	}
 	n := attrLimiter.String(name)
 	idle, active := otelhook.OptsOf(n, attrActive.Bool(false)), otelhook.OptsOf(n, attrActive.Bool(true))
-	return &ratelimit.MemoryHooks{
-		Evicted: func(_ string, isActive bool) {
+	return ratelimit.MemoryHooks{
+		OnEvict: func(_ string, isActive bool) {
 			o := idle
 			if isActive {
 				o = active

@@ -118,6 +118,6 @@ func BenchmarkHooks_Decided(b *testing.B) {
 	r := ratelimit.Result{Allowed: true, Limit: ratelimit.Limit{Rate: 10, Period: time.Second, Name: "per-user"}}
 	b.ReportAllocs()
 	for b.Loop() {
-		hooks.Decided("user-1", r)
+		hooks.OnDecision("user-1", r)
 	}
 }

@@ -23,6 +23,6 @@ func TestAdapters_HookCallsDoNotAllocate(t *testing.T) {
 	hooks, err := redislimitobserve.Hooks(m.MP, "api")
 	require.NoError(t, err)
 	otelhooktest.AssertNoAllocs(t, map[string]func(){
-		"unavailable": func() { hooks.Unavailable(context.DeadlineExceeded, redislimit.FailOpen) },
+		"unavailable": func() { hooks.OnUnavailable(context.DeadlineExceeded, redislimit.FailOpen) },
 	})
 }

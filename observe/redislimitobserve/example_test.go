@@ -33,7 +33,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	store, err := redislimit.New(rdb, redislimit.Config{OnUnavailable: redislimit.FailOpen, Hooks: hooks})
+	store, err := redislimit.New(rdb, redislimit.Config{WhenUnavailable: redislimit.FailOpen, Hooks: hooks})
 	if err != nil {
 		panic(err)
 	}

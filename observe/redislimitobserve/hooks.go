@@ -29,11 +29,11 @@ const redisPolicies = int(redislimit.FallBack) + 1
 // the store's time budget, canceled or _OTHER). A fail-open limiter that
 // counts here is not limiting at all. A nil mp means the global provider.
 // It fails only if the instrument cannot be created.
-func Hooks(mp metric.MeterProvider, name string) (*redislimit.Hooks, error) {
+func Hooks(mp metric.MeterProvider, name string) (redislimit.Hooks, error) {
 	b := otelhook.New(mp, "redislimitobserve")
 	unavailable := b.Counter("bedrock.ratelimit.redis.unavailable", "{decision}", "Rate-limit decisions Redis could not make, by fallback policy.")
 	if err := b.Check("redis rate limit"); err != nil {
-		return nil, err
+		return redislimit.Hooks{}, err
 	}
 	n := attrLimiter.String(name)
 	var byPolicy [redisPolicies]*otelhook.Classifier
@@ -41,8 +41,8 @@ func Hooks(mp metric.MeterProvider, name string) (*redislimit.Hooks, error) {
 		byPolicy[i] = otelhook.NewClassifier(otelhook.AttrErrorType, "_OTHER", otelhook.WithContextClasses(),
 			n, attrUnavailablePolicy.String(redislimit.Policy(i).String()))
 	}
-	return &redislimit.Hooks{
-		Unavailable: func(err error, p redislimit.Policy) {
+	return redislimit.Hooks{
+		OnUnavailable: func(err error, p redislimit.Policy) {
 			if int(p) < redisPolicies {
 				unavailable.Add(context.Background(), 1, byPolicy[p].Of(err).Add...)
 			}

@@ -58,7 +58,7 @@ func TestHooks_CountDecisionsRedisCouldNotMake(t *testing.T) {
 		policy redislimit.Policy
 	}{{true, redislimit.FailOpen}, {false, redislimit.FailClosed}} {
 		store, err := redislimit.New(brokenRedis(t, tt.silent), redislimit.Config{
-			Timeout: 20 * time.Millisecond, OnUnavailable: tt.policy, Hooks: hooks,
+			Timeout: 20 * time.Millisecond, WhenUnavailable: tt.policy, Hooks: hooks,
 		})
 		require.NoError(t, err)
 		l, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{ratelimit.PerSecond(1)}, Store: store})

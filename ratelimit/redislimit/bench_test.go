@@ -23,7 +23,7 @@ func BenchmarkStore_Allow(b *testing.B) {
 	opts.ContextTimeoutEnabled = true
 	rdb := redis.NewClient(opts)
 	b.Cleanup(func() { _ = rdb.Close() })
-	s, err := redislimit.New(rdb, redislimit.Config{Prefix: prefix, Timeout: time.Second, OnUnavailable: redislimit.FailClosed})
+	s, err := redislimit.New(rdb, redislimit.Config{Prefix: prefix, Timeout: time.Second, WhenUnavailable: redislimit.FailClosed})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,16 +14,16 @@
 // replicate their effects, which lets a script read TIME before writing.
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
-//	store, err := redislimit.New(rdb, redislimit.Config{OnUnavailable: redislimit.FailOpen})
+//	store, err := redislimit.New(rdb, redislimit.Config{WhenUnavailable: redislimit.FailOpen})
 //	lim, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{ratelimit.PerSecond(10)}, Store: store})
 //
 // # When Redis is down
 //
 // A decision that Redis cannot make within Config.Timeout (default 100ms),
 // because it is unreachable, slow, or refusing work (LOADING, READONLY,
-// BUSY, ...), is decided by Config.OnUnavailable: [FailOpen] (the default)
+// BUSY, ...), is decided by Config.WhenUnavailable: [FailOpen] (the default)
 // admits, [FailClosed] returns [ErrUnavailable], [FallBack] asks another
-// store, typically a ratelimit.Memory. Hooks.Unavailable reports each such
+// store, typically a ratelimit.Memory. Hooks.OnUnavailable reports each such
 // decision. A cancelled caller context is returned as is, never treated as
 // an outage.
 package redislimit

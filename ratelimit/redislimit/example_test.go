@@ -22,9 +22,9 @@ func Example() {
 	defer rdb.Close()
 
 	store, err := redislimit.New(rdb, redislimit.Config{
-		Prefix:        "api:",
-		Timeout:       time.Second,
-		OnUnavailable: redislimit.FailClosed,
+		Prefix:          "api:",
+		Timeout:         time.Second,
+		WhenUnavailable: redislimit.FailClosed,
 	})
 	if err != nil {
 		panic(err)
@@ -60,7 +60,7 @@ func ExampleConfig_fallBack() {
 	if err != nil {
 		panic(err)
 	}
-	store, err := redislimit.New(rdb, redislimit.Config{OnUnavailable: redislimit.FallBack, Fallback: local})
+	store, err := redislimit.New(rdb, redislimit.Config{WhenUnavailable: redislimit.FallBack, Fallback: local})
 	if err != nil {
 		panic(err)
 	}

@@ -69,21 +69,22 @@ type Config struct {
 	// budget needs a client that honours context deadlines
 	// (ContextTimeoutEnabled), which New checks for the go-redis clients.
 	Timeout time.Duration
-	// OnUnavailable chooses the behaviour when Redis is unavailable. The
+	// WhenUnavailable chooses the behaviour when Redis is unavailable. The
 	// zero value is FailOpen. A caller's cancelled context is never treated
 	// as unavailability: its error is returned as is.
-	OnUnavailable Policy
-	// Fallback decides when OnUnavailable is FallBack; required then.
+	WhenUnavailable Policy
+	// Fallback decides when WhenUnavailable is FallBack; required then.
 	Fallback ratelimit.Store
-	// Hooks observe the store; nil costs nothing.
-	Hooks *Hooks
+	// Hooks observe the store; a nil callback costs nothing.
+	Hooks Hooks
 }
 
-// Hooks observe a [Store].
+// Hooks observe a [Store]. They run on the caller's goroutine and must be
+// safe for concurrent use.
 type Hooks struct {
-	// Unavailable is called for each decision Redis could not make, with
+	// OnUnavailable is called for each decision Redis could not make, with
 	// the error and the policy that decided instead.
-	Unavailable func(err error, policy Policy)
+	OnUnavailable func(err error, policy Policy)
 }
 
 // Store is a [ratelimit.Store] in Redis: one Lua script per decision (one
@@ -128,27 +129,25 @@ func New(client redis.Scripter, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("%w: a Timeout budget needs a client with ContextTimeoutEnabled: true "+
 			"(or set Timeout to -1 to rely on the client's own timeouts)", ErrInvalidConfig)
 	}
-	switch cfg.OnUnavailable {
+	switch cfg.WhenUnavailable {
 	case FailOpen, FailClosed:
 	case FallBack:
 		if cfg.Fallback == nil {
 			return nil, fmt.Errorf("%w: FallBack needs a Fallback store", ErrInvalidConfig)
 		}
 	default:
-		return nil, fmt.Errorf("%w: unknown policy %v", ErrInvalidConfig, cfg.OnUnavailable)
+		return nil, fmt.Errorf("%w: unknown policy %v", ErrInvalidConfig, cfg.WhenUnavailable)
 	}
 	s := &Store{
 		client:  client,
 		script:  redis.NewScript(scriptSource),
 		prefix:  cfg.Prefix,
 		timeout: cfg.Timeout,
-		policy:  cfg.OnUnavailable,
+		policy:  cfg.WhenUnavailable,
 		backup:  cfg.Fallback,
+		hooks:   cfg.Hooks,
 
 		argCache: make(map[ratelimit.Limit][]any),
-	}
-	if cfg.Hooks != nil {
-		s.hooks = *cfg.Hooks
 	}
 	return s, nil
 }
@@ -286,8 +285,8 @@ func (s *Store) unavailable(ctx context.Context, req ratelimit.Request, err erro
 	if !isOutage(err) {
 		return ratelimit.Result{}, fmt.Errorf("redislimit: %w", err)
 	}
-	if s.hooks.Unavailable != nil {
-		s.hooks.Unavailable(err, s.policy)
+	if s.hooks.OnUnavailable != nil {
+		s.hooks.OnUnavailable(err, s.policy)
 	}
 	switch s.policy {
 	case FailClosed:

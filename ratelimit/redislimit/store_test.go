@@ -43,7 +43,7 @@ func newStore(t *testing.T, rdb redis.Scripter, cfg redislimit.Config) *redislim
 
 func TestStore_ConformsAgainstRealRedis(t *testing.T) {
 	rdb, prefix := realRedis(t)
-	s := newStore(t, rdb, redislimit.Config{Prefix: prefix, Timeout: 5 * time.Second, OnUnavailable: redislimit.FailClosed})
+	s := newStore(t, rdb, redislimit.Config{Prefix: prefix, Timeout: 5 * time.Second, WhenUnavailable: redislimit.FailClosed})
 	ratelimittest.Run(t, func(*testing.T) ratelimit.Store { return s })
 }
 
@@ -51,7 +51,7 @@ func TestStore_ServerClockDecides(t *testing.T) {
 	rdb, prefix := realRedis(t)
 	lim, err := ratelimit.New(ratelimit.Config{
 		Limits: []ratelimit.Limit{{Rate: 2, Period: time.Hour}},
-		Store:  newStore(t, rdb, redislimit.Config{Prefix: prefix, Timeout: 5 * time.Second, OnUnavailable: redislimit.FailClosed}),
+		Store:  newStore(t, rdb, redislimit.Config{Prefix: prefix, Timeout: 5 * time.Second, WhenUnavailable: redislimit.FailClosed}),
 	})
 	require.NoError(t, err)
 	ctx := context.Background()
@@ -67,7 +67,7 @@ func TestStore_ServerClockDecides(t *testing.T) {
 
 func TestStore_KeysCarryHashTagAndTTL(t *testing.T) {
 	rdb, prefix := realRedis(t)
-	s := newStore(t, rdb, redislimit.Config{Prefix: prefix, Timeout: 5 * time.Second, OnUnavailable: redislimit.FailClosed})
+	s := newStore(t, rdb, redislimit.Config{Prefix: prefix, Timeout: 5 * time.Second, WhenUnavailable: redislimit.FailClosed})
 	lim, err := ratelimit.New(ratelimit.Config{
 		Limits: []ratelimit.Limit{ratelimit.PerSecond(5), {Rate: 3, Period: time.Minute, Algorithm: ratelimit.SlidingLog}},
 		Store:  s,
@@ -120,7 +120,7 @@ func TestStore_OneRoundTripPerDecision(t *testing.T) {
 	lim, err := ratelimit.New(ratelimit.Config{
 		Limits: []ratelimit.Limit{ratelimit.PerSecond(100), ratelimit.PerHour(1000),
 			{Rate: 50, Period: time.Minute, Algorithm: ratelimit.SlidingLog}},
-		Store: newStore(t, rdb, redislimit.Config{Prefix: prefix, Timeout: 5 * time.Second, OnUnavailable: redislimit.FailClosed}),
+		Store: newStore(t, rdb, redislimit.Config{Prefix: prefix, Timeout: 5 * time.Second, WhenUnavailable: redislimit.FailClosed}),
 	})
 	require.NoError(t, err)
 	ctx := context.Background()
@@ -153,7 +153,7 @@ func TestStore_NoScriptFallsBackToEval(t *testing.T) {
 	t.Cleanup(func() { _ = rdb.Close() })
 	lim, err := ratelimit.New(ratelimit.Config{
 		Limits: []ratelimit.Limit{{Rate: 2, Period: time.Hour}},
-		Store:  newStore(t, rdb, redislimit.Config{Timeout: 5 * time.Second, OnUnavailable: redislimit.FailClosed}),
+		Store:  newStore(t, rdb, redislimit.Config{Timeout: 5 * time.Second, WhenUnavailable: redislimit.FailClosed}),
 	})
 	require.NoError(t, err)
 	ctx := context.Background()
@@ -226,10 +226,10 @@ func TestStore_Unavailable(t *testing.T) {
 				require.NoError(t, err)
 				var outages atomic.Int64
 				lim, err := ratelimit.New(ratelimit.Config{Limits: limits, Store: newStore(t, rdb, redislimit.Config{
-					Timeout:       30 * time.Millisecond,
-					OnUnavailable: policy,
-					Fallback:      mem,
-					Hooks: &redislimit.Hooks{Unavailable: func(err error, p redislimit.Policy) {
+					Timeout:         30 * time.Millisecond,
+					WhenUnavailable: policy,
+					Fallback:        mem,
+					Hooks: redislimit.Hooks{OnUnavailable: func(err error, p redislimit.Policy) {
 						assert.Error(t, err)
 						assert.Equal(t, policy, p)
 						outages.Add(1)
@@ -267,8 +267,8 @@ func TestStore_CancelledContextIsNotAnOutage(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: silentServer(t), ContextTimeoutEnabled: true, MaxRetries: -1})
 	t.Cleanup(func() { _ = rdb.Close() })
 	var outages atomic.Int64
-	s := newStore(t, rdb, redislimit.Config{Timeout: time.Second, Hooks: &redislimit.Hooks{
-		Unavailable: func(error, redislimit.Policy) { outages.Add(1) },
+	s := newStore(t, rdb, redislimit.Config{Timeout: time.Second, Hooks: redislimit.Hooks{
+		OnUnavailable: func(error, redislimit.Policy) { outages.Add(1) },
 	}})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
@@ -297,7 +297,7 @@ func TestStore_ExactUnderContention(t *testing.T) {
 				t.Cleanup(func() { _ = rdb.Close() })
 				lim, err := ratelimit.New(ratelimit.Config{
 					Limits: []ratelimit.Limit{l},
-					Store:  newStore(t, rdb, redislimit.Config{Prefix: prefix, Timeout: 5 * time.Second, OnUnavailable: redislimit.FailClosed}),
+					Store:  newStore(t, rdb, redislimit.Config{Prefix: prefix, Timeout: 5 * time.Second, WhenUnavailable: redislimit.FailClosed}),
 				})
 				require.NoError(t, err)
 				for range 32 {
@@ -334,8 +334,8 @@ func TestNew_RejectsBadConfig(t *testing.T) {
 		{"nil client", nil, redislimit.Config{}},
 		{"brace in prefix", ok, redislimit.Config{Prefix: "a{b"}},
 		{"budget without context deadlines", plain, redislimit.Config{}},
-		{"fallback without store", ok, redislimit.Config{OnUnavailable: redislimit.FallBack}},
-		{"unknown policy", ok, redislimit.Config{OnUnavailable: 9}},
+		{"fallback without store", ok, redislimit.Config{WhenUnavailable: redislimit.FallBack}},
+		{"unknown policy", ok, redislimit.Config{WhenUnavailable: 9}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -353,7 +353,7 @@ func TestStore_RejectsBadRequests(t *testing.T) {
 	mr := miniredis.RunT(t)
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: true})
 	t.Cleanup(func() { _ = rdb.Close() })
-	s := newStore(t, rdb, redislimit.Config{Timeout: 5 * time.Second, OnUnavailable: redislimit.FailClosed})
+	s := newStore(t, rdb, redislimit.Config{Timeout: 5 * time.Second, WhenUnavailable: redislimit.FailClosed})
 	one := []ratelimit.Limit{ratelimit.PerSecond(2)}
 	cases := []struct {
 		name string

@@ -56,9 +56,9 @@ func (s *Server) loginRoute(lim LoginLimiters, clientIP ratelimit.ClientIPConfig
 		if l == nil {
 			return nil
 		}
-		mw, err := l.Middleware(ratelimit.MiddlewareConfig{Key: key})
+		mw, err := ratelimit.NewMiddleware(l, ratelimit.MiddlewareConfig{Key: key})
 		if err == nil {
-			h = mw(h)
+			h = mw.Handler(h)
 		}
 		return err
 	}
@@ -135,14 +135,14 @@ func (s *Server) signupRoute(lim SignupLimiters, clientIP ratelimit.ClientIPConf
 	if err != nil {
 		return nil, err
 	}
-	mw, err := lim.PerIP.Middleware(ratelimit.MiddlewareConfig{Key: func(r *http.Request) (string, error) {
+	mw, err := ratelimit.NewMiddleware(lim.PerIP, ratelimit.MiddlewareConfig{Key: func(r *http.Request) (string, error) {
 		ip, err := ipKey(r)
 		return "signup:" + ip, err // apart from login's per-address state
 	}})
 	if err != nil {
 		return nil, err
 	}
-	return mw(h), nil
+	return mw.Handler(h), nil
 }
 
 // admitSignup takes one signup from the ceiling, answering the request

@@ -195,7 +195,7 @@ func New(d Deps) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	idem, err := idempotency.Middleware(d.IdemStore, idempotency.Config{
+	idem, err := idempotency.NewMiddleware(d.IdemStore, idempotency.Config{
 		Methods:   []string{http.MethodPost},
 		Required:  true,
 		Principal: func(r *http.Request) string { return auth.SubjectFrom(r.Context()) },
@@ -244,7 +244,7 @@ func New(d Deps) (*Handler, error) {
 	mux.Handle("PUT /v1/products/{id}", admin(http.HandlerFunc(s.updateProduct)))
 	mux.Handle("DELETE /v1/products/{id}", admin(http.HandlerFunc(s.deleteProduct)))
 
-	mux.Handle("POST /v1/orders", s.authz.Require(PermOrdersWrite)(idem(http.HandlerFunc(s.placeOrder))))
+	mux.Handle("POST /v1/orders", s.authz.Require(PermOrdersWrite)(idem.Handler(http.HandlerFunc(s.placeOrder))))
 	mux.Handle("POST /v1/admin/faults", s.authz.Require(PermAdminFaults)(http.HandlerFunc(s.setFaults)))
 	readOrders := s.authz.Require(PermOrdersRead)
 	mux.Handle("GET /v1/orders", readOrders(http.HandlerFunc(s.listOrders)))

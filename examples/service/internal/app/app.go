@@ -187,15 +187,15 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 	if err != nil {
 		return nil, err
 	}
-	cursorKeys, err := cursorKeyRing(cfg, log)
+	cursors, err := cursorSigner(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	productPager, err := pagination.New(pagination.Config{Keys: cursorKeys, Sorts: store.ProductSorts()})
+	productPager, err := pagination.New(pagination.Config{Signer: cursors, Sorts: store.ProductSorts()})
 	if err != nil {
 		return nil, err
 	}
-	orderPager, err := pagination.New(pagination.Config{Keys: cursorKeys, Sorts: store.OrderSorts()})
+	orderPager, err := pagination.New(pagination.Config{Signer: cursors, Sorts: store.OrderSorts()})
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +220,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 		return nil, err
 	}
 	limitStore, err := redislimit.New(rdb, redislimit.Config{Prefix: opt.RedisPrefix + "rl:",
-		OnUnavailable: redislimit.FallBack, Fallback: local})
+		WhenUnavailable: redislimit.FallBack, Fallback: local})
 	if err != nil {
 		return nil, err
 	}
@@ -375,12 +375,12 @@ func keyRing(cfg config.Config, log *slog.Logger) (*token.KeyRing, error) {
 	return token.NewKeyRing(k)
 }
 
-func cursorKeyRing(cfg config.Config, log *slog.Logger) (*pagination.KeyRing, error) {
+func cursorSigner(cfg config.Config, log *slog.Logger) (*pagination.SecretSigner, error) {
 	secret := []byte(cfg.CursorSecret)
 	if len(secret) == 0 {
 		log.Warn("CURSOR_SECRET is not set: signing pagination cursors with a random secret; cursors stop working at restart.")
 		secret = make([]byte, 32)
 		_, _ = rand.Read(secret)
 	}
-	return pagination.NewKeyRing(pagination.Key{ID: 1, Secret: secret})
+	return pagination.NewSecretSigner(secret)
 }

@@ -79,9 +79,9 @@ func TestLookupsUseIndexes(t *testing.T) {
 	orders, err := store.NewOrders(pool, 1)
 	require.NoError(t, err)
 	keys := store.NewAPIKeys(pool)
-	ring, err := pagination.NewKeyRing(pagination.Key{ID: 1, Secret: []byte(strings.Repeat("k", 32))})
+	signer, err := pagination.NewSecretSigner([]byte(strings.Repeat("k", 32)))
 	require.NoError(t, err)
-	pager, err := pagination.New(pagination.Config{Keys: ring, Sorts: store.OrderSorts()})
+	pager, err := pagination.New(pagination.Config{Signer: signer, Sorts: store.OrderSorts()})
 	require.NoError(t, err)
 
 	explain, err := base.Acquire(ctx)
