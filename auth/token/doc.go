@@ -31,8 +31,10 @@
 //   - duplicate JSON members (also differing only in case, or hidden behind
 //     escapes) are refused, so two parsers can never read different claims;
 //   - header strings are decoded as RFC 8259 §7 says ("keys\/2024" is
-//     "keys/2024", "k\u003c1" is "k<1"), without allocating; a string that
-//     is not valid Unicode (invalid UTF-8, a lone surrogate) is malformed.
+//     "keys/2024", "k\u003c1" is "k<1"), without allocating; a string
+//     anywhere in the header or the claims that is not valid Unicode
+//     (invalid UTF-8, a lone surrogate) is malformed, rather than repaired
+//     differently by different decoders.
 //
 // An ES256 signature (r, s) and (r, n−s) both verify: RFC 7518 does not ask
 // for low S, Go's crypto/ecdsa (this package's issuer included) produces
