@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -12,6 +13,10 @@ import (
 // ErrNoCredential is returned by an [Authenticator] when the request
 // carries no credential of its kind, so the next one may try.
 var ErrNoCredential = errors.New("auth: no credential")
+
+// ErrInvalidConfig is wrapped by every error a constructor of this package
+// returns for a bad config.
+var ErrInvalidConfig = errors.New("auth: invalid config")
 
 // Authenticator turns a request's credential into a Principal. It returns
 // ErrNoCredential when the request has no credential it recognises, and an
@@ -52,7 +57,7 @@ type MiddlewareConfig struct {
 // was refused; an authenticator's other errors (a store outage) get 503.
 func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
 	if len(cfg.Authenticators) == 0 {
-		return nil, errors.New("auth: Middleware needs at least one Authenticator")
+		return nil, fmt.Errorf("%w: Authenticators is empty", ErrInvalidConfig)
 	}
 	if cfg.Realm == "" {
 		cfg.Realm = "api"

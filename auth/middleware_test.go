@@ -79,7 +79,7 @@ func TestMiddleware(t *testing.T) {
 		})
 	}
 	_, err := auth.Middleware(auth.MiddlewareConfig{})
-	assert.Error(t, err)
+	assert.ErrorIs(t, err, auth.ErrInvalidConfig)
 }
 
 func TestRequireAuthenticated(t *testing.T) {

@@ -57,15 +57,21 @@ type Keys struct {
 	cfg   Config
 }
 
-// New returns Keys over store.
+// ErrInvalidConfig is wrapped by every error [New] returns for a bad
+// Config.
+var ErrInvalidConfig = errors.New("apikey: invalid config")
+
+// New returns Keys over store, or an error wrapping [ErrInvalidConfig].
 func New(store Store, cfg Config) (*Keys, error) {
-	if store == nil {
-		return nil, errors.New("apikey: nil store")
+	switch {
+	case store == nil:
+		return nil, fmt.Errorf("%w: nil Store", ErrInvalidConfig)
+	case !validPrefix(cfg.Prefix):
+		return nil, fmt.Errorf("%w: Prefix %q must be %s", ErrInvalidConfig, cfg.Prefix, prefixRule)
+	case cfg.TouchInterval < 0:
+		return nil, fmt.Errorf("%w: negative TouchInterval %v", ErrInvalidConfig, cfg.TouchInterval)
 	}
-	if !validPrefix(cfg.Prefix) {
-		return nil, ErrBadPrefix
-	}
-	if cfg.TouchInterval <= 0 {
+	if cfg.TouchInterval == 0 {
 		cfg.TouchInterval = time.Minute
 	}
 	if cfg.Now == nil {

@@ -84,13 +84,13 @@ func TestNewPolicy_RejectsBadInput(t *testing.T) {
 	}{
 		"cycle":          {authz.PolicyConfig{Roles: []authz.Role{{Name: "a", Inherits: []string{"b"}}, {Name: "b", Inherits: []string{"c"}}, {Name: "c", Inherits: []string{"a"}}}}, authz.ErrCycle},
 		"self":           {authz.PolicyConfig{Roles: []authz.Role{{Name: "a", Inherits: []string{"a"}}}}, authz.ErrCycle},
-		"unknown parent": {authz.PolicyConfig{Roles: []authz.Role{{Name: "a", Inherits: []string{"ghost"}}}}, authz.ErrUnknown},
-		"duplicate":      {authz.PolicyConfig{Roles: []authz.Role{{Name: "a"}, {Name: "a"}}}, authz.ErrInvalid},
-		"empty name":     {authz.PolicyConfig{Roles: []authz.Role{{Name: ""}}}, authz.ErrInvalid},
-		"inner star":     {authz.PolicyConfig{Roles: []authz.Role{{Name: "a", Permissions: []string{"pro*ducts"}}}}, authz.ErrInvalid},
-		"empty perm":     {authz.PolicyConfig{Roles: []authz.Role{{Name: "a", Permissions: []string{""}}}}, authz.ErrInvalid},
-		"rule no name":   {authz.PolicyConfig{Rules: []authz.Rule{{Actions: []string{"x"}}}}, authz.ErrInvalid},
-		"rule no action": {authz.PolicyConfig{Rules: []authz.Rule{{Name: "r"}}}, authz.ErrInvalid},
+		"unknown parent": {authz.PolicyConfig{Roles: []authz.Role{{Name: "a", Inherits: []string{"ghost"}}}}, authz.ErrUnknownRole},
+		"duplicate":      {authz.PolicyConfig{Roles: []authz.Role{{Name: "a"}, {Name: "a"}}}, authz.ErrInvalidConfig},
+		"empty name":     {authz.PolicyConfig{Roles: []authz.Role{{Name: ""}}}, authz.ErrInvalidConfig},
+		"inner star":     {authz.PolicyConfig{Roles: []authz.Role{{Name: "a", Permissions: []string{"pro*ducts"}}}}, authz.ErrInvalidConfig},
+		"empty perm":     {authz.PolicyConfig{Roles: []authz.Role{{Name: "a", Permissions: []string{""}}}}, authz.ErrInvalidConfig},
+		"rule no name":   {authz.PolicyConfig{Rules: []authz.Rule{{Actions: []string{"x"}}}}, authz.ErrInvalidConfig},
+		"rule no action": {authz.PolicyConfig{Rules: []authz.Rule{{Name: "r"}}}, authz.ErrInvalidConfig},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -7,11 +7,13 @@ import (
 	"strings"
 )
 
-// Errors from building a policy.
+// Errors from building a policy. ErrCycle and ErrUnknownRole say why more
+// precisely; both wrap ErrInvalidConfig, as does every error [NewPolicy]
+// returns.
 var (
-	ErrCycle   = errors.New("authz: role inheritance has a cycle")
-	ErrUnknown = errors.New("authz: unknown role")
-	ErrInvalid = errors.New("authz: invalid policy")
+	ErrInvalidConfig = errors.New("authz: invalid config")
+	ErrCycle         = fmt.Errorf("%w: role inheritance has a cycle", ErrInvalidConfig)
+	ErrUnknownRole   = fmt.Errorf("%w: unknown role", ErrInvalidConfig)
 )
 
 // Role grants permissions, directly and through the roles it inherits.
@@ -76,10 +78,10 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 	for i := range cfg.Roles {
 		r := &cfg.Roles[i]
 		if r.Name == "" || strings.TrimSpace(r.Name) != r.Name {
-			return nil, fmt.Errorf("%w: role name %q", ErrInvalid, r.Name)
+			return nil, fmt.Errorf("%w: role name %q", ErrInvalidConfig, r.Name)
 		}
 		if _, dup := defs[r.Name]; dup {
-			return nil, fmt.Errorf("%w: role %q defined twice", ErrInvalid, r.Name)
+			return nil, fmt.Errorf("%w: role %q defined twice", ErrInvalidConfig, r.Name)
 		}
 		defs[r.Name] = r
 	}
@@ -92,7 +94,7 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 	}
 	for _, rule := range cfg.Rules {
 		if rule.Name == "" || len(rule.Actions) == 0 || (rule.Effect != Allow && rule.Effect != Deny) {
-			return nil, fmt.Errorf("%w: rule %q needs a name, actions and an effect", ErrInvalid, rule.Name)
+			return nil, fmt.Errorf("%w: rule %q needs a name, actions and an effect", ErrInvalidConfig, rule.Name)
 		}
 		effect := "deny"
 		idx := p.deny
@@ -118,7 +120,7 @@ func (p *Policy) compile(name string, defs map[string]*Role, state map[string]ui
 	}
 	def, ok := defs[name]
 	if !ok {
-		return nil, fmt.Errorf("%w: %q (inherited by %q)", ErrUnknown, name, path[len(path)-1])
+		return nil, fmt.Errorf("%w: %q (inherited by %q)", ErrUnknownRole, name, path[len(path)-1])
 	}
 	state[name] = 1
 	cr := &compiledRole{name: name, reason: "role " + name, perms: map[string]struct{}{}}
@@ -150,13 +152,13 @@ func (p *Policy) compile(name string, defs map[string]*Role, state map[string]ui
 func (r *compiledRole) grant(perm string) error {
 	switch {
 	case perm == "":
-		return fmt.Errorf("%w: empty permission in role %q", ErrInvalid, r.name)
+		return fmt.Errorf("%w: empty permission in role %q", ErrInvalidConfig, r.name)
 	case perm == "*":
 		r.all = true
 	case strings.HasSuffix(perm, ":*"):
 		r.prefixes = append(r.prefixes, perm[:len(perm)-1])
 	case strings.Contains(perm, "*"):
-		return fmt.Errorf("%w: %q: '*' is allowed alone or as a final \":*\"", ErrInvalid, perm)
+		return fmt.Errorf("%w: %q: '*' is allowed alone or as a final \":*\"", ErrInvalidConfig, perm)
 	default:
 		r.perms[perm] = struct{}{}
 	}

@@ -182,13 +182,13 @@ func TestBcrypt_MigrationAndLengthLimit(t *testing.T) {
 	enc, err := bcrypt.GenerateFromPassword([]byte(long[:72]), bcrypt.MinCost)
 	require.NoError(t, err)
 	_, _, err = h.Verify(ctx, long, string(enc))
-	assert.ErrorIs(t, err, password.ErrPasswordTooLong, "never silently truncated")
+	assert.ErrorIs(t, err, password.ErrTooLong, "never silently truncated")
 }
 
 func TestHash_RejectsOverlongPasswords(t *testing.T) {
 	h := newHasher(t, password.Config{})
 	_, err := h.Hash(context.Background(), strings.Repeat("a", password.MaxPasswordBytes+1))
-	assert.ErrorIs(t, err, password.ErrPasswordTooLong)
+	assert.ErrorIs(t, err, password.ErrTooLong)
 	_, err = h.Hash(context.Background(), strings.Repeat("a", password.MaxPasswordBytes))
 	assert.NoError(t, err)
 }
@@ -208,7 +208,7 @@ func TestNew_RejectsBadConfig(t *testing.T) {
 	for name, cfg := range cases {
 		t.Run(name, func(t *testing.T) {
 			_, err := password.New(cfg)
-			assert.ErrorIs(t, err, password.ErrConfig)
+			assert.ErrorIs(t, err, password.ErrInvalidConfig)
 		})
 	}
 }
@@ -241,8 +241,8 @@ func TestVerifyDummy_AnswersLikeVerify(t *testing.T) {
 
 	long := strings.Repeat("x", 5000)
 	_, _, err = h.Verify(ctx, long, stored)
-	assert.ErrorIs(t, err, password.ErrPasswordTooLong)
-	assert.ErrorIs(t, h.VerifyDummy(ctx, long), password.ErrPasswordTooLong, "the same answer as Verify")
+	assert.ErrorIs(t, err, password.ErrTooLong)
+	assert.ErrorIs(t, h.VerifyDummy(ctx, long), password.ErrTooLong, "the same answer as Verify")
 }
 
 func TestPolicy(t *testing.T) {
@@ -260,8 +260,8 @@ func TestPolicy(t *testing.T) {
 		{"4 runes of 2 bytes", "éééé", password.ErrTooShort},
 		{"no composition rules", "aaaaaaaaaaaa", nil},
 		{"breached", "password1", password.ErrBreached},
-		{"too long", strings.Repeat("a", 1025), password.ErrPasswordTooLong},
-		{"invalid utf-8", "abcdefgh\xff", password.ErrInvalid},
+		{"too long", strings.Repeat("a", 1025), password.ErrTooLong},
+		{"invalid utf-8", "abcdefgh\xff", password.ErrInvalidUTF8},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -353,7 +353,7 @@ func Example_budgets() {
 	switch {
 	case errors.Is(err, password.ErrBusy):
 		fmt.Println("503, Retry-After: 1")
-	case errors.Is(err, password.ErrPasswordTooLong):
+	case errors.Is(err, password.ErrTooLong):
 		fmt.Println("422")
 	case err != nil:
 		fmt.Println("500")

@@ -28,13 +28,13 @@ type Policy struct {
 
 // Reasons a password is refused.
 var (
-	ErrTooShort = errors.New("password: too short")
-	ErrBreached = errors.New("password: found in a breach")
-	ErrInvalid  = errors.New("password: not valid UTF-8")
+	ErrTooShort    = errors.New("password: too short")
+	ErrBreached    = errors.New("password: found in a breach")
+	ErrInvalidUTF8 = errors.New("password: not valid UTF-8")
 )
 
 // PolicyError tells why a password was refused. It wraps ErrTooShort,
-// ErrPasswordTooLong, ErrBreached or ErrInvalid.
+// ErrTooLong, ErrBreached or ErrInvalidUTF8.
 type PolicyError struct {
 	Err error
 	Min int // the minimum length, for messages
@@ -58,11 +58,11 @@ func (p Policy) Check(ctx context.Context, password string) error {
 	}
 	fail := func(err error) error { return &PolicyError{Err: err, Min: lo, Max: hi} }
 	if !utf8.ValidString(password) {
-		return fail(ErrInvalid)
+		return fail(ErrInvalidUTF8)
 	}
 	pw, err := normalize(password)
 	if err != nil || len(pw) > hi {
-		return fail(ErrPasswordTooLong)
+		return fail(ErrTooLong)
 	}
 	if utf8.RuneCount(pw) < lo {
 		return fail(ErrTooShort)

@@ -13,7 +13,8 @@ import (
 	"github.com/bedrock-go/bedrock/auth"
 )
 
-// Errors. All but ErrConfig wrap [auth.ErrInvalidCredential].
+// Errors. All but ErrNotFound and ErrInvalidConfig wrap
+// [auth.ErrInvalidCredential].
 var (
 	ErrInvalidToken  = fmt.Errorf("session: invalid refresh token: %w", auth.ErrInvalidCredential)
 	ErrTokenReused   = fmt.Errorf("session: refresh token reused; family revoked: %w", auth.ErrInvalidCredential)
@@ -21,8 +22,9 @@ var (
 	ErrFamilyRevoked = fmt.Errorf("session: session revoked: %w", auth.ErrInvalidCredential)
 	// ErrNotFound is returned by a Store for an unknown token or family.
 	ErrNotFound = errors.New("session: not found")
-	// ErrConfig is wrapped by errors about a bad Config.
-	ErrConfig = errors.New("session: invalid config")
+	// ErrInvalidConfig is wrapped by every error [New] returns for a bad
+	// Config.
+	ErrInvalidConfig = errors.New("session: invalid config")
 )
 
 // Hash is the SHA-256 of a refresh token: what a store keeps.
@@ -93,17 +95,17 @@ type Manager struct {
 	cfg   Config
 }
 
-// New returns a Manager over store, or an error wrapping [ErrConfig].
+// New returns a Manager over store, or an error wrapping [ErrInvalidConfig].
 func New(store Store, cfg Config) (*Manager, error) {
 	switch {
 	case store == nil:
-		return nil, fmt.Errorf("%w: nil store", ErrConfig)
+		return nil, fmt.Errorf("%w: nil Store", ErrInvalidConfig)
 	case cfg.MaxLifetime < 0 || cfg.IdleTimeout < 0 || cfg.GraceWindow < 0:
-		return nil, fmt.Errorf("%w: negative duration", ErrConfig)
+		return nil, fmt.Errorf("%w: negative MaxLifetime, IdleTimeout or GraceWindow", ErrInvalidConfig)
 	case cfg.GraceWindow > 0 && len(cfg.Secret) < 32:
-		return nil, fmt.Errorf("%w: a grace window needs a Secret of at least 32 bytes", ErrConfig)
+		return nil, fmt.Errorf("%w: a GraceWindow needs a Secret of at least 32 bytes", ErrInvalidConfig)
 	case cfg.GraceWindow > time.Minute:
-		return nil, fmt.Errorf("%w: grace window over a minute defeats reuse detection", ErrConfig)
+		return nil, fmt.Errorf("%w: a GraceWindow over a minute defeats reuse detection", ErrInvalidConfig)
 	}
 	if cfg.MaxLifetime == 0 {
 		cfg.MaxLifetime = 30 * 24 * time.Hour

@@ -33,17 +33,17 @@ type Issuer struct {
 	cfg IssuerConfig
 }
 
-// NewIssuer returns an Issuer, or an error wrapping [ErrConfig].
+// NewIssuer returns an Issuer, or an error wrapping [ErrInvalidConfig].
 func NewIssuer(cfg IssuerConfig) (*Issuer, error) {
 	switch {
 	case cfg.Keys == nil || cfg.Keys.Signing() == nil:
-		return nil, fmt.Errorf("%w: a key ring with a signing key is required", ErrConfig)
+		return nil, fmt.Errorf("%w: Keys must be a key ring with a signing key", ErrInvalidConfig)
 	case cfg.Issuer == "":
-		return nil, fmt.Errorf("%w: Issuer is required", ErrConfig)
+		return nil, fmt.Errorf("%w: Issuer is required", ErrInvalidConfig)
 	case len(cfg.Audience) == 0:
-		return nil, fmt.Errorf("%w: Audience is required", ErrConfig)
+		return nil, fmt.Errorf("%w: Audience is required", ErrInvalidConfig)
 	case cfg.TTL < 0:
-		return nil, fmt.Errorf("%w: negative TTL", ErrConfig)
+		return nil, fmt.Errorf("%w: negative TTL %v", ErrInvalidConfig, cfg.TTL)
 	}
 	if cfg.TTL == 0 {
 		cfg.TTL = 15 * time.Minute
@@ -53,7 +53,7 @@ func NewIssuer(cfg IssuerConfig) (*Issuer, error) {
 	}
 	for i := 0; i < len(cfg.Type); i++ {
 		if c := cfg.Type[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
-			return nil, fmt.Errorf("%w: Type has byte %#x", ErrConfig, c)
+			return nil, fmt.Errorf("%w: Type has byte %#x", ErrInvalidConfig, c)
 		}
 	}
 	if cfg.Now == nil {

@@ -83,10 +83,16 @@ type fetchCall struct {
 var errClosed = errors.New("token: remote key set closed")
 
 // NewRemoteKeySet returns a key set for cfg and starts its first fetch and
-// its background refresh, which run until Close.
+// its background refresh, which run until Close. A bad cfg is an error
+// wrapping [ErrInvalidConfig].
 func NewRemoteKeySet(cfg RemoteConfig) (*RemoteKeySet, error) {
-	if cfg.URL == "" {
-		return nil, fmt.Errorf("%w: URL is required", ErrConfig)
+	switch {
+	case cfg.URL == "":
+		return nil, fmt.Errorf("%w: URL is required", ErrInvalidConfig)
+	case cfg.RefreshInterval < 0 || cfg.MinRefreshInterval < 0 || cfg.FetchTimeout < 0:
+		return nil, fmt.Errorf("%w: negative RefreshInterval, MinRefreshInterval or FetchTimeout", ErrInvalidConfig)
+	case cfg.MaxBytes < 0:
+		return nil, fmt.Errorf("%w: negative MaxBytes", ErrInvalidConfig)
 	}
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: 10 * time.Second}

@@ -311,3 +311,18 @@ func TestRemoteKeySet_CloseEndsAFetchInFlight(t *testing.T) {
 		close(jwks.release)
 	})
 }
+
+func TestNewRemoteKeySet_RejectsBadConfig(t *testing.T) {
+	cases := map[string]token.RemoteConfig{
+		"no URL":                      {},
+		"negative RefreshInterval":    {URL: "https://id.example/jwks", RefreshInterval: -time.Minute},
+		"negative MinRefreshInterval": {URL: "https://id.example/jwks", MinRefreshInterval: -time.Second},
+		"negative FetchTimeout":       {URL: "https://id.example/jwks", FetchTimeout: -time.Second},
+		"negative MaxBytes":           {URL: "https://id.example/jwks", MaxBytes: -1},
+	}
+	for name, cfg := range cases {
+		s, err := token.NewRemoteKeySet(cfg)
+		assert.Nil(t, s, name)
+		assert.ErrorIs(t, err, token.ErrInvalidConfig, name)
+	}
+}

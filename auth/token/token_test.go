@@ -242,7 +242,7 @@ func TestVerify_Leeway(t *testing.T) {
 	assert.ErrorIs(t, err, token.ErrTokenExpired)
 
 	_, err = token.NewVerifier(token.VerifierConfig{Keys: f.ring, Issuer: "i", Audience: "a", Leeway: 6 * time.Minute})
-	assert.ErrorIs(t, err, token.ErrConfig, "leeway is capped at 5 minutes")
+	assert.ErrorIs(t, err, token.ErrInvalidConfig, "leeway is capped at 5 minutes")
 }
 
 func TestVerify_SkipsAreExplicit(t *testing.T) {
@@ -255,7 +255,7 @@ func TestVerify_SkipsAreExplicit(t *testing.T) {
 	}
 	for name, cfg := range cases {
 		_, err := token.NewVerifier(cfg)
-		assert.ErrorIs(t, err, token.ErrConfig, name)
+		assert.ErrorIs(t, err, token.ErrInvalidConfig, name)
 	}
 	v := f.verifier(t, func(c *token.VerifierConfig) {
 		c.SkipIssuer, c.SkipAudience, c.SkipExpiry, c.SkipType = true, true, true, true
@@ -309,7 +309,7 @@ func TestKeys_RejectBadMaterial(t *testing.T) {
 	ring, _ := token.NewKeyRing(nil, p)
 	assert.ErrorIs(t, ring.SetSigning("e"), token.ErrKey, "a public key cannot sign")
 	_, err = token.NewIssuer(token.IssuerConfig{Keys: ring, Issuer: "i", Audience: []string{"a"}})
-	assert.ErrorIs(t, err, token.ErrConfig)
+	assert.ErrorIs(t, err, token.ErrInvalidConfig)
 }
 
 func TestVerify_HS256AllocatesAtMostTen(t *testing.T) {

@@ -56,10 +56,14 @@ type queries struct {
 
 var _ session.Store = (*Store)(nil)
 
-// New returns a store on db.
+// ErrInvalidConfig is wrapped by every error [New] returns for a bad
+// Config.
+var ErrInvalidConfig = errors.New("pgsession: invalid config")
+
+// New returns a store on db, or an error wrapping [ErrInvalidConfig].
 func New(db DB, cfg Config) (*Store, error) {
 	if db == nil {
-		return nil, errors.New("pgsession: nil db")
+		return nil, fmt.Errorf("%w: nil DB", ErrInvalidConfig)
 	}
 	if cfg.Prefix == "" {
 		cfg.Prefix = "session_"
