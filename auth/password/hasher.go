@@ -106,15 +106,10 @@ type Hasher struct {
 
 // New returns a Hasher for cfg, or an error wrapping [ErrInvalidConfig].
 func New(cfg Config) (*Hasher, error) {
-	if cfg.Params == (Params{}) {
-		cfg.Params = DefaultParams()
-	}
+	cfg.Params = cfg.Params.withDefaults()
 	bounds := cfg.Bounds.withDefaults()
-	if err := bounds.check(cfg.Params); err != nil {
-		return nil, fmt.Errorf("%w: params: %v", ErrInvalidConfig, err)
-	}
-	if cfg.Params.KeyLen < minNewKeyLen {
-		return nil, fmt.Errorf("%w: params: new hashes need an output of at least %d bytes", ErrInvalidConfig, minNewKeyLen)
+	if err := checkNewParams(cfg.Params, bounds); err != nil {
+		return nil, err
 	}
 	seen := map[string]bool{}
 	for _, p := range cfg.Peppers {

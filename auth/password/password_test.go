@@ -209,8 +209,43 @@ func TestNew_RejectsBadConfig(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			_, err := password.New(cfg)
 			assert.ErrorIs(t, err, password.ErrInvalidConfig)
+			// A config error is about the config: it names the field and
+			// never reads as a problem with a stored hash.
+			assert.NotErrorIs(t, err, password.ErrMalformedHash)
+			assert.NotErrorIs(t, err, password.ErrParamsOutOfBounds)
+			assert.NotContains(t, err.Error(), "malformed")
+			assert.NotContains(t, err.Error(), "hash parameters")
 		})
 	}
+}
+
+// TestNew_PartialParamsMergeWithDefaults: Params{Memory: ...} used to be
+// taken whole, with Time, Threads, SaltLen and KeyLen zero, and refused
+// with "malformed hash: m=65536 t=0 p=0 below argon2's minimum".
+func TestNew_PartialParamsMergeWithDefaults(t *testing.T) {
+	d := password.DefaultParams()
+	cases := map[string]struct {
+		in, want password.Params
+	}{
+		"zero":        {password.Params{}, d},
+		"memory only": {password.Params{Memory: 64 * 1024}, password.Params{Memory: 64 * 1024, Time: d.Time, Threads: d.Threads, SaltLen: d.SaltLen, KeyLen: d.KeyLen}},
+		"time and threads": {password.Params{Time: 3, Threads: 2},
+			password.Params{Memory: d.Memory, Time: 3, Threads: 2, SaltLen: d.SaltLen, KeyLen: d.KeyLen}},
+		"whole": {password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 16}, password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 16}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			h, err := password.New(password.Config{Params: tc.in})
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, h.Params())
+		})
+	}
+	t.Run("a partial field out of range names the field", func(t *testing.T) {
+		_, err := password.New(password.Config{Params: password.Params{Memory: 1 << 30}})
+		require.ErrorIs(t, err, password.ErrInvalidConfig)
+		assert.Contains(t, err.Error(), "Params.Memory")
+		assert.NotContains(t, err.Error(), "hash")
+	})
 }
 
 func TestConcurrencyLimit(t *testing.T) {
