@@ -53,7 +53,7 @@ func authFailureClasses() []errorClass {
 	)
 }
 
-// AuthFailureHook returns a function for auth.MiddlewareConfig.OnFailure
+// AuthFailureHook returns a function for auth.Hooks.OnFailure
 // that counts refused credentials as bedrock.auth.failures ({failure},
 // counter) with bedrock.auth.reason: the sentinel of auth/token,
 // auth/apikey or auth/session the error matches (token_expired,
@@ -88,8 +88,9 @@ func AuthFailureHook(mp metric.MeterProvider) (func(r *http.Request, err error),
 	}, nil
 }
 
-// AuthzDenyHook returns a function for authz.Authorizer.RequireFunc(perm,
-// ...) that counts refusals as bedrock.authz.denials ({denial}, counter)
+// AuthzDenyHook returns a function for the authz.Hooks.OnDeny of the
+// authz.Requirement of perm that counts refusals as bedrock.authz.denials
+// ({denial}, counter)
 // with bedrock.authz.permission (perm, a constant of the route) and
 // bedrock.authz.reason: anonymous, default_deny (no role or rule grants
 // the permission), deny_rule (a deny rule matched) or _OTHER. Rule names

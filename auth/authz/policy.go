@@ -199,6 +199,22 @@ func (p *Policy) Permissions(role string) []string {
 	return out
 }
 
+// mentions reports whether any role grants perm or any rule names it
+// (or "*"): whether a requirement of perm can ever be met.
+func (p *Policy) mentions(perm string) bool {
+	for _, r := range p.roles {
+		if r.grants(perm) {
+			return true
+		}
+	}
+	for _, idx := range [2]map[string][]*compiledRule{p.allow, p.deny} {
+		if len(idx[perm]) > 0 || len(idx["*"]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // HasRole reports whether the policy defines role.
 func (p *Policy) HasRole(role string) bool {
 	_, ok := p.roles[role]
