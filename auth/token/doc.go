@@ -71,7 +71,7 @@
 // Reading a JWK Set follows RFC 7517 §5: a key that cannot be used (another
 // type, curve or algorithm, RSA under 2048 bits, no kid, a symmetric key,
 // published private material) is skipped and reported through
-// [ParseJWKSFunc] or RemoteConfig.OnSkippedKey, and the others are kept.
+// [ParseJWKSFunc] or RemoteHooks.OnSkippedKey, and the others are kept.
 // Keys of different algorithms may share a kid (RFC 7517 §4.5); the
 // verifier picks the one of the token's alg. A set with keys of which none
 // is usable is [ErrNoUsableKeys], and a RemoteKeySet keeps serving its last

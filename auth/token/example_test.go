@@ -53,9 +53,11 @@ func ExampleRemoteKeySet() {
 	defer issuerJWKS.Close()
 
 	keys, err := token.NewRemoteKeySet(token.RemoteConfig{
-		URL:          issuerJWKS.URL,
-		OnError:      func(err error) { fmt.Println("JWKS fetch failed:", err) },
-		OnSkippedKey: func(s token.SkippedKey) { fmt.Println(s) },
+		URL: issuerJWKS.URL,
+		Hooks: token.RemoteHooks{
+			OnFetchError: func(err error) { fmt.Println("JWKS fetch failed:", err) },
+			OnSkippedKey: func(s token.SkippedKey) { fmt.Println(s) },
+		},
 	})
 	if err != nil {
 		panic(err)

@@ -156,7 +156,7 @@ func TestRemoteKeySet_BackgroundRefreshAndFailures(t *testing.T) {
 		}))
 		var errs atomic.Int32
 		remote, err := token.NewRemoteKeySet(token.RemoteConfig{URL: "https://id.example/jwks", Client: client,
-			RefreshInterval: time.Minute, OnError: func(error) { errs.Add(1) }})
+			RefreshInterval: time.Minute, Hooks: token.RemoteHooks{OnFetchError: func(error) { errs.Add(1) }}})
 		require.NoError(t, err)
 		defer remote.Close()
 		start := time.Now()

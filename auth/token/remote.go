@@ -32,13 +32,20 @@ type RemoteConfig struct {
 	FetchTimeout time.Duration
 	// MaxBytes bounds the response; 256 KiB when zero.
 	MaxBytes int64
-	// OnError is told about every failed fetch, whatever caused it (the
-	// first fetch, the background refresh, an unknown kid, Refresh); nil
-	// ignores them. A fetch ended by Close is not a failure.
-	OnError func(error)
+	// Hooks receives instrumentation callbacks.
+	Hooks RemoteHooks
+}
+
+// RemoteHooks are the callbacks of a [RemoteKeySet]. Nil fields are
+// skipped.
+type RemoteHooks struct {
+	// OnFetchError is told about every failed fetch, whatever caused it
+	// (the first fetch, the background refresh, an unknown kid, Refresh).
+	// A fetch ended by Close is not a failure.
+	OnFetchError func(error)
 	// OnSkippedKey is told about every key of a fetched set that is left
-	// out (see [ParseJWKSFunc]), on every fetch; nil ignores them. The
-	// other keys of the set are served.
+	// out (see [ParseJWKSFunc]), on every fetch. The other keys of the set
+	// are served.
 	OnSkippedKey func(SkippedKey)
 }
 
@@ -279,8 +286,8 @@ func (s *RemoteKeySet) fetch(call *fetchCall) {
 	s.mu.Unlock()
 	close(call.done)
 
-	if err != nil && !closing && s.cfg.OnError != nil {
-		s.cfg.OnError(err)
+	if err != nil && !closing && s.cfg.Hooks.OnFetchError != nil {
+		s.cfg.Hooks.OnFetchError(err)
 	}
 	select {
 	case s.wake <- struct{}{}:
@@ -343,5 +350,5 @@ func (s *RemoteKeySet) get(ctx context.Context) ([]*Key, error) {
 	if int64(len(body)) > s.cfg.MaxBytes {
 		return nil, fmt.Errorf("%w: larger than %d bytes", ErrJWKS, s.cfg.MaxBytes)
 	}
-	return ParseJWKSFunc(body, s.cfg.OnSkippedKey)
+	return ParseJWKSFunc(body, s.cfg.Hooks.OnSkippedKey)
 }

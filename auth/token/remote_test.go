@@ -203,7 +203,7 @@ func TestRemoteKeySet_FirstFetchAtConstructionRetriesWithBackoff(t *testing.T) {
 		jwks.status.Store(http.StatusServiceUnavailable)
 		var errs atomic.Int32
 		remote, err := token.NewRemoteKeySet(token.RemoteConfig{URL: "https://id.example/jwks", Client: handlerClient(jwks),
-			OnError: func(error) { errs.Add(1) }})
+			Hooks: token.RemoteHooks{OnFetchError: func(error) { errs.Add(1) }}})
 		require.NoError(t, err)
 		defer remote.Close()
 		synctest.Wait()
@@ -276,7 +276,7 @@ func TestRemoteKeySet_FetchTimeoutBoundsAHangingIssuer(t *testing.T) {
 		jwks.arm() // never released: the issuer hangs
 		var lastErr atomic.Value
 		remote, err := token.NewRemoteKeySet(token.RemoteConfig{URL: "https://id.example/jwks", Client: asyncClient(jwks),
-			FetchTimeout: 5 * time.Second, OnError: func(err error) { lastErr.Store(err) }})
+			FetchTimeout: 5 * time.Second, Hooks: token.RemoteHooks{OnFetchError: func(err error) { lastErr.Store(err) }}})
 		require.NoError(t, err)
 		defer remote.Close()
 		start := time.Now()
@@ -300,7 +300,7 @@ func TestRemoteKeySet_CloseEndsAFetchInFlight(t *testing.T) {
 		jwks.arm()
 		var errs atomic.Int32
 		remote, err := token.NewRemoteKeySet(token.RemoteConfig{URL: "https://id.example/jwks", Client: asyncClient(jwks),
-			OnError: func(error) { errs.Add(1) }})
+			Hooks: token.RemoteHooks{OnFetchError: func(error) { errs.Add(1) }}})
 		require.NoError(t, err)
 		<-jwks.arrived
 		require.NoError(t, remote.Close())

@@ -68,7 +68,7 @@ type Deps struct {
 	Verifier *token.Verifier
 	KeyRing  *token.KeyRing
 	TokenTTL time.Duration
-	Sessions *session.Manager
+	Sessions *session.RefreshTokens
 	APIKeys  *apikey.Keys
 
 	Checker       *validate.Checker
