@@ -11,7 +11,7 @@ import (
 
 // IssuerConfig configures an [Issuer].
 type IssuerConfig struct {
-	// Keys holds the signing key; required.
+	// Keys holds the primary key, which signs; required.
 	Keys *KeyRing
 	// Issuer is the iss claim; required.
 	Issuer string
@@ -26,9 +26,9 @@ type IssuerConfig struct {
 	Now func() time.Time
 }
 
-// Issuer signs tokens with the signing key of its key ring. It is safe for
-// concurrent use; rotating the ring's signing key takes effect on the next
-// token.
+// Issuer signs tokens with the primary key of its key ring; [Issuer.Issue]
+// is its one method. It is safe for concurrent use; promoting another key
+// of the ring takes effect on the next token.
 type Issuer struct {
 	cfg IssuerConfig
 }
@@ -36,8 +36,8 @@ type Issuer struct {
 // NewIssuer returns an Issuer, or an error wrapping [ErrInvalidConfig].
 func NewIssuer(cfg IssuerConfig) (*Issuer, error) {
 	switch {
-	case cfg.Keys == nil || cfg.Keys.Signing() == nil:
-		return nil, fmt.Errorf("%w: Keys must be a key ring with a signing key", ErrInvalidConfig)
+	case cfg.Keys == nil || cfg.Keys.Primary() == nil:
+		return nil, fmt.Errorf("%w: Keys must be a key ring with a primary key", ErrInvalidConfig)
 	case cfg.Issuer == "":
 		return nil, fmt.Errorf("%w: Issuer is required", ErrInvalidConfig)
 	case len(cfg.Audience) == 0:
@@ -93,7 +93,7 @@ func (i *Issuer) Issue(c Carrier) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("token: encode claims: %w", err)
 	}
-	return sign(i.cfg.Keys.Signing(), i.cfg.Type, payload)
+	return sign(i.cfg.Keys.Primary(), i.cfg.Type, payload)
 }
 
 // sign builds the compact JWS of payload under key.

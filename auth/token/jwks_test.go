@@ -125,7 +125,7 @@ func TestRemoteKeySet_FetchesCachesAndRateLimitsUnknownKids(t *testing.T) {
 		// first token that names it triggers one fetch.
 		next, _ := token.GenerateEd25519("ed-2")
 		require.NoError(t, f.ring.Add(next))
-		require.NoError(t, f.ring.SetSigning("ed-2"))
+		require.NoError(t, f.ring.Promote("ed-2"))
 		fresh, err := iss.Issue(&token.Claims{Subject: "u"})
 		require.NoError(t, err)
 		_, err = v.Verify(ctx, fresh)

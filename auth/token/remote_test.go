@@ -58,7 +58,7 @@ func rotated(t *testing.T) (fixture, string) {
 	next, err := token.GenerateEd25519("ed-2")
 	require.NoError(t, err)
 	require.NoError(t, f.ring.Add(next))
-	require.NoError(t, f.ring.SetSigning("ed-2"))
+	require.NoError(t, f.ring.Promote("ed-2"))
 	iss, err := token.NewIssuer(token.IssuerConfig{Keys: f.ring, Issuer: "https://id.example", Audience: []string{"api"}})
 	require.NoError(t, err)
 	tok, err := iss.Issue(&token.Claims{Subject: "u"})
