@@ -50,8 +50,10 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Keys issues and authenticates API keys over a [Store]. It is safe for
-// concurrent use.
+// Keys issues and authenticates API keys over a [Store]. Most callers want
+// [Keys.Authenticator] in their auth.Middleware, and [Keys.Issue] and
+// [Keys.Revoke] behind the endpoints that manage keys; [Keys.Authenticate]
+// checks one key outside HTTP. It is safe for concurrent use.
 type Keys struct {
 	store Store
 	cfg   Config
@@ -171,7 +173,8 @@ func Verify(p Parsed, rec *Record, now time.Time) error {
 }
 
 // MemoryStore is a [Store] in process memory, for tests and single-process
-// services. The zero value is ready to use.
+// services. The zero value is ready to use: hand it to [New], which calls
+// its Store methods; [MemoryStore.List] serves an owner's key listing.
 type MemoryStore struct {
 	mu   sync.RWMutex
 	recs map[string]Record

@@ -50,8 +50,10 @@ type PolicyConfig struct {
 	Rules []Rule
 }
 
-// Policy is a compiled, immutable set of roles and rules. It is safe for
-// concurrent use.
+// Policy is a compiled, immutable set of roles and rules, built by
+// [NewPolicy] and handed to an [Authorizer]; [Policy.Permissions] and
+// [Policy.HasRole] describe it (for an API that lists what a role may do).
+// It is safe for concurrent use.
 type Policy struct {
 	roles map[string]*compiledRole
 	deny  map[string][]*compiledRule // by action; "*" for any

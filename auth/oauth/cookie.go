@@ -35,7 +35,9 @@ var ErrFlowCookie = errors.New("oauth: missing, invalid or expired login cookie"
 
 // FlowCookie stores a [Flow] in a cookie, encrypted and authenticated with
 // AES-256-GCM (the verifier is a secret, so signing alone is not enough),
-// and valid for TTL.
+// and valid for TTL. A login calls [FlowCookie.Set] before redirecting to
+// the provider, and [FlowCookie.Read] then [FlowCookie.Clear] at the
+// callback. It is safe for concurrent use.
 type FlowCookie struct {
 	aead cipher.AEAD
 	name string

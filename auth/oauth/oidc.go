@@ -53,8 +53,11 @@ type DiscoveryConfig struct {
 	AllowHTTP bool
 }
 
-// Provider is an OpenID Provider: its metadata, fetched once, and its keys,
-// kept fresh by a [token.RemoteKeySet]. Close stops the key refresh.
+// Provider is an OpenID Provider: its metadata, fetched once by
+// [Discover], and its keys, kept fresh by a [token.RemoteKeySet]. Most
+// callers want [Provider.NewClient] for the login flow;
+// [Provider.IDTokenVerifier] checks ID tokens that arrive by other means.
+// Close stops the key refresh.
 type Provider struct {
 	Metadata Metadata
 	keys     *token.RemoteKeySet
@@ -143,7 +146,8 @@ type IDClaims struct {
 	Name          string `json:"name,omitempty"`
 }
 
-// IDTokenVerifier checks ID tokens of one provider for one client.
+// IDTokenVerifier checks ID tokens of one provider for one client with its
+// one method, [IDTokenVerifier.Verify]. It is safe for concurrent use.
 type IDTokenVerifier struct {
 	v        *token.Verifier
 	clientID string
@@ -236,7 +240,9 @@ type ClientConfig struct {
 	HTTPClient *http.Client
 }
 
-// Client runs the authorization-code flow with PKCE against a provider.
+// Client runs the authorization-code flow with PKCE against a provider:
+// [Client.AuthCodeURL] starts a login, [Client.Exchange] finishes it at the
+// callback. It is safe for concurrent use.
 type Client struct {
 	oauth  oauth2.Config
 	ids    *IDTokenVerifier

@@ -83,7 +83,11 @@ type Config struct {
 	MaxHashWaiting int
 }
 
-// Hasher hashes and verifies passwords. It is safe for concurrent use.
+// Hasher hashes and verifies passwords. Most callers want [Hasher.Verify]
+// at login (and a fresh [Hasher.Hash] when it says needsRehash),
+// [Hasher.Hash] at signup, and [Hasher.VerifyDummy] for an unknown account,
+// so that timing does not tell it from a known one. It is safe for
+// concurrent use.
 type Hasher struct {
 	params  Params
 	bounds  Bounds

@@ -13,7 +13,8 @@ import (
 // Policy checks new passwords the way NIST SP 800-63B asks: a minimum and a
 // maximum length, an optional check against known-breached passwords, and no
 // composition rules (they make passwords weaker, not stronger). The zero
-// value requires 8 to 1024 characters.
+// value requires 8 to 1024 characters. [Policy.Check] is its one method:
+// call it on a new password before hashing it.
 type Policy struct {
 	// MinLength in Unicode code points after NFKC normalisation; 8 when zero.
 	MinLength int

@@ -38,7 +38,9 @@ var ErrKey = errors.New("token: invalid key")
 
 // Key is a signing or verification key bound to one algorithm and one key
 // id. The algorithm of a token is checked against its key's, never taken
-// from the token. A Key is immutable and safe for concurrent use.
+// from the token. Most callers never call its methods: they make keys with
+// [GenerateEd25519] or a New function (or [KeyRing.Generate]) and put them
+// in a [KeyRing]. A Key is immutable and safe for concurrent use.
 type Key struct {
 	id  string
 	alg Algorithm

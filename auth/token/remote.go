@@ -61,6 +61,10 @@ type RemoteHooks struct {
 // or for their own context, whichever ends first, so a caller that gives up
 // never fails the fetch for the others. It is safe for concurrent use;
 // Close stops the background refresh and any fetch in flight.
+//
+// Most callers only hand it to VerifierConfig.Keys, which calls
+// [RemoteKeySet.Key], and Close it at shutdown; [RemoteKeySet.Refresh]
+// fetches at once, for a caller that knows the issuer rotated.
 type RemoteKeySet struct {
 	cfg   RemoteConfig
 	retry backoff.Exponential

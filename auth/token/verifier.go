@@ -61,7 +61,12 @@ type VerifierConfig struct {
 	Now func() time.Time
 }
 
-// Verifier checks signed tokens. It is safe for concurrent use.
+// Verifier checks signed tokens. Most callers want [Authenticator] (a
+// function, since it is generic over the claims type), which verifies the
+// bearer token of each request for an auth.Middleware; [VerifyAs] decodes
+// custom claims, [Verifier.Verify] the registered ones, and
+// [Verifier.VerifyInto] fills a value the caller owns. It is safe for
+// concurrent use.
 type Verifier struct {
 	cfg     VerifierConfig
 	algs    []Algorithm
@@ -367,7 +372,7 @@ func (v *Verifier) checkClaims(c *Claims) error {
 	return nil
 }
 
-// AuthenticatorConfig configures [Verifier.Authenticator].
+// AuthenticatorConfig configures [Authenticator].
 type AuthenticatorConfig[C any] struct {
 	// Principal maps verified claims to a principal; nil uses the subject
 	// and, when C has them, nothing else.

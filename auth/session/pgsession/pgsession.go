@@ -42,7 +42,10 @@ type Config struct {
 	Prefix string
 }
 
-// Store is a session.Store on PostgreSQL. It is safe for concurrent use.
+// Store is a session.Store on PostgreSQL. Most callers run [Store.Migrate]
+// once (or apply [Store.Schema] with their own migration tool) and hand
+// the Store to session.New, which calls the rest. It is safe for
+// concurrent use.
 type Store struct {
 	db               DB
 	families, tokens string // quoted identifiers

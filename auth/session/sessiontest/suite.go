@@ -17,7 +17,8 @@ import (
 	"github.com/bedrock-go/bedrock/auth/session"
 )
 
-// Clock is a settable clock, safe for concurrent use.
+// Clock is a settable clock for the suite: [Clock.Now] goes in a Config,
+// [Clock.Advance] moves it. It is safe for concurrent use.
 type Clock struct {
 	mu sync.Mutex
 	t  time.Time
