@@ -61,16 +61,33 @@ func (p Principal) IsAnonymous() bool { return p.Subject == "" }
 
 type principalKey struct{}
 
-// WithPrincipal returns a copy of ctx that carries p.
-func WithPrincipal(ctx context.Context, p Principal) context.Context {
-	return context.WithValue(ctx, principalKey{}, p)
+// requestAuth is what a request's context says of its authentication: the
+// principal, if any, and the [Middleware] that passed the request, whose
+// challenge every 401 behind it names.
+type requestAuth struct {
+	principal     Principal
+	authenticated bool
+	mw            *Middleware
 }
 
-// PrincipalFrom returns the principal stored in ctx by [WithPrincipal], and
-// false if there is none.
+// WithPrincipal returns a copy of ctx that carries p. A Middleware that
+// passed the request before stays known to [Challenge].
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	s := &requestAuth{principal: p, authenticated: true}
+	if prev, ok := ctx.Value(principalKey{}).(*requestAuth); ok {
+		s.mw = prev.mw
+	}
+	return context.WithValue(ctx, principalKey{}, s)
+}
+
+// PrincipalFrom returns the principal stored in ctx by a [Middleware] or
+// [WithPrincipal], and false if there is none.
 func PrincipalFrom(ctx context.Context) (Principal, bool) {
-	p, ok := ctx.Value(principalKey{}).(Principal)
-	return p, ok
+	s, ok := ctx.Value(principalKey{}).(*requestAuth)
+	if !ok || !s.authenticated {
+		return Principal{}, false
+	}
+	return s.principal, true
 }
 
 // SubjectFrom returns the subject of the principal in ctx, or "" when the

@@ -41,7 +41,7 @@ func newJWTFixture(b *testing.B) jwtFixture {
 }
 
 func (f jwtFixture) issue(b *testing.B, kid string) string {
-	if err := f.ring.SetSigning(kid); err != nil {
+	if err := f.ring.Promote(kid); err != nil {
 		b.Fatal(err)
 	}
 	iss, _ := token.NewIssuer(token.IssuerConfig{Keys: f.ring, Issuer: "https://id.example", Audience: []string{"api"}, TTL: time.Hour})
@@ -98,7 +98,7 @@ func BenchmarkJWTVerifyEdDSA(b *testing.B) { benchVerify(b, "ed-1", "EdDSA", nil
 
 func BenchmarkJWTSignEdDSA(b *testing.B) {
 	f := newJWTFixture(b)
-	_ = f.ring.SetSigning("ed-1")
+	_ = f.ring.Promote("ed-1")
 	iss, _ := token.NewIssuer(token.IssuerConfig{Keys: f.ring, Issuer: "https://id.example", Audience: []string{"api"}})
 	b.Run("bedrock", func(b *testing.B) {
 		b.ReportAllocs()

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bedrock-go/bedrock/auth"
+	"github.com/bedrock-go/bedrock/auth/authz"
 	"github.com/bedrock-go/bedrock/httpsec"
 	"github.com/bedrock-go/bedrock/idempotency"
 	"github.com/bedrock-go/bedrock/observe"
@@ -349,9 +350,14 @@ func authCases(t *testing.T) []problemCase {
 		}
 		return auth.Principal{}, fmt.Errorf("token: expired at 12:00 for kid k1: %w", auth.ErrInvalidCredential)
 	})
-	mw, err := auth.Middleware(auth.MiddlewareConfig{Authenticators: []auth.Authenticator{refuse}, Required: true})
+	mw, err := auth.NewMiddleware(auth.MiddlewareConfig{Authenticators: []auth.Authenticator{refuse}, Required: true})
 	require.NoError(t, err)
-	h := mw(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	h := mw.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	policy, err := authz.NewPolicy(authz.PolicyConfig{Roles: []authz.Role{{Name: "admin", Permissions: []string{"products:write"}}}})
+	require.NoError(t, err)
+	q, err := authz.NewRequirement(authz.New(policy), "products:write", authz.RequirementConfig{})
+	require.NoError(t, err)
+	guarded := q.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	return []problemCase{
 		{"auth/401 no credential", 401, false, func(*testing.T) *httptest.ResponseRecorder {
 			return serve(h, httptest.NewRequest("GET", "/", nil))
@@ -360,6 +366,17 @@ func authCases(t *testing.T) []problemCase {
 			r := httptest.NewRequest("GET", "/", nil)
 			r.Header.Set("Authorization", "Bearer abc")
 			return serve(h, r)
+		}},
+		{"auth/401 route needs a principal", 401, false, func(*testing.T) *httptest.ResponseRecorder {
+			return serve(auth.RequireAuthenticated(h), httptest.NewRequest("GET", "/", nil))
+		}},
+		{"authz/401 anonymous", 401, false, func(*testing.T) *httptest.ResponseRecorder {
+			return serve(guarded, httptest.NewRequest("POST", "/products", nil))
+		}},
+		{"authz/403 missing permission", 403, false, func(*testing.T) *httptest.ResponseRecorder {
+			r := httptest.NewRequest("POST", "/products", nil)
+			r = r.WithContext(auth.WithPrincipal(r.Context(), auth.Principal{Subject: "u1", Roles: []string{"customer"}}))
+			return serve(guarded, r)
 		}},
 	}
 }

@@ -47,7 +47,7 @@ func (h *harness) accessLines(t *testing.T) []map[string]any {
 // principal in its context), the standard library's wrappers that copy the
 // request too, and a panic on the way out.
 func TestRouter_TheRouteAndPrincipalSurviveMiddlewaresThatCopyTheRequest(t *testing.T) {
-	authn, err := auth.Middleware(auth.MiddlewareConfig{Authenticators: []auth.Authenticator{bearerAlice}})
+	authn, err := auth.NewMiddleware(auth.MiddlewareConfig{Authenticators: []auth.Authenticator{bearerAlice}})
 	require.NoError(t, err)
 	tests := []struct {
 		name  string
@@ -55,14 +55,14 @@ func TestRouter_TheRouteAndPrincipalSurviveMiddlewaresThatCopyTheRequest(t *test
 		path  string
 		route string
 	}{
-		{"auth", func(h http.Handler) http.Handler { return authn(h) }, "/v1/orders/7", "GET /v1/orders/{id}"},
+		{"auth", func(h http.Handler) http.Handler { return authn.Handler(h) }, "/v1/orders/7", "GET /v1/orders/{id}"},
 		{"auth and a timeout", func(h http.Handler) http.Handler {
-			return authn(http.TimeoutHandler(h, time.Minute, "slow"))
+			return authn.Handler(http.TimeoutHandler(h, time.Minute, "slow"))
 		}, "/v1/orders/7", "GET /v1/orders/{id}"},
 		{"auth and a prefix stripped", func(h http.Handler) http.Handler {
-			return authn(http.StripPrefix("/api", h))
+			return authn.Handler(http.StripPrefix("/api", h))
 		}, "/api/v1/orders/7", "GET /v1/orders/{id}"},
-		{"auth and a panic", func(h http.Handler) http.Handler { return authn(h) }, "/v1/panic", "GET /v1/panic"},
+		{"auth and a panic", func(h http.Handler) http.Handler { return authn.Handler(h) }, "/v1/panic", "GET /v1/panic"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,16 +5,18 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf16"
-	"unicode/utf8"
+
+	"github.com/bedrock-go/bedrock/internal/jsonscan"
 )
 
 // scanner walks a JSON document once, guided by the schema of the target
-// type. Syntax errors are fatal (err); mismatches with the schema are
+// type; the tokens are read by internal/jsonscan, the lexer auth/token
+// shares. Syntax errors are fatal (err); mismatches with the schema are
 // reported to v at their path and the walk goes on, so that one response
 // lists them all. It enforces what encoding/json v1 lets through: duplicate
-// members, members that match a field only without case, invalid UTF-8,
-// null for a type that has no null, and nesting beyond maxDepth.
+// members, members that match a field only without case, invalid UTF-8
+// and lone surrogates, null for a type that has no null, and nesting
+// beyond maxDepth.
 type scanner struct {
 	data     []byte
 	pos      int
@@ -58,20 +60,22 @@ func (sc *scanner) fail(msg string) {
 	}
 }
 
-func (sc *scanner) failAt(msg string, c byte) {
-	sc.fail(msg + " " + strconv.QuoteRune(rune(c)))
+// lexFailed records e, a lexer error, and reports whether there was one.
+func (sc *scanner) lexFailed(e jsonscan.Error) bool {
+	if e.Kind == jsonscan.None {
+		return false
+	}
+	sc.lexError(e)
+	return true
 }
 
-func (sc *scanner) skipSpace() {
-	for sc.pos < len(sc.data) {
-		switch sc.data[sc.pos] {
-		case ' ', '\t', '\n', '\r':
-			sc.pos++
-		default:
-			return
-		}
+func (sc *scanner) lexError(e jsonscan.Error) {
+	if sc.err == nil {
+		sc.err = &syntaxError{msg: e.Message(), offset: e.Offset}
 	}
 }
+
+func (sc *scanner) skipSpace() { sc.pos = jsonscan.SkipSpace(sc.data, sc.pos) }
 
 func (sc *scanner) value(s *schema) {
 	s, nullable := derefPointers(s)
@@ -92,33 +96,31 @@ func (sc *scanner) value(s *schema) {
 		sc.array(s)
 	case c == '"':
 		sc.stringValue(s)
-	case c == 't':
-		sc.literal("true", s, kindBool, "a boolean")
-	case c == 'f':
-		sc.literal("false", s, kindBool, "a boolean")
-	case c == 'n':
-		if sc.literal("null", nil, 0, "") && s != nil && !nullable {
-			sc.mismatch(s, "null")
-		}
 	case c == '-' || (c >= '0' && c <= '9'):
 		sc.number(s)
 	default:
-		sc.failAt("invalid character", c)
+		sc.literal(s, nullable)
 	}
 }
 
-// literal consumes word and, when s is set and is not of kind want,
-// reports a mismatch with actual.
-func (sc *scanner) literal(word string, s *schema, want schemaKind, actual string) bool {
-	if len(sc.data)-sc.pos < len(word) || string(sc.data[sc.pos:sc.pos+len(word)]) != word {
-		sc.fail("invalid literal, expected " + word)
-		return false
+// literal consumes true, false or null (any other byte is a syntax error)
+// and reports a mismatch with s.
+func (sc *scanner) literal(s *schema, nullable bool) {
+	c := sc.data[sc.pos]
+	end, e := jsonscan.Literal(sc.data, sc.pos)
+	if sc.lexFailed(e) {
+		return
 	}
-	sc.pos += len(word)
-	if s != nil && s.kind != want {
-		sc.mismatch(s, actual)
+	sc.pos = end
+	switch {
+	case s == nil:
+	case c == 'n':
+		if !nullable {
+			sc.mismatch(s, "null")
+		}
+	case s.kind != kindBool:
+		sc.mismatch(s, "a boolean")
 	}
-	return true
 }
 
 func (sc *scanner) mismatch(s *schema, actual string) {
@@ -203,35 +205,25 @@ func (sc *scanner) object(s *schema) {
 		return
 	}
 	for {
-		sc.skipSpace()
-		if sc.pos >= len(sc.data) || sc.data[sc.pos] != '"' {
-			sc.fail("expected a member name")
+		raw, escaped, value, e := jsonscan.Name(sc.data, sc.pos)
+		if sc.lexFailed(e) {
 			return
 		}
-		raw, ok := sc.str()
-		if !ok {
-			return
+		if escaped {
+			sc.scratch = jsonscan.Unquote(sc.scratch[:0], raw)
+			raw = sc.scratch
 		}
+		sc.pos = value
 		name, child := sc.member(s, raw)
 		if sc.isDuplicate(name, first, &seen) {
 			sc.v.push(Key(name))
 			sc.v.Report("", CodeDuplicateKey, msgDuplicateKey)
 			sc.v.pop()
 		}
-		sc.skipSpace()
-		if sc.pos >= len(sc.data) || sc.data[sc.pos] != ':' {
-			sc.fail("expected ':' after a member name")
-			return
-		}
-		sc.pos++
-		sc.skipSpace()
 		sc.v.push(Key(name))
 		sc.value(child)
 		sc.v.pop()
-		if sc.err != nil {
-			return
-		}
-		if sc.separator('}', "unexpected end of JSON in an object", "expected ',' or '}' after a member, found") {
+		if sc.err != nil || sc.next('}') {
 			return
 		}
 	}
@@ -334,22 +326,32 @@ func (sc *scanner) array(s *schema) {
 		sc.v.push(Index(i))
 		sc.value(elem)
 		sc.v.pop()
-		if sc.err != nil {
-			return
-		}
-		if sc.separator(']', "unexpected end of JSON in an array", "expected ',' or ']' after an element, found") {
+		if sc.err != nil || sc.next(']') {
 			return
 		}
 	}
 }
 
 func (sc *scanner) stringValue(s *schema) {
-	raw, ok := sc.str()
-	if !ok || s == nil {
+	start := sc.pos
+	end, escaped, e := jsonscan.String(sc.data, start)
+	if sc.lexFailed(e) {
+		return
+	}
+	sc.pos = end
+	if s == nil {
 		return
 	}
 	switch s.kind {
 	case kindString, kindText:
+		return
+	}
+	raw := sc.data[start+1 : end-1]
+	if escaped {
+		sc.scratch = jsonscan.Unquote(sc.scratch[:0], raw)
+		raw = sc.scratch
+	}
+	switch s.kind {
 	case kindTime:
 		if _, err := time.Parse(time.RFC3339Nano, string(raw)); err != nil {
 			sc.v.Report("", CodeDateTime, msgDateTime)
@@ -380,7 +382,7 @@ func (sc *scanner) quoted(s *schema, raw []byte) {
 		ok = err == nil
 	case kindFloat:
 		_, err := strconv.ParseFloat(text, s.bits)
-		ok = err == nil && isJSONNumber(raw)
+		ok = err == nil && jsonscan.IsNumber(raw)
 	case kindString:
 		ok = len(text) >= 2 && text[0] == '"' && text[len(text)-1] == '"'
 	}
@@ -390,152 +392,13 @@ func (sc *scanner) quoted(s *schema, raw []byte) {
 	}
 }
 
-// str consumes a string token and returns its content, unescaped. The
-// returned slice is valid until the next call.
-func (sc *scanner) str() ([]byte, bool) {
-	sc.pos++ // the opening quote
-	start := sc.pos
-	for sc.pos < len(sc.data) {
-		c := sc.data[sc.pos]
-		switch {
-		case c == '"':
-			raw := sc.data[start:sc.pos]
-			sc.pos++
-			return raw, true
-		case c == '\\':
-			return sc.escapedStr(start)
-		case c < 0x20:
-			sc.fail("control character in a string")
-			return nil, false
-		case c < utf8.RuneSelf:
-			sc.pos++
-		default:
-			r, size := utf8.DecodeRune(sc.data[sc.pos:])
-			if r == utf8.RuneError && size == 1 {
-				sc.fail("invalid UTF-8 in a string")
-				return nil, false
-			}
-			sc.pos += size
-		}
-	}
-	sc.fail("unexpected end of JSON in a string")
-	return nil, false
-}
-
-// escapedStr finishes a string that has escapes, unescaping into scratch.
-func (sc *scanner) escapedStr(start int) ([]byte, bool) {
-	buf := append(sc.scratch[:0], sc.data[start:sc.pos]...)
-	defer func() { sc.scratch = buf[:0] }()
-	for sc.pos < len(sc.data) {
-		c := sc.data[sc.pos]
-		switch {
-		case c == '"':
-			sc.pos++
-			return buf, true
-		case c == '\\':
-			var ok bool
-			if buf, ok = sc.escape(buf); !ok {
-				return nil, false
-			}
-		case c < 0x20:
-			sc.fail("control character in a string")
-			return nil, false
-		case c < utf8.RuneSelf:
-			buf = append(buf, c)
-			sc.pos++
-		default:
-			r, size := utf8.DecodeRune(sc.data[sc.pos:])
-			if r == utf8.RuneError && size == 1 {
-				sc.fail("invalid UTF-8 in a string")
-				return nil, false
-			}
-			buf = append(buf, sc.data[sc.pos:sc.pos+size]...)
-			sc.pos += size
-		}
-	}
-	sc.fail("unexpected end of JSON in a string")
-	return nil, false
-}
-
-func (sc *scanner) escape(buf []byte) ([]byte, bool) {
-	if sc.pos+1 >= len(sc.data) {
-		sc.fail("unexpected end of JSON in an escape")
-		return buf, false
-	}
-	c := sc.data[sc.pos+1]
-	sc.pos += 2
-	switch c {
-	case '"', '\\', '/':
-		return append(buf, c), true
-	case 'b':
-		return append(buf, '\b'), true
-	case 'f':
-		return append(buf, '\f'), true
-	case 'n':
-		return append(buf, '\n'), true
-	case 'r':
-		return append(buf, '\r'), true
-	case 't':
-		return append(buf, '\t'), true
-	case 'u':
-		r, ok := sc.hex4()
-		if !ok {
-			return buf, false
-		}
-		if utf16.IsSurrogate(r) {
-			// Only a high surrogate followed by an escaped low one makes a
-			// character; encoding/json would turn a lone one into U+FFFD,
-			// silently changing the text.
-			lo, ok := rune(-1), false
-			if r < 0xdc00 && sc.pos+1 < len(sc.data) && sc.data[sc.pos] == '\\' && sc.data[sc.pos+1] == 'u' {
-				sc.pos += 2
-				lo, ok = sc.hex4()
-			}
-			if !ok || utf16.DecodeRune(r, lo) == utf8.RuneError {
-				sc.fail("invalid UTF-16 surrogate in a \\u escape")
-				return buf, false
-			}
-			r = utf16.DecodeRune(r, lo)
-		}
-		return utf8.AppendRune(buf, r), true
-	}
-	sc.pos--
-	sc.failAt("invalid escape", c)
-	return buf, false
-}
-
-func (sc *scanner) hex4() (rune, bool) {
-	if sc.pos+4 > len(sc.data) {
-		sc.fail("unexpected end of JSON in a \\u escape")
-		return 0, false
-	}
-	var r rune
-	for _, c := range sc.data[sc.pos : sc.pos+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			sc.fail("invalid hexadecimal digit in a \\u escape")
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	sc.pos += 4
-	return r, true
-}
-
 func (sc *scanner) number(s *schema) {
 	start := sc.pos
-	n := numberLen(sc.data[sc.pos:])
-	if n == 0 {
-		sc.fail("invalid number")
+	end, e := jsonscan.Number(sc.data, start)
+	if sc.lexFailed(e) {
 		return
 	}
-	sc.pos += n
+	sc.pos = end
 	if s == nil {
 		return
 	}
@@ -571,76 +434,14 @@ func (sc *scanner) integer(s *schema, lit []byte) {
 	}
 }
 
-// numberLen returns the length of the JSON number at the start of b, or 0
-// when there is none: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func numberLen(b []byte) int {
-	i := 0
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-	default:
-		return 0
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return 0
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return 0
-		}
-	}
-	if i < len(b) && isNumberContinuation(b[i]) {
-		return 0 // "01", "1x": not a number followed by a delimiter
-	}
-	return i
-}
-
-func isNumberContinuation(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '.' || c == '-' || c == '+'
-}
-
-func isJSONNumber(b []byte) bool { return len(b) > 0 && numberLen(b) == len(b) }
-
-// separator consumes the ',' or the closer after a member or an element. It
-// reports whether the container is done: closed, or malformed (the error is
-// recorded). The messages are constants so that a failure allocates no more
-// than before.
-func (sc *scanner) separator(closer byte, eof, unexpected string) (done bool) {
-	sc.skipSpace()
-	if sc.pos >= len(sc.data) {
-		sc.fail(eof)
+// next consumes the ',' or the closer after a member or an element. It
+// reports whether the container is done: closed, or malformed (the error
+// is recorded).
+func (sc *scanner) next(closer byte) (done bool) {
+	next, done, e := jsonscan.Next(sc.data, sc.pos, closer)
+	if sc.lexFailed(e) {
 		return true
 	}
-	switch sc.data[sc.pos] {
-	case ',':
-		sc.pos++
-		return false
-	case closer:
-		sc.pos++
-		return true
-	}
-	sc.failAt(unexpected, sc.data[sc.pos])
-	return true
+	sc.pos = next
+	return done
 }

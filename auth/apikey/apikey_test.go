@@ -157,12 +157,20 @@ func flipChar(c byte) string {
 }
 
 func TestNew_Validates(t *testing.T) {
-	_, err := apikey.New(nil, apikey.Config{Prefix: "bk"})
-	assert.Error(t, err)
-	_, err = apikey.New(&apikey.MemoryStore{}, apikey.Config{})
-	assert.ErrorIs(t, err, apikey.ErrBadPrefix)
+	for name, tc := range map[string]struct {
+		store apikey.Store
+		cfg   apikey.Config
+	}{
+		"nil store":               {nil, apikey.Config{Prefix: "bk"}},
+		"no prefix":               {&apikey.MemoryStore{}, apikey.Config{}},
+		"bad prefix":              {&apikey.MemoryStore{}, apikey.Config{Prefix: "Bk-1"}},
+		"negative touch interval": {&apikey.MemoryStore{}, apikey.Config{Prefix: "bk", TouchInterval: -time.Second}},
+	} {
+		_, err := apikey.New(tc.store, tc.cfg)
+		assert.ErrorIs(t, err, apikey.ErrInvalidConfig, name)
+	}
 	k, _, _ := newKeys(t)
-	_, _, err = k.Issue(context.Background(), apikey.IssueRequest{})
+	_, _, err := k.Issue(context.Background(), apikey.IssueRequest{})
 	assert.Error(t, err, "owner is required")
 }
 

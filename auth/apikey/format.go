@@ -32,8 +32,13 @@ var (
 	ErrExpired     = fmt.Errorf("apikey: expired: %w", auth.ErrInvalidCredential)
 )
 
-// ErrBadPrefix is returned for a prefix that cannot be used to generate keys.
-var ErrBadPrefix = errors.New("apikey: prefix must be 1 to 32 characters of a-z, 0-9 and '_', starting with a letter")
+// prefixRule says which prefixes generate keys.
+const prefixRule = "1 to 32 characters of a-z, 0-9 and '_', starting with a letter"
+
+// ErrBadPrefix is returned by [Generate] for a prefix that cannot be used to
+// generate keys. ([New] refuses such a Config.Prefix with
+// [ErrInvalidConfig].)
+var ErrBadPrefix = errors.New("apikey: prefix must be " + prefixRule)
 
 const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 

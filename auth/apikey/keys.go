@@ -50,22 +50,30 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Keys issues and authenticates API keys over a [Store]. It is safe for
-// concurrent use.
+// Keys issues and authenticates API keys over a [Store]. Most callers want
+// [Keys.Authenticator] in their auth.Middleware, and [Keys.Issue] and
+// [Keys.Revoke] behind the endpoints that manage keys; [Keys.Authenticate]
+// checks one key outside HTTP. It is safe for concurrent use.
 type Keys struct {
 	store Store
 	cfg   Config
 }
 
-// New returns Keys over store.
+// ErrInvalidConfig is wrapped by every error [New] returns for a bad
+// Config.
+var ErrInvalidConfig = errors.New("apikey: invalid config")
+
+// New returns Keys over store, or an error wrapping [ErrInvalidConfig].
 func New(store Store, cfg Config) (*Keys, error) {
-	if store == nil {
-		return nil, errors.New("apikey: nil store")
+	switch {
+	case store == nil:
+		return nil, fmt.Errorf("%w: nil Store", ErrInvalidConfig)
+	case !validPrefix(cfg.Prefix):
+		return nil, fmt.Errorf("%w: Prefix %q must be %s", ErrInvalidConfig, cfg.Prefix, prefixRule)
+	case cfg.TouchInterval < 0:
+		return nil, fmt.Errorf("%w: negative TouchInterval %v", ErrInvalidConfig, cfg.TouchInterval)
 	}
-	if !validPrefix(cfg.Prefix) {
-		return nil, ErrBadPrefix
-	}
-	if cfg.TouchInterval <= 0 {
+	if cfg.TouchInterval == 0 {
 		cfg.TouchInterval = time.Minute
 	}
 	if cfg.Now == nil {
@@ -165,7 +173,8 @@ func Verify(p Parsed, rec *Record, now time.Time) error {
 }
 
 // MemoryStore is a [Store] in process memory, for tests and single-process
-// services. The zero value is ready to use.
+// services. The zero value is ready to use: hand it to [New], which calls
+// its Store methods; [MemoryStore.List] serves an owner's key listing.
 type MemoryStore struct {
 	mu   sync.RWMutex
 	recs map[string]Record

@@ -2,8 +2,10 @@ package authz
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,7 +45,10 @@ const (
 )
 
 // Authorizer answers authorization questions against a swappable [Policy]
-// and the role assignments it holds. It is safe for concurrent use.
+// and the role assignments it holds. Most callers want a [Requirement]
+// per permission in front of their routes ([NewRequirement]); handlers
+// that decide on a resource call [Authorizer.Can], and [Authorizer.Decide]
+// answers a fully described [Request]. It is safe for concurrent use.
 type Authorizer struct {
 	policy atomic.Pointer[Policy]
 
@@ -53,16 +58,24 @@ type Authorizer struct {
 
 type assignKey struct{ tenant, subject string }
 
-// New returns an Authorizer for policy.
+// New returns an Authorizer for policy. A nil policy grants nothing.
 func New(policy *Policy) *Authorizer {
+	if policy == nil {
+		policy = &Policy{}
+	}
 	a := &Authorizer{assignments: map[assignKey][]string{}}
 	a.policy.Store(policy)
 	return a
 }
 
 // SetPolicy swaps the policy atomically: every decision sees the old or the
-// new policy, never a mix.
-func (a *Authorizer) SetPolicy(p *Policy) { a.policy.Store(p) }
+// new policy, never a mix. A nil policy grants nothing.
+func (a *Authorizer) SetPolicy(p *Policy) {
+	if p == nil {
+		p = &Policy{}
+	}
+	a.policy.Store(p)
+}
 
 // Policy returns the current policy.
 func (a *Authorizer) Policy() *Policy { return a.policy.Load() }
@@ -146,35 +159,114 @@ func (a *Authorizer) Can(ctx context.Context, action string, resource Resource) 
 	return a.Decide(&Request{Subject: p, Action: action, Resource: resource, Time: time.Now()})
 }
 
-// Require returns middleware that lets a request through only if its
-// principal holds perm: 401 for an anonymous request, 403 otherwise. The
-// answer is problem+json and names the missing permission, never the
-// reason (which stays in the server's hooks and logs).
-func (a *Authorizer) Require(perm string) func(http.Handler) http.Handler {
-	return a.RequireFunc(perm, nil)
+// RequirementConfig configures [NewRequirement].
+type RequirementConfig struct {
+	// Hooks receives instrumentation callbacks.
+	Hooks Hooks
 }
 
-// RequireFunc is Require with a callback told every refusal and its reason,
-// for audit logs; onDeny may be nil.
-func (a *Authorizer) RequireFunc(perm string, onDeny func(r *http.Request, d Decision)) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p, _ := auth.PrincipalFrom(r.Context())
-			d := a.Decide(&Request{Subject: p, Action: perm, Time: time.Now()})
-			if d.Allowed {
-				next.ServeHTTP(w, r)
-				return
-			}
-			if onDeny != nil {
-				onDeny(r, d)
-			}
-			if p.Subject == "" {
-				w.Header().Set("WWW-Authenticate", `Bearer`)
-				problem.Write(w, problem.Details{Status: http.StatusUnauthorized, Detail: "Authentication is required."})
-				return
-			}
-			problem.Write(w, problem.Details{Status: http.StatusForbidden, Type: "https://bedrock-go.dev/problems/forbidden",
-				Detail: "The permission " + perm + " is required.", Extensions: map[string]any{"permission": perm}})
-		})
+// Hooks are the callbacks of a [Requirement]. Nil fields are skipped.
+type Hooks struct {
+	// OnDeny is told every request the Requirement refuses, with the
+	// decision and its reason, for audit logs; the client never sees the
+	// reason.
+	OnDeny func(r *http.Request, d Decision)
+}
+
+// Requirement lets a request through only if its principal holds one
+// permission. Most callers want [Requirement.Handler] around the routes
+// that need the permission; [Requirement.Check] makes the same decision
+// without serving. A Requirement must be created with [NewRequirement];
+// the zero value is not usable. It is safe for concurrent use, and it
+// follows [Authorizer.SetPolicy]: each request is decided by the policy
+// current at that moment.
+type Requirement struct {
+	a         *Authorizer
+	perm      string
+	hooks     Hooks
+	forbidden *problem.Rendered
+}
+
+// NewRequirement returns the requirement of perm under a, or an error
+// wrapping [ErrInvalidConfig]: for a nil a, an empty perm or one with '*'
+// (a requirement names one permission; roles grant patterns), and for a
+// perm that the current policy mentions nowhere (no role grants it, no
+// rule names it or "*"), which is a typo or a policy loaded too late and
+// would refuse every request.
+func NewRequirement(a *Authorizer, perm string, cfg RequirementConfig) (*Requirement, error) {
+	switch {
+	case a == nil:
+		return nil, fmt.Errorf("%w: nil Authorizer", ErrInvalidConfig)
+	case perm == "" || strings.Contains(perm, "*"):
+		return nil, fmt.Errorf("%w: permission %q: want one permission, not empty and without '*'", ErrInvalidConfig, perm)
+	case !a.policy.Load().mentions(perm):
+		return nil, fmt.Errorf("%w: permission %q is granted by no role and named by no rule of the policy", ErrInvalidConfig, perm)
 	}
+	return &Requirement{a: a, perm: perm, hooks: cfg.Hooks,
+		forbidden: problem.Render(problem.Details{Status: http.StatusForbidden, Type: "https://bedrock-go.dev/problems/forbidden",
+			Detail: "The permission " + perm + " is required.", Extensions: map[string]any{"permission": perm}}),
+	}, nil
+}
+
+// Permission returns the permission r requires.
+func (q *Requirement) Permission() string { return q.perm }
+
+// DeniedError is the error of [Requirement.Check] for a refused request.
+// It wraps auth.ErrUnauthenticated when the request has no principal and
+// auth.ErrForbidden otherwise.
+type DeniedError struct {
+	Permission string
+	Decision   Decision
+	Anonymous  bool
+}
+
+// Error says what was required and why it was refused.
+func (e *DeniedError) Error() string {
+	return "authz: permission " + e.Permission + " denied: " + e.Decision.Reason
+}
+
+// Unwrap returns auth.ErrUnauthenticated or auth.ErrForbidden.
+func (e *DeniedError) Unwrap() error {
+	if e.Anonymous {
+		return auth.ErrUnauthenticated
+	}
+	return auth.ErrForbidden
+}
+
+// Check returns nil when the principal in r's context holds the
+// permission, and a [*DeniedError] otherwise. Hooks are not called.
+func (q *Requirement) Check(r *http.Request) error {
+	d, anonymous := q.decide(r)
+	if d.Allowed {
+		return nil
+	}
+	return &DeniedError{Permission: q.perm, Decision: d, Anonymous: anonymous}
+}
+
+func (q *Requirement) decide(r *http.Request) (Decision, bool) {
+	p, _ := auth.PrincipalFrom(r.Context())
+	return q.a.Decide(&Request{Subject: p, Action: q.perm, Time: time.Now()}), p.Subject == ""
+}
+
+// Handler returns next behind the requirement: an anonymous request is
+// answered 401 by [auth.Challenge], with the realm of the auth.Middleware
+// in front; a principal without the permission gets 403. Both answers are
+// problem+json; the 403 names the missing permission, never the reason,
+// which goes to Hooks.OnDeny.
+func (q *Requirement) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d, anonymous := q.decide(r)
+		if d.Allowed {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if q.hooks.OnDeny != nil {
+			q.hooks.OnDeny(r, d)
+		}
+		if anonymous {
+			auth.Challenge(w, r)
+			return
+		}
+		q.forbidden.Write(w)
+	})
 }

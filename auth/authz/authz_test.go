@@ -84,13 +84,13 @@ func TestNewPolicy_RejectsBadInput(t *testing.T) {
 	}{
 		"cycle":          {authz.PolicyConfig{Roles: []authz.Role{{Name: "a", Inherits: []string{"b"}}, {Name: "b", Inherits: []string{"c"}}, {Name: "c", Inherits: []string{"a"}}}}, authz.ErrCycle},
 		"self":           {authz.PolicyConfig{Roles: []authz.Role{{Name: "a", Inherits: []string{"a"}}}}, authz.ErrCycle},
-		"unknown parent": {authz.PolicyConfig{Roles: []authz.Role{{Name: "a", Inherits: []string{"ghost"}}}}, authz.ErrUnknown},
-		"duplicate":      {authz.PolicyConfig{Roles: []authz.Role{{Name: "a"}, {Name: "a"}}}, authz.ErrInvalid},
-		"empty name":     {authz.PolicyConfig{Roles: []authz.Role{{Name: ""}}}, authz.ErrInvalid},
-		"inner star":     {authz.PolicyConfig{Roles: []authz.Role{{Name: "a", Permissions: []string{"pro*ducts"}}}}, authz.ErrInvalid},
-		"empty perm":     {authz.PolicyConfig{Roles: []authz.Role{{Name: "a", Permissions: []string{""}}}}, authz.ErrInvalid},
-		"rule no name":   {authz.PolicyConfig{Rules: []authz.Rule{{Actions: []string{"x"}}}}, authz.ErrInvalid},
-		"rule no action": {authz.PolicyConfig{Rules: []authz.Rule{{Name: "r"}}}, authz.ErrInvalid},
+		"unknown parent": {authz.PolicyConfig{Roles: []authz.Role{{Name: "a", Inherits: []string{"ghost"}}}}, authz.ErrUnknownRole},
+		"duplicate":      {authz.PolicyConfig{Roles: []authz.Role{{Name: "a"}, {Name: "a"}}}, authz.ErrInvalidConfig},
+		"empty name":     {authz.PolicyConfig{Roles: []authz.Role{{Name: ""}}}, authz.ErrInvalidConfig},
+		"inner star":     {authz.PolicyConfig{Roles: []authz.Role{{Name: "a", Permissions: []string{"pro*ducts"}}}}, authz.ErrInvalidConfig},
+		"empty perm":     {authz.PolicyConfig{Roles: []authz.Role{{Name: "a", Permissions: []string{""}}}}, authz.ErrInvalidConfig},
+		"rule no name":   {authz.PolicyConfig{Rules: []authz.Rule{{Actions: []string{"x"}}}}, authz.ErrInvalidConfig},
+		"rule no action": {authz.PolicyConfig{Rules: []authz.Rule{{Name: "r"}}}, authz.ErrInvalidConfig},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -141,25 +141,40 @@ func TestSetPolicy_IsAtomicUnderConcurrency(t *testing.T) {
 	wg.Wait()
 }
 
-func TestRequire(t *testing.T) {
+func TestRequirement(t *testing.T) {
 	a := authz.New(shopPolicy(t))
 	var denied []authz.Decision
-	h := a.RequireFunc("products:write", func(_ *http.Request, d authz.Decision) { denied = append(denied, d) })(
-		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	q, err := authz.NewRequirement(a, "products:write", authz.RequirementConfig{
+		Hooks: authz.Hooks{OnDeny: func(_ *http.Request, d authz.Decision) { denied = append(denied, d) }}})
+	require.NoError(t, err)
+	assert.Equal(t, "products:write", q.Permission())
+	h := q.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 	cases := []struct {
-		name string
-		p    *auth.Principal
-		code int
+		name     string
+		p        *auth.Principal
+		code     int
+		sentinel error
 	}{
-		{"anonymous", nil, http.StatusUnauthorized},
-		{"lacks permission", &auth.Principal{Subject: "u", Roles: []string{"customer"}}, http.StatusForbidden},
-		{"has permission", &auth.Principal{Subject: "u", Roles: []string{"staff"}}, http.StatusNoContent},
+		{"anonymous", nil, http.StatusUnauthorized, auth.ErrUnauthenticated},
+		{"anonymous principal", &auth.Principal{}, http.StatusUnauthorized, auth.ErrUnauthenticated},
+		{"lacks permission", &auth.Principal{Subject: "u", Roles: []string{"customer"}}, http.StatusForbidden, auth.ErrForbidden},
+		{"has permission", &auth.Principal{Subject: "u", Roles: []string{"staff"}}, http.StatusNoContent, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest(http.MethodPost, "/products", nil)
 			if tc.p != nil {
 				r = r.WithContext(auth.WithPrincipal(r.Context(), *tc.p))
+			}
+			err := q.Check(r)
+			if tc.sentinel == nil {
+				assert.NoError(t, err)
+			} else {
+				assert.ErrorIs(t, err, tc.sentinel)
+				var de *authz.DeniedError
+				require.ErrorAs(t, err, &de)
+				assert.Equal(t, "products:write", de.Permission)
+				assert.NotEmpty(t, de.Decision.Reason)
 			}
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, r)
@@ -170,9 +185,85 @@ func TestRequire(t *testing.T) {
 				require.NoError(t, json.Unmarshal(w.Body.Bytes(), &body))
 				assert.NotContains(t, w.Body.String(), "default deny", "reasons stay on the server")
 			}
+			if tc.code == http.StatusForbidden {
+				assert.Contains(t, w.Body.String(), `"permission":"products:write"`)
+			}
 		})
 	}
-	assert.Len(t, denied, 2)
+	assert.Len(t, denied, 3, "Handler tells the hook; Check does not")
+}
+
+func TestNewRequirement_RejectsBadConfig(t *testing.T) {
+	a := authz.New(shopPolicy(t))
+	cases := map[string]struct {
+		a    *authz.Authorizer
+		perm string
+	}{
+		"nil authorizer":      {nil, "products:write"},
+		"empty permission":    {a, ""},
+		"a pattern":           {a, "products:*"},
+		"everything":          {a, "*"},
+		"granted nowhere":     {authz.New(nil), "products:write"},
+		"a typo in the route": {authz.New(mustPolicy(t, authz.PolicyConfig{Roles: []authz.Role{{Name: "r", Permissions: []string{"orders:write"}}}})), "orders:wirte"},
+	}
+	for name, tc := range cases {
+		q, err := authz.NewRequirement(tc.a, tc.perm, authz.RequirementConfig{})
+		assert.Nil(t, q, name)
+		assert.ErrorIs(t, err, authz.ErrInvalidConfig, name)
+	}
+	for _, perm := range []string{"users:delete", "orders:read_any", "catalogue:browse"} {
+		_, err := authz.NewRequirement(a, perm, authz.RequirementConfig{})
+		assert.NoError(t, err, "%s: granted by a prefix, or named by a rule", perm)
+	}
+}
+
+func mustPolicy(t *testing.T, cfg authz.PolicyConfig) *authz.Policy {
+	t.Helper()
+	p, err := authz.NewPolicy(cfg)
+	require.NoError(t, err)
+	return p
+}
+
+// TestRequirement_BehindAuthMiddlewareNamesItsRealm composes the real
+// auth.Middleware and a Requirement: an anonymous request refused by the
+// requirement gets the Middleware's realm, as a refused token does. It
+// used to get a bare "Bearer".
+func TestRequirement_BehindAuthMiddlewareNamesItsRealm(t *testing.T) {
+	a := authz.New(shopPolicy(t))
+	q, err := authz.NewRequirement(a, "orders:create", authz.RequirementConfig{})
+	require.NoError(t, err)
+	staff := auth.AuthenticatorFunc(func(_ context.Context, r *http.Request) (auth.Principal, error) {
+		switch tok, ok := auth.BearerToken(r); {
+		case !ok:
+			return auth.Principal{}, auth.ErrNoCredential
+		case tok == "staff":
+			return principal("s1", "staff"), nil
+		}
+		return auth.Principal{}, fmt.Errorf("unknown token: %w", auth.ErrInvalidCredential)
+	})
+	mw, err := auth.NewMiddleware(auth.MiddlewareConfig{Authenticators: []auth.Authenticator{staff}, Realm: "shop"})
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("POST /orders", q.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusCreated) })))
+	h := mw.Handler(mux)
+	for _, tc := range []struct {
+		token     string
+		code      int
+		challenge string
+	}{
+		{"", http.StatusUnauthorized, `Bearer realm="shop"`},
+		{"forged", http.StatusUnauthorized, `Bearer realm="shop", error="invalid_token"`},
+		{"staff", http.StatusCreated, ""},
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/orders", nil)
+		if tc.token != "" {
+			r.Header.Set("Authorization", "Bearer "+tc.token)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		assert.Equal(t, tc.code, w.Code, tc.token)
+		assert.Equal(t, tc.challenge, w.Header().Get("WWW-Authenticate"), tc.token)
+	}
 }
 
 func TestCan_ReadsThePrincipalFromTheContext(t *testing.T) {
@@ -258,6 +349,35 @@ func Example() {
 	// Output:
 	// {true role admin}
 	// {false default deny}
+}
+
+func ExampleRequirement() {
+	policy, err := authz.NewPolicy(authz.PolicyConfig{
+		Roles: []authz.Role{{Name: "admin", Permissions: []string{"products:write"}}},
+	})
+	if err != nil {
+		panic(err)
+	}
+	writeProducts, err := authz.NewRequirement(authz.New(policy), "products:write", authz.RequirementConfig{})
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /products", writeProducts.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+	})))
+
+	for _, roles := range [][]string{{"admin"}, {"customer"}} {
+		r := httptest.NewRequest(http.MethodPost, "/products", nil)
+		// An auth.Middleware puts the principal there in a real service.
+		r = r.WithContext(auth.WithPrincipal(r.Context(), auth.Principal{Subject: "user_42", Roles: roles}))
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, r)
+		fmt.Println(roles, w.Code)
+	}
+	// Output:
+	// [admin] 201
+	// [customer] 403
 }
 
 func BenchmarkCan_100kUsers10kRoles(b *testing.B) {

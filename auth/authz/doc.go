@@ -21,6 +21,17 @@
 //
 // # HTTP
 //
-// [Authorizer.Require] is middleware that answers 401 for an anonymous
-// request and 403 (problem+json) when the principal lacks a permission.
+// A [Requirement], made by [NewRequirement] for one permission, guards
+// routes: its Handler answers 401 for an anonymous request, with the
+// challenge of the auth.Middleware in front (see auth.Challenge), and 403
+// (problem+json, naming the permission) when the principal lacks it; its
+// Check makes the same decision without serving. NewRequirement refuses a
+// permission the policy grants nowhere, so a typo in a route fails at
+// start-up rather than refusing every request:
+//
+//	orders, err := authz.NewRequirement(authorizer, "orders:write", authz.RequirementConfig{})
+//	if err != nil {
+//		return err
+//	}
+//	mux.Handle("POST /orders", orders.Handler(placeOrder))
 package authz

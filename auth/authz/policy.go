@@ -7,11 +7,13 @@ import (
 	"strings"
 )
 
-// Errors from building a policy.
+// Errors from building a policy. ErrCycle and ErrUnknownRole say why more
+// precisely; both wrap ErrInvalidConfig, as does every error [NewPolicy]
+// returns.
 var (
-	ErrCycle   = errors.New("authz: role inheritance has a cycle")
-	ErrUnknown = errors.New("authz: unknown role")
-	ErrInvalid = errors.New("authz: invalid policy")
+	ErrInvalidConfig = errors.New("authz: invalid config")
+	ErrCycle         = fmt.Errorf("%w: role inheritance has a cycle", ErrInvalidConfig)
+	ErrUnknownRole   = fmt.Errorf("%w: unknown role", ErrInvalidConfig)
 )
 
 // Role grants permissions, directly and through the roles it inherits.
@@ -48,8 +50,10 @@ type PolicyConfig struct {
 	Rules []Rule
 }
 
-// Policy is a compiled, immutable set of roles and rules. It is safe for
-// concurrent use.
+// Policy is a compiled, immutable set of roles and rules, built by
+// [NewPolicy] and handed to an [Authorizer]; [Policy.Permissions] and
+// [Policy.HasRole] describe it (for an API that lists what a role may do).
+// It is safe for concurrent use.
 type Policy struct {
 	roles map[string]*compiledRole
 	deny  map[string][]*compiledRule // by action; "*" for any
@@ -76,10 +80,10 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 	for i := range cfg.Roles {
 		r := &cfg.Roles[i]
 		if r.Name == "" || strings.TrimSpace(r.Name) != r.Name {
-			return nil, fmt.Errorf("%w: role name %q", ErrInvalid, r.Name)
+			return nil, fmt.Errorf("%w: role name %q", ErrInvalidConfig, r.Name)
 		}
 		if _, dup := defs[r.Name]; dup {
-			return nil, fmt.Errorf("%w: role %q defined twice", ErrInvalid, r.Name)
+			return nil, fmt.Errorf("%w: role %q defined twice", ErrInvalidConfig, r.Name)
 		}
 		defs[r.Name] = r
 	}
@@ -92,7 +96,7 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 	}
 	for _, rule := range cfg.Rules {
 		if rule.Name == "" || len(rule.Actions) == 0 || (rule.Effect != Allow && rule.Effect != Deny) {
-			return nil, fmt.Errorf("%w: rule %q needs a name, actions and an effect", ErrInvalid, rule.Name)
+			return nil, fmt.Errorf("%w: rule %q needs a name, actions and an effect", ErrInvalidConfig, rule.Name)
 		}
 		effect := "deny"
 		idx := p.deny
@@ -118,7 +122,7 @@ func (p *Policy) compile(name string, defs map[string]*Role, state map[string]ui
 	}
 	def, ok := defs[name]
 	if !ok {
-		return nil, fmt.Errorf("%w: %q (inherited by %q)", ErrUnknown, name, path[len(path)-1])
+		return nil, fmt.Errorf("%w: %q (inherited by %q)", ErrUnknownRole, name, path[len(path)-1])
 	}
 	state[name] = 1
 	cr := &compiledRole{name: name, reason: "role " + name, perms: map[string]struct{}{}}
@@ -150,13 +154,13 @@ func (p *Policy) compile(name string, defs map[string]*Role, state map[string]ui
 func (r *compiledRole) grant(perm string) error {
 	switch {
 	case perm == "":
-		return fmt.Errorf("%w: empty permission in role %q", ErrInvalid, r.name)
+		return fmt.Errorf("%w: empty permission in role %q", ErrInvalidConfig, r.name)
 	case perm == "*":
 		r.all = true
 	case strings.HasSuffix(perm, ":*"):
 		r.prefixes = append(r.prefixes, perm[:len(perm)-1])
 	case strings.Contains(perm, "*"):
-		return fmt.Errorf("%w: %q: '*' is allowed alone or as a final \":*\"", ErrInvalid, perm)
+		return fmt.Errorf("%w: %q: '*' is allowed alone or as a final \":*\"", ErrInvalidConfig, perm)
 	default:
 		r.perms[perm] = struct{}{}
 	}
@@ -195,6 +199,22 @@ func (p *Policy) Permissions(role string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// mentions reports whether any role grants perm or any rule names it
+// (or "*"): whether a requirement of perm can ever be met.
+func (p *Policy) mentions(perm string) bool {
+	for _, r := range p.roles {
+		if r.grants(perm) {
+			return true
+		}
+	}
+	for _, idx := range [2]map[string][]*compiledRule{p.allow, p.deny} {
+		if len(idx[perm]) > 0 || len(idx["*"]) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // HasRole reports whether the policy defines role.

@@ -35,7 +35,9 @@ var ErrFlowCookie = errors.New("oauth: missing, invalid or expired login cookie"
 
 // FlowCookie stores a [Flow] in a cookie, encrypted and authenticated with
 // AES-256-GCM (the verifier is a secret, so signing alone is not enough),
-// and valid for TTL.
+// and valid for TTL. A login calls [FlowCookie.Set] before redirecting to
+// the provider, and [FlowCookie.Read] then [FlowCookie.Clear] at the
+// callback. It is safe for concurrent use.
 type FlowCookie struct {
 	aead cipher.AEAD
 	name string
@@ -56,10 +58,14 @@ type FlowCookieConfig struct {
 	Now func() time.Time
 }
 
-// NewFlowCookie returns a cookie helper.
+// NewFlowCookie returns a cookie helper, or an error wrapping
+// [ErrInvalidConfig].
 func NewFlowCookie(cfg FlowCookieConfig) (*FlowCookie, error) {
-	if len(cfg.Secret) < 32 {
-		return nil, errors.New("oauth: FlowCookie needs a secret of at least 32 bytes")
+	switch {
+	case len(cfg.Secret) < 32:
+		return nil, fmt.Errorf("%w: Secret of %d bytes, want at least 32", ErrInvalidConfig, len(cfg.Secret))
+	case cfg.TTL < 0:
+		return nil, fmt.Errorf("%w: negative TTL %v", ErrInvalidConfig, cfg.TTL)
 	}
 	key, err := hkdf.Key(sha256.New, cfg.Secret, nil, "bedrock oauth flow cookie", 32)
 	if err != nil {
@@ -76,7 +82,7 @@ func NewFlowCookie(cfg FlowCookieConfig) (*FlowCookie, error) {
 	if cfg.Name == "" {
 		cfg.Name = "__Host-login"
 	}
-	if cfg.TTL <= 0 {
+	if cfg.TTL == 0 {
 		cfg.TTL = 10 * time.Minute
 	}
 	if cfg.Now == nil {

@@ -106,7 +106,22 @@ func TestFlowCookie(t *testing.T) {
 	assert.ErrorIs(t, err, oauth.ErrFlowCookie, "expired")
 
 	_, err = oauth.NewFlowCookie(oauth.FlowCookieConfig{Secret: []byte("short")})
-	assert.Error(t, err)
+	assert.ErrorIs(t, err, oauth.ErrInvalidConfig)
+	_, err = oauth.NewFlowCookie(oauth.FlowCookieConfig{Secret: make([]byte, 32), TTL: -time.Minute})
+	assert.ErrorIs(t, err, oauth.ErrInvalidConfig, "a negative TTL is not the default")
+}
+
+func TestProvider_RejectsBadClientConfig(t *testing.T) {
+	p := newProvider(t)
+	prov, err := oauth.Discover(context.Background(), p.srv.URL, oauth.DiscoveryConfig{Client: p.srv.Client(), AllowHTTP: true})
+	require.NoError(t, err)
+	t.Cleanup(func() { prov.Close() })
+	_, err = prov.NewClient(oauth.ClientConfig{RedirectURL: "https://shop.example/callback"})
+	assert.ErrorIs(t, err, oauth.ErrInvalidConfig, "no ClientID")
+	_, err = prov.IDTokenVerifier(oauth.IDTokenConfig{ClientID: "shop", MaxAge: -time.Second})
+	assert.ErrorIs(t, err, oauth.ErrInvalidConfig, "negative MaxAge")
+	_, err = oauth.Discover(context.Background(), p.srv.URL, oauth.DiscoveryConfig{MaxBytes: -1, AllowHTTP: true})
+	assert.ErrorIs(t, err, oauth.ErrInvalidConfig, "negative MaxBytes")
 }
 
 // provider is an in-process OpenID Provider: discovery, JWKS, and a token

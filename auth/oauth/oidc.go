@@ -19,7 +19,10 @@ import (
 
 // Errors about OIDC.
 var (
-	ErrDiscovery = errors.New("oauth: invalid OpenID provider metadata")
+	// ErrInvalidConfig is wrapped by every error a constructor of this
+	// package returns for a bad config.
+	ErrInvalidConfig = errors.New("oauth: invalid config")
+	ErrDiscovery     = errors.New("oauth: invalid OpenID provider metadata")
 	// ErrIDToken wraps the reason an ID token is refused (beside the
 	// auth/token errors for signature, expiry, issuer and audience).
 	ErrIDToken = fmt.Errorf("oauth: invalid ID token: %w", auth.ErrInvalidCredential)
@@ -50,8 +53,11 @@ type DiscoveryConfig struct {
 	AllowHTTP bool
 }
 
-// Provider is an OpenID Provider: its metadata, fetched once, and its keys,
-// kept fresh by a [token.RemoteKeySet]. Close stops the key refresh.
+// Provider is an OpenID Provider: its metadata, fetched once by
+// [Discover], and its keys, kept fresh by a [token.RemoteKeySet]. Most
+// callers want [Provider.NewClient] for the login flow;
+// [Provider.IDTokenVerifier] checks ID tokens that arrive by other means.
+// Close stops the key refresh.
 type Provider struct {
 	Metadata Metadata
 	keys     *token.RemoteKeySet
@@ -62,10 +68,13 @@ type Provider struct {
 // Discovery §4.3, and the endpoints must be https) and returns the
 // provider.
 func Discover(ctx context.Context, issuer string, cfg DiscoveryConfig) (*Provider, error) {
+	if cfg.MaxBytes < 0 {
+		return nil, fmt.Errorf("%w: negative MaxBytes", ErrInvalidConfig)
+	}
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: 10 * time.Second}
 	}
-	if cfg.MaxBytes <= 0 {
+	if cfg.MaxBytes == 0 {
 		cfg.MaxBytes = 64 << 10
 	}
 	if err := checkURL(issuer, cfg.AllowHTTP); err != nil {
@@ -137,7 +146,8 @@ type IDClaims struct {
 	Name          string `json:"name,omitempty"`
 }
 
-// IDTokenVerifier checks ID tokens of one provider for one client.
+// IDTokenVerifier checks ID tokens of one provider for one client with its
+// one method, [IDTokenVerifier.Verify]. It is safe for concurrent use.
 type IDTokenVerifier struct {
 	v        *token.Verifier
 	clientID string
@@ -155,16 +165,20 @@ type IDTokenConfig struct {
 	Now func() time.Time
 }
 
-// IDTokenVerifier returns a verifier for ID tokens issued to clientID.
+// IDTokenVerifier returns a verifier for ID tokens issued to
+// cfg.ClientID, or an error wrapping [ErrInvalidConfig] for a bad cfg.
 func (p *Provider) IDTokenVerifier(cfg IDTokenConfig) (*IDTokenVerifier, error) {
 	return newIDTokenVerifier(p.keys, p.Metadata.Issuer, p.Metadata.IDTokenAlgs, cfg)
 }
 
 func newIDTokenVerifier(keys token.KeySource, issuer string, algs []string, cfg IDTokenConfig) (*IDTokenVerifier, error) {
-	if cfg.ClientID == "" {
-		return nil, errors.New("oauth: ClientID is required")
+	switch {
+	case cfg.ClientID == "":
+		return nil, fmt.Errorf("%w: ClientID is required", ErrInvalidConfig)
+	case cfg.MaxAge < 0:
+		return nil, fmt.Errorf("%w: negative MaxAge %v", ErrInvalidConfig, cfg.MaxAge)
 	}
-	if cfg.MaxAge <= 0 {
+	if cfg.MaxAge == 0 {
 		cfg.MaxAge = 10 * time.Minute
 	}
 	if cfg.Now == nil {
@@ -226,14 +240,17 @@ type ClientConfig struct {
 	HTTPClient *http.Client
 }
 
-// Client runs the authorization-code flow with PKCE against a provider.
+// Client runs the authorization-code flow with PKCE against a provider:
+// [Client.AuthCodeURL] starts a login, [Client.Exchange] finishes it at the
+// callback. It is safe for concurrent use.
 type Client struct {
 	oauth  oauth2.Config
 	ids    *IDTokenVerifier
 	client *http.Client
 }
 
-// NewClient returns a client of p.
+// NewClient returns a client of p, or an error wrapping [ErrInvalidConfig]
+// for a bad cfg.
 func (p *Provider) NewClient(cfg ClientConfig) (*Client, error) {
 	ids, err := p.IDTokenVerifier(IDTokenConfig{ClientID: cfg.ClientID})
 	if err != nil {

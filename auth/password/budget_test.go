@@ -191,6 +191,6 @@ func TestHash_RefusesOverlongBeforeWaiting(t *testing.T) {
 	h.slots <- struct{}{}
 	h.hashSlots <- struct{}{}
 	_, err = h.Hash(context.Background(), strings.Repeat("\ufdfa", 341))
-	assert.ErrorIs(t, err, ErrPasswordTooLong)
+	assert.ErrorIs(t, err, ErrTooLong)
 	assert.Equal(t, int32(0), runs.Load())
 }

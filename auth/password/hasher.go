@@ -21,11 +21,12 @@ import (
 
 // Errors about passwords and configuration.
 var (
-	// ErrPasswordTooLong means the password exceeds the byte limit (1024
-	// bytes for argon2id, 72 for bcrypt, which would silently truncate it).
-	ErrPasswordTooLong = errors.New("password: too long")
-	// ErrConfig is wrapped by every error [New] returns for a bad Config.
-	ErrConfig = errors.New("password: invalid config")
+	// ErrTooLong means the password exceeds the byte limit (1024 bytes
+	// for argon2id, 72 for bcrypt, which would silently truncate it).
+	ErrTooLong = errors.New("password: too long")
+	// ErrInvalidConfig is wrapped by every error [New] returns for a bad
+	// Config.
+	ErrInvalidConfig = errors.New("password: invalid config")
 	// ErrBusy means [Hasher.Hash] refused to queue: Config.MaxHashWaiting
 	// callers were already waiting for a slot. Nothing was computed; answer
 	// it as temporary overload (503 with Retry-After).
@@ -51,7 +52,10 @@ type Pepper struct {
 // allows GOMAXPROCS concurrent computations and lets [Hasher.Hash] use half
 // of them.
 type Config struct {
-	// Params for new hashes; DefaultParams when zero.
+	// Params for new hashes. Each zero field takes its value from
+	// [DefaultParams], so Params{Memory: 64 * 1024} changes the memory
+	// alone. The result must be within Bounds, have at least 8 KiB of
+	// memory per thread, an 8-byte salt and a 16-byte output.
 	Params Params
 	// Bounds for parameters read from stored hashes; DefaultBounds for zero
 	// fields. Params must be within them.
@@ -79,7 +83,11 @@ type Config struct {
 	MaxHashWaiting int
 }
 
-// Hasher hashes and verifies passwords. It is safe for concurrent use.
+// Hasher hashes and verifies passwords. Most callers want [Hasher.Verify]
+// at login (and a fresh [Hasher.Hash] when it says needsRehash),
+// [Hasher.Hash] at signup, and [Hasher.VerifyDummy] for an unknown account,
+// so that timing does not tell it from a known one. It is safe for
+// concurrent use.
 type Hasher struct {
 	params  Params
 	bounds  Bounds
@@ -100,30 +108,25 @@ type Hasher struct {
 	dummy     phc
 }
 
-// New returns a Hasher for cfg, or an error wrapping [ErrConfig].
+// New returns a Hasher for cfg, or an error wrapping [ErrInvalidConfig].
 func New(cfg Config) (*Hasher, error) {
-	if cfg.Params == (Params{}) {
-		cfg.Params = DefaultParams()
-	}
+	cfg.Params = cfg.Params.withDefaults()
 	bounds := cfg.Bounds.withDefaults()
-	if err := bounds.check(cfg.Params); err != nil {
-		return nil, fmt.Errorf("%w: params: %v", ErrConfig, err)
-	}
-	if cfg.Params.KeyLen < minNewKeyLen {
-		return nil, fmt.Errorf("%w: params: new hashes need an output of at least %d bytes", ErrConfig, minNewKeyLen)
+	if err := checkNewParams(cfg.Params, bounds); err != nil {
+		return nil, err
 	}
 	seen := map[string]bool{}
 	for _, p := range cfg.Peppers {
 		if !validPepperID(p.ID) || seen[p.ID] {
-			return nil, fmt.Errorf("%w: pepper id %q invalid or repeated", ErrConfig, p.ID)
+			return nil, fmt.Errorf("%w: pepper id %q invalid or repeated", ErrInvalidConfig, p.ID)
 		}
 		if len(p.Key) < 32 {
-			return nil, fmt.Errorf("%w: pepper %q key is %d bytes, want at least 32", ErrConfig, p.ID, len(p.Key))
+			return nil, fmt.Errorf("%w: pepper %q key is %d bytes, want at least 32", ErrInvalidConfig, p.ID, len(p.Key))
 		}
 		seen[p.ID] = true
 	}
 	if cfg.MaxConcurrent < 0 || cfg.MaxConcurrentHash < 0 || cfg.MaxHashWaiting < 0 {
-		return nil, fmt.Errorf("%w: negative MaxConcurrent, MaxConcurrentHash or MaxHashWaiting", ErrConfig)
+		return nil, fmt.Errorf("%w: negative MaxConcurrent, MaxConcurrentHash or MaxHashWaiting", ErrInvalidConfig)
 	}
 	if cfg.MaxConcurrent == 0 {
 		cfg.MaxConcurrent = runtime.GOMAXPROCS(0)
@@ -148,7 +151,7 @@ func (h *Hasher) Params() Params { return h.params }
 
 // Hash returns the PHC string of password under the current parameters and
 // pepper. A password over [MaxPasswordBytes] after NFKC normalisation is
-// refused with [ErrPasswordTooLong] before any work or wait. Otherwise Hash
+// refused with [ErrTooLong] before any work or wait. Otherwise Hash
 // waits for one of its share of slots (Config.MaxConcurrentHash) and then
 // for a free slot; it returns [ErrBusy] at once when Config.MaxHashWaiting
 // callers already wait, or ctx's error when ctx ends first.
@@ -180,7 +183,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 // out-of-bounds hash returns an error and no work is done.
 //
 // A password over [MaxPasswordBytes] after NFKC normalisation never
-// matches: Verify returns an error wrapping [ErrPasswordTooLong], but only
+// matches: Verify returns an error wrapping [ErrTooLong], but only
 // after a full argon2id computation, exactly as [Hasher.VerifyDummy] does
 // for the same input. Every password, however hostile (over-long before or
 // after normalisation, invalid UTF-8, NUL bytes), costs one computation and
@@ -217,7 +220,7 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, need
 // that neither the response time nor the error tells which accounts exist:
 // for every password it does the work [Hasher.Verify] does for that password
 // against an argon2id hash, and returns the same class of error (nil, or
-// [ErrPasswordTooLong] when Verify would return it, or the context's error).
+// [ErrTooLong] when Verify would return it, or the context's error).
 func (h *Hasher) VerifyDummy(ctx context.Context, password string) error {
 	h.dummyOnce.Do(func() {
 		h.dummy = phc{params: h.params, salt: make([]byte, h.params.SaltLen), key: make([]byte, h.params.KeyLen)}
@@ -334,7 +337,7 @@ func (h *Hasher) verifyBcrypt(ctx context.Context, password, encoded string) (bo
 	// answering costs.
 	var inputErr error
 	if len(password) > bcryptMaxBytes {
-		inputErr = fmt.Errorf("%w: bcrypt uses only the first %d bytes", ErrPasswordTooLong, bcryptMaxBytes)
+		inputErr = fmt.Errorf("%w: bcrypt uses only the first %d bytes", ErrTooLong, bcryptMaxBytes)
 		password = password[:bcryptMaxBytes]
 	}
 	if err := h.acquire(ctx); err != nil {
@@ -384,11 +387,11 @@ func prepare(password string) ([]byte, error) {
 
 func normalize(password string) ([]byte, error) {
 	if len(password) > 4*MaxPasswordBytes {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrPasswordTooLong, MaxPasswordBytes)
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLong, MaxPasswordBytes)
 	}
 	pw := norm.NFKC.Bytes([]byte(password))
 	if len(pw) > MaxPasswordBytes {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrPasswordTooLong, MaxPasswordBytes)
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLong, MaxPasswordBytes)
 	}
 	return pw, nil
 }

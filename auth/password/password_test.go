@@ -182,13 +182,13 @@ func TestBcrypt_MigrationAndLengthLimit(t *testing.T) {
 	enc, err := bcrypt.GenerateFromPassword([]byte(long[:72]), bcrypt.MinCost)
 	require.NoError(t, err)
 	_, _, err = h.Verify(ctx, long, string(enc))
-	assert.ErrorIs(t, err, password.ErrPasswordTooLong, "never silently truncated")
+	assert.ErrorIs(t, err, password.ErrTooLong, "never silently truncated")
 }
 
 func TestHash_RejectsOverlongPasswords(t *testing.T) {
 	h := newHasher(t, password.Config{})
 	_, err := h.Hash(context.Background(), strings.Repeat("a", password.MaxPasswordBytes+1))
-	assert.ErrorIs(t, err, password.ErrPasswordTooLong)
+	assert.ErrorIs(t, err, password.ErrTooLong)
 	_, err = h.Hash(context.Background(), strings.Repeat("a", password.MaxPasswordBytes))
 	assert.NoError(t, err)
 }
@@ -208,9 +208,44 @@ func TestNew_RejectsBadConfig(t *testing.T) {
 	for name, cfg := range cases {
 		t.Run(name, func(t *testing.T) {
 			_, err := password.New(cfg)
-			assert.ErrorIs(t, err, password.ErrConfig)
+			assert.ErrorIs(t, err, password.ErrInvalidConfig)
+			// A config error is about the config: it names the field and
+			// never reads as a problem with a stored hash.
+			assert.NotErrorIs(t, err, password.ErrMalformedHash)
+			assert.NotErrorIs(t, err, password.ErrParamsOutOfBounds)
+			assert.NotContains(t, err.Error(), "malformed")
+			assert.NotContains(t, err.Error(), "hash parameters")
 		})
 	}
+}
+
+// TestNew_PartialParamsMergeWithDefaults: Params{Memory: ...} used to be
+// taken whole, with Time, Threads, SaltLen and KeyLen zero, and refused
+// with "malformed hash: m=65536 t=0 p=0 below argon2's minimum".
+func TestNew_PartialParamsMergeWithDefaults(t *testing.T) {
+	d := password.DefaultParams()
+	cases := map[string]struct {
+		in, want password.Params
+	}{
+		"zero":        {password.Params{}, d},
+		"memory only": {password.Params{Memory: 64 * 1024}, password.Params{Memory: 64 * 1024, Time: d.Time, Threads: d.Threads, SaltLen: d.SaltLen, KeyLen: d.KeyLen}},
+		"time and threads": {password.Params{Time: 3, Threads: 2},
+			password.Params{Memory: d.Memory, Time: 3, Threads: 2, SaltLen: d.SaltLen, KeyLen: d.KeyLen}},
+		"whole": {password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 16}, password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 16}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			h, err := password.New(password.Config{Params: tc.in})
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, h.Params())
+		})
+	}
+	t.Run("a partial field out of range names the field", func(t *testing.T) {
+		_, err := password.New(password.Config{Params: password.Params{Memory: 1 << 30}})
+		require.ErrorIs(t, err, password.ErrInvalidConfig)
+		assert.Contains(t, err.Error(), "Params.Memory")
+		assert.NotContains(t, err.Error(), "hash")
+	})
 }
 
 func TestConcurrencyLimit(t *testing.T) {
@@ -241,8 +276,8 @@ func TestVerifyDummy_AnswersLikeVerify(t *testing.T) {
 
 	long := strings.Repeat("x", 5000)
 	_, _, err = h.Verify(ctx, long, stored)
-	assert.ErrorIs(t, err, password.ErrPasswordTooLong)
-	assert.ErrorIs(t, h.VerifyDummy(ctx, long), password.ErrPasswordTooLong, "the same answer as Verify")
+	assert.ErrorIs(t, err, password.ErrTooLong)
+	assert.ErrorIs(t, h.VerifyDummy(ctx, long), password.ErrTooLong, "the same answer as Verify")
 }
 
 func TestPolicy(t *testing.T) {
@@ -260,8 +295,8 @@ func TestPolicy(t *testing.T) {
 		{"4 runes of 2 bytes", "éééé", password.ErrTooShort},
 		{"no composition rules", "aaaaaaaaaaaa", nil},
 		{"breached", "password1", password.ErrBreached},
-		{"too long", strings.Repeat("a", 1025), password.ErrPasswordTooLong},
-		{"invalid utf-8", "abcdefgh\xff", password.ErrInvalid},
+		{"too long", strings.Repeat("a", 1025), password.ErrTooLong},
+		{"invalid utf-8", "abcdefgh\xff", password.ErrInvalidUTF8},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -353,7 +388,7 @@ func Example_budgets() {
 	switch {
 	case errors.Is(err, password.ErrBusy):
 		fmt.Println("503, Retry-After: 1")
-	case errors.Is(err, password.ErrPasswordTooLong):
+	case errors.Is(err, password.ErrTooLong):
 		fmt.Println("422")
 	case err != nil:
 		fmt.Println("500")

@@ -52,6 +52,55 @@ func DefaultBounds() Bounds {
 	return Bounds{MaxMemory: 256 * 1024, MaxTime: 16, MaxThreads: 16, MaxKeyLen: 64, MaxSaltLen: 64, MaxBcrypt: 16}
 }
 
+// withDefaults fills the zero fields of p from [DefaultParams].
+func (p Params) withDefaults() Params {
+	d := DefaultParams()
+	if p.Memory == 0 {
+		p.Memory = d.Memory
+	}
+	if p.Time == 0 {
+		p.Time = d.Time
+	}
+	if p.Threads == 0 {
+		p.Threads = d.Threads
+	}
+	if p.SaltLen == 0 {
+		p.SaltLen = d.SaltLen
+	}
+	if p.KeyLen == 0 {
+		p.KeyLen = d.KeyLen
+	}
+	return p
+}
+
+// checkNewParams checks the parameters of a Config, in the words of the
+// Config: its errors name the field at fault and never a hash, which
+// [Bounds.check] speaks of for stored ones.
+func checkNewParams(p Params, b Bounds) error {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, args...)...)
+	}
+	switch {
+	case p.Memory < 8*uint32(p.Threads):
+		return fail("Params.Memory %d KiB is under argon2's minimum of 8 KiB per thread (Params.Threads %d)", p.Memory, p.Threads)
+	case p.SaltLen < 8:
+		return fail("Params.SaltLen %d is under 8 bytes", p.SaltLen)
+	case p.KeyLen < minNewKeyLen:
+		return fail("Params.KeyLen %d is under %d bytes", p.KeyLen, minNewKeyLen)
+	case p.Memory > b.MaxMemory:
+		return fail("Params.Memory %d KiB exceeds Bounds.MaxMemory %d KiB", p.Memory, b.MaxMemory)
+	case p.Time > b.MaxTime:
+		return fail("Params.Time %d exceeds Bounds.MaxTime %d", p.Time, b.MaxTime)
+	case p.Threads > b.MaxThreads:
+		return fail("Params.Threads %d exceeds Bounds.MaxThreads %d", p.Threads, b.MaxThreads)
+	case p.SaltLen > b.MaxSaltLen:
+		return fail("Params.SaltLen %d exceeds Bounds.MaxSaltLen %d", p.SaltLen, b.MaxSaltLen)
+	case p.KeyLen > b.MaxKeyLen:
+		return fail("Params.KeyLen %d exceeds Bounds.MaxKeyLen %d", p.KeyLen, b.MaxKeyLen)
+	}
+	return nil
+}
+
 func (b Bounds) withDefaults() Bounds {
 	d := DefaultBounds()
 	if b.MaxMemory == 0 {

@@ -13,7 +13,8 @@ import (
 // Policy checks new passwords the way NIST SP 800-63B asks: a minimum and a
 // maximum length, an optional check against known-breached passwords, and no
 // composition rules (they make passwords weaker, not stronger). The zero
-// value requires 8 to 1024 characters.
+// value requires 8 to 1024 characters. [Policy.Check] is its one method:
+// call it on a new password before hashing it.
 type Policy struct {
 	// MinLength in Unicode code points after NFKC normalisation; 8 when zero.
 	MinLength int
@@ -28,13 +29,13 @@ type Policy struct {
 
 // Reasons a password is refused.
 var (
-	ErrTooShort = errors.New("password: too short")
-	ErrBreached = errors.New("password: found in a breach")
-	ErrInvalid  = errors.New("password: not valid UTF-8")
+	ErrTooShort    = errors.New("password: too short")
+	ErrBreached    = errors.New("password: found in a breach")
+	ErrInvalidUTF8 = errors.New("password: not valid UTF-8")
 )
 
 // PolicyError tells why a password was refused. It wraps ErrTooShort,
-// ErrPasswordTooLong, ErrBreached or ErrInvalid.
+// ErrTooLong, ErrBreached or ErrInvalidUTF8.
 type PolicyError struct {
 	Err error
 	Min int // the minimum length, for messages
@@ -58,11 +59,11 @@ func (p Policy) Check(ctx context.Context, password string) error {
 	}
 	fail := func(err error) error { return &PolicyError{Err: err, Min: lo, Max: hi} }
 	if !utf8.ValidString(password) {
-		return fail(ErrInvalid)
+		return fail(ErrInvalidUTF8)
 	}
 	pw, err := normalize(password)
 	if err != nil || len(pw) > hi {
-		return fail(ErrPasswordTooLong)
+		return fail(ErrTooLong)
 	}
 	if utf8.RuneCount(pw) < lo {
 		return fail(ErrTooShort)

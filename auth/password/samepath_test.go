@@ -34,8 +34,8 @@ func classify(err error) string {
 	switch {
 	case err == nil:
 		return "nil"
-	case errors.Is(err, ErrPasswordTooLong):
-		return "ErrPasswordTooLong"
+	case errors.Is(err, ErrTooLong):
+		return "ErrTooLong"
 	}
 	return "other: " + err.Error()
 }
@@ -99,7 +99,7 @@ func TestVerify_OverlongNeverMatchesItsPrefix(t *testing.T) {
 	require.NoError(t, err)
 	ok, _, err := h.Verify(ctx, prefix+"a", enc)
 	assert.False(t, ok)
-	assert.ErrorIs(t, err, ErrPasswordTooLong)
+	assert.ErrorIs(t, err, ErrTooLong)
 }
 
 // TestVerify_OverlongBcryptPasswordCostsAComparison: bcrypt's 72-byte limit
@@ -117,7 +117,7 @@ func TestVerify_OverlongBcryptPasswordCostsAComparison(t *testing.T) {
 
 	ok, _, err := h.Verify(context.Background(), pw72+"p", string(enc))
 	assert.False(t, ok, "the first 72 bytes match, yet a longer password is refused")
-	assert.ErrorIs(t, err, ErrPasswordTooLong)
+	assert.ErrorIs(t, err, ErrTooLong)
 	assert.Equal(t, int32(1), runs.Load())
 }
 

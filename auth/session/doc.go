@@ -2,6 +2,11 @@
 // detection, following RFC 9700 §4.14 (OAuth 2.0 Security Best Current
 // Practice).
 //
+// [RefreshTokens], made by [New] over a [Store] (a [MemoryStore], or
+// pgsession's PostgreSQL store), does the work: [RefreshTokens.Issue] at
+// login, [RefreshTokens.Rotate] at each refresh, [RefreshTokens.Revoke] at
+// logout.
+//
 // A login starts a family. Each refresh presents the current token and gets
 // its successor; the presented token is marked used in the same atomic step
 // (compare-and-swap in the [Store]). Presenting a token that was already

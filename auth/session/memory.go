@@ -7,7 +7,8 @@ import (
 )
 
 // MemoryStore is a [Store] in process memory, for tests and single-process
-// services. The zero value is ready to use.
+// services. The zero value is ready to use: hand it to [New], which calls
+// its methods.
 type MemoryStore struct {
 	mu       sync.Mutex
 	tokens   map[Hash]Token

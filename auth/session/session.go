@@ -13,7 +13,8 @@ import (
 	"github.com/bedrock-go/bedrock/auth"
 )
 
-// Errors. All but ErrConfig wrap [auth.ErrInvalidCredential].
+// Errors. All but ErrNotFound and ErrInvalidConfig wrap
+// [auth.ErrInvalidCredential].
 var (
 	ErrInvalidToken  = fmt.Errorf("session: invalid refresh token: %w", auth.ErrInvalidCredential)
 	ErrTokenReused   = fmt.Errorf("session: refresh token reused; family revoked: %w", auth.ErrInvalidCredential)
@@ -21,8 +22,9 @@ var (
 	ErrFamilyRevoked = fmt.Errorf("session: session revoked: %w", auth.ErrInvalidCredential)
 	// ErrNotFound is returned by a Store for an unknown token or family.
 	ErrNotFound = errors.New("session: not found")
-	// ErrConfig is wrapped by errors about a bad Config.
-	ErrConfig = errors.New("session: invalid config")
+	// ErrInvalidConfig is wrapped by every error [New] returns for a bad
+	// Config.
+	ErrInvalidConfig = errors.New("session: invalid config")
 )
 
 // Hash is the SHA-256 of a refresh token: what a store keeps.
@@ -67,7 +69,7 @@ type Store interface {
 	DeleteExpired(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
-// Config configures a [Manager].
+// Config configures [RefreshTokens].
 type Config struct {
 	// MaxLifetime is the absolute lifetime of a family; 30 days when zero.
 	MaxLifetime time.Duration
@@ -83,27 +85,39 @@ type Config struct {
 	Secret []byte
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// OnReuse is called when reuse revokes a family, for security alerts.
+	// Hooks receives instrumentation callbacks.
+	Hooks Hooks
+}
+
+// Hooks are the callbacks of [RefreshTokens]. Nil fields are skipped.
+type Hooks struct {
+	// OnReuse is told of every family that reuse revoked, with its
+	// revocation time set, for security alerts: someone presented a
+	// refresh token that had already been rotated.
 	OnReuse func(ctx context.Context, f Family)
 }
 
-// Manager issues and rotates refresh tokens. It is safe for concurrent use.
-type Manager struct {
+// RefreshTokens issues refresh tokens, rotates them with reuse detection
+// and revokes them, over a [Store]. Most callers want [RefreshTokens.Issue]
+// at login and [RefreshTokens.Rotate] at each refresh; [RefreshTokens.Revoke]
+// is logout. It is safe for concurrent use.
+type RefreshTokens struct {
 	store Store
 	cfg   Config
 }
 
-// New returns a Manager over store, or an error wrapping [ErrConfig].
-func New(store Store, cfg Config) (*Manager, error) {
+// New returns RefreshTokens over store, or an error wrapping
+// [ErrInvalidConfig].
+func New(store Store, cfg Config) (*RefreshTokens, error) {
 	switch {
 	case store == nil:
-		return nil, fmt.Errorf("%w: nil store", ErrConfig)
+		return nil, fmt.Errorf("%w: nil Store", ErrInvalidConfig)
 	case cfg.MaxLifetime < 0 || cfg.IdleTimeout < 0 || cfg.GraceWindow < 0:
-		return nil, fmt.Errorf("%w: negative duration", ErrConfig)
+		return nil, fmt.Errorf("%w: negative MaxLifetime, IdleTimeout or GraceWindow", ErrInvalidConfig)
 	case cfg.GraceWindow > 0 && len(cfg.Secret) < 32:
-		return nil, fmt.Errorf("%w: a grace window needs a Secret of at least 32 bytes", ErrConfig)
+		return nil, fmt.Errorf("%w: a GraceWindow needs a Secret of at least 32 bytes", ErrInvalidConfig)
 	case cfg.GraceWindow > time.Minute:
-		return nil, fmt.Errorf("%w: grace window over a minute defeats reuse detection", ErrConfig)
+		return nil, fmt.Errorf("%w: a GraceWindow over a minute defeats reuse detection", ErrInvalidConfig)
 	}
 	if cfg.MaxLifetime == 0 {
 		cfg.MaxLifetime = 30 * 24 * time.Hour
@@ -114,7 +128,7 @@ func New(store Store, cfg Config) (*Manager, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Manager{store: store, cfg: cfg}, nil
+	return &RefreshTokens{store: store, cfg: cfg}, nil
 }
 
 // Session is a refresh token handed to a client.
@@ -126,7 +140,7 @@ type Session struct {
 }
 
 // Issue starts a family for subject (a login) and returns its first token.
-func (m *Manager) Issue(ctx context.Context, subject string) (Session, error) {
+func (m *RefreshTokens) Issue(ctx context.Context, subject string) (Session, error) {
 	if subject == "" {
 		return Session{}, errors.New("session: subject is required")
 	}
@@ -147,7 +161,7 @@ func (m *Manager) Issue(ctx context.Context, subject string) (Session, error) {
 // Rotate exchanges a refresh token for its successor. It returns
 // ErrTokenReused (and revokes the family) when the token was already used
 // outside the grace window, ErrExpired, ErrFamilyRevoked or ErrInvalidToken.
-func (m *Manager) Rotate(ctx context.Context, token string) (Session, error) {
+func (m *RefreshTokens) Rotate(ctx context.Context, token string) (Session, error) {
 	if !wellFormed(token) {
 		return Session{}, ErrInvalidToken
 	}
@@ -186,7 +200,7 @@ func (m *Manager) Rotate(ctx context.Context, token string) (Session, error) {
 
 // repeat handles a token that was already used: the grace window's same
 // successor, or reuse.
-func (m *Manager) repeat(ctx context.Context, token string, t Token, f Family, now time.Time) (Session, error) {
+func (m *RefreshTokens) repeat(ctx context.Context, token string, t Token, f Family, now time.Time) (Session, error) {
 	if m.cfg.GraceWindow > 0 && now.Sub(t.UsedAt) <= m.cfg.GraceWindow {
 		next := m.successor(token)
 		if hash(next) == t.Successor {
@@ -199,14 +213,14 @@ func (m *Manager) repeat(ctx context.Context, token string, t Token, f Family, n
 	if err := m.store.RevokeFamily(ctx, f.ID, now); err != nil {
 		return Session{}, fmt.Errorf("session: revoke after reuse: %w", err)
 	}
-	if m.cfg.OnReuse != nil {
+	if m.cfg.Hooks.OnReuse != nil {
 		f.RevokedAt = now
-		m.cfg.OnReuse(ctx, f)
+		m.cfg.Hooks.OnReuse(ctx, f)
 	}
 	return Session{}, ErrTokenReused
 }
 
-func (m *Manager) get(ctx context.Context, h Hash) (Token, Family, error) {
+func (m *RefreshTokens) get(ctx context.Context, h Hash) (Token, Family, error) {
 	t, f, err := m.store.Get(ctx, h)
 	if errors.Is(err, ErrNotFound) {
 		return Token{}, Family{}, ErrInvalidToken
@@ -219,7 +233,7 @@ func (m *Manager) get(ctx context.Context, h Hash) (Token, Family, error) {
 
 // Revoke ends the family of token (logout). An unknown token is not an
 // error: logging out twice is fine.
-func (m *Manager) Revoke(ctx context.Context, token string) error {
+func (m *RefreshTokens) Revoke(ctx context.Context, token string) error {
 	if !wellFormed(token) {
 		return nil
 	}
@@ -234,7 +248,7 @@ func (m *Manager) Revoke(ctx context.Context, token string) error {
 }
 
 // RevokeFamily ends one family.
-func (m *Manager) RevokeFamily(ctx context.Context, familyID string) error {
+func (m *RefreshTokens) RevokeFamily(ctx context.Context, familyID string) error {
 	if err := m.store.RevokeFamily(ctx, familyID, m.cfg.Now()); err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("session: revoke: %w", err)
 	}
@@ -243,7 +257,7 @@ func (m *Manager) RevokeFamily(ctx context.Context, familyID string) error {
 
 // RevokeAllForSubject ends every family of subject (logout everywhere) and
 // returns how many were active.
-func (m *Manager) RevokeAllForSubject(ctx context.Context, subject string) (int, error) {
+func (m *RefreshTokens) RevokeAllForSubject(ctx context.Context, subject string) (int, error) {
 	n, err := m.store.RevokeSubject(ctx, subject, m.cfg.Now())
 	if err != nil {
 		return 0, fmt.Errorf("session: revoke subject: %w", err)
@@ -254,7 +268,7 @@ func (m *Manager) RevokeAllForSubject(ctx context.Context, subject string) (int,
 // Cleanup deletes families that ended (expired, or revoked more than
 // MaxLifetime ago) in batches of batch (1000 when zero) until none remain
 // or ctx ends, and returns how many it deleted.
-func (m *Manager) Cleanup(ctx context.Context, batch int) (int, error) {
+func (m *RefreshTokens) Cleanup(ctx context.Context, batch int) (int, error) {
 	if batch <= 0 {
 		batch = 1000
 	}
@@ -274,7 +288,7 @@ func (m *Manager) Cleanup(ctx context.Context, batch int) (int, error) {
 	}
 }
 
-func (m *Manager) idleEnd(now time.Time, f Family) time.Time {
+func (m *RefreshTokens) idleEnd(now time.Time, f Family) time.Time {
 	end := now.Add(m.cfg.IdleTimeout)
 	if end.After(f.ExpiresAt) {
 		return f.ExpiresAt
@@ -284,7 +298,7 @@ func (m *Manager) idleEnd(now time.Time, f Family) time.Time {
 
 // successor derives the token that follows token. With a secret it is an
 // HMAC of the token, so a retry reproduces it; without one it is random.
-func (m *Manager) successor(token string) string {
+func (m *RefreshTokens) successor(token string) string {
 	if len(m.cfg.Secret) == 0 {
 		var raw [32]byte
 		rand.Read(raw[:])

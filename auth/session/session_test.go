@@ -29,7 +29,7 @@ func TestNew_RejectsBadConfig(t *testing.T) {
 	}
 	for name, tc := range cases {
 		_, err := session.New(tc.store, tc.cfg)
-		assert.ErrorIs(t, err, session.ErrConfig, name)
+		assert.ErrorIs(t, err, session.ErrInvalidConfig, name)
 	}
 }
 

@@ -30,7 +30,7 @@ func TestAuthenticators_TokenAndAPIKeyTogether(t *testing.T) {
 	key, _, err := keys.Issue(ctx, apikey.IssueRequest{Owner: "bot", Scopes: []string{"orders:read"}})
 	require.NoError(t, err)
 
-	mw, err := auth.Middleware(auth.MiddlewareConfig{Authenticators: []auth.Authenticator{
+	mw, err := auth.NewMiddleware(auth.MiddlewareConfig{Authenticators: []auth.Authenticator{
 		keys.Authenticator(),
 		token.Authenticator[appClaims](v, token.AuthenticatorConfig[appClaims]{
 			Principal: func(c *appClaims) auth.Principal {
@@ -40,7 +40,7 @@ func TestAuthenticators_TokenAndAPIKeyTogether(t *testing.T) {
 	}})
 	require.NoError(t, err)
 	var got auth.Principal
-	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got, _ = auth.PrincipalFrom(r.Context()) }))
+	h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got, _ = auth.PrincipalFrom(r.Context()) }))
 
 	cases := []struct {
 		name, header, value string

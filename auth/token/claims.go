@@ -8,6 +8,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/bedrock-go/bedrock/internal/jsonscan"
 )
 
 // NumericDate is a JWT time: seconds since the Unix epoch (RFC 7519 §2).
@@ -199,15 +201,16 @@ func checkObject(b []byte) error {
 
 var errNotString = errors.New("not a string")
 
-// stringValue returns the string in a raw JSON value.
+// stringValue returns the string in a raw JSON value, which eachMember
+// has checked.
 func stringValue(v []byte) (string, error) {
 	if len(v) < 2 || v[0] != '"' {
 		return "", errNotString
 	}
-	if bytes.IndexByte(v, '\\') < 0 {
-		return string(v[1 : len(v)-1]), nil
+	s := v[1 : len(v)-1]
+	if bytes.IndexByte(s, '\\') < 0 {
+		return string(s), nil
 	}
-	var s string
-	err := json.Unmarshal(v, &s)
-	return s, err
+	var buf [128]byte
+	return string(jsonscan.Unquote(buf[:0], s)), nil
 }

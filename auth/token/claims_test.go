@@ -95,3 +95,48 @@ func TestIssue_RefusesDatesNoVerifierAccepts(t *testing.T) {
 		})
 	}
 }
+
+// TestVerify_ClaimsMustBeValidUnicode: the registered path kept invalid
+// UTF-8 as it was while the typed path (encoding/json) replaced it with
+// U+FFFD, so the two decoded one token differently, and a lone surrogate
+// in a member name could meet another name by that repair. Claims are
+// held to the rule of header strings: text that is not valid Unicode is
+// malformed, on both paths.
+func TestVerify_ClaimsMustBeValidUnicode(t *testing.T) {
+	f := newFixture(t)
+	v := f.verifier(t, nil)
+	sign := hs256(secr)
+	hsHeader := `{"alg":"HS256","kid":"hs-1","typ":"at+jwt"}`
+	exp := strconv.FormatInt(now.Add(time.Hour).Unix(), 10)
+	claims := func(extra string) string {
+		return `{"iss":"https://id.example","aud":"api","exp":` + exp + extra + `}`
+	}
+	cases := []struct {
+		name    string
+		payload string
+		want    error // nil: accepted
+	}{
+		{"sub with invalid UTF-8", claims(`,"sub":"user` + "\xff" + `"`), token.ErrTokenMalformed},
+		{"sub with a lone surrogate", claims(`,"sub":"user\ud800"`), token.ErrTokenMalformed},
+		{"custom claim with a lone surrogate", claims(`,"roles":["admin\udc00"]`), token.ErrTokenMalformed},
+		{"member name with a lone surrogate", claims(`,"s\ud800":"x"`), token.ErrTokenMalformed},
+		{"member name with invalid UTF-8", claims(`,"s` + "\xff" + `":"x"`), token.ErrTokenMalformed},
+		{"escaped sub", claims(`,"sub":"us\u0065r-\ud83d\ude00"`), nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tok := forge(hsHeader, tc.payload, sign)
+			c, err := v.Verify(ctx, tok)
+			typed, errTyped := token.VerifyAs[appClaims](ctx, v, tok)
+			if tc.want == nil {
+				require.NoError(t, err)
+				require.NoError(t, errTyped)
+				assert.Equal(t, "user-\U0001F600", c.Subject)
+				assert.Equal(t, c.Subject, typed.Subject, "the typed path agrees")
+				return
+			}
+			assert.ErrorIs(t, err, tc.want)
+			assert.ErrorIs(t, errTyped, tc.want, "the typed path agrees")
+		})
+	}
+}

@@ -3,7 +3,7 @@
 //
 // # Issuing
 //
-// An [Issuer] signs with the signing key of a [KeyRing]: EdDSA (Ed25519) by
+// An [Issuer] signs with the primary key of a [KeyRing]: EdDSA (Ed25519) by
 // default, ES256 and HS256 on request. Tokens carry the header typ "at+jwt"
 // (RFC 9068) and the key's kid, and the registered claims iss, sub, aud,
 // exp, iat and jti. Custom claims go in a struct that embeds [Claims].
@@ -31,8 +31,10 @@
 //   - duplicate JSON members (also differing only in case, or hidden behind
 //     escapes) are refused, so two parsers can never read different claims;
 //   - header strings are decoded as RFC 8259 §7 says ("keys\/2024" is
-//     "keys/2024", "k\u003c1" is "k<1"), without allocating; a string that
-//     is not valid Unicode (invalid UTF-8, a lone surrogate) is malformed.
+//     "keys/2024", "k\u003c1" is "k<1"), without allocating; a string
+//     anywhere in the header or the claims that is not valid Unicode
+//     (invalid UTF-8, a lone surrogate) is malformed, rather than repaired
+//     differently by different decoders.
 //
 // An ES256 signature (r, s) and (r, n−s) both verify: RFC 7518 does not ask
 // for low S, Go's crypto/ecdsa (this package's issuer included) produces
@@ -56,20 +58,25 @@
 //
 // # Rotation and JWKS
 //
-// Rotate by adding the new key to the ring, publishing it with
-// [JWKSHandler], making it the signing key once verifiers have it, and
-// removing the old key after the longest token lifetime. A [RemoteKeySet]
-// consumes another issuer's JWKS with caching, background refresh, and a
-// rate-limited refetch when a token names an unknown kid. Its fetches run on
-// their own context and deadline, never a caller's: a caller that gives up
-// gets its own error while the fetch completes for the others, and a failed
-// fetch is retried with backoff from about a second instead of blinding the
-// set for the refresh interval.
+// Rotate in the words every Bedrock key ring uses: [KeyRing.Generate] (or
+// [KeyRing.Add]) the next key, which [JWKSHandler] publishes at once;
+// [KeyRing.Promote] it once verifiers have it; [KeyRing.Remove] the old key
+// after the longest token lifetime. [KeyRing.Rotate] generates and
+// promotes in one step, for a service that only verifies its own tokens.
+// A ring has no Retire: every key but the primary already only verifies,
+// and a key that must stop verifying is removed.
+//
+// A [RemoteKeySet] consumes another issuer's JWKS with caching, background
+// refresh, and a rate-limited refetch when a token names an unknown kid.
+// Its fetches run on their own context and deadline, never a caller's: a
+// caller that gives up gets its own error while the fetch completes for
+// the others, and a failed fetch is retried with backoff from about a
+// second instead of blinding the set for the refresh interval.
 //
 // Reading a JWK Set follows RFC 7517 §5: a key that cannot be used (another
 // type, curve or algorithm, RSA under 2048 bits, no kid, a symmetric key,
 // published private material) is skipped and reported through
-// [ParseJWKSFunc] or RemoteConfig.OnSkippedKey, and the others are kept.
+// [ParseJWKSFunc] or RemoteHooks.OnSkippedKey, and the others are kept.
 // Keys of different algorithms may share a kid (RFC 7517 §4.5); the
 // verifier picks the one of the token's alg. A set with keys of which none
 // is usable is [ErrNoUsableKeys], and a RemoteKeySet keeps serving its last

@@ -44,6 +44,38 @@ func Example() {
 	// true
 }
 
+// ExampleKeyRing_Generate rotates the signing key without downtime: the
+// next key is published before it signs, and the old one verifies until
+// its tokens have expired.
+func ExampleKeyRing_Generate() {
+	first, _ := token.GenerateEd25519("2026-11")
+	ring, _ := token.NewKeyRing(first)
+	issuer, _ := token.NewIssuer(token.IssuerConfig{Keys: ring, Issuer: "https://shop.example", Audience: []string{"shop-api"}})
+	verifier, _ := token.NewVerifier(token.VerifierConfig{Keys: ring, Issuer: "https://shop.example", Audience: "shop-api"})
+	old, _ := issuer.Issue(&token.Claims{Subject: "user_42"})
+
+	next, err := ring.Generate(token.EdDSA) // published by JWKSHandler from now on
+	if err != nil {
+		panic(err)
+	}
+	// ... once verifiers have fetched the key set:
+	if err := ring.Promote(next.ID()); err != nil {
+		panic(err)
+	}
+	fresh, _ := issuer.Issue(&token.Claims{Subject: "user_42"})
+	_, errOld := verifier.Verify(context.Background(), old)
+	_, errFresh := verifier.Verify(context.Background(), fresh)
+	fmt.Println(ring.Primary() == next, errOld, errFresh)
+
+	// ... once the longest-lived token of the old key has expired:
+	_ = ring.Remove(first.ID())
+	_, errOld = verifier.Verify(context.Background(), old)
+	fmt.Println(errors.Is(errOld, token.ErrUnknownKey))
+	// Output:
+	// true <nil> <nil>
+	// true
+}
+
 // ExampleRemoteKeySet verifies tokens of another issuer through its JWKS,
 // with the hooks a service logs: failed fetches and skipped keys.
 func ExampleRemoteKeySet() {
@@ -53,9 +85,11 @@ func ExampleRemoteKeySet() {
 	defer issuerJWKS.Close()
 
 	keys, err := token.NewRemoteKeySet(token.RemoteConfig{
-		URL:          issuerJWKS.URL,
-		OnError:      func(err error) { fmt.Println("JWKS fetch failed:", err) },
-		OnSkippedKey: func(s token.SkippedKey) { fmt.Println(s) },
+		URL: issuerJWKS.URL,
+		Hooks: token.RemoteHooks{
+			OnFetchError: func(err error) { fmt.Println("JWKS fetch failed:", err) },
+			OnSkippedKey: func(s token.SkippedKey) { fmt.Println(s) },
+		},
 	})
 	if err != nil {
 		panic(err)

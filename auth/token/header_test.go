@@ -99,7 +99,7 @@ func TestIssuer_KidsRoundTripThroughEncodingJSON(t *testing.T) {
 	ring := hsRing(t, ids...)
 	v := hsVerifier(t, ring)
 	for _, id := range ids {
-		require.NoError(t, ring.SetSigning(id))
+		require.NoError(t, ring.Promote(id))
 		iss, err := token.NewIssuer(token.IssuerConfig{Keys: ring, Issuer: "https://id.example", Audience: []string{"api"},
 			Now: func() time.Time { return now }})
 		require.NoError(t, err)

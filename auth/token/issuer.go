@@ -11,7 +11,7 @@ import (
 
 // IssuerConfig configures an [Issuer].
 type IssuerConfig struct {
-	// Keys holds the signing key; required.
+	// Keys holds the primary key, which signs; required.
 	Keys *KeyRing
 	// Issuer is the iss claim; required.
 	Issuer string
@@ -26,24 +26,24 @@ type IssuerConfig struct {
 	Now func() time.Time
 }
 
-// Issuer signs tokens with the signing key of its key ring. It is safe for
-// concurrent use; rotating the ring's signing key takes effect on the next
-// token.
+// Issuer signs tokens with the primary key of its key ring; [Issuer.Issue]
+// is its one method. It is safe for concurrent use; promoting another key
+// of the ring takes effect on the next token.
 type Issuer struct {
 	cfg IssuerConfig
 }
 
-// NewIssuer returns an Issuer, or an error wrapping [ErrConfig].
+// NewIssuer returns an Issuer, or an error wrapping [ErrInvalidConfig].
 func NewIssuer(cfg IssuerConfig) (*Issuer, error) {
 	switch {
-	case cfg.Keys == nil || cfg.Keys.Signing() == nil:
-		return nil, fmt.Errorf("%w: a key ring with a signing key is required", ErrConfig)
+	case cfg.Keys == nil || cfg.Keys.Primary() == nil:
+		return nil, fmt.Errorf("%w: Keys must be a key ring with a primary key", ErrInvalidConfig)
 	case cfg.Issuer == "":
-		return nil, fmt.Errorf("%w: Issuer is required", ErrConfig)
+		return nil, fmt.Errorf("%w: Issuer is required", ErrInvalidConfig)
 	case len(cfg.Audience) == 0:
-		return nil, fmt.Errorf("%w: Audience is required", ErrConfig)
+		return nil, fmt.Errorf("%w: Audience is required", ErrInvalidConfig)
 	case cfg.TTL < 0:
-		return nil, fmt.Errorf("%w: negative TTL", ErrConfig)
+		return nil, fmt.Errorf("%w: negative TTL %v", ErrInvalidConfig, cfg.TTL)
 	}
 	if cfg.TTL == 0 {
 		cfg.TTL = 15 * time.Minute
@@ -53,7 +53,7 @@ func NewIssuer(cfg IssuerConfig) (*Issuer, error) {
 	}
 	for i := 0; i < len(cfg.Type); i++ {
 		if c := cfg.Type[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
-			return nil, fmt.Errorf("%w: Type has byte %#x", ErrConfig, c)
+			return nil, fmt.Errorf("%w: Type has byte %#x", ErrInvalidConfig, c)
 		}
 	}
 	if cfg.Now == nil {
@@ -93,7 +93,7 @@ func (i *Issuer) Issue(c Carrier) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("token: encode claims: %w", err)
 	}
-	return sign(i.cfg.Keys.Signing(), i.cfg.Type, payload)
+	return sign(i.cfg.Keys.Primary(), i.cfg.Type, payload)
 }
 
 // sign builds the compact JWS of payload under key.

@@ -125,7 +125,7 @@ func TestRemoteKeySet_FetchesCachesAndRateLimitsUnknownKids(t *testing.T) {
 		// first token that names it triggers one fetch.
 		next, _ := token.GenerateEd25519("ed-2")
 		require.NoError(t, f.ring.Add(next))
-		require.NoError(t, f.ring.SetSigning("ed-2"))
+		require.NoError(t, f.ring.Promote("ed-2"))
 		fresh, err := iss.Issue(&token.Claims{Subject: "u"})
 		require.NoError(t, err)
 		_, err = v.Verify(ctx, fresh)
@@ -156,7 +156,7 @@ func TestRemoteKeySet_BackgroundRefreshAndFailures(t *testing.T) {
 		}))
 		var errs atomic.Int32
 		remote, err := token.NewRemoteKeySet(token.RemoteConfig{URL: "https://id.example/jwks", Client: client,
-			RefreshInterval: time.Minute, OnError: func(error) { errs.Add(1) }})
+			RefreshInterval: time.Minute, Hooks: token.RemoteHooks{OnFetchError: func(error) { errs.Add(1) }}})
 		require.NoError(t, err)
 		defer remote.Close()
 		start := time.Now()

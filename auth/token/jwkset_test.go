@@ -153,7 +153,7 @@ func TestRemoteKeySet_ServesTheUsableKeysOfAMixedSet(t *testing.T) {
 	var mu sync.Mutex
 	var skipped []string
 	remote, err := token.NewRemoteKeySet(token.RemoteConfig{URL: srv.URL, Client: srv.Client(),
-		OnSkippedKey: func(s token.SkippedKey) { mu.Lock(); skipped = append(skipped, s.ID); mu.Unlock() }})
+		Hooks: token.RemoteHooks{OnSkippedKey: func(s token.SkippedKey) { mu.Lock(); skipped = append(skipped, s.ID); mu.Unlock() }}})
 	require.NoError(t, err)
 	defer remote.Close()
 	v, err := token.NewVerifier(token.VerifierConfig{Keys: remote, Issuer: "https://id.example", Audience: "api", Now: time.Now})

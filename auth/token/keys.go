@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"hash"
@@ -37,7 +38,9 @@ var ErrKey = errors.New("token: invalid key")
 
 // Key is a signing or verification key bound to one algorithm and one key
 // id. The algorithm of a token is checked against its key's, never taken
-// from the token. A Key is immutable and safe for concurrent use.
+// from the token. Most callers never call its methods: they make keys with
+// [GenerateEd25519] or a New function (or [KeyRing.Generate]) and put them
+// in a [KeyRing]. A Key is immutable and safe for concurrent use.
 type Key struct {
 	id  string
 	alg Algorithm
@@ -269,22 +272,32 @@ type KeySource interface {
 	Key(ctx context.Context, id string) (*Key, error)
 }
 
-// KeyRing holds the keys of an issuer: one signing key and any number of
-// verification keys, by id. Rotation without downtime: add the new key (so
-// verifiers learn it, e.g. through JWKS), then make it the signing key, and
-// remove the old one once every token it signed has expired. It is safe for
-// concurrent use.
+// KeyRing holds the keys of an issuer: one primary key, which signs new
+// tokens, and any number of other keys, which only verify, by id. Most
+// callers build it once with [NewKeyRing] and hand it to an [Issuer], a
+// [Verifier] and [JWKSHandler]; rotation without downtime then speaks the
+// module's key-ring vocabulary:
+//
+//  1. [KeyRing.Generate] (or [KeyRing.Add]) the next key: it verifies and
+//     is published by JWKSHandler, but signs nothing yet;
+//  2. once verifiers have fetched it (after the JWKS max-age),
+//     [KeyRing.Promote] it: new tokens are signed with it, and the old
+//     primary keeps verifying the tokens it signed;
+//  3. [KeyRing.Remove] the old key after the longest token lifetime.
+//
+// [KeyRing.Rotate] does steps 1 and 2 at once, for a single process that
+// issues and verifies its own tokens. A KeyRing is safe for concurrent use.
 type KeyRing struct {
 	mu      sync.RWMutex
 	keys    map[string]*Key
-	signing *Key
+	primary *Key
 }
 
-// NewKeyRing returns a ring whose signing key is signing (which may be nil
-// for a verify-only ring), also holding others for verification.
-func NewKeyRing(signing *Key, others ...*Key) (*KeyRing, error) {
+// NewKeyRing returns a ring whose primary key is primary (nil for a
+// verify-only ring), also holding others for verification.
+func NewKeyRing(primary *Key, others ...*Key) (*KeyRing, error) {
 	r := &KeyRing{keys: make(map[string]*Key)}
-	for _, k := range append([]*Key{signing}, others...) {
+	for _, k := range append([]*Key{primary}, others...) {
 		if k == nil {
 			continue
 		}
@@ -292,16 +305,20 @@ func NewKeyRing(signing *Key, others ...*Key) (*KeyRing, error) {
 			return nil, err
 		}
 	}
-	if signing != nil {
-		if err := r.SetSigning(signing.ID()); err != nil {
+	if primary != nil {
+		if err := r.Promote(primary.ID()); err != nil {
 			return nil, err
 		}
 	}
 	return r, nil
 }
 
-// Add adds a key for verification. A key id may be used once.
+// Add adds a key for verification; it signs nothing until promoted. A key
+// id may be used once.
 func (r *KeyRing) Add(k *Key) error {
+	if k == nil {
+		return fmt.Errorf("%w: nil key", ErrKey)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, ok := r.keys[k.id]; ok {
@@ -311,8 +328,64 @@ func (r *KeyRing) Add(k *Key) error {
 	return nil
 }
 
-// SetSigning makes the key with id the one new tokens are signed with.
-func (r *KeyRing) SetSigning(id string) error {
+// Generate adds a new signing key of alg (EdDSA, ES256 or HS256) with a
+// random id, not primary, and returns it. Generating ahead of promotion
+// lets every verifier learn the key before any token is signed with it.
+func (r *KeyRing) Generate(alg Algorithm) (*Key, error) {
+	for {
+		k, err := generate(alg)
+		if err != nil {
+			return nil, err
+		}
+		err = r.Add(k)
+		if err == nil {
+			return k, nil
+		}
+		r.mu.RLock()
+		_, taken := r.keys[k.id]
+		r.mu.RUnlock()
+		if !taken { // the id was not the problem
+			return nil, err
+		}
+	}
+}
+
+// generate returns a new signing key of alg with a random id.
+func generate(alg Algorithm) (*Key, error) {
+	var raw [12]byte
+	rand.Read(raw[:])
+	id := base64.RawURLEncoding.EncodeToString(raw[:])
+	switch alg {
+	case EdDSA:
+		return GenerateEd25519(id)
+	case ES256:
+		return GenerateES256(id)
+	case HS256:
+		secret := make([]byte, 32)
+		rand.Read(secret)
+		return NewHS256(id, secret)
+	}
+	return nil, fmt.Errorf("%w: cannot generate %q keys", ErrKey, alg)
+}
+
+// Rotate generates a new key of alg and promotes it in one step, and
+// returns it; the old primary stays, verifying the tokens it signed. Where
+// other services verify the tokens, prefer Generate, wait for them to
+// fetch the key, then Promote.
+func (r *KeyRing) Rotate(alg Algorithm) (*Key, error) {
+	k, err := r.Generate(alg)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Promote(k.id); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// Promote makes the key with id the primary: new tokens are signed with
+// it. The previous primary stays in the ring and keeps verifying.
+func (r *KeyRing) Promote(id string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	k, ok := r.keys[id]
@@ -322,26 +395,28 @@ func (r *KeyRing) SetSigning(id string) error {
 	if !k.CanSign() {
 		return fmt.Errorf("%w: key %q cannot sign", ErrKey, id)
 	}
-	r.signing = k
+	r.primary = k
 	return nil
 }
 
-// Remove drops the key with id. The signing key cannot be removed.
+// Remove drops the key with id: tokens it signed no longer verify. The
+// primary cannot be removed; promote another key first.
 func (r *KeyRing) Remove(id string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.signing != nil && r.signing.id == id {
-		return fmt.Errorf("%w: %q is the signing key", ErrKey, id)
+	if r.primary != nil && r.primary.id == id {
+		return fmt.Errorf("%w: %q is the primary key", ErrKey, id)
 	}
 	delete(r.keys, id)
 	return nil
 }
 
-// Signing returns the signing key, or nil.
-func (r *KeyRing) Signing() *Key {
+// Primary returns the key that signs new tokens, or nil for a verify-only
+// ring.
+func (r *KeyRing) Primary() *Key {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return r.signing
+	return r.primary
 }
 
 // Key implements [KeySource].

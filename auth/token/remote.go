@@ -32,13 +32,20 @@ type RemoteConfig struct {
 	FetchTimeout time.Duration
 	// MaxBytes bounds the response; 256 KiB when zero.
 	MaxBytes int64
-	// OnError is told about every failed fetch, whatever caused it (the
-	// first fetch, the background refresh, an unknown kid, Refresh); nil
-	// ignores them. A fetch ended by Close is not a failure.
-	OnError func(error)
+	// Hooks receives instrumentation callbacks.
+	Hooks RemoteHooks
+}
+
+// RemoteHooks are the callbacks of a [RemoteKeySet]. Nil fields are
+// skipped.
+type RemoteHooks struct {
+	// OnFetchError is told about every failed fetch, whatever caused it
+	// (the first fetch, the background refresh, an unknown kid, Refresh).
+	// A fetch ended by Close is not a failure.
+	OnFetchError func(error)
 	// OnSkippedKey is told about every key of a fetched set that is left
-	// out (see [ParseJWKSFunc]), on every fetch; nil ignores them. The
-	// other keys of the set are served.
+	// out (see [ParseJWKSFunc]), on every fetch. The other keys of the set
+	// are served.
 	OnSkippedKey func(SkippedKey)
 }
 
@@ -54,6 +61,10 @@ type RemoteConfig struct {
 // or for their own context, whichever ends first, so a caller that gives up
 // never fails the fetch for the others. It is safe for concurrent use;
 // Close stops the background refresh and any fetch in flight.
+//
+// Most callers only hand it to VerifierConfig.Keys, which calls
+// [RemoteKeySet.Key], and Close it at shutdown; [RemoteKeySet.Refresh]
+// fetches at once, for a caller that knows the issuer rotated.
 type RemoteKeySet struct {
 	cfg   RemoteConfig
 	retry backoff.Exponential
@@ -83,10 +94,16 @@ type fetchCall struct {
 var errClosed = errors.New("token: remote key set closed")
 
 // NewRemoteKeySet returns a key set for cfg and starts its first fetch and
-// its background refresh, which run until Close.
+// its background refresh, which run until Close. A bad cfg is an error
+// wrapping [ErrInvalidConfig].
 func NewRemoteKeySet(cfg RemoteConfig) (*RemoteKeySet, error) {
-	if cfg.URL == "" {
-		return nil, fmt.Errorf("%w: URL is required", ErrConfig)
+	switch {
+	case cfg.URL == "":
+		return nil, fmt.Errorf("%w: URL is required", ErrInvalidConfig)
+	case cfg.RefreshInterval < 0 || cfg.MinRefreshInterval < 0 || cfg.FetchTimeout < 0:
+		return nil, fmt.Errorf("%w: negative RefreshInterval, MinRefreshInterval or FetchTimeout", ErrInvalidConfig)
+	case cfg.MaxBytes < 0:
+		return nil, fmt.Errorf("%w: negative MaxBytes", ErrInvalidConfig)
 	}
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: 10 * time.Second}
@@ -273,8 +290,8 @@ func (s *RemoteKeySet) fetch(call *fetchCall) {
 	s.mu.Unlock()
 	close(call.done)
 
-	if err != nil && !closing && s.cfg.OnError != nil {
-		s.cfg.OnError(err)
+	if err != nil && !closing && s.cfg.Hooks.OnFetchError != nil {
+		s.cfg.Hooks.OnFetchError(err)
 	}
 	select {
 	case s.wake <- struct{}{}:
@@ -337,5 +354,5 @@ func (s *RemoteKeySet) get(ctx context.Context) ([]*Key, error) {
 	if int64(len(body)) > s.cfg.MaxBytes {
 		return nil, fmt.Errorf("%w: larger than %d bytes", ErrJWKS, s.cfg.MaxBytes)
 	}
-	return ParseJWKSFunc(body, s.cfg.OnSkippedKey)
+	return ParseJWKSFunc(body, s.cfg.Hooks.OnSkippedKey)
 }

@@ -58,7 +58,7 @@ func rotated(t *testing.T) (fixture, string) {
 	next, err := token.GenerateEd25519("ed-2")
 	require.NoError(t, err)
 	require.NoError(t, f.ring.Add(next))
-	require.NoError(t, f.ring.SetSigning("ed-2"))
+	require.NoError(t, f.ring.Promote("ed-2"))
 	iss, err := token.NewIssuer(token.IssuerConfig{Keys: f.ring, Issuer: "https://id.example", Audience: []string{"api"}})
 	require.NoError(t, err)
 	tok, err := iss.Issue(&token.Claims{Subject: "u"})
@@ -203,7 +203,7 @@ func TestRemoteKeySet_FirstFetchAtConstructionRetriesWithBackoff(t *testing.T) {
 		jwks.status.Store(http.StatusServiceUnavailable)
 		var errs atomic.Int32
 		remote, err := token.NewRemoteKeySet(token.RemoteConfig{URL: "https://id.example/jwks", Client: handlerClient(jwks),
-			OnError: func(error) { errs.Add(1) }})
+			Hooks: token.RemoteHooks{OnFetchError: func(error) { errs.Add(1) }}})
 		require.NoError(t, err)
 		defer remote.Close()
 		synctest.Wait()
@@ -276,7 +276,7 @@ func TestRemoteKeySet_FetchTimeoutBoundsAHangingIssuer(t *testing.T) {
 		jwks.arm() // never released: the issuer hangs
 		var lastErr atomic.Value
 		remote, err := token.NewRemoteKeySet(token.RemoteConfig{URL: "https://id.example/jwks", Client: asyncClient(jwks),
-			FetchTimeout: 5 * time.Second, OnError: func(err error) { lastErr.Store(err) }})
+			FetchTimeout: 5 * time.Second, Hooks: token.RemoteHooks{OnFetchError: func(err error) { lastErr.Store(err) }}})
 		require.NoError(t, err)
 		defer remote.Close()
 		start := time.Now()
@@ -300,7 +300,7 @@ func TestRemoteKeySet_CloseEndsAFetchInFlight(t *testing.T) {
 		jwks.arm()
 		var errs atomic.Int32
 		remote, err := token.NewRemoteKeySet(token.RemoteConfig{URL: "https://id.example/jwks", Client: asyncClient(jwks),
-			OnError: func(error) { errs.Add(1) }})
+			Hooks: token.RemoteHooks{OnFetchError: func(error) { errs.Add(1) }}})
 		require.NoError(t, err)
 		<-jwks.arrived
 		require.NoError(t, remote.Close())
@@ -310,4 +310,19 @@ func TestRemoteKeySet_CloseEndsAFetchInFlight(t *testing.T) {
 		assert.Equal(t, int32(1), jwks.hits.Load())
 		close(jwks.release)
 	})
+}
+
+func TestNewRemoteKeySet_RejectsBadConfig(t *testing.T) {
+	cases := map[string]token.RemoteConfig{
+		"no URL":                      {},
+		"negative RefreshInterval":    {URL: "https://id.example/jwks", RefreshInterval: -time.Minute},
+		"negative MinRefreshInterval": {URL: "https://id.example/jwks", MinRefreshInterval: -time.Second},
+		"negative FetchTimeout":       {URL: "https://id.example/jwks", FetchTimeout: -time.Second},
+		"negative MaxBytes":           {URL: "https://id.example/jwks", MaxBytes: -1},
+	}
+	for name, cfg := range cases {
+		s, err := token.NewRemoteKeySet(cfg)
+		assert.Nil(t, s, name)
+		assert.ErrorIs(t, err, token.ErrInvalidConfig, name)
+	}
 }

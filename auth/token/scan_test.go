@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/bedrock-go/bedrock/internal/jsonscan"
 )
 
 func TestUnquoteInPlace_AllocatesNothing(t *testing.T) {
@@ -35,8 +37,7 @@ func FuzzUnquoteInPlace(f *testing.F) {
 		if len(b) == 0 || b[0] != '"' {
 			return
 		}
-		end, err := skipString(b, 0)
-		if err != nil || end != len(b) {
+		if end, _, err := jsonscan.String(b, 0); err.Kind != jsonscan.None || end != len(b) {
 			return
 		}
 		var want string

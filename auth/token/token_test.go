@@ -61,7 +61,7 @@ func (f fixture) verifier(t testing.TB, mod func(*token.VerifierConfig)) *token.
 
 func (f fixture) issuer(t testing.TB, signing string) *token.Issuer {
 	t.Helper()
-	require.NoError(t, f.ring.SetSigning(signing))
+	require.NoError(t, f.ring.Promote(signing))
 	iss, err := token.NewIssuer(token.IssuerConfig{Keys: f.ring, Issuer: "https://id.example", Audience: []string{"api"},
 		Now: func() time.Time { return now }})
 	require.NoError(t, err)
@@ -242,7 +242,7 @@ func TestVerify_Leeway(t *testing.T) {
 	assert.ErrorIs(t, err, token.ErrTokenExpired)
 
 	_, err = token.NewVerifier(token.VerifierConfig{Keys: f.ring, Issuer: "i", Audience: "a", Leeway: 6 * time.Minute})
-	assert.ErrorIs(t, err, token.ErrConfig, "leeway is capped at 5 minutes")
+	assert.ErrorIs(t, err, token.ErrInvalidConfig, "leeway is capped at 5 minutes")
 }
 
 func TestVerify_SkipsAreExplicit(t *testing.T) {
@@ -255,7 +255,7 @@ func TestVerify_SkipsAreExplicit(t *testing.T) {
 	}
 	for name, cfg := range cases {
 		_, err := token.NewVerifier(cfg)
-		assert.ErrorIs(t, err, token.ErrConfig, name)
+		assert.ErrorIs(t, err, token.ErrInvalidConfig, name)
 	}
 	v := f.verifier(t, func(c *token.VerifierConfig) {
 		c.SkipIssuer, c.SkipAudience, c.SkipExpiry, c.SkipType = true, true, true, true
@@ -274,7 +274,7 @@ func TestKeyRing_RotationWithoutDowntime(t *testing.T) {
 	next, err := token.GenerateEd25519("ed-2")
 	require.NoError(t, err)
 	require.NoError(t, f.ring.Add(next))
-	require.NoError(t, f.ring.SetSigning("ed-2"))
+	require.NoError(t, f.ring.Promote("ed-2"))
 	iss, err := token.NewIssuer(token.IssuerConfig{Keys: f.ring, Issuer: "https://id.example", Audience: []string{"api"}, Now: func() time.Time { return now }})
 	require.NoError(t, err)
 	fresh, err := iss.Issue(&token.Claims{Subject: "u"})
@@ -285,11 +285,66 @@ func TestKeyRing_RotationWithoutDowntime(t *testing.T) {
 	_, err = v.Verify(ctx, fresh)
 	assert.NoError(t, err)
 
-	assert.Error(t, f.ring.Remove("ed-2"), "the signing key cannot be removed")
+	assert.Error(t, f.ring.Remove("ed-2"), "the primary key cannot be removed")
 	require.NoError(t, f.ring.Remove("ed-1"))
 	_, err = v.Verify(ctx, old)
 	assert.ErrorIs(t, err, token.ErrUnknownKey)
 	assert.Error(t, f.ring.Add(next), "a kid is used once")
+}
+
+// TestKeyRing_GenerateThenPromote follows the rotation the module's key
+// rings share: a generated key is published and verifies before it signs
+// anything; Promote makes it sign; Rotate does both.
+func TestKeyRing_GenerateThenPromote(t *testing.T) {
+	f := newFixture(t)
+	v := f.verifier(t, nil)
+	iss := f.issuer(t, "ed-1")
+	before, err := iss.Issue(&token.Claims{Subject: "u"})
+	require.NoError(t, err)
+
+	for _, alg := range []token.Algorithm{token.EdDSA, token.ES256, token.HS256} {
+		t.Run(string(alg), func(t *testing.T) {
+			next, err := f.ring.Generate(alg)
+			require.NoError(t, err)
+			assert.Equal(t, alg, next.Algorithm())
+			assert.True(t, next.CanSign())
+			assert.Len(t, next.ID(), 16)
+			assert.NotEqual(t, next.ID(), f.ring.Primary().ID(), "generating does not promote")
+			assert.Contains(t, f.ring.Keys(), next, "published before it signs")
+
+			require.NoError(t, f.ring.Promote(next.ID()))
+			assert.Equal(t, next, f.ring.Primary())
+			tok, err := iss.Issue(&token.Claims{Subject: "u"})
+			require.NoError(t, err)
+			assert.Equal(t, next.ID(), kidOf(t, tok), "the issuer signs with the new primary")
+			_, err = v.Verify(ctx, tok)
+			assert.NoError(t, err)
+			_, err = v.Verify(ctx, before)
+			assert.NoError(t, err, "the old primary still verifies")
+		})
+	}
+
+	rotated, err := f.ring.Rotate(token.EdDSA)
+	require.NoError(t, err)
+	assert.Equal(t, rotated, f.ring.Primary())
+
+	_, err = f.ring.Generate(token.RS256)
+	assert.ErrorIs(t, err, token.ErrKey, "RS256 is verify-only")
+	_, err = f.ring.Generate("none")
+	assert.ErrorIs(t, err, token.ErrKey)
+	assert.ErrorIs(t, f.ring.Promote("no-such-key"), token.ErrKey)
+	assert.ErrorIs(t, f.ring.Add(nil), token.ErrKey)
+}
+
+func kidOf(t *testing.T, tok string) string {
+	t.Helper()
+	hdr, err := enc.DecodeString(strings.SplitN(tok, ".", 2)[0])
+	require.NoError(t, err)
+	var h struct {
+		Kid string `json:"kid"`
+	}
+	require.NoError(t, jsonUnmarshal(hdr, &h))
+	return h.Kid
 }
 
 func TestKeys_RejectBadMaterial(t *testing.T) {
@@ -307,9 +362,9 @@ func TestKeys_RejectBadMaterial(t *testing.T) {
 	pub, _ := token.GenerateEd25519("e")
 	p, _ := pub.Public()
 	ring, _ := token.NewKeyRing(nil, p)
-	assert.ErrorIs(t, ring.SetSigning("e"), token.ErrKey, "a public key cannot sign")
+	assert.ErrorIs(t, ring.Promote("e"), token.ErrKey, "a public key cannot sign")
 	_, err = token.NewIssuer(token.IssuerConfig{Keys: ring, Issuer: "i", Audience: []string{"a"}})
-	assert.ErrorIs(t, err, token.ErrConfig)
+	assert.ErrorIs(t, err, token.ErrInvalidConfig)
 }
 
 func TestVerify_HS256AllocatesAtMostTen(t *testing.T) {

@@ -61,29 +61,37 @@ type VerifierConfig struct {
 	Now func() time.Time
 }
 
-// Verifier checks signed tokens. It is safe for concurrent use.
+// Verifier checks signed tokens. Most callers want [Authenticator] (a
+// function, since it is generic over the claims type), which verifies the
+// bearer token of each request for an auth.Middleware; [VerifyAs] decodes
+// custom claims, [Verifier.Verify] the registered ones, and
+// [Verifier.VerifyInto] fills a value the caller owns. It is safe for
+// concurrent use.
 type Verifier struct {
 	cfg     VerifierConfig
 	algs    []Algorithm
 	scratch sync.Pool
 }
 
-// ErrConfig is wrapped by errors about a bad configuration.
-var ErrConfig = errors.New("token: invalid config")
+// ErrInvalidConfig is wrapped by every error a constructor of this package
+// returns for a bad config ([NewVerifier], [NewIssuer],
+// [NewRemoteKeySet]).
+var ErrInvalidConfig = errors.New("token: invalid config")
 
-// NewVerifier returns a Verifier for cfg, or an error wrapping [ErrConfig].
+// NewVerifier returns a Verifier for cfg, or an error wrapping
+// [ErrInvalidConfig].
 func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	switch {
 	case cfg.Keys == nil:
-		return nil, fmt.Errorf("%w: Keys is required", ErrConfig)
+		return nil, fmt.Errorf("%w: Keys is required", ErrInvalidConfig)
 	case cfg.Issuer == "" && !cfg.SkipIssuer:
-		return nil, fmt.Errorf("%w: Issuer is required (or set SkipIssuer)", ErrConfig)
+		return nil, fmt.Errorf("%w: Issuer is required (or set SkipIssuer)", ErrInvalidConfig)
 	case cfg.Audience == "" && !cfg.SkipAudience:
-		return nil, fmt.Errorf("%w: Audience is required (or set SkipAudience)", ErrConfig)
+		return nil, fmt.Errorf("%w: Audience is required (or set SkipAudience)", ErrInvalidConfig)
 	case cfg.Leeway < 0 || cfg.Leeway > MaxLeeway:
-		return nil, fmt.Errorf("%w: Leeway must be within 0 and %v", ErrConfig, MaxLeeway)
+		return nil, fmt.Errorf("%w: Leeway must be within 0 and %v", ErrInvalidConfig, MaxLeeway)
 	case cfg.MaxBytes < 0:
-		return nil, fmt.Errorf("%w: negative MaxBytes", ErrConfig)
+		return nil, fmt.Errorf("%w: negative MaxBytes", ErrInvalidConfig)
 	}
 	if cfg.Leeway == 0 {
 		cfg.Leeway = DefaultLeeway
@@ -105,7 +113,7 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 		switch a {
 		case EdDSA, ES256, HS256, RS256:
 		default:
-			return nil, fmt.Errorf("%w: unsupported algorithm %q", ErrConfig, a)
+			return nil, fmt.Errorf("%w: unsupported algorithm %q", ErrInvalidConfig, a)
 		}
 	}
 	v := &Verifier{cfg: cfg, algs: slices.Clone(algs)}
@@ -364,7 +372,7 @@ func (v *Verifier) checkClaims(c *Claims) error {
 	return nil
 }
 
-// AuthenticatorConfig configures [Verifier.Authenticator].
+// AuthenticatorConfig configures [Authenticator].
 type AuthenticatorConfig[C any] struct {
 	// Principal maps verified claims to a principal; nil uses the subject
 	// and, when C has them, nothing else.

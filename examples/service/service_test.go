@@ -274,6 +274,29 @@ func TestService(t *testing.T) {
 	alice := s.login("alice@shop.test")
 	bob := s.login("bob@shop.test")
 
+	// Every 401 names the realm the service configured, whichever guard
+	// answers it: the Middleware for a refused token, RequireAuthenticated
+	// and authz's requirements for a missing one. They used to say "shop",
+	// "api" and nothing.
+	t.Run("one realm", func(t *testing.T) {
+		for _, tc := range []struct {
+			method, path string
+			headers      []string
+			challenge    string
+		}{
+			{"GET", "/v1/me", nil, `Bearer realm="shop"`},
+			{"GET", "/v1/me", bearer("not.a.token"), `Bearer realm="shop", error="invalid_token"`},
+			{"POST", "/v1/auth/logout", nil, `Bearer realm="shop"`},
+			{"GET", "/v1/orders", nil, `Bearer realm="shop"`},
+			{"GET", "/v1/apikeys", nil, `Bearer realm="shop"`},
+			{"GET", "/v1/orders", bearer("not.a.token"), `Bearer realm="shop", error="invalid_token"`},
+		} {
+			r := s.do(tc.method, tc.path, nil, tc.headers...)
+			assert.Equal(t, http.StatusUnauthorized, r.StatusCode, "%s %s", tc.method, tc.path)
+			assert.Equal(t, tc.challenge, r.Header.Get("WWW-Authenticate"), "%s %s %v", tc.method, tc.path, tc.headers)
+		}
+	})
+
 	t.Run("me and jwks", func(t *testing.T) {
 		r := s.do("GET", "/v1/me", nil)
 		assert.Equal(t, http.StatusUnauthorized, r.StatusCode)

@@ -30,12 +30,12 @@ func Example() {
 	expired := auth.AuthenticatorFunc(func(context.Context, *http.Request) (auth.Principal, error) {
 		return auth.Principal{}, fmt.Errorf("kid k1: %w", token.ErrTokenExpired)
 	})
-	authn, err := auth.Middleware(auth.MiddlewareConfig{Authenticators: []auth.Authenticator{expired}, OnFailure: onFailure})
+	authn, err := auth.NewMiddleware(auth.MiddlewareConfig{Authenticators: []auth.Authenticator{expired}, Hooks: auth.Hooks{OnFailure: onFailure}})
 	if err != nil {
 		panic(err)
 	}
 	w := httptest.NewRecorder()
-	authn(http.NotFoundHandler()).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/v1/me", nil))
+	authn.Handler(http.NotFoundHandler()).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/v1/me", nil))
 
 	var rm metricdata.ResourceMetrics
 	_ = reader.Collect(context.Background(), &rm)

@@ -54,7 +54,7 @@ func authFailureClasses() []otelhook.ErrorClass {
 	)
 }
 
-// FailureHook returns a function for auth.MiddlewareConfig.OnFailure
+// FailureHook returns a function for auth.Hooks.OnFailure
 // that counts refused credentials as bedrock.auth.failures ({failure},
 // counter) with bedrock.auth.reason: the sentinel of auth/token,
 // auth/apikey or auth/session the error matches (token_expired,
@@ -89,8 +89,9 @@ func FailureHook(mp metric.MeterProvider) (func(r *http.Request, err error), err
 	}, nil
 }
 
-// DenyHook returns a function for authz.Authorizer.RequireFunc(perm,
-// ...) that counts refusals as bedrock.authz.denials ({denial}, counter)
+// DenyHook returns a function for the authz.Hooks.OnDeny of the
+// authz.Requirement of perm that counts refusals as bedrock.authz.denials
+// ({denial}, counter)
 // with bedrock.authz.permission (perm, a constant of the route) and
 // bedrock.authz.reason: anonymous, default_deny (no role or rule grants
 // the permission), deny_rule (a deny rule matched) or _OTHER. Rule names

@@ -45,19 +45,19 @@ func TestFailureHook_ClassifiesBySentinel(t *testing.T) {
 			require.NoError(t, err)
 			spans := tracetest.NewSpanRecorder()
 			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
-			mw, err := auth.Middleware(auth.MiddlewareConfig{
+			mw, err := auth.NewMiddleware(auth.MiddlewareConfig{
 				Authenticators: []auth.Authenticator{auth.AuthenticatorFunc(
 					func(context.Context, *http.Request) (auth.Principal, error) {
 						// Wrapped with request detail, as authenticators do.
 						return auth.Principal{}, fmt.Errorf("credential 7f3a: %w", tt.err)
 					})},
-				OnFailure: onFailure,
+				Hooks: auth.Hooks{OnFailure: onFailure},
 			})
 			require.NoError(t, err)
 			ctx, span := tp.Tracer("test").Start(context.Background(), "GET /orders")
 			r := httptest.NewRequestWithContext(ctx, http.MethodGet, "/orders", nil)
 			w := httptest.NewRecorder()
-			mw(http.NotFoundHandler()).ServeHTTP(w, r)
+			mw.Handler(http.NotFoundHandler()).ServeHTTP(w, r)
 			span.End()
 			require.Contains(t, []int{http.StatusUnauthorized, http.StatusServiceUnavailable}, w.Code)
 
@@ -82,7 +82,9 @@ func TestDenyHook_CountsDenialsByReasonClass(t *testing.T) {
 	az := authz.New(policy)
 	onDeny, err := authobserve.DenyHook(m.MP, "products:write")
 	require.NoError(t, err)
-	h := az.RequireFunc("products:write", onDeny)(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	q, err := authz.NewRequirement(az, "products:write", authz.RequirementConfig{Hooks: authz.Hooks{OnDeny: onDeny}})
+	require.NoError(t, err)
+	h := q.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	for _, tt := range []struct {

@@ -42,7 +42,10 @@ type Config struct {
 	Prefix string
 }
 
-// Store is a session.Store on PostgreSQL. It is safe for concurrent use.
+// Store is a session.Store on PostgreSQL. Most callers run [Store.Migrate]
+// once (or apply [Store.Schema] with their own migration tool) and hand
+// the Store to session.New, which calls the rest. It is safe for
+// concurrent use.
 type Store struct {
 	db               DB
 	families, tokens string // quoted identifiers
@@ -56,10 +59,14 @@ type queries struct {
 
 var _ session.Store = (*Store)(nil)
 
-// New returns a store on db.
+// ErrInvalidConfig is wrapped by every error [New] returns for a bad
+// Config.
+var ErrInvalidConfig = errors.New("pgsession: invalid config")
+
+// New returns a store on db, or an error wrapping [ErrInvalidConfig].
 func New(db DB, cfg Config) (*Store, error) {
 	if db == nil {
-		return nil, errors.New("pgsession: nil db")
+		return nil, fmt.Errorf("%w: nil DB", ErrInvalidConfig)
 	}
 	if cfg.Prefix == "" {
 		cfg.Prefix = "session_"

@@ -84,7 +84,7 @@ func TestStore_UnreachablePostgresFailsClosed(t *testing.T) {
 
 func TestNew_RejectsNilDB(t *testing.T) {
 	_, err := pgsession.New(nil, pgsession.Config{})
-	assert.Error(t, err)
+	assert.ErrorIs(t, err, pgsession.ErrInvalidConfig)
 }
 
 func Example() {

@@ -17,7 +17,8 @@ import (
 	"github.com/bedrock-go/bedrock/auth/session"
 )
 
-// Clock is a settable clock, safe for concurrent use.
+// Clock is a settable clock for the suite: [Clock.Now] goes in a Config,
+// [Clock.Advance] moves it. It is safe for concurrent use.
 type Clock struct {
 	mu sync.Mutex
 	t  time.Time
@@ -32,7 +33,7 @@ func (c *Clock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t
 // Run runs the suite; newStore returns an empty store for one test.
 func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 	secret := []byte("0123456789abcdef0123456789abcdef")
-	setup := func(t *testing.T, cfg session.Config) (*session.Manager, session.Store, *Clock) {
+	setup := func(t *testing.T, cfg session.Config) (*session.RefreshTokens, session.Store, *Clock) {
 		clock := &Clock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 		cfg.Now = clock.Now
 		store := newStore(t)
@@ -58,7 +59,7 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 
 	t.Run("ReuseRevokesTheFamily", func(t *testing.T) {
 		var alerts atomic.Int32
-		m, _, _ := setup(t, session.Config{OnReuse: func(context.Context, session.Family) { alerts.Add(1) }})
+		m, _, _ := setup(t, session.Config{Hooks: session.Hooks{OnReuse: func(context.Context, session.Family) { alerts.Add(1) }}})
 		s0, _ := m.Issue(ctx, "user_1")
 		s1, err := m.Rotate(ctx, s0.Token)
 		require.NoError(t, err)

@@ -134,7 +134,7 @@ func passwordCode(pe *password.PolicyError) string {
 	switch {
 	case errors.Is(pe, password.ErrTooShort):
 		return validate.CodeTooShort
-	case errors.Is(pe, password.ErrPasswordTooLong):
+	case errors.Is(pe, password.ErrTooLong):
 		return validate.CodeTooLong
 	}
 	return "weak_password"

@@ -79,7 +79,7 @@ type Deps struct {
 	Verifier *token.Verifier
 	KeyRing  *token.KeyRing
 	TokenTTL time.Duration
-	Sessions *session.Manager
+	Sessions *session.RefreshTokens
 	APIKeys  *apikey.Keys
 
 	Checker       *validate.Checker
@@ -185,15 +185,23 @@ func New(d Deps) (*Handler, error) {
 		Principal: principalFromClaims,
 		Skip:      d.APIKeys.IsKey,
 	})
-	authn, err := auth.Middleware(auth.MiddlewareConfig{
+	authn, err := auth.NewMiddleware(auth.MiddlewareConfig{
 		Authenticators: []auth.Authenticator{d.APIKeys.Authenticator(), tokenAuth},
 		Realm:          "shop",
-		OnFailure: func(r *http.Request, err error) {
+		Hooks: auth.Hooks{OnFailure: func(r *http.Request, err error) {
 			d.Log.InfoContext(r.Context(), "credential refused", slog.String("path", r.URL.Path), slog.Any("reason", err))
-		},
+		}},
 	})
 	if err != nil {
 		return nil, err
+	}
+	// One requirement per permission; a permission the policy grants
+	// nowhere fails here, at start-up.
+	need := map[string]*authz.Requirement{}
+	for _, perm := range []string{PermAPIKeysManage, PermProductsWrite, PermOrdersWrite, PermAdminFaults, PermOrdersRead} {
+		if need[perm], err = authz.NewRequirement(s.authz, perm, authz.RequirementConfig{}); err != nil {
+			return nil, err
+		}
 	}
 	idem, err := idempotency.NewMiddleware(d.IdemStore, idempotency.Config{
 		Methods:   []string{http.MethodPost},
@@ -232,21 +240,21 @@ func New(d Deps) (*Handler, error) {
 	mux.Handle("POST /v1/auth/logout", auth.RequireAuthenticated(http.HandlerFunc(s.logout)))
 	mux.Handle("GET /v1/me", auth.RequireAuthenticated(http.HandlerFunc(s.me)))
 
-	keys := s.authz.Require(PermAPIKeysManage)
+	keys := need[PermAPIKeysManage].Handler
 	mux.Handle("POST /v1/apikeys", keys(http.HandlerFunc(s.createAPIKey)))
 	mux.Handle("GET /v1/apikeys", keys(http.HandlerFunc(s.listAPIKeys)))
 	mux.Handle("DELETE /v1/apikeys/{id}", keys(http.HandlerFunc(s.deleteAPIKey)))
 
-	admin := s.authz.Require(PermProductsWrite)
+	admin := need[PermProductsWrite].Handler
 	mux.HandleFunc("GET /v1/products", s.listProducts)
 	mux.HandleFunc("GET /v1/products/{id}", s.getProduct)
 	mux.Handle("POST /v1/products", admin(http.HandlerFunc(s.createProduct)))
 	mux.Handle("PUT /v1/products/{id}", admin(http.HandlerFunc(s.updateProduct)))
 	mux.Handle("DELETE /v1/products/{id}", admin(http.HandlerFunc(s.deleteProduct)))
 
-	mux.Handle("POST /v1/orders", s.authz.Require(PermOrdersWrite)(idem.Handler(http.HandlerFunc(s.placeOrder))))
-	mux.Handle("POST /v1/admin/faults", s.authz.Require(PermAdminFaults)(http.HandlerFunc(s.setFaults)))
-	readOrders := s.authz.Require(PermOrdersRead)
+	mux.Handle("POST /v1/orders", need[PermOrdersWrite].Handler(idem.Handler(http.HandlerFunc(s.placeOrder))))
+	mux.Handle("POST /v1/admin/faults", need[PermAdminFaults].Handler(http.HandlerFunc(s.setFaults)))
+	readOrders := need[PermOrdersRead].Handler
 	mux.Handle("GET /v1/orders", readOrders(http.HandlerFunc(s.listOrders)))
 	mux.Handle("GET /v1/orders/{id}", readOrders(http.HandlerFunc(s.getOrder)))
 
@@ -265,7 +273,7 @@ func New(d Deps) (*Handler, error) {
 	// in the request's context) back to observe's middleware outside:
 	// authn passes on a copy of the request, on which the mux sets the
 	// pattern.
-	h := body.Handler(authn(observe.Router(mux.mux)))
+	h := body.Handler(authn.Handler(observe.Router(mux.mux)))
 	if len(d.CORSOrigins) > 0 {
 		// Bearer tokens only, never cookies: no AllowCredentials. Frontends
 		// may send the trace context of browser tracing and their own

@@ -163,9 +163,9 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 		return nil, err
 	}
 	sessions, err := session.New(sessStore, session.Config{
-		OnReuse: func(ctx context.Context, f session.Family) {
+		Hooks: session.Hooks{OnReuse: func(ctx context.Context, f session.Family) {
 			log.WarnContext(ctx, "refresh token reused: session family revoked", slog.String("family", f.ID), slog.String("subject", f.Subject))
-		},
+		}},
 	})
 	if err != nil {
 		return nil, err
