@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -195,7 +196,12 @@ func TestNew_RejectsBadConfig(t *testing.T) {
 		make func() error
 	}{
 		{"nil client", func() error { _, err := rediscache.New(nil, rediscache.Config{}); return err }},
-		{"client without context timeouts", func() error { _, err := rediscache.New(c.base, rediscache.Config{}); return err }},
+		{"client without context timeouts", func() error {
+			plain := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+			defer plain.Close()
+			_, err := rediscache.New(plain, rediscache.Config{})
+			return err
+		}},
 		{"hash tag in prefix", func() error {
 			_, err := rediscache.New(c.client(t, ""), rediscache.Config{Prefix: "a{b}"})
 			return err

@@ -31,10 +31,7 @@ func newCluster(t *testing.T) cluster {
 // optionally dialling addr instead of the server.
 func (c cluster) client(t *testing.T, addr string) *redis.Client {
 	t.Helper()
-	// A fresh Options: a copied one shares go-redis internals.
-	opts, err := redis.ParseURL(testenv.RedisURL())
-	require.NoError(t, err)
-	opts.ContextTimeoutEnabled = true
+	opts := testenv.RedisOptions(t)
 	if addr != "" {
 		opts.Addr = addr
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bedrock-go/bedrock/cache"
+	"github.com/bedrock-go/bedrock/internal/redisclient"
 )
 
 // Config tunes a Store. The zero value of each field selects the documented
@@ -71,17 +72,15 @@ var (
 	_ cache.Broadcaster = (*Store)(nil)
 )
 
-// New returns a Store on client, which must have ContextTimeoutEnabled set
-// (go-redis ignores context deadlines otherwise). New does not contact Redis:
-// a store whose server is down is a working store whose calls fail, which
-// the cache absorbs.
+// New returns a Store on client. A go-redis client must set
+// ContextTimeoutEnabled, or the cache's time budget
+// (cache.Config.StoreTimeout) could not interrupt a slow Redis: New refuses
+// it with an error wrapping [ErrInvalidConfig], as every Redis-backed
+// package of Bedrock does. New does not contact Redis: a store whose server
+// is down is a working store whose calls fail, which the cache absorbs.
 func New(client redis.UniversalClient, cfg Config) (*Store, error) {
-	if client == nil {
-		return nil, fmt.Errorf("%w: nil client", ErrInvalidConfig)
-	}
-	if !contextTimeouts(client) {
-		return nil, fmt.Errorf("%w: the client must set ContextTimeoutEnabled, or the cache's "+
-			"time budget (cache.Config.StoreTimeout) cannot interrupt a slow Redis", ErrInvalidConfig)
+	if err := redisclient.Check(client, ErrInvalidConfig); err != nil {
+		return nil, err
 	}
 	if cfg.Prefix == "" {
 		cfg.Prefix = "cache:"
@@ -114,19 +113,6 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 		id:       token(),
 		subs:     make(map[int]func(cache.Invalidation)),
 	}, nil
-}
-
-// contextTimeouts reports whether the client lets a context deadline cut a
-// network read short. Only the client types that expose their options are
-// checked.
-func contextTimeouts(client redis.UniversalClient) bool {
-	switch c := client.(type) {
-	case *redis.Client:
-		return c.Options().ContextTimeoutEnabled
-	case *redis.ClusterClient:
-		return c.Options().ContextTimeoutEnabled
-	}
-	return true
 }
 
 // valueKey wraps key in a hash tag; the lease key adds a suffix outside it,

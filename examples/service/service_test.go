@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -42,11 +41,7 @@ type service struct {
 func startService(t *testing.T) *service {
 	t.Helper()
 	pool := testenv.Postgres(t)
-	shared, prefix := testenv.Redis(t)
-	opts := *shared.Options()
-	opts.ContextTimeoutEnabled = true // as main sets it
-	rdb := redis.NewClient(&opts)
-	t.Cleanup(func() { _ = rdb.Close() })
+	rdb, prefix := testenv.Redis(t) // honours context deadlines, as main's client does
 	cfg, err := config.Load(func(name string) string {
 		return map[string]string{"ADMIN_EMAILS": adminEmail, "CORS_ORIGINS": "https://app.shop.test"}[name]
 	})

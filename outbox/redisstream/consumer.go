@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bedrock-go/bedrock/internal/redisclient"
 	"github.com/bedrock-go/bedrock/outbox"
 	"github.com/redis/go-redis/v9"
 )
@@ -49,11 +50,13 @@ type Consumer struct {
 	cfg    ConsumerConfig
 }
 
-// NewConsumer returns a Consumer, or an error wrapping ErrInvalidConfig.
+// NewConsumer returns a Consumer, or an error wrapping ErrInvalidConfig. A
+// go-redis client must set ContextTimeoutEnabled, as for [New].
 func NewConsumer(client redis.UniversalClient, cfg ConsumerConfig) (*Consumer, error) {
+	if err := redisclient.Check(client, ErrInvalidConfig); err != nil {
+		return nil, err
+	}
 	switch {
-	case client == nil:
-		return nil, fmt.Errorf("%w: nil client", ErrInvalidConfig)
 	case cfg.Stream == "" || cfg.Group == "" || cfg.Name == "":
 		return nil, fmt.Errorf("%w: Stream, Group and Name are required", ErrInvalidConfig)
 	case cfg.Count < 0 || cfg.Block < 0 || cfg.MinIdle < 0:

@@ -91,7 +91,7 @@ func TestPublisher_MaxLenTrims(t *testing.T) {
 }
 
 func TestPublisher_ServerDown(t *testing.T) {
-	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 50 * time.Millisecond})
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true, MaxRetries: -1, DialTimeout: 50 * time.Millisecond})
 	defer client.Close()
 	pub, err := redisstream.New(client, redisstream.Config{})
 	require.NoError(t, err)
@@ -103,7 +103,7 @@ func TestPublisher_ServerDown(t *testing.T) {
 }
 
 func TestNew_RejectsBadConfig(t *testing.T) {
-	client := redis.NewClient(&redis.Options{})
+	client := redis.NewClient(&redis.Options{ContextTimeoutEnabled: true})
 	defer client.Close()
 	for name, cfg := range map[string]redisstream.Config{
 		"negative MaxLen": {MaxLen: -1},
