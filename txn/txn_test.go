@@ -12,13 +12,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bedrock-go/bedrock/internal/testenv"
-	"github.com/bedrock-go/bedrock/txn"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bedrock-go/bedrock/internal/testenv"
+	"github.com/bedrock-go/bedrock/txn"
 )
 
 func TestDo_CommitsOnNilAndRollsBackOnError(t *testing.T) {
@@ -544,20 +545,25 @@ func TestDo_CommitOutcomeUnknown(t *testing.T) {
 	pool := testenv.Postgres(t)
 	mustExec(t, pool, "CREATE TABLE items (id int PRIMARY KEY)")
 	cc := pool.Config().ConnConfig
-	p := newProxy(t, net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port))))
+	p := testenv.NewProxy(t, net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port))))
 	cases := []struct {
 		name      string
-		mode      int32
+		atCommit  testenv.Action
 		committed bool
 	}{
-		{"commit lost on the way", 1, false},
-		{"reply lost on the way back", 2, true},
+		{"commit lost on the way", testenv.Drop, false},
+		{"reply lost on the way back", testenv.DeliverAndCut, true},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			conn := connThrough(t, pool, p)
-			p.mode.Store(tc.mode)
-			defer p.mode.Store(0)
+			p.Intercept(func(chunk []byte) testenv.Action {
+				if isCommit(chunk) {
+					return tc.atCommit
+				}
+				return testenv.Forward
+			})
+			defer p.Intercept(nil)
 			attempts := 0
 			err := txn.Do(context.Background(), conn, func(ctx context.Context, tx pgx.Tx) error {
 				attempts++

@@ -3,7 +3,6 @@ package redislimit_test
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -160,50 +159,11 @@ func TestStore_NoScriptFallsBackToEval(t *testing.T) {
 	assert.False(t, res.Allowed, "state survived the script flush")
 }
 
-// closedAddr returns a loopback address where nothing listens.
-func closedAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
-}
-
-// silentServer accepts connections and never answers: a server that hangs.
-func silentServer(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	})
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
-}
-
 func TestStore_Unavailable(t *testing.T) {
 	limits := []ratelimit.Limit{{Rate: 1, Period: time.Hour}}
 	servers := map[string]func(t *testing.T) string{
-		"stopped": closedAddr,
-		"hanging": silentServer,
+		"stopped": func(t *testing.T) string { return testenv.ClosedAddr(t) },
+		"hanging": func(t *testing.T) string { return testenv.SilentServer(t) },
 	}
 	for name, server := range servers {
 		for _, policy := range []redislimit.Policy{redislimit.FailOpen, redislimit.FailClosed, redislimit.FallBack} {
@@ -255,7 +215,7 @@ func TestStore_Unavailable(t *testing.T) {
 }
 
 func TestStore_CancelledContextIsNotAnOutage(t *testing.T) {
-	rdb := redis.NewClient(&redis.Options{Addr: silentServer(t), ContextTimeoutEnabled: true, MaxRetries: -1})
+	rdb := redis.NewClient(&redis.Options{Addr: testenv.SilentServer(t), ContextTimeoutEnabled: true, MaxRetries: -1})
 	t.Cleanup(func() { _ = rdb.Close() })
 	var outages atomic.Int64
 	s := newStore(t, rdb, redislimit.Config{Timeout: time.Second, Hooks: &redislimit.Hooks{
