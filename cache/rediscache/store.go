@@ -56,7 +56,7 @@ type Store struct {
 	leaseMs  string
 	health   time.Duration
 	onSubErr func(error)
-	id       string // this store's id, to skip its own broadcasts
+	id       string // this store's id: its caches got its broadcasts directly
 
 	mu      sync.Mutex
 	subs    map[int]func(cache.Invalidation)
@@ -223,7 +223,7 @@ func (s *Store) Write(ctx context.Context, items []cache.Write) ([]bool, error) 
 		ok[i] = n == 1
 	}
 	if len(announce) > 0 {
-		if err := s.publish(ctx, announce); err != nil {
+		if err := s.announce(ctx, announce); err != nil {
 			return ok, err
 		}
 	}
@@ -254,10 +254,17 @@ func (s *Store) Delete(ctx context.Context, keys []string) error {
 	if err != nil {
 		return fmt.Errorf("rediscache: delete: %w", err)
 	}
-	return s.publish(ctx, keys)
+	return s.announce(ctx, keys)
 }
 
-func (s *Store) publish(ctx context.Context, keys []string) error {
+// announce tells every cache about changed keys: the caches subscribed to
+// this store at once, before the call returns, and the other processes
+// through the channel. The listener skips the echo of this store's own
+// messages, which its caches have already applied, so two caches sharing
+// one store see each other's changes at once, and the cache that made the
+// change is not told again after it stored its new value locally.
+func (s *Store) announce(ctx context.Context, keys []string) error {
+	s.dispatch(cache.Invalidation{Keys: keys})
 	msg := appendMessage(nil, s.id, keys)
 	if err := s.client.Publish(ctx, s.channel, msg).Err(); err != nil {
 		return fmt.Errorf("rediscache: publish invalidation: %w", err)
