@@ -583,7 +583,7 @@ func TestDo_CommitOutcomeUnknown(t *testing.T) {
 	}
 }
 
-func TestManager(t *testing.T) {
+func TestRunner(t *testing.T) {
 	t.Parallel()
 	pool := testenv.Postgres(t)
 	t.Run("config validation", func(t *testing.T) {
@@ -777,4 +777,40 @@ func TestDo_ConnectionLostBeforeCommitIsRetried(t *testing.T) {
 		assert.Equal(t, 1, runs, "the function runs only once BEGIN succeeded")
 		assert.Len(t, retried, 1, "the BEGIN on the dead connection was retried on a new one")
 	})
+}
+
+// A database that cannot be reached at all is reported as such: no
+// connection was lost, nothing ran, and the function was never called.
+func TestDo_UnreachableDatabase(t *testing.T) {
+	t.Parallel()
+	cfg, err := pgxpool.ParseConfig("postgres://postgres@" + testenv.ClosedAddr(t) + "/test?sslmode=disable&connect_timeout=5")
+	require.NoError(t, err)
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	conn := func() txn.Beginner { return pool }
+	for _, tc := range []struct {
+		name string
+		do   func(fn txn.Func) error
+	}{
+		{"Do", func(fn txn.Func) error { return txn.Do(context.Background(), conn(), fn, txn.MaxAttempts(2)) }},
+		{"Runner.Do", func(fn txn.Func) error {
+			r, err := txn.New(pool, txn.Config{MaxAttempts: 2, MinDelay: time.Millisecond, MaxDelay: time.Millisecond})
+			require.NoError(t, err)
+			return r.Do(context.Background(), fn)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := 0
+			err := tc.do(func(context.Context, pgx.Tx) error { calls++; return nil })
+			require.Error(t, err)
+			assert.Zero(t, calls, "nothing ran")
+			var connectErr *pgconn.ConnectError
+			assert.ErrorAs(t, err, &connectErr, "the driver's error stays reachable")
+			assert.ErrorIs(t, err, txn.ErrRetriesExhausted, "a failure to connect is retried, then given up")
+			assert.Contains(t, err.Error(), "txn: cannot connect to the database")
+			assert.NotContains(t, err.Error(), "lost", "no connection was ever made")
+			assert.NotContains(t, err.Error(), "COMMIT")
+		})
+	}
 }
