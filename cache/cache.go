@@ -119,7 +119,7 @@ func (c *Cache[K, V]) Get(ctx context.Context, key K, load Loader[K, V]) (V, err
 			if c.s.beta > 0 && c.refreshEarly(now, e) {
 				c.refreshAsync(key, load, time.Duration(e.due-now))
 			}
-			if h := c.s.hooks.Hit; h != nil {
+			if h := c.s.hooks.OnHit; h != nil {
 				h(TierLocal)
 			}
 			return e.result()
@@ -141,7 +141,7 @@ func (c *Cache[K, V]) now() int64 {
 
 func (c *Cache[K, V]) serveStale(key K, e *entry[V], load Loader[K, V]) (V, error) {
 	c.refreshAsync(key, load, 0)
-	if h := c.s.hooks.Stale; h != nil {
+	if h := c.s.hooks.OnStale; h != nil {
 		h()
 	}
 	return e.result()
@@ -172,7 +172,7 @@ func (c *Cache[K, V]) miss(ctx context.Context, key K, load Loader[K, V]) (V, er
 	if err := ctx.Err(); err != nil {
 		return zero, err
 	}
-	if h := c.s.hooks.Miss; h != nil {
+	if h := c.s.hooks.OnMiss; h != nil {
 		h()
 	}
 	f, created := c.flights.join1(ctx, key, c.newRun)
@@ -264,7 +264,7 @@ func (c *Cache[K, V]) fetch(ctx context.Context, key K, load Loader[K, V]) (V, e
 				now := c.now()
 				if now < e.fresh {
 					c.keep(key, e, epoch)
-					if h := c.s.hooks.Hit; h != nil {
+					if h := c.s.hooks.OnHit; h != nil {
 						h(TierStore)
 					}
 					return e.result()
@@ -333,7 +333,7 @@ func (c *Cache[K, V]) loadAndStore(ctx context.Context, key K, skey, token strin
 	if err == nil && !written {
 		// A Delete or a newer value won: return ours to this caller, who
 		// asked before, but keep it nowhere.
-		if h := c.s.hooks.Error; h != nil {
+		if h := c.s.hooks.OnError; h != nil {
 			h(OpWrite, ErrLeaseLost)
 		}
 		return e.result()
@@ -350,7 +350,7 @@ func (c *Cache[K, V]) callLoader(ctx context.Context, key K, load Loader[K, V]) 
 			err = &PanicError{Value: p, Stack: debug.Stack()}
 		}
 		delta = time.Since(start)
-		if h := c.s.hooks.Load; h != nil {
+		if h := c.s.hooks.OnLoad; h != nil {
 			h(delta, err)
 		}
 	}()
@@ -391,7 +391,7 @@ func (c *Cache[K, V]) encode(e *entry[V]) ([]byte, bool) {
 	if !e.missing {
 		payload, err := c.s.codec.Marshal(e.value)
 		if err != nil {
-			if h := c.s.hooks.Error; h != nil {
+			if h := c.s.hooks.OnError; h != nil {
 				h(OpEncode, err)
 			}
 			return nil, false
@@ -414,7 +414,7 @@ func (c *Cache[K, V]) fromItem(it Item) (*entry[V], bool) {
 		}
 	}
 	if err != nil {
-		if h := c.s.hooks.Error; h != nil {
+		if h := c.s.hooks.OnError; h != nil {
 			h(OpDecode, err)
 		}
 		return nil, false
@@ -486,7 +486,7 @@ func (c *Cache[K, V]) invalidated(inv Invalidation) {
 		if err != nil {
 			// A key this cache cannot name: drop everything rather than
 			// risk keeping it.
-			if h := c.s.hooks.Error; h != nil {
+			if h := c.s.hooks.OnError; h != nil {
 				h(OpDecode, err)
 			}
 			c.forgetAll()
@@ -588,7 +588,7 @@ func (c *Cache[K, V]) storeFailed(ctx context.Context, op Op, err error) {
 	if c.s.storeCooldown > 0 {
 		c.bypassUntil.Store(time.Now().Add(c.s.storeCooldown).UnixNano())
 	}
-	if h := c.s.hooks.Error; h != nil {
+	if h := c.s.hooks.OnError; h != nil {
 		h(op, err)
 	}
 }

@@ -69,23 +69,23 @@ func CacheHooks(mp metric.MeterProvider, name string) (cache.Hooks, error) {
 	byError := newClassifier(attrCacheOutcome, "error",
 		withContextClasses(errorClass{cache.ErrNotFound, "not_found"}), n)
 	return cache.Hooks{
-		Hit: func(t cache.Tier) {
+		OnHit: func(t cache.Tier) {
 			o := store
 			if t == cache.TierLocal {
 				o = local
 			}
 			hits.Add(context.Background(), 1, o.add...)
 		},
-		Miss:  func() { misses.Add(context.Background(), 1, plain.add...) },
-		Stale: func() { stale.Add(context.Background(), 1, plain.add...) },
-		Load: func(d time.Duration, err error) {
+		OnMiss:  func() { misses.Add(context.Background(), 1, plain.add...) },
+		OnStale: func() { stale.Add(context.Background(), 1, plain.add...) },
+		OnLoad: func(d time.Duration, err error) {
 			o := ok
 			if err != nil {
 				o = byError.of(err)
 			}
 			loads.Record(context.Background(), d.Seconds(), o.record...)
 		},
-		Error: func(op cache.Op, err error) {
+		OnError: func(op cache.Op, err error) {
 			if int(op) < cacheOps {
 				failures.Add(context.Background(), 1, ops[op].of(err).add...)
 			}

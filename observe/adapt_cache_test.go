@@ -98,6 +98,6 @@ func BenchmarkCacheHooks_Hit(b *testing.B) {
 	require.NoError(b, err)
 	b.ReportAllocs()
 	for b.Loop() {
-		hooks.Hit(cache.TierLocal)
+		hooks.OnHit(cache.TierLocal)
 	}
 }

@@ -46,8 +46,8 @@ func KeyRingHooks(mp metric.MeterProvider, name string) (crypto.KeyRingHooks, er
 		{crypto.ErrTooLarge, "too_large"},
 	}, n)
 	return crypto.KeyRingHooks{
-		Rotated: func(_, _ crypto.KeyID) { rotations.Add(context.Background(), 1, plain.add...) },
-		OpenFailed: func(err error) {
+		OnRotate: func(_, _ crypto.KeyID) { rotations.Add(context.Background(), 1, plain.add...) },
+		OnOpenFailure: func(err error) {
 			failures.Add(context.Background(), 1, byReason.of(err).add...)
 		},
 	}, nil
@@ -78,21 +78,21 @@ func EnvelopeHooks(mp metric.MeterProvider) (crypto.EnvelopeHooks, error) {
 	unwrapErr := newClassifier(attrErrorType, "_OTHER", withContextClasses(), unwrap)
 	seal, open := optsOf(attrCryptoOp.String("seal")), optsOf(attrCryptoOp.String("open"))
 	return crypto.EnvelopeHooks{
-		Wrapped: func(err error) {
+		OnWrap: func(err error) {
 			o := wrapOK
 			if err != nil {
 				o = wrapErr.of(err)
 			}
 			calls.Add(context.Background(), 1, o.add...)
 		},
-		Unwrapped: func(err error) {
+		OnUnwrap: func(err error) {
 			o := unwrapOK
 			if err != nil {
 				o = unwrapErr.of(err)
 			}
 			calls.Add(context.Background(), 1, o.add...)
 		},
-		CacheHit: func(sealing bool) {
+		OnCacheHit: func(sealing bool) {
 			o := open
 			if sealing {
 				o = seal

@@ -72,18 +72,18 @@ func OutboxHooks(mp metric.MeterProvider, name string) (outbox.Hooks, error) {
 	}, func(k topicKey) topicKey { return topicKey{"_OTHER", k.class} })
 	relayErr := newClassifier(attrErrorType, "_OTHER", withContextClasses(), n)
 	return outbox.Hooks{
-		Claimed: func(count int) { claimed.Add(context.Background(), int64(count), plain.add...) },
-		Published: func(m outbox.Message, d time.Duration) {
+		OnClaim: func(count int) { claimed.Add(context.Background(), int64(count), plain.add...) },
+		OnPublish: func(m outbox.Message, d time.Duration) {
 			o := sets.get(topicKey{topic: m.Topic})
 			published.Add(context.Background(), 1, o.add...)
 			lag.Record(context.Background(), d.Seconds(), o.record...)
 		},
-		Failed: func(m outbox.Message, err error, _ time.Duration) {
+		OnFailure: func(m outbox.Message, err error, _ time.Duration) {
 			failed.Add(context.Background(), 1, sets.get(topicKey{m.Topic, classOf(err)}).add...)
 		},
-		DeadLettered: func(m outbox.Message, _ error) {
+		OnDeadLetter: func(m outbox.Message, _ error) {
 			dead.Add(context.Background(), 1, sets.get(topicKey{topic: m.Topic}).add...)
 		},
-		Error: func(err error) { relayErrors.Add(context.Background(), 1, relayErr.of(err).add...) },
+		OnError: func(err error) { relayErrors.Add(context.Background(), 1, relayErr.of(err).add...) },
 	}, nil
 }

@@ -236,7 +236,7 @@ func TestAdapters_HookCallsDoNotAllocate(t *testing.T) {
 			breaker.OnStateChange(resilience.StateChange{From: resilience.StateClosed, To: resilience.StateOpen})
 		},
 		"limiter decided": func() { limiter.Decided("user-1", result) },
-		"cache load":      func() { cacheHooks.Load(time.Millisecond, nil) },
+		"cache load":      func() { cacheHooks.OnLoad(time.Millisecond, nil) },
 		"txn attempt":     func() { txnHooks.OnAttempt(context.Background(), attempt) },
 		"auth failure":    func() { onFailure(r, expired) },
 	} {

@@ -19,8 +19,8 @@ type BulkheadConfig struct {
 	// MaxWait bounds how long a queued caller waits. Default 0: until its
 	// context ends.
 	MaxWait time.Duration
-	// Hooks receives events; nil disables them.
-	Hooks *BulkheadHooks
+	// Hooks receives events; nil hooks cost nothing.
+	Hooks BulkheadHooks
 }
 
 // BulkheadHooks receives bulkhead events. A nil hook costs nothing.
@@ -183,8 +183,8 @@ func (b *Bulkhead) Do(ctx context.Context, fn func(context.Context) error) error
 func (*Bulkhead) policy() {}
 
 func (b *Bulkhead) reject() error {
-	if h := b.cfg.Hooks; h != nil && h.OnReject != nil {
-		h.OnReject()
+	if h := b.cfg.Hooks.OnReject; h != nil {
+		h()
 	}
 	return ErrBulkheadFull
 }

@@ -317,7 +317,7 @@ func TestRedis_VersionChange(t *testing.T) {
 	require.NoError(t, err)
 	var decodeErrs atomic.Int64
 	cur, _ := process(t, c, cache.Config[int, v2]{Namespace: "user", Version: 2, Hooks: cache.Hooks{
-		Error: func(op cache.Op, err error) { decodeErrs.Add(1) },
+		OnError: func(op cache.Op, err error) { decodeErrs.Add(1) },
 	}})
 	got, err := cur.Get(t.Context(), 1, func(context.Context, int) (v2, error) { return v2{Names: []string{"a", "b"}}, nil })
 	require.NoError(t, err)

@@ -31,7 +31,7 @@ func TestRedis_Degradation(t *testing.T) {
 			var storeErrs atomic.Int64
 			cc := newCache(t, s, cache.Config[string, string]{
 				StoreTimeout: 50 * time.Millisecond,
-				Hooks:        cache.Hooks{Error: func(cache.Op, error) { storeErrs.Add(1) }},
+				Hooks:        cache.Hooks{OnError: func(cache.Op, error) { storeErrs.Add(1) }},
 			})
 			var calls atomic.Int64
 			load := func(context.Context, string) (string, error) {
@@ -78,7 +78,7 @@ func TestRedis_SubscriptionDropFlushesLocalTier(t *testing.T) {
 	p := testenv.NewProxy(t, c.base.Options().Addr)
 	subErrs := make(chan error, 16)
 	s := c.store(t, c.client(t, p.Addr()), rediscache.Config{
-		OnSubscriptionError: func(err error) { subErrs <- err },
+		Hooks: rediscache.Hooks{OnSubscriptionError: func(err error) { subErrs <- err }},
 	})
 	a := newCache(t, s, cache.Config[string, string]{})
 	b, _ := process(t, c, cache.Config[string, string]{})

@@ -36,9 +36,16 @@ type Config struct {
 	// before it is pinged; a ping unanswered for as long again counts as a
 	// dropped connection. Default: 5 seconds.
 	HealthCheck time.Duration
-	// OnSubscriptionError, if set, is called when the invalidation
-	// subscription fails or a message cannot be decoded; the local tiers are
-	// flushed in both cases.
+	// Hooks observe the store; nil hooks cost nothing.
+	Hooks Hooks
+}
+
+// Hooks observe a [Store]. Each hook is optional; hooks run on the store's
+// listener goroutine and must not block.
+type Hooks struct {
+	// OnSubscriptionError is called when the invalidation subscription
+	// fails or a message cannot be decoded; the local tiers are flushed in
+	// both cases.
 	OnSubscriptionError func(error)
 }
 
@@ -50,13 +57,13 @@ var ErrInvalidConfig = errors.New("rediscache: invalid config")
 // scripts where a step must be atomic, timed by Redis's clock). It works on a
 // single server and on Redis Cluster. It is safe for concurrent use.
 type Store struct {
-	client   redis.UniversalClient
-	prefix   string
-	channel  string
-	leaseMs  string
-	health   time.Duration
-	onSubErr func(error)
-	id       string // this store's id: its caches got its broadcasts directly
+	client  redis.UniversalClient
+	prefix  string
+	channel string
+	leaseMs string
+	health  time.Duration
+	hooks   Hooks
+	id      string // this store's id: its caches got its broadcasts directly
 
 	mu      sync.Mutex
 	subs    map[int]func(cache.Invalidation)
@@ -104,14 +111,14 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 		cfg.HealthCheck = 5 * time.Second
 	}
 	return &Store{
-		client:   client,
-		prefix:   cfg.Prefix,
-		channel:  cfg.Channel,
-		leaseMs:  strconv.FormatInt(cfg.LeaseTTL.Milliseconds(), 10),
-		health:   cfg.HealthCheck,
-		onSubErr: cfg.OnSubscriptionError,
-		id:       token(),
-		subs:     make(map[int]func(cache.Invalidation)),
+		client:  client,
+		prefix:  cfg.Prefix,
+		channel: cfg.Channel,
+		leaseMs: strconv.FormatInt(cfg.LeaseTTL.Milliseconds(), 10),
+		health:  cfg.HealthCheck,
+		hooks:   cfg.Hooks,
+		id:      token(),
+		subs:    make(map[int]func(cache.Invalidation)),
 	}, nil
 }
 

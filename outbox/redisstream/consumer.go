@@ -33,8 +33,15 @@ type ConsumerConfig struct {
 	// another may claim it (XAUTOCLAIM): the recovery time after a consumer
 	// crash. 30s when zero.
 	MinIdle time.Duration
-	// OnError, when set, receives handler errors, malformed entries (which
-	// are acknowledged so that they cannot block the group) and Redis errors.
+	// Hooks observe the consumer; nil hooks cost nothing.
+	Hooks ConsumerHooks
+}
+
+// ConsumerHooks observe a [Consumer]. Each hook is optional and runs on the
+// consumer's goroutine; it must not block.
+type ConsumerHooks struct {
+	// OnError receives handler errors, malformed entries (which are
+	// acknowledged so that they cannot block the group) and Redis errors.
 	OnError func(err error)
 }
 
@@ -150,8 +157,8 @@ func (c *Consumer) handle(ctx context.Context, h outbox.Handler, entries []redis
 }
 
 func (c *Consumer) report(err error) {
-	if c.cfg.OnError != nil {
-		c.cfg.OnError(err)
+	if h := c.cfg.Hooks.OnError; h != nil {
+		h(err)
 	}
 }
 
