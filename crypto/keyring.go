@@ -131,24 +131,11 @@ func (r *KeyRing) Add(id KeyID, key []byte) error {
 // id. Generating ahead of promotion lets every reader learn the key before
 // any writer uses it.
 func (r *KeyRing) Generate() (KeyID, error) {
-	key := make([]byte, KeySize)
-	if err := readRandom(r.rand, key); err != nil {
+	k, err := r.generateKey()
+	if err != nil {
 		return 0, err
 	}
-	for {
-		id, err := newKeyID(r.rand, r.set.load().byID)
-		if err != nil {
-			return 0, err
-		}
-		err = r.Add(id, key)
-		if err == nil {
-			return id, nil
-		}
-		// Another goroutine may have taken the id between the two steps.
-		if _, dup := r.set.load().byID[id]; !dup {
-			return 0, err
-		}
-	}
+	return r.set.generate(r.rand, k)
 }
 
 // Promote makes an enabled key the primary. The previous primary stays
