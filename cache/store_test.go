@@ -209,7 +209,7 @@ func TestStore_InvalidationReachesOtherLocalTiers(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "set-by-a", v, "a Set also drops other local copies")
 
-	store.broadcast(cache.Invalidation{All: true})
+	store.Announce(cache.Invalidation{All: true})
 	store.failWith(errDown)
 	v, err = b.Get(t.Context(), "k", l.load)
 	require.NoError(t, err)
