@@ -125,7 +125,8 @@ type EnvelopeHooks struct {
 // small data key travels to the KMS, and the caller's aad is bound both to
 // the wrapped key and to the payload.
 //
-// An Envelope is safe for concurrent use. Create it with [NewEnvelope].
+// Most callers want [Envelope.Seal] and [Envelope.Open]. An Envelope is
+// safe for concurrent use. Create it with [NewEnvelope].
 type Envelope struct {
 	w          KeyWrapper
 	maxWrapped int

@@ -83,6 +83,10 @@ func newAEADKey(raw []byte) (*aeadKey, error) {
 // id, so data sealed before a rotation stays readable until its key is
 // retired.
 //
+// Most callers want [KeyRing.Seal] and [KeyRing.Open]; [KeyRing.Rotate]
+// (or [KeyRing.Generate] then [KeyRing.Promote] where several processes
+// share the ring) changes the primary.
+//
 // A KeyRing is safe for concurrent use; Seal and Open take no lock, and
 // changes (Add, Promote, Retire, Rotate...) are atomic: a concurrent Seal
 // uses either the old or the new primary, never a mix. The zero KeyRing is

@@ -94,7 +94,8 @@ type MACKeyRingHooks struct {
 // MACKeyRing signs and verifies messages with HMAC-SHA256 under rotating
 // keys: [MACKeyRing.Sign] uses the primary key and writes its id into the
 // tag, [MACKeyRing.Verify] picks the key by that id and compares in
-// constant time. Its key management mirrors [KeyRing]. It is safe for
+// constant time; those two are what most callers want. Its key management
+// is [KeyRing]'s, method for method. It is safe for
 // concurrent use. The zero MACKeyRing is an empty ring; a MACKeyRing must
 // not be copied after first use.
 type MACKeyRing struct {

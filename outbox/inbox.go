@@ -14,7 +14,10 @@ type InboxConfig struct {
 }
 
 // Inbox makes a consumer's side effects happen once per message id although
-// brokers deliver at least once. It is safe for concurrent use.
+// brokers deliver at least once. Most callers want [Inbox.Handle], whose
+// Handler the consumers of outbox/redisstream and outbox/natsjs run;
+// [Inbox.Process] is for a caller that owns the transaction. It is safe for
+// concurrent use.
 type Inbox struct {
 	insert, cleanup string
 }

@@ -90,8 +90,10 @@ type RelayConfig struct {
 }
 
 // Relay moves committed events from the outbox table to a Publisher. Several
-// relays, in one process or many, can serve one table. Its methods are safe
-// for concurrent use.
+// relays, in one process or many, can serve one table. Most callers want
+// [Relay.Run]; [Relay.PublishBatch] publishes one batch by hand (tests,
+// scripts), and [Relay.DeadLetters], [Relay.Requeue] and [Relay.Discard]
+// are for operators. Its methods are safe for concurrent use.
 type Relay struct {
 	pool    *pgxpool.Pool
 	pub     Publisher

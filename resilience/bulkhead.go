@@ -38,8 +38,11 @@ type BulkheadHooks struct {
 // Taking and freeing a slot are single atomic operations while nobody
 // waits; the queue is only touched under contention.
 //
-// Create one with [NewBulkhead]; the zero Bulkhead is not usable. A
-// Bulkhead is safe for concurrent use.
+// Most callers want [Bulkhead.Do], or a [Pipeline] that holds the
+// bulkhead; [Bulkhead.Acquire] and [Bulkhead.Release] are the two-step form
+// for code where the call is not a function. Create one with
+// [NewBulkhead]; the zero Bulkhead is not usable. A Bulkhead is safe for
+// concurrent use.
 type Bulkhead struct {
 	cfg      BulkheadConfig
 	max      int64
