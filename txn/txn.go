@@ -112,8 +112,17 @@ func (c Config) resolve() (config, error) {
 		return r, fmt.Errorf("%w: unknown AccessMode %v", ErrInvalidConfig, c.AccessMode)
 	case c.MaxAttempts < 0:
 		return r, fmt.Errorf("%w: negative MaxAttempts %d", ErrInvalidConfig, c.MaxAttempts)
-	case c.MinDelay < 0, c.MaxDelay < 0, c.LockTimeout < 0, c.StatementTimeout < 0, c.RollbackTimeout < 0:
-		return r, fmt.Errorf("%w: negative duration", ErrInvalidConfig)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"MinDelay", c.MinDelay}, {"MaxDelay", c.MaxDelay}, {"LockTimeout", c.LockTimeout},
+		{"StatementTimeout", c.StatementTimeout}, {"RollbackTimeout", c.RollbackTimeout},
+	} {
+		if d.v < 0 {
+			return r, fmt.Errorf("%w: negative %s %v", ErrInvalidConfig, d.name, d.v)
+		}
 	}
 	minD, maxD := orDefault(c.MinDelay, DefaultMinDelay), orDefault(c.MaxDelay, DefaultMaxDelay)
 	if maxD < minD {

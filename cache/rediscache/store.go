@@ -98,8 +98,11 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 	if cfg.Channel == "" {
 		cfg.Channel = cfg.Prefix + "invalidate"
 	}
-	if cfg.LeaseTTL < 0 || cfg.HealthCheck < 0 {
-		return nil, fmt.Errorf("%w: negative duration", ErrInvalidConfig)
+	if cfg.LeaseTTL < 0 {
+		return nil, fmt.Errorf("%w: negative LeaseTTL %v", ErrInvalidConfig, cfg.LeaseTTL)
+	}
+	if cfg.HealthCheck < 0 {
+		return nil, fmt.Errorf("%w: negative HealthCheck %v", ErrInvalidConfig, cfg.HealthCheck)
 	}
 	if cfg.LeaseTTL == 0 {
 		cfg.LeaseTTL = 5 * time.Second
