@@ -132,15 +132,7 @@ func benchRawOtter(b *testing.B, clock otter.Clock) {
 }
 
 func benchRedis(b *testing.B) (*redis.Client, string) {
-	_, prefix := testenv.Redis(b) // skips when Redis is down, and cleans up the prefix
-	opts, err := redis.ParseURL(testenv.RedisURL())
-	if err != nil {
-		b.Fatal(err)
-	}
-	opts.ContextTimeoutEnabled = true
-	client := redis.NewClient(opts)
-	b.Cleanup(func() { _ = client.Close() })
-	return client, prefix
+	return testenv.Redis(b) // skips when Redis is down, and cleans up the prefix
 }
 
 func bedrockOnRedis(b *testing.B, client *redis.Client, prefix string, localSize int) *cache.Cache[string, benchUser] {

@@ -163,7 +163,7 @@ func BenchmarkPipeline(b *testing.B) {
 	b.Run("bedrock", func(b *testing.B) {
 		r, _ := resilience.NewRetry(resilience.RetryConfig{MaxAttempts: 3})
 		bh, _ := resilience.NewBulkhead(resilience.BulkheadConfig{MaxConcurrent: 64})
-		to, _ := resilience.NewTimeout(time.Second)
+		to, _ := resilience.NewTimeout(resilience.TimeoutConfig{Duration: time.Second})
 		p, err := resilience.NewPipeline[int](r, mustBreaker(b, resilience.BreakerConfig{}), bh, to)
 		if err != nil {
 			b.Fatal(err)

@@ -29,7 +29,7 @@ func (c *Cache[K, V]) GetMany(ctx context.Context, keys []K, load BatchLoader[K,
 			continue
 		}
 		if now < e.fresh {
-			if h := c.s.hooks.Hit; h != nil {
+			if h := c.s.hooks.OnHit; h != nil {
 				h(TierLocal)
 			}
 		} else if load != nil {
@@ -52,7 +52,7 @@ func (c *Cache[K, V]) GetMany(ctx context.Context, keys []K, load BatchLoader[K,
 }
 
 func (c *Cache[K, V]) loadMany(ctx context.Context, keys []K, load BatchLoader[K, V], out map[K]V) error {
-	if h := c.s.hooks.Miss; h != nil {
+	if h := c.s.hooks.OnMiss; h != nil {
 		for range keys {
 			h()
 		}
@@ -208,7 +208,7 @@ func (c *Cache[K, V]) fetchManyFromStore(ctx context.Context, keys []K, epochs [
 				res[i].v, res[i].err = e.result()
 				if now >= e.fresh {
 					c.serveStale(keys[i], e, single(load))
-				} else if h := c.s.hooks.Hit; h != nil {
+				} else if h := c.s.hooks.OnHit; h != nil {
 					h(TierStore)
 				}
 				continue
@@ -248,7 +248,7 @@ func (c *Cache[K, V]) writeMany(ctx context.Context, writes []Write, writeIdx []
 	for w, j := range writeIdx {
 		if !ok[w] {
 			lost[j] = true
-			if h := c.s.hooks.Error; h != nil {
+			if h := c.s.hooks.OnError; h != nil {
 				h(OpWrite, ErrLeaseLost)
 			}
 		}
@@ -263,7 +263,7 @@ func (c *Cache[K, V]) callBatchLoader(ctx context.Context, keys []K, load BatchL
 			err = &PanicError{Value: p, Stack: debug.Stack()}
 		}
 		delta = time.Since(start)
-		if h := c.s.hooks.Load; h != nil {
+		if h := c.s.hooks.OnLoad; h != nil {
 			h(delta, err)
 		}
 	}()

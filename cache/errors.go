@@ -26,7 +26,7 @@ var (
 	// such an entry as a miss and overwrites it.
 	ErrCorrupt = errors.New("cache: corrupt entry")
 
-	// ErrLeaseLost reports, through Hooks.Error, that a loaded value was not
+	// ErrLeaseLost reports, through Hooks.OnError, that a loaded value was not
 	// written to the store because its lease was voided by a Delete or taken
 	// over after expiring: a newer value or a deletion won.
 	ErrLeaseLost = errors.New("cache: lease lost")

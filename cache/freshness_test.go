@@ -19,7 +19,7 @@ func TestGet_StaleWhileRevalidate(t *testing.T) {
 		var stale, misses atomic.Int64
 		c := newCache(t, nil, cache.Config[string, string]{
 			TTL: time.Minute, Stale: time.Minute, Jitter: -1, EarlyRefreshBeta: -1,
-			Hooks: cache.Hooks{Stale: func() { stale.Add(1) }, Miss: func() { misses.Add(1) }},
+			Hooks: cache.Hooks{OnStale: func() { stale.Add(1) }, OnMiss: func() { misses.Add(1) }},
 		})
 		// The refresh blocks until the test releases it, so every read in
 		// the loop below runs while the refresh is in flight, however the
@@ -117,7 +117,7 @@ func TestGet_EarlyRefreshKeepsHotKeyFromExpiring(t *testing.T) {
 		var misses, stale atomic.Int64
 		c := newCache(t, nil, cache.Config[string, string]{
 			TTL: time.Second, Jitter: -1, EarlyRefreshBeta: 1,
-			Hooks: cache.Hooks{Miss: func() { misses.Add(1) }, Stale: func() { stale.Add(1) }},
+			Hooks: cache.Hooks{OnMiss: func() { misses.Add(1) }, OnStale: func() { stale.Add(1) }},
 		})
 		var calls atomic.Int64
 		load := func(context.Context, string) (string, error) {
@@ -143,7 +143,7 @@ func TestGet_EarlyRefreshOffMissesAtExpiry(t *testing.T) {
 		var misses atomic.Int64
 		c := newCache(t, nil, cache.Config[string, string]{
 			TTL: time.Second, Jitter: -1, EarlyRefreshBeta: -1,
-			Hooks: cache.Hooks{Miss: func() { misses.Add(1) }},
+			Hooks: cache.Hooks{OnMiss: func() { misses.Add(1) }},
 		})
 		load := func(context.Context, string) (string, error) {
 			time.Sleep(100 * time.Millisecond)

@@ -2,24 +2,28 @@ package cache
 
 import "time"
 
-// Hooks observe a Cache, for metrics and traces. Each hook is optional; a nil
-// hook costs one comparison. Hooks run on the goroutine of the event and must
-// be quick and safe for concurrent use.
+// Hooks observe a Cache, for metrics and traces; set them in
+// [Config].Hooks. Each hook is optional; a nil hook costs one comparison.
+// Hooks run on the goroutine of the event and must be quick and safe for
+// concurrent use.
 type Hooks struct {
-	// Hit is called when a fresh value is served, with the tier it came from.
-	Hit func(tier Tier)
-	// Miss is called when a key is in neither tier (or its value expired)
-	// and a caller must wait for it.
-	Miss func()
-	// Stale is called when a stale value is served while it is refreshed.
-	Stale func()
-	// Load is called after every call of a loader, foreground or background,
-	// with its duration and error (nil, ErrNotFound or the loader's).
-	Load func(elapsed time.Duration, err error)
-	// Error is called for a failure the cache absorbed: a store call that
+	// OnHit is called when a fresh value is served, with the tier it came
+	// from.
+	OnHit func(tier Tier)
+	// OnMiss is called when a key is in neither tier (or its value
+	// expired) and a caller must wait for it.
+	OnMiss func()
+	// OnStale is called when a stale value is served while it is
+	// refreshed.
+	OnStale func()
+	// OnLoad is called after every call of a loader, foreground or
+	// background, with its duration and error (nil, ErrNotFound or the
+	// loader's).
+	OnLoad func(elapsed time.Duration, err error)
+	// OnError is called for a failure the cache absorbed: a store call that
 	// failed or timed out (the cache fell back to the local tier and the
 	// loader), a value that could not be encoded or decoded, a lost lease.
-	Error func(op Op, err error)
+	OnError func(op Op, err error)
 }
 
 // Tier names where a value was found.
@@ -40,7 +44,7 @@ func (t Tier) String() string {
 	return "store"
 }
 
-// Op names the operation that failed in Hooks.Error.
+// Op names the operation that failed in Hooks.OnError.
 type Op uint8
 
 const (

@@ -35,17 +35,17 @@ func (e *events) take() []string {
 
 func (e *events) hooks() cache.Hooks {
 	return cache.Hooks{
-		Hit:   func(t cache.Tier) { e.add("hit:" + t.String()) },
-		Miss:  func() { e.add("miss") },
-		Stale: func() { e.add("stale") },
-		Load: func(_ time.Duration, err error) {
+		OnHit:   func(t cache.Tier) { e.add("hit:" + t.String()) },
+		OnMiss:  func() { e.add("miss") },
+		OnStale: func() { e.add("stale") },
+		OnLoad: func(_ time.Duration, err error) {
 			if err != nil {
 				e.add("load:" + err.Error())
 				return
 			}
 			e.add("load")
 		},
-		Error: func(op cache.Op, err error) { e.add("error:" + op.String()) },
+		OnError: func(op cache.Op, err error) { e.add("error:" + op.String()) },
 	}
 }
 

@@ -30,6 +30,13 @@ type Store interface {
 
 // Broadcaster is implemented by a Store that tells every process about
 // invalidations, so that their local tiers drop the keys.
+//
+// Every subscriber must learn of every change, its own included: several
+// caches of one process may share one store (same Namespace or not), and a
+// change made through one of them must reach the others. A store may deliver
+// the invalidations of its own writes and deletes to its subscribers
+// directly, before Write or Delete returns; a cache stores its own new value
+// locally only after the store call returned.
 type Broadcaster interface {
 	// Subscribe calls fn for each invalidation until the returned function is
 	// called. fn must not block for long.

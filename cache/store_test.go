@@ -24,7 +24,7 @@ func TestStore_DownFallsBackToLocalAndLoader(t *testing.T) {
 		var storeErrs atomic.Int64
 		c := newCache(t, store, cache.Config[string, string]{
 			StoreCooldown: time.Second,
-			Hooks:         cache.Hooks{Error: func(op cache.Op, err error) { storeErrs.Add(1) }},
+			Hooks:         cache.Hooks{OnError: func(op cache.Op, err error) { storeErrs.Add(1) }},
 		})
 		var l counter
 		for range 5 {
@@ -78,7 +78,7 @@ func TestStore_CallerCancellationIsNotAStoreFailure(t *testing.T) {
 		store.delay.Store(int64(20 * time.Millisecond))
 		var storeErrs atomic.Int64
 		c := newCache(t, store, cache.Config[string, string]{
-			Hooks: cache.Hooks{Error: func(cache.Op, error) { storeErrs.Add(1) }},
+			Hooks: cache.Hooks{OnError: func(cache.Op, error) { storeErrs.Add(1) }},
 		})
 		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Millisecond)
 		defer cancel()
@@ -209,7 +209,7 @@ func TestStore_InvalidationReachesOtherLocalTiers(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "set-by-a", v, "a Set also drops other local copies")
 
-	store.broadcast(cache.Invalidation{All: true})
+	store.Announce(cache.Invalidation{All: true})
 	store.failWith(errDown)
 	v, err = b.Get(t.Context(), "k", l.load)
 	require.NoError(t, err)
@@ -238,7 +238,7 @@ type userV2 struct {
 func TestStore_VersionChangeNeverDecodesOldBytes(t *testing.T) {
 	store := newMemStore()
 	var decodeErrs atomic.Int64
-	hooks := cache.Hooks{Error: func(op cache.Op, err error) {
+	hooks := cache.Hooks{OnError: func(op cache.Op, err error) {
 		if op == cache.OpDecode {
 			decodeErrs.Add(1)
 		}
@@ -275,7 +275,7 @@ func TestStore_CorruptEntryIsReloaded(t *testing.T) {
 			store := newMemStore()
 			store.put("t:v0:k", tc.data, time.Minute)
 			var decodeErrs atomic.Int64
-			c := newCache(t, store, cache.Config[string, userV1]{Hooks: cache.Hooks{Error: func(op cache.Op, err error) {
+			c := newCache(t, store, cache.Config[string, userV1]{Hooks: cache.Hooks{OnError: func(op cache.Op, err error) {
 				if op == cache.OpDecode && errors.Is(err, cache.ErrCorrupt) {
 					decodeErrs.Add(1)
 				}

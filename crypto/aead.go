@@ -174,8 +174,8 @@ func (r *KeyRing) OpenTo(dst, ciphertext, aad []byte) ([]byte, error) {
 }
 
 func (r *KeyRing) openFailed(err error) error {
-	if r.hooks.OpenFailed != nil {
-		r.hooks.OpenFailed(err)
+	if r.hooks.OnOpenFailure != nil {
+		r.hooks.OnOpenFailure(err)
 	}
 	return err
 }

@@ -112,12 +112,12 @@ type EnvelopeConfig struct {
 // EnvelopeHooks are callbacks for instrumentation, run synchronously; they
 // must be safe for concurrent use.
 type EnvelopeHooks struct {
-	// Wrapped runs after each KeyWrapper.Wrap call with its error.
-	Wrapped func(err error)
-	// Unwrapped runs after each KeyWrapper.Unwrap call with its error.
-	Unwrapped func(err error)
-	// CacheHit runs when Seal (sealing true) or Open reuses a cached key.
-	CacheHit func(sealing bool)
+	// OnWrap runs after each KeyWrapper.Wrap call with its error.
+	OnWrap func(err error)
+	// OnUnwrap runs after each KeyWrapper.Unwrap call with its error.
+	OnUnwrap func(err error)
+	// OnCacheHit runs when Seal (sealing true) or Open reuses a cached key.
+	OnCacheHit func(sealing bool)
 }
 
 // Envelope encrypts payloads with fresh data keys that it wraps with a
@@ -125,7 +125,8 @@ type EnvelopeHooks struct {
 // small data key travels to the KMS, and the caller's aad is bound both to
 // the wrapped key and to the payload.
 //
-// An Envelope is safe for concurrent use. Create it with [NewEnvelope].
+// Most callers want [Envelope.Seal] and [Envelope.Open]. An Envelope is
+// safe for concurrent use. Create it with [NewEnvelope].
 type Envelope struct {
 	w          KeyWrapper
 	maxWrapped int
@@ -331,8 +332,8 @@ func (e *Envelope) cached(ctx context.Context, c *keyCache, key string, sealing 
 				dk.uses++
 			}
 			e.mu.Unlock()
-			if e.hooks.CacheHit != nil {
-				e.hooks.CacheHit(sealing)
+			if e.hooks.OnCacheHit != nil {
+				e.hooks.OnCacheHit(sealing)
 			}
 			return dk, nil
 		}
@@ -373,8 +374,8 @@ func (e *Envelope) wrapNew(ctx context.Context, aad []byte) (*dataKey, error) {
 		return nil, err
 	}
 	wrapped, err := e.w.Wrap(ctx, dek[:], aad)
-	if e.hooks.Wrapped != nil {
-		e.hooks.Wrapped(err)
+	if e.hooks.OnWrap != nil {
+		e.hooks.OnWrap(err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("crypto: wrapping data key: %w", err)
@@ -393,8 +394,8 @@ func (e *Envelope) wrapNew(ctx context.Context, aad []byte) (*dataKey, error) {
 
 func (e *Envelope) unwrap(ctx context.Context, wrapped, aad []byte) (*dataKey, error) {
 	dek, err := e.w.Unwrap(ctx, wrapped, aad)
-	if e.hooks.Unwrapped != nil {
-		e.hooks.Unwrapped(err)
+	if e.hooks.OnUnwrap != nil {
+		e.hooks.OnUnwrap(err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("crypto: unwrapping data key: %w", err)

@@ -201,7 +201,7 @@ func TestEnvelope_CacheBoundsUses(t *testing.T) {
 	var hits atomic.Int64
 	e, _, w := newEnvelope(t, bcrypto.EnvelopeConfig{
 		CacheMaxUses: 3,
-		Hooks:        bcrypto.EnvelopeHooks{CacheHit: func(bool) { hits.Add(1) }},
+		Hooks:        bcrypto.EnvelopeHooks{OnCacheHit: func(bool) { hits.Add(1) }},
 	})
 	var blobs [][]byte
 	for range 10 {
@@ -315,8 +315,8 @@ func TestEnvelope_HooksSeeWrapperCalls(t *testing.T) {
 	var wrapped, unwrapped []error
 	ring := newRing(t, bcrypto.KeyRingConfig{})
 	e, err := bcrypto.NewEnvelope(bcrypto.NewLocalWrapper(ring), bcrypto.EnvelopeConfig{Hooks: bcrypto.EnvelopeHooks{
-		Wrapped:   func(err error) { wrapped = append(wrapped, err) },
-		Unwrapped: func(err error) { unwrapped = append(unwrapped, err) },
+		OnWrap:   func(err error) { wrapped = append(wrapped, err) },
+		OnUnwrap: func(err error) { unwrapped = append(unwrapped, err) },
 	}})
 	require.NoError(t, err)
 	blob, err := e.Seal(context.Background(), []byte("x"), nil)

@@ -46,7 +46,7 @@ var (
 	ErrPrimaryKey = errors.New("crypto: operation not allowed on the primary key")
 
 	// ErrInvalidConfig reports a configuration that New... refuses.
-	ErrInvalidConfig = errors.New("crypto: invalid configuration")
+	ErrInvalidConfig = errors.New("crypto: invalid config")
 
 	// ErrSignature reports a signature or MAC that does not verify.
 	ErrSignature = errors.New("crypto: invalid signature")

@@ -177,7 +177,7 @@ func ExampleKeyRingConfig_rotateOnExhaustion() {
 	ring, _ := bcrypto.NewKeyRing(bcrypto.KeyRingConfig{
 		MaxSealsPerKey:     2,
 		RotateOnExhaustion: true,
-		Hooks:              bcrypto.KeyRingHooks{Rotated: func(old, new bcrypto.KeyID) { rotations++ }},
+		Hooks:              bcrypto.KeyRingHooks{OnRotate: func(old, new bcrypto.KeyID) { rotations++ }},
 	})
 	_, _ = ring.Rotate()
 	for range 5 {

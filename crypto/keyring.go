@@ -31,7 +31,7 @@ type KeyRingConfig struct {
 	// RotateOnExhaustion makes Seal generate and promote a new key when the
 	// primary reaches MaxSealsPerKey, instead of returning ErrKeyExhausted.
 	// The new key exists only in this process: export the ring (or use
-	// Hooks.Rotated) so that readers elsewhere learn it.
+	// Hooks.OnRotate) so that readers elsewhere learn it.
 	RotateOnExhaustion bool
 
 	// Rand is the source of keys and nonces. Nil means crypto/rand, which is
@@ -45,12 +45,13 @@ type KeyRingConfig struct {
 // KeyRingHooks are callbacks for instrumentation. They run synchronously
 // and must be safe for concurrent use.
 type KeyRingHooks struct {
-	// Rotated runs after a new primary is installed by Rotate, Promote or
+	// OnRotate runs after a new primary is installed by Rotate, Promote or
 	// rotation on exhaustion. old is zero if the ring had no primary.
-	Rotated func(old, new KeyID)
-	// OpenFailed runs when Open, or a StreamReader using the ring, rejects
-	// a ciphertext, with the error returned. I/O errors are not reported.
-	OpenFailed func(err error)
+	OnRotate func(old, new KeyID)
+	// OnOpenFailure runs when Open, or a StreamReader using the ring,
+	// rejects a ciphertext, with the error returned. I/O errors are not
+	// reported.
+	OnOpenFailure func(err error)
 }
 
 // aeadKey is one key's material; it is shared by every published copy of
@@ -81,6 +82,10 @@ func newAEADKey(raw []byte) (*aeadKey, error) {
 // and writes its id into the ciphertext; [KeyRing.Open] picks the key by that
 // id, so data sealed before a rotation stays readable until its key is
 // retired.
+//
+// Most callers want [KeyRing.Seal] and [KeyRing.Open]; [KeyRing.Rotate]
+// (or [KeyRing.Generate] then [KeyRing.Promote] where several processes
+// share the ring) changes the primary.
 //
 // A KeyRing is safe for concurrent use; Seal and Open take no lock, and
 // changes (Add, Promote, Retire, Rotate...) are atomic: a concurrent Seal
@@ -130,32 +135,19 @@ func (r *KeyRing) Add(id KeyID, key []byte) error {
 // id. Generating ahead of promotion lets every reader learn the key before
 // any writer uses it.
 func (r *KeyRing) Generate() (KeyID, error) {
-	key := make([]byte, KeySize)
-	if err := readRandom(r.rand, key); err != nil {
+	k, err := r.generateKey()
+	if err != nil {
 		return 0, err
 	}
-	for {
-		id, err := newKeyID(r.rand, r.set.load().byID)
-		if err != nil {
-			return 0, err
-		}
-		err = r.Add(id, key)
-		if err == nil {
-			return id, nil
-		}
-		// Another goroutine may have taken the id between the two steps.
-		if _, dup := r.set.load().byID[id]; !dup {
-			return 0, err
-		}
-	}
+	return r.set.generate(r.rand, k)
 }
 
 // Promote makes an enabled key the primary. The previous primary stays
 // enabled for Open.
 func (r *KeyRing) Promote(id KeyID) error {
 	old, err := r.set.promote(id)
-	if err == nil && old != id && r.hooks.Rotated != nil {
-		r.hooks.Rotated(old, id)
+	if err == nil && old != id && r.hooks.OnRotate != nil {
+		r.hooks.OnRotate(old, id)
 	}
 	return err
 }
@@ -180,8 +172,8 @@ func (r *KeyRing) Rotate() (KeyID, error) {
 	if err != nil {
 		return 0, err
 	}
-	if r.hooks.Rotated != nil {
-		r.hooks.Rotated(old, id)
+	if r.hooks.OnRotate != nil {
+		r.hooks.OnRotate(old, id)
 	}
 	return id, nil
 }
@@ -237,8 +229,8 @@ func (r *KeyRing) exhausted(e *entry[*aeadKey]) (*entry[*aeadKey], error) {
 		if err != nil {
 			return nil, err
 		}
-		if rotated && r.hooks.Rotated != nil {
-			r.hooks.Rotated(old, id)
+		if rotated && r.hooks.OnRotate != nil {
+			r.hooks.OnRotate(old, id)
 		}
 		e = r.set.load().primary
 		if e.mat.seals.Add(1) <= r.sealLimit() {

@@ -47,7 +47,7 @@ func TestKeyRing_SealUsesFreshNonces(t *testing.T) {
 func TestKeyRing_OldCiphertextsOpenAfterRotation(t *testing.T) {
 	var rotations [][2]bcrypto.KeyID
 	r, err := bcrypto.NewKeyRing(bcrypto.KeyRingConfig{Hooks: bcrypto.KeyRingHooks{
-		Rotated: func(old, new bcrypto.KeyID) { rotations = append(rotations, [2]bcrypto.KeyID{old, new}) },
+		OnRotate: func(old, new bcrypto.KeyID) { rotations = append(rotations, [2]bcrypto.KeyID{old, new}) },
 	}})
 	require.NoError(t, err)
 	var cts [][]byte
@@ -198,7 +198,7 @@ func TestKeyRing_RotatesOnExhaustionUnderConcurrency(t *testing.T) {
 	r := newRing(t, bcrypto.KeyRingConfig{
 		MaxSealsPerKey:     budget,
 		RotateOnExhaustion: true,
-		Hooks:              bcrypto.KeyRingHooks{Rotated: func(_, _ bcrypto.KeyID) { rotated.Add(1) }},
+		Hooks:              bcrypto.KeyRingHooks{OnRotate: func(_, _ bcrypto.KeyID) { rotated.Add(1) }},
 	})
 	var wg sync.WaitGroup
 	var failures atomic.Int64
@@ -328,9 +328,9 @@ func TestKeyRing_UnknownKeyFromAnotherRing(t *testing.T) {
 	assert.ErrorIs(t, err, bcrypto.ErrUnknownKey)
 }
 
-func TestKeyRing_OpenFailedHookSeesEveryFailure(t *testing.T) {
+func TestKeyRing_OpenFailureHookSeesEveryFailure(t *testing.T) {
 	var seen []error
-	r := newRing(t, bcrypto.KeyRingConfig{Hooks: bcrypto.KeyRingHooks{OpenFailed: func(err error) { seen = append(seen, err) }}})
+	r := newRing(t, bcrypto.KeyRingConfig{Hooks: bcrypto.KeyRingHooks{OnOpenFailure: func(err error) { seen = append(seen, err) }}})
 	ct, err := r.Seal([]byte("x"), nil)
 	require.NoError(t, err)
 	_, _ = r.Open(ct[:3], nil)

@@ -166,6 +166,24 @@ func (s *keySet[T]) addLocked(id KeyID, mat T, status KeyStatus, primary bool) e
 	return nil
 }
 
+// generate adds mat under a new random id, enabled and not primary.
+func (s *keySet[T]) generate(rnd io.Reader, mat T) (KeyID, error) {
+	for {
+		id, err := newKeyID(rnd, s.load().byID)
+		if err != nil {
+			return 0, err
+		}
+		err = s.add(id, mat, StatusEnabled, false)
+		if err == nil {
+			return id, nil
+		}
+		// Another goroutine may have taken the id between the two steps.
+		if _, dup := s.load().byID[id]; !dup {
+			return 0, err
+		}
+	}
+}
+
 func (s *keySet[T]) promote(id KeyID) (old KeyID, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -74,22 +74,40 @@ type MACKeyRingConfig struct {
 	// Rand is the source of generated keys. Nil means crypto/rand; other
 	// readers are for tests.
 	Rand io.Reader
+
+	// Hooks observe the ring. Nil fields cost nothing.
+	Hooks MACKeyRingHooks
+}
+
+// MACKeyRingHooks are callbacks for instrumentation, the counterpart of
+// [KeyRingHooks]. They run synchronously and must be safe for concurrent
+// use.
+type MACKeyRingHooks struct {
+	// OnRotate runs after a new primary is installed by Rotate or Promote.
+	// old is zero if the ring had no primary.
+	OnRotate func(old, new KeyID)
+	// OnVerifyFailure runs when Verify rejects a tag, with the error
+	// returned: forged or corrupted tags, unknown or retired keys.
+	OnVerifyFailure func(err error)
 }
 
 // MACKeyRing signs and verifies messages with HMAC-SHA256 under rotating
 // keys: [MACKeyRing.Sign] uses the primary key and writes its id into the
 // tag, [MACKeyRing.Verify] picks the key by that id and compares in
-// constant time. Its key management mirrors [KeyRing]. It is safe for
+// constant time; those two are what most callers want. Its key management
+// is [KeyRing]'s, method for method. It is safe for
 // concurrent use. The zero MACKeyRing is an empty ring; a MACKeyRing must
 // not be copied after first use.
 type MACKeyRing struct {
-	set  keySet[*macKey]
-	rand io.Reader
+	set   keySet[*macKey]
+	rand  io.Reader
+	hooks MACKeyRingHooks
 }
 
-// NewMACKeyRing returns an empty MAC key ring.
+// NewMACKeyRing returns an empty MAC key ring. Add keys with
+// [MACKeyRing.Add] or [MACKeyRing.Rotate] before signing.
 func NewMACKeyRing(cfg MACKeyRingConfig) (*MACKeyRing, error) {
-	return &MACKeyRing{rand: cfg.Rand}, nil
+	return &MACKeyRing{rand: cfg.Rand, hooks: cfg.Hooks}, nil
 }
 
 // ParseMACKeyRing loads a ring serialised by [MACKeyRing.Export], with the
@@ -120,29 +138,59 @@ func (m *MACKeyRing) Add(id KeyID, key []byte) error {
 	return m.set.add(id, k, StatusEnabled, false)
 }
 
-// Rotate generates a 32-byte key and makes it the primary; older keys keep
-// verifying until retired.
-func (m *MACKeyRing) Rotate() (KeyID, error) {
-	_, id, _, err := m.set.rotate(m.rand, nil, func() (*macKey, error) {
-		var raw [MinMACKeySize]byte
-		if err := readRandom(m.rand, raw[:]); err != nil {
-			return nil, err
-		}
-		return newMACKey(raw[:])
-	})
-	return id, err
+// Generate adds a new random 32-byte key, enabled and not primary, and
+// returns its id. Generating ahead of promotion lets every verifier learn
+// the key before any signer uses it.
+func (m *MACKeyRing) Generate() (KeyID, error) {
+	k, err := m.generateKey()
+	if err != nil {
+		return 0, err
+	}
+	return m.set.generate(m.rand, k)
 }
 
-// Promote makes an enabled key the primary.
-func (m *MACKeyRing) Promote(id KeyID) error { _, err := m.set.promote(id); return err }
+// Rotate generates a 32-byte key and makes it the primary in one step; the
+// old primary stays enabled, so existing tags still verify. On an empty
+// ring it creates the first key. Where several processes share a ring,
+// prefer Generate, distribute, then Promote.
+func (m *MACKeyRing) Rotate() (KeyID, error) {
+	old, id, _, err := m.set.rotate(m.rand, nil, m.generateKey)
+	if err != nil {
+		return 0, err
+	}
+	if m.hooks.OnRotate != nil {
+		m.hooks.OnRotate(old, id)
+	}
+	return id, nil
+}
 
-// Retire disables a key: its tags then fail with ErrKeyRetired.
+func (m *MACKeyRing) generateKey() (*macKey, error) {
+	var raw [MinMACKeySize]byte
+	if err := readRandom(m.rand, raw[:]); err != nil {
+		return nil, err
+	}
+	return newMACKey(raw[:])
+}
+
+// Promote makes an enabled key the primary. The previous primary stays
+// enabled for Verify.
+func (m *MACKeyRing) Promote(id KeyID) error {
+	old, err := m.set.promote(id)
+	if err == nil && old != id && m.hooks.OnRotate != nil {
+		m.hooks.OnRotate(old, id)
+	}
+	return err
+}
+
+// Retire disables a key: its tags then fail with ErrKeyRetired. The
+// primary cannot be retired (ErrPrimaryKey): promote another key first.
 func (m *MACKeyRing) Retire(id KeyID) error { return m.set.setStatus(id, StatusRetired) }
 
 // Reinstate re-enables a retired key.
 func (m *MACKeyRing) Reinstate(id KeyID) error { return m.set.setStatus(id, StatusEnabled) }
 
-// Remove deletes a key that is not the primary.
+// Remove deletes a key; its tags then fail with ErrUnknownKey. The primary
+// cannot be removed.
 func (m *MACKeyRing) Remove(id KeyID) error { return m.set.remove(id) }
 
 // Primary returns the id of the primary key, and false if there is none.
@@ -198,6 +246,14 @@ func (m *MACKeyRing) SignTo(dst, msg []byte) ([]byte, error) {
 // for a tag of the wrong size or version, a *KeyError (ErrUnknownKey,
 // ErrKeyRetired) for a key the ring cannot use, or ErrSignature.
 func (m *MACKeyRing) Verify(msg, tag []byte) error {
+	err := m.verify(msg, tag)
+	if err != nil && m.hooks.OnVerifyFailure != nil {
+		m.hooks.OnVerifyFailure(err)
+	}
+	return err
+}
+
+func (m *MACKeyRing) verify(msg, tag []byte) error {
 	if len(tag) != MACSize || tag[0] != macVersion {
 		return fmt.Errorf("%w: MAC tag must be %d bytes of version %d", ErrFormat, MACSize, macVersion)
 	}

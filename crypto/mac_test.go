@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -169,4 +170,76 @@ func TestMACKeyRing_ExportParseAndFormatting(t *testing.T) {
 		assert.NotContains(t, out, string(key[:8]))
 		assert.Contains(t, out, "5:enabled")
 	}
+}
+
+// The two rings speak one vocabulary, the one every key ring of the module
+// follows: the same management methods with the same signatures.
+func TestKeyRings_ShareOneVocabulary(t *testing.T) {
+	aead := reflect.TypeFor[*bcrypto.KeyRing]()
+	mac := reflect.TypeFor[*bcrypto.MACKeyRing]()
+	for _, name := range []string{"Add", "Generate", "Rotate", "Promote", "Primary", "Retire", "Reinstate", "Remove", "Keys", "Export"} {
+		a, okA := aead.MethodByName(name)
+		m, okM := mac.MethodByName(name)
+		if assert.True(t, okA, "KeyRing.%s", name) && assert.True(t, okM, "MACKeyRing.%s", name) {
+			assert.Equal(t, a.Type.String()[len("func(*crypto.KeyRing"):], m.Type.String()[len("func(*crypto.MACKeyRing"):], name)
+		}
+	}
+	aeadCfg := reflect.TypeFor[bcrypto.KeyRingConfig]()
+	macCfg := reflect.TypeFor[bcrypto.MACKeyRingConfig]()
+	for _, cfg := range []reflect.Type{aeadCfg, macCfg} {
+		_, ok := cfg.FieldByName("Hooks")
+		assert.True(t, ok, "%v has Hooks", cfg)
+	}
+}
+
+func TestMACKeyRing_GenerateThenPromote(t *testing.T) {
+	var rotations [][2]bcrypto.KeyID
+	m, err := bcrypto.NewMACKeyRing(bcrypto.MACKeyRingConfig{Hooks: bcrypto.MACKeyRingHooks{
+		OnRotate: func(old, new bcrypto.KeyID) { rotations = append(rotations, [2]bcrypto.KeyID{old, new}) },
+	}})
+	require.NoError(t, err)
+	first, err := m.Rotate()
+	require.NoError(t, err)
+	tag, err := m.Sign([]byte("m"))
+	require.NoError(t, err)
+
+	next, err := m.Generate()
+	require.NoError(t, err)
+	assert.NotEqual(t, first, next)
+	p, _ := m.Primary()
+	assert.Equal(t, first, p, "a generated key is not primary until promoted")
+	require.NoError(t, m.Promote(next))
+	p, _ = m.Primary()
+	assert.Equal(t, next, p)
+	assert.NoError(t, m.Verify([]byte("m"), tag), "the old primary still verifies")
+	require.NoError(t, m.Promote(next), "promoting the primary again is no rotation")
+	assert.Equal(t, [][2]bcrypto.KeyID{{0, first}, {first, next}}, rotations)
+	assert.Len(t, m.Keys(), 2)
+}
+
+func TestMACKeyRing_VerifyFailureHook(t *testing.T) {
+	var failures []error
+	m, err := bcrypto.NewMACKeyRing(bcrypto.MACKeyRingConfig{Hooks: bcrypto.MACKeyRingHooks{
+		OnVerifyFailure: func(err error) { failures = append(failures, err) },
+	}})
+	require.NoError(t, err)
+	old, err := m.Rotate()
+	require.NoError(t, err)
+	oldTag, err := m.Sign([]byte("m"))
+	require.NoError(t, err)
+	_, err = m.Rotate()
+	require.NoError(t, err)
+	require.NoError(t, m.Retire(old))
+	tag, err := m.Sign([]byte("m"))
+	require.NoError(t, err)
+
+	require.NoError(t, m.Verify([]byte("m"), tag))
+	assert.Empty(t, failures, "a good tag is no failure")
+	assert.ErrorIs(t, m.Verify([]byte("other"), tag), bcrypto.ErrSignature)
+	assert.ErrorIs(t, m.Verify([]byte("m"), tag[:5]), bcrypto.ErrFormat)
+	assert.ErrorIs(t, m.Verify([]byte("m"), oldTag), bcrypto.ErrKeyRetired)
+	require.Len(t, failures, 3)
+	assert.ErrorIs(t, failures[0], bcrypto.ErrSignature)
+	assert.ErrorIs(t, failures[1], bcrypto.ErrFormat)
+	assert.ErrorIs(t, failures[2], bcrypto.ErrKeyRetired)
 }

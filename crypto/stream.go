@@ -378,11 +378,11 @@ func (r *StreamReader) release() {
 }
 
 // next authenticates the next chunk into r.pt. Rejections of the stream
-// (not I/O errors of src) are reported to the ring's OpenFailed hook.
+// (not I/O errors of src) are reported to the ring's OnOpenFailure hook.
 func (r *StreamReader) next() error {
 	err := r.nextChunk()
-	if err != nil && r.ring.hooks.OpenFailed != nil && !errors.Is(err, errSource) {
-		r.ring.hooks.OpenFailed(err)
+	if err != nil && r.ring.hooks.OnOpenFailure != nil && !errors.Is(err, errSource) {
+		r.ring.hooks.OnOpenFailure(err)
 	}
 	return err
 }

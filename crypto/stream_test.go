@@ -439,9 +439,9 @@ func TestStream_ConcurrentStreamsShareNothing(t *testing.T) {
 	assert.Zero(t, bad.Load())
 }
 
-func TestStream_OpenFailedHookSeesRejectionsNotIOErrors(t *testing.T) {
+func TestStream_OpenFailureHookSeesRejectionsNotIOErrors(t *testing.T) {
 	var seen []error
-	ring := newRing(t, bcrypto.KeyRingConfig{Hooks: bcrypto.KeyRingHooks{OpenFailed: func(err error) { seen = append(seen, err) }}})
+	ring := newRing(t, bcrypto.KeyRingConfig{Hooks: bcrypto.KeyRingHooks{OnOpenFailure: func(err error) { seen = append(seen, err) }}})
 	ct := encryptStream(t, ring, pattern(300), nil, testChunk)
 
 	bad := bytes.Clone(ct)

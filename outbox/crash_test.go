@@ -230,7 +230,7 @@ func consume(t *testing.T, pool *pgxpool.Pool) {
 					continue
 				}
 				err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-					return inbox.Process(ctx, tx, d.id, func(ctx context.Context, tx outbox.InboxTx) error {
+					return inbox.Process(ctx, tx, d.id, func(ctx context.Context, tx pgx.Tx) error {
 						_, err := tx.Exec(ctx, `INSERT INTO effects (key, payload) VALUES ($1, $2)`, d.key, d.payload)
 						return err
 					})

@@ -10,11 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Tx is the part of a pgx transaction that Enqueue uses; pgx.Tx satisfies it.
-type Tx interface {
-	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
-}
-
 // WriterConfig configures a [Writer]. The zero value writes to [DefaultTable]
 // and adds no headers.
 type WriterConfig struct {
@@ -61,11 +56,18 @@ var defaultWriter, _ = NewWriter(WriterConfig{})
 // Enqueue inserts msgs into [DefaultTable] inside tx, the caller's
 // transaction: they become visible to the relay if and only if tx commits.
 // See [Writer.Enqueue].
-func Enqueue(ctx context.Context, tx Tx, msgs ...Message) error {
+//
+// tx is a pgx.Tx, never a pool or a connection: an event written outside
+// the business transaction could be published for a change that rolled
+// back, or lost for one that committed, which is what an outbox exists to
+// prevent. Passing a *pgxpool.Pool does not compile.
+func Enqueue(ctx context.Context, tx pgx.Tx, msgs ...Message) error {
 	return defaultWriter.Enqueue(ctx, tx, msgs...)
 }
 
-// Enqueue inserts msgs inside tx in one round trip. Messages without an ID
+// Enqueue inserts msgs inside tx, the caller's transaction, in one round
+// trip; like the package-level [Enqueue] it takes a pgx.Tx, so an event can
+// never be written outside a transaction. Messages without an ID
 // get a UUIDv7; ids are written back into msgs so the caller can log them.
 //
 // For every distinct non-empty key it takes a transaction-scoped advisory
@@ -78,7 +80,7 @@ func Enqueue(ctx context.Context, tx Tx, msgs ...Message) error {
 //
 // Invalid messages return a *MessageError (wrapping ErrInvalidMessage)
 // before anything is sent.
-func (w *Writer) Enqueue(ctx context.Context, tx Tx, msgs ...Message) error {
+func (w *Writer) Enqueue(ctx context.Context, tx pgx.Tx, msgs ...Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}

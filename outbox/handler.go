@@ -24,7 +24,7 @@ type Handler func(ctx context.Context, m Message) error
 func (in *Inbox) Handle(db Beginner, fn func(ctx context.Context, tx pgx.Tx, m Message) error) Handler {
 	return func(ctx context.Context, m Message) error {
 		err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
-			return in.Process(ctx, tx, m.ID, func(ctx context.Context, _ InboxTx) error {
+			return in.Process(ctx, tx, m.ID, func(ctx context.Context, tx pgx.Tx) error {
 				return fn(ctx, tx, m)
 			})
 		})

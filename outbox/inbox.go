@@ -6,14 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
-
-// InboxTx is the part of a pgx transaction that the inbox uses; pgx.Tx
-// satisfies it.
-type InboxTx interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-}
 
 // InboxConfig configures an [Inbox]. The zero value uses DefaultInboxTable.
 type InboxConfig struct {
@@ -21,7 +14,10 @@ type InboxConfig struct {
 }
 
 // Inbox makes a consumer's side effects happen once per message id although
-// brokers deliver at least once. It is safe for concurrent use.
+// brokers deliver at least once. Most callers want [Inbox.Handle], whose
+// Handler the consumers of outbox/redisstream and outbox/natsjs run;
+// [Inbox.Process] is for a caller that owns the transaction. It is safe for
+// concurrent use.
 type Inbox struct {
 	insert, cleanup string
 }
@@ -50,11 +46,16 @@ func NewInbox(cfg InboxConfig) (*Inbox, error) {
 //
 // The caller commits tx, and acknowledges the message to the broker only
 // after the commit. An error from fn is returned unchanged; the caller rolls
-// back and the id is not recorded.
-func (in *Inbox) Process(ctx context.Context, tx InboxTx, messageID string,
-	fn func(ctx context.Context, tx InboxTx) error) error {
+// back and the id is not recorded. tx is a pgx.Tx, never a pool: outside a
+// transaction the id would be recorded even when fn failed, and the message
+// would never be processed.
+func (in *Inbox) Process(ctx context.Context, tx pgx.Tx, messageID string,
+	fn func(ctx context.Context, tx pgx.Tx) error) error {
 	if messageID == "" {
 		return fmt.Errorf("%w: empty message id", ErrInvalidID)
+	}
+	if tx == nil {
+		return fmt.Errorf("%w: nil transaction", ErrInvalidConfig)
 	}
 	tag, err := tx.Exec(ctx, in.insert, messageID)
 	if err != nil {
@@ -85,5 +86,3 @@ func (in *Inbox) Cleanup(ctx context.Context, db Execer, olderThan time.Duration
 		}
 	}
 }
-
-var _ InboxTx = pgx.Tx(nil)

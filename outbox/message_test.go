@@ -2,6 +2,7 @@ package outbox_test
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -153,7 +154,7 @@ func TestCustomTables(t *testing.T) {
 	runs := 0
 	for range 2 {
 		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-			return in.Process(ctx, tx, id, func(context.Context, outbox.InboxTx) error { runs++; return nil })
+			return in.Process(ctx, tx, id, func(context.Context, pgx.Tx) error { runs++; return nil })
 		})
 		if err != nil {
 			assert.ErrorIs(t, err, outbox.ErrDuplicate)
@@ -167,5 +168,40 @@ func TestCustomTables(t *testing.T) {
 
 func TestEnqueue_NilTransactionIsAnError(t *testing.T) {
 	err := outbox.Enqueue(context.Background(), nil, outbox.Message{Topic: "t"})
+	assert.ErrorIs(t, err, outbox.ErrInvalidConfig)
+}
+
+// An event written outside the business transaction is the one thing an
+// outbox must never allow: Enqueue, Writer.Enqueue and Inbox.Process take a
+// pgx.Tx, so passing a pool or a connection does not compile. The test
+// applies the compiler's assignability rule to the real pgx types.
+func TestTransactionParameters_RefusePoolsAndConnections(t *testing.T) {
+	w, err := outbox.NewWriter(outbox.WriterConfig{})
+	require.NoError(t, err)
+	in, err := outbox.NewInbox(outbox.InboxConfig{})
+	require.NoError(t, err)
+	params := map[string]reflect.Type{
+		"Enqueue":          reflect.TypeOf(outbox.Enqueue).In(1),
+		"Writer.Enqueue":   reflect.TypeOf(w.Enqueue).In(1),
+		"Inbox.Process":    reflect.TypeOf(in.Process).In(1),
+		"Inbox.Process fn": reflect.TypeOf(in.Process).In(3).In(1),
+	}
+	outside := []reflect.Type{
+		reflect.TypeFor[*pgxpool.Pool](),
+		reflect.TypeFor[*pgxpool.Conn](),
+		reflect.TypeFor[*pgx.Conn](),
+	}
+	for name, param := range params {
+		for _, typ := range outside {
+			assert.False(t, typ.AssignableTo(param), "%s accepts a %v: it would write outside a transaction", name, typ)
+		}
+		assert.True(t, reflect.TypeFor[pgx.Tx]().AssignableTo(param), "%s takes a pgx.Tx", name)
+	}
+}
+
+func TestInbox_NilTransactionIsAnError(t *testing.T) {
+	in, err := outbox.NewInbox(outbox.InboxConfig{})
+	require.NoError(t, err)
+	err = in.Process(context.Background(), nil, "id", func(context.Context, pgx.Tx) error { return nil })
 	assert.ErrorIs(t, err, outbox.ErrInvalidConfig)
 }

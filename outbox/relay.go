@@ -31,22 +31,23 @@ const (
 	ModePoll
 )
 
-// Hooks observe a relay. Every field may be nil; a nil hook costs nothing.
-// Hooks run on the relay's goroutines and must not block.
+// Hooks observe a relay; set them in [RelayConfig].Hooks. Every field may be
+// nil; a nil hook costs nothing. Hooks run on the relay's goroutines and
+// must not block.
 type Hooks struct {
-	// Claimed is called with the size of every non-empty claimed batch.
-	Claimed func(n int)
-	// Published is called for each acknowledged message with its lag: the
+	// OnClaim is called with the size of every non-empty claimed batch.
+	OnClaim func(n int)
+	// OnPublish is called for each acknowledged message with its lag: the
 	// database time between its commit-side creation and its claim.
-	Published func(m Message, lag time.Duration)
-	// Failed is called when a message was not acknowledged and will be
+	OnPublish func(m Message, lag time.Duration)
+	// OnFailure is called when a message was not acknowledged and will be
 	// retried after retryIn.
-	Failed func(m Message, err error, retryIn time.Duration)
-	// DeadLettered is called when a message used its last attempt.
-	DeadLettered func(m Message, err error)
-	// Error is called for errors of the relay itself (database down,
+	OnFailure func(m Message, err error, retryIn time.Duration)
+	// OnDeadLetter is called when a message used its last attempt.
+	OnDeadLetter func(m Message, err error)
+	// OnError is called for errors of the relay itself (database down,
 	// listener lost), which it survives by retrying.
-	Error func(err error)
+	OnError func(err error)
 }
 
 // RelayConfig configures a [Relay]. Every zero field has the documented
@@ -89,8 +90,10 @@ type RelayConfig struct {
 }
 
 // Relay moves committed events from the outbox table to a Publisher. Several
-// relays, in one process or many, can serve one table. Its methods are safe
-// for concurrent use.
+// relays, in one process or many, can serve one table. Most callers want
+// [Relay.Run]; [Relay.PublishBatch] publishes one batch by hand (tests,
+// scripts), and [Relay.DeadLetters], [Relay.Requeue] and [Relay.Discard]
+// are for operators. Its methods are safe for concurrent use.
 type Relay struct {
 	pool    *pgxpool.Pool
 	pub     Publisher
@@ -238,7 +241,7 @@ func (r *Relay) publishBatch(ctx context.Context) (int, error) {
 	if err != nil || len(batch) == 0 {
 		return 0, err
 	}
-	if h := r.cfg.Hooks.Claimed; h != nil {
+	if h := r.cfg.Hooks.OnClaim; h != nil {
 		h(len(batch))
 	}
 	msgs := make([]Message, len(batch))
@@ -340,24 +343,24 @@ func (r *Relay) settle(ctx context.Context, conn *pgx.Conn, batch []claimed, per
 
 func (r *Relay) report(batch []claimed, perr error) {
 	h := r.cfg.Hooks
-	if h.Published == nil && h.Failed == nil && h.DeadLettered == nil {
+	if h.OnPublish == nil && h.OnFailure == nil && h.OnDeadLetter == nil {
 		return
 	}
 	for i, c := range batch {
 		err := errorFor(perr, i, len(batch))
 		switch {
 		case err == nil:
-			if h.Published != nil {
-				h.Published(c.msg, c.lag)
+			if h.OnPublish != nil {
+				h.OnPublish(c.msg, c.lag)
 			}
 		case c.msg.Attempt+1 >= r.cfg.MaxAttempts:
-			if h.DeadLettered != nil {
-				h.DeadLettered(c.msg, err)
+			if h.OnDeadLetter != nil {
+				h.OnDeadLetter(c.msg, err)
 			}
 		default:
-			if h.Failed != nil {
+			if h.OnFailure != nil {
 				// The jitter of the stored delay is not kept; report the ceiling.
-				h.Failed(c.msg, err, r.retry.Ceiling(c.msg.Attempt))
+				h.OnFailure(c.msg, err, r.retry.Ceiling(c.msg.Attempt))
 			}
 		}
 	}

@@ -151,7 +151,7 @@ func TestRelay_DeadLetterAndRequeue(t *testing.T) {
 	var dead []string
 	relay := newRelay(t, pool, pub, outbox.RelayConfig{
 		MaxAttempts: 3, RetryInitial: time.Microsecond, RetryMax: time.Microsecond,
-		Hooks: outbox.Hooks{DeadLettered: func(m outbox.Message, err error) { dead = append(dead, m.ID) }},
+		Hooks: outbox.Hooks{OnDeadLetter: func(m outbox.Message, err error) { dead = append(dead, m.ID) }},
 	})
 	enqueue(t, pool,
 		outbox.Message{Topic: "t", Key: "k", Payload: []byte("poison")},

@@ -13,7 +13,7 @@ import (
 // Run relays events until ctx ends, then waits for in-flight batches to
 // finish (at most ShutdownTimeout) and returns nil. It returns ErrRunning if
 // the relay is already running. Database and broker failures are retried,
-// reported to Hooks.Error, and never end Run.
+// reported to Hooks.OnError, and never end Run.
 func (r *Relay) Run(ctx context.Context) error {
 	if !r.running.CompareAndSwap(false, true) {
 		return ErrRunning
@@ -102,7 +102,7 @@ func (r *Relay) wakeAll() {
 }
 
 func (r *Relay) onError(err error) {
-	if h := r.cfg.Hooks.Error; h != nil {
+	if h := r.cfg.Hooks.OnError; h != nil {
 		h(err)
 	}
 }

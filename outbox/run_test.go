@@ -163,7 +163,7 @@ func TestRelay_BrokerDownThenBack(t *testing.T) {
 	relay := newRelay(t, pool, pub, outbox.RelayConfig{
 		PollInterval: 2 * time.Millisecond, RetryInitial: time.Millisecond, RetryMax: 2 * time.Millisecond,
 		MaxAttempts: 1 << 20,
-		Hooks:       outbox.Hooks{Failed: func(outbox.Message, error, time.Duration) { failed.Add(1) }},
+		Hooks:       outbox.Hooks{OnFailure: func(outbox.Message, error, time.Duration) { failed.Add(1) }},
 	})
 	enqueue(t, pool, outbox.Message{Topic: "t", Key: "a"}, outbox.Message{Topic: "t", Key: "a"})
 	stop := run(t, relay)
@@ -189,17 +189,17 @@ func TestRelay_Hooks(t *testing.T) {
 	relay := newRelay(t, pool, pub, outbox.RelayConfig{
 		MaxAttempts: 2, RetryInitial: time.Microsecond, RetryMax: time.Microsecond,
 		Hooks: outbox.Hooks{
-			Claimed: func(n int) { mu.Lock(); claimed = append(claimed, n); mu.Unlock() },
-			Published: func(_ outbox.Message, lag time.Duration) {
+			OnClaim: func(n int) { mu.Lock(); claimed = append(claimed, n); mu.Unlock() },
+			OnPublish: func(_ outbox.Message, lag time.Duration) {
 				mu.Lock()
 				lags = append(lags, lag)
 				mu.Unlock()
 			},
-			Failed: func(m outbox.Message, err error, retryIn time.Duration) {
+			OnFailure: func(m outbox.Message, err error, retryIn time.Duration) {
 				failures = append(failures, err.Error())
 				assert.Positive(t, retryIn)
 			},
-			DeadLettered: func(m outbox.Message, err error) { dead = append(dead, m.Topic) },
+			OnDeadLetter: func(m outbox.Message, err error) { dead = append(dead, m.Topic) },
 		},
 	})
 	enqueue(t, pool, outbox.Message{Topic: "good"}, outbox.Message{Topic: "bad"})
@@ -243,7 +243,7 @@ func TestMessage_NotBeforeDelaysPublication(t *testing.T) {
 	assert.Equal(t, "now", pub.Messages()[0].Topic)
 }
 
-// With PostgreSQL unreachable the relay reports errors through Hooks.Error,
+// With PostgreSQL unreachable the relay reports errors through Hooks.OnError,
 // keeps retrying, publishes nothing, and still stops promptly.
 func TestRelay_DatabaseDown(t *testing.T) {
 	pool, err := pgxpool.New(t.Context(), "postgres://postgres@127.0.0.1:1/none?connect_timeout=1")
@@ -253,7 +253,7 @@ func TestRelay_DatabaseDown(t *testing.T) {
 	pub := &outbox.MemoryPublisher{}
 	relay := newRelay(t, pool, pub, outbox.RelayConfig{
 		PollInterval: 5 * time.Millisecond,
-		Hooks:        outbox.Hooks{Error: func(error) { errs.Add(1) }},
+		Hooks:        outbox.Hooks{OnError: func(error) { errs.Add(1) }},
 	})
 	stop := run(t, relay)
 	require.Eventually(t, func() bool { return errs.Load() >= 3 }, 10*time.Second, time.Millisecond)

@@ -68,7 +68,7 @@ func BenchmarkPipeline(b *testing.B) {
 	breaker := resilience.MustNewBreaker(resilience.BreakerConfig{})
 	retry, _ := resilience.NewRetry(resilience.RetryConfig{})
 	bulkhead, _ := resilience.NewBulkhead(resilience.BulkheadConfig{MaxConcurrent: 64})
-	timeout, _ := resilience.NewTimeout(time.Second)
+	timeout, _ := resilience.NewTimeout(resilience.TimeoutConfig{Duration: time.Second})
 	ctx := context.Background()
 	fn := func(context.Context) (int, error) { return 1, nil }
 	b.Run("retry-breaker-bulkhead", func(b *testing.B) {
@@ -151,7 +151,7 @@ func BenchmarkBulkhead(b *testing.B) {
 }
 
 func BenchmarkTimeout(b *testing.B) {
-	to, _ := resilience.NewTimeout(time.Second)
+	to, _ := resilience.NewTimeout(resilience.TimeoutConfig{Duration: time.Second})
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -133,8 +133,8 @@ type BreakerConfig struct {
 	Classify func(error) Outcome
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
-	// Hooks receives events; nil disables them.
-	Hooks *BreakerHooks
+	// Hooks receives events; nil hooks cost nothing.
+	Hooks BreakerHooks
 }
 
 const maxWindowSize = 1 << 19
@@ -218,10 +218,11 @@ func (c *BreakerConfig) normalize() error {
 // that rejecting a call reads no clock; a call made at the very instant
 // OpenDuration ends may still be rejected until that timer has run.
 //
-// Create one with [NewBreaker]; the zero Breaker is not usable. A Breaker
-// is safe for concurrent use. It is not generic: one breaker can
-// guard calls returning different types, through [Breaker.Do],
-// [Breaker.Acquire], [Breaker.Allow] or a [Pipeline].
+// Most callers want [Breaker.Do], or a [Pipeline] that holds the breaker;
+// [Breaker.Acquire] is the two-step form for code where the call is not a
+// function, such as middleware. Create one with [NewBreaker]; the zero
+// Breaker is not usable. A Breaker is safe for concurrent use. It is not
+// generic: one breaker can guard calls returning different types.
 type Breaker struct {
 	cfg   BreakerConfig
 	state atomic.Pointer[generation]
@@ -251,9 +252,6 @@ type generation struct {
 	// half-open state
 	admitted  atomic.Int32
 	succeeded atomic.Int32
-	// done is the generation's Allow callback, built once so that Allow
-	// does not allocate when no start time must be captured.
-	done func(error)
 }
 
 // NewBreaker returns a closed Breaker. It returns an error matching
@@ -300,7 +298,6 @@ func (b *Breaker) newGeneration(s State, seq uint64, now time.Time) *generation 
 	case StateHalfOpen:
 		g.openErr = &OpenError{Generation: seq}
 	}
-	g.done = func(err error) { Ticket{g: g}.Done(err) }
 	return g
 }
 
@@ -365,24 +362,9 @@ func (b *Breaker) startTime() time.Time {
 }
 
 func (b *Breaker) rejected(s State) {
-	if h := b.cfg.Hooks; h != nil && h.OnReject != nil {
-		h.OnReject(s)
+	if h := b.cfg.Hooks.OnReject; h != nil {
+		h(s)
 	}
-}
-
-// Allow is the two-step form of [Breaker.Acquire] for middleware: on
-// success, call done exactly once with the call's error. Allow does not
-// allocate unless SlowCallDuration is set (done must then capture the start
-// time); use Acquire where that matters.
-func (b *Breaker) Allow() (done func(error), err error) {
-	t, err := b.Acquire()
-	if err != nil {
-		return nil, err
-	}
-	if t.start.IsZero() {
-		return t.g.done, nil
-	}
-	return t.Done, nil
 }
 
 // Done reports the outcome of the call the ticket admitted. A result from a
@@ -492,8 +474,8 @@ func (b *Breaker) tryTransition(from *generation, to State, now time.Time) (*gen
 	if from.timer != nil {
 		from.timer.Stop()
 	}
-	if h := b.cfg.Hooks; h != nil && h.OnStateChange != nil {
-		h.OnStateChange(StateChange{From: from.state, To: to, Generation: next.seq, At: now})
+	if h := b.cfg.Hooks.OnStateChange; h != nil {
+		h(StateChange{From: from.state, To: to, Generation: next.seq, At: now})
 	}
 	return next, true
 }

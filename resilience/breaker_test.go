@@ -311,35 +311,34 @@ func TestBreaker_ClassifiesOutcomes(t *testing.T) {
 	}
 }
 
-func TestBreaker_AllowTwoStepAndHooks(t *testing.T) {
+func TestBreaker_AcquireTwoStepAndHooks(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var changes []resilience.StateChange
 		var rejects []resilience.State
 		b := newBreaker(t, resilience.BreakerConfig{
 			WindowSize: 2, MinimumCalls: 2, OpenDuration: time.Second, SlowCallDuration: time.Minute,
-			Hooks: &resilience.BreakerHooks{
+			Hooks: resilience.BreakerHooks{
 				OnStateChange: func(c resilience.StateChange) { changes = append(changes, c) },
 				OnReject:      func(s resilience.State) { rejects = append(rejects, s) },
 			},
 		})
 		for range 2 {
-			done, err := b.Allow()
+			ticket, err := b.Acquire()
 			require.NoError(t, err)
-			done(errBoom)
+			ticket.Done(errBoom)
 		}
-		done, err := b.Allow()
-		assert.Nil(t, done)
+		_, err := b.Acquire()
 		assert.ErrorIs(t, err, resilience.ErrOpen)
 		time.Sleep(time.Second)
 		synctest.Wait() // let the open-state timer fire
-		done, err = b.Allow()
+		ticket, err := b.Acquire()
 		require.NoError(t, err)
-		_, err = b.Allow()
+		_, err = b.Acquire()
 		assert.ErrorIs(t, err, resilience.ErrOpen, "half-open with its trial taken")
 		var oe *resilience.OpenError
 		require.ErrorAs(t, err, &oe)
 		assert.True(t, oe.Until.IsZero())
-		done(nil)
+		ticket.Done(nil)
 
 		require.Len(t, changes, 3)
 		want := [][2]resilience.State{
@@ -413,7 +412,6 @@ func TestBreaker_DoesNotAllocate(t *testing.T) {
 	}{
 		{"closed acquire and done", func() { tk, _ := closed.Acquire(); tk.Done(nil) }},
 		{"closed failure", func() { tk, _ := closed.Acquire(); tk.Done(errBoom) }},
-		{"closed allow", func() { done, _ := closed.Allow(); done(nil) }},
 		{"open reject", func() { _, _ = open.Acquire() }},
 		{"slow-call acquire", func() { tk, _ := slow.Acquire(); tk.Done(nil) }},
 		{"do", func() { _ = closed.Do(context.Background(), succeed) }},
@@ -453,7 +451,7 @@ func TestBreaker_ConcurrentTransitions(t *testing.T) {
 	b := newBreaker(t, resilience.BreakerConfig{
 		WindowSize: 8, MinimumCalls: 4, OpenDuration: time.Millisecond, HalfOpenCalls: 2,
 		Now:   func() time.Time { return time.Unix(0, clock.Load()) },
-		Hooks: &resilience.BreakerHooks{OnStateChange: func(resilience.StateChange) { changes.Add(1) }},
+		Hooks: resilience.BreakerHooks{OnStateChange: func(resilience.StateChange) { changes.Add(1) }},
 	})
 	var wg sync.WaitGroup
 	for g := range 32 {

@@ -19,8 +19,8 @@ type BulkheadConfig struct {
 	// MaxWait bounds how long a queued caller waits. Default 0: until its
 	// context ends.
 	MaxWait time.Duration
-	// Hooks receives events; nil disables them.
-	Hooks *BulkheadHooks
+	// Hooks receives events; nil hooks cost nothing.
+	Hooks BulkheadHooks
 }
 
 // BulkheadHooks receives bulkhead events. A nil hook costs nothing.
@@ -38,8 +38,11 @@ type BulkheadHooks struct {
 // Taking and freeing a slot are single atomic operations while nobody
 // waits; the queue is only touched under contention.
 //
-// Create one with [NewBulkhead]; the zero Bulkhead is not usable. A
-// Bulkhead is safe for concurrent use.
+// Most callers want [Bulkhead.Do], or a [Pipeline] that holds the
+// bulkhead; [Bulkhead.Acquire] and [Bulkhead.Release] are the two-step form
+// for code where the call is not a function. Create one with
+// [NewBulkhead]; the zero Bulkhead is not usable. A Bulkhead is safe for
+// concurrent use.
 type Bulkhead struct {
 	cfg      BulkheadConfig
 	max      int64
@@ -183,8 +186,8 @@ func (b *Bulkhead) Do(ctx context.Context, fn func(context.Context) error) error
 func (*Bulkhead) policy() {}
 
 func (b *Bulkhead) reject() error {
-	if h := b.cfg.Hooks; h != nil && h.OnReject != nil {
-		h.OnReject()
+	if h := b.cfg.Hooks.OnReject; h != nil {
+		h()
 	}
 	return ErrBulkheadFull
 }

@@ -38,7 +38,7 @@ func TestNewBulkhead_RejectsInvalidConfig(t *testing.T) {
 func TestBulkhead_RejectsBeyondSlotsAndQueue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rejects := 0
-		b := newBulkhead(t, resilience.BulkheadConfig{MaxConcurrent: 2, MaxQueue: 1, Hooks: &resilience.BulkheadHooks{OnReject: func() { rejects++ }}})
+		b := newBulkhead(t, resilience.BulkheadConfig{MaxConcurrent: 2, MaxQueue: 1, Hooks: resilience.BulkheadHooks{OnReject: func() { rejects++ }}})
 		require.NoError(t, b.Acquire(t.Context()))
 		require.NoError(t, b.Acquire(t.Context()))
 		queued := make(chan error, 1)

@@ -10,7 +10,7 @@
 //
 //	breaker, _ := resilience.NewBreaker(resilience.BreakerConfig{SlowCallDuration: time.Second})
 //	retry, _ := resilience.NewRetry(resilience.RetryConfig{MaxAttempts: 3})
-//	timeout, _ := resilience.NewTimeout(2 * time.Second)
+//	timeout, _ := resilience.NewTimeout(resilience.TimeoutConfig{Duration: 2 * time.Second})
 //	p, _ := resilience.NewPipeline[*User](retry, breaker, timeout)
 //	user, err := p.Execute(ctx, func(ctx context.Context) (*User, error) {
 //		return client.GetUser(ctx, id)
@@ -33,8 +33,8 @@
 // generation: an outcome reported after the state changed is ignored.
 // Cancellation is not a failure (an expired deadline is: see
 // [DefaultClassify]); BreakerConfig.Classify lets the caller choose. For
-// middleware, [Breaker.Allow] and [Breaker.Acquire] split admission from
-// reporting. The closed state admits and records with atomic operations
+// middleware, [Breaker.Acquire] splits admission from reporting
+// ([Ticket.Done]). The closed state admits and records with atomic operations
 // only, and allocates nothing.
 //
 // # Retry and budget
@@ -51,10 +51,11 @@
 // # Timeout, bulkhead, hedging, fallback
 //
 // A [Timeout] gives the call a deadline and reports [ErrTimeout] when it
-// fired. A [Bulkhead] bounds concurrent calls and the queue of waiting
-// ones ([ErrBulkheadFull]). A [Hedge] sends a second request when the first
-// is slower than a delay or a latency percentile and cancels the loser. A
-// [Fallback] replaces a failure with a value or another call.
+// fired (TimeoutConfig.Hooks.OnTimeout counts those). A [Bulkhead] bounds
+// concurrent calls and the queue of waiting ones ([ErrBulkheadFull]). A
+// [Hedge] sends a second request when the first is slower than a delay or
+// a latency percentile and cancels the loser. A [Fallback] replaces a
+// failure with a value or another call.
 //
 // # HTTP
 //

@@ -51,7 +51,7 @@ func TestRetry_OnGiveUpHook(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var gave []*resilience.RetryError
 		r := newRetry(t, resilience.RetryConfig{MaxAttempts: 2, InitialDelay: time.Millisecond,
-			Hooks: &resilience.RetryHooks{OnGiveUp: func(e *resilience.RetryError) { gave = append(gave, e) }}})
+			Hooks: resilience.RetryHooks{OnGiveUp: func(e *resilience.RetryError) { gave = append(gave, e) }}})
 		err := r.Do(t.Context(), func(context.Context) error { return errBoom })
 		require.Len(t, gave, 1)
 		var re *resilience.RetryError

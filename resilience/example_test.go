@@ -16,7 +16,7 @@ import (
 func ExampleNewPipeline() {
 	breaker, _ := resilience.NewBreaker(resilience.BreakerConfig{SlowCallDuration: time.Second})
 	retry, _ := resilience.NewRetry(resilience.RetryConfig{MaxAttempts: 3, InitialDelay: time.Millisecond})
-	timeout, _ := resilience.NewTimeout(500 * time.Millisecond)
+	timeout, _ := resilience.NewTimeout(resilience.TimeoutConfig{Duration: 500 * time.Millisecond})
 	p, err := resilience.NewPipeline[string](resilience.FallbackValue("guest"), retry, breaker, timeout)
 	if err != nil {
 		panic(err)
@@ -41,16 +41,17 @@ func ExampleNewPipeline() {
 	// guest <nil>
 }
 
-// The two-step form suits middleware, where the call is not a function.
-func ExampleBreaker_Allow() {
+// The two-step form suits middleware, where the call is not a function:
+// Acquire admits the call, the ticket's Done reports its outcome.
+func ExampleBreaker_Acquire() {
 	b, _ := resilience.NewBreaker(resilience.BreakerConfig{WindowSize: 4, MinimumCalls: 4})
 	for i := range 5 {
-		done, err := b.Allow()
+		ticket, err := b.Acquire()
 		if err != nil {
 			fmt.Println(i, "rejected:", errors.Is(err, resilience.ErrOpen))
 			continue
 		}
-		done(errors.New("503"))
+		ticket.Done(errors.New("503"))
 	}
 	fmt.Println(b.State())
 	// Output:
@@ -64,7 +65,7 @@ func ExampleRetry_Do() {
 		MaxAttempts:  4,
 		InitialDelay: time.Millisecond,
 		Jitter:       resilience.NoJitter,
-		Hooks: &resilience.RetryHooks{OnRetry: func(_ int, _ error, d time.Duration) {
+		Hooks: resilience.RetryHooks{OnRetry: func(_ int, _ error, d time.Duration) {
 			retries = append(retries, d)
 		}},
 	})

@@ -37,8 +37,8 @@ type HedgeConfig struct {
 	Budget *Budget
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
-	// Hooks receives events; nil disables them.
-	Hooks *HedgeHooks
+	// Hooks receives events; nil hooks cost nothing.
+	Hooks HedgeHooks
 }
 
 // Hedge sends another attempt when the current one takes longer than a
@@ -174,8 +174,8 @@ func hedge[T any](ctx context.Context, h *Hedge, call func(context.Context) (T, 
 			if sent > h.cfg.MaxHedges || (h.cfg.Budget != nil && !h.cfg.Budget.TryRetry()) {
 				continue
 			}
-			if hk := h.cfg.Hooks; hk != nil && hk.OnHedge != nil {
-				hk.OnHedge(sent)
+			if hk := h.cfg.Hooks.OnHedge; hk != nil {
+				hk(sent)
 			}
 			launch()
 			sent, pending = sent+1, pending+1

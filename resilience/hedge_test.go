@@ -43,7 +43,7 @@ func TestHedge_FirstSuccessWinsAndLosersAreCancelled(t *testing.T) {
 		var hedges []int
 		p, _ := hedgePipeline(t, resilience.HedgeConfig{
 			Delay: 100 * time.Millisecond, MaxHedges: 2,
-			Hooks: &resilience.HedgeHooks{OnHedge: func(n int) { hedges = append(hedges, n) }},
+			Hooks: resilience.HedgeHooks{OnHedge: func(n int) { hedges = append(hedges, n) }},
 		})
 		var started, cancelled atomic.Int64
 		latency := []time.Duration{time.Second, 50 * time.Millisecond, time.Second}

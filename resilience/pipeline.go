@@ -28,7 +28,8 @@ type Policy interface {
 // fallback catches what is left. A Timeout placed before the Retry bounds
 // the whole execution instead. Any other order is applied as given.
 //
-// The zero Pipeline applies no policy. Build a Pipeline once and reuse it:
+// Most callers want [Pipeline.Execute]. The zero Pipeline applies no
+// policy. Build a Pipeline once and reuse it:
 // it holds no per-call state and is safe for concurrent use, and Execute
 // allocates nothing for a breaker, retry, bulkhead or disabled fault
 // injector that lets the call through.

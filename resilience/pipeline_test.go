@@ -45,16 +45,16 @@ func TestPipeline_CompositionOrder(t *testing.T) {
 		var events []string
 		breaker := newBreaker(t, resilience.BreakerConfig{
 			WindowSize: 2, MinimumCalls: 2, OpenDuration: time.Hour,
-			Hooks: &resilience.BreakerHooks{OnStateChange: func(c resilience.StateChange) { events = append(events, "breaker "+c.To.String()) }},
+			Hooks: resilience.BreakerHooks{OnStateChange: func(c resilience.StateChange) { events = append(events, "breaker "+c.To.String()) }},
 		})
 		retry := newRetry(t, resilience.RetryConfig{
 			MaxAttempts: 4, InitialDelay: time.Millisecond, Jitter: resilience.NoJitter,
-			Hooks: &resilience.RetryHooks{OnRetry: func(n int, err error, _ time.Duration) {
+			Hooks: resilience.RetryHooks{OnRetry: func(n int, err error, _ time.Duration) {
 				events = append(events, fmt.Sprintf("retry after %d: %v", n, errors.Is(err, resilience.ErrTimeout)))
 			}},
 		})
 		bulkhead := newBulkhead(t, resilience.BulkheadConfig{MaxConcurrent: 1})
-		timeout, err := resilience.NewTimeout(100 * time.Millisecond)
+		timeout, err := resilience.NewTimeout(resilience.TimeoutConfig{Duration: 100 * time.Millisecond})
 		require.NoError(t, err)
 		fallback := resilience.FallbackFunc(func(_ context.Context, err error) (string, error) {
 			events = append(events, "fallback: "+err.Error())
@@ -84,7 +84,7 @@ func TestPipeline_CompositionOrder(t *testing.T) {
 
 func TestPipeline_TimeoutOutsideRetryBoundsTheWhole(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		timeout, err := resilience.NewTimeout(time.Second)
+		timeout, err := resilience.NewTimeout(resilience.TimeoutConfig{Duration: time.Second})
 		require.NoError(t, err)
 		retry := newRetry(t, resilience.RetryConfig{MaxAttempts: -1, InitialDelay: 300 * time.Millisecond, Jitter: resilience.NoJitter, Multiplier: 1})
 		p, err := resilience.NewPipeline[int](timeout, retry)
@@ -107,7 +107,7 @@ func TestPipeline_RetryWaitsOutOpenBreakerWhenAsked(t *testing.T) {
 		retry := newRetry(t, resilience.RetryConfig{
 			MaxAttempts: 4, InitialDelay: time.Millisecond, Jitter: resilience.NoJitter,
 			RetryIf: func(error) bool { return true },
-			Hooks:   &resilience.RetryHooks{OnRetry: func(_ int, _ error, d time.Duration) { waits = append(waits, d) }},
+			Hooks:   resilience.RetryHooks{OnRetry: func(_ int, _ error, d time.Duration) { waits = append(waits, d) }},
 		})
 		p, err := resilience.NewPipeline[int](retry, breaker)
 		require.NoError(t, err)

@@ -67,8 +67,8 @@ type RetryConfig struct {
 	Rand func() float64
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
-	// Hooks receives events; nil disables them.
-	Hooks *RetryHooks
+	// Hooks receives events; nil hooks cost nothing.
+	Hooks RetryHooks
 }
 
 // DefaultRetryIf retries every error except [context.Canceled] and
@@ -187,8 +187,8 @@ func (r *Retry) next(ctx context.Context, st *retryState, err error) (time.Durat
 	if r.cfg.Budget != nil && !r.cfg.Budget.TryRetry() {
 		return 0, r.giveUp(&RetryError{Attempts: st.attempts, Reason: GaveUpBudget, Err: err})
 	}
-	if h := r.cfg.Hooks; h != nil && h.OnRetry != nil {
-		h.OnRetry(st.attempts, err, d)
+	if h := r.cfg.Hooks.OnRetry; h != nil {
+		h(st.attempts, err, d)
 	}
 	st.prev = d
 	return d, nil
@@ -242,8 +242,8 @@ func (r *Retry) outOfTime(ctx context.Context, st *retryState, d time.Duration, 
 }
 
 func (r *Retry) giveUp(e *RetryError) error {
-	if h := r.cfg.Hooks; h != nil && h.OnGiveUp != nil {
-		h.OnGiveUp(e)
+	if h := r.cfg.Hooks.OnGiveUp; h != nil {
+		h(e)
 	}
 	return e
 }

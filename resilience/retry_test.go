@@ -59,7 +59,7 @@ func TestRetry_BacksOffExponentiallyUntilSuccess(t *testing.T) {
 		var delays []time.Duration
 		r := newRetry(t, resilience.RetryConfig{
 			MaxAttempts: 5, InitialDelay: 100 * time.Millisecond, MaxDelay: 300 * time.Millisecond, Jitter: resilience.NoJitter,
-			Hooks: &resilience.RetryHooks{OnRetry: func(_ int, _ error, d time.Duration) { delays = append(delays, d) }},
+			Hooks: resilience.RetryHooks{OnRetry: func(_ int, _ error, d time.Duration) { delays = append(delays, d) }},
 		})
 		calls := 0
 		start := time.Now()
@@ -184,7 +184,7 @@ func delays(t *testing.T, cfg resilience.RetryConfig, n int) []time.Duration {
 	var out []time.Duration
 	synctest.Test(t, func(t *testing.T) {
 		cfg.MaxAttempts = n + 1
-		cfg.Hooks = &resilience.RetryHooks{OnRetry: func(_ int, _ error, d time.Duration) { out = append(out, d) }}
+		cfg.Hooks = resilience.RetryHooks{OnRetry: func(_ int, _ error, d time.Duration) { out = append(out, d) }}
 		_ = newRetry(t, cfg).Do(t.Context(), func(context.Context) error { return errBoom })
 	})
 	return out

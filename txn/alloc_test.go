@@ -15,7 +15,7 @@ import (
 func TestDo_AllocationBudget(t *testing.T) {
 	db := &fakeDB{}
 	db.reuse = &fakeTx{db: db}
-	m := &Manager{db: fakeFullDB{db}}
+	m := &Runner{db: fakeFullDB{db}}
 	var err error
 	m.cfg, err = Config{}.resolve()
 	require.NoError(t, err)
@@ -30,8 +30,8 @@ func TestDo_AllocationBudget(t *testing.T) {
 		name string
 		run  func()
 	}{
-		{"Manager.Do", func() { _ = m.Do(ctx, fn) }},
-		{"Manager.Do with options", func() { _ = m.Do(ctx, fn, Serializable, ReadWrite, MaxAttempts(3), Label("x")) }},
+		{"Runner.Do", func() { _ = m.Do(ctx, fn) }},
+		{"Runner.Do with options", func() { _ = m.Do(ctx, fn, Serializable, ReadWrite, MaxAttempts(3), Label("x")) }},
 		{"package Do", func() { _ = Do(ctx, db, fn) }},
 		{"package Do with options", func() { _ = Do(ctx, db, fn, RepeatableRead, ReadOnly) }},
 	}

@@ -65,7 +65,7 @@ func From(ctx context.Context) (pgx.Tx, bool) {
 // none. Repository code calls it so that the same method works inside and
 // outside a transaction without a tx parameter. It does not check that the
 // transaction belongs to db; with several databases use
-// [Manager.Querier], which does.
+// [Runner.Querier], which does.
 func QuerierFrom(ctx context.Context, db Querier) Querier {
 	if st := stateFrom(ctx); st != nil {
 		return st.tx

@@ -6,7 +6,7 @@
 //
 // # Transactions
 //
-// [Do] (or [Manager.Do], with a [Config]) runs a function in a transaction
+// [Do] (or [Runner.Do], with a [Config]) runs a function in a transaction
 // and commits it when the function returns nil:
 //
 //	err := txn.Do(ctx, pool, func(ctx context.Context, tx pgx.Tx) error {
@@ -40,7 +40,7 @@
 // # Context-carried transactions
 //
 // The function receives a context that carries its transaction. Code deep in
-// a repository asks for it with [QuerierFrom] (or [Manager.Querier]) and
+// a repository asks for it with [QuerierFrom] (or [Runner.Querier]) and
 // runs inside the caller's transaction when there is one, or on the pool
 // when there is not; [From] returns the pgx.Tx itself and [WithoutTx]
 // detaches a context from it.

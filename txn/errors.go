@@ -42,7 +42,7 @@ var (
 
 	// ErrInvalidConfig reports a [Config], option or helper configuration
 	// that cannot be used.
-	ErrInvalidConfig = errors.New("txn: invalid configuration")
+	ErrInvalidConfig = errors.New("txn: invalid config")
 
 	// ErrNoTransaction reports a call that needs a transaction when it was
 	// given none.
@@ -230,19 +230,40 @@ func connectionFailure(err error) bool {
 		errors.Is(err, pgconn.ErrConnClosed)
 }
 
+// connectError reports that BEGIN could not get a connection at all: the
+// database is unreachable or refused the session (wrong address,
+// authentication, too many clients). Nothing ran, and no connection was
+// lost. It is retryable like the driver's [*pgconn.ConnectError], which it
+// unwraps to.
+type connectError struct{ err error }
+
+func (e *connectError) Error() string {
+	return "txn: cannot connect to the database, nothing was run: " + e.err.Error()
+}
+func (e *connectError) SafeToRetry() bool { return true }
+func (e *connectError) Unwrap() error     { return e.err }
+
 // lostBeforeCommit marks err as [connLostError] when it shows that the
 // transaction's session is gone, so that the retry loop runs the function
 // again: either the driver has closed the transaction's connection (it does
 // so on every fatal error) or, for errors from BEGIN where there is no
-// transaction yet, the error itself is a connection failure. Context errors
-// are left alone: they are the caller's decision, never a reason to retry.
+// transaction yet, the error itself is a connection failure. A BEGIN that
+// never got a connection is a [connectError] instead. Context errors are
+// left alone: they are the caller's decision, never a reason to retry.
 func lostBeforeCommit(tx pgx.Tx, err error) error {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	var lost *connLostError
-	if errors.As(err, &lost) {
+	var never *connectError
+	if errors.As(err, &lost) || errors.As(err, &never) {
 		return err
+	}
+	if tx == nil {
+		var connect *pgconn.ConnectError
+		if errors.As(err, &connect) {
+			return &connectError{err}
+		}
 	}
 	if tx != nil {
 		if connClosed(tx) {

@@ -4,29 +4,42 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
-	"github.com/bedrock-go/bedrock/internal/testenv"
 	"github.com/bedrock-go/bedrock/txn"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// exampleTB lets the examples use testenv, which expects a test.
-type exampleTB struct{ cleanups []func() }
-
-func (*exampleTB) Helper()                        {}
-func (*exampleTB) Name() string                   { return "Example" }
-func (e *exampleTB) Cleanup(f func())             { e.cleanups = append(e.cleanups, f) }
-func (*exampleTB) Fatalf(format string, a ...any) { panic(fmt.Sprintf(format, a...)) }
-func (*exampleTB) Skipf(format string, a ...any)  { panic(fmt.Sprintf(format, a...)) }
-
-// examplePool stands for the application's pool: a real PostgreSQL in a
-// schema of its own, with the examples' tables.
+// examplePool stands for the application's pool: a real PostgreSQL
+// (BEDROCK_POSTGRES_URL, or the local server) in a schema of its own, with
+// the examples' tables. It uses pgx alone, as an application would.
 func examplePool() (*pgxpool.Pool, func()) {
-	tb := &exampleTB{}
-	pool := testenv.Postgres(tb)
-	_, err := pool.Exec(context.Background(), `
+	url := os.Getenv("BEDROCK_POSTGRES_URL")
+	if url == "" {
+		url = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		panic(err)
+	}
+	schema := fmt.Sprintf("txn_example_%d", time.Now().UnixNano())
+	admin, err := pgx.Connect(ctx, url)
+	if err != nil {
+		panic(err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		panic(err)
+	}
+	cfg.ConnConfig.RuntimeParams["search_path"] = schema
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		panic(err)
+	}
+	_, err = pool.Exec(ctx, `
 		CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL);
 		INSERT INTO accounts VALUES (1, 100), (2, 0);
 		CREATE TABLE docs (id int PRIMARY KEY, title text NOT NULL, version bigint NOT NULL DEFAULT 1);
@@ -37,8 +50,10 @@ func examplePool() (*pgxpool.Pool, func()) {
 		panic(err)
 	}
 	return pool, func() {
-		for i := len(tb.cleanups) - 1; i >= 0; i-- {
-			tb.cleanups[i]()
+		pool.Close()
+		if conn, err := pgx.Connect(ctx, url); err == nil {
+			_, _ = conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
+			_ = conn.Close(ctx)
 		}
 	}
 }
@@ -243,7 +258,7 @@ func ExampleParseIfMatch() {
 	// 0 txn: If-Match header required
 }
 
-func ExampleManager() {
+func ExampleRunner() {
 	pool, cleanup := examplePool()
 	defer cleanup()
 	ctx := context.Background()

@@ -8,11 +8,12 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/bedrock-go/bedrock/internal/testenv"
-	"github.com/bedrock-go/bedrock/txn"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bedrock-go/bedrock/internal/testenv"
+	"github.com/bedrock-go/bedrock/txn"
 )
 
 // newPool returns a pool in a fresh schema with room for maxConns
@@ -64,109 +65,6 @@ func (b *barrier) wait(ctx context.Context) error {
 	}
 }
 
-// proxy forwards TCP between a client and PostgreSQL and can break the
-// connection around the client's COMMIT, to produce a commit whose outcome
-// the client cannot know.
-type proxy struct {
-	ln     net.Listener
-	target string
-	// mode: 0 forward everything; 1 drop COMMIT and close; 2 forward
-	// COMMIT, then close before the reply reaches the client.
-	mode atomic.Int32
-	wg   sync.WaitGroup
-
-	mu    sync.Mutex
-	conns []net.Conn
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &proxy{ln: ln, target: target}
-	p.wg.Add(1)
-	go p.accept()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		p.mu.Lock()
-		for _, c := range p.conns {
-			_ = c.Close()
-		}
-		p.mu.Unlock()
-		p.wg.Wait()
-	})
-	return p
-}
-
-func (p *proxy) addr() string { return p.ln.Addr().String() }
-
-func (p *proxy) accept() {
-	defer p.wg.Done()
-	for {
-		client, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		server, err := net.Dial("tcp", p.target)
-		if err != nil {
-			_ = client.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, client, server)
-		p.mu.Unlock()
-		p.wg.Add(2)
-		var cut atomic.Bool
-		closeBoth := func() { _ = client.Close(); _ = server.Close() }
-		go func() { // client -> server
-			defer p.wg.Done()
-			defer closeBoth()
-			buf := make([]byte, 64<<10)
-			for {
-				n, err := client.Read(buf)
-				if n > 0 {
-					chunk := buf[:n]
-					if isCommit(chunk) {
-						switch p.mode.Load() {
-						case 1:
-							return
-						case 2:
-							// PostgreSQL reads and executes the COMMIT
-							// already in its socket before it notices the
-							// close; the client never sees the reply.
-							cut.Store(true)
-							_, _ = server.Write(chunk)
-							return
-						}
-					}
-					if _, err := server.Write(chunk); err != nil {
-						return
-					}
-				}
-				if err != nil {
-					return
-				}
-			}
-		}()
-		go func() { // server -> client
-			defer p.wg.Done()
-			defer closeBoth()
-			buf := make([]byte, 64<<10)
-			for {
-				n, err := server.Read(buf)
-				if n > 0 && !cut.Load() {
-					if _, werr := client.Write(buf[:n]); werr != nil {
-						return
-					}
-				}
-				if err != nil {
-					return
-				}
-			}
-		}()
-	}
-}
-
 // isCommit recognises pgx's COMMIT: a simple-protocol Query message.
 func isCommit(b []byte) bool {
 	return len(b) > 5 && b[0] == 'Q' && strings.EqualFold(strings.TrimRight(string(b[5:]), "\x00"), "commit")
@@ -174,10 +72,10 @@ func isCommit(b []byte) bool {
 
 // connThrough opens a single connection to the test schema of pool through
 // the proxy.
-func connThrough(t *testing.T, pool *pgxpool.Pool, p *proxy) *pgx.Conn {
+func connThrough(t *testing.T, pool *pgxpool.Pool, p *testenv.Proxy) *pgx.Conn {
 	t.Helper()
 	cfg := pool.Config().ConnConfig.Copy()
-	host, port, err := net.SplitHostPort(p.addr())
+	host, port, err := net.SplitHostPort(p.Addr())
 	require.NoError(t, err)
 	cfg.Host = host
 	var portN uint16

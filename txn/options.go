@@ -8,7 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Option adjusts one transaction run by [Do] or [Manager.Do]. The option
+// Option adjusts one transaction run by [Do] or [Runner.Do]. The option
 // types are [Isolation], [AccessMode], [Deferrable], [MaxAttempts],
 // [LockTimeout], [StatementTimeout] and [Label]; passing them does not
 // allocate.

@@ -18,9 +18,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func testManager(t *testing.T, db *fakeDB, cfg Config) *Manager {
+func testRunner(t *testing.T, db *fakeDB, cfg Config) *Runner {
 	t.Helper()
-	m := &Manager{}
+	m := &Runner{}
 	c, err := cfg.resolve()
 	require.NoError(t, err)
 	c.rand = func() float64 { return 0.5 }
@@ -61,7 +61,7 @@ func TestRetry_BackoffGrowsUntilMaxAttempts(t *testing.T) {
 		db := &fakeDB{}
 		var delays []time.Duration
 		var numbers []int
-		m := testManager(t, db, Config{MaxAttempts: 4, MinDelay: 10 * time.Millisecond, MaxDelay: 15 * time.Millisecond,
+		m := testRunner(t, db, Config{MaxAttempts: 4, MinDelay: 10 * time.Millisecond, MaxDelay: 15 * time.Millisecond,
 			Hooks: Hooks{
 				OnRetry:   func(_ context.Context, r Retry) { delays = append(delays, r.Delay); assert.Equal(t, "job", r.Label) },
 				OnAttempt: func(_ context.Context, a Attempt) { numbers = append(numbers, a.Number) },
@@ -86,7 +86,7 @@ func TestRetry_BackoffGrowsUntilMaxAttempts(t *testing.T) {
 func TestRetry_SucceedsAfterTransientFailures(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		db := &fakeDB{}
-		m := testManager(t, db, Config{})
+		m := testRunner(t, db, Config{})
 		runs := 0
 		err := m.Do(t.Context(), func(ctx context.Context, tx pgx.Tx) error {
 			runs++
@@ -103,7 +103,7 @@ func TestRetry_SucceedsAfterTransientFailures(t *testing.T) {
 func TestRetry_StopsWhenTheDeadlineIsTooNearForTheBackoff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		db := &fakeDB{}
-		m := testManager(t, db, Config{MinDelay: 10 * time.Millisecond, MaxDelay: time.Second})
+		m := testRunner(t, db, Config{MinDelay: 10 * time.Millisecond, MaxDelay: time.Second})
 		ctx, cancel := context.WithTimeout(t.Context(), 12*time.Millisecond)
 		defer cancel()
 		start := time.Now()
@@ -120,7 +120,7 @@ func TestRetry_StopsWhenTheDeadlineIsTooNearForTheBackoff(t *testing.T) {
 func TestRetry_CancellationDuringBackoff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		db := &fakeDB{}
-		m := testManager(t, db, Config{MinDelay: time.Second, MaxDelay: time.Second})
+		m := testRunner(t, db, Config{MinDelay: time.Second, MaxDelay: time.Second})
 		ctx, cancel := context.WithCancel(t.Context())
 		time.AfterFunc(100*time.Millisecond, cancel)
 		start := time.Now()
@@ -146,7 +146,7 @@ func TestRetry_ErrorsThatAreNotRetried(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			db := &fakeDB{}
-			m := testManager(t, db, Config{})
+			m := testRunner(t, db, Config{})
 			err := m.Do(context.Background(), failing(tc.err, tc.err))
 			assert.Same(t, tc.err, err, "returned unchanged")
 			begins, commits, rollbacks := db.counts()
@@ -174,7 +174,7 @@ func TestRetry_BeginFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				db := &fakeDB{beginErrs: []error{tc.err}}
-				m := testManager(t, db, Config{})
+				m := testRunner(t, db, Config{})
 				err := m.Do(t.Context(), failing())
 				begins, commits, _ := db.counts()
 				if tc.retried {
@@ -209,7 +209,7 @@ func TestCommit_FailuresAreClassified(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				db := &fakeDB{commitErr: []error{tc.err}}
-				m := testManager(t, db, Config{})
+				m := testRunner(t, db, Config{})
 				runs := 0
 				err := m.Do(t.Context(), func(context.Context, pgx.Tx) error { runs++; return nil })
 				var unknown *CommitUnknownError
@@ -255,7 +255,7 @@ func TestRetryable(t *testing.T) {
 func TestNested_RetryableErrorSwallowedByTheCallerStillRetries(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		db := &fakeDB{}
-		m := testManager(t, db, Config{})
+		m := testRunner(t, db, Config{})
 		runs := 0
 		err := m.Do(t.Context(), func(ctx context.Context, _ pgx.Tx) error {
 			runs++
@@ -277,7 +277,7 @@ func TestNested_RetryableErrorSwallowedByTheCallerStillRetries(t *testing.T) {
 
 func TestNested_ErrorsRollBackToTheSavepoint(t *testing.T) {
 	db := &fakeDB{}
-	m := testManager(t, db, Config{})
+	m := testRunner(t, db, Config{})
 	var outer, inner *fakeTx
 	err := m.Do(context.Background(), func(ctx context.Context, tx pgx.Tx) error {
 		outer = tx.(*fakeTx)
@@ -297,7 +297,7 @@ func TestNested_ErrorsRollBackToTheSavepoint(t *testing.T) {
 
 func TestDo_PanicAndGoexitRollBack(t *testing.T) {
 	db := &fakeDB{}
-	m := testManager(t, db, Config{})
+	m := testRunner(t, db, Config{})
 	assert.PanicsWithError(t, "boom", func() {
 		_ = m.Do(context.Background(), func(context.Context, pgx.Tx) error { panic(errBoom) })
 	})
@@ -316,7 +316,7 @@ func TestDo_PanicAndGoexitRollBack(t *testing.T) {
 
 func TestAfterCommit_ConcurrentRegistration(t *testing.T) {
 	db := &fakeDB{}
-	m := testManager(t, db, Config{})
+	m := testRunner(t, db, Config{})
 	const goroutines = 200
 	var ran sync.Map
 	err := m.Do(context.Background(), func(ctx context.Context, _ pgx.Tx) error {
@@ -336,7 +336,7 @@ func TestAfterCommit_ConcurrentRegistration(t *testing.T) {
 func TestDo_ManyGoroutinesRetryIndependently(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		db := &fakeDB{}
-		m := testManager(t, db, Config{})
+		m := testRunner(t, db, Config{})
 		const goroutines = 1000
 		var wg sync.WaitGroup
 		for range goroutines {
@@ -352,7 +352,7 @@ func TestDo_ManyGoroutinesRetryIndependently(t *testing.T) {
 
 func TestOptions_ReachBeginAndTimeouts(t *testing.T) {
 	db := &fakeDB{}
-	m := testManager(t, db, Config{})
+	m := testRunner(t, db, Config{})
 	var execs []string
 	err := m.Do(context.Background(), func(_ context.Context, tx pgx.Tx) error {
 		execs = tx.(*fakeTx).execs
@@ -406,7 +406,7 @@ func TestRetryIf_ExtendsTheRetryableErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				db := &fakeDB{}
-				m := testManager(t, db, Config{RetryIf: isLockTimeout})
+				m := testRunner(t, db, Config{RetryIf: isLockTimeout})
 				err := m.Do(t.Context(), failing(tc.err))
 				begins, _, _ := db.counts()
 				if tc.retried {

@@ -37,7 +37,7 @@ type Querier interface {
 	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
 }
 
-// DB is what a [Manager] needs: a pool (or connection) that starts
+// DB is what a [Runner] needs: a pool (or connection) that starts
 // transactions and runs statements outside them. *pgxpool.Pool implements
 // it.
 type DB interface {
@@ -53,7 +53,7 @@ const (
 	DefaultRollbackTimeout = 5 * time.Second
 )
 
-// Config configures a [Manager]. The zero value is valid: server-default
+// Config configures a [Runner]. The zero value is valid: server-default
 // isolation and access mode, 10 attempts, backoff from 2ms to 500ms with
 // full jitter, no lock or statement timeout, no hooks.
 type Config struct {
@@ -87,7 +87,7 @@ type Config struct {
 	// RetryIf, when set, is asked about errors that [Retryable] rejects and
 	// retries those it returns true for, for example SQLSTATE 55P03 when
 	// lock timeouts should be retried. It is never asked about context
-	// errors, [ErrCommitUnknown] or the Manager's own validation errors,
+	// errors, [ErrCommitUnknown] or the Runner's own validation errors,
 	// which are never retried. Nil retries only what Retryable accepts.
 	RetryIf func(err error) bool
 	// Hooks observe attempts and retries. The zero value observes nothing
@@ -114,8 +114,17 @@ func (c Config) resolve() (config, error) {
 		return r, fmt.Errorf("%w: unknown AccessMode %v", ErrInvalidConfig, c.AccessMode)
 	case c.MaxAttempts < 0:
 		return r, fmt.Errorf("%w: negative MaxAttempts %d", ErrInvalidConfig, c.MaxAttempts)
-	case c.MinDelay < 0, c.MaxDelay < 0, c.LockTimeout < 0, c.StatementTimeout < 0, c.RollbackTimeout < 0:
-		return r, fmt.Errorf("%w: negative duration", ErrInvalidConfig)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"MinDelay", c.MinDelay}, {"MaxDelay", c.MaxDelay}, {"LockTimeout", c.LockTimeout},
+		{"StatementTimeout", c.StatementTimeout}, {"RollbackTimeout", c.RollbackTimeout},
+	} {
+		if d.v < 0 {
+			return r, fmt.Errorf("%w: negative %s %v", ErrInvalidConfig, d.name, d.v)
+		}
 	}
 	minD, maxD := cmp.Or(c.MinDelay, DefaultMinDelay), cmp.Or(c.MaxDelay, DefaultMaxDelay)
 	if maxD < minD {
@@ -138,16 +147,20 @@ func (c Config) resolve() (config, error) {
 	return r, nil
 }
 
-// Manager runs transactions on one database with one [Config]. It is safe
-// for concurrent use; its zero value is not usable, build it with [New].
-type Manager struct {
+// Runner runs transactions on one database with one [Config]: retries,
+// backoff, isolation and timeouts are set once, where the Runner is built.
+// Most callers want [Runner.Do]; [Runner.Querier] gives repository code the
+// transaction its context carries. The package-level [Do] is the same with
+// the default Config, as http.Get is to an http.Client. It is safe for
+// concurrent use; its zero value is not usable, build it with [New].
+type Runner struct {
 	db  DB
 	cfg config
 }
 
-// New returns a Manager for db, or an error wrapping [ErrInvalidConfig]
+// New returns a Runner for db, or an error wrapping [ErrInvalidConfig]
 // when db is nil or cfg is invalid.
-func New(db DB, cfg Config) (*Manager, error) {
+func New(db DB, cfg Config) (*Runner, error) {
 	if db == nil {
 		return nil, fmt.Errorf("%w: nil DB", ErrInvalidConfig)
 	}
@@ -155,22 +168,22 @@ func New(db DB, cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Manager{db: db, cfg: c}, nil
+	return &Runner{db: db, cfg: c}, nil
 }
 
-// Do runs fn in a transaction on the Manager's database; see the package
+// Do runs fn in a transaction on the Runner's database; see the package
 // function [Do] for the semantics.
-func (m *Manager) Do(ctx context.Context, fn Func, opts ...Option) error {
-	return run(ctx, m.db, &m.cfg, fn, opts)
+func (r *Runner) Do(ctx context.Context, fn Func, opts ...Option) error {
+	return run(ctx, r.db, &r.cfg, fn, opts)
 }
 
 // Querier returns the transaction carried by ctx when it was started on the
-// Manager's database, and the database itself otherwise.
-func (m *Manager) Querier(ctx context.Context) Querier {
-	if st := stateFrom(ctx); st != nil && sameDB(st.db, m.db) {
+// Runner's database, and the database itself otherwise.
+func (r *Runner) Querier(ctx context.Context) Querier {
+	if st := stateFrom(ctx); st != nil && sameDB(st.db, r.db) {
 		return st.tx
 	}
-	return m.db
+	return r.db
 }
 
 // Do runs fn in a transaction on db with the default [Config] and the given
@@ -179,12 +192,13 @@ func (m *Manager) Querier(ctx context.Context) Querier {
 // When fn returns an error, or panics, the transaction is rolled back and
 // the error (or panic) is passed on unchanged; the error is marked
 // [ErrLocked] when it carries SQLSTATE 55P03. A serialization failure, a
-// deadlock, a connection error safe to retry (see [Retryable]) or a
-// connection lost before COMMIT was sent makes Do roll back and run fn
-// again from the start, after a backoff with jitter, up
-// to the attempt limit and never past the context deadline; running out
-// returns a [*RetryError]. A COMMIT whose outcome is unknown returns a
-// [*CommitUnknownError] and is never retried.
+// deadlock, a connection error safe to retry (see [Retryable]), a
+// connection lost before COMMIT was sent, or a database that could not be
+// reached at BEGIN (the driver's [*pgconn.ConnectError] stays reachable with
+// errors.As) makes Do roll back if needed and run fn again from the start,
+// after a backoff with jitter, up to the attempt limit and never past the
+// context deadline; running out returns a [*RetryError]. A COMMIT whose
+// outcome is unknown returns a [*CommitUnknownError] and is never retried.
 //
 // When ctx already carries a transaction on the same db, Do nests: fn runs
 // inside a savepoint, an error rolls back to the savepoint only and is

@@ -12,13 +12,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bedrock-go/bedrock/internal/testenv"
-	"github.com/bedrock-go/bedrock/txn"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bedrock-go/bedrock/internal/testenv"
+	"github.com/bedrock-go/bedrock/txn"
 )
 
 func TestDo_CommitsOnNilAndRollsBackOnError(t *testing.T) {
@@ -544,20 +545,25 @@ func TestDo_CommitOutcomeUnknown(t *testing.T) {
 	pool := testenv.Postgres(t)
 	mustExec(t, pool, "CREATE TABLE items (id int PRIMARY KEY)")
 	cc := pool.Config().ConnConfig
-	p := newProxy(t, net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port))))
+	p := testenv.NewProxy(t, net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port))))
 	cases := []struct {
 		name      string
-		mode      int32
+		atCommit  testenv.Action
 		committed bool
 	}{
-		{"commit lost on the way", 1, false},
-		{"reply lost on the way back", 2, true},
+		{"commit lost on the way", testenv.Drop, false},
+		{"reply lost on the way back", testenv.DeliverAndCut, true},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			conn := connThrough(t, pool, p)
-			p.mode.Store(tc.mode)
-			defer p.mode.Store(0)
+			p.Intercept(func(chunk []byte) testenv.Action {
+				if isCommit(chunk) {
+					return tc.atCommit
+				}
+				return testenv.Forward
+			})
+			defer p.Intercept(nil)
 			attempts := 0
 			err := txn.Do(context.Background(), conn, func(ctx context.Context, tx pgx.Tx) error {
 				attempts++
@@ -577,7 +583,7 @@ func TestDo_CommitOutcomeUnknown(t *testing.T) {
 	}
 }
 
-func TestManager(t *testing.T) {
+func TestRunner(t *testing.T) {
 	t.Parallel()
 	pool := testenv.Postgres(t)
 	t.Run("config validation", func(t *testing.T) {
@@ -771,4 +777,40 @@ func TestDo_ConnectionLostBeforeCommitIsRetried(t *testing.T) {
 		assert.Equal(t, 1, runs, "the function runs only once BEGIN succeeded")
 		assert.Len(t, retried, 1, "the BEGIN on the dead connection was retried on a new one")
 	})
+}
+
+// A database that cannot be reached at all is reported as such: no
+// connection was lost, nothing ran, and the function was never called.
+func TestDo_UnreachableDatabase(t *testing.T) {
+	t.Parallel()
+	cfg, err := pgxpool.ParseConfig("postgres://postgres@" + testenv.ClosedAddr(t) + "/test?sslmode=disable&connect_timeout=5")
+	require.NoError(t, err)
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	conn := func() txn.Beginner { return pool }
+	for _, tc := range []struct {
+		name string
+		do   func(fn txn.Func) error
+	}{
+		{"Do", func(fn txn.Func) error { return txn.Do(context.Background(), conn(), fn, txn.MaxAttempts(2)) }},
+		{"Runner.Do", func(fn txn.Func) error {
+			r, err := txn.New(pool, txn.Config{MaxAttempts: 2, MinDelay: time.Millisecond, MaxDelay: time.Millisecond})
+			require.NoError(t, err)
+			return r.Do(context.Background(), fn)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := 0
+			err := tc.do(func(context.Context, pgx.Tx) error { calls++; return nil })
+			require.Error(t, err)
+			assert.Zero(t, calls, "nothing ran")
+			var connectErr *pgconn.ConnectError
+			assert.ErrorAs(t, err, &connectErr, "the driver's error stays reachable")
+			assert.ErrorIs(t, err, txn.ErrRetriesExhausted, "a failure to connect is retried, then given up")
+			assert.Contains(t, err.Error(), "txn: cannot connect to the database")
+			assert.NotContains(t, err.Error(), "lost", "no connection was ever made")
+			assert.NotContains(t, err.Error(), "COMMIT")
+		})
+	}
 }

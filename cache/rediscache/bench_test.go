@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/bedrock-go/bedrock/cache"
 	"github.com/bedrock-go/bedrock/cache/rediscache"
 	"github.com/bedrock-go/bedrock/internal/testenv"
@@ -16,14 +14,7 @@ import (
 // real server: a hit (one script, value and remaining TTL in one round
 // trip) and a leased miss followed by the write-if-lease.
 func BenchmarkStore(b *testing.B) {
-	_, prefix := testenv.Redis(b) // unique prefix, cleaned up afterwards
-	opts, err := redis.ParseURL(testenv.RedisURL())
-	if err != nil {
-		b.Fatal(err)
-	}
-	opts.ContextTimeoutEnabled = true
-	client := redis.NewClient(opts)
-	defer client.Close()
+	client, prefix := testenv.Redis(b) // unique prefix, cleaned up afterwards
 	store, err := rediscache.New(client, rediscache.Config{Prefix: prefix})
 	if err != nil {
 		b.Fatal(err)

@@ -317,7 +317,7 @@ func TestRedis_VersionChange(t *testing.T) {
 	require.NoError(t, err)
 	var decodeErrs atomic.Int64
 	cur, _ := process(t, c, cache.Config[int, v2]{Namespace: "user", Version: 2, Hooks: cache.Hooks{
-		Error: func(op cache.Op, err error) { decodeErrs.Add(1) },
+		OnError: func(op cache.Op, err error) { decodeErrs.Add(1) },
 	}})
 	got, err := cur.Get(t.Context(), 1, func(context.Context, int) (v2, error) { return v2{Names: []string{"a", "b"}}, nil })
 	require.NoError(t, err)
@@ -376,4 +376,47 @@ func (h countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 		h.pipelines.Add(1)
 		return next(ctx, cmds)
 	}
+}
+
+// Two caches of one process on one Store (the sharing the package doc
+// shows) see each other's writes and deletions at once: the store hands its
+// own invalidations to all its caches before it publishes them, and skips
+// only their echo from Redis.
+func TestRedis_CachesSharingAStoreSeeEachOthersInvalidations(t *testing.T) {
+	c := newCluster(t)
+	s := c.store(t, c.client(t, ""), rediscache.Config{})
+	a := newCache(t, s, cache.Config[string, string]{Namespace: "user"})
+	b := newCache(t, s, cache.Config[string, string]{Namespace: "user"})
+	other, _ := process(t, c, cache.Config[string, string]{Namespace: "user"})
+	ctx := t.Context()
+	loads := 0
+	load := func(v string) cache.Loader[string, string] {
+		return func(context.Context, string) (string, error) { loads++; return v, nil }
+	}
+	for _, cc := range []*cache.Cache[string, string]{a, b} {
+		v, err := cc.Get(ctx, "k", load("v1"))
+		require.NoError(t, err)
+		require.Equal(t, "v1", v)
+	}
+	require.Equal(t, 1, loads, "b read a's value from the store")
+
+	require.NoError(t, a.Set(ctx, "k", "v2"))
+	v, err := b.Get(ctx, "k", load("never"))
+	require.NoError(t, err)
+	assert.Equal(t, "v2", v, "b dropped its copy when a set the key")
+
+	require.NoError(t, b.Delete(ctx, "k"))
+	v, err = a.Get(ctx, "k", load("v3"))
+	require.NoError(t, err)
+	assert.Equal(t, "v3", v, "a dropped its copy when b deleted the key")
+
+	// Another process still learns through Redis.
+	v, err = other.Get(ctx, "k", load("never"))
+	require.NoError(t, err)
+	require.Equal(t, "v3", v)
+	require.NoError(t, a.Delete(ctx, "k"))
+	assert.Eventually(t, func() bool {
+		v, err := other.Get(ctx, "k", func(context.Context, string) (string, error) { return "v4", nil })
+		return err == nil && v == "v4"
+	}, 5*time.Second, time.Millisecond, "the other process dropped its copy")
 }

@@ -3,61 +3,19 @@ package rediscache_test
 import (
 	"context"
 	"errors"
-	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bedrock-go/bedrock/cache"
 	"github.com/bedrock-go/bedrock/cache/rediscache"
+	"github.com/bedrock-go/bedrock/internal/testenv"
 )
-
-// closedPort returns an address where nothing listens.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
-}
-
-// blackHole returns an address that accepts connections and never answers,
-// as an overloaded or partitioned Redis does.
-func blackHole(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	var mu sync.Mutex
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		<-done
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
-	return ln.Addr().String()
-}
 
 func TestRedis_Degradation(t *testing.T) {
 	c := newCluster(t)
@@ -65,15 +23,15 @@ func TestRedis_Degradation(t *testing.T) {
 		name string
 		addr func(*testing.T) string
 	}{
-		{"unreachable", closedPort},
-		{"not answering", blackHole},
+		{"unreachable", func(t *testing.T) string { return testenv.ClosedAddr(t) }},
+		{"not answering", func(t *testing.T) string { return testenv.SilentServer(t) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := c.store(t, c.client(t, tc.addr(t)), rediscache.Config{HealthCheck: 50 * time.Millisecond})
 			var storeErrs atomic.Int64
 			cc := newCache(t, s, cache.Config[string, string]{
 				StoreTimeout: 50 * time.Millisecond,
-				Hooks:        cache.Hooks{Error: func(cache.Op, error) { storeErrs.Add(1) }},
+				Hooks:        cache.Hooks{OnError: func(cache.Op, error) { storeErrs.Add(1) }},
 			})
 			var calls atomic.Int64
 			load := func(context.Context, string) (string, error) {
@@ -117,10 +75,10 @@ func TestRedis_Degradation(t *testing.T) {
 
 func TestRedis_SubscriptionDropFlushesLocalTier(t *testing.T) {
 	c := newCluster(t)
-	p := newProxy(t, c.base.Options().Addr)
+	p := testenv.NewProxy(t, c.base.Options().Addr)
 	subErrs := make(chan error, 16)
-	s := c.store(t, c.client(t, p.addr()), rediscache.Config{
-		OnSubscriptionError: func(err error) { subErrs <- err },
+	s := c.store(t, c.client(t, p.Addr()), rediscache.Config{
+		Hooks: rediscache.Hooks{OnSubscriptionError: func(err error) { subErrs <- err }},
 	})
 	a := newCache(t, s, cache.Config[string, string]{})
 	b, _ := process(t, c, cache.Config[string, string]{})
@@ -131,7 +89,7 @@ func TestRedis_SubscriptionDropFlushesLocalTier(t *testing.T) {
 
 	// The network drops a's connections; b's update and its broadcast
 	// happen while a cannot hear them.
-	p.cut()
+	p.Cut()
 	select {
 	case err := <-subErrs:
 		t.Logf("subscription error: %v", err)
@@ -153,10 +111,10 @@ func TestRedis_SilentSubscriptionIsPingedAndFlushed(t *testing.T) {
 		// happens after subscribing, the function that starts it.
 		dial func(*testing.T, cluster) (addr string, partition func())
 	}{
-		{"server never answers", func(t *testing.T, _ cluster) (string, func()) { return blackHole(t), nil }},
+		{"server never answers", func(t *testing.T, _ cluster) (string, func()) { return testenv.SilentServer(t), nil }},
 		{"partition after subscribing", func(t *testing.T, c cluster) (string, func()) {
-			p := newProxy(t, c.base.Options().Addr)
-			return p.addr(), p.freeze
+			p := testenv.NewProxy(t, c.base.Options().Addr)
+			return p.Addr(), p.Freeze
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -195,7 +153,12 @@ func TestNew_RejectsBadConfig(t *testing.T) {
 		make func() error
 	}{
 		{"nil client", func() error { _, err := rediscache.New(nil, rediscache.Config{}); return err }},
-		{"client without context timeouts", func() error { _, err := rediscache.New(c.base, rediscache.Config{}); return err }},
+		{"client without context timeouts", func() error {
+			plain := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+			defer plain.Close()
+			_, err := rediscache.New(plain, rediscache.Config{})
+			return err
+		}},
 		{"hash tag in prefix", func() error {
 			_, err := rediscache.New(c.client(t, ""), rediscache.Config{Prefix: "a{b}"})
 			return err

@@ -18,9 +18,12 @@
 //
 // # Invalidations
 //
-// Delete and unconditional writes publish the keys on a pub/sub channel.
-// Each store runs one listener goroutine (started by the first Subscribe,
-// stopped by Close) that hands them to the caches. When the subscription
+// Delete and unconditional writes hand the keys at once to every cache
+// subscribed to the store, and publish them on a pub/sub channel for the
+// other processes. Each store runs one listener goroutine (started by the
+// first Subscribe, stopped by Close) that hands them to its caches, skipping
+// its own messages, which its caches already have: several caches may share
+// one store and still see each other's changes. When the subscription
 // drops, when it is re-established, when a message cannot be decoded, and
 // when the connection stays silent through a health-check ping, the listener
 // tells every cache to flush its local tier.

@@ -3,27 +3,32 @@ package rediscache_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bedrock-go/bedrock/cache"
 	"github.com/bedrock-go/bedrock/cache/rediscache"
-	"github.com/bedrock-go/bedrock/internal/testenv"
 )
 
-// Two processes share values and invalidations through Redis (the test
-// server; examples run in CI, where it is up).
+// Two processes share values and invalidations through Redis: the server
+// at BEDROCK_REDIS_URL, or the local one (examples run in CI, where it is
+// up).
 func Example() {
-	opts, err := redis.ParseURL(testenv.RedisURL())
-	if err != nil {
-		panic(err)
+	url := os.Getenv("BEDROCK_REDIS_URL")
+	if url == "" {
+		url = "redis://127.0.0.1:6379/0"
 	}
-	opts.ContextTimeoutEnabled = true // lets the cache's time budget reach the network
 	ctx := context.Background()
 	prefix := fmt.Sprintf("example:%d:", time.Now().UnixNano())
 
 	newProcess := func() (*cache.Cache[string, string], func()) {
+		opts, err := redis.ParseURL(url) // one Options per client: go-redis must not share them
+		if err != nil {
+			panic(err)
+		}
+		opts.ContextTimeoutEnabled = true // required: lets the cache's time budget reach the network
 		client := redis.NewClient(opts)
 		store, err := rediscache.New(client, rediscache.Config{Prefix: prefix})
 		if err != nil {

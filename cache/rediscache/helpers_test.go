@@ -1,9 +1,6 @@
 package rediscache_test
 
 import (
-	"net"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,10 +28,7 @@ func newCluster(t *testing.T) cluster {
 // optionally dialling addr instead of the server.
 func (c cluster) client(t *testing.T, addr string) *redis.Client {
 	t.Helper()
-	// A fresh Options: a copied one shares go-redis internals.
-	opts, err := redis.ParseURL(testenv.RedisURL())
-	require.NoError(t, err)
-	opts.ContextTimeoutEnabled = true
+	opts := testenv.RedisOptions(t)
 	if addr != "" {
 		opts.Addr = addr
 	}
@@ -75,89 +69,4 @@ func newCache[K comparable, V any](t *testing.T, s cache.Store, cfg cache.Config
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
-}
-
-// proxy forwards TCP connections to a real server, and can cut them all, as
-// a network failure or a server restart would.
-type proxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	conns  []net.Conn
-	wg     sync.WaitGroup
-	gen    atomic.Int64 // generation of new connections
-	frozen atomic.Int64 // connections of earlier generations drop all data
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &proxy{ln: ln, target: target}
-	p.wg.Add(1)
-	go p.accept()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		p.cut()
-		p.wg.Wait()
-	})
-	return p
-}
-
-func (p *proxy) addr() string { return p.ln.Addr().String() }
-
-func (p *proxy) accept() {
-	defer p.wg.Done()
-	for {
-		in, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		out, err := net.Dial("tcp", p.target)
-		if err != nil {
-			_ = in.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, in, out)
-		p.mu.Unlock()
-		p.wg.Add(2)
-		gen := p.gen.Load()
-		go p.pipe(in, out, gen)
-		go p.pipe(out, in, gen)
-	}
-}
-
-func (p *proxy) pipe(dst, src net.Conn, gen int64) {
-	defer p.wg.Done()
-	defer dst.Close()
-	defer src.Close()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 && gen >= p.frozen.Load() {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-// freeze makes the connections made so far silently drop everything, as a
-// network partition does; new connections work.
-func (p *proxy) freeze() {
-	p.frozen.Store(p.gen.Add(1))
-}
-
-// cut closes every connection made so far; new ones are still accepted.
-func (p *proxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		_ = c.Close()
-	}
-	p.conns = nil
 }

@@ -69,8 +69,8 @@ func (s *Store) dispatch(inv cache.Invalidation) {
 }
 
 func (s *Store) subscriptionError(err error) {
-	if s.onSubErr != nil {
-		s.onSubErr(err)
+	if h := s.hooks.OnSubscriptionError; h != nil {
+		h(err)
 	}
 }
 

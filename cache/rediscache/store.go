@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bedrock-go/bedrock/cache"
+	"github.com/bedrock-go/bedrock/internal/redisclient"
 )
 
 // Config tunes a Store. The zero value of each field selects the documented
@@ -35,9 +36,16 @@ type Config struct {
 	// before it is pinged; a ping unanswered for as long again counts as a
 	// dropped connection. Default: 5 seconds.
 	HealthCheck time.Duration
-	// OnSubscriptionError, if set, is called when the invalidation
-	// subscription fails or a message cannot be decoded; the local tiers are
-	// flushed in both cases.
+	// Hooks observe the store; nil hooks cost nothing.
+	Hooks Hooks
+}
+
+// Hooks observe a [Store]. Each hook is optional; hooks run on the store's
+// listener goroutine and must not block.
+type Hooks struct {
+	// OnSubscriptionError is called when the invalidation subscription
+	// fails or a message cannot be decoded; the local tiers are flushed in
+	// both cases.
 	OnSubscriptionError func(error)
 }
 
@@ -49,13 +57,13 @@ var ErrInvalidConfig = errors.New("rediscache: invalid config")
 // scripts where a step must be atomic, timed by Redis's clock). It works on a
 // single server and on Redis Cluster. It is safe for concurrent use.
 type Store struct {
-	client   redis.UniversalClient
-	prefix   string
-	channel  string
-	leaseMs  string
-	health   time.Duration
-	onSubErr func(error)
-	id       string // this store's id, to skip its own broadcasts
+	client  redis.UniversalClient
+	prefix  string
+	channel string
+	leaseMs string
+	health  time.Duration
+	hooks   Hooks
+	id      string // this store's id: its caches got its broadcasts directly
 
 	mu      sync.Mutex
 	subs    map[int]func(cache.Invalidation)
@@ -71,17 +79,15 @@ var (
 	_ cache.Broadcaster = (*Store)(nil)
 )
 
-// New returns a Store on client, which must have ContextTimeoutEnabled set
-// (go-redis ignores context deadlines otherwise). New does not contact Redis:
-// a store whose server is down is a working store whose calls fail, which
-// the cache absorbs.
+// New returns a Store on client. A go-redis client must set
+// ContextTimeoutEnabled, or the cache's time budget
+// (cache.Config.StoreTimeout) could not interrupt a slow Redis: New refuses
+// it with an error wrapping [ErrInvalidConfig], as every Redis-backed
+// package of Bedrock does. New does not contact Redis: a store whose server
+// is down is a working store whose calls fail, which the cache absorbs.
 func New(client redis.UniversalClient, cfg Config) (*Store, error) {
-	if client == nil {
-		return nil, fmt.Errorf("%w: nil client", ErrInvalidConfig)
-	}
-	if !contextTimeouts(client) {
-		return nil, fmt.Errorf("%w: the client must set ContextTimeoutEnabled, or the cache's "+
-			"time budget (cache.Config.StoreTimeout) cannot interrupt a slow Redis", ErrInvalidConfig)
+	if err := redisclient.Check(client, ErrInvalidConfig); err != nil {
+		return nil, err
 	}
 	if cfg.Prefix == "" {
 		cfg.Prefix = "cache:"
@@ -92,8 +98,11 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 	if cfg.Channel == "" {
 		cfg.Channel = cfg.Prefix + "invalidate"
 	}
-	if cfg.LeaseTTL < 0 || cfg.HealthCheck < 0 {
-		return nil, fmt.Errorf("%w: negative duration", ErrInvalidConfig)
+	if cfg.LeaseTTL < 0 {
+		return nil, fmt.Errorf("%w: negative LeaseTTL %v", ErrInvalidConfig, cfg.LeaseTTL)
+	}
+	if cfg.HealthCheck < 0 {
+		return nil, fmt.Errorf("%w: negative HealthCheck %v", ErrInvalidConfig, cfg.HealthCheck)
 	}
 	if cfg.LeaseTTL == 0 {
 		cfg.LeaseTTL = 5 * time.Second
@@ -105,28 +114,15 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 		cfg.HealthCheck = 5 * time.Second
 	}
 	return &Store{
-		client:   client,
-		prefix:   cfg.Prefix,
-		channel:  cfg.Channel,
-		leaseMs:  strconv.FormatInt(cfg.LeaseTTL.Milliseconds(), 10),
-		health:   cfg.HealthCheck,
-		onSubErr: cfg.OnSubscriptionError,
-		id:       token(),
-		subs:     make(map[int]func(cache.Invalidation)),
+		client:  client,
+		prefix:  cfg.Prefix,
+		channel: cfg.Channel,
+		leaseMs: strconv.FormatInt(cfg.LeaseTTL.Milliseconds(), 10),
+		health:  cfg.HealthCheck,
+		hooks:   cfg.Hooks,
+		id:      token(),
+		subs:    make(map[int]func(cache.Invalidation)),
 	}, nil
-}
-
-// contextTimeouts reports whether the client lets a context deadline cut a
-// network read short. Only the client types that expose their options are
-// checked.
-func contextTimeouts(client redis.UniversalClient) bool {
-	switch c := client.(type) {
-	case *redis.Client:
-		return c.Options().ContextTimeoutEnabled
-	case *redis.ClusterClient:
-		return c.Options().ContextTimeoutEnabled
-	}
-	return true
 }
 
 // valueKey wraps key in a hash tag; the lease key adds a suffix outside it,
@@ -237,7 +233,7 @@ func (s *Store) Write(ctx context.Context, items []cache.Write) ([]bool, error) 
 		ok[i] = n == 1
 	}
 	if len(announce) > 0 {
-		if err := s.publish(ctx, announce); err != nil {
+		if err := s.announce(ctx, announce); err != nil {
 			return ok, err
 		}
 	}
@@ -268,10 +264,17 @@ func (s *Store) Delete(ctx context.Context, keys []string) error {
 	if err != nil {
 		return fmt.Errorf("rediscache: delete: %w", err)
 	}
-	return s.publish(ctx, keys)
+	return s.announce(ctx, keys)
 }
 
-func (s *Store) publish(ctx context.Context, keys []string) error {
+// announce tells every cache about changed keys: the caches subscribed to
+// this store at once, before the call returns, and the other processes
+// through the channel. The listener skips the echo of this store's own
+// messages, which its caches have already applied, so two caches sharing
+// one store see each other's changes at once, and the cache that made the
+// change is not told again after it stored its new value locally.
+func (s *Store) announce(ctx context.Context, keys []string) error {
+	s.dispatch(cache.Invalidation{Keys: keys})
 	msg := appendMessage(nil, s.id, keys)
 	if err := s.client.Publish(ctx, s.channel, msg).Err(); err != nil {
 		return fmt.Errorf("rediscache: publish invalidation: %w", err)

@@ -2,6 +2,7 @@ package rediscache_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bedrock-go/bedrock/cache"
+	"github.com/bedrock-go/bedrock/cache/cachetest"
 	"github.com/bedrock-go/bedrock/cache/rediscache"
 )
 
@@ -164,4 +166,26 @@ func TestStore_RejectsBadWrites(t *testing.T) {
 	assert.ErrorContains(t, err, "TTL")
 	_, err = s.Write(t.Context(), []cache.Write{{Key: "k"}})
 	assert.ErrorContains(t, err, "no value and no token")
+}
+
+// TestStore_Conforms runs the cache suite against the real Redis: each
+// "process" has its own client and Store on the test's prefix.
+func TestStore_Conforms(t *testing.T) {
+	c := newCluster(t)
+	prefixes := map[cache.Store]string{}
+	n := 0
+	cachetest.Run(t, cachetest.Harness{
+		NewStore: func(t *testing.T) cache.Store {
+			n++
+			prefix := fmt.Sprintf("%ss%d:", c.prefix, n)
+			s := c.store(t, c.client(t, ""), rediscache.Config{Prefix: prefix})
+			prefixes[s] = prefix
+			return s
+		},
+		Connect: func(t *testing.T, s cache.Store) cache.Store {
+			other := c.store(t, c.client(t, ""), rediscache.Config{Prefix: prefixes[s]})
+			prefixes[other] = prefixes[s]
+			return other
+		},
+	})
 }

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel"
@@ -33,11 +32,7 @@ import (
 func startServiceForOrigin(t *testing.T, origin string, tp trace.TracerProvider) *service {
 	t.Helper()
 	pool := testenv.Postgres(t)
-	shared, prefix := testenv.Redis(t)
-	opts := *shared.Options()
-	opts.ContextTimeoutEnabled = true
-	rdb := redis.NewClient(&opts)
-	t.Cleanup(func() { _ = rdb.Close() })
+	rdb, prefix := testenv.Redis(t) // honours context deadlines, as main's client does
 	cfg, err := config.Load(func(name string) string {
 		return map[string]string{"CORS_ORIGINS": origin}[name]
 	})

@@ -57,11 +57,7 @@ func startService(t *testing.T) *service {
 func startServiceWith(t *testing.T, edit func(*app.Options)) *service {
 	t.Helper()
 	pool := testenv.Postgres(t)
-	shared, prefix := testenv.Redis(t)
-	opts := *shared.Options()
-	opts.ContextTimeoutEnabled = true // as main sets it
-	rdb := redis.NewClient(&opts)
-	t.Cleanup(func() { _ = rdb.Close() })
+	rdb, prefix := testenv.Redis(t) // honours context deadlines, as main's client does
 	cfg, err := config.Load(func(name string) string {
 		return map[string]string{"CORS_ORIGINS": "https://app.shop.test"}[name]
 	})

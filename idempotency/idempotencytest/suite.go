@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bedrock-go/bedrock/idempotency"
+	"github.com/bedrock-go/bedrock/internal/testenv/testclock"
 )
 
 // Harness tells the suite how to make a store and how to let time pass.
@@ -35,29 +36,13 @@ type Harness struct {
 	TTL time.Duration
 }
 
-// Clock is a fake clock for in-memory stores: it moves only when told. It
-// is safe for concurrent use.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// Clock is a fake clock for in-memory stores: Now returns its time, which
+// moves only with Advance (or Set). It is safe for concurrent use. It is the
+// one clock of Bedrock's suites.
+type Clock = testclock.Clock
 
 // NewClock returns a clock that reads start.
-func NewClock(start time.Time) *Clock { return &Clock{now: start} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func NewClock(start time.Time) *Clock { return testclock.New(start) }
 
 // Run runs the whole suite: the store's contract, then the middleware's
 // behaviour on top of the store.

@@ -25,6 +25,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bedrock-go/bedrock/idempotency"
+	"github.com/bedrock-go/bedrock/internal/redisclient"
 )
 
 // Config configures a [Store].
@@ -33,19 +34,26 @@ type Config struct {
 	Prefix string
 }
 
+// ErrInvalidConfig is wrapped by the errors New returns for an unusable
+// client or [Config].
+var ErrInvalidConfig = errors.New("redisidem: invalid config")
+
 // Store is an [idempotency.Store] on Redis. It is safe for concurrent use.
 type Store struct {
-	client redis.Scripter
+	client redis.UniversalClient
 	prefix string
 }
 
 var _ idempotency.Store = (*Store)(nil)
 
 // New returns a store on client (a *redis.Client, *redis.ClusterClient or
-// *redis.Ring).
-func New(client redis.Scripter, cfg Config) (*Store, error) {
-	if client == nil {
-		return nil, errors.New("redisidem: nil client")
+// *redis.Ring). A go-redis client must set ContextTimeoutEnabled, as every
+// Redis-backed package of Bedrock requires: without it a request's deadline
+// cannot interrupt a slow Redis. New refuses it, and a nil client, with an
+// error wrapping [ErrInvalidConfig].
+func New(client redis.UniversalClient, cfg Config) (*Store, error) {
+	if err := redisclient.Check(client, ErrInvalidConfig); err != nil {
+		return nil, err
 	}
 	if cfg.Prefix == "" {
 		cfg.Prefix = "idem:"

@@ -38,7 +38,7 @@ func TestStore_ConformanceOnRealRedis(t *testing.T) {
 // clock the test moves, as a fast check of the scripts' logic.
 func TestStore_ConformanceOnMiniredis(t *testing.T) {
 	mr := miniredis.RunT(t)
-	client := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	client := redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: true})
 	t.Cleanup(func() { client.Close() })
 	n := 0
 	idempotencytest.Run(t, idempotencytest.Harness{
@@ -53,7 +53,7 @@ func TestStore_ConformanceOnMiniredis(t *testing.T) {
 }
 
 func TestStore_UnreachableRedis(t *testing.T) {
-	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialerRetries: 1, DialTimeout: time.Second})
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true, MaxRetries: -1, DialerRetries: 1, DialTimeout: time.Second})
 	t.Cleanup(func() { client.Close() })
 	s, err := redisidem.New(client, redisidem.Config{})
 	require.NoError(t, err)
@@ -86,7 +86,7 @@ func TestStore_ScriptsSurviveAScriptFlush(t *testing.T) {
 	// miniredis only: flushing the shared server's scripts would disturb
 	// other packages' tests running beside this one.
 	mr := miniredis.RunT(t)
-	client := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	client := redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: true})
 	t.Cleanup(func() { client.Close() })
 	s, err := redisidem.New(client, redisidem.Config{})
 	require.NoError(t, err)
@@ -116,11 +116,11 @@ func TestStore_CorruptRecordIsATypedError(t *testing.T) {
 
 func TestNew_RejectsNilClient(t *testing.T) {
 	_, err := redisidem.New(nil, redisidem.Config{})
-	assert.Error(t, err)
+	assert.ErrorIs(t, err, redisidem.ErrInvalidConfig)
 }
 
 func Example() {
-	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
 	defer client.Close()
 	store, err := redisidem.New(client, redisidem.Config{Prefix: "shop:idem:"})
 	if err != nil {

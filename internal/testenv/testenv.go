@@ -225,28 +225,42 @@ func dropSchema(t TB, url, schema string) {
 	}
 }
 
+// RedisOptions returns new options for a client of the test Redis server,
+// with ContextTimeoutEnabled set as every Redis-backed package requires. Each
+// call returns a fresh value: go-redis clients must not share one. A test
+// that plays several processes builds one client per process from them.
+func RedisOptions(t TB) *redis.Options {
+	t.Helper()
+	opts, err := redis.ParseURL(RedisURL())
+	if err != nil {
+		t.Fatalf("testenv: parse %s: %v", RedisURLEnv, err)
+		return nil
+	}
+	opts.DialTimeout = connectTimeout
+	opts.ContextTimeoutEnabled = true
+	return opts
+}
+
 // Redis returns a client for the test Redis server and a key prefix unique to
-// this test, ending in ':'. Every key that starts with the prefix is deleted
+// this test, ending in ':'. The client is built from [RedisOptions], so it
+// honours context deadlines. Every key that starts with the prefix is deleted
 // (with SCAN and UNLINK, never FLUSHALL) and the client closed when the test
 // ends. Keys should carry the prefix so that parallel tests never collide.
 func Redis(t TB) (*redis.Client, string) {
 	t.Helper()
 	url := RedisURL()
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatalf("testenv: parse %s: %v", RedisURLEnv, err)
+	opts := RedisOptions(t)
+	if opts == nil {
 		return nil, ""
 	}
-	opts.DialTimeout = connectTimeout
 	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
 	defer cancel()
 	// Probe once, without the client's dial retries, so an absent server is
 	// reported at once.
-	probeOpts, _ := redis.ParseURL(url) // a fresh copy: go-redis options must not be shared between clients
-	probeOpts.DialTimeout = connectTimeout
+	probeOpts := RedisOptions(t)
 	probeOpts.MaxRetries, probeOpts.DialerRetries = -1, 1
 	probe := redis.NewClient(probeOpts)
-	err = probe.Ping(ctx).Err()
+	err := probe.Ping(ctx).Err()
 	_ = probe.Close()
 	if err != nil {
 		unavailable(t, "Redis", url, err,

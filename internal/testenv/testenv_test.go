@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bedrock-go/bedrock/internal/redisclient"
 )
 
 func TestPostgres_SchemaIsIsolatedAndDropped(t *testing.T) {
@@ -210,4 +214,15 @@ func TestChromium_FoundOrFailsInCI(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The clients testenv builds pass the rule every Redis-backed package
+// applies, so tests use them as they are.
+func TestRedis_ClientHonoursContextDeadlines(t *testing.T) {
+	invalid := errors.New("invalid config")
+	client, _ := Redis(t)
+	assert.NoError(t, redisclient.Check(client, invalid))
+	other := redis.NewClient(RedisOptions(t))
+	t.Cleanup(func() { _ = other.Close() })
+	assert.NoError(t, redisclient.Check(other, invalid))
 }

@@ -23,8 +23,8 @@ func TestAdapters_HookCallsDoNotAllocate(t *testing.T) {
 	hooks, err := cacheobserve.Hooks(m.MP, "users")
 	require.NoError(t, err)
 	otelhooktest.AssertNoAllocs(t, map[string]func(){
-		"hit":   func() { hooks.Hit(cache.TierLocal) },
-		"load":  func() { hooks.Load(time.Millisecond, nil) },
-		"error": func() { hooks.Error(cache.OpFetch, errBoom) },
+		"hit":   func() { hooks.OnHit(cache.TierLocal) },
+		"load":  func() { hooks.OnLoad(time.Millisecond, nil) },
+		"error": func() { hooks.OnError(cache.OpFetch, errBoom) },
 	})
 }

@@ -70,23 +70,23 @@ func Hooks(mp metric.MeterProvider, name string) (cache.Hooks, error) {
 	byError := otelhook.NewClassifier(attrCacheOutcome, "error",
 		otelhook.WithContextClasses(otelhook.ErrorClass{Err: cache.ErrNotFound, Reason: "not_found"}), n)
 	return cache.Hooks{
-		Hit: func(t cache.Tier) {
+		OnHit: func(t cache.Tier) {
 			o := store
 			if t == cache.TierLocal {
 				o = local
 			}
 			hits.Add(context.Background(), 1, o.Add...)
 		},
-		Miss:  func() { misses.Add(context.Background(), 1, plain.Add...) },
-		Stale: func() { stale.Add(context.Background(), 1, plain.Add...) },
-		Load: func(d time.Duration, err error) {
+		OnMiss:  func() { misses.Add(context.Background(), 1, plain.Add...) },
+		OnStale: func() { stale.Add(context.Background(), 1, plain.Add...) },
+		OnLoad: func(d time.Duration, err error) {
 			o := ok
 			if err != nil {
 				o = byError.Of(err)
 			}
 			loads.Record(context.Background(), d.Seconds(), o.Record...)
 		},
-		Error: func(op cache.Op, err error) {
+		OnError: func(op cache.Op, err error) {
 			if int(op) < cacheOps {
 				failures.Add(context.Background(), 1, ops[op].Of(err).Add...)
 			}

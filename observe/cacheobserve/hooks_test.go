@@ -102,6 +102,6 @@ func BenchmarkHooks_Hit(b *testing.B) {
 	require.NoError(b, err)
 	b.ReportAllocs()
 	for b.Loop() {
-		hooks.Hit(cache.TierLocal)
+		hooks.OnHit(cache.TierLocal)
 	}
 }

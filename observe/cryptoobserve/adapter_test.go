@@ -25,8 +25,8 @@ func TestAdapters_HookCallsDoNotAllocate(t *testing.T) {
 	envelope, err := cryptoobserve.EnvelopeHooks(m.MP)
 	require.NoError(t, err)
 	otelhooktest.AssertNoAllocs(t, map[string]func(){
-		"open failed": func() { ring.OpenFailed(bcrypto.ErrDecrypt) },
-		"wrapped":     func() { envelope.Wrapped(nil) },
-		"cache hit":   func() { envelope.CacheHit(true) },
+		"open failed": func() { ring.OnOpenFailure(bcrypto.ErrDecrypt) },
+		"wrapped":     func() { envelope.OnWrap(nil) },
+		"cache hit":   func() { envelope.OnCacheHit(true) },
 	})
 }

@@ -47,8 +47,8 @@ func KeyRingHooks(mp metric.MeterProvider, name string) (crypto.KeyRingHooks, er
 		{Err: crypto.ErrTooLarge, Reason: "too_large"},
 	}, n)
 	return crypto.KeyRingHooks{
-		Rotated: func(_, _ crypto.KeyID) { rotations.Add(context.Background(), 1, plain.Add...) },
-		OpenFailed: func(err error) {
+		OnRotate: func(_, _ crypto.KeyID) { rotations.Add(context.Background(), 1, plain.Add...) },
+		OnOpenFailure: func(err error) {
 			failures.Add(context.Background(), 1, byReason.Of(err).Add...)
 		},
 	}, nil
@@ -79,21 +79,21 @@ func EnvelopeHooks(mp metric.MeterProvider) (crypto.EnvelopeHooks, error) {
 	unwrapErr := otelhook.NewClassifier(otelhook.AttrErrorType, "_OTHER", otelhook.WithContextClasses(), unwrap)
 	seal, open := otelhook.OptsOf(attrCryptoOp.String("seal")), otelhook.OptsOf(attrCryptoOp.String("open"))
 	return crypto.EnvelopeHooks{
-		Wrapped: func(err error) {
+		OnWrap: func(err error) {
 			o := wrapOK
 			if err != nil {
 				o = wrapErr.Of(err)
 			}
 			calls.Add(context.Background(), 1, o.Add...)
 		},
-		Unwrapped: func(err error) {
+		OnUnwrap: func(err error) {
 			o := unwrapOK
 			if err != nil {
 				o = unwrapErr.Of(err)
 			}
 			calls.Add(context.Background(), 1, o.Add...)
 		},
-		CacheHit: func(sealing bool) {
+		OnCacheHit: func(sealing bool) {
 			o := open
 			if sealing {
 				o = seal

@@ -24,7 +24,7 @@ func TestAdapters_HookCallsDoNotAllocate(t *testing.T) {
 	require.NoError(t, err)
 	msg := outbox.Message{Topic: "orders.placed"}
 	otelhooktest.AssertNoAllocs(t, map[string]func(){
-		"published": func() { hooks.Published(msg, time.Second) },
-		"failed":    func() { hooks.Failed(msg, errBoom, time.Second) },
+		"published": func() { hooks.OnPublish(msg, time.Second) },
+		"failed":    func() { hooks.OnFailure(msg, errBoom, time.Second) },
 	})
 }

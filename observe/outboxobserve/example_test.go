@@ -27,9 +27,9 @@ func Example() {
 		panic(err)
 	}
 	placed := outbox.Message{Topic: "orders.placed", Key: "order-41"}
-	hooks.Claimed(2)
-	hooks.Published(placed, 120*time.Millisecond) // committed 120ms before it was claimed
-	hooks.Failed(outbox.Message{Topic: "orders.placed", Key: "order-42"}, context.DeadlineExceeded, time.Second)
+	hooks.OnClaim(2)
+	hooks.OnPublish(placed, 120*time.Millisecond) // committed 120ms before it was claimed
+	hooks.OnFailure(outbox.Message{Topic: "orders.placed", Key: "order-42"}, context.DeadlineExceeded, time.Second)
 
 	var rm metricdata.ResourceMetrics
 	_ = reader.Collect(context.Background(), &rm)

@@ -73,18 +73,18 @@ func Hooks(mp metric.MeterProvider, name string) (outbox.Hooks, error) {
 	}, func(k topicKey) topicKey { return topicKey{"_OTHER", k.class} })
 	relayErr := otelhook.NewClassifier(otelhook.AttrErrorType, "_OTHER", otelhook.WithContextClasses(), n)
 	return outbox.Hooks{
-		Claimed: func(count int) { claimed.Add(context.Background(), int64(count), plain.Add...) },
-		Published: func(m outbox.Message, d time.Duration) {
+		OnClaim: func(count int) { claimed.Add(context.Background(), int64(count), plain.Add...) },
+		OnPublish: func(m outbox.Message, d time.Duration) {
 			o := sets.Get(topicKey{topic: m.Topic})
 			published.Add(context.Background(), 1, o.Add...)
 			lag.Record(context.Background(), d.Seconds(), o.Record...)
 		},
-		Failed: func(m outbox.Message, err error, _ time.Duration) {
+		OnFailure: func(m outbox.Message, err error, _ time.Duration) {
 			failed.Add(context.Background(), 1, sets.Get(topicKey{m.Topic, classOf(err)}).Add...)
 		},
-		DeadLettered: func(m outbox.Message, _ error) {
+		OnDeadLetter: func(m outbox.Message, _ error) {
 			dead.Add(context.Background(), 1, sets.Get(topicKey{topic: m.Topic}).Add...)
 		},
-		Error: func(err error) { relayErrors.Add(context.Background(), 1, relayErr.Of(err).Add...) },
+		OnError: func(err error) { relayErrors.Add(context.Background(), 1, relayErr.Of(err).Add...) },
 	}, nil
 }

@@ -67,6 +67,6 @@ func BenchmarkHooks_Published(b *testing.B) {
 	msg := outbox.Message{ID: outbox.NewID(), Topic: "orders.created", Key: "order-1"}
 	b.ReportAllocs()
 	for b.Loop() {
-		hooks.Published(msg, 40*time.Millisecond)
+		hooks.OnPublish(msg, 40*time.Millisecond)
 	}
 }

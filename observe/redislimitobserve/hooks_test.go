@@ -2,7 +2,6 @@ package redislimitobserve_test
 
 import (
 	"context"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -12,39 +11,20 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bedrock-go/bedrock/internal/otelhook/otelhooktest"
+	"github.com/bedrock-go/bedrock/internal/testenv"
 	"github.com/bedrock-go/bedrock/observe/redislimitobserve"
 	"github.com/bedrock-go/bedrock/ratelimit"
 	"github.com/bedrock-go/bedrock/ratelimit/redislimit"
 )
 
-// brokenRedis listens like a Redis server that has hung (silent) or that
-// drops every connection (hangUp), and returns a client to it.
+// brokenRedis returns a client of a Redis server that has hung (silent) or
+// that drops every connection.
 func brokenRedis(t *testing.T, silent bool) *redis.Client {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan struct{})
-	t.Cleanup(func() { _ = ln.Close(); <-done })
-	go func() {
-		defer close(done)
-		var held []net.Conn
-		defer func() {
-			for _, c := range held {
-				_ = c.Close()
-			}
-		}()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			if silent {
-				held = append(held, c)
-			} else {
-				_ = c.Close()
-			}
-		}
-	}()
-	client := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), ContextTimeoutEnabled: true, MaxRetries: -1})
+	addr := testenv.HangUpServer(t)
+	if silent {
+		addr = testenv.SilentServer(t)
+	}
+	client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, MaxRetries: -1})
 	t.Cleanup(func() { _ = client.Close() })
 	return client
 }

@@ -41,12 +41,12 @@ const breakerStates = int(resilience.StateHalfOpen) + 1
 // transitions race.
 //
 // It fails only if the instruments cannot be created.
-func BreakerHooks(mp metric.MeterProvider, name string) (*resilience.BreakerHooks, error) {
+func BreakerHooks(mp metric.MeterProvider, name string) (resilience.BreakerHooks, error) {
 	b := otelhook.New(mp, "resilienceobserve")
 	transitions := b.Counter("bedrock.resilience.breaker.transitions", "{transition}", "Circuit breaker state changes.")
 	rejections := b.Counter("bedrock.resilience.breaker.rejections", "{call}", "Calls rejected by an open or half-open circuit breaker.")
 	if err := b.Check("breaker"); err != nil {
-		return nil, err
+		return resilience.BreakerHooks{}, err
 	}
 	n := attrResilienceName.String(name)
 	var (
@@ -61,7 +61,7 @@ func BreakerHooks(mp metric.MeterProvider, name string) (*resilience.BreakerHook
 		}
 	}
 	known := func(s resilience.State) bool { return s >= 0 && int(s) < breakerStates }
-	return &resilience.BreakerHooks{
+	return resilience.BreakerHooks{
 		OnStateChange: func(c resilience.StateChange) {
 			if !known(c.From) || !known(c.To) {
 				return
@@ -91,13 +91,13 @@ func BreakerHooks(mp metric.MeterProvider, name string) (*resilience.BreakerHook
 //     max_attempts, max_elapsed, budget, retry_after, deadline or other.
 //
 // It fails only if the instruments cannot be created.
-func RetryHooks(mp metric.MeterProvider, name string) (*resilience.RetryHooks, error) {
+func RetryHooks(mp metric.MeterProvider, name string) (resilience.RetryHooks, error) {
 	b := otelhook.New(mp, "resilienceobserve")
 	retries := b.Counter("bedrock.resilience.retry.retries", "{retry}", "Retries, by class of the error retried.")
 	delay := b.Duration("bedrock.resilience.retry.delay", "Wait before each retry.")
 	giveUps := b.Counter("bedrock.resilience.retry.give_ups", "{call}", "Calls whose retries stopped on a retryable error.")
 	if err := b.Check("retry"); err != nil {
-		return nil, err
+		return resilience.RetryHooks{}, err
 	}
 	n := attrResilienceName.String(name)
 	byError := otelhook.NewClassifier(otelhook.AttrErrorType, "_OTHER", otelhook.WithContextClasses(
@@ -118,7 +118,7 @@ func RetryHooks(mp metric.MeterProvider, name string) (*resilience.RetryHooks, e
 		reasons[r] = otelhook.OptsOf(n, attrGiveUpReason.String(s))
 	}
 	other := otelhook.OptsOf(n, attrGiveUpReason.String("other"))
-	return &resilience.RetryHooks{
+	return resilience.RetryHooks{
 		OnRetry: func(_ int, err error, d time.Duration) {
 			ctx := context.Background()
 			retries.Add(ctx, 1, byError.Of(err).Add...)
@@ -138,14 +138,14 @@ func RetryHooks(mp metric.MeterProvider, name string) (*resilience.RetryHooks, e
 // Bulkhead called name, as bedrock.resilience.bulkhead.rejections ({call},
 // counter). A nil mp means the global provider. It fails only if the
 // instrument cannot be created.
-func BulkheadHooks(mp metric.MeterProvider, name string) (*resilience.BulkheadHooks, error) {
+func BulkheadHooks(mp metric.MeterProvider, name string) (resilience.BulkheadHooks, error) {
 	b := otelhook.New(mp, "resilienceobserve")
 	rejections := b.Counter("bedrock.resilience.bulkhead.rejections", "{call}", "Callers turned away by a full bulkhead.")
 	if err := b.Check("bulkhead"); err != nil {
-		return nil, err
+		return resilience.BulkheadHooks{}, err
 	}
 	o := otelhook.OptsOf(attrResilienceName.String(name))
-	return &resilience.BulkheadHooks{
+	return resilience.BulkheadHooks{
 		OnReject: func() { rejections.Add(context.Background(), 1, o.Add...) },
 	}, nil
 }
@@ -154,14 +154,14 @@ func BulkheadHooks(mp metric.MeterProvider, name string) (*resilience.BulkheadHo
 // called name, as bedrock.resilience.hedge.requests ({request}, counter).
 // A nil mp means the global provider. It fails only if the instrument
 // cannot be created.
-func HedgeHooks(mp metric.MeterProvider, name string) (*resilience.HedgeHooks, error) {
+func HedgeHooks(mp metric.MeterProvider, name string) (resilience.HedgeHooks, error) {
 	b := otelhook.New(mp, "resilienceobserve")
 	hedges := b.Counter("bedrock.resilience.hedge.requests", "{request}", "Hedged requests sent.")
 	if err := b.Check("hedge"); err != nil {
-		return nil, err
+		return resilience.HedgeHooks{}, err
 	}
 	o := otelhook.OptsOf(attrResilienceName.String(name))
-	return &resilience.HedgeHooks{
+	return resilience.HedgeHooks{
 		OnHedge: func(int) { hedges.Add(context.Background(), 1, o.Add...) },
 	}, nil
 }

@@ -138,7 +138,14 @@ type ConsumerConfig struct {
 	MaxWait time.Duration
 	// NakDelay is the redelivery delay after a handler error; 1s when zero.
 	NakDelay time.Duration
-	// OnError, when set, receives handler, decoding and fetch errors.
+	// Hooks observe the consumer; nil hooks cost nothing.
+	Hooks ConsumerHooks
+}
+
+// ConsumerHooks observe a [Consumer]. Each hook is optional and runs on the
+// consumer's goroutine; it must not block.
+type ConsumerHooks struct {
+	// OnError receives handler, decoding and fetch errors.
 	OnError func(err error)
 }
 
@@ -214,8 +221,8 @@ func (c *Consumer) handle(ctx context.Context, h outbox.Handler, msg jetstream.M
 }
 
 func (c *Consumer) report(err error) {
-	if c.cfg.OnError != nil {
-		c.cfg.OnError(err)
+	if h := c.cfg.Hooks.OnError; h != nil {
+		h(err)
 	}
 }
 

@@ -11,7 +11,9 @@ import (
 	"github.com/bedrock-go/bedrock/internal/testenv"
 	"github.com/bedrock-go/bedrock/outbox"
 	"github.com/bedrock-go/bedrock/outbox/natsjs"
+	"github.com/bedrock-go/bedrock/outbox/outboxtest"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
@@ -177,5 +179,29 @@ func FuzzDecode(f *testing.F) {
 			require.Equal(t, subject, m.Topic, "the subject stands in for a missing topic")
 		}
 		require.Equal(t, data, m.Payload)
+	})
+}
+
+func TestPublisher_Conforms(t *testing.T) {
+	outboxtest.Run(t, outboxtest.Harness{
+		New: func(t *testing.T) (outbox.Publisher, outboxtest.ReadFunc) {
+			js, stream, prefix := natsJetStream(t)
+			pub, err := natsjs.New(js, natsjs.Config{SubjectPrefix: prefix})
+			require.NoError(t, err)
+			return pub, func(t *testing.T) []outbox.Message {
+				info, err := stream.Info(t.Context())
+				require.NoError(t, err)
+				var msgs []outbox.Message
+				for seq := info.State.FirstSeq; seq != 0 && seq <= info.State.LastSeq; seq++ {
+					raw, err := stream.GetMsg(t.Context(), seq)
+					require.NoError(t, err)
+					m, err := natsjs.Decode(raw.Subject, raw.Header, raw.Data)
+					require.NoError(t, err)
+					msgs = append(msgs, m)
+				}
+				return msgs
+			}
+		},
+		Pool: func(t *testing.T) *pgxpool.Pool { return testenv.Postgres(t) },
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bedrock-go/bedrock/internal/redisclient"
 	"github.com/bedrock-go/bedrock/outbox"
 	"github.com/redis/go-redis/v9"
 )
@@ -32,8 +33,15 @@ type ConsumerConfig struct {
 	// another may claim it (XAUTOCLAIM): the recovery time after a consumer
 	// crash. 30s when zero.
 	MinIdle time.Duration
-	// OnError, when set, receives handler errors, malformed entries (which
-	// are acknowledged so that they cannot block the group) and Redis errors.
+	// Hooks observe the consumer; nil hooks cost nothing.
+	Hooks ConsumerHooks
+}
+
+// ConsumerHooks observe a [Consumer]. Each hook is optional and runs on the
+// consumer's goroutine; it must not block.
+type ConsumerHooks struct {
+	// OnError receives handler errors, malformed entries (which are
+	// acknowledged so that they cannot block the group) and Redis errors.
 	OnError func(err error)
 }
 
@@ -49,11 +57,13 @@ type Consumer struct {
 	cfg    ConsumerConfig
 }
 
-// NewConsumer returns a Consumer, or an error wrapping ErrInvalidConfig.
+// NewConsumer returns a Consumer, or an error wrapping ErrInvalidConfig. A
+// go-redis client must set ContextTimeoutEnabled, as for [New].
 func NewConsumer(client redis.UniversalClient, cfg ConsumerConfig) (*Consumer, error) {
+	if err := redisclient.Check(client, ErrInvalidConfig); err != nil {
+		return nil, err
+	}
 	switch {
-	case client == nil:
-		return nil, fmt.Errorf("%w: nil client", ErrInvalidConfig)
 	case cfg.Stream == "" || cfg.Group == "" || cfg.Name == "":
 		return nil, fmt.Errorf("%w: Stream, Group and Name are required", ErrInvalidConfig)
 	case cfg.Count < 0 || cfg.Block < 0 || cfg.MinIdle < 0:
@@ -147,8 +157,8 @@ func (c *Consumer) handle(ctx context.Context, h outbox.Handler, entries []redis
 }
 
 func (c *Consumer) report(err error) {
-	if c.cfg.OnError != nil {
-		c.cfg.OnError(err)
+	if h := c.cfg.Hooks.OnError; h != nil {
+		h(err)
 	}
 }
 

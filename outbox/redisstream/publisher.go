@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bedrock-go/bedrock/internal/redisclient"
 	"github.com/bedrock-go/bedrock/outbox"
 	"github.com/redis/go-redis/v9"
 )
@@ -72,10 +73,13 @@ end
 return id
 `)
 
-// New returns a Publisher, or an error wrapping ErrInvalidConfig.
+// New returns a Publisher, or an error wrapping ErrInvalidConfig. A
+// go-redis client must set ContextTimeoutEnabled, as every Redis-backed
+// package of Bedrock requires: without it the relay's PublishTimeout and
+// its shutdown cannot interrupt a slow Redis.
 func New(client redis.UniversalClient, cfg Config) (*Publisher, error) {
-	if client == nil {
-		return nil, fmt.Errorf("%w: nil client", ErrInvalidConfig)
+	if err := redisclient.Check(client, ErrInvalidConfig); err != nil {
+		return nil, err
 	}
 	if cfg.MaxLen < 0 || cfg.DedupeWindow < 0 {
 		return nil, fmt.Errorf("%w: negative MaxLen or DedupeWindow", ErrInvalidConfig)

@@ -10,8 +10,10 @@ import (
 
 	"github.com/bedrock-go/bedrock/internal/testenv"
 	"github.com/bedrock-go/bedrock/outbox"
+	"github.com/bedrock-go/bedrock/outbox/outboxtest"
 	"github.com/bedrock-go/bedrock/outbox/redisstream"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -91,7 +93,7 @@ func TestPublisher_MaxLenTrims(t *testing.T) {
 }
 
 func TestPublisher_ServerDown(t *testing.T) {
-	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 50 * time.Millisecond})
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true, MaxRetries: -1, DialTimeout: 50 * time.Millisecond})
 	defer client.Close()
 	pub, err := redisstream.New(client, redisstream.Config{})
 	require.NoError(t, err)
@@ -103,7 +105,7 @@ func TestPublisher_ServerDown(t *testing.T) {
 }
 
 func TestNew_RejectsBadConfig(t *testing.T) {
-	client := redis.NewClient(&redis.Options{})
+	client := redis.NewClient(&redis.Options{ContextTimeoutEnabled: true})
 	defer client.Close()
 	for name, cfg := range map[string]redisstream.Config{
 		"negative MaxLen": {MaxLen: -1},
@@ -186,4 +188,25 @@ func TestEndToEnd_OutboxRelayConsumerInbox(t *testing.T) {
 	}, 10*time.Second, 5*time.Millisecond)
 	stop()
 	require.NoError(t, <-done)
+}
+
+func TestPublisher_Conforms(t *testing.T) {
+	outboxtest.Run(t, outboxtest.Harness{
+		New: func(t *testing.T) (outbox.Publisher, outboxtest.ReadFunc) {
+			client, prefix := testenv.Redis(t)
+			pub, err := redisstream.New(client, redisstream.Config{Prefix: prefix, Stream: "all"})
+			require.NoError(t, err)
+			return pub, func(t *testing.T) []outbox.Message {
+				entries, err := client.XRange(t.Context(), pub.StreamKey(""), "-", "+").Result()
+				require.NoError(t, err)
+				msgs := make([]outbox.Message, len(entries))
+				for i, e := range entries {
+					msgs[i], err = redisstream.Decode(e.Values)
+					require.NoError(t, err)
+				}
+				return msgs
+			}
+		},
+		Pool: func(t *testing.T) *pgxpool.Pool { return testenv.Postgres(t) },
+	})
 }

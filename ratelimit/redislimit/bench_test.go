@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/bedrock-go/bedrock/internal/testenv"
 	"github.com/bedrock-go/bedrock/ratelimit"
 	"github.com/bedrock-go/bedrock/ratelimit/redislimit"
@@ -15,14 +13,7 @@ import (
 // BenchmarkStore_Allow measures one decision against the real Redis: one
 // round trip of the script.
 func BenchmarkStore_Allow(b *testing.B) {
-	_, prefix := testenv.Redis(b)
-	opts, err := redis.ParseURL(testenv.RedisURL())
-	if err != nil {
-		b.Fatal(err)
-	}
-	opts.ContextTimeoutEnabled = true
-	rdb := redis.NewClient(opts)
-	b.Cleanup(func() { _ = rdb.Close() })
+	rdb, prefix := testenv.Redis(b)
 	s, err := redislimit.New(rdb, redislimit.Config{Prefix: prefix, Timeout: time.Second, WhenUnavailable: redislimit.FailClosed})
 	if err != nil {
 		b.Fatal(err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bedrock-go/bedrock/internal/redisclient"
 	"github.com/bedrock-go/bedrock/ratelimit"
 )
 
@@ -65,9 +66,7 @@ type Config struct {
 	Prefix string
 	// Timeout is the budget of one decision, after which Redis counts as
 	// unavailable. Zero means 100ms; negative means no budget of the store's
-	// own (the client's timeouts and the caller's context still apply). A
-	// budget needs a client that honours context deadlines
-	// (ContextTimeoutEnabled), which New checks for the go-redis clients.
+	// own (the client's timeouts and the caller's context still apply).
 	Timeout time.Duration
 	// WhenUnavailable chooses the behaviour when Redis is unavailable. The
 	// zero value is FailOpen. A caller's cancelled context is never treated
@@ -94,7 +93,7 @@ type Hooks struct {
 // Cluster, and a TTL on every key so that idle keys vanish. It is safe for
 // concurrent use.
 type Store struct {
-	client  redis.Scripter
+	client  redis.UniversalClient
 	script  *redis.Script
 	prefix  string
 	timeout time.Duration
@@ -111,10 +110,13 @@ var _ ratelimit.Store = (*Store)(nil)
 const defaultTimeout = 100 * time.Millisecond
 
 // New returns a store using client (a *redis.Client, *redis.ClusterClient,
-// *redis.Ring, ...). It fails with [ErrInvalidConfig] when cfg is unusable.
-func New(client redis.Scripter, cfg Config) (*Store, error) {
-	if client == nil {
-		return nil, fmt.Errorf("%w: nil client", ErrInvalidConfig)
+// *redis.Ring, ...). It fails with [ErrInvalidConfig] when cfg is unusable,
+// and when client is a go-redis client without ContextTimeoutEnabled, which
+// every Redis-backed package of Bedrock refuses: without it neither the
+// Timeout budget nor the caller's deadline can interrupt a slow Redis.
+func New(client redis.UniversalClient, cfg Config) (*Store, error) {
+	if err := redisclient.Check(client, ErrInvalidConfig); err != nil {
+		return nil, err
 	}
 	if cfg.Prefix == "" {
 		cfg.Prefix = "ratelimit:"
@@ -124,10 +126,6 @@ func New(client redis.Scripter, cfg Config) (*Store, error) {
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = defaultTimeout
-	}
-	if cfg.Timeout > 0 && !honoursDeadlines(client) {
-		return nil, fmt.Errorf("%w: a Timeout budget needs a client with ContextTimeoutEnabled: true "+
-			"(or set Timeout to -1 to rely on the client's own timeouts)", ErrInvalidConfig)
 	}
 	switch cfg.WhenUnavailable {
 	case FailOpen, FailClosed:
@@ -150,20 +148,6 @@ func New(client redis.Scripter, cfg Config) (*Store, error) {
 		argCache: make(map[ratelimit.Limit][]any),
 	}
 	return s, nil
-}
-
-// honoursDeadlines reports whether a go-redis client cuts a call at its
-// context's deadline; other Scripters are trusted to.
-func honoursDeadlines(c redis.Scripter) bool {
-	switch c := c.(type) {
-	case *redis.Client:
-		return c.Options().ContextTimeoutEnabled
-	case *redis.ClusterClient:
-		return c.Options().ContextTimeoutEnabled
-	case *redis.Ring:
-		return c.Options().ContextTimeoutEnabled
-	}
-	return true
 }
 
 // Key returns the Redis key holding the state of limit i for key: the key is

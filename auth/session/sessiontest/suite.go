@@ -15,26 +15,19 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bedrock-go/bedrock/auth/session"
+	"github.com/bedrock-go/bedrock/internal/testenv/testclock"
 )
 
-// Clock is a settable clock for the suite: [Clock.Now] goes in a Config,
-// [Clock.Advance] moves it. It is safe for concurrent use.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-// Advance moves the clock forward.
-func (c *Clock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
+// Clock is the suite's fake clock: Now returns its time, which moves only
+// with Advance (or Set). The zero Clock reads the zero time; it is safe for
+// concurrent use. It is the one clock of Bedrock's suites.
+type Clock = testclock.Clock
 
 // Run runs the suite; newStore returns an empty store for one test.
 func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 	secret := []byte("0123456789abcdef0123456789abcdef")
 	setup := func(t *testing.T, cfg session.Config) (*session.RefreshTokens, session.Store, *Clock) {
-		clock := &Clock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
+		clock := testclock.New(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
 		cfg.Now = clock.Now
 		store := newStore(t)
 		m, err := session.New(store, cfg)

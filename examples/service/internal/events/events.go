@@ -69,7 +69,7 @@ func Start(ctx context.Context, pool *pgxpool.Pool, rdb redis.UniversalClient, p
 	}
 	consumer, err := redisstream.NewConsumer(rdb, redisstream.ConsumerConfig{
 		Stream: pub.StreamKey(TopicOrderPlaced), Group: "order-effects", Name: "service",
-		OnError: func(err error) { log.Warn("order.placed consumer", slog.Any("error", err)) },
+		Hooks: redisstream.ConsumerHooks{OnError: func(err error) { log.Warn("order.placed consumer", slog.Any("error", err)) }},
 	})
 	if err != nil {
 		return nil, err

@@ -68,7 +68,7 @@ func NewClient(baseURL string, openFor time.Duration, mp metric.MeterProvider) (
 	if err != nil {
 		return nil, err
 	}
-	timeout, err := resilience.NewTimeout(time.Second)
+	timeout, err := resilience.NewTimeout(resilience.TimeoutConfig{Duration: time.Second})
 	if err != nil {
 		return nil, err
 	}

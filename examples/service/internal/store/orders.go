@@ -88,7 +88,7 @@ func OrderKeys(o Order) []any { return []any{o.CreatedAt, o.ID} }
 // Orders stores orders.
 type Orders struct {
 	pool *pgxpool.Pool
-	tx   *txn.Manager
+	tx   *txn.Runner
 }
 
 // NewOrders returns the repository over pool. Placing an order is
