@@ -79,6 +79,12 @@ type Options struct {
 	// every cheap check and the ceiling; tests use it to know that signups
 	// hold their hashing budget.
 	OnSignupHash func()
+	// LimitBudget is how long a rate-limit decision may wait for Redis
+	// before the per-process fallback decides instead
+	// (redislimit.Config.Timeout); 100ms when zero. Tests that count on
+	// Redis deciding raise it, so that a busy machine never hands their
+	// decisions to the fallback.
+	LimitBudget time.Duration
 	// PaymentOpenFor is how long the payment breaker stays open; 5s when
 	// zero.
 	PaymentOpenFor time.Duration
@@ -220,7 +226,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 		return nil, err
 	}
 	limitStore, err := redislimit.New(rdb, redislimit.Config{Prefix: opt.RedisPrefix + "rl:",
-		WhenUnavailable: redislimit.FallBack, Fallback: local})
+		Timeout: opt.LimitBudget, WhenUnavailable: redislimit.FallBack, Fallback: local})
 	if err != nil {
 		return nil, err
 	}
