@@ -54,6 +54,39 @@ var (
 	ErrHostNotAllowed = errors.New("httpsec: host not allowed")
 )
 
+// Outbound refusals. Every refusal of an [Outbound] is an [*OutboundError]
+// that matches [ErrOutboundRefused] with [errors.Is], and also the sentinel
+// below that says why.
+var (
+	// ErrOutboundRefused matches every refusal of an [Outbound].
+	ErrOutboundRefused = errors.New("httpsec: outbound request refused")
+	// ErrSchemeNotAllowed refuses a URL whose scheme is not http or https.
+	ErrSchemeNotAllowed = errors.New("httpsec: scheme not allowed")
+	// ErrDestinationNotAllowed refuses a URL whose host is not in
+	// OutboundConfig.AllowedHosts.
+	ErrDestinationNotAllowed = errors.New("httpsec: destination host not allowed")
+	// ErrPortNotAllowed refuses a port outside OutboundConfig.AllowedPorts,
+	// or a URL port that is not a number from 1 to 65535.
+	ErrPortNotAllowed = errors.New("httpsec: port not allowed")
+	// ErrAddressNotAllowed refuses an IP address that is not [Public] and
+	// not in OutboundConfig.AllowedCIDRs, whether written in the URL or
+	// resolved from its name.
+	ErrAddressNotAllowed = errors.New("httpsec: address not allowed")
+	// ErrNumericHost refuses a host that URL parsers and the C resolver read
+	// as an IPv4 address but that is not one in dotted-decimal form
+	// (2130706433, 0177.0.0.1, 0x7f.1, 127.1): resolvers disagree on what
+	// it means, so it has no safe meaning.
+	ErrNumericHost = errors.New("httpsec: host is a non-canonical IPv4 address")
+	// ErrTooManyRedirects ends a chain of redirects longer than
+	// OutboundConfig.MaxRedirects.
+	ErrTooManyRedirects = errors.New("httpsec: too many redirects")
+	// ErrResponseTooLarge refuses a response body over
+	// OutboundConfig.MaxResponseBytes: returned by RoundTrip when
+	// Content-Length announces it, by the body's Read when it grows past
+	// the limit.
+	ErrResponseTooLarge = errors.New("httpsec: response body too large")
+)
+
 // ConfigError describes one invalid configuration value.
 type ConfigError struct {
 	Field string // the configuration field, e.g. "CORSConfig.AllowedOrigins"
