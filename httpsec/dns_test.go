@@ -117,7 +117,7 @@ func (d *testDNS) reply(q []byte) []byte {
 		}
 	}
 	out := make([]byte, 0, 512)
-	out = append(out, q[0], q[1]) // ID
+	out = append(out, q[0], q[1])                                             // ID
 	flags := uint16(0x8000 | 0x0080 | binary.BigEndian.Uint16(q[2:4])&0x0100) // QR, RA, RD as asked
 	if !known {
 		flags |= 3 // NXDOMAIN

@@ -87,6 +87,56 @@ var (
 	ErrResponseTooLarge = errors.New("httpsec: response body too large")
 )
 
+// TLS errors.
+var (
+	// ErrInvalidCertificate matches every [*CertificateError]: certificate
+	// or key files a [ServerTLS] cannot serve.
+	ErrInvalidCertificate = errors.New("httpsec: invalid certificate")
+	// ErrCertificateExpired reports a certificate outside its validity
+	// period (expired, or not yet valid).
+	ErrCertificateExpired = errors.New("httpsec: certificate expired or not yet valid")
+	// ErrNoClientCertificate is returned by [ClientIdentity] for a
+	// connection without a verified client certificate.
+	ErrNoClientCertificate = errors.New("httpsec: no verified client certificate")
+	// ErrInvalidSPIFFEID matches every [*SPIFFEIDError].
+	ErrInvalidSPIFFEID = errors.New("httpsec: invalid SPIFFE ID")
+)
+
+// CertificateError reports certificate and key files that could not be
+// used: unreadable, unparsable, not matching each other, or outside their
+// validity period. It matches [ErrInvalidCertificate], and Err (an
+// fs.ErrNotExist, [ErrCertificateExpired], ...) with [errors.Is].
+type CertificateError struct {
+	CertFile, KeyFile string
+	Err               error
+}
+
+// Error names the files and the cause.
+func (e *CertificateError) Error() string {
+	return "httpsec: certificate " + quote(e.CertFile) + " with key " + quote(e.KeyFile) + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *CertificateError) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrInvalidCertificate.
+func (e *CertificateError) Is(target error) bool { return target == ErrInvalidCertificate }
+
+// SPIFFEIDError reports a URI name that claims to be a SPIFFE ID and is
+// not a valid one. It matches [ErrInvalidSPIFFEID].
+type SPIFFEIDError struct {
+	ID     string // the URI as found in the certificate
+	Reason string
+}
+
+// Error names the ID and what is wrong with it.
+func (e *SPIFFEIDError) Error() string {
+	return "httpsec: invalid SPIFFE ID " + quote(e.ID) + ": " + e.Reason
+}
+
+// Is reports whether target is ErrInvalidSPIFFEID.
+func (e *SPIFFEIDError) Is(target error) bool { return target == ErrInvalidSPIFFEID }
+
 // ConfigError describes one invalid configuration value.
 type ConfigError struct {
 	Field string // the configuration field, e.g. "CORSConfig.AllowedOrigins"

@@ -403,10 +403,10 @@ func TestOutbound_CheckDecidesWithoutConnecting(t *testing.T) {
 func TestOutbound_ErrorSaysWhatAndWhy(t *testing.T) {
 	o := newOutbound(t, httpsec.OutboundConfig{})
 	for raw, want := range map[string]string{
-		"http://169.254.169.254/":       `httpsec: address not allowed: "169.254.169.254" is link-local (169.254.0.0/16)`,
+		"http://169.254.169.254/":        `httpsec: address not allowed: "169.254.169.254" is link-local (169.254.0.0/16)`,
 		"http://[::ffff:10.0.0.1]:8080/": `httpsec: address not allowed: "[::ffff:10.0.0.1]:8080" is an IPv6 form of 10.0.0.1, private (10.0.0.0/8)`,
-		"http://2130706433/":            `httpsec: host is a non-canonical IPv4 address: "2130706433" stands for 127.0.0.1`,
-		"ftp://x.example/":              `httpsec: scheme not allowed: "x.example": scheme "ftp" is not http or https`,
+		"http://2130706433/":             `httpsec: host is a non-canonical IPv4 address: "2130706433" stands for 127.0.0.1`,
+		"ftp://x.example/":               `httpsec: scheme not allowed: "x.example": scheme "ftp" is not http or https`,
 	} {
 		u, _ := url.Parse(raw)
 		assert.EqualError(t, o.Check(&http.Request{URL: u}), want)
