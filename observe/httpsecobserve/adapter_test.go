@@ -3,6 +3,7 @@ package httpsecobserve_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -24,7 +25,13 @@ func TestAdapters_HookCallsDoNotAllocate(t *testing.T) {
 	hooks, err := httpsecobserve.Hooks(m.MP)
 	require.NoError(t, err)
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	refusedAddr := &httpsec.OutboundError{Err: httpsec.ErrAddressNotAllowed, Addr: netip.MustParseAddr("169.254.169.254"), Class: httpsec.LinkLocal}
+	refusedScheme := &httpsec.OutboundError{Err: httpsec.ErrSchemeNotAllowed}
 	otelhooktest.AssertNoAllocs(t, map[string]func(){
-		"reject": func() { hooks.OnReject(r, httpsec.ErrHostNotAllowed) },
+		"reject":          func() { hooks.OnReject(r, httpsec.ErrHostNotAllowed) },
+		"outbound reject": func() { hooks.OnOutboundReject(r.Context(), refusedAddr) },
+		"outbound scheme": func() { hooks.OnOutboundReject(r.Context(), refusedScheme) },
+		"reload":          func() { hooks.OnCertReload(nil) },
+		"reload error":    func() { hooks.OnCertReloadError(httpsec.ErrInvalidCertificate) },
 	})
 }

@@ -1,12 +1,14 @@
-// Package httpsecobserve counts the requests the middleware of
-// [github.com/bedrock-go/bedrock/httpsec] refuses (CORS, cross-origin
-// protection, host check, body limit), by reason, as an OpenTelemetry
-// metric.
+// Package httpsecobserve counts, as OpenTelemetry metrics, what
+// [github.com/bedrock-go/bedrock/httpsec] refuses and reloads: requests
+// its middleware refuses (CORS, cross-origin protection, host check, body
+// limit) by reason, outbound requests its Outbound refuses by reason and
+// address class, and the certificate reloads of its ServerTLS by result.
 //
-//	hooks, err := httpsecobserve.Hooks(mp) // one value for every httpsec middleware
+//	hooks, err := httpsecobserve.Hooks(mp) // one value for everything in httpsec
 //
-// Origins and hosts come from the client and are never recorded. Like
-// every adapter under observe/, it builds its instruments and attribute
-// sets once, so a hook call allocates nothing, and a nil meter provider
-// means the global one (which observe.Setup installs).
+// Origins, hosts, URLs and addresses come from clients and users and are
+// never recorded. Like every adapter under observe/, it builds its
+// instruments and attribute sets once, so a hook call allocates nothing,
+// and a nil meter provider means the global one (which observe.Setup
+// installs).
 package httpsecobserve

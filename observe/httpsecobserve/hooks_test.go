@@ -1,6 +1,7 @@
 package httpsecobserve_test
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -48,4 +49,42 @@ func TestHooks_CountRejectionsByReason(t *testing.T) {
 		"bedrock.httpsec.reason=cross_origin_request": 1,
 		"bedrock.httpsec.reason=body_too_large":       1,
 	}, m.Counter(t, "bedrock.httpsec.rejections", "{request}"))
+}
+
+func TestHooks_CountOutboundRefusalsByReasonAndClass(t *testing.T) {
+	m := otelhooktest.NewRecorder(t, "httpsecobserve")
+	hooks, err := httpsecobserve.Hooks(m.MP)
+	require.NoError(t, err)
+	o, err := httpsec.NewOutbound(httpsec.OutboundConfig{Hooks: hooks})
+	require.NoError(t, err)
+	client := o.Client()
+	for _, u := range []string{
+		"http://169.254.169.254/latest/meta-data/",
+		"http://[fd00::1]/",
+		"http://10.0.0.1/",
+		"http://0x7f.1/",
+		"ftp://example.com/",
+	} {
+		_, err := client.Get(u) // each refused before any connection
+		require.ErrorIs(t, err, httpsec.ErrOutboundRefused, u)
+	}
+	assert.Equal(t, map[string]int64{
+		"bedrock.httpsec.address_class=link_local,bedrock.httpsec.reason=address_not_allowed": 1,
+		"bedrock.httpsec.address_class=private,bedrock.httpsec.reason=address_not_allowed":    2,
+		"bedrock.httpsec.address_class=loopback,bedrock.httpsec.reason=numeric_host":          1,
+		"bedrock.httpsec.reason=scheme_not_allowed":                                           1,
+	}, m.Counter(t, "bedrock.httpsec.outbound.rejections", "{request}"))
+}
+
+func TestHooks_CountCertificateReloads(t *testing.T) {
+	m := otelhooktest.NewRecorder(t, "httpsecobserve")
+	hooks, err := httpsecobserve.Hooks(m.MP)
+	require.NoError(t, err)
+	hooks.OnCertReload(nil)
+	hooks.OnCertReloadError(errors.New("broken"))
+	hooks.OnCertReloadError(errors.New("broken"))
+	assert.Equal(t, map[string]int64{
+		"bedrock.httpsec.result=ok":    1,
+		"bedrock.httpsec.result=error": 2,
+	}, m.Counter(t, "bedrock.httpsec.tls.reloads", "{reload}"))
 }
