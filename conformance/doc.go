@@ -3,7 +3,7 @@
 // own test vectors.
 //
 // It is a nested module, like benchmarks/, so that the libraries it compares
-// against (go-jose, golang-jwt, jwx, rs/cors, httpsfv) never enter Bedrock's
+// against (go-jose, golang-jwt, jwx, rs/cors, httpsfv, go-spiffe) never enter Bedrock's
 // go.mod. Each test file covers one area:
 //
 //   - jose_test.go: JWS tokens and JWK Sets both ways with go-jose v4,
@@ -25,7 +25,12 @@
 //     RFC 9457 and RFC 9110;
 //   - pagination_test.go: cursors signed by crypto's MACKeyRing through
 //     pagination's Signer, which it satisfies without an import, across a
-//     key rotation (Rotate, Promote, Retire, Remove).
+//     key rotation (Rotate, Promote, Retire, Remove);
+//   - spiffe_test.go: the SPIFFE IDs httpsec.ClientIdentity reads from
+//     client certificates, against go-spiffe's spiffeid and x509svid;
+//   - outbound_test.go: httpsec.Outbound under resilience.Transport, the
+//     composition httpsec's doc gives: refusals keep their type, are not
+//     retried, and every redirect hop is checked.
 //
 // Where Bedrock is deliberately stricter than an anchor, the test says so in
 // a table of expected differences, each with its reason.
