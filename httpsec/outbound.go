@@ -395,7 +395,7 @@ func (o *Outbound) controlContext(ctx context.Context, network, address string, 
 		return o.refuse(ctx, e)
 	}
 	if !o.portAllowed(ap.Port()) {
-		return o.refuse(ctx, &OutboundError{Err: ErrPortNotAllowed, Host: address, Addr: ap.Addr(), Port: ap.Port()})
+		return o.refuse(ctx, &OutboundError{Err: ErrPortNotAllowed, Host: address, Port: ap.Port()})
 	}
 	return nil
 }

@@ -476,3 +476,8 @@ func TestOutbound_ConcurrentRequests(t *testing.T) {
 	}
 	assert.Equal(t, int32(20), srv.hits.Load())
 }
+
+func TestOutbound_PortRefusalFromTheDialerSaysThePort(t *testing.T) {
+	o := newOutbound(t, httpsec.OutboundConfig{AllowedPorts: []uint16{443}})
+	assert.EqualError(t, o.Control("tcp", "93.184.215.14:22", nil), `httpsec: port not allowed: "93.184.215.14:22": port 22`)
+}
