@@ -10,8 +10,10 @@
 // # Keys and scripts
 //
 // The value of cache key k lives at Prefix{k} and its load lease at
-// Prefix{k}:lease: the hash tag puts both in one Redis Cluster slot, so each
-// multi-step operation is a single Lua script. Reading takes the lease in the
+// Prefix{k}:lease, with '{', '}' and '%' in k percent-escaped and an empty k
+// written "%": the hash tag is always the whole key, so both land in one
+// Redis Cluster slot whatever k holds, and each multi-step operation is a
+// single Lua script. Reading takes the lease in the
 // same script when asked; writing checks it. TTLs are set and read by Redis
 // (PX, PTTL), so the processes' clocks never matter. Batches pipeline one
 // script call per key: one round trip per server.
