@@ -10,8 +10,10 @@
 // # Keys and scripts
 //
 // The value of cache key k lives at Prefix{k} and its load lease at
-// Prefix{k}:lease: the hash tag puts both in one Redis Cluster slot, so each
-// multi-step operation is a single Lua script. Reading takes the lease in the
+// Prefix{k}:lease, with '{', '}' and '%' in k percent-escaped and an empty k
+// written "%": the hash tag is always the whole key, so both land in one
+// Redis Cluster slot whatever k holds, and each multi-step operation is a
+// single Lua script. Reading takes the lease in the
 // same script when asked; writing checks it. TTLs are set and read by Redis
 // (PX, PTTL), so the processes' clocks never matter. Batches pipeline one
 // script call per key: one round trip per server.
@@ -33,4 +35,26 @@
 // Calls fail fast with the client's errors; the cache absorbs them for reads
 // (local tier plus loader) and reports them for Delete and Set. The listener
 // retries with backoff and flushes the local tiers when it is back.
+//
+// # On Redis Cluster
+//
+// The store works on a *redis.ClusterClient as on one server; its conformance
+// suite runs on both. Build the client with a short
+// ClusterStateReloadInterval, as Bedrock does wherever it builds one:
+//
+//	rdb := redis.NewClusterClient(&redis.ClusterOptions{
+//		Addrs:                      []string{"10.0.0.1:6379", "10.0.0.2:6379", "10.0.0.3:6379"},
+//		ContextTimeoutEnabled:      true,        // required, as for every client
+//		ClusterStateReloadInterval: time.Second, // go-redis's default is 60 s
+//	})
+//
+// go-redis learns a new slot map only from a MOVED or ASK reply, or when its
+// copy is older than that interval. When a master dies, nothing answers
+// MOVED for its slots: with the default interval, clients kept failing on
+// them for 55 s, 48 s after the replica had taken over; with one second,
+// they recover within about a second of the promotion (measured by
+// internal/redisclient's TestFailover_RecommendedClientRecovers, on a
+// cluster whose master it kills). Until the promotion (cluster-node-timeout
+// and an election: seconds) calls on the dead master's slots fail with the
+// client's error, which the cache absorbs for reads.
 package rediscache

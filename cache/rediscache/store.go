@@ -125,9 +125,12 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 	}, nil
 }
 
-// valueKey wraps key in a hash tag; the lease key adds a suffix outside it,
-// so both land in the same slot whatever the key holds.
-func (s *Store) valueKey(key string) string { return s.prefix + "{" + key + "}" }
+// valueKey wraps key in a hash tag, escaped so that the tag is the whole
+// key; the lease key adds a suffix outside it, so both land in the same
+// slot whatever the key holds.
+func (s *Store) valueKey(key string) string {
+	return s.prefix + "{" + redisclient.HashTag(key) + "}"
+}
 
 func leaseKey(valueKey string) string { return valueKey + ":lease" }
 

@@ -5,7 +5,11 @@
 // schema that is dropped when the test ends; [Redis] returns a client and a
 // unique key prefix whose keys are deleted when the test ends. Both read the
 // server address from BEDROCK_POSTGRES_URL and BEDROCK_REDIS_URL, falling back
-// to the local default ports.
+// to the local default ports. [RedisCluster] does for a Redis Cluster what
+// [Redis] does for one server, on the nodes named by
+// BEDROCK_REDIS_CLUSTER_ADDRS (default 127.0.0.1:7000 to 7005, the cluster
+// `.ci/run` starts); [StartRedisCluster] starts a private cluster on free
+// ports for a test that breaks it.
 //
 // When a server cannot be reached the test fails if the environment variable
 // CI is set, so that a missing service can never pass CI as a skipped test,
@@ -110,6 +114,8 @@ func envFor(service string) string {
 		return PostgresURLEnv
 	case "NATS":
 		return NATSURLEnv
+	case "Redis Cluster":
+		return RedisClusterAddrsEnv
 	}
 	return RedisURLEnv
 }
@@ -280,8 +286,12 @@ func Redis(t TB) (*redis.Client, string) {
 	return client, prefix
 }
 
-// DeletePrefix deletes every key that starts with prefix, in batches.
+// DeletePrefix deletes every key that starts with prefix, in batches; on a
+// *redis.ClusterClient, on every master.
 func DeletePrefix(ctx context.Context, client redis.UniversalClient, prefix string) error {
+	if c, ok := client.(*redis.ClusterClient); ok {
+		return deleteClusterPrefix(ctx, c, prefix)
+	}
 	iter := client.Scan(ctx, 0, escapeGlob(prefix)+"*", 500).Iterator()
 	batch := make([]string, 0, 500)
 	flush := func() error {

@@ -156,9 +156,7 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 // '%' in key are percent-escaped, so that the tag is always the whole key
 // and two keys never share a name.
 func (s *Store) Key(key string, i int, algo ratelimit.Algorithm) string {
-	if strings.ContainsAny(key, "{}%") {
-		key = escapeTag(key)
-	}
+	key = redisclient.HashTag(key)
 	var b strings.Builder
 	b.Grow(len(s.prefix) + len(key) + 8)
 	b.WriteString(s.prefix)
@@ -168,24 +166,6 @@ func (s *Store) Key(key string, i int, algo ratelimit.Algorithm) string {
 	b.WriteString(strconv.Itoa(i))
 	b.WriteByte(':')
 	b.WriteString(strconv.Itoa(int(algo)))
-	return b.String()
-}
-
-func escapeTag(key string) string {
-	var b strings.Builder
-	b.Grow(len(key) + 8)
-	for i := 0; i < len(key); i++ {
-		switch c := key[i]; c {
-		case '%':
-			b.WriteString("%25")
-		case '{':
-			b.WriteString("%7B")
-		case '}':
-			b.WriteString("%7D")
-		default:
-			b.WriteByte(c)
-		}
-	}
 	return b.String()
 }
 
