@@ -34,7 +34,10 @@ type Config struct {
 	// Stream, when set, sends every topic to the one stream Prefix+"{Stream}"
 	// (the topic is a field of each entry). When empty each topic goes to
 	// Prefix+"{topic}". The braces are a Redis Cluster hash tag: the stream
-	// and its de-duplication markers share a slot.
+	// and its de-duplication markers share a slot. Inside them '%', '{' and
+	// '}' of a topic are written %25, %7B and %7D and an empty name is "%",
+	// so any topic is a valid tag of its own; [Publisher.StreamKey] says
+	// which key a topic goes to.
 	Stream string
 	// MaxLen trims streams with XADD MAXLEN ~ MaxLen; 0 means no trimming.
 	MaxLen int64
@@ -99,7 +102,10 @@ func (p *Publisher) StreamKey(topic string) string {
 	if p.cfg.Stream != "" {
 		topic = p.cfg.Stream
 	}
-	return p.cfg.Prefix + "{" + topic + "}"
+	// HashTag escapes braces (and never yields an empty tag), so the
+	// stream and its markers share a slot whatever the topic, and two
+	// topics never share a stream.
+	return p.cfg.Prefix + "{" + redisclient.HashTag(topic) + "}"
 }
 
 // Publish appends msgs in order. A partial failure returns an

@@ -101,3 +101,27 @@ func masterOf(t *testing.T, client *redis.ClusterClient, key string) (string, er
 	}
 	return "", fmt.Errorf("no master serves slot %d", slot)
 }
+
+// A topic is the caller's string: braces in it must not move the stream and
+// its de-duplication markers to different slots (a CROSSSLOT error), nor
+// make two topics share a stream.
+func TestPublisher_TopicsWithBracesOnRedisCluster(t *testing.T) {
+	client, prefix := testenv.RedisCluster(t)
+	pub, err := redisstream.New(client, redisstream.Config{Prefix: prefix})
+	require.NoError(t, err)
+	topics := []string{"}orders", "{}", "a}b", "a", "{a}", "%7B", "{"}
+	keys := map[string]string{}
+	for _, topic := range topics {
+		key := pub.StreamKey(topic)
+		if other, ok := keys[key]; ok {
+			t.Fatalf("topics %q and %q share the stream %q", other, topic, key)
+		}
+		keys[key] = topic
+		m := msg(topic, "k", "p-"+topic)
+		require.NoError(t, pub.Publish(t.Context(), []outbox.Message{m}), "topic %q", topic)
+		require.NoError(t, pub.Publish(t.Context(), []outbox.Message{m}), "topic %q republished", topic)
+		got := readStream(t, client, pub, topic)
+		require.Len(t, got, 1, "topic %q", topic)
+		assert.Equal(t, m.ID, got[0].ID)
+	}
+}
