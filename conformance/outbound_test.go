@@ -49,9 +49,8 @@ func TestOutbound_ComposesUnderResilienceTransport(t *testing.T) {
 	retry, err := resilience.NewRetry(resilience.RetryConfig{
 		MaxAttempts:  3,
 		InitialDelay: time.Millisecond,
-		RetryIf: func(err error) bool {
-			return resilience.DefaultRetryIf(err) && !errors.Is(err, httpsec.ErrOutboundRefused)
-		},
+		// The default RetryIf: an OutboundError says it is permanent, so
+		// no caller has to teach a Retry about httpsec.
 	})
 	require.NoError(t, err)
 	pipeline, err := resilience.NewPipeline[*http.Response](retry)

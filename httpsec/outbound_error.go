@@ -39,6 +39,11 @@ type OutboundError struct {
 	Detail string
 }
 
+// Permanent reports true: the same request would be refused again, so a
+// retry policy that asks (resilience.DefaultRetryIf does) does not retry
+// it.
+func (e *OutboundError) Permanent() bool { return true }
+
 // Error says what was refused and why, for a log.
 func (e *OutboundError) Error() string {
 	var b strings.Builder

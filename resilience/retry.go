@@ -71,14 +71,28 @@ type RetryConfig struct {
 	Hooks RetryHooks
 }
 
-// DefaultRetryIf retries every error except [context.Canceled] and
-// [ErrOpen]: a breaker that fails fast should not be waited for by default
-// (a RetryIf that accepts ErrOpen makes the Retry wait until the breaker
-// half-opens, as for a Retry-After). The
-// caller's own context is checked separately: once it is done, nothing is
-// retried.
+// DefaultRetryIf retries every error except [context.Canceled],
+// [ErrOpen], and an error that says retrying cannot fix it: one in its
+// chain with a method Permanent() bool that returns true (as
+// httpsec.OutboundError does for a refused destination), so that packages
+// mark their permanent errors without importing this one. A breaker that
+// fails fast should not be waited for by default (a RetryIf that accepts
+// ErrOpen makes the Retry wait until the breaker half-opens, as for a
+// Retry-After). The caller's own context is checked separately: once it is
+// done, nothing is retried.
 func DefaultRetryIf(err error) bool {
-	return !errors.Is(err, context.Canceled) && !errors.Is(err, ErrOpen)
+	if errors.Is(err, context.Canceled) || errors.Is(err, ErrOpen) {
+		return false
+	}
+	var p permanent
+	return !errors.As(err, &p) || !p.Permanent()
+}
+
+// permanent is satisfied by errors, from any package, that know whether
+// retrying the same call could succeed.
+type permanent interface {
+	error
+	Permanent() bool
 }
 
 // Retry runs an operation again when it fails, with exponential backoff

@@ -3,6 +3,7 @@ package resilience_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 	"testing/synctest"
@@ -252,4 +253,43 @@ func TestRetry_MaxElapsedCountsAttemptTime(t *testing.T) {
 		assert.ErrorIs(t, err, resilience.ErrRetriesExhausted)
 		assert.Equal(t, 3300*time.Millisecond, time.Since(start))
 	})
+}
+
+// refusal is an error from another package that retrying cannot fix: it
+// says so with a Permanent method, without importing resilience.
+type refusal struct{ permanent bool }
+
+func (r refusal) Error() string   { return "refused" }
+func (r refusal) Permanent() bool { return r.permanent }
+
+func TestDefaultRetryIf(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"plain error", errors.New("boom"), true},
+		{"deadline", context.DeadlineExceeded, true},
+		{"canceled", context.Canceled, false},
+		{"breaker open", resilience.ErrOpen, false},
+		{"says permanent", refusal{permanent: true}, false},
+		{"says permanent, wrapped", fmt.Errorf("call: %w", refusal{permanent: true}), false},
+		{"says not permanent", refusal{permanent: false}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			assert.Equal(t, c.want, resilience.DefaultRetryIf(c.err))
+		})
+	}
+}
+
+func TestRetry_DoesNotRetryAnErrorThatSaysItIsPermanent(t *testing.T) {
+	r := newRetry(t, resilience.RetryConfig{MaxAttempts: 5, InitialDelay: time.Nanosecond})
+	calls := 0
+	err := r.Do(t.Context(), func(context.Context) error {
+		calls++
+		return fmt.Errorf("dial: %w", refusal{permanent: true})
+	})
+	require.Error(t, err)
+	assert.Equal(t, 1, calls)
 }
