@@ -432,3 +432,43 @@ func FuzzPayload(f *testing.F) {
 		}
 	})
 }
+
+// TestKeyRing_MissingKeyIsAnError: Promote and Remove of an id the ring
+// does not hold fail with ErrKey, as every Bedrock key ring's do; a
+// mistyped kid in a rotation script must not pass silently.
+func TestKeyRing_MissingKeyIsAnError(t *testing.T) {
+	f := newFixture(t)
+	for name, op := range map[string]func(string) error{"promote": f.ring.Promote, "remove": f.ring.Remove} {
+		t.Run(name, func(t *testing.T) {
+			err := op("no-such-kid")
+			assert.ErrorIs(t, err, token.ErrKey)
+			assert.NotErrorIs(t, err, auth.ErrInvalidCredential, "a ring operation is not a credential check")
+		})
+	}
+}
+
+// TestKeyRing_KeysInTheOrderAdded: Keys lists oldest first, as crypto's
+// rings do, so the key a rotation script removes next is the first.
+func TestKeyRing_KeysInTheOrderAdded(t *testing.T) {
+	var keys []*token.Key
+	for _, id := range []string{"k-3", "k-1", "k-2"} {
+		k, err := token.GenerateEd25519(id)
+		require.NoError(t, err)
+		keys = append(keys, k)
+	}
+	ring, err := token.NewKeyRing(keys[0], keys[1:]...)
+	require.NoError(t, err)
+	ids := func() []string {
+		var out []string
+		for _, k := range ring.Keys() {
+			out = append(out, k.ID())
+		}
+		return out
+	}
+	assert.Equal(t, []string{"k-3", "k-1", "k-2"}, ids())
+	require.NoError(t, ring.Remove("k-1"))
+	assert.Equal(t, []string{"k-3", "k-2"}, ids())
+	next, err := ring.Generate(token.EdDSA)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"k-3", "k-2", next.ID()}, ids())
+}
