@@ -257,16 +257,23 @@ func Redis(t TB) (*redis.Client, string) {
 		return nil, ""
 	}
 	client := redis.NewClient(opts)
+	return client, cleanPrefix(t, client, "")
+}
+
+// cleanPrefix returns a unique key prefix for t and, when t ends, deletes
+// its keys (on every master of a cluster) and closes client; where names
+// the server in the failure message.
+func cleanPrefix(t TB, client redis.UniversalClient, where string) string {
 	prefix := UniqueName(t, "bedrocktest:") + ":"
 	t.Cleanup(func() {
 		defer client.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 		defer cancel()
 		if err := DeletePrefix(ctx, client, prefix); err != nil {
-			t.Fatalf("testenv: delete keys %s*: %v", prefix, err)
+			t.Fatalf("testenv: delete keys %s*%s: %v", prefix, where, err)
 		}
 	})
-	return client, prefix
+	return prefix
 }
 
 // DeletePrefix deletes every key that starts with prefix, in batches; on a
