@@ -280,6 +280,8 @@ func (c *checker) typeSpec(p *pkg, d *ast.GenDecl, s *ast.TypeSpec, funcTypes ma
 	if st, ok := s.Type.(*ast.StructType); ok {
 		if isHooksName(name) {
 			c.hooks(name, st, funcTypes)
+		} else {
+			c.strayCallbacks(name, st, funcTypes)
 		}
 		if name == "Config" || strings.HasSuffix(name, "Config") {
 			c.configHooks(name, st)
@@ -312,6 +314,20 @@ func (c *checker) hooks(name string, st *ast.StructType, funcTypes map[string]bo
 			}
 			if !onEvent.MatchString(id.Name) {
 				c.at(id.Pos(), RuleHooks, "%s.%s: a callback is named On<Event>", name, id.Name)
+			}
+		}
+	}
+}
+
+// strayCallbacks reports an On<Event> callback outside a Hooks struct.
+func (c *checker) strayCallbacks(name string, st *ast.StructType, funcTypes map[string]bool) {
+	for _, field := range st.Fields.List {
+		if !isFunc(field.Type, funcTypes) {
+			continue
+		}
+		for _, id := range field.Names {
+			if onEvent.MatchString(id.Name) {
+				c.at(id.Pos(), RuleHooks, "%s.%s: an On<Event> callback belongs in a Hooks struct", name, id.Name)
 			}
 		}
 	}

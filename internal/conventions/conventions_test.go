@@ -42,6 +42,7 @@ func TestCheck_EachRuleCanFail(t *testing.T) {
 			"hk/hk.go:6: hooks: Hooks.Hit: a callback is named On<Event>",
 			"hk/hk.go:20: hooks: Config holds *Hooks: " + hooksValue,
 			"hk/hk.go:25: hooks: RetryConfig holds *RetryHooks: " + hooksValue,
+			"hk/hk.go:26: hooks: RetryConfig.OnDone: an On<Event> callback belongs in a Hooks struct",
 		}},
 		{"configerror", nil, []string{
 			"old/old.go:6: config-error: ErrConfig: the config sentinel is ErrInvalidConfig in every package",

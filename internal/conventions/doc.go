@@ -10,8 +10,9 @@
 //   - [RuleMiddlewareShape]: an exported function or method returns
 //     func(http.Handler) http.Handler instead of a value with Handler(next).
 //   - [RuleHooks]: a Hooks type (named Hooks or ending in Hooks) has a field
-//     that is not a func or a callback not named On<Event>, or a Config
-//     struct holds a pointer to a Hooks type.
+//     that is not a func or a callback not named On<Event>, a Config
+//     struct holds a pointer to a Hooks type, or another struct holds an
+//     On<Event> callback.
 //   - [RuleConfigError]: a package declares ErrConfig, or an
 //     ErrInvalidConfig whose message is not "<pkg>: invalid config".
 //   - [RuleStutter]: an exported name repeats its package's name

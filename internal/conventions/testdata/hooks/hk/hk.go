@@ -22,5 +22,7 @@ type Config struct {
 
 // RetryConfig holds a pointer to another package's hooks.
 type RetryConfig struct {
-	Hooks *RetryHooks
+	Hooks  *RetryHooks
+	OnDone func()
+	Now    func() int
 }
