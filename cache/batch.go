@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"time"
 )
 
@@ -256,17 +255,9 @@ func (c *Cache[K, V]) writeMany(ctx context.Context, writes []Write, writeIdx []
 	return lost
 }
 
+// callBatchLoader runs load, turning a panic into a *PanicError.
 func (c *Cache[K, V]) callBatchLoader(ctx context.Context, keys []K, load BatchLoader[K, V]) (m map[K]V, delta time.Duration, err error) {
-	start := time.Now()
-	defer func() {
-		if p := recover(); p != nil {
-			err = &PanicError{Value: p, Stack: debug.Stack()}
-		}
-		delta = time.Since(start)
-		if h := c.s.hooks.OnLoad; h != nil {
-			h(delta, err)
-		}
-	}()
+	defer c.loaded(time.Now(), &delta, &err)
 	m, err = load(ctx, keys)
 	return m, 0, err
 }

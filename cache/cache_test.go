@@ -344,6 +344,30 @@ func TestGet_LoaderPanicBecomesError(t *testing.T) {
 	assert.NotEmpty(t, pe.Stack)
 }
 
+// TestLoaderPanicBecomesErrorAndIsReported: a panic in a loader, of one
+// key or a batch, is a *PanicError for the caller and an OnLoad report
+// with that error.
+func TestLoaderPanicBecomesErrorAndIsReported(t *testing.T) {
+	for _, batch := range []bool{false, true} {
+		t.Run(map[bool]string{false: "Get", true: "GetMany"}[batch], func(t *testing.T) {
+			var reported error
+			c := newCache(t, nil, cache.Config[string, string]{Hooks: cache.Hooks{
+				OnLoad: func(_ time.Duration, err error) { reported = err },
+			}})
+			var err error
+			if batch {
+				_, err = c.GetMany(t.Context(), []string{"a", "b"}, func(context.Context, []string) (map[string]string, error) { panic("kaboom") })
+			} else {
+				_, err = c.Get(t.Context(), "k", func(context.Context, string) (string, error) { panic("kaboom") })
+			}
+			var pe *cache.PanicError
+			require.ErrorAs(t, err, &pe)
+			assert.Equal(t, "kaboom", pe.Value)
+			assert.ErrorAs(t, reported, &pe, "OnLoad sees the panic as the load's error")
+		})
+	}
+}
+
 func TestGet_LocalHitDoesNotAllocate(t *testing.T) {
 	c := newCache(t, newMemStore(), cache.Config[string, string]{TTL: time.Hour, EarlyRefreshBeta: -1})
 	_, err := c.Get(t.Context(), "k", staticLoad)

@@ -220,18 +220,23 @@ func (c *Cache[K, V]) loadAndStore(ctx context.Context, key K, skey, token strin
 
 // callLoader runs load, turning a panic into a *PanicError.
 func (c *Cache[K, V]) callLoader(ctx context.Context, key K, load Loader[K, V]) (v V, delta time.Duration, err error) {
-	start := time.Now()
-	defer func() {
-		if p := recover(); p != nil {
-			err = &PanicError{Value: p, Stack: debug.Stack()}
-		}
-		delta = time.Since(start)
-		if h := c.s.hooks.OnLoad; h != nil {
-			h(delta, err)
-		}
-	}()
+	defer c.loaded(time.Now(), &delta, &err)
 	v, err = load(ctx, key)
 	return v, 0, err
+}
+
+// loaded ends a call of a loader, of one key or a batch, started at start:
+// it turns a panic into a *PanicError in *err, sets *delta to the call's
+// duration and reports both to OnLoad. It must be deferred directly, so
+// that its recover sees the loader's panic.
+func (c *Cache[K, V]) loaded(start time.Time, delta *time.Duration, err *error) {
+	if p := recover(); p != nil {
+		*err = &PanicError{Value: p, Stack: debug.Stack()}
+	}
+	*delta = time.Since(start)
+	if h := c.s.hooks.OnLoad; h != nil {
+		h(*delta, *err)
+	}
 }
 
 func (c *Cache[K, V]) fetchItem(ctx context.Context, skey string, opts FetchOptions) (Item, error) {

@@ -28,7 +28,11 @@ type memStore struct {
 }
 
 func newMemStore() *memStore {
-	return &memStore{MemoryStore: cachetest.NewMemoryStore(cachetest.MemoryStoreConfig{LeaseTTL: time.Second})}
+	s, err := cachetest.NewMemoryStore(cachetest.MemoryStoreConfig{LeaseTTL: time.Second})
+	if err != nil {
+		panic(err) // a constant, valid config
+	}
+	return &memStore{MemoryStore: s}
 }
 
 func (m *memStore) enter(ctx context.Context) error {

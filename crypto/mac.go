@@ -202,7 +202,8 @@ func (m *MACKeyRing) Primary() (KeyID, bool) {
 	return p.id, true
 }
 
-// Keys lists the keys without their material.
+// Keys lists the keys in the order they were added, without their
+// material.
 func (m *MACKeyRing) Keys() []KeyInfo { return m.set.load().info(nil) }
 
 // String describes the ring by key ids and statuses only.

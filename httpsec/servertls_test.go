@@ -27,27 +27,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bedrock-go/bedrock/httpsec"
+	"github.com/bedrock-go/bedrock/internal/testenv/testclock"
 )
-
-// testClock is a clock the test moves by hand.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newTestClock() *testClock { return &testClock{t: time.Now()} }
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // testCA issues certificates for the tests, made here with crypto/x509.
 type testCA struct {
@@ -279,7 +260,7 @@ func TestServerTLS_ChecksTheFilesInTheFirstHandshakeAfterTheInterval(t *testing.
 	ca := newTestCA(t, "ca")
 	a, b := ca.issue(t, nil), ca.issue(t, nil)
 	files := newCertFiles(t, a)
-	clock := newTestClock()
+	clock := testclock.New(time.Now())
 	st, err := httpsec.NewServerTLS(httpsec.ServerTLSConfig{CertFile: files.cert, KeyFile: files.key, Now: clock.Now})
 	require.NoError(t, err)
 	srv := serveTLS(t, st.Config())
@@ -314,7 +295,7 @@ func TestServerTLS_AnUnusableNewCertificateKeepsTheOld(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			files := newCertFiles(t, a)
-			clock := newTestClock()
+			clock := testclock.New(time.Now())
 			var reloadErrs []error
 			st, err := httpsec.NewServerTLS(httpsec.ServerTLSConfig{
 				CertFile: files.cert, KeyFile: files.key, Now: clock.Now,
@@ -349,7 +330,7 @@ func TestServerTLS_AMissingFileIsReportedOnceAndKeepsTheOld(t *testing.T) {
 	ca := newTestCA(t, "ca")
 	a := ca.issue(t, nil)
 	files := newCertFiles(t, a)
-	clock := newTestClock()
+	clock := testclock.New(time.Now())
 	var reloadErrs []error
 	st, err := httpsec.NewServerTLS(httpsec.ServerTLSConfig{
 		CertFile: files.cert, KeyFile: files.key, Now: clock.Now,
@@ -371,7 +352,7 @@ func TestServerTLS_ConcurrentHandshakesDuringReloads(t *testing.T) {
 	ca := newTestCA(t, "ca")
 	certs := []issued{ca.issue(t, nil), ca.issue(t, nil)}
 	files := newCertFiles(t, certs[0])
-	clock := newTestClock()
+	clock := testclock.New(time.Now())
 	st, err := httpsec.NewServerTLS(httpsec.ServerTLSConfig{CertFile: files.cert, KeyFile: files.key, Now: clock.Now})
 	require.NoError(t, err)
 	srv := serveTLS(t, st.Config())
@@ -520,7 +501,7 @@ func selfSigned(t *testing.T) tls.Certificate {
 func TestServerTLS_SessionTicketKeysRotate(t *testing.T) {
 	ca := newTestCA(t, "ca")
 	files := newCertFiles(t, ca.issue(t, nil))
-	clock := newTestClock()
+	clock := testclock.New(time.Now())
 	st, err := httpsec.NewServerTLS(httpsec.ServerTLSConfig{CertFile: files.cert, KeyFile: files.key, Now: clock.Now, ReloadInterval: -1})
 	require.NoError(t, err)
 	srv := serveTLS(t, st.Config())

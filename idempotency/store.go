@@ -27,6 +27,8 @@ const (
 	Completed
 )
 
+// String returns the state in words ("acquired", "in progress",
+// "completed"), for logs.
 func (s State) String() string {
 	switch s {
 	case Acquired:

@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,10 +22,10 @@ type Check func(ctx context.Context) error
 
 // CheckOptions configure one registered check.
 type CheckOptions struct {
-	// Timeout bounds one run; 2s when zero.
+	// Timeout bounds one run; 2s when zero, and negative is an error.
 	Timeout time.Duration
 	// TTL caches the result, so a storm of probes does not become a storm
-	// of pings; 1s when zero.
+	// of pings; 1s when zero, and negative is an error.
 	TTL time.Duration
 	// NonCritical checks are reported but do not make /readyz fail.
 	NonCritical bool
@@ -80,20 +81,29 @@ func NewHealth(cfg HealthConfig) *Health {
 }
 
 // Register adds a readiness check under name; registering a name twice
-// replaces the check.
-func (h *Health) Register(name string, fn Check, opts CheckOptions) {
-	if opts.Timeout <= 0 {
-		opts.Timeout = 2 * time.Second
+// replaces the check. An empty name, a nil fn or a negative duration in
+// opts is refused with an error wrapping [ErrInvalidConfig], and nothing
+// is registered.
+func (h *Health) Register(name string, fn Check, opts CheckOptions) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("%w: empty check name", ErrInvalidConfig)
+	case fn == nil:
+		return fmt.Errorf("%w: nil check %q", ErrInvalidConfig, name)
+	case opts.Timeout < 0:
+		return fmt.Errorf("%w: check %q: negative Timeout %v", ErrInvalidConfig, name, opts.Timeout)
+	case opts.TTL < 0:
+		return fmt.Errorf("%w: check %q: negative TTL %v", ErrInvalidConfig, name, opts.TTL)
 	}
-	if opts.TTL <= 0 {
-		opts.TTL = time.Second
-	}
+	opts.Timeout = cmp.Or(opts.Timeout, 2*time.Second)
+	opts.TTL = cmp.Or(opts.TTL, time.Second)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.checks[name]; !ok {
 		h.order = append(h.order, name)
 	}
 	h.checks[name] = &check{name: name, fn: fn, opts: opts}
+	return nil
 }
 
 // PingCheck checks anything with Ping(ctx) error, such as *pgxpool.Pool

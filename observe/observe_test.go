@@ -609,3 +609,34 @@ func BenchmarkMiddleware(b *testing.B) {
 		h.ServeHTTP(w, r)
 	}
 }
+
+// TestHealth_RegisterRefusesABadCheck: zero options mean the defaults; a
+// negative duration, a nil check or an empty name is a mistake, reported
+// instead of read as a default.
+func TestHealth_RegisterRefusesABadCheck(t *testing.T) {
+	ok := func(context.Context) error { return nil }
+	tests := []struct {
+		name, check string
+		fn          observe.Check
+		opts        observe.CheckOptions
+		field       string
+	}{
+		{"negative Timeout", "db", ok, observe.CheckOptions{Timeout: -time.Second}, "Timeout"},
+		{"negative TTL", "db", ok, observe.CheckOptions{TTL: -time.Second}, "TTL"},
+		{"nil check", "db", nil, observe.CheckOptions{}, "nil"},
+		{"empty name", "", ok, observe.CheckOptions{}, "name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := observe.NewHealth(observe.HealthConfig{})
+			err := h.Register(tt.check, tt.fn, tt.opts)
+			assert.ErrorIs(t, err, observe.ErrInvalidConfig)
+			assert.ErrorContains(t, err, tt.field)
+			w := httptest.NewRecorder()
+			h.Readyz().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+			assert.Equal(t, http.StatusOK, w.Code, "a refused check is not registered")
+		})
+	}
+	h := observe.NewHealth(observe.HealthConfig{})
+	assert.NoError(t, h.Register("db", ok, observe.CheckOptions{}))
+}

@@ -33,6 +33,7 @@ type MessageError struct {
 	Reason string
 }
 
+// Error names the message by its index, the field and the reason.
 func (e *MessageError) Error() string {
 	return fmt.Sprintf("outbox: invalid message %d: %s: %s", e.Index, e.Field, e.Reason)
 }

@@ -31,6 +31,7 @@ type PublishError struct {
 	Errs []error
 }
 
+// Error counts the messages not acknowledged and quotes the first error.
 func (e *PublishError) Error() string {
 	failed := 0
 	var first error

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 
 	"github.com/bedrock-go/bedrock/auth"
 	"github.com/bedrock-go/bedrock/auth/apikey"
+	"github.com/bedrock-go/bedrock/internal/testenv/testclock"
 )
 
 const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -89,22 +89,10 @@ func TestGenerate_RejectsBadPrefixes(t *testing.T) {
 	}
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newKeys(t *testing.T) (*apikey.Keys, *apikey.MemoryStore, *clock) {
+func newKeys(t *testing.T) (*apikey.Keys, *apikey.MemoryStore, *testclock.Clock) {
 	t.Helper()
 	store := &apikey.MemoryStore{}
-	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	k, err := apikey.New(store, apikey.Config{Prefix: "bk_test", Now: c.Now})
 	require.NoError(t, err)
 	return k, store, c
@@ -124,7 +112,7 @@ func TestKeys_Lifecycle(t *testing.T) {
 	stored, _ := store.Get(ctx, rec.ID)
 	assert.Equal(t, c.Now(), stored.LastUsedAt, "first use is recorded")
 
-	c.Add(10 * time.Second)
+	c.Advance(10 * time.Second)
 	_, err = k.Authenticate(ctx, token)
 	require.NoError(t, err)
 	stored, _ = store.Get(ctx, rec.ID)
@@ -137,7 +125,7 @@ func TestKeys_Lifecycle(t *testing.T) {
 	_, err = k.Authenticate(ctx, withChecksum("bk_test_"+strings.Repeat("Z", 12)+"_"+strings.Repeat("a", 32)))
 	assert.ErrorIs(t, err, apikey.ErrNotFound)
 
-	c.Add(time.Hour)
+	c.Advance(time.Hour)
 	_, err = k.Authenticate(ctx, token)
 	assert.ErrorIs(t, err, apikey.ErrExpired)
 

@@ -260,7 +260,7 @@ func TestLogin_Attacks(t *testing.T) {
 		}, oauth.ErrNonce},
 		{"aud array lacking the client", func(g grant) *oauth.IDClaims {
 			return &oauth.IDClaims{Claims: token.Claims{Subject: "u", Audience: token.Audience{"other-app", "third"}}, Nonce: g.nonce}
-		}, token.ErrTokenAudience},
+		}, token.ErrAudience},
 		{"several audiences without azp", func(g grant) *oauth.IDClaims {
 			return &oauth.IDClaims{Claims: token.Claims{Subject: "u", Audience: token.Audience{"shop", "other-app"}}, Nonce: g.nonce}
 		}, oauth.ErrIDToken},
@@ -269,13 +269,13 @@ func TestLogin_Attacks(t *testing.T) {
 		}, oauth.ErrIDToken},
 		{"expired", func(g grant) *oauth.IDClaims {
 			return &oauth.IDClaims{Claims: token.Claims{Subject: "u", Audience: token.Audience{"shop"}, ExpiresAt: token.At(time.Now().Add(-time.Hour)), IssuedAt: token.At(time.Now().Add(-2 * time.Hour))}, Nonce: g.nonce}
-		}, token.ErrTokenExpired},
+		}, token.ErrExpired},
 		{"issued long ago", func(g grant) *oauth.IDClaims {
 			return &oauth.IDClaims{Claims: token.Claims{Subject: "u", Audience: token.Audience{"shop"}, IssuedAt: token.At(time.Now().Add(-time.Hour)), ExpiresAt: token.At(time.Now().Add(time.Hour))}, Nonce: g.nonce}
 		}, oauth.ErrIDToken},
 		{"another issuer", func(g grant) *oauth.IDClaims {
 			return &oauth.IDClaims{Claims: token.Claims{Issuer: "https://evil.example", Subject: "u", Audience: token.Audience{"shop"}}, Nonce: g.nonce}
-		}, token.ErrTokenIssuer},
+		}, token.ErrIssuer},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -42,6 +42,7 @@ type PolicyError struct {
 	Max int // the maximum length, for messages
 }
 
+// Error returns the reason's message.
 func (e *PolicyError) Error() string { return e.Err.Error() }
 
 // Unwrap returns the reason.

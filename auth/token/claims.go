@@ -42,17 +42,17 @@ func (d NumericDate) valid() bool { return d >= 0 && d <= MaxNumericDate }
 func checkDates(c *Claims) error {
 	switch {
 	case !c.ExpiresAt.valid():
-		return fmt.Errorf("%w: exp %d", ErrTokenDate, c.ExpiresAt)
+		return fmt.Errorf("%w: exp %d", ErrDate, c.ExpiresAt)
 	case !c.NotBefore.valid():
-		return fmt.Errorf("%w: nbf %d", ErrTokenDate, c.NotBefore)
+		return fmt.Errorf("%w: nbf %d", ErrDate, c.NotBefore)
 	case !c.IssuedAt.valid():
-		return fmt.Errorf("%w: iat %d", ErrTokenDate, c.IssuedAt)
+		return fmt.Errorf("%w: iat %d", ErrDate, c.IssuedAt)
 	}
 	return nil
 }
 
 // UnmarshalJSON accepts a JSON number from 0 to MaxNumericDate, fractions
-// included; other numbers are refused with [ErrTokenDate].
+// included; other numbers are refused with [ErrDate].
 func (d *NumericDate) UnmarshalJSON(b []byte) error {
 	v, err := parseNumericDate(b)
 	if err != nil {
@@ -67,19 +67,19 @@ func parseNumericDate(b []byte) (NumericDate, error) {
 		if d := NumericDate(n); d.valid() {
 			return d, nil
 		}
-		return 0, fmt.Errorf("%w: %d", ErrTokenDate, n)
+		return 0, fmt.Errorf("%w: %d", ErrDate, n)
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
 	if errors.Is(err, strconv.ErrRange) {
-		return 0, fmt.Errorf("%w: %.3g", ErrTokenDate, f)
+		return 0, fmt.Errorf("%w: %.3g", ErrDate, f)
 	}
 	if err != nil || math.IsNaN(f) {
-		return 0, fmt.Errorf("%w: NumericDate is not a number", ErrTokenMalformed)
+		return 0, fmt.Errorf("%w: NumericDate is not a number", ErrMalformed)
 	}
 	// Compared as floats before converting: int64(f) is undefined beyond
 	// the int64 range.
 	if f < 0 || f >= float64(MaxNumericDate)+1 {
-		return 0, fmt.Errorf("%w: %.3g", ErrTokenDate, f)
+		return 0, fmt.Errorf("%w: %.3g", ErrDate, f)
 	}
 	return NumericDate(f), nil
 }
@@ -108,7 +108,7 @@ func (a *Audience) UnmarshalJSON(b []byte) error {
 	}
 	var list []string
 	if err := json.Unmarshal(b, &list); err != nil {
-		return fmt.Errorf("%w: aud must be a string or an array of strings", ErrTokenMalformed)
+		return fmt.Errorf("%w: aud must be a string or an array of strings", ErrMalformed)
 	}
 	*a = list
 	return nil
@@ -156,7 +156,7 @@ func decodeClaims(payload []byte, dst Carrier) error {
 		return err
 	}
 	if err := json.Unmarshal(payload, dst); err != nil {
-		return fmt.Errorf("%w: claims: %w", ErrTokenMalformed, err)
+		return fmt.Errorf("%w: claims: %w", ErrMalformed, err)
 	}
 	return nil
 }
@@ -187,7 +187,7 @@ func decodeRegistered(payload []byte, c *Claims) error {
 			c.IssuedAt, err = parseNumericDate(value)
 		}
 		if err != nil {
-			return fmt.Errorf("%w: claim %s: %w", ErrTokenMalformed, key, err)
+			return fmt.Errorf("%w: claim %s: %w", ErrMalformed, key, err)
 		}
 		return nil
 	})

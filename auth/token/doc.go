@@ -22,12 +22,12 @@
 //   - jku, x5u, jwk, x5c and crit headers are refused: keys never come from
 //     the token;
 //   - the signature is checked before any claim is read, so an expired
-//     token with a bad signature reports ErrTokenSignature;
+//     token with a bad signature reports ErrSignature;
 //   - exp, iss and aud are required unless a Skip field says otherwise;
 //     the clock leeway is 30s by default and at most 5m;
 //   - exp, nbf and iat must be NumericDates from 0 to [MaxNumericDate]
 //     (the end of year 9999); fractions are truncated, anything else is
-//     [ErrTokenDate], so no date can overflow a comparison with the clock;
+//     [ErrDate], so no date can overflow a comparison with the clock;
 //   - duplicate JSON members (also differing only in case, or hidden behind
 //     escapes) are refused, so two parsers can never read different claims;
 //   - header strings are decoded as RFC 8259 §7 says ("keys\/2024" is

@@ -38,7 +38,7 @@ func Example() {
 	fmt.Println(claims.Subject, claims.Roles, err)
 
 	_, err = verifier.Verify(context.Background(), tok+"x")
-	fmt.Println(errors.Is(err, token.ErrTokenSignature) || errors.Is(err, token.ErrTokenMalformed))
+	fmt.Println(errors.Is(err, token.ErrSignature) || errors.Is(err, token.ErrMalformed))
 	// Output:
 	// user_42 [admin] <nil>
 	// true

@@ -290,6 +290,7 @@ type KeySource interface {
 type KeyRing struct {
 	mu      sync.RWMutex
 	keys    map[string]*Key
+	order   []*Key // the keys in the order they were added, for Keys
 	primary *Key
 }
 
@@ -325,6 +326,7 @@ func (r *KeyRing) Add(k *Key) error {
 		return fmt.Errorf("%w: key id %q already in the ring", ErrKey, k.id)
 	}
 	r.keys[k.id] = k
+	r.order = append(r.order, k)
 	return nil
 }
 
@@ -400,14 +402,20 @@ func (r *KeyRing) Promote(id string) error {
 }
 
 // Remove drops the key with id: tokens it signed no longer verify. The
-// primary cannot be removed; promote another key first.
+// primary cannot be removed (promote another key first), and an id the
+// ring does not hold is an error wrapping ErrKey, as for Promote.
 func (r *KeyRing) Remove(id string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.primary != nil && r.primary.id == id {
+	k, ok := r.keys[id]
+	if !ok {
+		return fmt.Errorf("%w: no key %q", ErrKey, id)
+	}
+	if r.primary == k {
 		return fmt.Errorf("%w: %q is the primary key", ErrKey, id)
 	}
 	delete(r.keys, id)
+	r.order = slices.DeleteFunc(r.order, func(x *Key) bool { return x == k })
 	return nil
 }
 
@@ -430,22 +438,10 @@ func (r *KeyRing) Key(_ context.Context, id string) (*Key, error) {
 	return k, nil
 }
 
-// Keys returns every key in the ring, sorted by id.
+// Keys returns every key in the ring in the order they were added, oldest
+// first, as crypto's key rings list theirs.
 func (r *KeyRing) Keys() []*Key {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	out := make([]*Key, 0, len(r.keys))
-	for _, k := range r.keys {
-		out = append(out, k)
-	}
-	slices.SortFunc(out, func(a, b *Key) int {
-		switch {
-		case a.id < b.id:
-			return -1
-		case a.id > b.id:
-			return 1
-		}
-		return 0
-	})
-	return out
+	return slices.Clone(r.order)
 }

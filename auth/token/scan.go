@@ -23,7 +23,7 @@ const maxMembers = 64
 func eachMember(b []byte, fn func(key, value []byte) error) error {
 	i := jsonscan.SkipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
-		return fmt.Errorf("%w: not a JSON object", ErrTokenMalformed)
+		return fmt.Errorf("%w: not a JSON object", ErrMalformed)
 	}
 	i = jsonscan.SkipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
@@ -48,11 +48,11 @@ func eachMember(b []byte, fn func(key, value []byte) error) error {
 		}
 		for _, k := range seen {
 			if bytes.EqualFold(k, key) {
-				return fmt.Errorf("%w: duplicate member %q", ErrTokenMalformed, key)
+				return fmt.Errorf("%w: duplicate member %q", ErrMalformed, key)
 			}
 		}
 		if len(seen) == maxMembers {
-			return fmt.Errorf("%w: more than %d members", ErrTokenMalformed, maxMembers)
+			return fmt.Errorf("%w: more than %d members", ErrMalformed, maxMembers)
 		}
 		seen = append(seen, key)
 		end, e := jsonscan.SkipValue(b, v, maxDepth)
@@ -74,12 +74,12 @@ func eachMember(b []byte, fn func(key, value []byte) error) error {
 }
 
 func syntaxError(e jsonscan.Error) error {
-	return fmt.Errorf("%w: %s", ErrTokenMalformed, e.Error())
+	return fmt.Errorf("%w: %s", ErrMalformed, e.Error())
 }
 
 func trailing(b []byte, i int) error {
 	if jsonscan.SkipSpace(b, i) != len(b) {
-		return fmt.Errorf("%w: data after the JSON object", ErrTokenMalformed)
+		return fmt.Errorf("%w: data after the JSON object", ErrMalformed)
 	}
 	return nil
 }

@@ -146,55 +146,55 @@ func TestVerify_AttackSuite(t *testing.T) {
 		token string
 		want  error
 	}{
-		{"alg none", all, forge(`{"alg":"none","kid":"hs-1","typ":"at+jwt"}`, good, func([]byte) []byte { return nil }), token.ErrTokenAlgorithm},
-		{"alg None", all, forge(`{"alg":"None","kid":"hs-1","typ":"at+jwt"}`, good, func([]byte) []byte { return nil }), token.ErrTokenAlgorithm},
-		{"alg NONE", all, forge(`{"alg":"NONE","kid":"hs-1","typ":"at+jwt"}`, good, func([]byte) []byte { return nil }), token.ErrTokenAlgorithm},
-		{"alg missing", all, forge(`{"kid":"hs-1","typ":"at+jwt"}`, good, sign), token.ErrTokenAlgorithm},
-		{"alg not on the allow-list", edOnly, forge(hsHeader, good, sign), token.ErrTokenAlgorithm},
-		{"alg hs256 lowercase", all, forge(`{"alg":"hs256","kid":"hs-1","typ":"at+jwt"}`, good, sign), token.ErrTokenAlgorithm},
-		{"HS256 signed with the EdDSA public key", all, forge(`{"alg":"HS256","kid":"ed-1","typ":"at+jwt"}`, good, hs256(pubJWKS)), token.ErrTokenAlgorithm},
-		{"HS256 signed with the raw Ed25519 public key", all, forge(`{"alg":"HS256","kid":"ed-1","typ":"at+jwt"}`, good, hs256(edPubBytes(t, f))), token.ErrTokenAlgorithm},
-		{"ES256 with r = s = 0", all, esParts[0] + "." + esParts[1] + "." + enc.EncodeToString(make([]byte, 64)), token.ErrTokenSignature},
-		{"ES256 with a short signature", all, esParts[0] + "." + esParts[1] + "." + enc.EncodeToString(make([]byte, 63)), token.ErrTokenSignature},
+		{"alg none", all, forge(`{"alg":"none","kid":"hs-1","typ":"at+jwt"}`, good, func([]byte) []byte { return nil }), token.ErrAlgorithm},
+		{"alg None", all, forge(`{"alg":"None","kid":"hs-1","typ":"at+jwt"}`, good, func([]byte) []byte { return nil }), token.ErrAlgorithm},
+		{"alg NONE", all, forge(`{"alg":"NONE","kid":"hs-1","typ":"at+jwt"}`, good, func([]byte) []byte { return nil }), token.ErrAlgorithm},
+		{"alg missing", all, forge(`{"kid":"hs-1","typ":"at+jwt"}`, good, sign), token.ErrAlgorithm},
+		{"alg not on the allow-list", edOnly, forge(hsHeader, good, sign), token.ErrAlgorithm},
+		{"alg hs256 lowercase", all, forge(`{"alg":"hs256","kid":"hs-1","typ":"at+jwt"}`, good, sign), token.ErrAlgorithm},
+		{"HS256 signed with the EdDSA public key", all, forge(`{"alg":"HS256","kid":"ed-1","typ":"at+jwt"}`, good, hs256(pubJWKS)), token.ErrAlgorithm},
+		{"HS256 signed with the raw Ed25519 public key", all, forge(`{"alg":"HS256","kid":"ed-1","typ":"at+jwt"}`, good, hs256(edPubBytes(t, f))), token.ErrAlgorithm},
+		{"ES256 with r = s = 0", all, esParts[0] + "." + esParts[1] + "." + enc.EncodeToString(make([]byte, 64)), token.ErrSignature},
+		{"ES256 with a short signature", all, esParts[0] + "." + esParts[1] + "." + enc.EncodeToString(make([]byte, 63)), token.ErrSignature},
 		{"unknown kid", all, forge(`{"alg":"HS256","kid":"hs-9","typ":"at+jwt"}`, good, sign), token.ErrUnknownKey},
 		{"path kid", all, forge(`{"alg":"HS256","kid":"../../dev/null","typ":"at+jwt"}`, good, hs256(make([]byte, 32))), token.ErrUnknownKey},
 		{"kid with quotes", all, forge(`{"alg":"HS256","kid":"hs-1\" OR \"1\"=\"1","typ":"at+jwt"}`, good, sign), token.ErrUnknownKey},
 		{"no kid", all, forge(`{"alg":"HS256","typ":"at+jwt"}`, good, sign), token.ErrUnknownKey},
-		{"jku", all, forge(`{"alg":"HS256","kid":"hs-1","typ":"at+jwt","jku":"https://evil/jwks"}`, good, sign), token.ErrTokenHeader},
-		{"x5u", all, forge(`{"alg":"HS256","kid":"hs-1","typ":"at+jwt","x5u":"https://evil/cert"}`, good, sign), token.ErrTokenHeader},
-		{"jwk", all, forge(`{"alg":"HS256","kid":"hs-1","typ":"at+jwt","jwk":{"kty":"oct","k":"AAAA"}}`, good, sign), token.ErrTokenHeader},
-		{"x5c", all, forge(`{"alg":"HS256","kid":"hs-1","typ":"at+jwt","x5c":["MIIB"]}`, good, sign), token.ErrTokenHeader},
-		{"unknown crit", all, forge(`{"alg":"HS256","kid":"hs-1","typ":"at+jwt","crit":["exp"],"exp":1}`, good, sign), token.ErrTokenHeader},
-		{"duplicate alg in header", all, forge(`{"alg":"HS256","alg":"none","kid":"hs-1","typ":"at+jwt"}`, good, sign), token.ErrTokenMalformed},
-		{"expired", all, forge(hsHeader, exp(-time.Minute), sign), token.ErrTokenExpired},
-		{"expired with a bad signature", all, forge(hsHeader, exp(-time.Minute), hs256(make([]byte, 32))), token.ErrTokenSignature},
-		{"nbf in the future", all, forge(hsHeader, fmt.Sprintf(`{"iss":"https://id.example","aud":"api","exp":%d,"nbf":%d}`, now.Add(time.Hour).Unix(), now.Add(time.Minute).Unix()), sign), token.ErrTokenNotYetValid},
-		{"iat in the future", all, forge(hsHeader, fmt.Sprintf(`{"iss":"https://id.example","aud":"api","exp":%d,"iat":%d}`, now.Add(time.Hour).Unix(), now.Add(time.Minute).Unix()), sign), token.ErrTokenNotYetValid},
-		{"missing exp", all, forge(hsHeader, `{"iss":"https://id.example","aud":"api"}`, sign), token.ErrTokenMissingClaim},
-		{"missing iss", all, forge(hsHeader, fmt.Sprintf(`{"aud":"api","exp":%d}`, now.Add(time.Hour).Unix()), sign), token.ErrTokenMissingClaim},
-		{"missing aud", all, forge(hsHeader, fmt.Sprintf(`{"iss":"https://id.example","exp":%d}`, now.Add(time.Hour).Unix()), sign), token.ErrTokenMissingClaim},
-		{"wrong aud", all, forge(hsHeader, strings.Replace(good, `"aud":"api"`, `"aud":["web","admin"]`, 1), sign), token.ErrTokenAudience},
-		{"wrong iss", all, forge(hsHeader, strings.Replace(good, "id.example", "id.evil", 1), sign), token.ErrTokenIssuer},
-		{"wrong typ", all, forge(`{"alg":"HS256","kid":"hs-1","typ":"JWT"}`, good, sign), token.ErrTokenType},
-		{"missing typ", all, forge(`{"alg":"HS256","kid":"hs-1"}`, good, sign), token.ErrTokenType},
-		{"duplicate sub", all, forge(hsHeader, strings.Replace(good, `"sub":"user_1"`, `"sub":"user_1","sub":"admin"`, 1), sign), token.ErrTokenMalformed},
-		{"duplicate sub in another case", all, forge(hsHeader, strings.Replace(good, `"sub":"user_1"`, `"sub":"user_1","SUB":"admin"`, 1), sign), token.ErrTokenMalformed},
-		{"duplicate sub behind an escape", all, forge(hsHeader, strings.Replace(good, `"sub":"user_1"`, `"sub":"user_1","s\u0075b":"admin"`, 1), sign), token.ErrTokenMalformed},
-		{"payload not an object", all, forge(hsHeader, `["iss"]`, sign), token.ErrTokenMalformed},
-		{"trailing data after payload", all, forge(hsHeader, good+`{}`, sign), token.ErrTokenMalformed},
-		{"aud of the wrong type", all, forge(hsHeader, strings.Replace(good, `"aud":"api"`, `"aud":7`, 1), sign), token.ErrTokenMalformed},
-		{"exp as a string", all, forge(hsHeader, strings.Replace(good, `"exp":`, `"exp":"1"`+`,"x":`, 1), sign), token.ErrTokenMalformed},
-		{"illegal base64", all, strings.Replace(forge(hsHeader, good, sign), "e", "+", 1), token.ErrTokenMalformed},
+		{"jku", all, forge(`{"alg":"HS256","kid":"hs-1","typ":"at+jwt","jku":"https://evil/jwks"}`, good, sign), token.ErrHeader},
+		{"x5u", all, forge(`{"alg":"HS256","kid":"hs-1","typ":"at+jwt","x5u":"https://evil/cert"}`, good, sign), token.ErrHeader},
+		{"jwk", all, forge(`{"alg":"HS256","kid":"hs-1","typ":"at+jwt","jwk":{"kty":"oct","k":"AAAA"}}`, good, sign), token.ErrHeader},
+		{"x5c", all, forge(`{"alg":"HS256","kid":"hs-1","typ":"at+jwt","x5c":["MIIB"]}`, good, sign), token.ErrHeader},
+		{"unknown crit", all, forge(`{"alg":"HS256","kid":"hs-1","typ":"at+jwt","crit":["exp"],"exp":1}`, good, sign), token.ErrHeader},
+		{"duplicate alg in header", all, forge(`{"alg":"HS256","alg":"none","kid":"hs-1","typ":"at+jwt"}`, good, sign), token.ErrMalformed},
+		{"expired", all, forge(hsHeader, exp(-time.Minute), sign), token.ErrExpired},
+		{"expired with a bad signature", all, forge(hsHeader, exp(-time.Minute), hs256(make([]byte, 32))), token.ErrSignature},
+		{"nbf in the future", all, forge(hsHeader, fmt.Sprintf(`{"iss":"https://id.example","aud":"api","exp":%d,"nbf":%d}`, now.Add(time.Hour).Unix(), now.Add(time.Minute).Unix()), sign), token.ErrNotYetValid},
+		{"iat in the future", all, forge(hsHeader, fmt.Sprintf(`{"iss":"https://id.example","aud":"api","exp":%d,"iat":%d}`, now.Add(time.Hour).Unix(), now.Add(time.Minute).Unix()), sign), token.ErrNotYetValid},
+		{"missing exp", all, forge(hsHeader, `{"iss":"https://id.example","aud":"api"}`, sign), token.ErrMissingClaim},
+		{"missing iss", all, forge(hsHeader, fmt.Sprintf(`{"aud":"api","exp":%d}`, now.Add(time.Hour).Unix()), sign), token.ErrMissingClaim},
+		{"missing aud", all, forge(hsHeader, fmt.Sprintf(`{"iss":"https://id.example","exp":%d}`, now.Add(time.Hour).Unix()), sign), token.ErrMissingClaim},
+		{"wrong aud", all, forge(hsHeader, strings.Replace(good, `"aud":"api"`, `"aud":["web","admin"]`, 1), sign), token.ErrAudience},
+		{"wrong iss", all, forge(hsHeader, strings.Replace(good, "id.example", "id.evil", 1), sign), token.ErrIssuer},
+		{"wrong typ", all, forge(`{"alg":"HS256","kid":"hs-1","typ":"JWT"}`, good, sign), token.ErrType},
+		{"missing typ", all, forge(`{"alg":"HS256","kid":"hs-1"}`, good, sign), token.ErrType},
+		{"duplicate sub", all, forge(hsHeader, strings.Replace(good, `"sub":"user_1"`, `"sub":"user_1","sub":"admin"`, 1), sign), token.ErrMalformed},
+		{"duplicate sub in another case", all, forge(hsHeader, strings.Replace(good, `"sub":"user_1"`, `"sub":"user_1","SUB":"admin"`, 1), sign), token.ErrMalformed},
+		{"duplicate sub behind an escape", all, forge(hsHeader, strings.Replace(good, `"sub":"user_1"`, `"sub":"user_1","s\u0075b":"admin"`, 1), sign), token.ErrMalformed},
+		{"payload not an object", all, forge(hsHeader, `["iss"]`, sign), token.ErrMalformed},
+		{"trailing data after payload", all, forge(hsHeader, good+`{}`, sign), token.ErrMalformed},
+		{"aud of the wrong type", all, forge(hsHeader, strings.Replace(good, `"aud":"api"`, `"aud":7`, 1), sign), token.ErrMalformed},
+		{"exp as a string", all, forge(hsHeader, strings.Replace(good, `"exp":`, `"exp":"1"`+`,"x":`, 1), sign), token.ErrMalformed},
+		{"illegal base64", all, strings.Replace(forge(hsHeader, good, sign), "e", "+", 1), token.ErrMalformed},
 		{"base64 padding", all, func() string {
 			p := strings.Split(forge(hsHeader, good, sign), ".")
 			return p[0] + "=." + p[1] + "." + p[2]
-		}(), token.ErrTokenMalformed},
-		{"three dots", all, forge(hsHeader, good, sign) + ".", token.ErrTokenMalformed},
-		{"one dot", all, "abc.def", token.ErrTokenMalformed},
-		{"empty", all, "", token.ErrTokenMalformed},
-		{"1 MiB of dots", all, hugeDots, token.ErrTokenMalformed},
-		{"over 8 KiB", all, forge(hsHeader, strings.Replace(good, `"sub":"user_1"`, `"sub":"`+strings.Repeat("a", 9000)+`"`, 1), sign), token.ErrTokenMalformed},
-		{"header not JSON", all, enc.EncodeToString([]byte("alg=HS256")) + "." + enc.EncodeToString([]byte(good)) + ".AAAA", token.ErrTokenMalformed},
+		}(), token.ErrMalformed},
+		{"three dots", all, forge(hsHeader, good, sign) + ".", token.ErrMalformed},
+		{"one dot", all, "abc.def", token.ErrMalformed},
+		{"empty", all, "", token.ErrMalformed},
+		{"1 MiB of dots", all, hugeDots, token.ErrMalformed},
+		{"over 8 KiB", all, forge(hsHeader, strings.Replace(good, `"sub":"user_1"`, `"sub":"`+strings.Repeat("a", 9000)+`"`, 1), sign), token.ErrMalformed},
+		{"header not JSON", all, enc.EncodeToString([]byte("alg=HS256")) + "." + enc.EncodeToString([]byte(good)) + ".AAAA", token.ErrMalformed},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -239,7 +239,7 @@ func TestVerify_Leeway(t *testing.T) {
 	_, err := f.verifier(t, nil).Verify(ctx, tok)
 	assert.NoError(t, err, "within the default 30s leeway")
 	_, err = f.verifier(t, func(c *token.VerifierConfig) { c.Leeway = 5 * time.Second }).Verify(ctx, tok)
-	assert.ErrorIs(t, err, token.ErrTokenExpired)
+	assert.ErrorIs(t, err, token.ErrExpired)
 
 	_, err = token.NewVerifier(token.VerifierConfig{Keys: f.ring, Issuer: "i", Audience: "a", Leeway: 6 * time.Minute})
 	assert.ErrorIs(t, err, token.ErrInvalidConfig, "leeway is capped at 5 minutes")
@@ -431,4 +431,44 @@ func FuzzPayload(f *testing.F) {
 			t.Fatalf("typed path accepted %q, registered path refused: %v", payload, err1)
 		}
 	})
+}
+
+// TestKeyRing_MissingKeyIsAnError: Promote and Remove of an id the ring
+// does not hold fail with ErrKey, as every Bedrock key ring's do; a
+// mistyped kid in a rotation script must not pass silently.
+func TestKeyRing_MissingKeyIsAnError(t *testing.T) {
+	f := newFixture(t)
+	for name, op := range map[string]func(string) error{"promote": f.ring.Promote, "remove": f.ring.Remove} {
+		t.Run(name, func(t *testing.T) {
+			err := op("no-such-kid")
+			assert.ErrorIs(t, err, token.ErrKey)
+			assert.NotErrorIs(t, err, auth.ErrInvalidCredential, "a ring operation is not a credential check")
+		})
+	}
+}
+
+// TestKeyRing_KeysInTheOrderAdded: Keys lists oldest first, as crypto's
+// rings do, so the key a rotation script removes next is the first.
+func TestKeyRing_KeysInTheOrderAdded(t *testing.T) {
+	var keys []*token.Key
+	for _, id := range []string{"k-3", "k-1", "k-2"} {
+		k, err := token.GenerateEd25519(id)
+		require.NoError(t, err)
+		keys = append(keys, k)
+	}
+	ring, err := token.NewKeyRing(keys[0], keys[1:]...)
+	require.NoError(t, err)
+	ids := func() []string {
+		var out []string
+		for _, k := range ring.Keys() {
+			out = append(out, k.ID())
+		}
+		return out
+	}
+	assert.Equal(t, []string{"k-3", "k-1", "k-2"}, ids())
+	require.NoError(t, ring.Remove("k-1"))
+	assert.Equal(t, []string{"k-3", "k-2"}, ids())
+	next, err := ring.Generate(token.EdDSA)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"k-3", "k-2", next.ID()}, ids())
 }

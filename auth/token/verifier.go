@@ -29,8 +29,8 @@ var b64 = base64.RawURLEncoding.Strict()
 // errTooLong and errAlphabet are built once: refusing an oversized or
 // misspelt token costs nothing.
 var (
-	errTooLong  = fmt.Errorf("%w: longer than the verifier's MaxBytes", ErrTokenMalformed)
-	errAlphabet = fmt.Errorf("%w: a byte outside the base64url alphabet", ErrTokenMalformed)
+	errTooLong  = fmt.Errorf("%w: longer than the verifier's MaxBytes", ErrMalformed)
+	errAlphabet = fmt.Errorf("%w: a byte outside the base64url alphabet", ErrMalformed)
 )
 
 // VerifierConfig configures a [Verifier]. It fails closed: exp, iss and aud
@@ -150,7 +150,7 @@ type header struct {
 
 // VerifyInto checks token and decodes its claims into dst. The order of
 // checks is fixed: size, shape, header, key, signature, then claims, so an
-// expired token with a bad signature reports ErrTokenSignature, and nothing
+// expired token with a bad signature reports ErrSignature, and nothing
 // in the claims is read before the signature holds.
 func (v *Verifier) VerifyInto(ctx context.Context, token string, dst Carrier) error {
 	if len(token) > v.cfg.MaxBytes {
@@ -158,14 +158,14 @@ func (v *Verifier) VerifyInto(ctx context.Context, token string, dst Carrier) er
 	}
 	dot1 := strings.IndexByte(token, '.')
 	if dot1 < 0 {
-		return fmt.Errorf("%w: not a compact JWS", ErrTokenMalformed)
+		return fmt.Errorf("%w: not a compact JWS", ErrMalformed)
 	}
 	dot2 := dot1 + 1 + strings.IndexByte(token[dot1+1:], '.')
 	if dot2 <= dot1 || strings.IndexByte(token[dot2+1:], '.') >= 0 {
-		return fmt.Errorf("%w: a compact JWS has exactly two dots", ErrTokenMalformed)
+		return fmt.Errorf("%w: a compact JWS has exactly two dots", ErrMalformed)
 	}
 	if dot1 > maxHeaderBytes {
-		return fmt.Errorf("%w: header too long", ErrTokenMalformed)
+		return fmt.Errorf("%w: header too long", ErrMalformed)
 	}
 	// encoding/base64 skips CR and LF even in strict mode; without this a
 	// token would have many spellings.
@@ -188,7 +188,7 @@ func (v *Verifier) VerifyInto(ctx context.Context, token string, dst Carrier) er
 
 	n, err := b64.Decode(rest, input[:dot1])
 	if err != nil {
-		return fmt.Errorf("%w: header encoding", ErrTokenMalformed)
+		return fmt.Errorf("%w: header encoding", ErrMalformed)
 	}
 	hdr, err := parseHeader(rest[:n])
 	if err != nil {
@@ -202,16 +202,16 @@ func (v *Verifier) VerifyInto(ctx context.Context, token string, dst Carrier) er
 
 	n, err = b64.Decode(rest, sigEnc)
 	if err != nil {
-		return fmt.Errorf("%w: signature encoding", ErrTokenMalformed)
+		return fmt.Errorf("%w: signature encoding", ErrMalformed)
 	}
 	if !key.verify(input, rest[:n]) {
-		return ErrTokenSignature
+		return ErrSignature
 	}
 	rest = rest[n:]
 
 	n, err = b64.Decode(rest, input[dot1+1:])
 	if err != nil {
-		return fmt.Errorf("%w: payload encoding", ErrTokenMalformed)
+		return fmt.Errorf("%w: payload encoding", ErrMalformed)
 	}
 	if err := decodeClaims(rest[:n], dst); err != nil {
 		return err
@@ -252,13 +252,13 @@ func parseHeader(b []byte) (header, error) {
 	err := eachMember(b, func(key, value []byte) error {
 		switch string(key) {
 		case "alg":
-			return headerString(&h.alg, key, value, ErrTokenAlgorithm)
+			return headerString(&h.alg, key, value, ErrAlgorithm)
 		case "kid":
 			return headerString(&h.kid, key, value, ErrUnknownKey)
 		case "typ":
-			return headerString(&h.typ, key, value, ErrTokenType)
+			return headerString(&h.typ, key, value, ErrType)
 		case "jku", "x5u", "jwk", "x5c", "crit":
-			return fmt.Errorf("%w: %s", ErrTokenHeader, key)
+			return fmt.Errorf("%w: %s", ErrHeader, key)
 		}
 		return nil
 	})
@@ -266,7 +266,7 @@ func parseHeader(b []byte) (header, error) {
 		return header{}, err
 	}
 	if h.alg == nil {
-		return header{}, fmt.Errorf("%w: no alg", ErrTokenAlgorithm)
+		return header{}, fmt.Errorf("%w: no alg", ErrAlgorithm)
 	}
 	return h, nil
 }
@@ -280,7 +280,7 @@ func headerString(dst *[]byte, name, value []byte, wrongType error) error {
 	}
 	s, ok := unquoteInPlace(value)
 	if !ok {
-		return fmt.Errorf("%w: %s is not a valid string", ErrTokenMalformed, name)
+		return fmt.Errorf("%w: %s is not a valid string", ErrMalformed, name)
 	}
 	*dst = s
 	return nil
@@ -295,10 +295,10 @@ func (v *Verifier) key(ctx context.Context, h header) (*Key, error) {
 		}
 	}
 	if alg == "" {
-		return nil, fmt.Errorf("%w: %q", ErrTokenAlgorithm, h.alg)
+		return nil, fmt.Errorf("%w: %q", ErrAlgorithm, h.alg)
 	}
 	if !v.cfg.SkipType && !typeMatches(h.typ, v.cfg.Type) {
-		return nil, fmt.Errorf("%w: typ %q, want %q", ErrTokenType, h.typ, v.cfg.Type)
+		return nil, fmt.Errorf("%w: typ %q, want %q", ErrType, h.typ, v.cfg.Type)
 	}
 	if len(h.kid) == 0 {
 		return nil, fmt.Errorf("%w: no kid", ErrUnknownKey)
@@ -314,7 +314,7 @@ func (v *Verifier) key(ctx context.Context, h header) (*Key, error) {
 		return nil, err
 	}
 	if key.alg != alg {
-		return nil, fmt.Errorf("%w: key %s is %s, token says %s", ErrTokenAlgorithm, key.id, key.alg, alg)
+		return nil, fmt.Errorf("%w: key %s is %s, token says %s", ErrAlgorithm, key.id, key.alg, alg)
 	}
 	return key, nil
 }
@@ -341,32 +341,32 @@ func (v *Verifier) checkClaims(c *Claims) error {
 	leeway := v.cfg.Leeway
 	if !v.cfg.SkipExpiry {
 		if c.ExpiresAt == 0 {
-			return fmt.Errorf("%w: exp", ErrTokenMissingClaim)
+			return fmt.Errorf("%w: exp", ErrMissingClaim)
 		}
 		if !now.Before(c.ExpiresAt.Time().Add(leeway)) {
-			return ErrTokenExpired
+			return ErrExpired
 		}
 	}
 	if c.NotBefore != 0 && now.Add(leeway).Before(c.NotBefore.Time()) {
-		return ErrTokenNotYetValid
+		return ErrNotYetValid
 	}
 	if c.IssuedAt != 0 && now.Add(leeway).Before(c.IssuedAt.Time()) {
-		return fmt.Errorf("%w: issued in the future", ErrTokenNotYetValid)
+		return fmt.Errorf("%w: issued in the future", ErrNotYetValid)
 	}
 	if !v.cfg.SkipIssuer {
 		if c.Issuer == "" {
-			return fmt.Errorf("%w: iss", ErrTokenMissingClaim)
+			return fmt.Errorf("%w: iss", ErrMissingClaim)
 		}
 		if c.Issuer != v.cfg.Issuer {
-			return ErrTokenIssuer
+			return ErrIssuer
 		}
 	}
 	if !v.cfg.SkipAudience {
 		if len(c.Audience) == 0 {
-			return fmt.Errorf("%w: aud", ErrTokenMissingClaim)
+			return fmt.Errorf("%w: aud", ErrMissingClaim)
 		}
 		if !c.Audience.Contains(v.cfg.Audience) {
-			return ErrTokenAudience
+			return ErrAudience
 		}
 	}
 	return nil

@@ -2,6 +2,8 @@ package cachetest
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -42,9 +44,17 @@ var (
 	_ cache.Broadcaster = (*MemoryStore)(nil)
 )
 
-// NewMemoryStore returns an empty store.
-func NewMemoryStore(cfg MemoryStoreConfig) *MemoryStore {
-	if cfg.LeaseTTL <= 0 {
+// ErrInvalidConfig is wrapped by the error [NewMemoryStore] returns for a
+// bad MemoryStoreConfig.
+var ErrInvalidConfig = errors.New("cachetest: invalid config")
+
+// NewMemoryStore returns an empty store, or an error wrapping
+// [ErrInvalidConfig] for a negative LeaseTTL.
+func NewMemoryStore(cfg MemoryStoreConfig) (*MemoryStore, error) {
+	if cfg.LeaseTTL < 0 {
+		return nil, fmt.Errorf("%w: negative LeaseTTL %v", ErrInvalidConfig, cfg.LeaseTTL)
+	}
+	if cfg.LeaseTTL == 0 {
 		cfg.LeaseTTL = 5 * time.Second
 	}
 	return &MemoryStore{
@@ -52,7 +62,7 @@ func NewMemoryStore(cfg MemoryStoreConfig) *MemoryStore {
 		vals:     map[string]memVal{},
 		leases:   map[string]memVal{},
 		subs:     map[int]func(cache.Invalidation){},
-	}
+	}, nil
 }
 
 func live(tbl map[string]memVal, k string, now time.Time) (memVal, bool) {

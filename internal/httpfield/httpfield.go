@@ -1,6 +1,3 @@
-// Package httpfield holds the pieces of HTTP field-value grammar (RFC 9110
-// section 5.6) that several packages parse, so that each list element is
-// trimmed by one rule everywhere.
 package httpfield
 
 // TrimOWS removes optional whitespace around a list element: spaces and

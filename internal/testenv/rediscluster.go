@@ -73,16 +73,7 @@ func RedisCluster(t TB) (*redis.ClusterClient, string) {
 		return nil, ""
 	}
 	client := redis.NewClusterClient(RedisClusterOptions(t))
-	prefix := UniqueName(t, "bedrocktest:") + ":"
-	t.Cleanup(func() {
-		defer client.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
-		defer cancel()
-		if err := DeletePrefix(ctx, client, prefix); err != nil {
-			t.Fatalf("testenv: delete keys %s* on the cluster: %v", prefix, err)
-		}
-	})
-	return client, prefix
+	return client, cleanPrefix(t, client, " on the cluster")
 }
 
 // probeCluster asks the first node that answers whether the cluster is

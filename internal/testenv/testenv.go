@@ -1,20 +1,3 @@
-// Package testenv gives tests real PostgreSQL, Redis and NATS connections,
-// isolated from every other test where the server allows it.
-//
-// [Postgres] returns a pool whose connections use a fresh, uniquely named
-// schema that is dropped when the test ends; [Redis] returns a client and a
-// unique key prefix whose keys are deleted when the test ends. Both read the
-// server address from BEDROCK_POSTGRES_URL and BEDROCK_REDIS_URL, falling back
-// to the local default ports. [RedisCluster] does for a Redis Cluster what
-// [Redis] does for one server, on the nodes named by
-// BEDROCK_REDIS_CLUSTER_ADDRS (default 127.0.0.1:7000 to 7005, the cluster
-// `.ci/run` starts); [StartRedisCluster] starts a private cluster on free
-// ports for a test that breaks it.
-//
-// When a server cannot be reached the test fails if the environment variable
-// CI is set, so that a missing service can never pass CI as a skipped test,
-// and is skipped with instructions otherwise. [Chromium] applies the same
-// rule to the browser that end-to-end browser tests drive.
 package testenv
 
 import (
@@ -274,16 +257,23 @@ func Redis(t TB) (*redis.Client, string) {
 		return nil, ""
 	}
 	client := redis.NewClient(opts)
+	return client, cleanPrefix(t, client, "")
+}
+
+// cleanPrefix returns a unique key prefix for t and, when t ends, deletes
+// its keys (on every master of a cluster) and closes client; where names
+// the server in the failure message.
+func cleanPrefix(t TB, client redis.UniversalClient, where string) string {
 	prefix := UniqueName(t, "bedrocktest:") + ":"
 	t.Cleanup(func() {
 		defer client.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 		defer cancel()
 		if err := DeletePrefix(ctx, client, prefix); err != nil {
-			t.Fatalf("testenv: delete keys %s*: %v", prefix, err)
+			t.Fatalf("testenv: delete keys %s*%s: %v", prefix, where, err)
 		}
 	})
-	return client, prefix
+	return prefix
 }
 
 // DeletePrefix deletes every key that starts with prefix, in batches; on a

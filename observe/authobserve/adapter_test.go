@@ -32,7 +32,7 @@ func TestAdapters_HookCallsDoNotAllocate(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
-	expired := fmt.Errorf("x: %w", token.ErrTokenExpired)
+	expired := fmt.Errorf("x: %w", token.ErrExpired)
 	otelhooktest.AssertNoAllocs(t, map[string]func(){
 		"auth failure": func() { onFailure(r, expired) },
 		"authz deny":   func() { onDeny(r, authz.Decision{Reason: authz.ReasonDefaultDeny}) },

@@ -28,7 +28,7 @@ func Example() {
 	// An authenticator that finds an expired token, as token.Authenticator
 	// would.
 	expired := auth.AuthenticatorFunc(func(context.Context, *http.Request) (auth.Principal, error) {
-		return auth.Principal{}, fmt.Errorf("kid k1: %w", token.ErrTokenExpired)
+		return auth.Principal{}, fmt.Errorf("kid k1: %w", token.ErrExpired)
 	})
 	authn, err := auth.NewMiddleware(auth.MiddlewareConfig{Authenticators: []auth.Authenticator{expired}, Hooks: auth.Hooks{OnFailure: onFailure}})
 	if err != nil {

@@ -24,20 +24,20 @@ const (
 )
 
 // authFailureClasses lists the refusal reasons, the most specific sentinel
-// first: several token sentinels wrap ErrTokenMalformed, and every one
+// first: several token sentinels wrap ErrMalformed, and every one
 // wraps auth.ErrInvalidCredential.
 func authFailureClasses() []otelhook.ErrorClass {
 	return otelhook.WithContextClasses(
-		otelhook.ErrorClass{Err: token.ErrTokenAlgorithm, Reason: "token_algorithm"},
-		otelhook.ErrorClass{Err: token.ErrTokenHeader, Reason: "token_header"},
-		otelhook.ErrorClass{Err: token.ErrTokenMissingClaim, Reason: "token_missing_claim"},
-		otelhook.ErrorClass{Err: token.ErrTokenMalformed, Reason: "token_malformed"},
-		otelhook.ErrorClass{Err: token.ErrTokenSignature, Reason: "token_signature"},
-		otelhook.ErrorClass{Err: token.ErrTokenExpired, Reason: "token_expired"},
-		otelhook.ErrorClass{Err: token.ErrTokenNotYetValid, Reason: "token_not_yet_valid"},
-		otelhook.ErrorClass{Err: token.ErrTokenAudience, Reason: "token_audience"},
-		otelhook.ErrorClass{Err: token.ErrTokenIssuer, Reason: "token_issuer"},
-		otelhook.ErrorClass{Err: token.ErrTokenType, Reason: "token_type"},
+		otelhook.ErrorClass{Err: token.ErrAlgorithm, Reason: "token_algorithm"},
+		otelhook.ErrorClass{Err: token.ErrHeader, Reason: "token_header"},
+		otelhook.ErrorClass{Err: token.ErrMissingClaim, Reason: "token_missing_claim"},
+		otelhook.ErrorClass{Err: token.ErrMalformed, Reason: "token_malformed"},
+		otelhook.ErrorClass{Err: token.ErrSignature, Reason: "token_signature"},
+		otelhook.ErrorClass{Err: token.ErrExpired, Reason: "token_expired"},
+		otelhook.ErrorClass{Err: token.ErrNotYetValid, Reason: "token_not_yet_valid"},
+		otelhook.ErrorClass{Err: token.ErrAudience, Reason: "token_audience"},
+		otelhook.ErrorClass{Err: token.ErrIssuer, Reason: "token_issuer"},
+		otelhook.ErrorClass{Err: token.ErrType, Reason: "token_type"},
 		otelhook.ErrorClass{Err: token.ErrUnknownKey, Reason: "token_unknown_key"},
 		otelhook.ErrorClass{Err: apikey.ErrMalformed, Reason: "apikey_malformed"},
 		otelhook.ErrorClass{Err: apikey.ErrChecksum, Reason: "apikey_checksum"},

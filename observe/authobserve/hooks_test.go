@@ -26,10 +26,10 @@ func TestFailureHook_ClassifiesBySentinel(t *testing.T) {
 		err    error
 		reason string
 	}{
-		{token.ErrTokenExpired, "token_expired"},
-		{token.ErrTokenSignature, "token_signature"},
-		{token.ErrTokenAlgorithm, "token_algorithm"}, // before token_malformed, which it wraps
-		{token.ErrTokenMalformed, "token_malformed"},
+		{token.ErrExpired, "token_expired"},
+		{token.ErrSignature, "token_signature"},
+		{token.ErrAlgorithm, "token_algorithm"}, // before token_malformed, which it wraps
+		{token.ErrMalformed, "token_malformed"},
 		{token.ErrUnknownKey, "token_unknown_key"},
 		{apikey.ErrRevoked, "apikey_revoked"},
 		{apikey.ErrMismatch, "apikey_mismatch"},
@@ -115,7 +115,7 @@ func BenchmarkFailureHook(b *testing.B) {
 	onFailure, err := authobserve.FailureHook(otelhooktest.NewRecorder(b, "authobserve").MP)
 	require.NoError(b, err)
 	r := httptest.NewRequest(http.MethodGet, "/orders", nil)
-	failure := fmt.Errorf("credential: %w", token.ErrTokenExpired)
+	failure := fmt.Errorf("credential: %w", token.ErrExpired)
 	b.ReportAllocs()
 	for b.Loop() {
 		onFailure(r, failure)

@@ -1,0 +1,2 @@
+// Package good follows every convention.
+package good

@@ -1,0 +1,2 @@
+// Package old declares the old config sentinel.
+package old

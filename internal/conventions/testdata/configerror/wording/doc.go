@@ -1,0 +1,2 @@
+// Package wording words its sentinel its own way.
+package wording

@@ -1,0 +1,2 @@
+// Package bare forgets its comments.
+package bare

@@ -1,0 +1,2 @@
+// Package nodoc has its comment here, not in doc.go.
+package nodoc

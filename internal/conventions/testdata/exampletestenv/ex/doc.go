@@ -1,0 +1,2 @@
+// Package ex has an Example that uses internal/testenv.
+package ex

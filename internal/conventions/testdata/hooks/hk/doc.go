@@ -1,0 +1,2 @@
+// Package hk has hooks of the wrong shape.
+package hk

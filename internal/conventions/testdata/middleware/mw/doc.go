@@ -1,0 +1,2 @@
+// Package mw returns middleware as a bare function.
+package mw

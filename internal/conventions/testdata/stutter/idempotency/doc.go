@@ -1,0 +1,2 @@
+// Package idempotency is named again by its function.
+package idempotency

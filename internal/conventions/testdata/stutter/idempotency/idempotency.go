@@ -1,0 +1,4 @@
+package idempotency
+
+// Idempotency is the package's name again.
+func Idempotency() {}

@@ -1,0 +1,2 @@
+// Package token repeats its name.
+package token

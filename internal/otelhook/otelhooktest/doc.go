@@ -1,0 +1,3 @@
+// Package otelhooktest reads back what the adapters under observe/ record,
+// and holds the checks every adapter must pass, for their tests.
+package otelhooktest
