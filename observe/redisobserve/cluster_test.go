@@ -18,8 +18,12 @@ import (
 // asks every master: it fails, naming the dead one, until its replica has
 // taken over, and passes again once the client sees the new master.
 func TestCheck_OnAClusterAsksEveryMaster(t *testing.T) {
-	cluster := testenv.StartRedisCluster(t, testenv.PrivateRedisClusterConfig{})
-	client := redis.NewClusterClient(cluster.Options())
+	// A node timeout long enough that no failover comes between the kill
+	// and the checks below, however busy the machine.
+	cluster := testenv.StartRedisCluster(t, testenv.PrivateRedisClusterConfig{NodeTimeout: 5 * time.Second})
+	opts := cluster.Options()
+	opts.MaxRetries = -1 // one attempt per check: a check is a probe, not a retry loop
+	client := redis.NewClusterClient(opts)
 	t.Cleanup(func() { _ = client.Close() })
 	ctx := t.Context()
 	check := redisobserve.Check(client)
@@ -30,13 +34,23 @@ func TestCheck_OnAClusterAsksEveryMaster(t *testing.T) {
 	require.NoError(t, err)
 	cluster.Kill(dead)
 
+	failures := 0
 	for i := range 10 {
 		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		err := check(cctx)
 		cancel()
-		require.Error(t, err, "check %d after %s died", i, dead)
+		if err == nil {
+			// Only a failover may make it pass: the dead node must no
+			// longer serve the key's slot.
+			master, merr := cluster.MasterOf(ctx, key)
+			require.NoError(t, merr)
+			require.NotEqual(t, dead, master, "check %d passed while the dead master %s still serves its slots", i, dead)
+			break
+		}
+		failures++
 		assert.Contains(t, err.Error(), dead, "the error names the master that does not answer")
 	}
+	require.Positive(t, failures, "the check must fail while a master is dead")
 
 	waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
