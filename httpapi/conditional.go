@@ -57,7 +57,8 @@ const (
 // require; an If-Match or If-None-Match that is not a valid list of entity
 // tags is an error wrapping [ErrInvalidPrecondition] (400), because
 // ignoring it would carry out a write the client meant to guard. A field
-// present but empty counts as absent. Range and If-Range are not
+// sent empty is a list of no tags: an empty If-Match fails, an empty
+// If-None-Match holds (and rules If-Modified-Since out). Range and If-Range are not
 // evaluated. A v.ETag that is not an entity tag is the handler's bug and
 // returns an error wrapping [ErrInvalidETag].
 //
@@ -70,7 +71,7 @@ func EvaluatePreconditions(r *http.Request, v Validators) (Result, error) {
 		return Proceed, err
 	}
 	h := r.Header
-	if im := field(h, "If-Match"); im != "" {
+	if im := h["If-Match"]; present(im) {
 		ok, perr := holds(im, current, v, false)
 		if perr != errNone {
 			return Proceed, fmt.Errorf("%w: If-Match: %s", ErrInvalidPrecondition, perr.reason())
@@ -84,7 +85,7 @@ func EvaluatePreconditions(r *http.Request, v Validators) (Result, error) {
 		}
 	}
 	safe := r.Method == http.MethodGet || r.Method == http.MethodHead
-	if inm := field(h, "If-None-Match"); inm != "" {
+	if inm := h["If-None-Match"]; present(inm) {
 		matched, perr := holds(inm, current, v, true)
 		if perr != errNone {
 			return Proceed, fmt.Errorf("%w: If-None-Match: %s", ErrInvalidPrecondition, perr.reason())
@@ -106,19 +107,29 @@ func EvaluatePreconditions(r *http.Request, v Validators) (Result, error) {
 }
 
 // holds reports whether an If-Match (weak false) or If-None-Match (weak
-// true) field names the current representation: "*" names any that
-// exists.
-func holds(f string, current ETag, v Validators, weak bool) (bool, parseError) {
-	if f == "*" {
+// true) field, given as its field lines, names the current
+// representation: "*" names any that exists. Several lines make one list
+// (RFC 9110 §5.3), where "*" may not stand.
+func holds(lines []string, current ETag, v Validators, weak bool) (bool, parseError) {
+	if len(lines) == 1 && httpfield.TrimOWS(lines[0]) == "*" {
 		return !v.Missing, errNone
 	}
-	if v.Missing || v.ETag == "" {
-		// Nothing to match, but the list must still be valid.
-		_, err := listMatches(f, ETag{}, weak)
-		return false, err
+	matched := false
+	for _, f := range lines {
+		// Without a current tag nothing matches, but the list must still
+		// be valid: a malformed guard is refused, never skipped.
+		m, err := listMatches(f, current, weak)
+		if err != errNone {
+			return false, err
+		}
+		matched = matched || m && !v.Missing && v.ETag != ""
 	}
-	return listMatches(f, current, weak)
+	return matched, errNone
 }
+
+// present reports whether a field was sent, even empty: an empty If-Match
+// is a list of no tags, which nothing matches (RFC 9110 §13.1.1).
+func present(lines []string) bool { return len(lines) > 0 }
 
 // field returns the first value of a header, trimmed of OWS, without the
 // canonicalisation cost of Header.Get: the names here are canonical.

@@ -44,13 +44,14 @@ func NewConditionalWrites(cfg ConditionalWritesConfig) (*ConditionalWrites, erro
 
 // Check returns [ErrPreconditionRequired] when r's method must be
 // conditional and r has none of If-Match, If-Unmodified-Since and
-// If-None-Match (an empty field counts as absent), and nil otherwise.
+// If-None-Match, and nil otherwise. A field sent empty counts: it is a
+// precondition that fails ([EvaluatePreconditions]).
 func (c *ConditionalWrites) Check(r *http.Request) error {
 	if !slices.Contains(c.methods, r.Method) {
 		return nil
 	}
 	h := r.Header
-	if field(h, "If-Match") != "" || field(h, "If-Unmodified-Since") != "" || field(h, "If-None-Match") != "" {
+	if present(h["If-Match"]) || present(h["If-Unmodified-Since"]) || present(h["If-None-Match"]) {
 		return nil
 	}
 	return ErrPreconditionRequired

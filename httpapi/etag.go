@@ -93,7 +93,8 @@ func versionOf(opaque string) (int64, bool) {
 // "*" returns anyVersion = true: the client accepts whatever version exists. In a
 // list, the one version among the strong tags written by [ETagFromVersion]
 // is returned; weak tags never match (If-Match compares strongly) and other
-// tags are ignored. Errors wrap [ErrPreconditionRequired] (empty field:
+// tags are ignored. A request with several If-Match lines passes them
+// joined with ", " (net/http's Header.Get returns the first only). Errors wrap [ErrPreconditionRequired] (empty field:
 // 428), [ErrInvalidPrecondition] (bad syntax: 400) or
 // [ErrPreconditionFailed] (no single version of ours: 412).
 func VersionFromIfMatch(field string) (version int64, anyVersion bool, err error) {
