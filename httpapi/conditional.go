@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/bedrock-go/bedrock/internal/httpfield"
@@ -228,4 +229,18 @@ func WriteNotModified(w http.ResponseWriter) {
 		delete(h, "Last-Modified")
 	}
 	w.WriteHeader(http.StatusNotModified)
+}
+
+// String returns the result's name: "proceed", "304 Not Modified" or
+// "412 Precondition Failed".
+func (r Result) String() string {
+	switch r {
+	case Proceed:
+		return "proceed"
+	case NotModified:
+		return "304 Not Modified"
+	case PreconditionFailed:
+		return "412 Precondition Failed"
+	}
+	return "Result(" + strconv.Itoa(int(r)) + ")"
 }
