@@ -205,14 +205,21 @@ func setValidators(h http.Header, v Validators) {
 	}
 }
 
-// notModifiedDrop are the fields of a 200 that a 304 must not carry: the
-// representation's metadata (RFC 9110 §15.4.5 keeps Content-Location,
-// Date, ETag, Vary, Cache-Control and Expires, and the other fields of
-// the response, such as Link, Deprecation and Set-Cookie).
-var notModifiedDrop = [...]string{
-	"Content-Type", "Content-Length", "Content-Encoding", "Content-Language",
-	"Content-Range", "Content-Disposition", "Content-Digest", "Repr-Digest",
-	"Digest", "Content-Md5", "Transfer-Encoding",
+// dropOn304 reports whether a field of a 200 must not be carried by a
+// 304: the representation's metadata (RFC 9110 §15.4.5 keeps
+// Content-Location, Date, ETag, Vary, Cache-Control and Expires, and the
+// other fields of the response, such as Link, Deprecation and
+// Set-Cookie). Last-Modified goes too when the answer has an ETag.
+func dropOn304(k string, hasETag bool) bool {
+	switch k {
+	case "Content-Type", "Content-Length", "Content-Encoding", "Content-Language",
+		"Content-Range", "Content-Disposition", "Content-Digest", "Repr-Digest",
+		"Digest", "Content-Md5", "Transfer-Encoding":
+		return true
+	case "Last-Modified":
+		return hasETag
+	}
+	return false
 }
 
 // WriteNotModified sends 304 Not Modified: it removes the fields that
@@ -222,11 +229,13 @@ var notModifiedDrop = [...]string{
 // yourself only after [EvaluatePreconditions] returned [NotModified].
 func WriteNotModified(w http.ResponseWriter) {
 	h := w.Header()
-	for _, k := range notModifiedDrop {
-		delete(h, k)
-	}
-	if len(h["Etag"]) > 0 || len(h["ETag"]) > 0 {
-		delete(h, "Last-Modified")
+	hasETag := len(h["Etag"]) > 0 || len(h["ETag"]) > 0
+	// Ranging over the few fields an answer has costs less than looking
+	// up each of the dozen names.
+	for k := range h {
+		if dropOn304(k, hasETag) {
+			delete(h, k)
+		}
 	}
 	w.WriteHeader(http.StatusNotModified)
 }
