@@ -105,26 +105,30 @@ func VersionFromIfMatch(field string) (version int64, anyVersion bool, err error
 	if s == "*" {
 		return 0, true, nil
 	}
-	found := false
+	found, other := false, int64(-1)
 	for l := (tagList{rest: s}); ; {
 		e, ok, perr := l.next()
 		if perr != errNone {
+			// Refused whole, whatever it named before the error.
 			return 0, false, fmt.Errorf("%w: If-Match: %s", ErrInvalidPrecondition, perr.reason())
 		}
 		if !ok {
 			break
 		}
 		v, ours := versionOf(e.Opaque)
-		if !ours || e.Weak {
-			continue
+		switch {
+		case !ours || e.Weak:
+		case !found:
+			found, version = true, v
+		case v != version:
+			other = v
 		}
-		if found && v != version {
-			return 0, false, fmt.Errorf("%w: If-Match names several versions (%d and %d)", ErrPreconditionFailed, version, v)
-		}
-		found, version = true, v
 	}
-	if !found {
+	switch {
+	case !found:
 		return 0, false, fmt.Errorf("%w: If-Match names no strong entity tag of a version", ErrPreconditionFailed)
+	case other >= 0:
+		return 0, false, fmt.Errorf("%w: If-Match names several versions (%d and %d)", ErrPreconditionFailed, version, other)
 	}
 	return version, false, nil
 }

@@ -116,6 +116,7 @@ func TestVersionFromIfMatch(t *testing.T) {
 		{"space inside", `"v 7"`, 0, false, httpapi.ErrInvalidPrecondition},
 		{"star in a list", `*, "v7"`, 0, false, httpapi.ErrInvalidPrecondition},
 		{"lowercase weak", `w/"v7"`, 0, false, httpapi.ErrInvalidPrecondition},
+		{"malformed after two versions is malformed, not failed", `"v10","v0",0`, 0, false, httpapi.ErrInvalidPrecondition},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v, any, err := httpapi.VersionFromIfMatch(tc.field)

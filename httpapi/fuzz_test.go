@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -35,27 +36,61 @@ func FuzzParseETag(f *testing.F) {
 	})
 }
 
+// The reference of VersionFromIfMatch: the list grammar as a regular
+// expression (as in fuzz_internal_test.go), and our tags as another.
+var (
+	refETagIn  = `(?:W/)?"[\x21\x23-\x7e\x{80}-\x{10FFFF}]*"`
+	refIfMatch = regexp.MustCompile(`^[ \t,]*(?:` + refETagIn + `(?:[ \t]*,[ \t,]*` + refETagIn + `)*)?[ \t,]*$`)
+	refTags    = regexp.MustCompile(`(W/)?"([\x21\x23-\x7e\x{80}-\x{10FFFF}]*)"`)
+	refOurTag  = regexp.MustCompile(`^v(0|[1-9][0-9]{0,18})$`)
+)
+
+// refVersionFromIfMatch reads an If-Match field as RFC 9110 and
+// ETagFromVersion define it, by other means than the code under test.
+func refVersionFromIfMatch(field string) (version int64, anyVersion bool, err error) {
+	s := strings.Trim(field, " \t")
+	switch {
+	case s == "":
+		return 0, false, httpapi.ErrPreconditionRequired
+	case s == "*":
+		return 0, true, nil
+	case !refIfMatch.MatchString(s):
+		return 0, false, httpapi.ErrInvalidPrecondition
+	}
+	versions := map[int64]bool{}
+	for _, m := range refTags.FindAllStringSubmatch(s, -1) {
+		if m[1] != "" || !refOurTag.MatchString(m[2]) {
+			continue
+		}
+		v, err := strconv.ParseInt(m[2][1:], 10, 64)
+		if err != nil {
+			continue // past MaxInt64
+		}
+		versions[v] = true
+		version = v
+	}
+	if len(versions) != 1 {
+		return 0, false, httpapi.ErrPreconditionFailed
+	}
+	return version, false, nil
+}
+
 func FuzzVersionFromIfMatch(f *testing.F) {
-	for _, seed := range []string{`"v7"`, "*", `W/"v1", "v2"`, `"a","v9223372036854775807"`, `"v`, ",,", "\"\xff\"", ""} {
+	for _, seed := range []string{`"v7"`, "*", `W/"v1", "v2"`, `"a","v9223372036854775807"`, `"v`, ",,", "\"\xff\"", "",
+		`"v9223372036854775808"`, `"v7", "v7"`, `"v7", "v8"`, ` * `, `*,*`} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, field string) {
 		v, anyVersion, err := httpapi.VersionFromIfMatch(field)
-		if err != nil {
-			if !errors.Is(err, httpapi.ErrPreconditionRequired) && !errors.Is(err, httpapi.ErrPreconditionFailed) &&
-				!errors.Is(err, httpapi.ErrInvalidPrecondition) {
-				t.Fatalf("untyped error %v", err)
-			}
-			if !strings.HasPrefix(err.Error(), "httpapi: ") {
-				t.Fatalf("unprefixed error %q", err)
+		rv, rany, rerr := refVersionFromIfMatch(field)
+		if rerr != nil {
+			if !errors.Is(err, rerr) || !strings.HasPrefix(err.Error(), "httpapi: ") {
+				t.Fatalf("%q: error %v, reference %v", field, err, rerr)
 			}
 			return
 		}
-		if anyVersion {
-			return
-		}
-		if v < 0 || !strings.Contains(field, httpapi.ETagFromVersion(v)) {
-			t.Fatalf("version %d not named in %q", v, field)
+		if err != nil || v != rv || anyVersion != rany {
+			t.Fatalf("%q: %d %v %v, reference %d %v", field, v, anyVersion, err, rv, rany)
 		}
 	})
 }
