@@ -135,3 +135,47 @@ func ExampleDeprecation() {
 	// Link: <https://shop.example/docs/deprecations>; rel="deprecation"
 	// Link: </v1/products>; rel="successor-version"
 }
+
+func ExampleConditionalWrites() {
+	writes, err := httpapi.NewConditionalWrites(httpapi.ConditionalWritesConfig{})
+	if err != nil {
+		panic(err)
+	}
+	h := writes.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	for _, ifMatch := range []string{"", `"v3"`} {
+		r := httptest.NewRequest(http.MethodPut, "/v1/products/1", nil)
+		if ifMatch != "" {
+			r.Header.Set("If-Match", ifMatch)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		fmt.Println(w.Code)
+	}
+	// Output:
+	// 428
+	// 204
+}
+
+func ExampleCachePolicy_Apply() {
+	policy, err := httpapi.NewCachePolicy(httpapi.CachePolicyConfig{
+		MaxAge: 5 * time.Minute, StaleWhileRevalidate: time.Minute, StaleIfError: 24 * time.Hour,
+		Vary: []string{"Accept-Language"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	for _, auth := range []string{"", "Bearer abc"} {
+		r := httptest.NewRequest(http.MethodGet, "/v1/products", nil)
+		if auth != "" {
+			r.Header.Set("Authorization", auth)
+		}
+		h := http.Header{"Vary": {"Accept-Encoding"}}
+		policy.Apply(h, r)
+		fmt.Printf("%s | Vary: %s\n", h.Get("Cache-Control"), h.Get("Vary"))
+	}
+	// Output:
+	// public, max-age=300, stale-while-revalidate=60, stale-if-error=86400 | Vary: Accept-Encoding, Accept-Language
+	// private, no-store | Vary: Accept-Encoding
+}
