@@ -54,8 +54,9 @@ const (
 //  4. Without If-None-Match, for GET and HEAD, If-Modified-Since when v
 //     has a LastModified. False: 304.
 //
-// A date that is not a valid HTTP-date is ignored, as §13.1.3 and §13.1.4
-// require; an If-Match or If-None-Match that is not a valid list of entity
+// A date that is not a valid HTTP-date, or sent twice, is ignored, as
+// §13.1.3 and §13.1.4 require, and so are all preconditions of CONNECT,
+// OPTIONS and TRACE (§13.2.1); an If-Match or If-None-Match that is not a valid list of entity
 // tags is an error wrapping [ErrInvalidPrecondition] (400), because
 // ignoring it would carry out a write the client meant to guard. A field
 // sent empty is a list of no tags: an empty If-Match fails, an empty
@@ -71,6 +72,10 @@ func EvaluatePreconditions(r *http.Request, v Validators) (Result, error) {
 	if err != nil {
 		return Proceed, err
 	}
+	switch r.Method {
+	case http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return Proceed, nil // no representation is selected (§13.2.1)
+	}
 	h := r.Header
 	if im := h["If-Match"]; present(im) {
 		ok, perr := holds(im, current, v, false)
@@ -80,7 +85,7 @@ func EvaluatePreconditions(r *http.Request, v Validators) (Result, error) {
 		if !ok {
 			return PreconditionFailed, nil
 		}
-	} else if ius := field(h, "If-Unmodified-Since"); ius != "" && !v.LastModified.IsZero() && !v.Missing {
+	} else if ius := date(h, "If-Unmodified-Since"); ius != "" && !v.LastModified.IsZero() && !v.Missing {
 		if t, err := http.ParseTime(ius); err == nil && v.LastModified.Truncate(time.Second).After(t) {
 			return PreconditionFailed, nil
 		}
@@ -99,7 +104,7 @@ func EvaluatePreconditions(r *http.Request, v Validators) (Result, error) {
 		}
 		return PreconditionFailed, nil
 	}
-	if ims := field(h, "If-Modified-Since"); safe && ims != "" && !v.LastModified.IsZero() && !v.Missing {
+	if ims := date(h, "If-Modified-Since"); safe && ims != "" && !v.LastModified.IsZero() && !v.Missing {
 		if t, err := http.ParseTime(ims); err == nil && !v.LastModified.Truncate(time.Second).After(t) {
 			return NotModified, nil
 		}
@@ -136,6 +141,15 @@ func present(lines []string) bool { return len(lines) > 0 }
 // canonicalisation cost of Header.Get: the names here are canonical.
 func field(h http.Header, name string) string {
 	if v := h[name]; len(v) > 0 {
+		return httpfield.TrimOWS(v[0])
+	}
+	return ""
+}
+
+// date returns the value of a date field, or "" when it is absent or
+// sent more than once: a list of dates is no date (§13.1.3, §13.1.4).
+func date(h http.Header, name string) string {
+	if v := h[name]; len(v) == 1 {
 		return httpfield.TrimOWS(v[0])
 	}
 	return ""

@@ -94,6 +94,10 @@ func TestEvaluatePreconditions(t *testing.T) {
 		{"If-Modified-Since in asctime form", request("HEAD", "If-Modified-Since", asctime), xyzzy, httpapi.NotModified, nil},
 		{"If-Modified-Since compares whole seconds", request("GET", "If-Modified-Since", rfcDate), dated, httpapi.NotModified, nil},
 		{"If-Modified-Since invalid is ignored", request("GET", "If-Modified-Since", "Sat, 29 Oct 1994"), xyzzy, httpapi.Proceed, nil},
+		{"If-Modified-Since in two lines is ignored", request("GET", "If-Modified-Since", later, "If-Modified-Since", later), xyzzy, httpapi.Proceed, nil},
+		{"If-Unmodified-Since in two lines is ignored", request("PUT", "If-Unmodified-Since", earlier, "If-Unmodified-Since", earlier), xyzzy, httpapi.Proceed, nil},
+		{"If-Modified-Since as a list in one line is ignored", request("GET", "If-Modified-Since", later+", "+later), xyzzy, httpapi.Proceed, nil},
+		{"OPTIONS ignores every precondition", request("OPTIONS", "If-Match", `"other"`), xyzzy, httpapi.Proceed, nil},
 		{"If-Modified-Since ignored on a PUT", request("PUT", "If-Modified-Since", later), xyzzy, httpapi.Proceed, nil},
 		{"If-None-Match overrides If-Modified-Since", request("GET", "If-None-Match", `"other"`, "If-Modified-Since", later), xyzzy, httpapi.Proceed, nil},
 		// order: step 1 decides before step 3
