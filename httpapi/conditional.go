@@ -60,8 +60,8 @@ const (
 // tags is an error wrapping [ErrInvalidPrecondition] (400), because
 // ignoring it would carry out a write the client meant to guard. A field
 // sent empty is a list of no tags: an empty If-Match fails, an empty
-// If-None-Match holds (and rules If-Modified-Since out). Range and If-Range are not
-// evaluated. A v.ETag that is not an entity tag is the handler's bug and
+// If-None-Match holds (and rules If-Modified-Since out). Range and
+// If-Range are not evaluated. A v.ETag that is not an entity tag is the handler's bug and
 // returns an error wrapping [ErrInvalidETag].
 //
 // Call it only when the answer without preconditions would be a 2xx
