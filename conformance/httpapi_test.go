@@ -111,3 +111,44 @@ func TestCachePolicy_CacheControlParsesAsADictionary(t *testing.T) {
 		})
 	}
 }
+
+// httpapiCases are the problems httpapi answers with, for
+// TestProblem_RFC9457.
+func httpapiCases(t *testing.T) []problemCase {
+	versions, err := httpapi.NewVersioning(httpapi.VersioningConfig{Versions: []string{"v1", "v2"}})
+	require.NoError(t, err)
+	sunset := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	gone, err := httpapi.NewDeprecation(httpapi.DeprecationConfig{Name: "v0", Deprecated: sunset.AddDate(-1, 0, 0), Sunset: sunset,
+		GoneAfterSunset: true, Successor: "/v1/products", Now: func() time.Time { return sunset }})
+	require.NoError(t, err)
+	writes, err := httpapi.NewConditionalWrites(httpapi.ConditionalWritesConfig{})
+	require.NoError(t, err)
+	ok := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	conditional := func(v httpapi.Validators) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { httpapi.Conditional(w, r, v) })
+	}
+	req := func(method, path string, hdr ...string) *http.Request {
+		r := httptest.NewRequest(method, path, nil)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			r.Header.Set(hdr[i], hdr[i+1])
+		}
+		return r
+	}
+	return []problemCase{
+		{name: "httpapi/unknown version", status: 400, do: func(t *testing.T) *httptest.ResponseRecorder {
+			return serve(versions.Handler(ok), req("GET", "/v9/products"))
+		}},
+		{name: "httpapi/past the sunset", status: 410, do: func(t *testing.T) *httptest.ResponseRecorder {
+			return serve(gone.Handler(ok), req("GET", "/v0/products"))
+		}},
+		{name: "httpapi/precondition required", status: 428, do: func(t *testing.T) *httptest.ResponseRecorder {
+			return serve(writes.Handler(ok), req("PUT", "/v1/products/1"))
+		}},
+		{name: "httpapi/precondition failed", status: 412, do: func(t *testing.T) *httptest.ResponseRecorder {
+			return serve(conditional(httpapi.Validators{ETag: `"v3"`}), req("PUT", "/v1/products/1", "If-Match", `"v2"`))
+		}},
+		{name: "httpapi/malformed If-None-Match", status: 400, do: func(t *testing.T) *httptest.ResponseRecorder {
+			return serve(conditional(httpapi.Validators{ETag: `"v3"`}), req("GET", "/v1/products/1", "If-None-Match", `v3`))
+		}},
+	}
+}
