@@ -23,6 +23,10 @@
 //     fields and checked against an exact GCRA;
 //   - problem_test.go: every problem document Bedrock writes, against
 //     RFC 9457 and RFC 9110;
+//   - httpapi_test.go: httpapi's Deprecation field parsed as an RFC 9651
+//     Date with httpsfv, its Sunset field with net/http.ParseTime, its
+//     Link values against RFC 8288, and CachePolicy's Cache-Control as a
+//     structured Dictionary (its problems are in problem_test.go's table);
 //   - pagination_test.go: cursors signed by crypto's MACKeyRing through
 //     pagination's Signer, which it satisfies without an import, across a
 //     key rotation (Rotate, Promote, Retire, Remove);

@@ -413,6 +413,7 @@ func TestProblem_RFC9457(t *testing.T) {
 	cases = append(cases, httpsecCases(t)...)
 	cases = append(cases, authCases(t)...)
 	cases = append(cases, observeCases(t)...)
+	cases = append(cases, httpapiCases(t)...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			checkProblem(t, c.do(t), c.status, c.afterHandler)

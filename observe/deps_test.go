@@ -26,6 +26,7 @@ var adapterDeps = map[string]struct{ bedrock, drivers []string }{
 	"observe/authobserve":        {bedrock: []string{"auth"}},
 	"observe/cacheobserve":       {bedrock: []string{"cache"}},
 	"observe/cryptoobserve":      {bedrock: []string{"crypto"}},
+	"observe/httpapiobserve":     {bedrock: []string{"httpapi"}},
 	"observe/httpsecobserve":     {bedrock: []string{"httpsec"}},
 	"observe/idempotencyobserve": {bedrock: []string{"idempotency"}},
 	"observe/outboxobserve":      {bedrock: []string{"outbox"}, drivers: []string{"github.com/jackc/pgx/"}},

@@ -57,8 +57,11 @@
 // # Locking
 //
 // [Versioned] implements optimistic locking with a version column and tells
-// a lost race ([ErrConflict]) from a missing row ([ErrNotFound]); [ETag] and
-// [ParseIfMatch] carry the version through HTTP If-Match and 412.
+// a lost race ([ErrConflict]) from a missing row ([ErrNotFound]). The
+// version is the seam with HTTP: package httpapi writes it as an ETag
+// (httpapi.ETagFromVersion) and reads it back from If-Match
+// (httpapi.VersionFromIfMatch), and a service answers ErrConflict with
+// 412; txn itself speaks no HTTP.
 //
 // [QueryLocked] and [QueryRowLocked] add SELECT ... FOR UPDATE, FOR NO KEY
 // UPDATE, FOR SHARE or FOR KEY SHARE with NOWAIT ([ErrLocked]) or SKIP

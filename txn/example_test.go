@@ -166,33 +166,28 @@ func ExampleVersioned() {
 		panic(err)
 	}
 
-	// GET: serve the version as an ETag.
+	// GET: serve the version (as an ETag, with httpapi.ETagFromVersion).
 	version, _ := docs.Version(ctx, pool, 1)
-	etag := txn.ETag(version)
-	fmt.Println("ETag:", etag)
+	fmt.Println("version:", version)
 
-	// PUT with If-Match: the first writer wins, the second gets 412.
+	// PUT with If-Match naming that version: the first writer wins, the
+	// second gets ErrConflict, which a service answers with 412.
 	for _, writer := range []string{"alice", "bob"} {
-		expected, err := txn.ParseIfMatch(etag)
-		if err != nil {
-			fmt.Println(writer, err)
-			continue
-		}
-		next, err := docs.Update(ctx, pool, 1, expected, txn.Set("title", "by "+writer))
+		next, err := docs.Update(ctx, pool, 1, version, txn.Set("title", "by "+writer))
 		switch {
 		case errors.Is(err, txn.ErrConflict):
 			fmt.Println(writer, "412 Precondition Failed")
 		case err != nil:
 			fmt.Println(writer, err)
 		default:
-			fmt.Println(writer, "200 OK, ETag:", txn.ETag(next))
+			fmt.Println(writer, "200 OK, version", next)
 		}
 	}
 	_, err = docs.Update(ctx, pool, 2, 1, txn.Set("title", "x"))
 	fmt.Println(errors.Is(err, txn.ErrNotFound))
 	// Output:
-	// ETag: "v1"
-	// alice 200 OK, ETag: "v2"
+	// version: 1
+	// alice 200 OK, version 2
 	// bob 412 Precondition Failed
 	// true
 }
@@ -244,18 +239,6 @@ func ExampleKey() {
 	// The same name gives the same key in every process.
 	fmt.Println(txn.Key("a"))
 	// Output: -5808556873153909620
-}
-
-func ExampleParseIfMatch() {
-	for _, h := range []string{`"v3"`, `*`, `W/"v3"`, ``} {
-		v, err := txn.ParseIfMatch(h)
-		fmt.Println(v, err)
-	}
-	// Output:
-	// 3 <nil>
-	// -1 <nil>
-	// 0 txn: If-Match precondition cannot match: no strong entity tag of a version
-	// 0 txn: If-Match header required
 }
 
 func ExampleRunner() {

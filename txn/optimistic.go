@@ -12,7 +12,8 @@ import (
 
 // AnyVersion, passed as the expected version, skips the version check: the
 // update applies to whatever version is current (and still increments it).
-// [ParseIfMatch] returns it for "If-Match: *".
+// Pass it when a client sent "If-Match: *" (httpapi.VersionFromIfMatch
+// reports that as any version).
 const AnyVersion int64 = -1
 
 // VersionedTable configures a [Versioned].
@@ -140,7 +141,7 @@ func (v *Versioned) Delete(ctx context.Context, q Querier, id any, version int64
 }
 
 // Version returns the current version of the row with key id, or an error
-// wrapping [ErrNotFound], for serving an [ETag].
+// wrapping [ErrNotFound], for serving as an ETag.
 func (v *Versioned) Version(ctx context.Context, q Querier, id any) (int64, error) {
 	var version int64
 	err := q.QueryRow(ctx, "SELECT "+v.version+" FROM "+v.table+" WHERE "+v.id+" = $1", id).Scan(&version)
