@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -18,7 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/bedrock-go/bedrock/internal/testenv"
+	"github.com/bedrock-go/bedrock/examples/service/internal/servicetest"
 )
 
 func envMap(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -35,20 +34,13 @@ func TestRunWithoutPostgres(t *testing.T) {
 	assert.Contains(t, msg, "DATABASE_URL")
 }
 
-// runEnv returns the environment of main's path against a fresh schema
+// runEnv returns the environment of main's path against a fresh database
 // and a Redis key prefix of its own (both dropped when the test ends).
 func runEnv(t *testing.T) map[string]string {
 	t.Helper()
-	pool := testenv.Postgres(t)
-	_, prefix := testenv.Redis(t)
-	var schema string
-	require.NoError(t, pool.QueryRow(context.Background(), `SELECT current_schema()`).Scan(&schema))
-	dbURL, err := url.Parse(testenv.PostgresURL())
-	require.NoError(t, err)
-	q := dbURL.Query()
-	q.Set("search_path", schema)
-	dbURL.RawQuery = q.Encode()
-	return map[string]string{"DATABASE_URL": dbURL.String(), "REDIS_URL": testenv.RedisURL(), "REDIS_PREFIX": prefix, "HTTP_ADDR": "127.0.0.1:0"}
+	_, dbURL := servicetest.Database(t)
+	_, prefix := servicetest.Redis(t)
+	return map[string]string{"DATABASE_URL": dbURL, "REDIS_URL": servicetest.RedisURL(), "REDIS_PREFIX": prefix, "HTTP_ADDR": "127.0.0.1:0"}
 }
 
 // startRun runs main's path with env (from runEnv) and returns the base
@@ -87,7 +79,7 @@ func startRun(t *testing.T, env map[string]string, log *slog.Logger) (string, fu
 // TestRunPublishesToNATS checks that with NATS_URL set, order events also
 // reach NATS JetStream.
 func TestRunPublishesToNATS(t *testing.T) {
-	nc, natsURL := testenv.NATS(t)
+	nc, natsURL := servicetest.NATS(t)
 	env := runEnv(t)
 	env["NATS_URL"] = natsURL
 	base, stop := startRun(t, env, nil)

@@ -23,28 +23,23 @@ import (
 	"github.com/bedrock-go/bedrock/auth/session"
 	"github.com/bedrock-go/bedrock/auth/session/pgsession"
 	"github.com/bedrock-go/bedrock/auth/token"
-	"github.com/bedrock-go/bedrock/cache"
-	"github.com/bedrock-go/bedrock/cache/rediscache"
 	"github.com/bedrock-go/bedrock/idempotency/redisidem"
-	"github.com/bedrock-go/bedrock/observe/cacheobserve"
 	"github.com/bedrock-go/bedrock/outbox"
 	"github.com/bedrock-go/bedrock/pagination"
 	"github.com/bedrock-go/bedrock/ratelimit"
 	"github.com/bedrock-go/bedrock/ratelimit/redislimit"
 	"github.com/bedrock-go/bedrock/validate"
 
-	"github.com/bedrock-go/bedrock/examples/service/internal/api"
+	"github.com/bedrock-go/bedrock/examples/service/internal/access"
+	"github.com/bedrock-go/bedrock/examples/service/internal/apikeys"
 	"github.com/bedrock-go/bedrock/examples/service/internal/config"
 	"github.com/bedrock-go/bedrock/examples/service/internal/events"
+	"github.com/bedrock-go/bedrock/examples/service/internal/orders"
 	"github.com/bedrock-go/bedrock/examples/service/internal/payment"
+	"github.com/bedrock-go/bedrock/examples/service/internal/products"
 	"github.com/bedrock-go/bedrock/examples/service/internal/store"
-)
-
-// Token issuer and audience of the service.
-const (
-	TokenIssuer   = "bedrock-shop"
-	TokenAudience = "bedrock-shop-api"
-	APIKeyPrefix  = "shop"
+	"github.com/bedrock-go/bedrock/examples/service/internal/users"
+	"github.com/bedrock-go/bedrock/examples/service/internal/web"
 )
 
 // Options are the parts of the assembly tests change.
@@ -55,7 +50,7 @@ type Options struct {
 	// ones); DefaultParams when zero.
 	PasswordParams password.Params
 	// LoginPerIP, LoginPerEmailClient and LoginPerEmail limit login
-	// attempts (see api.LoginLimiters). When zero: 60 a minute per client
+	// attempts (see users.LoginLimiters). When zero: 60 a minute per client
 	// address; 10 at once, then one every 6 minutes, per email and client;
 	// and a ceiling of 100 an hour per email (NIST SP 800-63B's bound on
 	// failed attempts), which one client reaches at most 20 of in an hour,
@@ -104,7 +99,8 @@ type Options struct {
 
 // App is the assembled service.
 type App struct {
-	handler  *api.Handler
+	handler  http.Handler
+	routes   []string
 	closers  []func() error
 	draining atomic.Bool
 	pool     *pgxpool.Pool
@@ -160,11 +156,11 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 	if err != nil {
 		return nil, err
 	}
-	issuer, err := token.NewIssuer(token.IssuerConfig{Keys: ring, Issuer: TokenIssuer, Audience: []string{TokenAudience}, TTL: cfg.AccessTokenTTL})
+	issuer, err := token.NewIssuer(token.IssuerConfig{Keys: ring, Issuer: access.TokenIssuer, Audience: []string{access.TokenAudience}, TTL: cfg.AccessTokenTTL})
 	if err != nil {
 		return nil, err
 	}
-	verifier, err := token.NewVerifier(token.VerifierConfig{Keys: ring, Issuer: TokenIssuer, Audience: TokenAudience, Algorithms: []token.Algorithm{token.EdDSA}})
+	verifier, err := token.NewVerifier(token.VerifierConfig{Keys: ring, Issuer: access.TokenIssuer, Audience: access.TokenAudience, Algorithms: []token.Algorithm{token.EdDSA}})
 	if err != nil {
 		return nil, err
 	}
@@ -184,8 +180,8 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 	if err != nil {
 		return nil, err
 	}
-	keyStore := store.NewAPIKeys(pool)
-	keys, err := apikey.New(keyStore, apikey.Config{Prefix: APIKeyPrefix})
+	keyStore := apikeys.NewStore(pool)
+	keys, err := apikey.New(keyStore, apikey.Config{Prefix: access.APIKeyPrefix})
 	if err != nil {
 		return nil, err
 	}
@@ -197,19 +193,19 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 	if err != nil {
 		return nil, err
 	}
-	productPager, err := pagination.New(pagination.Config{Signer: cursors, Sorts: store.ProductSorts()})
+	productPager, err := pagination.New(pagination.Config{Signer: cursors, Sorts: products.Sorts()})
 	if err != nil {
 		return nil, err
 	}
-	orderPager, err := pagination.New(pagination.Config{Signer: cursors, Sorts: store.OrderSorts()})
+	orderPager, err := pagination.New(pagination.Config{Signer: cursors, Sorts: orders.Sorts()})
 	if err != nil {
 		return nil, err
 	}
-	products, err := store.NewProducts(pool)
+	productStore, err := products.NewStore(pool)
 	if err != nil {
 		return nil, err
 	}
-	orders, err := store.NewOrders(pool, opt.OrderAttempts)
+	orderStore, err := orders.NewStore(pool, opt.OrderAttempts)
 	if err != nil {
 		return nil, err
 	}
@@ -252,51 +248,78 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 	}
 
 	a := &App{pool: pool, redis: rdb}
-	productCache, err := newProductCache(rdb, products, opt.RedisPrefix, opt.MeterProvider, a)
+	productCache, closeCache, err := products.NewCache(rdb, productStore, opt.RedisPrefix, opt.MeterProvider)
 	if err != nil {
-		_ = a.Close()
 		return nil, err
 	}
-	flow, err := events.Start(ctx, pool, rdb, opt.RedisPrefix, log, opt.MeterProvider, opt.Events, func(ctx context.Context, ids []int64) {
+	a.closers = append(a.closers, closeCache)
+	dropProducts := func(ctx context.Context, ids ...int64) {
 		if err := productCache.Delete(ctx, ids...); err != nil {
-			log.WarnContext(ctx, "product cache invalidation failed", slog.Any("error", err))
+			log.WarnContext(ctx, "product cache invalidation failed", slog.Any("ids", ids), slog.Any("error", err))
 		}
-	})
+	}
+	flow, err := events.Start(ctx, pool, rdb, opt.RedisPrefix, log, opt.MeterProvider, opt.Events, func(ctx context.Context, ids []int64) { dropProducts(ctx, ids...) })
 	if err != nil {
 		_ = a.Close()
 		return nil, err
 	}
 	a.closers = append(a.closers, flow.Close)
+	payments, fake, err := a.paymentClient(cfg, opt)
+	if err != nil {
+		_ = a.Close()
+		return nil, err
+	}
+	control, err := access.New()
+	if err != nil {
+		_ = a.Close()
+		return nil, err
+	}
+
+	// Each domain registers its own routes with the few dependencies it
+	// needs; what they share is the Responder and the access control.
+	resp := web.Responder{Log: log, Checker: checker}
+	routes := web.NewRouter()
+	systemRoutes(routes, a.ready, opt.Metrics, ring)
+	err = errors.Join(
+		users.Routes(routes, users.Config{Responder: resp, Store: users.NewStore(pool), Hasher: hasher,
+			Issuer: issuer, TokenTTL: cfg.AccessTokenTTL, Sessions: sessions,
+			ClientIP: ratelimit.ClientIPConfig{TrustedProxies: cfg.TrustedProxies},
+			Login:    users.LoginLimiters{PerIP: perIP, PerEmailClient: perEmailClient, PerEmail: perEmail},
+			Signup:   users.SignupLimiters{PerIP: signupPerIP, Ceiling: signupCeiling}, OnSignupHash: opt.OnSignupHash}),
+		apikeys.Routes(routes, apikeys.Config{Responder: resp, Store: keyStore, Keys: keys, Access: control}),
+		products.Routes(routes, products.Config{Responder: resp, Store: productStore, Cache: productCache,
+			Pager: productPager, Access: control}),
+		orders.Routes(routes, orders.Config{Responder: resp, Store: orderStore, Pager: orderPager, Idempotency: idem,
+			Payments: payments, Faults: fake, StockChanged: dropProducts, Access: control}),
+	)
+	if err == nil {
+		a.handler, err = wrap(routes, stack{Log: log, Verifier: verifier, APIKeys: keys, CORSOrigins: cfg.CORSOrigins,
+			TracerProvider: opt.TracerProvider, MeterProvider: opt.MeterProvider})
+	}
+	if err != nil {
+		_ = a.Close()
+		return nil, err
+	}
+	a.routes = routes.Patterns()
+	return a, nil
+}
+
+// paymentClient returns the client of the payment service and, when the
+// service runs its in-process fake, the fake.
+func (a *App) paymentClient(cfg config.Config, opt Options) (*payment.Client, *payment.Fake, error) {
 	// The payment service is an in-process fake with switchable faults;
 	// a real deployment would point the client at its provider instead.
 	fake, err := payment.StartFake()
 	if err != nil {
-		_ = a.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	a.closers = append(a.closers, fake.Close)
 	payments, err := payment.NewClient(fake.URL(), opt.PaymentOpenFor, opt.MeterProvider)
 	if err != nil {
-		_ = a.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	a.closers = append(a.closers, payments.Close)
-	a.handler, err = api.New(api.Deps{
-		Log: log, Users: store.NewUsers(pool), APIKeyStore: keyStore, Products: products, Orders: orders,
-		Hasher: hasher, Issuer: issuer, Verifier: verifier, KeyRing: ring, TokenTTL: cfg.AccessTokenTTL,
-		Sessions: sessions, APIKeys: keys, Checker: checker, ProductPager: productPager, OrderPager: orderPager,
-		IdemStore: idem, CORSOrigins: cfg.CORSOrigins, Ready: a.ready,
-		ProductCache: productCache, Payments: payments, Faults: fake,
-		TracerProvider: opt.TracerProvider, MeterProvider: opt.MeterProvider, Metrics: opt.Metrics,
-		AccessLogging: true, ClientIP: ratelimit.ClientIPConfig{TrustedProxies: cfg.TrustedProxies},
-		Login:  api.LoginLimiters{PerIP: perIP, PerEmailClient: perEmailClient, PerEmail: perEmail},
-		Signup: api.SignupLimiters{PerIP: signupPerIP, Ceiling: signupCeiling}, OnSignupHash: opt.OnSignupHash,
-	})
-	if err != nil {
-		_ = a.Close()
-		return nil, err
-	}
-	return a, nil
+	return payments, fake, nil
 }
 
 // Close stops the background work of the service (the product cache's
@@ -311,46 +334,11 @@ func (a *App) Close() error {
 	return errors.Join(errs...)
 }
 
-// newProductCache returns the cache-aside of products by id: a local tier in
-// front of Redis, invalidated across instances through Redis pub/sub. A
-// product that does not exist is never cached, since it may be created the
-// next second.
-func newProductCache(rdb redis.UniversalClient, products *store.Products, prefix string, mp metric.MeterProvider, a *App) (*cache.Cache[int64, store.Product], error) {
-	hooks, err := cacheobserve.Hooks(mp, "products")
-	if err != nil {
-		return nil, err
-	}
-	rs, err := rediscache.New(rdb, rediscache.Config{Prefix: prefix + "cache:"})
-	if err != nil {
-		return nil, err
-	}
-	a.closers = append(a.closers, rs.Close)
-	c, err := cache.New[int64, store.Product](rs, cache.Config[int64, store.Product]{
-		Hooks:       hooks,
-		Namespace:   "product",
-		Version:     1,
-		TTL:         30 * time.Second,
-		NegativeTTL: -1,
-		Load: func(ctx context.Context, id int64) (store.Product, error) {
-			p, err := products.Get(ctx, id)
-			if errors.Is(err, store.ErrNotFound) {
-				return p, cache.ErrNotFound
-			}
-			return p, err
-		},
-	})
-	if err != nil {
-		return nil, err
-	}
-	a.closers = append(a.closers, c.Close)
-	return c, nil
-}
-
 // Handler returns the service's HTTP handler.
 func (a *App) Handler() http.Handler { return a.handler }
 
 // Routes returns the registered route patterns, such as "GET /v1/me".
-func (a *App) Routes() []string { return a.handler.Routes }
+func (a *App) Routes() []string { return append([]string(nil), a.routes...) }
 
 // Drain makes /readyz fail, so that load balancers stop sending traffic
 // while in-flight requests finish.
