@@ -170,7 +170,8 @@ func connectPostgres(ctx context.Context, url string) (*pgxpool.Pool, error) {
 
 // connectRedis returns a client that answered a ping. In development, when
 // REDIS_URL is unset and the local Redis does not answer, it falls back to an
-// embedded Redis, loudly: its data lives only as long as the process.
+// embedded Redis, loudly: its data lives only as long as the process. With
+// ENV=production it never does: a missing Redis stops the start.
 func connectRedis(ctx context.Context, cfg config.Config, log *slog.Logger) (*redis.Client, func(), error) {
 	opts, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
@@ -187,7 +188,11 @@ func connectRedis(ctx context.Context, cfg config.Config, log *slog.Logger) (*re
 		return rdb, func() { _ = rdb.Close() }, nil
 	}
 	_ = rdb.Close()
-	if cfg.RedisExplicit || cfg.Env != config.Development {
+	if cfg.Env == config.Production {
+		return nil, nil, fmt.Errorf("redis at %s is unreachable (%v); ENV=production never falls back to the embedded development Redis, whose data dies with the process: point REDIS_URL at a real Redis",
+			opts.Addr, oneLine(err))
+	}
+	if cfg.RedisExplicit {
 		return nil, nil, fmt.Errorf("redis at %s is unreachable (%v); start it (e.g. `docker run -d -p 6379:6379 redis:7`) or set REDIS_URL",
 			opts.Addr, oneLine(err))
 	}

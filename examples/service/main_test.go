@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bedrock-go/bedrock/examples/service/internal/config"
 	"github.com/bedrock-go/bedrock/examples/service/internal/servicetest"
 )
 
@@ -377,4 +378,52 @@ func TestRoleCommandWithoutPostgres(t *testing.T) {
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "\n")
 	assert.Contains(t, err.Error(), "PostgreSQL at 127.0.0.1:1 is unreachable")
+}
+
+// TestProductionRefusesToStartWithoutRedis holds the embedded Redis to
+// development: with ENV=production and no Redis answering, the service does
+// not start, and says why.
+func TestProductionRefusesToStartWithoutRedis(t *testing.T) {
+	env := runEnv(t)
+	env["ENV"] = "production"
+	env["REDIS_URL"] = "redis://127.0.0.1:1/0"
+	env["JWT_KEYS_FILE"] = "unused.json" // the start stops at Redis, before reading it
+	env["CURSOR_SECRET"] = strings.Repeat("s", 32)
+	err := run(context.Background(), envMap(env), slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "redis at 127.0.0.1:1 is unreachable")
+	assert.Contains(t, err.Error(), "ENV=production never falls back to the embedded development Redis")
+	assert.NotContains(t, err.Error(), "\n", "one line")
+}
+
+// TestDevelopmentFallsBackToEmbeddedRedis keeps the zero-setup first run:
+// in development, with REDIS_URL unset and no local Redis, the service runs
+// on an embedded Redis and warns that it does.
+func TestDevelopmentFallsBackToEmbeddedRedis(t *testing.T) {
+	var logs logBuffer
+	for _, tt := range []struct {
+		name     string
+		env      map[string]string
+		embedded bool
+	}{
+		{"development, REDIS_URL unset", map[string]string{}, true},
+		{"development, REDIS_URL set", map[string]string{"REDIS_URL": "redis://127.0.0.1:1/0"}, false},
+		{"production, REDIS_URL unset", map[string]string{"ENV": "production", "JWT_KEYS_FILE": "k.json",
+			"CURSOR_SECRET": strings.Repeat("s", 32)}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.Load(envMap(tt.env))
+			require.NoError(t, err)
+			cfg.RedisURL = "redis://127.0.0.1:1/0" // where no Redis answers
+			rdb, closeRedis, err := connectRedis(context.Background(), cfg, logs.logger())
+			if !tt.embedded {
+				require.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			defer closeRedis()
+			require.NoError(t, rdb.Set(context.Background(), "k", "v", 0).Err())
+			assert.Contains(t, logs.String(), "embedded in-memory Redis")
+		})
+	}
 }
