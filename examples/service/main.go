@@ -17,6 +17,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,6 +34,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bedrock-go/bedrock/httpsec"
 	"github.com/bedrock-go/bedrock/observe"
 	"github.com/bedrock-go/bedrock/outbox/natsjs"
 
@@ -115,16 +117,30 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, addr
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	scheme := "http"
+	if cfg.TLS() {
+		st, err := serverTLS(cfg, log)
+		if err != nil {
+			return err
+		}
+		srv.TLSConfig, scheme = st.Config(), "https"
+	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return err
 	}
-	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("env", cfg.Env))
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("scheme", scheme), slog.String("env", cfg.Env))
 	if addr != nil {
 		addr <- ln.Addr().String()
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() {
+		if srv.TLSConfig != nil {
+			serveErr <- srv.ServeTLS(ln, "", "") // the certificate comes from TLSConfig
+			return
+		}
+		serveErr <- srv.Serve(ln)
+	}()
 
 	select {
 	case err := <-serveErr:
@@ -145,6 +161,43 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, addr
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// serverTLS returns the HTTPS configuration of TLS_CERT_FILE and
+// TLS_KEY_FILE: modern defaults, and the files re-read when they change
+// (at most every TLS_RELOAD_INTERVAL, in a handshake), so that a renewed
+// certificate is served without a restart and without dropping
+// connections; a broken new pair is logged and the old one kept. With
+// TLS_CLIENT_CA_FILE every client must present a certificate signed by one
+// of its CAs.
+func serverTLS(cfg config.Config, log *slog.Logger) (*httpsec.ServerTLS, error) {
+	tc := httpsec.ServerTLSConfig{
+		CertFile: cfg.TLSCertFile, KeyFile: cfg.TLSKeyFile, ReloadInterval: cfg.TLSReloadInterval,
+		Hooks: httpsec.Hooks{
+			OnCertReload: func(leaf *x509.Certificate) {
+				log.Info("TLS certificate reloaded", slog.String("serial", leaf.SerialNumber.String()),
+					slog.Time("not_after", leaf.NotAfter))
+			},
+			OnCertReloadError: func(err error) {
+				log.Error("TLS certificate not reloaded; still serving the previous one", slog.Any("error", err))
+			},
+		},
+	}
+	if cfg.TLSClientCAFile != "" {
+		pem, err := os.ReadFile(cfg.TLSClientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("TLS_CLIENT_CA_FILE: %w", err)
+		}
+		tc.ClientCAs = x509.NewCertPool()
+		if !tc.ClientCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("TLS_CLIENT_CA_FILE %s holds no PEM certificate", cfg.TLSClientCAFile)
+		}
+	}
+	st, err := httpsec.NewServerTLS(tc)
+	if err != nil {
+		return nil, fmt.Errorf("TLS_CERT_FILE, TLS_KEY_FILE: %w", err)
+	}
+	return st, nil
 }
 
 // connectPostgres returns a pool that answered a ping, or a one-line error

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bedrock-go/bedrock/examples/service/internal/config"
+	"github.com/bedrock-go/bedrock/examples/service/internal/payment"
 	"github.com/bedrock-go/bedrock/examples/service/internal/servicetest"
 )
 
@@ -426,4 +428,72 @@ func TestDevelopmentFallsBackToEmbeddedRedis(t *testing.T) {
 			assert.Contains(t, logs.String(), "embedded in-memory Redis")
 		})
 	}
+}
+
+// TestRunChargesThroughTheAllowList points PAYMENT_URL at a payment service
+// outside the process: the client reaches it only when the allow-list
+// names its host and its (loopback) address, and the start refuses a
+// PAYMENT_URL the allow-list does not cover.
+func TestRunChargesThroughTheAllowList(t *testing.T) {
+	provider, err := payment.StartFake()
+	require.NoError(t, err)
+	defer provider.Close()
+	u, err := url.Parse(provider.URL())
+	require.NoError(t, err)
+
+	t.Run("refused at start", func(t *testing.T) {
+		for _, tt := range []struct {
+			name string
+			env  map[string]string
+			want string
+		}{
+			{"host not listed", map[string]string{"PAYMENT_URL": provider.URL(), "PAYMENT_ALLOWED_HOSTS": "pay.example.com"},
+				"is outside PAYMENT_ALLOWED_HOSTS"},
+			{"loopback listed without its CIDR", map[string]string{"PAYMENT_URL": provider.URL(), "PAYMENT_ALLOWED_HOSTS": u.Hostname()},
+				"the address is loopback"},
+			{"metadata endpoint", map[string]string{"PAYMENT_URL": "http://169.254.169.254/", "PAYMENT_ALLOWED_HOSTS": "pay.example.com"},
+				"is outside PAYMENT_ALLOWED_HOSTS"},
+			{"metadata endpoint listed", map[string]string{"PAYMENT_URL": "http://169.254.169.254/", "PAYMENT_ALLOWED_HOSTS": "169.254.169.254"},
+				"the address is link-local"},
+			{"no allow-list", map[string]string{"PAYMENT_URL": "https://pay.example.com"}, "PAYMENT_URL needs PAYMENT_ALLOWED_HOSTS"},
+			{"not http", map[string]string{"PAYMENT_URL": "file:///etc/passwd", "PAYMENT_ALLOWED_HOSTS": "x"}, "PAYMENT_URL must be an http or https URL"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				env := runEnv(t)
+				for k, v := range tt.env {
+					env[k] = v
+				}
+				err := run(context.Background(), envMap(env), (&logBuffer{}).logger(), nil)
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.want)
+			})
+		}
+	})
+
+	t.Run("allowed", func(t *testing.T) {
+		env := runEnv(t)
+		env["PAYMENT_URL"], env["PAYMENT_ALLOWED_HOSTS"], env["PAYMENT_ALLOWED_CIDRS"] = provider.URL(), u.Hostname(), u.Hostname()
+		base, stop := startRun(t, env, nil)
+		defer stop()
+		_, _ = call(t, "POST", base+"/v1/auth/signup", "", `{"email":"root@shop.test","password":"correct horse battery","name":"Root"}`)
+		require.NoError(t, command(context.Background(), []string{"grant-role", "root@shop.test", "admin"}, envMap(env), io.Discard))
+		_, login := call(t, "POST", base+"/v1/auth/login", "", `{"email":"root@shop.test","password":"correct horse battery"}`)
+		tok := login["access_token"].(string)
+		status, p := call(t, "POST", base+"/v1/products", tok, `{"name":"cup","price_cents":100,"stock":3}`)
+		require.Equal(t, http.StatusCreated, status, "%v", p)
+		req, err := http.NewRequest("POST", base+"/v1/orders", strings.NewReader(fmt.Sprintf(`{"items":[{"product_id":%v,"quantity":1}]}`, p["id"])))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", "order-1")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		var order map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&order))
+		resp.Body.Close()
+		require.Equal(t, http.StatusCreated, resp.StatusCode, "%v", order)
+		assert.Equal(t, "paid", order["status"], "charged by the provider outside the process")
+		status, _ = call(t, "POST", base+"/v1/admin/faults", tok, `{"mode":"error"}`)
+		assert.Equal(t, http.StatusNotFound, status, "no in-process fake runs")
+	})
 }

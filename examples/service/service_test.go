@@ -734,6 +734,12 @@ func TestConfig(t *testing.T) {
 		{"bad trusted proxy", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, `TRUSTED_PROXIES: "proxy.local" is neither`},
 		{"everyone trusted", map[string]string{"TRUSTED_PROXIES": "::/0"}, "every client"},
 		{"hash tag in the Redis prefix", map[string]string{"REDIS_PREFIX": "{shop}:"}, "REDIS_PREFIX must not contain braces"},
+		{"payment allow-list", map[string]string{"PAYMENT_URL": "https://pay.example.com", "PAYMENT_ALLOWED_HOSTS": "pay.example.com",
+			"PAYMENT_ALLOWED_CIDRS": "10.20.0.0/16, 10.30.0.7"}, ""},
+		{"bad payment CIDR", map[string]string{"PAYMENT_URL": "https://pay.example.com", "PAYMENT_ALLOWED_HOSTS": "pay.example.com",
+			"PAYMENT_ALLOWED_CIDRS": "intranet"}, `PAYMENT_ALLOWED_CIDRS: "intranet"`},
+		{"allow-list without PAYMENT_URL", map[string]string{"PAYMENT_ALLOWED_HOSTS": "pay.example.com"}, "need PAYMENT_URL"},
+		{"bad TLS reload interval", map[string]string{"TLS_CERT_FILE": "c", "TLS_KEY_FILE": "k", "TLS_RELOAD_INTERVAL": "0s"}, "TLS_RELOAD_INTERVAL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

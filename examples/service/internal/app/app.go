@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 	"github.com/bedrock-go/bedrock/auth/session"
 	"github.com/bedrock-go/bedrock/auth/session/pgsession"
 	"github.com/bedrock-go/bedrock/auth/token"
+	"github.com/bedrock-go/bedrock/httpsec"
 	"github.com/bedrock-go/bedrock/idempotency/redisidem"
 	"github.com/bedrock-go/bedrock/outbox"
 	"github.com/bedrock-go/bedrock/pagination"
@@ -305,16 +308,42 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 }
 
 // paymentClient returns the client of the payment service and, when the
-// service runs its in-process fake, the fake.
+// service runs its in-process fake (PAYMENT_URL unset), the fake. The
+// client connects through an httpsec.Outbound: only to the allowed hosts,
+// and of their addresses only public ones or those in the allowed CIDRs.
+// A PAYMENT_URL outside the allow-list stops the start.
 func (a *App) paymentClient(cfg config.Config, opt Options) (*payment.Client, *payment.Fake, error) {
-	// The payment service is an in-process fake with switchable faults;
-	// a real deployment would point the client at its provider instead.
-	fake, err := payment.StartFake()
-	if err != nil {
-		return nil, nil, err
+	var fake *payment.Fake
+	base := cfg.PaymentURL
+	policy := httpsec.OutboundConfig{AllowedHosts: cfg.PaymentAllowedHosts, AllowedCIDRs: cfg.PaymentAllowedCIDRs,
+		Timeout: 5 * time.Second, MaxRedirects: -1} // a charge is never redirected
+	if base == "" {
+		// The in-process fake with switchable faults, on loopback: the
+		// allow-list names exactly its address and port.
+		var err error
+		if fake, err = payment.StartFake(); err != nil {
+			return nil, nil, err
+		}
+		a.closers = append(a.closers, fake.Close)
+		base = fake.URL()
+		addr := netip.MustParseAddrPort(strings.TrimPrefix(base, "http://"))
+		policy.AllowedHosts = []string{addr.Addr().String()}
+		policy.AllowedCIDRs = []netip.Prefix{netip.PrefixFrom(addr.Addr(), addr.Addr().BitLen())}
+		policy.AllowedPorts = []uint16{addr.Port()}
 	}
-	a.closers = append(a.closers, fake.Close)
-	payments, err := payment.NewClient(fake.URL(), opt.PaymentOpenFor, opt.MeterProvider)
+	out, err := httpsec.NewOutbound(policy)
+	if err != nil {
+		return nil, nil, fmt.Errorf("PAYMENT_ALLOWED_HOSTS, PAYMENT_ALLOWED_CIDRS: %w", err)
+	}
+	a.closers = append(a.closers, func() error { out.CloseIdleConnections(); return nil })
+	probe, err := http.NewRequest(http.MethodPost, base, nil)
+	if err == nil {
+		err = out.Check(probe)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("PAYMENT_URL %s is outside PAYMENT_ALLOWED_HOSTS and PAYMENT_ALLOWED_CIDRS: %w", base, err)
+	}
+	payments, err := payment.NewClient(base, out.Client(), opt.PaymentOpenFor, opt.MeterProvider)
 	if err != nil {
 		return nil, nil, err
 	}
