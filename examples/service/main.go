@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -221,11 +222,20 @@ func connectPostgres(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-// connectRedis returns a client that answered a ping. In development, when
-// REDIS_URL is unset and the local Redis does not answer, it falls back to an
-// embedded Redis, loudly: its data lives only as long as the process. With
-// ENV=production it never does: a missing Redis stops the start.
-func connectRedis(ctx context.Context, cfg config.Config, log *slog.Logger) (*redis.Client, func(), error) {
+// connectRedis returns a client that answered a ping: of a Redis Cluster
+// when REDIS_CLUSTER_ADDRS or a list in REDIS_URL names one, else of one
+// server. In development, when REDIS_URL is unset and the local Redis does
+// not answer, it falls back to an embedded Redis, loudly: its data lives
+// only as long as the process. With ENV=production it never does: a missing
+// Redis stops the start.
+func connectRedis(ctx context.Context, cfg config.Config, log *slog.Logger) (redis.UniversalClient, func(), error) {
+	copts, err := redisClusterOptions(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if copts != nil {
+		return connectRedisCluster(ctx, copts)
+	}
 	opts, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("REDIS_URL is not a valid Redis URL: %w", err)
@@ -256,6 +266,65 @@ func connectRedis(ctx context.Context, cfg config.Config, log *slog.Logger) (*re
 	log.Warn("Redis at " + opts.Addr + " is unreachable: running on an embedded in-memory Redis. Idempotency keys are lost at restart and not shared between instances.")
 	rdb = redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: true})
 	return rdb, func() { _ = rdb.Close(); mr.Close() }, nil
+}
+
+// clusterStateReloadInterval is how often the cluster client refreshes its
+// map of which node serves which slot. go-redis's default, a minute, kept
+// clients failing on a dead master's slots for most of a minute after its
+// replica had taken over; Bedrock recommends a second.
+const clusterStateReloadInterval = time.Second
+
+// redisClusterOptions returns the options of the cluster that
+// REDIS_CLUSTER_ADDRS or a comma-separated REDIS_URL names, or nil when
+// the configuration names one server.
+func redisClusterOptions(cfg config.Config) (*redis.ClusterOptions, error) {
+	opts := &redis.ClusterOptions{Addrs: cfg.RedisClusterAddrs, ContextTimeoutEnabled: true,
+		ClusterStateReloadInterval: clusterStateReloadInterval}
+	if len(opts.Addrs) > 0 {
+		return opts, nil
+	}
+	if !strings.Contains(cfg.RedisURL, ",") {
+		return nil, nil
+	}
+	for i, u := range strings.Split(cfg.RedisURL, ",") {
+		if u = strings.TrimSpace(u); u == "" {
+			continue
+		}
+		if !strings.Contains(u, "://") {
+			u = "redis://" + u
+		}
+		node, err := redis.ParseURL(u)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL: element %d is not a valid Redis URL: %w", i+1, err)
+		}
+		if node.DB != 0 {
+			return nil, fmt.Errorf("REDIS_URL: element %d selects database %d; a Redis Cluster has only database 0", i+1, node.DB)
+		}
+		if len(opts.Addrs) == 0 {
+			opts.Username, opts.Password, opts.TLSConfig = node.Username, node.Password, node.TLSConfig
+		}
+		opts.Addrs = append(opts.Addrs, node.Addr)
+	}
+	return opts, nil
+}
+
+// connectRedisCluster returns a client of the cluster once it reports
+// itself healthy. There is no embedded fallback: whoever names a cluster
+// means it.
+func connectRedisCluster(ctx context.Context, opts *redis.ClusterOptions) (redis.UniversalClient, func(), error) {
+	rdb := redis.NewClusterClient(opts)
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	info, err := rdb.ClusterInfo(pingCtx).Result()
+	if err == nil && !strings.Contains(info, "cluster_state:ok") {
+		err = errors.New("the cluster reports cluster_state:fail")
+	}
+	if err != nil {
+		_ = rdb.Close()
+		return nil, nil, fmt.Errorf("redis Cluster at %s is unreachable (%v); check REDIS_CLUSTER_ADDRS or REDIS_URL",
+			strings.Join(opts.Addrs, ","), oneLine(err))
+	}
+	return rdb, func() { _ = rdb.Close() }, nil
 }
 
 // connectNATS returns a publisher to NATS JetStream, creating the stream

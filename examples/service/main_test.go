@@ -238,6 +238,14 @@ func (b *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(
 // the status and the decoded answer (nil when it has no JSON body).
 func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
 	t.Helper()
+	status, _, m := callWith(t, method, url, token, body)
+	return status, m
+}
+
+// callWith sends a request as call does, with headers (name, value pairs),
+// and returns the Idempotent-Replayed header too.
+func callWith(t *testing.T, method, url, token, body string, headers ...string) (int, string, map[string]any) {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -250,6 +258,9 @@ func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -257,7 +268,7 @@ func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
 	require.NoError(t, err)
 	var m map[string]any
 	_ = json.Unmarshal(data, &m)
-	return resp.StatusCode, m
+	return resp.StatusCode, resp.Header.Get("Idempotent-Replayed"), m
 }
 
 // TestRunIgnoresAdminEmails checks that a self-service signup never yields

@@ -26,6 +26,12 @@ type Config struct {
 	// Redis (RedisExplicit is then false).
 	RedisURL      string
 	RedisExplicit bool
+	// RedisClusterAddrs are nodes of a Redis Cluster (REDIS_CLUSTER_ADDRS,
+	// comma-separated host:port; any one lets the client find the rest).
+	// A comma-separated list of URLs in REDIS_URL names a cluster too, with
+	// the credentials and TLS of its first URL. Either way the service runs
+	// on the cluster, and never on the embedded Redis.
+	RedisClusterAddrs []string
 	// RedisPrefix starts every Redis key the service writes (REDIS_PREFIX,
 	// "shop:" by default), so that deployments, or test runs, sharing one
 	// Redis never count each other's rate limits or replay each other's
@@ -108,6 +114,7 @@ func Load(getenv func(string) string) (Config, error) {
 		CORSOrigins:  list(getenv("CORS_ORIGINS"), func(s string) string { return s }),
 	}
 	c.RedisExplicit = getenv("REDIS_URL") != ""
+	c.RedisClusterAddrs = list(getenv("REDIS_CLUSTER_ADDRS"), strings.TrimSpace)
 	var errs []error
 	var err error
 	c.RedisPrefix = or(getenv("REDIS_PREFIX"), DefaultRedisPrefix)
@@ -115,6 +122,9 @@ func Load(getenv func(string) string) (Config, error) {
 		// Keys carry hash tags for Redis Cluster; braces in the prefix
 		// would change which part of a key is hashed.
 		errs = append(errs, fmt.Errorf("REDIS_PREFIX must not contain braces, not %q", c.RedisPrefix))
+	}
+	if len(c.RedisClusterAddrs) > 0 && c.RedisExplicit {
+		errs = append(errs, errors.New("set REDIS_CLUSTER_ADDRS or REDIS_URL, not both (a cluster may also be a comma-separated list of URLs in REDIS_URL)"))
 	}
 	if c.TrustedProxies, err = prefixes(getenv, "TRUSTED_PROXIES"); err != nil {
 		errs = append(errs, err)
