@@ -135,4 +135,3 @@ func TestRedisClusterOptions(t *testing.T) {
 		})
 	}
 }
-
