@@ -32,6 +32,7 @@ func Routes(r *web.Router, cfg Config) error {
 	if cfg.Store == nil || cfg.Keys == nil || cfg.Access == nil {
 		return errors.New("apikeys: Config needs Store, Keys and Access")
 	}
+	r.Describe(openAPI)
 	s := &handlers{cfg}
 	manage := func(h http.HandlerFunc) http.Handler { return cfg.Access.Require(access.PermAPIKeysManage, h) }
 	r.Handle("POST /v1/apikeys", manage(s.createAPIKey))

@@ -296,6 +296,12 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 			Payments: payments, Faults: fake, StockChanged: dropProducts, Access: control}),
 	)
 	if err == nil {
+		var doc []byte
+		if doc, err = routes.OpenAPI(openAPIBase); err == nil {
+			routes.Handle("GET /openapi.json", serveOpenAPI(doc))
+		}
+	}
+	if err == nil {
 		a.handler, err = wrap(routes, stack{Log: log, Verifier: verifier, APIKeys: keys, CORSOrigins: cfg.CORSOrigins,
 			TracerProvider: opt.TracerProvider, MeterProvider: opt.MeterProvider})
 	}

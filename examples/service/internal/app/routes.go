@@ -34,10 +34,10 @@ type stack struct {
 	MeterProvider  metric.MeterProvider
 }
 
-// systemRoutes registers the routes that belong to no domain: the OpenAPI
-// document, health, metrics and the token verification keys.
+// systemRoutes registers the routes that belong to no domain: health,
+// metrics and the token verification keys. The OpenAPI document is
+// registered last, once every domain has described its routes.
 func systemRoutes(r *web.Router, ready func(context.Context) error, metrics http.Handler, ring *token.KeyRing) {
-	r.HandleFunc("GET /openapi.json", serveOpenAPI)
 	r.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	r.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

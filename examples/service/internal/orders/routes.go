@@ -66,6 +66,7 @@ func Routes(r *web.Router, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	r.Describe(openAPI)
 	s := &handlers{cfg}
 	need := cfg.Access.Require
 	r.Handle("POST /v1/orders", need(access.PermOrdersWrite, idem.Handler(http.HandlerFunc(s.placeOrder))))

@@ -35,6 +35,7 @@ func Routes(r *web.Router, cfg Config) error {
 	if cfg.Store == nil || cfg.Cache == nil || cfg.Pager == nil || cfg.Access == nil {
 		return errors.New("products: Config needs Store, Cache, Pager and Access")
 	}
+	r.Describe(openAPI)
 	s := &handlers{cfg}
 	write := func(h http.HandlerFunc) http.Handler { return cfg.Access.Require(access.PermProductsWrite, h) }
 	r.HandleFunc("GET /v1/products", s.listProducts)

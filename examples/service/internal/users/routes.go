@@ -60,6 +60,7 @@ func Routes(r *web.Router, cfg Config) error {
 	if cfg.Store == nil || cfg.Hasher == nil || cfg.Issuer == nil || cfg.Sessions == nil || cfg.TokenTTL <= 0 {
 		return errors.New("users: Config needs Store, Hasher, Issuer, Sessions and a positive TokenTTL")
 	}
+	r.Describe(openAPI)
 	s := &handlers{cfg}
 	signup, err := s.signupRoute(cfg.Signup, cfg.ClientIP)
 	if err != nil {

@@ -16,6 +16,7 @@ import "net/http"
 type Router struct {
 	mux      *http.ServeMux
 	patterns []string
+	docs     [][]byte // OpenAPI parts, see Describe
 }
 
 // NewRouter returns an empty Router.
