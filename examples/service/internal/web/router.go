@@ -4,9 +4,9 @@
 //
 // A domain package (users, apikeys, products, orders) owns its handlers,
 // its queries and a small Config of what it needs, and registers its
-// routes with a Routes(*web.Router, Config) function, so that an endpoint
-// lives in one place; the service's OpenAPI document lists it, and a test
-// fails when the two disagree.
+// routes and their part of the OpenAPI document ([Router.Describe]) with a
+// Routes(*web.Router, Config) function, so that an endpoint lives in one
+// package; a test fails when the routes and the document disagree.
 package web
 
 import "net/http"
