@@ -115,6 +115,28 @@ type App struct {
 // that the rate limiter's and the cache's time budgets can interrupt a slow
 // Redis.
 func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.UniversalClient, log *slog.Logger, opt Options) (*App, error) {
+	opt = opt.withDefaults()
+	if err := store.Migrate(ctx, pool); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	id, err := newIdentity(ctx, cfg, pool, log, opt)
+	if err != nil {
+		return nil, err
+	}
+	login, signup, err := newLimiters(rdb, opt)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{pool: pool, redis: rdb}
+	if err := a.assemble(ctx, cfg, log, opt, id, login, signup); err != nil {
+		_ = a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// withDefaults returns opt with every zero field set to its default.
+func (opt Options) withDefaults() Options {
 	if opt.RedisPrefix == "" {
 		opt.RedisPrefix = "shop:"
 	}
@@ -144,116 +166,119 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 	if opt.OrderAttempts == 0 {
 		opt.OrderAttempts = 30
 	}
-	if err := store.Migrate(ctx, pool); err != nil {
-		return nil, fmt.Errorf("migrate: %w", err)
-	}
+	return opt
+}
+
+// identity is what proves who a caller is: token keys, refresh-token
+// sessions, the password hasher and API keys.
+type identity struct {
+	ring     *token.KeyRing
+	issuer   *token.Issuer
+	verifier *token.Verifier
+	sessions *session.RefreshTokens
+	hasher   *password.Hasher
+	keyStore *apikeys.Store
+	keys     *apikey.Keys
+}
+
+func newIdentity(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opt Options) (id identity, err error) {
 	sessStore, err := pgsession.New(pool, pgsession.Config{})
 	if err != nil {
-		return nil, err
+		return id, err
 	}
 	if err := sessStore.Migrate(ctx); err != nil {
-		return nil, fmt.Errorf("migrate sessions: %w", err)
+		return id, fmt.Errorf("migrate sessions: %w", err)
 	}
-
-	ring, err := keyRing(cfg, log)
+	if id.ring, err = keyRing(cfg, log); err != nil {
+		return id, err
+	}
+	id.issuer, err = token.NewIssuer(token.IssuerConfig{Keys: id.ring, Issuer: access.TokenIssuer,
+		Audience: []string{access.TokenAudience}, TTL: cfg.AccessTokenTTL})
 	if err != nil {
-		return nil, err
+		return id, err
 	}
-	issuer, err := token.NewIssuer(token.IssuerConfig{Keys: ring, Issuer: access.TokenIssuer, Audience: []string{access.TokenAudience}, TTL: cfg.AccessTokenTTL})
+	id.verifier, err = token.NewVerifier(token.VerifierConfig{Keys: id.ring, Issuer: access.TokenIssuer,
+		Audience: access.TokenAudience, Algorithms: []token.Algorithm{token.EdDSA}})
 	if err != nil {
-		return nil, err
+		return id, err
 	}
-	verifier, err := token.NewVerifier(token.VerifierConfig{Keys: ring, Issuer: access.TokenIssuer, Audience: access.TokenAudience, Algorithms: []token.Algorithm{token.EdDSA}})
-	if err != nil {
-		return nil, err
-	}
-	sessions, err := session.New(sessStore, session.Config{
+	id.sessions, err = session.New(sessStore, session.Config{
 		Hooks: session.Hooks{OnReuse: func(ctx context.Context, f session.Family) {
 			log.WarnContext(ctx, "refresh token reused: session family revoked", slog.String("family", f.ID), slog.String("subject", f.Subject))
 		}},
 	})
 	if err != nil {
-		return nil, err
+		return id, err
 	}
 	// One hasher, one memory bound: new passwords (signups, which anyone
 	// can send) hold at most their share of its slots, so a login always
 	// finds one; signups past the share and its queue get ErrBusy (503).
-	hasher, err := password.New(password.Config{Params: opt.PasswordParams,
+	id.hasher, err = password.New(password.Config{Params: opt.PasswordParams,
 		MaxConcurrentHash: opt.SignupHashing, MaxHashWaiting: opt.SignupHashWaiting})
 	if err != nil {
-		return nil, err
+		return id, err
 	}
-	keyStore := apikeys.NewStore(pool)
-	keys, err := apikey.New(keyStore, apikey.Config{Prefix: access.APIKeyPrefix})
-	if err != nil {
-		return nil, err
-	}
-	checker, err := validate.New(validate.Config{})
-	if err != nil {
-		return nil, err
-	}
-	cursors, err := cursorSigner(cfg, log)
-	if err != nil {
-		return nil, err
-	}
-	productPager, err := pagination.New(pagination.Config{Signer: cursors, Sorts: products.Sorts()})
-	if err != nil {
-		return nil, err
-	}
-	orderPager, err := pagination.New(pagination.Config{Signer: cursors, Sorts: orders.Sorts()})
-	if err != nil {
-		return nil, err
-	}
-	productStore, err := products.NewStore(pool)
-	if err != nil {
-		return nil, err
-	}
-	orderStore, err := orders.NewStore(pool, opt.OrderAttempts)
-	if err != nil {
-		return nil, err
-	}
-	idem, err := redisidem.New(rdb, redisidem.Config{Prefix: opt.RedisPrefix + "idem:"})
-	if err != nil {
-		return nil, err
-	}
+	id.keyStore = apikeys.NewStore(pool)
+	id.keys, err = apikey.New(id.keyStore, apikey.Config{Prefix: access.APIKeyPrefix})
+	return id, err
+}
 
-	// Limits live in Redis so that every instance counts together. When
-	// Redis fails, each process limits on its own (a per-process bound)
-	// rather than opening the door to password guessing or refusing logins.
+// newLimiters returns the login and signup limits. Limits live in Redis so
+// that every instance counts together. When Redis fails, each process
+// limits on its own (a per-process bound) rather than opening the door to
+// password guessing or refusing logins.
+func newLimiters(rdb redis.UniversalClient, opt Options) (users.LoginLimiters, users.SignupLimiters, error) {
+	var login users.LoginLimiters
+	var signup users.SignupLimiters
 	local, err := ratelimit.NewMemory(ratelimit.MemoryConfig{})
 	if err != nil {
-		return nil, err
+		return login, signup, err
 	}
 	limitStore, err := redislimit.New(rdb, redislimit.Config{Prefix: opt.RedisPrefix + "rl:",
 		Timeout: opt.LimitBudget, WhenUnavailable: redislimit.FallBack, Fallback: local})
 	if err != nil {
-		return nil, err
+		return login, signup, err
 	}
-	perIP, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{opt.LoginPerIP}, Store: limitStore})
-	if err != nil {
-		return nil, err
+	var errs []error
+	limiter := func(l ratelimit.Limit) *ratelimit.Limiter {
+		lim, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{l}, Store: limitStore})
+		errs = append(errs, err)
+		return lim
 	}
-	perEmailClient, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{opt.LoginPerEmailClient}, Store: limitStore})
-	if err != nil {
-		return nil, err
-	}
-	perEmail, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{opt.LoginPerEmail}, Store: limitStore})
-	if err != nil {
-		return nil, err
-	}
-	signupPerIP, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{opt.SignupPerIP}, Store: limitStore})
-	if err != nil {
-		return nil, err
-	}
-	signupCeiling, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{opt.SignupCeiling}, Store: limitStore})
-	if err != nil {
-		return nil, err
-	}
+	login = users.LoginLimiters{PerIP: limiter(opt.LoginPerIP), PerEmailClient: limiter(opt.LoginPerEmailClient),
+		PerEmail: limiter(opt.LoginPerEmail)}
+	signup = users.SignupLimiters{PerIP: limiter(opt.SignupPerIP), Ceiling: limiter(opt.SignupCeiling)}
+	return login, signup, errors.Join(errs...)
+}
 
-	a := &App{pool: pool, redis: rdb}
-	productCache, closeCache, err := products.NewCache(rdb, productStore, opt.RedisPrefix, opt.MeterProvider)
+// assemble builds the domains, registers their routes and wraps them in
+// the middleware. Each domain gets only the few dependencies it needs; what
+// they share is the Responder and the access control.
+func (a *App) assemble(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options, id identity,
+	login users.LoginLimiters, signup users.SignupLimiters) error {
+	checker, err := validate.New(validate.Config{})
 	if err != nil {
-		return nil, err
+		return err
+	}
+	productPager, orderPager, err := pagers(cfg, log)
+	if err != nil {
+		return err
+	}
+	productStore, err := products.NewStore(a.pool)
+	if err != nil {
+		return err
+	}
+	orderStore, err := orders.NewStore(a.pool, opt.OrderAttempts)
+	if err != nil {
+		return err
+	}
+	idem, err := redisidem.New(a.redis, redisidem.Config{Prefix: opt.RedisPrefix + "idem:"})
+	if err != nil {
+		return err
+	}
+	productCache, closeCache, err := products.NewCache(a.redis, productStore, opt.RedisPrefix, opt.MeterProvider)
+	if err != nil {
+		return err
 	}
 	a.closers = append(a.closers, closeCache)
 	dropProducts := func(ctx context.Context, ids ...int64) {
@@ -261,56 +286,61 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 			log.WarnContext(ctx, "product cache invalidation failed", slog.Any("ids", ids), slog.Any("error", err))
 		}
 	}
-	flow, err := events.Start(ctx, pool, rdb, opt.RedisPrefix, log, opt.MeterProvider, opt.Events, func(ctx context.Context, ids []int64) { dropProducts(ctx, ids...) })
+	flow, err := events.Start(ctx, a.pool, a.redis, opt.RedisPrefix, log, opt.MeterProvider, opt.Events,
+		func(ctx context.Context, ids []int64) { dropProducts(ctx, ids...) })
 	if err != nil {
-		_ = a.Close()
-		return nil, err
+		return err
 	}
 	a.closers = append(a.closers, flow.Close)
 	payments, fake, err := a.paymentClient(cfg, opt)
 	if err != nil {
-		_ = a.Close()
-		return nil, err
+		return err
 	}
 	control, err := access.New()
 	if err != nil {
-		_ = a.Close()
-		return nil, err
+		return err
 	}
 
-	// Each domain registers its own routes with the few dependencies it
-	// needs; what they share is the Responder and the access control.
 	resp := web.Responder{Log: log, Checker: checker}
 	routes := web.NewRouter()
-	systemRoutes(routes, a.ready, opt.Metrics, ring)
+	systemRoutes(routes, a.ready, opt.Metrics, id.ring)
 	err = errors.Join(
-		users.Routes(routes, users.Config{Responder: resp, Store: users.NewStore(pool), Hasher: hasher,
-			Issuer: issuer, TokenTTL: cfg.AccessTokenTTL, Sessions: sessions,
+		users.Routes(routes, users.Config{Responder: resp, Store: users.NewStore(a.pool), Hasher: id.hasher,
+			Issuer: id.issuer, TokenTTL: cfg.AccessTokenTTL, Sessions: id.sessions,
 			ClientIP: ratelimit.ClientIPConfig{TrustedProxies: cfg.TrustedProxies},
-			Login:    users.LoginLimiters{PerIP: perIP, PerEmailClient: perEmailClient, PerEmail: perEmail},
-			Signup:   users.SignupLimiters{PerIP: signupPerIP, Ceiling: signupCeiling}, OnSignupHash: opt.OnSignupHash}),
-		apikeys.Routes(routes, apikeys.Config{Responder: resp, Store: keyStore, Keys: keys, Access: control}),
+			Login:    login, Signup: signup, OnSignupHash: opt.OnSignupHash}),
+		apikeys.Routes(routes, apikeys.Config{Responder: resp, Store: id.keyStore, Keys: id.keys, Access: control}),
 		products.Routes(routes, products.Config{Responder: resp, Store: productStore, Cache: productCache,
 			Pager: productPager, Access: control}),
 		orders.Routes(routes, orders.Config{Responder: resp, Store: orderStore, Pager: orderPager, Idempotency: idem,
 			Payments: payments, Faults: fake, StockChanged: dropProducts, Access: control}),
 	)
-	if err == nil {
-		var doc []byte
-		if doc, err = routes.OpenAPI(openAPIBase); err == nil {
-			routes.Handle("GET /openapi.json", serveOpenAPI(doc))
-		}
-	}
-	if err == nil {
-		a.handler, err = wrap(routes, stack{Log: log, Verifier: verifier, APIKeys: keys, CORSOrigins: cfg.CORSOrigins,
-			TracerProvider: opt.TracerProvider, MeterProvider: opt.MeterProvider})
-	}
 	if err != nil {
-		_ = a.Close()
-		return nil, err
+		return err
 	}
+	doc, err := routes.OpenAPI(openAPIBase)
+	if err != nil {
+		return err
+	}
+	routes.Handle("GET /openapi.json", serveOpenAPI(doc))
+	a.handler, err = wrap(routes, stack{Log: log, Verifier: id.verifier, APIKeys: id.keys, CORSOrigins: cfg.CORSOrigins,
+		TracerProvider: opt.TracerProvider, MeterProvider: opt.MeterProvider})
 	a.routes = routes.Patterns()
-	return a, nil
+	return err
+}
+
+// pagers returns the pagers of the product and order listings, whose
+// cursors CURSOR_SECRET signs.
+func pagers(cfg config.Config, log *slog.Logger) (productPager, orderPager *pagination.Pager, err error) {
+	cursors, err := cursorSigner(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if productPager, err = pagination.New(pagination.Config{Signer: cursors, Sorts: products.Sorts()}); err != nil {
+		return nil, nil, err
+	}
+	orderPager, err = pagination.New(pagination.Config{Signer: cursors, Sorts: orders.Sorts()})
+	return productPager, orderPager, err
 }
 
 // paymentClient returns the client of the payment service and, when the
