@@ -42,7 +42,7 @@ func (s *handlers) placeOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	lines := make([]Line, len(req.Items))
 	for i, it := range req.Items {
-		lines[i] = Line{ProductID: it.ProductID, Quantity: it.Quantity}
+		lines[i] = Line(it) // the same fields, without the JSON tags
 	}
 	o, err := s.Store.Place(r.Context(), auth.SubjectFrom(r.Context()), lines)
 	if err == nil {
