@@ -21,18 +21,18 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/bedrock-go/bedrock/auth/password"
-	"github.com/bedrock-go/bedrock/internal/testenv"
 
 	"github.com/bedrock-go/bedrock/examples/service/internal/app"
 	"github.com/bedrock-go/bedrock/examples/service/internal/config"
+	"github.com/bedrock-go/bedrock/examples/service/internal/servicetest"
 )
 
 // startServiceForOrigin starts the service as startService does, allowing
 // CORS from origin and tracing into tp.
 func startServiceForOrigin(t *testing.T, origin string, tp trace.TracerProvider) *service {
 	t.Helper()
-	pool := testenv.Postgres(t)
-	rdb, prefix := testenv.Redis(t) // honours context deadlines, as main's client does
+	pool, _ := servicetest.Database(t)
+	rdb, prefix := servicetest.Redis(t) // honours context deadlines, as main's client does
 	cfg, err := config.Load(func(name string) string {
 		return map[string]string{"CORS_ORIGINS": origin}[name]
 	})
@@ -66,7 +66,7 @@ func (s *service) grantAdmin(email string) {
 // with fetch and write what they saw into the DOM; the browser's network
 // log says why it refused what it refused.
 func TestBrowser(t *testing.T) {
-	binary := testenv.Chromium(t)
+	binary := servicetest.Chromium(t)
 	pages := http.FileServer(http.Dir("testdata/browser"))
 	allowed := httptest.NewServer(pages)
 	t.Cleanup(allowed.Close)

@@ -27,14 +27,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/redis/go-redis/v9"
-
 	"github.com/bedrock-go/bedrock/observe"
-	"github.com/bedrock-go/bedrock/outbox/natsjs"
 
 	"github.com/bedrock-go/bedrock/examples/service/internal/app"
 	"github.com/bedrock-go/bedrock/examples/service/internal/config"
@@ -115,16 +108,30 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, addr
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	scheme := "http"
+	if cfg.TLS() {
+		st, err := serverTLS(cfg, log)
+		if err != nil {
+			return err
+		}
+		srv.TLSConfig, scheme = st.Config(), "https"
+	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return err
 	}
-	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("env", cfg.Env))
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("scheme", scheme), slog.String("env", cfg.Env))
 	if addr != nil {
 		addr <- ln.Addr().String()
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() {
+		if srv.TLSConfig != nil {
+			serveErr <- srv.ServeTLS(ln, "", "") // the certificate comes from TLSConfig
+			return
+		}
+		serveErr <- srv.Serve(ln)
+	}()
 
 	select {
 	case err := <-serveErr:
@@ -145,94 +152,4 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, addr
 	}
 	log.Info("stopped")
 	return nil
-}
-
-// connectPostgres returns a pool that answered a ping, or a one-line error
-// saying how to start PostgreSQL.
-func connectPostgres(ctx context.Context, url string) (*pgxpool.Pool, error) {
-	pcfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		return nil, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL URL: %w", err)
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
-	if err != nil {
-		return nil, err
-	}
-	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := pool.Ping(pingCtx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("PostgreSQL at %s:%d is unreachable (%v); start it (e.g. `docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:17`) or set DATABASE_URL",
-			pcfg.ConnConfig.Host, pcfg.ConnConfig.Port, oneLine(err))
-	}
-	return pool, nil
-}
-
-// connectRedis returns a client that answered a ping. In development, when
-// REDIS_URL is unset and the local Redis does not answer, it falls back to an
-// embedded Redis, loudly: its data lives only as long as the process.
-func connectRedis(ctx context.Context, cfg config.Config, log *slog.Logger) (*redis.Client, func(), error) {
-	opts, err := redis.ParseURL(cfg.RedisURL)
-	if err != nil {
-		return nil, nil, fmt.Errorf("REDIS_URL is not a valid Redis URL: %w", err)
-	}
-	// Bedrock's Redis components bound each call with a context deadline,
-	// which go-redis honours only with this set.
-	opts.ContextTimeoutEnabled = true
-	rdb := redis.NewClient(opts)
-	pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	err = rdb.Ping(pingCtx).Err()
-	if err == nil {
-		return rdb, func() { _ = rdb.Close() }, nil
-	}
-	_ = rdb.Close()
-	if cfg.RedisExplicit || cfg.Env != config.Development {
-		return nil, nil, fmt.Errorf("redis at %s is unreachable (%v); start it (e.g. `docker run -d -p 6379:6379 redis:7`) or set REDIS_URL",
-			opts.Addr, oneLine(err))
-	}
-	mr, err := miniredis.Run()
-	if err != nil {
-		return nil, nil, err
-	}
-	log.Warn("Redis at " + opts.Addr + " is unreachable: running on an embedded in-memory Redis. Idempotency keys are lost at restart and not shared between instances.")
-	rdb = redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: true})
-	return rdb, func() { _ = rdb.Close(); mr.Close() }, nil
-}
-
-// connectNATS returns a publisher to NATS JetStream, creating the stream
-// that captures the service's events if it does not exist.
-func connectNATS(ctx context.Context, url string) (*natsjs.Publisher, func(), error) {
-	nc, err := nats.Connect(url, nats.Timeout(3*time.Second))
-	if err != nil {
-		return nil, nil, fmt.Errorf("NATS at %s is unreachable (%v); start it (e.g. `docker run -d -p 4222:4222 nats -js`) or unset NATS_URL", url, oneLine(err))
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		nc.Close()
-		return nil, nil, err
-	}
-	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: "SHOP_EVENTS", Subjects: []string{natsSubjectPrefix + ">"}}); err != nil {
-		nc.Close()
-		return nil, nil, fmt.Errorf("NATS JetStream stream: %w", err)
-	}
-	pub, err := natsjs.New(js, natsjs.Config{SubjectPrefix: natsSubjectPrefix})
-	if err != nil {
-		nc.Close()
-		return nil, nil, err
-	}
-	return pub, nc.Close, nil
-}
-
-// natsSubjectPrefix starts the subject of every event published to NATS.
-const natsSubjectPrefix = "shop.events."
-
-func oneLine(err error) string {
-	s := err.Error()
-	for i := range len(s) {
-		if s[i] == '\n' {
-			return s[:i]
-		}
-	}
-	return s
 }

@@ -18,7 +18,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/bedrock-go/bedrock/internal/testenv"
+	"github.com/bedrock-go/bedrock/examples/service/internal/config"
+	"github.com/bedrock-go/bedrock/examples/service/internal/payment"
+	"github.com/bedrock-go/bedrock/examples/service/internal/servicetest"
 )
 
 func envMap(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -35,20 +37,13 @@ func TestRunWithoutPostgres(t *testing.T) {
 	assert.Contains(t, msg, "DATABASE_URL")
 }
 
-// runEnv returns the environment of main's path against a fresh schema
+// runEnv returns the environment of main's path against a fresh database
 // and a Redis key prefix of its own (both dropped when the test ends).
 func runEnv(t *testing.T) map[string]string {
 	t.Helper()
-	pool := testenv.Postgres(t)
-	_, prefix := testenv.Redis(t)
-	var schema string
-	require.NoError(t, pool.QueryRow(context.Background(), `SELECT current_schema()`).Scan(&schema))
-	dbURL, err := url.Parse(testenv.PostgresURL())
-	require.NoError(t, err)
-	q := dbURL.Query()
-	q.Set("search_path", schema)
-	dbURL.RawQuery = q.Encode()
-	return map[string]string{"DATABASE_URL": dbURL.String(), "REDIS_URL": testenv.RedisURL(), "REDIS_PREFIX": prefix, "HTTP_ADDR": "127.0.0.1:0"}
+	_, dbURL := servicetest.Database(t)
+	_, prefix := servicetest.Redis(t)
+	return map[string]string{"DATABASE_URL": dbURL, "REDIS_URL": servicetest.RedisURL(), "REDIS_PREFIX": prefix, "HTTP_ADDR": "127.0.0.1:0"}
 }
 
 // startRun runs main's path with env (from runEnv) and returns the base
@@ -87,7 +82,7 @@ func startRun(t *testing.T, env map[string]string, log *slog.Logger) (string, fu
 // TestRunPublishesToNATS checks that with NATS_URL set, order events also
 // reach NATS JetStream.
 func TestRunPublishesToNATS(t *testing.T) {
-	nc, natsURL := testenv.NATS(t)
+	nc, natsURL := servicetest.NATS(t)
 	env := runEnv(t)
 	env["NATS_URL"] = natsURL
 	base, stop := startRun(t, env, nil)
@@ -243,6 +238,14 @@ func (b *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(
 // the status and the decoded answer (nil when it has no JSON body).
 func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
 	t.Helper()
+	status, _, m := callWith(t, method, url, token, body)
+	return status, m
+}
+
+// callWith sends a request as call does, with headers (name, value pairs),
+// and returns the Idempotent-Replayed header too.
+func callWith(t *testing.T, method, url, token, body string, headers ...string) (int, string, map[string]any) {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -255,6 +258,9 @@ func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -262,7 +268,7 @@ func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
 	require.NoError(t, err)
 	var m map[string]any
 	_ = json.Unmarshal(data, &m)
-	return resp.StatusCode, m
+	return resp.StatusCode, resp.Header.Get("Idempotent-Replayed"), m
 }
 
 // TestRunIgnoresAdminEmails checks that a self-service signup never yields
@@ -385,4 +391,120 @@ func TestRoleCommandWithoutPostgres(t *testing.T) {
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "\n")
 	assert.Contains(t, err.Error(), "PostgreSQL at 127.0.0.1:1 is unreachable")
+}
+
+// TestProductionRefusesToStartWithoutRedis holds the embedded Redis to
+// development: with ENV=production and no Redis answering, the service does
+// not start, and says why.
+func TestProductionRefusesToStartWithoutRedis(t *testing.T) {
+	env := runEnv(t)
+	env["ENV"] = "production"
+	env["REDIS_URL"] = "redis://127.0.0.1:1/0"
+	env["JWT_KEYS_FILE"] = "unused.json" // the start stops at Redis, before reading it
+	env["CURSOR_SECRET"] = strings.Repeat("s", 32)
+	err := run(context.Background(), envMap(env), slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "redis at 127.0.0.1:1 is unreachable")
+	assert.Contains(t, err.Error(), "ENV=production never falls back to the embedded development Redis")
+	assert.NotContains(t, err.Error(), "\n", "one line")
+}
+
+// TestDevelopmentFallsBackToEmbeddedRedis keeps the zero-setup first run:
+// in development, with REDIS_URL unset and no local Redis, the service runs
+// on an embedded Redis and warns that it does.
+func TestDevelopmentFallsBackToEmbeddedRedis(t *testing.T) {
+	var logs logBuffer
+	for _, tt := range []struct {
+		name     string
+		env      map[string]string
+		embedded bool
+	}{
+		{"development, REDIS_URL unset", map[string]string{}, true},
+		{"development, REDIS_URL set", map[string]string{"REDIS_URL": "redis://127.0.0.1:1/0"}, false},
+		{"production, REDIS_URL unset", map[string]string{"ENV": "production", "JWT_KEYS_FILE": "k.json",
+			"CURSOR_SECRET": strings.Repeat("s", 32)}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.Load(envMap(tt.env))
+			require.NoError(t, err)
+			cfg.RedisURL = "redis://127.0.0.1:1/0" // where no Redis answers
+			rdb, closeRedis, err := connectRedis(context.Background(), cfg, logs.logger())
+			if !tt.embedded {
+				require.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			defer closeRedis()
+			require.NoError(t, rdb.Set(context.Background(), "k", "v", 0).Err())
+			assert.Contains(t, logs.String(), "embedded in-memory Redis")
+		})
+	}
+}
+
+// TestRunChargesThroughTheAllowList points PAYMENT_URL at a payment service
+// outside the process: the client reaches it only when the allow-list
+// names its host and its (loopback) address, and the start refuses a
+// PAYMENT_URL the allow-list does not cover.
+func TestRunChargesThroughTheAllowList(t *testing.T) {
+	provider, err := payment.StartFake()
+	require.NoError(t, err)
+	defer provider.Close()
+	u, err := url.Parse(provider.URL())
+	require.NoError(t, err)
+
+	t.Run("refused at start", func(t *testing.T) {
+		for _, tt := range []struct {
+			name string
+			env  map[string]string
+			want string
+		}{
+			{"host not listed", map[string]string{"PAYMENT_URL": provider.URL(), "PAYMENT_ALLOWED_HOSTS": "pay.example.com"},
+				"is outside PAYMENT_ALLOWED_HOSTS"},
+			{"loopback listed without its CIDR", map[string]string{"PAYMENT_URL": provider.URL(), "PAYMENT_ALLOWED_HOSTS": u.Hostname()},
+				"the address is loopback"},
+			{"metadata endpoint", map[string]string{"PAYMENT_URL": "http://169.254.169.254/", "PAYMENT_ALLOWED_HOSTS": "pay.example.com"},
+				"is outside PAYMENT_ALLOWED_HOSTS"},
+			{"metadata endpoint listed", map[string]string{"PAYMENT_URL": "http://169.254.169.254/", "PAYMENT_ALLOWED_HOSTS": "169.254.169.254"},
+				"the address is link-local"},
+			{"no allow-list", map[string]string{"PAYMENT_URL": "https://pay.example.com"}, "PAYMENT_URL needs PAYMENT_ALLOWED_HOSTS"},
+			{"not http", map[string]string{"PAYMENT_URL": "file:///etc/passwd", "PAYMENT_ALLOWED_HOSTS": "x"}, "PAYMENT_URL must be an http or https URL"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				env := runEnv(t)
+				for k, v := range tt.env {
+					env[k] = v
+				}
+				err := run(context.Background(), envMap(env), (&logBuffer{}).logger(), nil)
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.want)
+			})
+		}
+	})
+
+	t.Run("allowed", func(t *testing.T) {
+		env := runEnv(t)
+		env["PAYMENT_URL"], env["PAYMENT_ALLOWED_HOSTS"], env["PAYMENT_ALLOWED_CIDRS"] = provider.URL(), u.Hostname(), u.Hostname()
+		base, stop := startRun(t, env, nil)
+		defer stop()
+		_, _ = call(t, "POST", base+"/v1/auth/signup", "", `{"email":"root@shop.test","password":"correct horse battery","name":"Root"}`)
+		require.NoError(t, command(context.Background(), []string{"grant-role", "root@shop.test", "admin"}, envMap(env), io.Discard))
+		_, login := call(t, "POST", base+"/v1/auth/login", "", `{"email":"root@shop.test","password":"correct horse battery"}`)
+		tok := login["access_token"].(string)
+		status, p := call(t, "POST", base+"/v1/products", tok, `{"name":"cup","price_cents":100,"stock":3}`)
+		require.Equal(t, http.StatusCreated, status, "%v", p)
+		req, err := http.NewRequest("POST", base+"/v1/orders", strings.NewReader(fmt.Sprintf(`{"items":[{"product_id":%v,"quantity":1}]}`, p["id"])))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", "order-1")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		var order map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&order))
+		resp.Body.Close()
+		require.Equal(t, http.StatusCreated, resp.StatusCode, "%v", order)
+		assert.Equal(t, "paid", order["status"], "charged by the provider outside the process")
+		status, _ = call(t, "POST", base+"/v1/admin/faults", tok, `{"mode":"error"}`)
+		assert.Equal(t, http.StatusNotFound, status, "no in-process fake runs")
+	})
 }

@@ -8,9 +8,10 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/bedrock-go/bedrock/examples/service/internal/api"
+	"github.com/bedrock-go/bedrock/examples/service/internal/access"
 	"github.com/bedrock-go/bedrock/examples/service/internal/config"
 	"github.com/bedrock-go/bedrock/examples/service/internal/store"
+	"github.com/bedrock-go/bedrock/examples/service/internal/users"
 )
 
 const usage = `usage:
@@ -28,20 +29,20 @@ func command(ctx context.Context, args []string, getenv func(string) string, out
 		if len(args) != 3 {
 			return fmt.Errorf("%s takes EMAIL ROLE, as in `service %s admin@example.test admin`", name, name)
 		}
-		email, role := api.CanonicalEmail(args[1]), args[2]
-		if !api.IsRole(role) {
-			return fmt.Errorf("%s: unknown role %q; the roles are %s and %s", name, role, api.RoleCustomer, api.RoleAdmin)
+		email, role := users.CanonicalEmail(args[1]), args[2]
+		if !access.IsRole(role) {
+			return fmt.Errorf("%s: unknown role %q; the roles are %s and %s", name, role, access.RoleCustomer, access.RoleAdmin)
 		}
 		pool, err := connectPostgres(ctx, config.DatabaseURL(getenv))
 		if err != nil {
 			return err
 		}
 		defer pool.Close()
-		users := store.NewUsers(pool)
+		accounts := users.NewStore(pool)
 		if name == "grant-role" {
-			err = grantRole(ctx, users, out, email, role)
+			err = grantRole(ctx, accounts, out, email, role)
 		} else {
-			err = revokeRole(ctx, users, out, email, role)
+			err = revokeRole(ctx, accounts, out, email, role)
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
@@ -58,26 +59,26 @@ func command(ctx context.Context, args []string, getenv func(string) string, out
 // grantRole gives the account with email (canonical) the role, a known
 // one. It is idempotent: an account that already holds the role is left
 // alone, and out says so.
-func grantRole(ctx context.Context, users *store.Users, out io.Writer, email, role string) error {
-	u, err := account(ctx, users, email)
+func grantRole(ctx context.Context, accounts *users.Store, out io.Writer, email, role string) error {
+	u, err := account(ctx, accounts, email)
 	if err != nil {
 		return err
 	}
-	if api.HasRole(u.Role, role) {
+	if access.HasRole(u.Role, role) {
 		_, err := fmt.Fprintf(out, "%s already has the %s role (its role is %s); nothing changed\n", email, role, u.Role)
 		return err
 	}
-	return changeRole(ctx, users, out, u, role, fmt.Sprintf("granted %s to %s (its role was %s)", role, email, u.Role))
+	return changeRole(ctx, accounts, out, u, role, fmt.Sprintf("granted %s to %s (its role was %s)", role, email, u.Role))
 }
 
 // revokeRole takes role back from the account with email (canonical): the
 // account becomes a customer again. Customer itself cannot be revoked; an
 // account that does not hold role is left alone, and out says so.
-func revokeRole(ctx context.Context, users *store.Users, out io.Writer, email, role string) error {
-	if role == api.RoleCustomer {
-		return fmt.Errorf("every account has the %s role; it cannot be revoked", api.RoleCustomer)
+func revokeRole(ctx context.Context, accounts *users.Store, out io.Writer, email, role string) error {
+	if role == access.RoleCustomer {
+		return fmt.Errorf("every account has the %s role; it cannot be revoked", access.RoleCustomer)
 	}
-	u, err := account(ctx, users, email)
+	u, err := account(ctx, accounts, email)
 	if err != nil {
 		return err
 	}
@@ -85,11 +86,11 @@ func revokeRole(ctx context.Context, users *store.Users, out io.Writer, email, r
 		_, err := fmt.Fprintf(out, "%s does not have the %s role (its role is %s); nothing changed\n", email, role, u.Role)
 		return err
 	}
-	return changeRole(ctx, users, out, u, api.RoleCustomer, fmt.Sprintf("revoked %s from %s (its role is now %s)", role, email, api.RoleCustomer))
+	return changeRole(ctx, accounts, out, u, access.RoleCustomer, fmt.Sprintf("revoked %s from %s (its role is now %s)", role, email, access.RoleCustomer))
 }
 
-func account(ctx context.Context, users *store.Users, email string) (store.User, error) {
-	u, err := users.ByEmail(ctx, email)
+func account(ctx context.Context, accounts *users.Store, email string) (users.User, error) {
+	u, err := accounts.ByEmail(ctx, email)
 	var pgErr *pgconn.PgError
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -100,8 +101,8 @@ func account(ctx context.Context, users *store.Users, email string) (store.User,
 	return u, err
 }
 
-func changeRole(ctx context.Context, users *store.Users, out io.Writer, u store.User, role, done string) error {
-	ok, err := users.ChangeRole(ctx, u.ID, u.Role, role)
+func changeRole(ctx context.Context, accounts *users.Store, out io.Writer, u users.User, role, done string) error {
+	ok, err := accounts.ChangeRole(ctx, u.ID, u.Role, role)
 	if err != nil {
 		return err
 	}

@@ -23,13 +23,14 @@ import (
 
 	"github.com/bedrock-go/bedrock/auth/password"
 	"github.com/bedrock-go/bedrock/auth/token"
-	"github.com/bedrock-go/bedrock/internal/testenv"
 	"github.com/bedrock-go/bedrock/ratelimit"
 
-	"github.com/bedrock-go/bedrock/examples/service/internal/api"
+	"github.com/bedrock-go/bedrock/examples/service/internal/access"
 	"github.com/bedrock-go/bedrock/examples/service/internal/app"
 	"github.com/bedrock-go/bedrock/examples/service/internal/config"
-	"github.com/bedrock-go/bedrock/examples/service/internal/store"
+	"github.com/bedrock-go/bedrock/examples/service/internal/orders"
+	"github.com/bedrock-go/bedrock/examples/service/internal/servicetest"
+	"github.com/bedrock-go/bedrock/examples/service/internal/users"
 )
 
 const adminEmail = "admin@shop.test"
@@ -56,8 +57,8 @@ func startService(t *testing.T) *service {
 // edit, when not nil.
 func startServiceWith(t *testing.T, edit func(*app.Options)) *service {
 	t.Helper()
-	pool := testenv.Postgres(t)
-	rdb, prefix := testenv.Redis(t) // honours context deadlines, as main's client does
+	pool, _ := servicetest.Database(t)
+	rdb, prefix := servicetest.Redis(t) // honours context deadlines, as main's client does
 	cfg, err := config.Load(func(name string) string {
 		return map[string]string{"CORS_ORIGINS": "https://app.shop.test"}[name]
 	})
@@ -155,7 +156,7 @@ func (s *service) signup(email, name string) string {
 // grant gives the account a role as the operator's grant-role command does.
 func (s *service) grant(email, role string) {
 	s.t.Helper()
-	require.NoError(s.t, grantRole(context.Background(), store.NewUsers(s.pool), io.Discard, email, role))
+	require.NoError(s.t, grantRole(context.Background(), users.NewStore(s.pool), io.Discard, email, role))
 }
 
 func (s *service) login(email string) tokens {
@@ -317,7 +318,7 @@ func TestService(t *testing.T) {
 		require.NoError(t, err)
 		ring, err := token.NewKeyRing(nil, keys...)
 		require.NoError(t, err)
-		v, err := token.NewVerifier(token.VerifierConfig{Keys: ring, Issuer: app.TokenIssuer, Audience: app.TokenAudience})
+		v, err := token.NewVerifier(token.VerifierConfig{Keys: ring, Issuer: access.TokenIssuer, Audience: access.TokenAudience})
 		require.NoError(t, err)
 		c, err := v.Verify(context.Background(), alice.Access)
 		require.NoError(t, err)
@@ -360,7 +361,7 @@ func TestService(t *testing.T) {
 		require.Equal(t, http.StatusCreated, r.StatusCode, "%s", r.body)
 		m := r.json(t)
 		key, id := m["key"].(string), m["id"].(string)
-		require.True(t, strings.HasPrefix(key, app.APIKeyPrefix+"_"))
+		require.True(t, strings.HasPrefix(key, access.APIKeyPrefix+"_"))
 
 		r = s.do("GET", "/v1/orders", nil, "X-API-Key", key)
 		assert.Equal(t, http.StatusOK, r.StatusCode, "%s", r.body)
@@ -523,7 +524,7 @@ func TestService(t *testing.T) {
 			append(bearer(alice.Access), "Idempotency-Key", "order-2")...)
 		assert.Equal(t, http.StatusConflict, r.StatusCode, "out of stock: %s", r.body)
 		oos := r.json(t)
-		assert.Equal(t, api.ProblemOutOfStock, oos["type"], "a title of its own needs a type of its own")
+		assert.Equal(t, orders.ProblemOutOfStock, oos["type"], "a title of its own needs a type of its own")
 		assert.Equal(t, "Out of stock", oos["title"])
 		r = s.do("POST", "/v1/orders", map[string]any{"items": []any{map[string]any{"product_id": 999999, "quantity": 1}}},
 			append(bearer(alice.Access), "Idempotency-Key", "order-3")...)
@@ -733,6 +734,12 @@ func TestConfig(t *testing.T) {
 		{"bad trusted proxy", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, `TRUSTED_PROXIES: "proxy.local" is neither`},
 		{"everyone trusted", map[string]string{"TRUSTED_PROXIES": "::/0"}, "every client"},
 		{"hash tag in the Redis prefix", map[string]string{"REDIS_PREFIX": "{shop}:"}, "REDIS_PREFIX must not contain braces"},
+		{"payment allow-list", map[string]string{"PAYMENT_URL": "https://pay.example.com", "PAYMENT_ALLOWED_HOSTS": "pay.example.com",
+			"PAYMENT_ALLOWED_CIDRS": "10.20.0.0/16, 10.30.0.7"}, ""},
+		{"bad payment CIDR", map[string]string{"PAYMENT_URL": "https://pay.example.com", "PAYMENT_ALLOWED_HOSTS": "pay.example.com",
+			"PAYMENT_ALLOWED_CIDRS": "intranet"}, `PAYMENT_ALLOWED_CIDRS: "intranet"`},
+		{"allow-list without PAYMENT_URL", map[string]string{"PAYMENT_ALLOWED_HOSTS": "pay.example.com"}, "need PAYMENT_URL"},
+		{"bad TLS reload interval", map[string]string{"TLS_CERT_FILE": "c", "TLS_KEY_FILE": "k", "TLS_RELOAD_INTERVAL": "0s"}, "TLS_RELOAD_INTERVAL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

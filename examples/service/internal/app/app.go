@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -23,28 +25,24 @@ import (
 	"github.com/bedrock-go/bedrock/auth/session"
 	"github.com/bedrock-go/bedrock/auth/session/pgsession"
 	"github.com/bedrock-go/bedrock/auth/token"
-	"github.com/bedrock-go/bedrock/cache"
-	"github.com/bedrock-go/bedrock/cache/rediscache"
+	"github.com/bedrock-go/bedrock/httpsec"
 	"github.com/bedrock-go/bedrock/idempotency/redisidem"
-	"github.com/bedrock-go/bedrock/observe/cacheobserve"
 	"github.com/bedrock-go/bedrock/outbox"
 	"github.com/bedrock-go/bedrock/pagination"
 	"github.com/bedrock-go/bedrock/ratelimit"
 	"github.com/bedrock-go/bedrock/ratelimit/redislimit"
 	"github.com/bedrock-go/bedrock/validate"
 
-	"github.com/bedrock-go/bedrock/examples/service/internal/api"
+	"github.com/bedrock-go/bedrock/examples/service/internal/access"
+	"github.com/bedrock-go/bedrock/examples/service/internal/apikeys"
 	"github.com/bedrock-go/bedrock/examples/service/internal/config"
 	"github.com/bedrock-go/bedrock/examples/service/internal/events"
+	"github.com/bedrock-go/bedrock/examples/service/internal/orders"
 	"github.com/bedrock-go/bedrock/examples/service/internal/payment"
+	"github.com/bedrock-go/bedrock/examples/service/internal/products"
 	"github.com/bedrock-go/bedrock/examples/service/internal/store"
-)
-
-// Token issuer and audience of the service.
-const (
-	TokenIssuer   = "bedrock-shop"
-	TokenAudience = "bedrock-shop-api"
-	APIKeyPrefix  = "shop"
+	"github.com/bedrock-go/bedrock/examples/service/internal/users"
+	"github.com/bedrock-go/bedrock/examples/service/internal/web"
 )
 
 // Options are the parts of the assembly tests change.
@@ -55,7 +53,7 @@ type Options struct {
 	// ones); DefaultParams when zero.
 	PasswordParams password.Params
 	// LoginPerIP, LoginPerEmailClient and LoginPerEmail limit login
-	// attempts (see api.LoginLimiters). When zero: 60 a minute per client
+	// attempts (see users.LoginLimiters). When zero: 60 a minute per client
 	// address; 10 at once, then one every 6 minutes, per email and client;
 	// and a ceiling of 100 an hour per email (NIST SP 800-63B's bound on
 	// failed attempts), which one client reaches at most 20 of in an hour,
@@ -104,7 +102,8 @@ type Options struct {
 
 // App is the assembled service.
 type App struct {
-	handler  *api.Handler
+	handler  http.Handler
+	routes   []string
 	closers  []func() error
 	draining atomic.Bool
 	pool     *pgxpool.Pool
@@ -116,6 +115,28 @@ type App struct {
 // that the rate limiter's and the cache's time budgets can interrupt a slow
 // Redis.
 func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.UniversalClient, log *slog.Logger, opt Options) (*App, error) {
+	opt = opt.withDefaults()
+	if err := store.Migrate(ctx, pool); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	id, err := newIdentity(ctx, cfg, pool, log, opt)
+	if err != nil {
+		return nil, err
+	}
+	login, signup, err := newLimiters(rdb, opt)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{pool: pool, redis: rdb}
+	if err := a.assemble(ctx, cfg, log, opt, id, login, signup); err != nil {
+		_ = a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// withDefaults returns opt with every zero field set to its default.
+func (opt Options) withDefaults() Options {
 	if opt.RedisPrefix == "" {
 		opt.RedisPrefix = "shop:"
 	}
@@ -145,158 +166,225 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 	if opt.OrderAttempts == 0 {
 		opt.OrderAttempts = 30
 	}
-	if err := store.Migrate(ctx, pool); err != nil {
-		return nil, fmt.Errorf("migrate: %w", err)
-	}
+	return opt
+}
+
+// identity is what proves who a caller is: token keys, refresh-token
+// sessions, the password hasher and API keys.
+type identity struct {
+	ring     *token.KeyRing
+	issuer   *token.Issuer
+	verifier *token.Verifier
+	sessions *session.RefreshTokens
+	hasher   *password.Hasher
+	keyStore *apikeys.Store
+	keys     *apikey.Keys
+}
+
+func newIdentity(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opt Options) (id identity, err error) {
 	sessStore, err := pgsession.New(pool, pgsession.Config{})
 	if err != nil {
-		return nil, err
+		return id, err
 	}
 	if err := sessStore.Migrate(ctx); err != nil {
-		return nil, fmt.Errorf("migrate sessions: %w", err)
+		return id, fmt.Errorf("migrate sessions: %w", err)
 	}
-
-	ring, err := keyRing(cfg, log)
+	if id.ring, err = keyRing(cfg, log); err != nil {
+		return id, err
+	}
+	id.issuer, err = token.NewIssuer(token.IssuerConfig{Keys: id.ring, Issuer: access.TokenIssuer,
+		Audience: []string{access.TokenAudience}, TTL: cfg.AccessTokenTTL})
 	if err != nil {
-		return nil, err
+		return id, err
 	}
-	issuer, err := token.NewIssuer(token.IssuerConfig{Keys: ring, Issuer: TokenIssuer, Audience: []string{TokenAudience}, TTL: cfg.AccessTokenTTL})
+	id.verifier, err = token.NewVerifier(token.VerifierConfig{Keys: id.ring, Issuer: access.TokenIssuer,
+		Audience: access.TokenAudience, Algorithms: []token.Algorithm{token.EdDSA}})
 	if err != nil {
-		return nil, err
+		return id, err
 	}
-	verifier, err := token.NewVerifier(token.VerifierConfig{Keys: ring, Issuer: TokenIssuer, Audience: TokenAudience, Algorithms: []token.Algorithm{token.EdDSA}})
-	if err != nil {
-		return nil, err
-	}
-	sessions, err := session.New(sessStore, session.Config{
+	id.sessions, err = session.New(sessStore, session.Config{
 		Hooks: session.Hooks{OnReuse: func(ctx context.Context, f session.Family) {
 			log.WarnContext(ctx, "refresh token reused: session family revoked", slog.String("family", f.ID), slog.String("subject", f.Subject))
 		}},
 	})
 	if err != nil {
-		return nil, err
+		return id, err
 	}
 	// One hasher, one memory bound: new passwords (signups, which anyone
 	// can send) hold at most their share of its slots, so a login always
 	// finds one; signups past the share and its queue get ErrBusy (503).
-	hasher, err := password.New(password.Config{Params: opt.PasswordParams,
+	id.hasher, err = password.New(password.Config{Params: opt.PasswordParams,
 		MaxConcurrentHash: opt.SignupHashing, MaxHashWaiting: opt.SignupHashWaiting})
 	if err != nil {
-		return nil, err
+		return id, err
 	}
-	keyStore := store.NewAPIKeys(pool)
-	keys, err := apikey.New(keyStore, apikey.Config{Prefix: APIKeyPrefix})
-	if err != nil {
-		return nil, err
-	}
-	checker, err := validate.New(validate.Config{})
-	if err != nil {
-		return nil, err
-	}
-	cursors, err := cursorSigner(cfg, log)
-	if err != nil {
-		return nil, err
-	}
-	productPager, err := pagination.New(pagination.Config{Signer: cursors, Sorts: store.ProductSorts()})
-	if err != nil {
-		return nil, err
-	}
-	orderPager, err := pagination.New(pagination.Config{Signer: cursors, Sorts: store.OrderSorts()})
-	if err != nil {
-		return nil, err
-	}
-	products, err := store.NewProducts(pool)
-	if err != nil {
-		return nil, err
-	}
-	orders, err := store.NewOrders(pool, opt.OrderAttempts)
-	if err != nil {
-		return nil, err
-	}
-	idem, err := redisidem.New(rdb, redisidem.Config{Prefix: opt.RedisPrefix + "idem:"})
-	if err != nil {
-		return nil, err
-	}
+	id.keyStore = apikeys.NewStore(pool)
+	id.keys, err = apikey.New(id.keyStore, apikey.Config{Prefix: access.APIKeyPrefix})
+	return id, err
+}
 
-	// Limits live in Redis so that every instance counts together. When
-	// Redis fails, each process limits on its own (a per-process bound)
-	// rather than opening the door to password guessing or refusing logins.
+// newLimiters returns the login and signup limits. Limits live in Redis so
+// that every instance counts together. When Redis fails, each process
+// limits on its own (a per-process bound) rather than opening the door to
+// password guessing or refusing logins.
+func newLimiters(rdb redis.UniversalClient, opt Options) (users.LoginLimiters, users.SignupLimiters, error) {
+	var login users.LoginLimiters
+	var signup users.SignupLimiters
 	local, err := ratelimit.NewMemory(ratelimit.MemoryConfig{})
 	if err != nil {
-		return nil, err
+		return login, signup, err
 	}
 	limitStore, err := redislimit.New(rdb, redislimit.Config{Prefix: opt.RedisPrefix + "rl:",
 		Timeout: opt.LimitBudget, WhenUnavailable: redislimit.FallBack, Fallback: local})
 	if err != nil {
-		return nil, err
+		return login, signup, err
 	}
-	perIP, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{opt.LoginPerIP}, Store: limitStore})
-	if err != nil {
-		return nil, err
+	var errs []error
+	limiter := func(l ratelimit.Limit) *ratelimit.Limiter {
+		lim, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{l}, Store: limitStore})
+		errs = append(errs, err)
+		return lim
 	}
-	perEmailClient, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{opt.LoginPerEmailClient}, Store: limitStore})
-	if err != nil {
-		return nil, err
-	}
-	perEmail, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{opt.LoginPerEmail}, Store: limitStore})
-	if err != nil {
-		return nil, err
-	}
-	signupPerIP, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{opt.SignupPerIP}, Store: limitStore})
-	if err != nil {
-		return nil, err
-	}
-	signupCeiling, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{opt.SignupCeiling}, Store: limitStore})
-	if err != nil {
-		return nil, err
-	}
+	login = users.LoginLimiters{PerIP: limiter(opt.LoginPerIP), PerEmailClient: limiter(opt.LoginPerEmailClient),
+		PerEmail: limiter(opt.LoginPerEmail)}
+	signup = users.SignupLimiters{PerIP: limiter(opt.SignupPerIP), Ceiling: limiter(opt.SignupCeiling)}
+	return login, signup, errors.Join(errs...)
+}
 
-	a := &App{pool: pool, redis: rdb}
-	productCache, err := newProductCache(rdb, products, opt.RedisPrefix, opt.MeterProvider, a)
+// assemble builds the domains, registers their routes and wraps them in
+// the middleware. Each domain gets only the few dependencies it needs; what
+// they share is the Responder and the access control.
+func (a *App) assemble(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options, id identity,
+	login users.LoginLimiters, signup users.SignupLimiters) error {
+	checker, err := validate.New(validate.Config{})
 	if err != nil {
-		_ = a.Close()
-		return nil, err
+		return err
 	}
-	flow, err := events.Start(ctx, pool, rdb, opt.RedisPrefix, log, opt.MeterProvider, opt.Events, func(ctx context.Context, ids []int64) {
-		if err := productCache.Delete(ctx, ids...); err != nil {
-			log.WarnContext(ctx, "product cache invalidation failed", slog.Any("error", err))
-		}
-	})
+	productPager, orderPager, err := pagers(cfg, log)
 	if err != nil {
-		_ = a.Close()
-		return nil, err
+		return err
+	}
+	productStore, err := products.NewStore(a.pool)
+	if err != nil {
+		return err
+	}
+	orderStore, err := orders.NewStore(a.pool, opt.OrderAttempts)
+	if err != nil {
+		return err
+	}
+	idem, err := redisidem.New(a.redis, redisidem.Config{Prefix: opt.RedisPrefix + "idem:"})
+	if err != nil {
+		return err
+	}
+	productCache, closeCache, err := products.NewCache(a.redis, productStore, opt.RedisPrefix, opt.MeterProvider)
+	if err != nil {
+		return err
+	}
+	a.closers = append(a.closers, closeCache)
+	dropProducts := func(ctx context.Context, ids ...int64) {
+		if err := productCache.Delete(ctx, ids...); err != nil {
+			log.WarnContext(ctx, "product cache invalidation failed", slog.Any("ids", ids), slog.Any("error", err))
+		}
+	}
+	flow, err := events.Start(ctx, a.pool, a.redis, opt.RedisPrefix, log, opt.MeterProvider, opt.Events,
+		func(ctx context.Context, ids []int64) { dropProducts(ctx, ids...) })
+	if err != nil {
+		return err
 	}
 	a.closers = append(a.closers, flow.Close)
-	// The payment service is an in-process fake with switchable faults;
-	// a real deployment would point the client at its provider instead.
-	fake, err := payment.StartFake()
+	payments, fake, err := a.paymentClient(cfg, opt)
 	if err != nil {
-		_ = a.Close()
-		return nil, err
+		return err
 	}
-	a.closers = append(a.closers, fake.Close)
-	payments, err := payment.NewClient(fake.URL(), opt.PaymentOpenFor, opt.MeterProvider)
+	control, err := access.New()
 	if err != nil {
-		_ = a.Close()
-		return nil, err
+		return err
+	}
+
+	resp := web.Responder{Log: log, Checker: checker}
+	routes := web.NewRouter()
+	systemRoutes(routes, a.ready, opt.Metrics, id.ring)
+	err = errors.Join(
+		users.Routes(routes, users.Config{Responder: resp, Store: users.NewStore(a.pool), Hasher: id.hasher,
+			Issuer: id.issuer, TokenTTL: cfg.AccessTokenTTL, Sessions: id.sessions,
+			ClientIP: ratelimit.ClientIPConfig{TrustedProxies: cfg.TrustedProxies},
+			Login:    login, Signup: signup, OnSignupHash: opt.OnSignupHash}),
+		apikeys.Routes(routes, apikeys.Config{Responder: resp, Store: id.keyStore, Keys: id.keys, Access: control}),
+		products.Routes(routes, products.Config{Responder: resp, Store: productStore, Cache: productCache,
+			Pager: productPager, Access: control}),
+		orders.Routes(routes, orders.Config{Responder: resp, Store: orderStore, Pager: orderPager, Idempotency: idem,
+			Payments: payments, Faults: fake, StockChanged: dropProducts, Access: control}),
+	)
+	if err != nil {
+		return err
+	}
+	doc, err := routes.OpenAPI(openAPIBase)
+	if err != nil {
+		return err
+	}
+	routes.Handle("GET /openapi.json", serveOpenAPI(doc))
+	a.handler, err = wrap(routes, stack{Log: log, Verifier: id.verifier, APIKeys: id.keys, CORSOrigins: cfg.CORSOrigins,
+		TracerProvider: opt.TracerProvider, MeterProvider: opt.MeterProvider})
+	a.routes = routes.Patterns()
+	return err
+}
+
+// pagers returns the pagers of the product and order listings, whose
+// cursors CURSOR_SECRET signs.
+func pagers(cfg config.Config, log *slog.Logger) (productPager, orderPager *pagination.Pager, err error) {
+	cursors, err := cursorSigner(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if productPager, err = pagination.New(pagination.Config{Signer: cursors, Sorts: products.Sorts()}); err != nil {
+		return nil, nil, err
+	}
+	orderPager, err = pagination.New(pagination.Config{Signer: cursors, Sorts: orders.Sorts()})
+	return productPager, orderPager, err
+}
+
+// paymentClient returns the client of the payment service and, when the
+// service runs its in-process fake (PAYMENT_URL unset), the fake. The
+// client connects through an httpsec.Outbound: only to the allowed hosts,
+// and of their addresses only public ones or those in the allowed CIDRs.
+// A PAYMENT_URL outside the allow-list stops the start.
+func (a *App) paymentClient(cfg config.Config, opt Options) (*payment.Client, *payment.Fake, error) {
+	var fake *payment.Fake
+	base := cfg.PaymentURL
+	policy := httpsec.OutboundConfig{AllowedHosts: cfg.PaymentAllowedHosts, AllowedCIDRs: cfg.PaymentAllowedCIDRs,
+		Timeout: 5 * time.Second, MaxRedirects: -1} // a charge is never redirected
+	if base == "" {
+		// The in-process fake with switchable faults, on loopback: the
+		// allow-list names exactly its address and port.
+		var err error
+		if fake, err = payment.StartFake(); err != nil {
+			return nil, nil, err
+		}
+		a.closers = append(a.closers, fake.Close)
+		base = fake.URL()
+		addr := netip.MustParseAddrPort(strings.TrimPrefix(base, "http://"))
+		policy.AllowedHosts = []string{addr.Addr().String()}
+		policy.AllowedCIDRs = []netip.Prefix{netip.PrefixFrom(addr.Addr(), addr.Addr().BitLen())}
+		policy.AllowedPorts = []uint16{addr.Port()}
+	}
+	out, err := httpsec.NewOutbound(policy)
+	if err != nil {
+		return nil, nil, fmt.Errorf("PAYMENT_ALLOWED_HOSTS, PAYMENT_ALLOWED_CIDRS: %w", err)
+	}
+	a.closers = append(a.closers, func() error { out.CloseIdleConnections(); return nil })
+	probe, err := http.NewRequest(http.MethodPost, base, nil)
+	if err == nil {
+		err = out.Check(probe)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("PAYMENT_URL %s is outside PAYMENT_ALLOWED_HOSTS and PAYMENT_ALLOWED_CIDRS: %w", base, err)
+	}
+	payments, err := payment.NewClient(base, out.Client(), opt.PaymentOpenFor, opt.MeterProvider)
+	if err != nil {
+		return nil, nil, err
 	}
 	a.closers = append(a.closers, payments.Close)
-	a.handler, err = api.New(api.Deps{
-		Log: log, Users: store.NewUsers(pool), APIKeyStore: keyStore, Products: products, Orders: orders,
-		Hasher: hasher, Issuer: issuer, Verifier: verifier, KeyRing: ring, TokenTTL: cfg.AccessTokenTTL,
-		Sessions: sessions, APIKeys: keys, Checker: checker, ProductPager: productPager, OrderPager: orderPager,
-		IdemStore: idem, CORSOrigins: cfg.CORSOrigins, Ready: a.ready,
-		ProductCache: productCache, Payments: payments, Faults: fake,
-		TracerProvider: opt.TracerProvider, MeterProvider: opt.MeterProvider, Metrics: opt.Metrics,
-		AccessLogging: true, ClientIP: ratelimit.ClientIPConfig{TrustedProxies: cfg.TrustedProxies},
-		Login:  api.LoginLimiters{PerIP: perIP, PerEmailClient: perEmailClient, PerEmail: perEmail},
-		Signup: api.SignupLimiters{PerIP: signupPerIP, Ceiling: signupCeiling}, OnSignupHash: opt.OnSignupHash,
-	})
-	if err != nil {
-		_ = a.Close()
-		return nil, err
-	}
-	return a, nil
+	return payments, fake, nil
 }
 
 // Close stops the background work of the service (the product cache's
@@ -311,46 +399,11 @@ func (a *App) Close() error {
 	return errors.Join(errs...)
 }
 
-// newProductCache returns the cache-aside of products by id: a local tier in
-// front of Redis, invalidated across instances through Redis pub/sub. A
-// product that does not exist is never cached, since it may be created the
-// next second.
-func newProductCache(rdb redis.UniversalClient, products *store.Products, prefix string, mp metric.MeterProvider, a *App) (*cache.Cache[int64, store.Product], error) {
-	hooks, err := cacheobserve.Hooks(mp, "products")
-	if err != nil {
-		return nil, err
-	}
-	rs, err := rediscache.New(rdb, rediscache.Config{Prefix: prefix + "cache:"})
-	if err != nil {
-		return nil, err
-	}
-	a.closers = append(a.closers, rs.Close)
-	c, err := cache.New[int64, store.Product](rs, cache.Config[int64, store.Product]{
-		Hooks:       hooks,
-		Namespace:   "product",
-		Version:     1,
-		TTL:         30 * time.Second,
-		NegativeTTL: -1,
-		Load: func(ctx context.Context, id int64) (store.Product, error) {
-			p, err := products.Get(ctx, id)
-			if errors.Is(err, store.ErrNotFound) {
-				return p, cache.ErrNotFound
-			}
-			return p, err
-		},
-	})
-	if err != nil {
-		return nil, err
-	}
-	a.closers = append(a.closers, c.Close)
-	return c, nil
-}
-
 // Handler returns the service's HTTP handler.
 func (a *App) Handler() http.Handler { return a.handler }
 
 // Routes returns the registered route patterns, such as "GET /v1/me".
-func (a *App) Routes() []string { return a.handler.Routes }
+func (a *App) Routes() []string { return append([]string(nil), a.routes...) }
 
 // Drain makes /readyz fail, so that load balancers stop sending traffic
 // while in-flight requests finish.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -25,6 +26,12 @@ type Config struct {
 	// Redis (RedisExplicit is then false).
 	RedisURL      string
 	RedisExplicit bool
+	// RedisClusterAddrs are nodes of a Redis Cluster (REDIS_CLUSTER_ADDRS,
+	// comma-separated host:port; any one lets the client find the rest).
+	// A comma-separated list of URLs in REDIS_URL names a cluster too, with
+	// the credentials and TLS of its first URL. Either way the service runs
+	// on the cluster, and never on the embedded Redis.
+	RedisClusterAddrs []string
 	// RedisPrefix starts every Redis key the service writes (REDIS_PREFIX,
 	// "shop:" by default), so that deployments, or test runs, sharing one
 	// Redis never count each other's rate limits or replay each other's
@@ -55,7 +62,30 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// AccessTokenTTL is the lifetime of access tokens (ACCESS_TOKEN_TTL, 10m).
 	AccessTokenTTL time.Duration
+
+	// PaymentURL is the base URL of the payment service (PAYMENT_URL);
+	// empty runs the in-process fake. The client reaches only the hosts of
+	// PaymentAllowedHosts (PAYMENT_ALLOWED_HOSTS, comma-separated names,
+	// "*.example.com" or IP addresses; required with PAYMENT_URL), and of
+	// their addresses only public ones or those in PaymentAllowedCIDRs
+	// (PAYMENT_ALLOWED_CIDRS, comma-separated CIDRs or addresses), so that
+	// neither a wrong URL nor the provider's DNS can point it at the
+	// private network or the cloud metadata endpoint.
+	PaymentURL          string
+	PaymentAllowedHosts []string
+	PaymentAllowedCIDRs []netip.Prefix
+
+	// TLSCertFile and TLSKeyFile (TLS_CERT_FILE, TLS_KEY_FILE, both or
+	// neither) make the service serve HTTPS, re-reading both files when
+	// they change, at most every TLSReloadInterval (TLS_RELOAD_INTERVAL,
+	// 1m). TLSClientCAFile (TLS_CLIENT_CA_FILE, optional) requires every
+	// client to present a certificate signed by one of its CAs.
+	TLSCertFile, TLSKeyFile, TLSClientCAFile string
+	TLSReloadInterval                        time.Duration
 }
+
+// TLS reports whether the service serves HTTPS.
+func (c Config) TLS() bool { return c.TLSCertFile != "" }
 
 // Defaults for a developer machine.
 const (
@@ -84,6 +114,7 @@ func Load(getenv func(string) string) (Config, error) {
 		CORSOrigins:  list(getenv("CORS_ORIGINS"), func(s string) string { return s }),
 	}
 	c.RedisExplicit = getenv("REDIS_URL") != ""
+	c.RedisClusterAddrs = list(getenv("REDIS_CLUSTER_ADDRS"), strings.TrimSpace)
 	var errs []error
 	var err error
 	c.RedisPrefix = or(getenv("REDIS_PREFIX"), DefaultRedisPrefix)
@@ -92,6 +123,9 @@ func Load(getenv func(string) string) (Config, error) {
 		// would change which part of a key is hashed.
 		errs = append(errs, fmt.Errorf("REDIS_PREFIX must not contain braces, not %q", c.RedisPrefix))
 	}
+	if len(c.RedisClusterAddrs) > 0 && c.RedisExplicit {
+		errs = append(errs, errors.New("set REDIS_CLUSTER_ADDRS or REDIS_URL, not both (a cluster may also be a comma-separated list of URLs in REDIS_URL)"))
+	}
 	if c.TrustedProxies, err = prefixes(getenv, "TRUSTED_PROXIES"); err != nil {
 		errs = append(errs, err)
 	}
@@ -99,6 +133,12 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	}
 	if c.AccessTokenTTL, err = duration(getenv, "ACCESS_TOKEN_TTL", 10*time.Minute); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.loadPayment(getenv); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.loadTLS(getenv); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Env != Development && c.Env != Production {
@@ -168,4 +208,53 @@ func duration(getenv func(string) string, name string, def time.Duration) (time.
 		return 0, fmt.Errorf("%s must be a positive duration such as 30s, not %q", name, v)
 	}
 	return d, nil
+}
+
+// loadPayment reads the payment service's URL and the allow-list its
+// client dials within.
+func (c *Config) loadPayment(getenv func(string) string) error {
+	c.PaymentURL = getenv("PAYMENT_URL")
+	c.PaymentAllowedHosts = list(getenv("PAYMENT_ALLOWED_HOSTS"), strings.TrimSpace)
+	var errs []error
+	for _, s := range list(getenv("PAYMENT_ALLOWED_CIDRS"), strings.TrimSpace) {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				errs = append(errs, fmt.Errorf("PAYMENT_ALLOWED_CIDRS: %q is neither a CIDR nor an IP address", s))
+				continue
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		c.PaymentAllowedCIDRs = append(c.PaymentAllowedCIDRs, p)
+	}
+	if c.PaymentURL == "" {
+		if len(c.PaymentAllowedHosts) > 0 || len(c.PaymentAllowedCIDRs) > 0 {
+			errs = append(errs, errors.New("PAYMENT_ALLOWED_HOSTS and PAYMENT_ALLOWED_CIDRS need PAYMENT_URL"))
+		}
+		return errors.Join(errs...)
+	}
+	if u, err := url.Parse(c.PaymentURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("PAYMENT_URL must be an http or https URL with a host, not %q", c.PaymentURL))
+	}
+	if len(c.PaymentAllowedHosts) == 0 {
+		errs = append(errs, errors.New("PAYMENT_URL needs PAYMENT_ALLOWED_HOSTS: the hosts the payment client may reach"))
+	}
+	return errors.Join(errs...)
+}
+
+// loadTLS reads the certificate files of HTTPS.
+func (c *Config) loadTLS(getenv func(string) string) error {
+	c.TLSCertFile, c.TLSKeyFile, c.TLSClientCAFile = getenv("TLS_CERT_FILE"), getenv("TLS_KEY_FILE"), getenv("TLS_CLIENT_CA_FILE")
+	var err error
+	if c.TLSReloadInterval, err = duration(getenv, "TLS_RELOAD_INTERVAL", time.Minute); err != nil {
+		return err
+	}
+	switch {
+	case (c.TLSCertFile == "") != (c.TLSKeyFile == ""):
+		return errors.New("TLS_CERT_FILE and TLS_KEY_FILE go together: set both to serve HTTPS, or neither")
+	case c.TLSClientCAFile != "" && c.TLSCertFile == "":
+		return errors.New("TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE: client certificates are asked for over HTTPS only")
+	}
+	return nil
 }

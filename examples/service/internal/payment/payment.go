@@ -34,13 +34,18 @@ type Client struct {
 	pipeline *resilience.Pipeline[string]
 }
 
-// NewClient returns a client of the payment service at baseURL. Each charge
+// NewClient returns a client of the payment service at baseURL that sends
+// its requests with hc, which decides where it may connect (the service
+// gives it an httpsec.Outbound's client). Each charge
 // gets 3 attempts with jittered backoff, each bounded by a 1s timeout; the
 // breaker opens at 50% failures over the last 10 calls and fails fast for
 // openFor (5s when zero), so that an outage costs callers nothing but a
 // fallback. Breaker and retry metrics go to mp (the global provider when
 // nil); Close unregisters them.
-func NewClient(baseURL string, openFor time.Duration, mp metric.MeterProvider) (*Client, error) {
+func NewClient(baseURL string, hc *http.Client, openFor time.Duration, mp metric.MeterProvider) (*Client, error) {
+	if hc == nil {
+		return nil, errors.New("payment: NewClient needs an http.Client")
+	}
 	if openFor == 0 {
 		openFor = 5 * time.Second
 	}
@@ -80,7 +85,7 @@ func NewClient(baseURL string, openFor time.Duration, mp metric.MeterProvider) (
 	if err != nil {
 		return nil, err
 	}
-	return &Client{reg: reg, url: baseURL, http: &http.Client{}, breaker: breaker, pipeline: p}, nil
+	return &Client{reg: reg, url: baseURL, http: hc, breaker: breaker, pipeline: p}, nil
 }
 
 // Close unregisters the breaker's gauges.

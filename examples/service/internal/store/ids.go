@@ -47,7 +47,7 @@ func parseUUID(s string) (pgtype.UUID, bool) {
 	return u, true
 }
 
-// storable reports whether PostgreSQL accepts s as text: valid UTF-8 without
+// Storable reports whether PostgreSQL accepts s as text: valid UTF-8 without
 // NUL. A key from a client that is not can match no row, and PostgreSQL
 // would answer the comparison with an error rather than no rows.
-func storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+func Storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }

@@ -13,10 +13,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bedrock-go/bedrock/auth/apikey"
-	"github.com/bedrock-go/bedrock/internal/testenv"
 	"github.com/bedrock-go/bedrock/pagination"
 
+	"github.com/bedrock-go/bedrock/examples/service/internal/apikeys"
+	"github.com/bedrock-go/bedrock/examples/service/internal/orders"
+	"github.com/bedrock-go/bedrock/examples/service/internal/servicetest"
 	"github.com/bedrock-go/bedrock/examples/service/internal/store"
+	"github.com/bedrock-go/bedrock/examples/service/internal/users"
 )
 
 // recorder is a pgx tracer that keeps the statements run, with their
@@ -57,7 +60,7 @@ func (r *recorder) take() []statement {
 // is told.
 func TestLookupsUseIndexes(t *testing.T) {
 	ctx := context.Background()
-	base := testenv.Postgres(t)
+	base, _ := servicetest.Database(t)
 	require.NoError(t, store.Migrate(ctx, base))
 	rec := &recorder{}
 	cfg := base.Config().Copy()
@@ -69,19 +72,19 @@ func TestLookupsUseIndexes(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
 
-	users := store.NewUsers(pool)
-	u := store.User{Email: "ix@shop.test", Name: "Ix", PasswordHash: "h", Role: "customer"}
-	require.NoError(t, users.Create(ctx, &u))
+	accounts := users.NewStore(pool)
+	u := users.User{Email: "ix@shop.test", Name: "Ix", PasswordHash: "h", Role: "customer"}
+	require.NoError(t, accounts.Create(ctx, &u))
 	_, err = base.Exec(ctx, `INSERT INTO orders (user_id, status, total_cents) VALUES ($1::uuid, 'placed', 100)`, u.ID)
 	require.NoError(t, err)
 	var orderID int64
 	require.NoError(t, base.QueryRow(ctx, `SELECT id FROM orders`).Scan(&orderID))
-	orders, err := store.NewOrders(pool, 1)
+	orderStore, err := orders.NewStore(pool, 1)
 	require.NoError(t, err)
-	keys := store.NewAPIKeys(pool)
+	keys := apikeys.NewStore(pool)
 	signer, err := pagination.NewSecretSigner([]byte(strings.Repeat("k", 32)))
 	require.NoError(t, err)
-	pager, err := pagination.New(pagination.Config{Signer: signer, Sorts: store.OrderSorts()})
+	pager, err := pagination.New(pagination.Config{Signer: signer, Sorts: orders.Sorts()})
 	require.NoError(t, err)
 
 	explain, err := base.Acquire(ctx)
@@ -95,10 +98,10 @@ func TestLookupsUseIndexes(t *testing.T) {
 		run  func() error
 		cond string // what an Index Cond line of the plan must start with
 	}{
-		{"Users.ByID", func() error { _, err := users.ByID(ctx, u.ID); return err }, "(id = "},
-		{"Users.SetPasswordHash", func() error { return users.SetPasswordHash(ctx, u.ID, "h2") }, "(id = "},
-		{"Users.ChangeRole", func() error { _, err := users.ChangeRole(ctx, u.ID, "customer", "customer"); return err }, "(id = "},
-		{"Orders.Get", func() error { _, err := orders.Get(ctx, u.ID, orderID); return err }, "(id = "},
+		{"Users.ByID", func() error { _, err := accounts.ByID(ctx, u.ID); return err }, "(id = "},
+		{"Users.SetPasswordHash", func() error { return accounts.SetPasswordHash(ctx, u.ID, "h2") }, "(id = "},
+		{"Users.ChangeRole", func() error { _, err := accounts.ChangeRole(ctx, u.ID, "customer", "customer"); return err }, "(id = "},
+		{"Orders.Get", func() error { _, err := orderStore.Get(ctx, u.ID, orderID); return err }, "(id = "},
 		{"Orders.List", func() error {
 			req, err := pager.ParseRequest(url.Values{})
 			if err != nil {
@@ -112,7 +115,7 @@ func TestLookupsUseIndexes(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			_, err = orders.List(ctx, q)
+			_, err = orderStore.List(ctx, q)
 			return err
 		}, "(user_id = "},
 		{"APIKeys.List", func() error { _, err := keys.List(ctx, u.ID); return err }, "(owner = "},
@@ -149,21 +152,21 @@ func TestLookupsUseIndexes(t *testing.T) {
 // 500).
 func TestMalformedIDsFindNothing(t *testing.T) {
 	ctx := context.Background()
-	pool := testenv.Postgres(t)
+	pool, _ := servicetest.Database(t)
 	require.NoError(t, store.Migrate(ctx, pool))
-	users := store.NewUsers(pool)
-	orders, err := store.NewOrders(pool, 1)
+	accounts := users.NewStore(pool)
+	orderStore, err := orders.NewStore(pool, 1)
 	require.NoError(t, err)
-	keys := store.NewAPIKeys(pool)
+	keys := apikeys.NewStore(pool)
 	for _, id := range []string{"", "abc", "00000000-0000-0000-0000-00000000000g", "00000000x0000-0000-0000-000000000000",
 		"00000000000000000000000000000000", "00000000-0000-0000-0000-000000000000\x00", "\xff"} {
-		_, err := users.ByID(ctx, id)
+		_, err := accounts.ByID(ctx, id)
 		assert.ErrorIs(t, err, store.ErrNotFound, "%q", id)
-		assert.ErrorIs(t, users.SetPasswordHash(ctx, id, "h"), store.ErrNotFound, "%q", id)
-		changed, err := users.ChangeRole(ctx, id, "customer", "admin")
+		assert.ErrorIs(t, accounts.SetPasswordHash(ctx, id, "h"), store.ErrNotFound, "%q", id)
+		changed, err := accounts.ChangeRole(ctx, id, "customer", "admin")
 		assert.NoError(t, err, "%q", id)
 		assert.False(t, changed)
-		_, err = orders.Get(ctx, id, 1)
+		_, err = orderStore.Get(ctx, id, 1)
 		assert.ErrorIs(t, err, store.ErrNotFound, "%q", id)
 		list, err := keys.List(ctx, id)
 		assert.NoError(t, err, "%q", id)

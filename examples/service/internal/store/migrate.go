@@ -1,5 +1,7 @@
-// Package store is the service's PostgreSQL storage: the schema, migrated at
-// start, and one repository per aggregate.
+// Package store is what the service's domains share about PostgreSQL: the
+// schema, migrated at start, the errors their queries return, and the
+// parsing of ids. Each domain package (users, apikeys, products, orders)
+// holds its own queries.
 package store
 
 import (

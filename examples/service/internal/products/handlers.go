@@ -1,21 +1,20 @@
-package api
+package products
 
 import (
 	"context"
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/bedrock-go/bedrock/cache"
-	"github.com/bedrock-go/bedrock/internal/problem"
 	"github.com/bedrock-go/bedrock/pagination"
 	"github.com/bedrock-go/bedrock/txn"
 	"github.com/bedrock-go/bedrock/validate"
 
 	"github.com/bedrock-go/bedrock/examples/service/internal/store"
+	"github.com/bedrock-go/bedrock/examples/service/internal/web"
 )
 
 type productRequest struct {
@@ -27,79 +26,51 @@ type productRequest struct {
 
 func (p *productRequest) Validate(v *validate.Validator) {
 	v.String("name", p.Name).Required().NotBlank().Runes(1, 200).NoControl()
-	noNUL(v.String("description", p.Description).MaxRunes(5000))
+	web.NoNUL(v.String("description", p.Description).MaxRunes(5000))
 	validate.Number(v, "price_cents", p.PriceCents).Between(0, 100_000_000)
 	validate.NumberPtr(v, "stock", p.Stock).Present().Between(0, 1_000_000)
 }
 
-// listResponse is the shape of every keyset listing.
-type listResponse[T any] struct {
-	Items      []T    `json:"items"`
-	NextCursor string `json:"next_cursor,omitempty"`
-	PrevCursor string `json:"prev_cursor,omitempty"`
-	HasMore    bool   `json:"has_more"`
-}
-
-func writePage[T any](w http.ResponseWriter, r *http.Request, page pagination.Page[T]) {
-	if link := page.Link(&url.URL{Path: r.URL.Path, RawQuery: r.URL.RawQuery}); link != "" {
-		w.Header().Set("Link", link)
-	}
-	items := page.Items
-	if items == nil {
-		items = []T{}
-	}
-	writeJSON(w, http.StatusOK, listResponse[T]{Items: items, NextCursor: page.NextCursor, PrevCursor: page.PrevCursor, HasMore: page.HasNext})
-}
-
-func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) {
-	req, err := s.ProductPager.ParseRequest(r.URL.Query())
+func (s *handlers) listProducts(w http.ResponseWriter, r *http.Request) {
+	req, err := s.Pager.ParseRequest(r.URL.Query())
 	if err != nil {
-		s.fail(w, r, err)
+		s.Fail(w, r, err)
 		return
 	}
 	req.Filter = "products"
-	q, err := s.ProductPager.Query(req)
+	q, err := s.Pager.Query(req)
 	if err != nil {
-		s.fail(w, r, err)
+		s.Fail(w, r, err)
 		return
 	}
-	rows, err := s.Products.List(r.Context(), q)
+	rows, err := s.Store.List(r.Context(), q)
 	if err != nil {
-		s.fail(w, r, err)
+		s.Fail(w, r, err)
 		return
 	}
 	sort := req.Sort
 	if sort == "" {
 		sort = "newest"
 	}
-	page, err := pagination.NewPage(q, rows, store.ProductKeys(sort))
+	page, err := pagination.NewPage(q, rows, Keys(sort))
 	if err != nil {
-		s.fail(w, r, err)
+		s.Fail(w, r, err)
 		return
 	}
-	writePage(w, r, page)
+	web.Page(w, r, page)
 }
 
-func pathID(w http.ResponseWriter, r *http.Request) (int64, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		problem.Write(w, problem.Details{Status: http.StatusNotFound})
-		return 0, false
-	}
-	return id, true
-}
-
-func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r)
+func (s *handlers) getProduct(w http.ResponseWriter, r *http.Request) {
+	id, ok := web.PathID(w, r)
 	if !ok {
 		return
 	}
-	p, err := s.ProductCache.Get(r.Context(), id, nil)
+	p, err := s.Cache.Get(r.Context(), id, nil)
 	if errors.Is(err, cache.ErrNotFound) {
 		err = store.ErrNotFound
 	}
 	if err != nil {
-		s.fail(w, r, err)
+		s.Fail(w, r, err)
 		return
 	}
 	etag := txn.ETag(p.Version)
@@ -108,7 +79,7 @@ func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	writeJSON(w, http.StatusOK, p)
+	web.JSON(w, http.StatusOK, p)
 }
 
 // noneMatch reports whether an If-None-Match header matches etag, with the
@@ -128,24 +99,24 @@ func noneMatch(header, etag string) bool {
 	return false
 }
 
-func (s *Server) createProduct(w http.ResponseWriter, r *http.Request) {
+func (s *handlers) createProduct(w http.ResponseWriter, r *http.Request) {
 	var req productRequest
-	if err := s.checker.DecodeJSON(r, &req); err != nil {
-		s.fail(w, r, err)
+	if err := s.Checker.DecodeJSON(r, &req); err != nil {
+		s.Fail(w, r, err)
 		return
 	}
-	p := store.Product{Name: req.Name, Description: req.Description, PriceCents: req.PriceCents, Stock: *req.Stock}
-	if err := s.Products.Create(r.Context(), &p); err != nil {
-		s.fail(w, r, err)
+	p := Product{Name: req.Name, Description: req.Description, PriceCents: req.PriceCents, Stock: *req.Stock}
+	if err := s.Store.Create(r.Context(), &p); err != nil {
+		s.Fail(w, r, err)
 		return
 	}
 	w.Header().Set("Location", "/v1/products/"+strconv.FormatInt(p.ID, 10))
 	w.Header().Set("ETag", txn.ETag(p.Version))
-	writeJSON(w, http.StatusCreated, p)
+	web.JSON(w, http.StatusCreated, p)
 }
 
-func (s *Server) updateProduct(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r)
+func (s *handlers) updateProduct(w http.ResponseWriter, r *http.Request) {
+	id, ok := web.PathID(w, r)
 	if !ok {
 		return
 	}
@@ -153,26 +124,26 @@ func (s *Server) updateProduct(w http.ResponseWriter, r *http.Request) {
 	// forgot If-Match learns it without sending the body twice.
 	version, err := txn.ParseIfMatch(r.Header.Get("If-Match"))
 	if err != nil {
-		s.fail(w, r, err)
+		s.Fail(w, r, err)
 		return
 	}
 	var req productRequest
-	if err := s.checker.DecodeJSON(r, &req); err != nil {
-		s.fail(w, r, err)
+	if err := s.Checker.DecodeJSON(r, &req); err != nil {
+		s.Fail(w, r, err)
 		return
 	}
-	p, err := s.Products.Update(r.Context(), id, version, req.Name, req.Description, req.PriceCents, *req.Stock)
+	p, err := s.Store.Update(r.Context(), id, version, req.Name, req.Description, req.PriceCents, *req.Stock)
 	s.invalidate(r, id)
 	if err != nil {
-		s.fail(w, r, err)
+		s.Fail(w, r, err)
 		return
 	}
 	w.Header().Set("ETag", txn.ETag(p.Version))
-	writeJSON(w, http.StatusOK, p)
+	web.JSON(w, http.StatusOK, p)
 }
 
-func (s *Server) deleteProduct(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r)
+func (s *handlers) deleteProduct(w http.ResponseWriter, r *http.Request) {
+	id, ok := web.PathID(w, r)
 	if !ok {
 		return
 	}
@@ -182,15 +153,15 @@ func (s *Server) deleteProduct(w http.ResponseWriter, r *http.Request) {
 	if h := r.Header.Get("If-Match"); h != "" {
 		v, err := txn.ParseIfMatch(h)
 		if err != nil {
-			s.fail(w, r, err)
+			s.Fail(w, r, err)
 			return
 		}
 		version = v
 	}
-	err := s.Products.Delete(r.Context(), id, version)
+	err := s.Store.Delete(r.Context(), id, version)
 	s.invalidate(r, id)
 	if err != nil {
-		s.fail(w, r, err)
+		s.Fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -200,8 +171,8 @@ func (s *Server) deleteProduct(w http.ResponseWriter, r *http.Request) {
 // write succeeded (a conflict means the cached copy may be stale too), on a
 // context that outlives a client that hung up. A failure is logged: the
 // entry then expires with its TTL.
-func (s *Server) invalidate(r *http.Request, ids ...int64) {
-	if err := s.ProductCache.Delete(context.WithoutCancel(r.Context()), ids...); err != nil {
-		s.log.WarnContext(r.Context(), "product cache invalidation failed", slog.Any("ids", ids), slog.Any("error", err))
+func (s *handlers) invalidate(r *http.Request, ids ...int64) {
+	if err := s.Cache.Delete(context.WithoutCancel(r.Context()), ids...); err != nil {
+		s.Log.WarnContext(r.Context(), "product cache invalidation failed", slog.Any("ids", ids), slog.Any("error", err))
 	}
 }

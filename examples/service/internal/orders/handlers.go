@@ -1,4 +1,4 @@
-package api
+package orders
 
 import (
 	"context"
@@ -8,13 +8,14 @@ import (
 	"strconv"
 
 	"github.com/bedrock-go/bedrock/auth"
-	"github.com/bedrock-go/bedrock/internal/problem"
+	"github.com/bedrock-go/bedrock/httpapi"
 	"github.com/bedrock-go/bedrock/pagination"
 	"github.com/bedrock-go/bedrock/resilience"
 	"github.com/bedrock-go/bedrock/validate"
 
 	"github.com/bedrock-go/bedrock/examples/service/internal/payment"
 	"github.com/bedrock-go/bedrock/examples/service/internal/store"
+	"github.com/bedrock-go/bedrock/examples/service/internal/web"
 )
 
 type orderLine struct {
@@ -33,23 +34,23 @@ func (o *orderRequest) Validate(v *validate.Validator) {
 	})
 }
 
-func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
+func (s *handlers) placeOrder(w http.ResponseWriter, r *http.Request) {
 	var req orderRequest
-	if err := s.checker.DecodeJSON(r, &req); err != nil {
+	if err := s.Checker.DecodeJSON(r, &req); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	lines := make([]store.Line, len(req.Items))
+	lines := make([]Line, len(req.Items))
 	for i, it := range req.Items {
-		lines[i] = store.Line{ProductID: it.ProductID, Quantity: it.Quantity}
+		lines[i] = Line(it) // the same fields, without the JSON tags
 	}
-	o, err := s.Orders.Place(r.Context(), auth.SubjectFrom(r.Context()), lines)
+	o, err := s.Store.Place(r.Context(), auth.SubjectFrom(r.Context()), lines)
 	if err == nil {
 		ids := make([]int64, len(o.Items))
 		for i, it := range o.Items {
 			ids[i] = it.ProductID
 		}
-		s.invalidate(r, ids...) // their stock changed
+		s.StockChanged(context.WithoutCancel(r.Context()), ids...) // their cached copies are stale
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -57,11 +58,11 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	o.Status = s.pay(r, o)
 	w.Header().Set("Location", "/v1/orders/"+strconv.FormatInt(o.ID, 10))
-	writeJSON(w, http.StatusCreated, o)
+	web.JSON(w, http.StatusCreated, o)
 }
 
-func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
-	req, err := s.OrderPager.ParseRequest(r.URL.Query())
+func (s *handlers) listOrders(w http.ResponseWriter, r *http.Request) {
+	req, err := s.Pager.ParseRequest(r.URL.Query())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -75,56 +76,56 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
 	// The cursor is bound to its owner: one user's cursor is refused in
 	// another's listing.
 	req.Filter = "orders:" + subject
-	q, err := s.OrderPager.Query(req, uid)
+	q, err := s.Pager.Query(req, uid)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	rows, err := s.Orders.List(r.Context(), q)
+	rows, err := s.Store.List(r.Context(), q)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	page, err := pagination.NewPage(q, rows, store.OrderKeys)
+	page, err := pagination.NewPage(q, rows, Keys)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writePage(w, r, page)
+	web.Page(w, r, page)
 }
 
-func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r)
+func (s *handlers) getOrder(w http.ResponseWriter, r *http.Request) {
+	id, ok := web.PathID(w, r)
 	if !ok {
 		return
 	}
-	o, err := s.Orders.Get(r.Context(), auth.SubjectFrom(r.Context()), id)
+	o, err := s.Store.Get(r.Context(), auth.SubjectFrom(r.Context()), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, o)
+	web.JSON(w, http.StatusOK, o)
 }
 
 // pay charges a placed order. The stock is already taken, so a payment
 // service that is down or failing does not fail the order: it is accepted as
 // pending_payment (the fallback), to be charged later. With the breaker open
 // this costs no wait at all.
-func (s *Server) pay(r *http.Request, o store.Order) string {
+func (s *handlers) pay(r *http.Request, o Order) string {
 	ctx := context.WithoutCancel(r.Context()) // the outcome is recorded even if the client left
-	status, chargeID := store.StatusPaid, ""
+	status, chargeID := StatusPaid, ""
 	id, err := s.Payments.Charge(ctx, o.ID, o.TotalCents)
 	if err != nil {
-		status = store.StatusPendingPayment
+		status = StatusPendingPayment
 		if !errors.Is(err, resilience.ErrOpen) {
-			s.log.WarnContext(ctx, "payment failed; order pending", slog.Int64("order", o.ID), slog.Any("error", err))
+			s.Log.WarnContext(ctx, "payment failed; order pending", slog.Int64("order", o.ID), slog.Any("error", err))
 		}
 	} else {
 		chargeID = id
 	}
-	if err := s.Orders.SetPayment(ctx, o.ID, status, chargeID); err != nil {
-		s.log.ErrorContext(ctx, "recording payment failed", slog.Int64("order", o.ID), slog.Any("error", err))
-		return store.StatusPlaced
+	if err := s.Store.SetPayment(ctx, o.ID, status, chargeID); err != nil {
+		s.Log.ErrorContext(ctx, "recording payment failed", slog.Int64("order", o.ID), slog.Any("error", err))
+		return StatusPlaced
 	}
 	return status
 }
@@ -138,13 +139,13 @@ func (f *faultRequest) Validate(v *validate.Validator) {
 }
 
 // setFaults switches the fault injection of the in-process payment service.
-func (s *Server) setFaults(w http.ResponseWriter, r *http.Request) {
+func (s *handlers) setFaults(w http.ResponseWriter, r *http.Request) {
 	if s.Faults == nil {
-		problem.Write(w, problem.Details{Status: http.StatusNotFound, Detail: "No fake payment service runs here."})
+		httpapi.Problem{Status: http.StatusNotFound, Detail: "No fake payment service runs here."}.Write(w)
 		return
 	}
 	var req faultRequest
-	if err := s.checker.DecodeJSON(r, &req); err != nil {
+	if err := s.Checker.DecodeJSON(r, &req); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -152,5 +153,5 @@ func (s *Server) setFaults(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"mode": s.Faults.Fault(), "breaker": s.Payments.BreakerState().String()})
+	web.JSON(w, http.StatusOK, map[string]string{"mode": s.Faults.Fault(), "breaker": s.Payments.BreakerState().String()})
 }

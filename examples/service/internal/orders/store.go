@@ -1,4 +1,4 @@
-package store
+package orders
 
 import (
 	"context"
@@ -16,7 +16,11 @@ import (
 	"github.com/bedrock-go/bedrock/txn"
 
 	"github.com/bedrock-go/bedrock/examples/service/internal/events"
+	"github.com/bedrock-go/bedrock/examples/service/internal/store"
 )
+
+// ErrOutOfStock matches an [OutOfStockError].
+var ErrOutOfStock = errors.New("orders: out of stock")
 
 // Order statuses.
 const (
@@ -65,49 +69,49 @@ func (e *OutOfStockError) Error() string {
 func (e *OutOfStockError) Is(target error) bool { return target == ErrOutOfStock }
 
 // UnknownProductError names a product that does not exist; it matches
-// ErrNotFound.
+// store.ErrNotFound.
 type UnknownProductError struct{ ProductID int64 }
 
 func (e *UnknownProductError) Error() string {
 	return fmt.Sprintf("store: product %d does not exist", e.ProductID)
 }
 
-// Is makes the error match ErrNotFound.
-func (e *UnknownProductError) Is(target error) bool { return target == ErrNotFound }
+// Is makes the error match store.ErrNotFound.
+func (e *UnknownProductError) Is(target error) bool { return target == store.ErrNotFound }
 
-// OrderSorts are the orders of the order listing.
-func OrderSorts() []pagination.Sort {
+// Sorts are the orders of the order listing.
+func Sorts() []pagination.Sort {
 	return []pagination.Sort{{Name: "newest", Spec: pagination.MustSpec(
 		pagination.Column{Name: "created_at", Desc: true},
 		pagination.Column{Name: "id", Desc: true, Unique: true})}}
 }
 
-// OrderKeys returns the sort-key values of o.
-func OrderKeys(o Order) []any { return []any{o.CreatedAt, o.ID} }
+// Keys returns the sort-key values of o.
+func Keys(o Order) []any { return []any{o.CreatedAt, o.ID} }
 
-// Orders stores orders.
-type Orders struct {
+// Store holds orders.
+type Store struct {
 	pool *pgxpool.Pool
 	tx   *txn.Runner
 }
 
-// NewOrders returns the repository over pool. Placing an order is
+// NewStore returns the repository over pool. Placing an order is
 // SERIALIZABLE and retried up to maxAttempts times on serialization
 // failures.
-func NewOrders(pool *pgxpool.Pool, maxAttempts int) (*Orders, error) {
+func NewStore(pool *pgxpool.Pool, maxAttempts int) (*Store, error) {
 	m, err := txn.New(pool, txn.Config{Isolation: txn.Serializable, MaxAttempts: maxAttempts})
 	if err != nil {
 		return nil, err
 	}
-	return &Orders{pool: pool, tx: m}, nil
+	return &Store{pool: pool, tx: m}, nil
 }
 
 // Place checks and decrements the stock of every line and records the order,
 // all in one SERIALIZABLE transaction, retried as a whole when PostgreSQL
 // detects a conflict: two orders can never both take the last unit. A line
 // without enough stock fails the whole order with an *OutOfStockError.
-func (s *Orders) Place(ctx context.Context, userID string, lines []Line) (Order, error) {
-	uid, err := ParseUserID(userID)
+func (s *Store) Place(ctx context.Context, userID string, lines []Line) (Order, error) {
+	uid, err := store.ParseUserID(userID)
 	if err != nil {
 		return Order{}, err
 	}
@@ -166,9 +170,9 @@ func (s *Orders) Place(ctx context.Context, userID string, lines []Line) (Order,
 	return out, err
 }
 
-// Get returns the order id of userID; someone else's order is ErrNotFound.
-func (s *Orders) Get(ctx context.Context, userID string, id int64) (Order, error) {
-	uid, err := ParseUserID(userID)
+// Get returns the order id of userID; someone else's order is store.ErrNotFound.
+func (s *Store) Get(ctx context.Context, userID string, id int64) (Order, error) {
+	uid, err := store.ParseUserID(userID)
 	if err != nil {
 		return Order{}, err
 	}
@@ -176,7 +180,7 @@ func (s *Orders) Get(ctx context.Context, userID string, id int64) (Order, error
 	err = s.pool.QueryRow(ctx, `SELECT id, user_id::text, status, total_cents, created_at FROM orders WHERE id = $1 AND user_id = $2`, id, uid).
 		Scan(&o.ID, &o.UserID, &o.Status, &o.TotalCents, &o.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Order{}, ErrNotFound
+		return Order{}, store.ErrNotFound
 	}
 	if err != nil {
 		return Order{}, err
@@ -189,8 +193,8 @@ func (s *Orders) Get(ctx context.Context, userID string, id int64) (Order, error
 }
 
 // List runs the keyset query q, whose first argument is the user id from
-// ParseUserID.
-func (s *Orders) List(ctx context.Context, q *pagination.Query) ([]Order, error) {
+// store.ParseUserID.
+func (s *Store) List(ctx context.Context, q *pagination.Query) ([]Order, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, user_id::text, status, total_cents, created_at FROM orders
 		WHERE user_id = $1 AND `+q.Tail(), q.Args...)
 	if err != nil {
@@ -208,7 +212,7 @@ func (s *Orders) List(ctx context.Context, q *pagination.Query) ([]Order, error)
 }
 
 // SetPayment records the outcome of an order's payment.
-func (s *Orders) SetPayment(ctx context.Context, id int64, status, paymentID string) error {
+func (s *Store) SetPayment(ctx context.Context, id int64, status, paymentID string) error {
 	var pid *string
 	if paymentID != "" {
 		pid = &paymentID
@@ -217,7 +221,7 @@ func (s *Orders) SetPayment(ctx context.Context, id int64, status, paymentID str
 	return err
 }
 
-func (s *Orders) loadItems(ctx context.Context, orders []Order) error {
+func (s *Store) loadItems(ctx context.Context, orders []Order) error {
 	if len(orders) == 0 {
 		return nil
 	}

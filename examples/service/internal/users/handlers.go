@@ -1,22 +1,22 @@
-package api
+package users
 
 import (
 	"context"
 	"errors"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/bedrock-go/bedrock/auth"
-	"github.com/bedrock-go/bedrock/auth/apikey"
 	"github.com/bedrock-go/bedrock/auth/password"
-	"github.com/bedrock-go/bedrock/internal/problem"
+	"github.com/bedrock-go/bedrock/httpapi"
 	"github.com/bedrock-go/bedrock/validate"
 
+	"github.com/bedrock-go/bedrock/examples/service/internal/access"
 	"github.com/bedrock-go/bedrock/examples/service/internal/store"
+	"github.com/bedrock-go/bedrock/examples/service/internal/web"
 )
 
 // CanonicalEmail is the form in which emails are stored and looked up:
@@ -37,7 +37,7 @@ func (s *signupRequest) Validate(v *validate.Validator) {
 	v.String("name", s.Name).Required().NotBlank().Runes(1, 100).NoControl()
 }
 
-func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
+func (s *handlers) signup(w http.ResponseWriter, r *http.Request) {
 	req, ok := s.decodeSignup(w, r)
 	if !ok {
 		return
@@ -46,11 +46,11 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 	// Telling that the email is taken before hashing says no more than the
 	// 409 already does.
 	email := CanonicalEmail(req.Email)
-	if _, err := s.Users.ByEmail(r.Context(), email); err == nil {
+	if _, err := s.Store.ByEmail(r.Context(), email); err == nil {
 		emailTaken(w)
 		return
 	} else if !errors.Is(err, store.ErrNotFound) {
-		s.fail(w, r, err)
+		s.Fail(w, r, err)
 		return
 	}
 	if !s.admitSignup(w, r) {
@@ -62,45 +62,45 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 	hash, err := s.Hasher.Hash(r.Context(), req.Password)
 	if errors.Is(err, password.ErrBusy) { // signups hold their share of the hashing slots and its queue is full
 		w.Header().Set("Retry-After", "1")
-		problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable, Detail: "Too many signups are being processed; retry in a moment."})
+		httpapi.Problem{Status: http.StatusServiceUnavailable, Detail: "Too many signups are being processed; retry in a moment."}.Write(w)
 		return
 	}
 	if err != nil {
-		s.fail(w, r, err)
+		s.Fail(w, r, err)
 		return
 	}
 	// A signup never yields more than customer, whatever it says: its email
 	// is not verified, so whoever signs up first with an address would own
 	// any role tied to it. The operator grants roles (grant-role).
-	u := store.User{Email: email, Name: req.Name, PasswordHash: hash, Role: RoleCustomer}
-	if err := s.Users.Create(r.Context(), &u); err != nil {
+	u := User{Email: email, Name: req.Name, PasswordHash: hash, Role: access.RoleCustomer}
+	if err := s.Store.Create(r.Context(), &u); err != nil {
 		if errors.Is(err, store.ErrDuplicate) { // a signup for the same email won the race
 			emailTaken(w)
 			return
 		}
-		s.fail(w, r, err)
+		s.Fail(w, r, err)
 		return
 	}
 	w.Header().Set("Location", "/v1/me")
-	writeJSON(w, http.StatusCreated, map[string]any{"id": u.ID, "email": u.Email, "name": u.Name, "created_at": u.CreatedAt})
+	web.JSON(w, http.StatusCreated, map[string]any{"id": u.ID, "email": u.Email, "name": u.Name, "created_at": u.CreatedAt})
 }
 
 // decodeSignup decodes the signup form and checks its rules and the password
 // policy; when they fail it answers the request itself and reports false.
-func (s *Server) decodeSignup(w http.ResponseWriter, r *http.Request) (signupRequest, bool) {
+func (s *handlers) decodeSignup(w http.ResponseWriter, r *http.Request) (signupRequest, bool) {
 	var req signupRequest
 	// Broken rules come back together with the password policy's verdict,
 	// so that a client sees every problem of the form at once.
 	var verrs *validate.Errors
-	if err := s.checker.DecodeJSON(r, &req); err != nil && !errors.As(err, &verrs) {
-		s.fail(w, r, err)
+	if err := s.Checker.DecodeJSON(r, &req); err != nil && !errors.As(err, &verrs) {
+		s.Fail(w, r, err)
 		return req, false
 	}
 	if req.Password != "" {
 		if err := s.Policy.Check(r.Context(), req.Password); err != nil {
 			var pe *password.PolicyError
 			if !errors.As(err, &pe) {
-				s.fail(w, r, err)
+				s.Fail(w, r, err)
 				return req, false
 			}
 			if verrs == nil {
@@ -114,7 +114,7 @@ func (s *Server) decodeSignup(w http.ResponseWriter, r *http.Request) (signupReq
 		}
 	}
 	if verrs != nil && len(verrs.Violations) > 0 {
-		s.fail(w, r, verrs)
+		s.Fail(w, r, verrs)
 		return req, false
 	}
 	return req, true
@@ -126,8 +126,8 @@ func (s *Server) decodeSignup(w http.ResponseWriter, r *http.Request) (signupReq
 // and hide that it is taken. The signup limits bound how fast anyone can
 // ask.
 func emailTaken(w http.ResponseWriter) {
-	problem.Write(w, problem.Details{Status: http.StatusConflict, Type: ProblemEmailTaken, Title: "Email already registered",
-		Detail: "An account with this email exists; log in instead."})
+	httpapi.Problem{Status: http.StatusConflict, Type: ProblemEmailTaken, Title: "Email already registered",
+		Detail: "An account with this email exists; log in instead."}.Write(w)
 }
 
 func passwordCode(pe *password.PolicyError) string {
@@ -178,12 +178,12 @@ type tokenResponse struct {
 // badCredentials is the one answer to every failed login or refresh, so that
 // it tells nothing about which part was wrong.
 func badCredentials(w http.ResponseWriter) {
-	problem.Write(w, problem.Details{Status: http.StatusUnauthorized, Type: ProblemBadCredentials, Title: "Invalid credentials",
-		Detail: "The credentials are incorrect or expired."})
+	httpapi.Problem{Status: http.StatusUnauthorized, Type: ProblemBadCredentials, Title: "Invalid credentials",
+		Detail: "The credentials are incorrect or expired."}.Write(w)
 }
 
 // login runs behind decodeLogin (see loginRoute), which decoded the body.
-func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+func (s *handlers) login(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	req := loginFrom(ctx)
 	email := CanonicalEmail(req.Email)
@@ -191,7 +191,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		badCredentials(w)
 		return
 	}
-	u, err := s.Users.ByEmail(ctx, email)
+	u, err := s.Store.ByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
 		// Spend the time a real verification takes, so that timing does
 		// not reveal which emails have accounts.
@@ -200,7 +200,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.fail(w, r, err)
+		s.Fail(w, r, err)
 		return
 	}
 	ok, rehash, err := s.Hasher.Verify(ctx, req.Password, u.PasswordHash)
@@ -214,12 +214,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if rehash {
 		if h, err := s.Hasher.Hash(ctx, req.Password); err == nil {
-			_ = s.Users.SetPasswordHash(ctx, u.ID, h) // best effort: the next login retries
+			_ = s.Store.SetPasswordHash(ctx, u.ID, h) // best effort: the next login retries
 		}
 	}
 	sess, err := s.Sessions.Issue(ctx, u.ID)
 	if err != nil {
-		s.fail(w, r, err)
+		s.Fail(w, r, err)
 		return
 	}
 	s.writeTokens(w, r, u, sess.Token, sess.FamilyID)
@@ -229,14 +229,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 // is a failed login for the client (401), never a 500 that would mark the
 // account as existing; a stored hash that cannot be used is the operator's
 // problem and is logged.
-func (s *Server) verifyFailed(w http.ResponseWriter, r *http.Request, u store.User, err error) {
+func (s *handlers) verifyFailed(w http.ResponseWriter, r *http.Request, u User, err error) {
 	switch {
 	case r.Context().Err() != nil:
-		s.fail(w, r, err) // the client left, or its deadline passed
+		s.Fail(w, r, err) // the client left, or its deadline passed
 		return
 	case errors.Is(err, password.ErrMalformedHash), errors.Is(err, password.ErrUnsupportedHash),
 		errors.Is(err, password.ErrParamsOutOfBounds):
-		s.log.ErrorContext(r.Context(), "stored password hash is unusable; the account cannot log in",
+		s.Log.ErrorContext(r.Context(), "stored password hash is unusable; the account cannot log in",
 			slog.String("user", u.ID), slog.Any("error", err))
 	}
 	// Anything else is about the password presented (such as one over
@@ -244,13 +244,13 @@ func (s *Server) verifyFailed(w http.ResponseWriter, r *http.Request, u store.Us
 	badCredentials(w)
 }
 
-func (s *Server) writeTokens(w http.ResponseWriter, r *http.Request, u store.User, refresh, family string) {
-	access, err := s.Issuer.Issue(&Claims{Claims: claimsFor(u.ID), Roles: []string{u.Role}, SID: family})
+func (s *handlers) writeTokens(w http.ResponseWriter, r *http.Request, u User, refresh, family string) {
+	access, err := s.Issuer.Issue(access.ClaimsFor(u.ID, u.Role, family))
 	if err != nil {
-		s.fail(w, r, err)
+		s.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer",
+	web.JSON(w, http.StatusOK, tokenResponse{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer",
 		ExpiresIn: int64(s.TokenTTL / time.Second)})
 }
 
@@ -262,10 +262,10 @@ func (q *refreshRequest) Validate(v *validate.Validator) {
 	v.String("refresh_token", q.RefreshToken).Required().MaxBytes(512)
 }
 
-func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
+func (s *handlers) refresh(w http.ResponseWriter, r *http.Request) {
 	var req refreshRequest
-	if err := s.checker.DecodeJSON(r, &req); err != nil {
-		s.fail(w, r, err)
+	if err := s.Checker.DecodeJSON(r, &req); err != nil {
+		s.Fail(w, r, err)
 		return
 	}
 	// A reused token revokes its whole family inside Rotate; the client
@@ -276,147 +276,45 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.fail(w, r, err)
+		s.Fail(w, r, err)
 		return
 	}
-	u, err := s.Users.ByID(r.Context(), sess.Subject)
+	u, err := s.Store.ByID(r.Context(), sess.Subject)
 	if errors.Is(err, store.ErrNotFound) {
 		badCredentials(w)
 		return
 	}
 	if err != nil {
-		s.fail(w, r, err)
+		s.Fail(w, r, err)
 		return
 	}
 	s.writeTokens(w, r, u, sess.Token, sess.FamilyID)
 }
 
-func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+func (s *handlers) logout(w http.ResponseWriter, r *http.Request) {
 	p, _ := auth.PrincipalFrom(r.Context())
 	sid, _ := p.Attributes["sid"].(string)
 	if p.Method != auth.MethodToken || sid == "" {
-		problem.Write(w, problem.Details{Status: http.StatusBadRequest,
-			Detail: "Logout ends a token session; revoke an API key with DELETE /v1/apikeys/{id}."})
+		httpapi.Problem{Status: http.StatusBadRequest,
+			Detail: "Logout ends a token session; revoke an API key with DELETE /v1/apikeys/{id}."}.Write(w)
 		return
 	}
 	if err := s.Sessions.RevokeFamily(r.Context(), sid); err != nil {
-		s.fail(w, r, err)
+		s.Fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+func (s *handlers) me(w http.ResponseWriter, r *http.Request) {
 	p, _ := auth.PrincipalFrom(r.Context())
-	u, err := s.Users.ByID(r.Context(), p.Subject)
+	u, err := s.Store.ByID(r.Context(), p.Subject)
 	if err != nil {
-		s.fail(w, r, err)
+		s.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	web.JSON(w, http.StatusOK, map[string]any{
 		"id": u.ID, "email": u.Email, "name": u.Name, "role": u.Role, "created_at": u.CreatedAt,
 		"auth": map[string]any{"method": p.Method, "credential_id": p.CredentialID, "roles": p.Roles, "scopes": p.Scopes},
 	})
-}
-
-type apiKeyRequest struct {
-	Name   string   `json:"name"`
-	Scopes []string `json:"scopes"`
-}
-
-func (a *apiKeyRequest) Validate(v *validate.Validator) {
-	v.String("name", a.Name).Required().NotBlank().Runes(1, 100).NoControl()
-	validate.Unique(validate.Slice(v, "scopes", a.Scopes).Required().MaxItems(10)).Each(func(v *validate.Validator, s string) {
-		v.String("", s).Required().MaxRunes(64)
-	})
-}
-
-type apiKeyView struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	Scopes     []string   `json:"scopes"`
-	CreatedAt  time.Time  `json:"created_at"`
-	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
-	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
-	Key        string     `json:"key,omitempty"` // only in the answer to creation
-}
-
-func viewAPIKey(r apikey.Record) apiKeyView {
-	v := apiKeyView{ID: r.ID, Name: r.Name, Scopes: r.Scopes, CreatedAt: r.CreatedAt}
-	if !r.LastUsedAt.IsZero() {
-		v.LastUsedAt = &r.LastUsedAt
-	}
-	if !r.RevokedAt.IsZero() {
-		v.RevokedAt = &r.RevokedAt
-	}
-	return v
-}
-
-func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
-	var req apiKeyRequest
-	if err := s.checker.DecodeJSON(r, &req); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	p, _ := auth.PrincipalFrom(r.Context())
-	// A key may carry only permissions its owner holds.
-	var granted []string
-	for _, role := range p.Roles {
-		granted = append(granted, s.authz.Policy().Permissions(role)...)
-	}
-	var verrs validate.Errors
-	for i, scope := range req.Scopes {
-		if scope == PermAPIKeysManage || !slices.Contains(granted, scope) {
-			verrs.Violations = append(verrs.Violations, validate.Violation{
-				Path: validate.Path{validate.Key("scopes"), validate.Index(i)}, Code: validate.CodeNotAllowed,
-				Params:   []validate.Param{{Name: "allowed", Value: strings.Join(slices.DeleteFunc(slices.Clone(granted), func(s string) bool { return s == PermAPIKeysManage }), ", ")}},
-				Template: "must be one of your permissions: {allowed}",
-			})
-		}
-	}
-	if len(verrs.Violations) > 0 {
-		s.fail(w, r, &verrs)
-		return
-	}
-	secret, rec, err := s.APIKeys.Issue(r.Context(), apikey.IssueRequest{Owner: p.Subject, Name: req.Name, Scopes: req.Scopes})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	v := viewAPIKey(rec)
-	v.Key = secret
-	w.Header().Set("Location", "/v1/apikeys/"+rec.ID)
-	writeJSON(w, http.StatusCreated, v)
-}
-
-func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) {
-	recs, err := s.APIKeyStore.List(r.Context(), auth.SubjectFrom(r.Context()))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	items := make([]apiKeyView, 0, len(recs))
-	for _, rec := range recs {
-		items = append(items, viewAPIKey(rec))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
-}
-
-func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	rec, err := s.APIKeyStore.Get(r.Context(), id)
-	// Someone else's key is as absent as a key that never existed.
-	if errors.Is(err, apikey.ErrNotFound) || err == nil && rec.Owner != auth.SubjectFrom(r.Context()) {
-		problem.Write(w, problem.Details{Status: http.StatusNotFound})
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.APIKeys.Revoke(r.Context(), id); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }

@@ -1,4 +1,4 @@
-package store
+package users
 
 import (
 	"context"
@@ -6,16 +6,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/bedrock-go/bedrock/txn"
-)
 
-// Errors the repositories return for the handlers to map to HTTP.
-var (
-	ErrNotFound   = errors.New("store: not found")
-	ErrDuplicate  = errors.New("store: already exists")
-	ErrOutOfStock = errors.New("store: out of stock")
+	"github.com/bedrock-go/bedrock/examples/service/internal/store"
 )
 
 // User is an account.
@@ -28,33 +22,33 @@ type User struct {
 	PasswordHash string    `json:"-"`
 }
 
-// Users stores accounts.
-type Users struct{ db txn.Querier }
+// Store holds accounts.
+type Store struct{ db txn.Querier }
 
-// NewUsers returns the repository over db; it joins the transaction carried
+// NewStore returns the repository over db; it joins the transaction carried
 // by a context when there is one.
-func NewUsers(db txn.Querier) *Users { return &Users{db: db} }
+func NewStore(db txn.Querier) *Store { return &Store{db: db} }
 
 // Create inserts u (ID and CreatedAt are set from the database). An email
-// already taken is ErrDuplicate.
-func (s *Users) Create(ctx context.Context, u *User) error {
+// already taken is store.ErrDuplicate.
+func (s *Store) Create(ctx context.Context, u *User) error {
 	err := txn.QuerierFrom(ctx, s.db).QueryRow(ctx,
 		`INSERT INTO users (email, name, password_hash, role) VALUES ($1, $2, $3, $4)
 		 RETURNING id::text, created_at`, u.Email, u.Name, u.PasswordHash, u.Role).Scan(&u.ID, &u.CreatedAt)
-	if isUniqueViolation(err) {
-		return ErrDuplicate
+	if store.IsUniqueViolation(err) {
+		return store.ErrDuplicate
 	}
 	return err
 }
 
 // ByEmail returns the user with email (already lower-cased).
-func (s *Users) ByEmail(ctx context.Context, email string) (User, error) {
+func (s *Store) ByEmail(ctx context.Context, email string) (User, error) {
 	return s.one(ctx, `WHERE email = $1`, email)
 }
 
-// ByID returns the user with id; an id that is not a uuid is ErrNotFound.
-func (s *Users) ByID(ctx context.Context, id string) (User, error) {
-	uid, err := ParseUserID(id)
+// ByID returns the user with id; an id that is not a uuid is store.ErrNotFound.
+func (s *Store) ByID(ctx context.Context, id string) (User, error) {
+	uid, err := store.ParseUserID(id)
 	if err != nil {
 		return User{}, err
 	}
@@ -62,15 +56,15 @@ func (s *Users) ByID(ctx context.Context, id string) (User, error) {
 }
 
 // SetPasswordHash replaces a user's hash, after a rehash on login. A user
-// that does not exist is ErrNotFound.
-func (s *Users) SetPasswordHash(ctx context.Context, id, hash string) error {
-	uid, err := ParseUserID(id)
+// that does not exist is store.ErrNotFound.
+func (s *Store) SetPasswordHash(ctx context.Context, id, hash string) error {
+	uid, err := store.ParseUserID(id)
 	if err != nil {
 		return err
 	}
 	tag, err := txn.QuerierFrom(ctx, s.db).Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, uid, hash)
 	if err == nil && tag.RowsAffected() == 0 {
-		return ErrNotFound
+		return store.ErrNotFound
 	}
 	return err
 }
@@ -78,8 +72,8 @@ func (s *Users) SetPasswordHash(ctx context.Context, id, hash string) error {
 // ChangeRole sets the role of user id to role if it is still from, and
 // reports whether it was: a role changed meanwhile by someone else is never
 // overwritten unseen.
-func (s *Users) ChangeRole(ctx context.Context, id, from, role string) (bool, error) {
-	uid, err := ParseUserID(id)
+func (s *Store) ChangeRole(ctx context.Context, id, from, role string) (bool, error) {
+	uid, err := store.ParseUserID(id)
 	if err != nil {
 		return false, nil // no such user: nothing changed
 	}
@@ -87,18 +81,13 @@ func (s *Users) ChangeRole(ctx context.Context, id, from, role string) (bool, er
 	return tag.RowsAffected() == 1, err
 }
 
-func (s *Users) one(ctx context.Context, where string, arg any) (User, error) {
+func (s *Store) one(ctx context.Context, where string, arg any) (User, error) {
 	var u User
 	err := txn.QuerierFrom(ctx, s.db).QueryRow(ctx,
 		`SELECT id::text, email, name, role, created_at, password_hash FROM users `+where, arg).
 		Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.CreatedAt, &u.PasswordHash)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return User{}, ErrNotFound
+		return User{}, store.ErrNotFound
 	}
 	return u, err
-}
-
-func isUniqueViolation(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23505"
 }

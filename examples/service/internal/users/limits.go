@@ -1,4 +1,4 @@
-package api
+package users
 
 import (
 	"context"
@@ -10,8 +10,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/bedrock-go/bedrock/internal/problem"
-
+	"github.com/bedrock-go/bedrock/httpapi"
 	"github.com/bedrock-go/bedrock/ratelimit"
 	"github.com/bedrock-go/bedrock/validate"
 )
@@ -42,7 +41,7 @@ type loginKey struct{}
 // loginRoute wraps the login handler in its limits: per client address
 // first, then the one strict decode, then the limits keyed by the decoded
 // email.
-func (s *Server) loginRoute(lim LoginLimiters, clientIP ratelimit.ClientIPConfig) (http.Handler, error) {
+func (s *handlers) loginRoute(lim LoginLimiters, clientIP ratelimit.ClientIPConfig) (http.Handler, error) {
 	decoder, err := validate.New(validate.Config{MaxBodyBytes: maxLoginBody})
 	if err != nil {
 		return nil, err
@@ -87,11 +86,11 @@ func (s *Server) loginRoute(lim LoginLimiters, clientIP ratelimit.ClientIPConfig
 // decodeLogin decodes the login body strictly and under maxLoginBody, and
 // hands it on in the context. A body it refuses is answered here: it
 // attempts nothing.
-func (s *Server) decodeLogin(decoder *validate.Checker, next http.Handler) http.Handler {
+func (s *handlers) decodeLogin(decoder *validate.Checker, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req loginRequest
 		if err := decoder.DecodeJSON(r, &req); err != nil {
-			s.fail(w, r, err)
+			s.Fail(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), loginKey{}, &req)))
@@ -126,7 +125,7 @@ const signupCeilingKey = "signup:all"
 
 // signupRoute wraps the signup handler in its per-address limit; the
 // ceiling is taken in the handler, right before hashing.
-func (s *Server) signupRoute(lim SignupLimiters, clientIP ratelimit.ClientIPConfig) (http.Handler, error) {
+func (s *handlers) signupRoute(lim SignupLimiters, clientIP ratelimit.ClientIPConfig) (http.Handler, error) {
 	var h http.Handler = http.HandlerFunc(s.signup)
 	if lim.PerIP == nil {
 		return h, nil
@@ -148,21 +147,21 @@ func (s *Server) signupRoute(lim SignupLimiters, clientIP ratelimit.ClientIPConf
 // admitSignup takes one signup from the ceiling, answering the request
 // itself when it cannot: 429 with Retry-After when the ceiling is reached,
 // 503 when no decision could be made.
-func (s *Server) admitSignup(w http.ResponseWriter, r *http.Request) bool {
+func (s *handlers) admitSignup(w http.ResponseWriter, r *http.Request) bool {
 	if s.Signup.Ceiling == nil {
 		return true
 	}
 	res, err := s.Signup.Ceiling.Allow(r.Context(), signupCeilingKey)
 	if err != nil {
-		s.log.WarnContext(r.Context(), "signup ceiling unavailable", slog.Any("error", err))
+		s.Log.WarnContext(r.Context(), "signup ceiling unavailable", slog.Any("error", err))
 		w.Header().Set("Retry-After", "1")
-		problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable, Detail: "Signups are paused; retry shortly."})
+		httpapi.Problem{Status: http.StatusServiceUnavailable, Detail: "Signups are paused; retry shortly."}.Write(w)
 		return false
 	}
 	if !res.Allowed {
 		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(res.RetryAfter.Seconds())), 10))
-		problem.Write(w, problem.Details{Status: http.StatusTooManyRequests,
-			Detail: "Too many signups at the moment; retry after " + res.RetryAfter.Round(time.Second).String() + "."})
+		httpapi.Problem{Status: http.StatusTooManyRequests,
+			Detail: "Too many signups at the moment; retry after " + res.RetryAfter.Round(time.Second).String() + "."}.Write(w)
 		return false
 	}
 	return true

@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"bytes"
@@ -32,9 +32,9 @@ func TestFailTextPostgreSQLRefuses(t *testing.T) {
 		{&pgconn.PgError{Code: "23502"}, http.StatusInternalServerError, "level=ERROR"},
 	} {
 		var logs bytes.Buffer
-		s := &Server{log: slog.New(slog.NewTextHandler(&logs, nil)), checker: checker}
+		s := Responder{Log: slog.New(slog.NewTextHandler(&logs, nil)), Checker: checker}
 		w := httptest.NewRecorder()
-		s.fail(w, httptest.NewRequest("POST", "/v1/products", nil), tt.err)
+		s.Fail(w, httptest.NewRequest("POST", "/v1/products", nil), tt.err)
 		assert.Equal(t, tt.status, w.Code, "%v", tt.err)
 		assert.Equal(t, "application/problem+json", w.Header().Get("Content-Type"))
 		assert.Contains(t, logs.String(), tt.level)

@@ -1,4 +1,4 @@
-package store
+package products
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 
 	"github.com/bedrock-go/bedrock/pagination"
 	"github.com/bedrock-go/bedrock/txn"
+
+	"github.com/bedrock-go/bedrock/examples/service/internal/store"
 )
 
 // Product is an item for sale. Version changes with every write, stock
@@ -26,8 +28,8 @@ type Product struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
-// ProductSorts are the orders clients may list products in.
-func ProductSorts() []pagination.Sort {
+// Sorts are the orders clients may list products in.
+func Sorts() []pagination.Sort {
 	return []pagination.Sort{
 		{Name: "newest", Spec: pagination.MustSpec(
 			pagination.Column{Name: "created_at", Desc: true},
@@ -41,9 +43,9 @@ func ProductSorts() []pagination.Sort {
 	}
 }
 
-// ProductKeys returns the sort-key values of p for the sort named sort, for
+// Keys returns the sort-key values of p for the sort named sort, for
 // the cursors of a page.
-func ProductKeys(sort string) func(Product) []any {
+func Keys(sort string) func(Product) []any {
 	switch sort {
 	case "price":
 		return func(p Product) []any { return []any{p.PriceCents, p.ID} }
@@ -54,25 +56,25 @@ func ProductKeys(sort string) func(Product) []any {
 	}
 }
 
-// Products stores products.
-type Products struct {
+// Store holds products.
+type Store struct {
 	pool      *pgxpool.Pool
 	versioned *txn.Versioned
 }
 
-// NewProducts returns the repository over pool.
-func NewProducts(pool *pgxpool.Pool) (*Products, error) {
+// NewStore returns the repository over pool.
+func NewStore(pool *pgxpool.Pool) (*Store, error) {
 	v, err := txn.NewVersioned(txn.VersionedTable{Table: "products"})
 	if err != nil {
 		return nil, err
 	}
-	return &Products{pool: pool, versioned: v}, nil
+	return &Store{pool: pool, versioned: v}, nil
 }
 
 const productColumns = `id, name, description, price_cents, stock, units_sold, version, created_at, updated_at`
 
 // Create inserts p and fills in its generated fields.
-func (s *Products) Create(ctx context.Context, p *Product) error {
+func (s *Store) Create(ctx context.Context, p *Product) error {
 	row := txn.QuerierFrom(ctx, s.pool).QueryRow(ctx,
 		`INSERT INTO products (name, description, price_cents, stock) VALUES ($1, $2, $3, $4) RETURNING `+productColumns,
 		p.Name, p.Description, p.PriceCents, p.Stock)
@@ -85,17 +87,17 @@ func (s *Products) Create(ctx context.Context, p *Product) error {
 }
 
 // Get returns the product with id.
-func (s *Products) Get(ctx context.Context, id int64) (Product, error) {
+func (s *Store) Get(ctx context.Context, id int64) (Product, error) {
 	p, err := scanProduct(txn.QuerierFrom(ctx, s.pool).QueryRow(ctx,
 		`SELECT `+productColumns+` FROM products WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Product{}, ErrNotFound
+		return Product{}, store.ErrNotFound
 	}
 	return p, err
 }
 
 // List runs the keyset query q.
-func (s *Products) List(ctx context.Context, q *pagination.Query) ([]Product, error) {
+func (s *Store) List(ctx context.Context, q *pagination.Query) ([]Product, error) {
 	rows, err := txn.QuerierFrom(ctx, s.pool).Query(ctx,
 		`SELECT `+productColumns+` FROM products WHERE `+q.Tail(), q.Args...)
 	if err != nil {
@@ -106,8 +108,8 @@ func (s *Products) List(ctx context.Context, q *pagination.Query) ([]Product, er
 
 // Update replaces the editable fields of the product with id if its version
 // is still version (txn.AnyVersion skips the check), and returns the result.
-// Errors wrap txn.ErrConflict or txn.ErrNotFound.
-func (s *Products) Update(ctx context.Context, id, version int64, name, description string, price, stock int64) (Product, error) {
+// Errors wrap txn.ErrConflict or txn.store.ErrNotFound.
+func (s *Store) Update(ctx context.Context, id, version int64, name, description string, price, stock int64) (Product, error) {
 	var out Product
 	err := txn.Do(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
 		if _, err := s.versioned.Update(ctx, tx, id, version,
@@ -124,7 +126,7 @@ func (s *Products) Update(ctx context.Context, id, version int64, name, descript
 
 // Delete removes the product with id if its version is still version
 // (txn.AnyVersion skips the check).
-func (s *Products) Delete(ctx context.Context, id, version int64) error {
+func (s *Store) Delete(ctx context.Context, id, version int64) error {
 	return s.versioned.Delete(ctx, txn.QuerierFrom(ctx, s.pool), id, version)
 }
 

@@ -1,4 +1,4 @@
-package store
+package apikeys
 
 import (
 	"context"
@@ -11,21 +11,23 @@ import (
 
 	"github.com/bedrock-go/bedrock/auth/apikey"
 	"github.com/bedrock-go/bedrock/txn"
+
+	"github.com/bedrock-go/bedrock/examples/service/internal/store"
 )
 
-// APIKeys is an apikey.Store on PostgreSQL, plus the listing the API needs.
-type APIKeys struct{ pool *pgxpool.Pool }
+// Store is an apikey.Store on PostgreSQL, plus the listing the API needs.
+type Store struct{ pool *pgxpool.Pool }
 
-var _ apikey.Store = (*APIKeys)(nil)
+var _ apikey.Store = (*Store)(nil)
 
-// NewAPIKeys returns the store over pool.
-func NewAPIKeys(pool *pgxpool.Pool) *APIKeys { return &APIKeys{pool: pool} }
+// NewStore returns the store over pool.
+func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
 const apiKeyColumns = `id, prefix, hash, name, owner::text, scopes, created_at, last_used_at, expires_at, revoked_at`
 
 // Create implements apikey.Store.
-func (s *APIKeys) Create(ctx context.Context, r apikey.Record) error {
-	owner, err := ParseUserID(r.Owner)
+func (s *Store) Create(ctx context.Context, r apikey.Record) error {
+	owner, err := store.ParseUserID(r.Owner)
 	if err != nil {
 		return err
 	}
@@ -37,13 +39,13 @@ func (s *APIKeys) Create(ctx context.Context, r apikey.Record) error {
 }
 
 // Get implements apikey.Store.
-func (s *APIKeys) Get(ctx context.Context, id string) (apikey.Record, error) {
+func (s *Store) Get(ctx context.Context, id string) (apikey.Record, error) {
 	return s.get(ctx, txn.QuerierFrom(ctx, s.pool), id, "")
 }
 
 // Update implements apikey.Store: the row is locked while fn runs, so
 // concurrent updates (a touch racing a revocation) never lose each other.
-func (s *APIKeys) Update(ctx context.Context, id string, fn func(*apikey.Record)) error {
+func (s *Store) Update(ctx context.Context, id string, fn func(*apikey.Record)) error {
 	return txn.Do(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
 		r, err := s.get(ctx, tx, id, " FOR UPDATE")
 		if err != nil {
@@ -58,8 +60,8 @@ func (s *APIKeys) Update(ctx context.Context, id string, fn func(*apikey.Record)
 
 // List returns the keys of owner, newest first, revoked ones included. An
 // owner that is not a user id has none.
-func (s *APIKeys) List(ctx context.Context, owner string) ([]apikey.Record, error) {
-	uid, err := ParseUserID(owner)
+func (s *Store) List(ctx context.Context, owner string) ([]apikey.Record, error) {
+	uid, err := store.ParseUserID(owner)
 	if err != nil {
 		return nil, nil
 	}
@@ -80,8 +82,8 @@ func (s *APIKeys) List(ctx context.Context, owner string) ([]apikey.Record, erro
 	return out, rows.Err()
 }
 
-func (s *APIKeys) get(ctx context.Context, q txn.Querier, id, lock string) (apikey.Record, error) {
-	if !storable(id) {
+func (s *Store) get(ctx context.Context, q txn.Querier, id, lock string) (apikey.Record, error) {
+	if !store.Storable(id) {
 		// PostgreSQL would refuse to compare it; no key has such an id.
 		return apikey.Record{}, fmt.Errorf("store: api key %q: %w", id, apikey.ErrNotFound)
 	}
