@@ -4,7 +4,7 @@
 // acknowledged, and, given a PostgreSQL pool, a relay through
 // the publisher delivers every committed event once, in order per key, and
 // never an event whose transaction rolled back. The in-memory publisher,
-// redisstream and natsjs run it.
+// redisstream, natsjs and rabbitmq run it.
 //
 //	func TestPublisher(t *testing.T) {
 //		outboxtest.Run(t, outboxtest.Harness{
@@ -32,8 +32,9 @@ import (
 )
 
 // ReadFunc returns every message the broker holds for one test's
-// publisher, in the order the broker received them, after its own
-// de-duplication.
+// publisher, in the order the broker received them, after de-duplication
+// by message id: the broker's own, or, for a broker that keeps every copy
+// (RabbitMQ), the one its consumers do with the inbox.
 type ReadFunc func(t *testing.T) []outbox.Message
 
 // Harness tells the suite how to reach the broker.
