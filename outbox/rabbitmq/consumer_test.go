@@ -282,3 +282,51 @@ func TestNewConsumer_RejectsBadConfig(t *testing.T) {
 		})
 	}
 }
+
+// With the broker unreachable, Run keeps trying with backoff, reports
+// ErrUnavailable through OnError, and returns nil when its context ends.
+func TestConsumer_BrokerDownIsReportedAndRetried(t *testing.T) {
+	reported := make(chan error, 100)
+	c, err := rabbitmq.NewConsumer("amqp://guest:guest@"+testenv.ClosedAddr(t)+"/", rabbitmq.ConsumerConfig{Queue: "q",
+		ReconnectInitial: time.Millisecond, ReconnectMax: time.Millisecond,
+		Hooks: rabbitmq.ConsumerHooks{OnError: func(err error) {
+			select {
+			case reported <- err:
+			default:
+			}
+		}}})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, func(context.Context, outbox.Message) error { return nil }) }()
+	for range 3 {
+		require.ErrorIs(t, <-reported, rabbitmq.ErrUnavailable)
+	}
+	cancel()
+	require.NoError(t, <-done)
+}
+
+// A queue that does not exist is reported and retried, not a crash.
+func TestConsumer_MissingQueueIsRetried(t *testing.T) {
+	_, url := testenv.RabbitMQ(t)
+	reported := make(chan error, 100)
+	c, err := rabbitmq.NewConsumer(url, rabbitmq.ConsumerConfig{Queue: testenv.UniqueName(t, "missing"),
+		ReconnectInitial: time.Millisecond, ReconnectMax: 5 * time.Millisecond,
+		Hooks: rabbitmq.ConsumerHooks{OnError: func(err error) {
+			select {
+			case reported <- err:
+			default:
+			}
+		}}})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, func(context.Context, outbox.Message) error { return nil }) }()
+	for range 2 {
+		err := <-reported
+		require.ErrorIs(t, err, rabbitmq.ErrUnavailable)
+		assert.Contains(t, err.Error(), "NOT_FOUND")
+	}
+	cancel()
+	require.NoError(t, <-done)
+}

@@ -1,9 +1,14 @@
 package rabbitmq_test
 
 import (
+	"context"
 	"fmt"
+	"log"
 
+	"github.com/bedrock-go/bedrock/outbox"
 	"github.com/bedrock-go/bedrock/outbox/rabbitmq"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
@@ -47,4 +52,64 @@ func ExampleTopology_QueueArgs() {
 	// x-dead-letter-exchange billing.dlx
 	// x-dead-letter-strategy at-least-once
 	// rabbitmq: invalid config: Topology.Queue is required
+}
+
+// A relay publishes the outbox to a topic exchange, with each event's topic
+// as its routing key. (Not run: it needs a broker and a database.)
+func ExampleNew() {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, "postgres://app@127.0.0.1:5432/app")
+	if err != nil {
+		log.Fatal(err)
+	}
+	pub, err := rabbitmq.New("amqp://guest:guest@127.0.0.1:5672/", rabbitmq.Config{Exchange: "events"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pub.Close()
+	relay, err := outbox.NewRelay(pool, pub, outbox.RelayConfig{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Fatal(relay.Run(ctx))
+}
+
+// A consumer declares its queue (a quorum queue whose poison messages go to
+// billing.dead after five returns), then applies each event once with the
+// inbox. (Not run: it needs a broker and a database.)
+func ExampleConsumer_Run() {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, "postgres://app@127.0.0.1:5432/app")
+	if err != nil {
+		log.Fatal(err)
+	}
+	const url = "amqp://guest:guest@127.0.0.1:5672/"
+	conn, err := amqp.Dial(url)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ch, err := conn.Channel()
+	if err != nil {
+		log.Fatal(err)
+	}
+	topo := rabbitmq.Topology{Exchange: "events", Queue: "billing", BindingKeys: []string{"orders.#"},
+		SingleActiveConsumer: true}
+	if err := topo.Declare(ch); err != nil {
+		log.Fatal(err)
+	}
+	_ = conn.Close()
+
+	inbox, err := outbox.NewInbox(outbox.InboxConfig{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := rabbitmq.NewConsumer(url, rabbitmq.ConsumerConfig{Queue: "billing"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	err = c.Run(ctx, inbox.Handle(pool, func(ctx context.Context, tx pgx.Tx, m outbox.Message) error {
+		_, err := tx.Exec(ctx, "UPDATE invoices SET status = 'due' WHERE order_id = $1", m.Key)
+		return err
+	}))
+	log.Fatal(err)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -25,9 +26,9 @@ var (
 	// ErrNacked reports a message the broker refused to take (a queue at
 	// its length limit with overflow reject-publish, an internal error).
 	ErrNacked = errors.New("rabbitmq: message nacked by the broker")
-	// ErrUnavailable reports that the broker could not be reached, or that
-	// the connection or channel closed before the broker confirmed a
-	// message. The message may have arrived; the relay publishes it again
+	// ErrUnavailable reports that the broker could not be reached, that it
+	// blocks publishers (a memory or disk alarm), or that the connection or
+	// channel closed before the broker confirmed a message. The message may have arrived; the relay publishes it again
 	// and consumers drop the copy by message id.
 	ErrUnavailable = errors.New("rabbitmq: broker unavailable")
 	// ErrWindowFull reports a message that was not sent because the
@@ -171,13 +172,37 @@ func (d *dialer) dial(ctx context.Context) (*amqp.Connection, error) {
 		return nil, err
 	}
 	conn, err := amqp.DialConfig(d.url, amqp.Config{
-		Dial: amqp.DefaultDial(d.timeout), Heartbeat: d.heartbeat, Properties: amqp.NewConnectionProperties(),
+		Dial: d.dialContext(ctx), Heartbeat: d.heartbeat, Properties: amqp.NewConnectionProperties(),
 	})
+	if err != nil && ctx.Err() != nil {
+		return nil, ctx.Err() // cancellation is not the broker's failure
+	}
 	d.settle(err)
 	if err != nil {
 		return nil, fmt.Errorf("%w: dial: %w", ErrUnavailable, redactErr(err, d.url))
 	}
 	return conn, nil
+}
+
+// dialContext is amqp.DefaultDial with ctx: the TCP connect ends with ctx,
+// and the deadline bounds the TLS and AMQP handshakes, which the client
+// library clears once the connection is open.
+func (d *dialer) dialContext(ctx context.Context) func(network, addr string) (net.Conn, error) {
+	return func(network, addr string) (net.Conn, error) {
+		conn, err := (&net.Dialer{Timeout: d.timeout}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		deadline := time.Now().Add(d.timeout)
+		if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+			deadline = dl
+		}
+		if err := conn.SetDeadline(deadline); err != nil {
+			_ = conn.Close()
+			return nil, err
+		}
+		return conn, nil
+	}
 }
 
 // settle records the outcome of a connection attempt (a dial, or the

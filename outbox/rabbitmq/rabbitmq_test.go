@@ -352,3 +352,22 @@ func FuzzDecode(f *testing.F) {
 		require.False(t, hasTopic)
 	})
 }
+
+// A queue at its length limit with overflow reject-publish makes the broker
+// nack the message: it fails with ErrNacked, the others of the batch pass.
+func TestPublisher_NackedMessageFails(t *testing.T) {
+	b := newBroker(t, rabbitmq.Topology{BindingKeys: []string{"other"}})
+	ch, err := b.conn.Channel()
+	require.NoError(t, err)
+	full := b.topo.Queue + "-full"
+	_, err = ch.QueueDeclare(full, false, true, false, false, amqp.Table{"x-max-length": int64(1), "x-overflow": "reject-publish"})
+	require.NoError(t, err)
+	require.NoError(t, ch.QueueBind(full, "orders.#", b.topo.Exchange, false, nil))
+	msgs := []outbox.Message{{ID: outbox.NewID(), Topic: "orders.placed"}, {ID: outbox.NewID(), Topic: "orders.placed"}}
+	err = b.publisher(t, rabbitmq.Config{}).Publish(t.Context(), msgs)
+	var pe *outbox.PublishError
+	require.ErrorAs(t, err, &pe)
+	assert.NoError(t, pe.Errs[0])
+	assert.ErrorIs(t, pe.Errs[1], rabbitmq.ErrNacked)
+	assert.NotErrorIs(t, pe.Errs[1], rabbitmq.ErrUnroutable)
+}

@@ -33,7 +33,8 @@ type session struct {
 
 	mu      sync.Mutex // guards pending; never held during network I/O
 	pending map[uint64]*inflight
-	failed  error // set when done is closed
+	failed  error  // set when done is closed
+	blocked string // the broker's reason while it blocks publishers
 }
 
 type inflight struct {
@@ -56,7 +57,8 @@ func newSession(conn *amqp.Connection, window chan struct{}, onRet func(*Unrouta
 	confirms := ch.NotifyPublish(make(chan amqp.Confirmation))
 	closed := ch.NotifyClose(make(chan *amqp.Error, 1))
 	connClosed := conn.NotifyClose(make(chan *amqp.Error, 1))
-	go s.dispatch(returns, confirms, closed, connClosed)
+	blocked := conn.NotifyBlocked(make(chan amqp.Blocking, 1))
+	go s.dispatch(returns, confirms, closed, connClosed, blocked)
 	return s, nil
 }
 
@@ -82,6 +84,13 @@ func (s *session) publish(exchange, key string, m *outbox.Message, mode uint8) (
 		s.mu.Unlock()
 		return nil, err
 	}
+	if s.blocked != "" {
+		// A send now would wait in the socket, out of reach of ctx, until
+		// the broker resumes reading.
+		reason := s.blocked
+		s.mu.Unlock()
+		return nil, fmt.Errorf("%w: the broker blocks publishers: %s", ErrUnavailable, reason)
+	}
 	s.pending[tag] = f
 	s.mu.Unlock()
 	if err := s.ch.Publish(exchange, key, true, false, msg); err != nil {
@@ -94,7 +103,8 @@ func (s *session) publish(exchange, key string, m *outbox.Message, mode uint8) (
 	return f.result, nil
 }
 
-func (s *session) dispatch(returns <-chan amqp.Return, confirms <-chan amqp.Confirmation, closed, connClosed <-chan *amqp.Error) {
+func (s *session) dispatch(returns <-chan amqp.Return, confirms <-chan amqp.Confirmation, closed, connClosed <-chan *amqp.Error,
+	blocked <-chan amqp.Blocking) {
 	var reason error
 	for reason == nil {
 		select {
@@ -114,10 +124,29 @@ func (s *session) dispatch(returns <-chan amqp.Return, confirms <-chan amqp.Conf
 			reason = fmt.Errorf("%w: channel closed: %v", ErrUnavailable, e)
 		case e := <-connClosed:
 			reason = fmt.Errorf("%w: connection closed: %v", ErrUnavailable, e)
+		case b, ok := <-blocked:
+			if !ok {
+				blocked = nil // closed with the connection, which connClosed reports
+				continue
+			}
+			s.setBlocked(b)
 		}
 	}
 	s.fail(reason)
 	_ = s.conn.CloseDeadline(time.Now().Add(s.bound))
+}
+
+func (s *session) setBlocked(b amqp.Blocking) {
+	reason := ""
+	if b.Active {
+		reason = b.Reason
+		if reason == "" {
+			reason = "no reason given"
+		}
+	}
+	s.mu.Lock()
+	s.blocked = reason
+	s.mu.Unlock()
 }
 
 // returned marks the oldest message awaiting confirmation with the
