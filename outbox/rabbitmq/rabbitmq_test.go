@@ -329,7 +329,7 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, id, routingKey, topic, key, hk, hv string, body []byte) {
 		d := amqp.Delivery{MessageId: id, RoutingKey: routingKey, Body: body,
 			Headers: amqp.Table{rabbitmq.HeaderTopic: topic, rabbitmq.HeaderKey: key, "n": int32(1)}}
-		if hk != rabbitmq.HeaderTopic && hk != rabbitmq.HeaderKey {
+		if _, taken := d.Headers[hk]; !taken {
 			d.Headers[hk] = hv
 		}
 		m, err := rabbitmq.Decode(&d)
