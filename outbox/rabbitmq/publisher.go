@@ -67,7 +67,10 @@ func (e *UnroutableError) Unwrap() error { return ErrUnroutable }
 type Config struct {
 	// Exchange receives every message; "" is the default exchange, which
 	// routes a message to the queue named by its routing key. The exchange
-	// must exist: declare it with a [Topology] or the broker's tools.
+	// must exist (declare it with a [Topology] or the broker's tools): a
+	// publish to a missing one makes the broker close the channel, so the
+	// batch fails with ErrUnavailable naming NOT_FOUND, and the relay
+	// retries it.
 	Exchange string
 	// RoutingKey returns the routing key of a message; the topic when nil.
 	// It must be a pure function of the message: the relay may publish an

@@ -371,3 +371,32 @@ func TestPublisher_NackedMessageFails(t *testing.T) {
 	assert.ErrorIs(t, pe.Errs[1], rabbitmq.ErrNacked)
 	assert.NotErrorIs(t, pe.Errs[1], rabbitmq.ErrUnroutable)
 }
+
+// A missing exchange makes the broker close the channel: the message fails
+// with ErrUnavailable naming the broker's NOT_FOUND, and the publisher
+// works again once the exchange exists.
+func TestPublisher_MissingExchangeFailsThenRecovers(t *testing.T) {
+	b := newBroker(t, rabbitmq.Topology{})
+	missing := b.topo.Exchange + "-later"
+	pub := b.publisher(t, rabbitmq.Config{Exchange: missing, ReconnectInitial: time.Millisecond, ReconnectMax: time.Millisecond})
+	m := outbox.Message{ID: outbox.NewID(), Topic: "orders.placed"}
+	err := pub.Publish(t.Context(), []outbox.Message{m})
+	require.ErrorIs(t, err, rabbitmq.ErrUnavailable)
+	assert.Contains(t, err.Error(), "NOT_FOUND")
+
+	ch, err := b.conn.Channel()
+	require.NoError(t, err)
+	require.NoError(t, ch.ExchangeDeclare(missing, amqp.ExchangeTopic, false, true, false, false, nil))
+	require.NoError(t, ch.ExchangeBind(b.topo.Exchange, "#", missing, false, nil))
+	for attempt := 0; ; attempt++ {
+		err := pub.Publish(t.Context(), []outbox.Message{m})
+		if err == nil {
+			break
+		}
+		require.ErrorIs(t, err, rabbitmq.ErrUnavailable)
+		require.Less(t, attempt, 1000, "never recovered: %v", err)
+	}
+	got := b.read(t)
+	require.Len(t, got, 1)
+	assert.Equal(t, m.ID, got[0].ID)
+}
