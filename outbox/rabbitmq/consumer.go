@@ -54,7 +54,9 @@ type ConsumerHooks struct {
 // queue's delivery limit (see [Topology]) dead-letters it once it has
 // failed too often. A message without a message id is rejected at once,
 // straight to the dead-letter exchange. Delivery is at least once; the
-// inbox makes the effect exactly once. Its one method is [Consumer.Run].
+// inbox makes the effect exactly once. It handles one message at a time,
+// in delivery order; for parallelism run several consumers, on several
+// queues when per-key order matters. Its one method is [Consumer.Run].
 type Consumer struct {
 	cfg    ConsumerConfig
 	dialer *dialer

@@ -219,7 +219,8 @@ func TestRelay_UnroutableEventIsDeadLetteredNotDropped(t *testing.T) {
 
 // When the broker stops confirming, at most MaxInFlight messages are on the
 // wire; the others wait for room and fail with ErrWindowFull when the
-// context ends, unsent.
+// context ends, unsent. The ones sent are not acknowledged either: only a
+// confirm settles a message.
 func TestPublisher_InFlightWindowIsBounded(t *testing.T) {
 	b := newBroker(t, rabbitmq.Topology{})
 	proxy := testenv.NewProxy(t, "127.0.0.1:5672")
@@ -241,6 +242,9 @@ func TestPublisher_InFlightWindowIsBounded(t *testing.T) {
 	for i, e := range pe.Errs {
 		require.Error(t, e, "message %d", i)
 		assert.Equal(t, i >= 2, errors.Is(e, rabbitmq.ErrWindowFull), "message %d: %v", i, e)
+		if i < 2 {
+			assert.ErrorIs(t, e, context.DeadlineExceeded, "sent but never confirmed, so never acknowledged")
+		}
 	}
 }
 
