@@ -364,7 +364,7 @@ func TestPublisher_NackedMessageFails(t *testing.T) {
 	ch, err := b.conn.Channel()
 	require.NoError(t, err)
 	full := b.topo.Queue + "-full"
-	_, err = ch.QueueDeclare(full, false, true, false, false, amqp.Table{"x-max-length": int64(1), "x-overflow": "reject-publish"})
+	_, err = ch.QueueDeclare(full, false, false, true, false, amqp.Table{"x-max-length": int64(1), "x-overflow": "reject-publish"}) // exclusive: gone with the connection
 	require.NoError(t, err)
 	require.NoError(t, ch.QueueBind(full, "orders.#", b.topo.Exchange, false, nil))
 	msgs := []outbox.Message{{ID: outbox.NewID(), Topic: "orders.placed"}, {ID: outbox.NewID(), Topic: "orders.placed"}}
