@@ -82,5 +82,6 @@
 // [Inbox.Process] records a message id in the consumer's transaction, so a
 // redelivered message has no second effect; [Inbox.Handle] wraps it into
 // the Handler that the consumer helpers of the sub-packages
-// outbox/redisstream and outbox/natsjs call before acknowledging.
+// outbox/redisstream, outbox/natsjs and outbox/rabbitmq call before
+// acknowledging.
 package outbox

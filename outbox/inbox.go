@@ -15,7 +15,7 @@ type InboxConfig struct {
 
 // Inbox makes a consumer's side effects happen once per message id although
 // brokers deliver at least once. Most callers want [Inbox.Handle], whose
-// Handler the consumers of outbox/redisstream and outbox/natsjs run;
+// Handler the consumers of outbox/redisstream, outbox/natsjs and outbox/rabbitmq run;
 // [Inbox.Process] is for a caller that owns the transaction. It is safe for
 // concurrent use.
 type Inbox struct {

@@ -19,7 +19,7 @@ type Publisher interface {
 }
 
 // PublisherFunc adapts a function to [Publisher], for brokers without a
-// dedicated package (Kafka, RabbitMQ, HTTP webhooks).
+// dedicated package (Kafka, HTTP webhooks).
 type PublisherFunc func(ctx context.Context, msgs []Message) error
 
 // Publish calls f(ctx, msgs).

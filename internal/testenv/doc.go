@@ -1,4 +1,4 @@
-// Package testenv gives tests real PostgreSQL, Redis and NATS connections,
+// Package testenv gives tests real PostgreSQL, Redis, NATS and RabbitMQ connections,
 // isolated from every other test where the server allows it.
 //
 // [Postgres] returns a pool whose connections use a fresh, uniquely named

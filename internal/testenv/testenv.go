@@ -99,6 +99,8 @@ func envFor(service string) string {
 		return NATSURLEnv
 	case "Redis Cluster":
 		return RedisClusterAddrsEnv
+	case "RabbitMQ":
+		return RabbitMQURLEnv
 	}
 	return RedisURLEnv
 }

@@ -179,6 +179,27 @@ func TestNATS_ConnectsAndFailsInCI(t *testing.T) {
 	assert.Contains(t, r.fatal, "unreachable and CI is set")
 }
 
+func TestRabbitMQ_ConnectsAndFailsInCI(t *testing.T) {
+	conn, url := RabbitMQ(t)
+	assert.False(t, conn.IsClosed())
+	assert.Equal(t, RabbitMQURL(), url)
+
+	t.Setenv("CI", "true")
+	t.Setenv(RabbitMQURLEnv, "amqp://guest:guest@127.0.0.1:1/")
+	r := &recorder{}
+	c, _ := RabbitMQ(r)
+	assert.Nil(t, c)
+	assert.Contains(t, r.fatal, "unreachable and CI is set")
+	assert.NotContains(t, r.fatal, "guest:guest", "the password is redacted")
+
+	t.Setenv("CI", "")
+	r = &recorder{}
+	c, _ = RabbitMQ(r)
+	assert.Nil(t, c)
+	assert.Contains(t, r.skip, "rabbitmq-server -detached")
+	assert.Contains(t, r.skip, RabbitMQURLEnv)
+}
+
 func TestChromium_FoundOrFailsInCI(t *testing.T) {
 	dir := t.TempDir()
 	fake := filepath.Join(dir, "chromium")

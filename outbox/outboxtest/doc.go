@@ -4,7 +4,7 @@
 // acknowledged, and, given a PostgreSQL pool, a relay through
 // the publisher delivers every committed event once, in order per key, and
 // never an event whose transaction rolled back. The in-memory publisher,
-// redisstream and natsjs run it.
+// redisstream, natsjs and rabbitmq run it.
 //
 //	func TestPublisher(t *testing.T) {
 //		outboxtest.Run(t, outboxtest.Harness{

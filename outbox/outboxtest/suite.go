@@ -15,8 +15,9 @@ import (
 )
 
 // ReadFunc returns every message the broker holds for one test's
-// publisher, in the order the broker received them, after its own
-// de-duplication.
+// publisher, in the order the broker received them, after de-duplication
+// by message id: the broker's own, or, for a broker that keeps every copy
+// (RabbitMQ), the one its consumers do with the inbox.
 type ReadFunc func(t *testing.T) []outbox.Message
 
 // Harness tells the suite how to reach the broker.
