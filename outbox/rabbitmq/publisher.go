@@ -53,6 +53,8 @@ type UnroutableError struct {
 	ReplyText  string
 }
 
+// Error says which message came back, from which exchange and routing
+// key, and the broker's reply.
 func (e *UnroutableError) Error() string {
 	return fmt.Sprintf("rabbitmq: message %s returned by exchange %q for routing key %q: %d %s",
 		e.MessageID, e.Exchange, e.RoutingKey, e.ReplyCode, e.ReplyText)
