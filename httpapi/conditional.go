@@ -211,12 +211,25 @@ func setValidators(h http.Header, v Validators) {
 	if v.Missing {
 		return
 	}
-	if v.ETag != "" && len(h["Etag"]) == 0 && len(h["ETag"]) == 0 {
+	if v.ETag != "" && !hasETag(h) {
 		h["Etag"] = []string{v.ETag}
 	}
 	if !v.LastModified.IsZero() && len(h["Last-Modified"]) == 0 {
 		h["Last-Modified"] = []string{v.LastModified.UTC().Format(http.TimeFormat)}
 	}
+}
+
+// etagKeys are the keys an ETag field is found under: handlers often set
+// h["ETag"] directly, bypassing canonicalisation ("Etag").
+var etagKeys = [...]string{"Etag", "ETag"}
+
+func hasETag(h http.Header) bool {
+	for _, k := range etagKeys {
+		if len(h[k]) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // dropOn304 reports whether a field of a 200 must not be carried by a
@@ -243,11 +256,11 @@ func dropOn304(k string, hasETag bool) bool {
 // yourself only after [EvaluatePreconditions] returned [NotModified].
 func WriteNotModified(w http.ResponseWriter) {
 	h := w.Header()
-	hasETag := len(h["Etag"]) > 0 || len(h["ETag"]) > 0
+	withETag := hasETag(h)
 	// Ranging over the few fields an answer has costs less than looking
 	// up each of the dozen names.
 	for k := range h {
-		if dropOn304(k, hasETag) {
+		if dropOn304(k, withETag) {
 			delete(h, k)
 		}
 	}
