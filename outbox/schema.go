@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/bedrock-go/bedrock/internal/pgschema"
 )
 
 // Default table names, used when a Config leaves them empty.
@@ -37,7 +39,13 @@ type MigrateConfig struct {
 }
 
 // Migrate creates the outbox and inbox tables and their indexes if they do
-// not exist, in the current search_path. It is idempotent.
+// not exist, in the current search_path. It is idempotent, and safe to run
+// from many processes at once (instances that start together): it holds a
+// transaction-level advisory lock, keyed by the schema, while it applies
+// the schema, so concurrent runs apply one after another and the later
+// ones find everything in place. (CREATE ... IF NOT EXISTS alone is not
+// enough: two sessions both find a table missing and one fails on the
+// catalog's unique index.)
 func Migrate(ctx context.Context, db Execer, cfg MigrateConfig) error {
 	table, err := tableName(cfg.Table, DefaultTable)
 	if err != nil {
@@ -51,7 +59,9 @@ func Migrate(ctx context.Context, db Execer, cfg MigrateConfig) error {
 	// it, but the other order would rewrite a custom outbox name's suffix.
 	sql := strings.ReplaceAll(Schema, DefaultInboxTable, inbox)
 	sql = strings.ReplaceAll(sql, DefaultTable, table)
-	if _, err := db.Exec(ctx, sql); err != nil {
+	// One Exec without arguments is one simple-protocol query: its
+	// statements run in one implicit transaction, which the lock spans.
+	if _, err := db.Exec(ctx, pgschema.MigrateLock("outbox")+sql); err != nil {
 		return fmt.Errorf("outbox: migrate: %w", err)
 	}
 	return nil

@@ -346,3 +346,23 @@ func Chromium(t TB) string {
 	t.Skipf("testenv: Chromium not found (%v); install it with `apt-get install chromium` or set %s", err, ChromiumEnv)
 	return ""
 }
+
+// Conns opens n connections of their own with pool's configuration (the
+// same server and search_path), for a test that plays n processes at once
+// where a pool would hand out fewer. They are closed when the test ends.
+func Conns(t TB, pool *pgxpool.Pool, n int) []*pgx.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
+	defer cancel()
+	conns := make([]*pgx.Conn, n)
+	for i := range conns {
+		c, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
+		if err != nil {
+			t.Fatalf("testenv: open connection %d of %d: %v", i+1, n, err)
+			return nil
+		}
+		conns[i] = c
+		t.Cleanup(func() { _ = c.Close(context.Background()) })
+	}
+	return conns
+}

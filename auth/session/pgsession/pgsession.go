@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/bedrock-go/bedrock/auth/session"
+	"github.com/bedrock-go/bedrock/internal/pgschema"
 )
 
 //go:embed schema.sql
@@ -110,9 +111,14 @@ func (s *Store) Schema() string {
 }
 
 // Migrate creates the tables and indexes if they do not exist. It is
-// idempotent.
+// idempotent, and safe to run from many processes at once (instances that
+// start together): it holds a transaction-level advisory lock, keyed by the
+// schema, while it applies the schema, so concurrent runs apply one after
+// another.
 func (s *Store) Migrate(ctx context.Context) error {
-	if _, err := s.db.Exec(ctx, s.Schema()); err != nil {
+	// One Exec without arguments is one simple-protocol query: its
+	// statements run in one implicit transaction, which the lock spans.
+	if _, err := s.db.Exec(ctx, pgschema.MigrateLock("pgsession")+s.Schema()); err != nil {
 		return fmt.Errorf("pgsession: migrate: %w", err)
 	}
 	return nil

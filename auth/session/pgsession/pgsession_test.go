@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -122,4 +123,30 @@ func BenchmarkRotate(b *testing.B) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}
+
+// Instances that start together on an empty database all run Migrate at
+// once: every one must succeed.
+func TestMigrate_ManyProcessesAtOnce(t *testing.T) {
+	pool := testenv.Postgres(t)
+	const n = 16
+	conns := testenv.Conns(t, pool, n)
+	start := make(chan struct{})
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		s, err := pgsession.New(c, pgsession.Config{})
+		require.NoError(t, err)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = s.Migrate(context.Background())
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		require.NoError(t, err, "process %d", i)
+	}
 }
