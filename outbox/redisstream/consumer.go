@@ -1,10 +1,13 @@
 package redisstream
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -13,15 +16,31 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// ErrGroupLost is reported through ConsumerHooks.OnError when Redis no
+// longer has the consumer group (a restart without persistence, a flush,
+// a deleted stream); the consumer creates it again and goes on.
+var ErrGroupLost = errors.New("redisstream: consumer group lost")
+
 // ErrMalformedEntry reports a stream entry that is not an outbox message.
 var ErrMalformedEntry = errors.New("redisstream: malformed entry")
 
-// ConsumerConfig configures a [Consumer]. Stream, Group and Name are
-// required; the other zero fields have the documented defaults.
+// ConsumerConfig configures a [Consumer]. Stream and Group are required;
+// the other zero fields have the documented defaults.
 type ConsumerConfig struct {
 	Stream string // stream key, e.g. Publisher.StreamKey(topic)
-	Group  string // consumer group, created (with the stream) if missing
-	Name   string // this consumer's name within the group
+	// Group is the consumer group, created (with the stream) at start and
+	// again whenever Redis has lost it (a restart without persistence, a
+	// flush): the group is then created from the start of the stream, so
+	// that nothing published since is skipped.
+	Group string
+	// Name is this consumer's name within the group. Empty means a name
+	// unique to this consumer (host, process id and a random part): every
+	// instance of a service must consume under its own name, or the
+	// entries pending with a dead instance cannot be told apart from a live
+	// one's. Set it only to a name that is stable and unique per instance
+	// (a pod name), so that a restarted instance re-handles its own pending
+	// entries at once instead of after MinIdle.
+	Name string
 	// StartID is where a newly created group starts: "0" (the default)
 	// for the whole stream, "$" for new entries only.
 	StartID string
@@ -64,13 +83,16 @@ func NewConsumer(client redis.UniversalClient, cfg ConsumerConfig) (*Consumer, e
 		return nil, err
 	}
 	switch {
-	case cfg.Stream == "" || cfg.Group == "" || cfg.Name == "":
-		return nil, fmt.Errorf("%w: Stream, Group and Name are required", ErrInvalidConfig)
+	case cfg.Stream == "" || cfg.Group == "":
+		return nil, fmt.Errorf("%w: Stream and Group are required", ErrInvalidConfig)
 	case cfg.Count < 0 || cfg.Block < 0 || cfg.MinIdle < 0:
 		return nil, fmt.Errorf("%w: negative Count, Block or MinIdle", ErrInvalidConfig)
 	}
 	if cfg.StartID == "" {
 		cfg.StartID = "0"
+	}
+	if cfg.Name == "" {
+		cfg.Name = uniqueName()
 	}
 	if cfg.Count == 0 {
 		cfg.Count = 10
@@ -84,13 +106,26 @@ func NewConsumer(client redis.UniversalClient, cfg ConsumerConfig) (*Consumer, e
 	return &Consumer{client: client, cfg: cfg}, nil
 }
 
+// Name returns the consumer's name within its group.
+func (c *Consumer) Name() string { return c.cfg.Name }
+
+// uniqueName returns a consumer name no other process or consumer uses.
+func uniqueName() string {
+	host, _ := os.Hostname()
+	var r [4]byte
+	_, _ = rand.Read(r[:])
+	return fmt.Sprintf("%s-%d-%x", cmp.Or(host, "consumer"), os.Getpid(), r)
+}
+
 // Run consumes until ctx ends and returns nil then. It first re-handles this
 // consumer's own pending entries (from before a restart), then alternates
-// claiming stale entries of other consumers and reading new ones.
+// claiming stale entries of other consumers and reading new ones. When
+// Redis answers NOGROUP (it lost the stream and its group), Run reports it
+// through OnError, creates the group again from the stream's start and
+// goes on.
 func (c *Consumer) Run(ctx context.Context, h outbox.Handler) error {
-	err := c.client.XGroupCreateMkStream(ctx, c.cfg.Stream, c.cfg.Group, c.cfg.StartID).Err()
-	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
-		return fmt.Errorf("redisstream: create group: %w", err)
+	if err := c.createGroup(ctx, c.cfg.StartID); err != nil {
+		return err
 	}
 	own := "0" // this consumer's pending entries, then new ones
 	claimFrom := "0-0"
@@ -99,6 +134,11 @@ func (c *Consumer) Run(ctx context.Context, h outbox.Handler) error {
 			Stream: c.cfg.Stream, Group: c.cfg.Group, Consumer: c.cfg.Name,
 			MinIdle: c.cfg.MinIdle, Start: claimFrom, Count: c.cfg.Count,
 		}).Result()
+		if isNoGroup(err) {
+			own, claimFrom = "0", "0-0"
+			c.recreateGroup(ctx, err)
+			continue
+		}
 		if err != nil {
 			c.fail(ctx, fmt.Errorf("redisstream: autoclaim: %w", err))
 			continue
@@ -114,6 +154,11 @@ func (c *Consumer) Run(ctx context.Context, h outbox.Handler) error {
 			Group: c.cfg.Group, Consumer: c.cfg.Name, Streams: []string{c.cfg.Stream, own},
 			Count: c.cfg.Count, Block: block,
 		}).Result()
+		if isNoGroup(err) {
+			own, claimFrom = "0", "0-0"
+			c.recreateGroup(ctx, err)
+			continue
+		}
 		if err != nil && !errors.Is(err, redis.Nil) {
 			c.fail(ctx, fmt.Errorf("redisstream: read: %w", err))
 			continue
@@ -133,6 +178,31 @@ func (c *Consumer) Run(ctx context.Context, h outbox.Handler) error {
 		c.handle(ctx, h, entries)
 	}
 	return nil
+}
+
+// createGroup creates the group (and the stream) unless it exists.
+func (c *Consumer) createGroup(ctx context.Context, start string) error {
+	err := c.client.XGroupCreateMkStream(ctx, c.cfg.Stream, c.cfg.Group, start).Err()
+	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		return fmt.Errorf("redisstream: create group: %w", err)
+	}
+	return nil
+}
+
+// recreateGroup reports that Redis lost the group (cause is its NOGROUP
+// error) and creates it again from the stream's start: whatever the relay
+// appended since the loss is new to this group.
+func (c *Consumer) recreateGroup(ctx context.Context, cause error) {
+	c.report(fmt.Errorf("%w: %s on %s: creating it again from the stream's start", ErrGroupLost, c.cfg.Group, c.cfg.Stream))
+	if err := c.createGroup(ctx, "0"); err != nil {
+		c.fail(ctx, fmt.Errorf("%w (after %v)", err, cause))
+	}
+}
+
+// isNoGroup reports Redis's answer for a group (or stream) that does not
+// exist.
+func isNoGroup(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "NOGROUP")
 }
 
 func (c *Consumer) handle(ctx context.Context, h outbox.Handler, entries []redis.XMessage) {
