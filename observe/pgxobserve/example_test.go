@@ -2,6 +2,7 @@ package pgxobserve_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"time"
@@ -43,4 +44,15 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 	defer pool.Close()
+}
+
+func ExampleNew_invalidConfig() {
+	_, err := pgxobserve.New(pgxobserve.Config{
+		Explain: pgxobserve.ExplainConfig{DB: func() pgxobserve.Querier { return nil }},
+	})
+	fmt.Println(errors.Is(err, pgxobserve.ErrInvalidConfig))
+	fmt.Println(err)
+	// Output:
+	// true
+	// pgxobserve: invalid config: Explain.DB is set without a SlowThreshold: no query would be explained
 }
