@@ -173,28 +173,44 @@ func TestHook_SlowCommandLog(t *testing.T) {
 	var slow []redisobserve.SlowCommand
 	h := newHookHarness(t, redisobserve.Config{
 		SlowThreshold: 20 * time.Millisecond,
-		Hooks:         redisobserve.Hooks{OnSlowCommand: func(_ context.Context, c redisobserve.SlowCommand) { slow = append(slow, c) }},
+		Hooks: redisobserve.Hooks{OnSlowCommand: func(_ context.Context, c redisobserve.SlowCommand) {
+			if c.Operation == "BLPOP" {
+				slow = append(slow, c)
+			}
+		}},
 	})
-	ctx := context.Background()
 	// BLPOP on an empty list waits its whole timeout: a lower bound on the
-	// duration that does not depend on the machine's speed.
-	require.ErrorIs(t, h.rdb.BLPop(ctx, 50*time.Millisecond, h.prefix+"secret-list").Err(), redis.Nil)
-	require.NoError(t, h.rdb.Ping(ctx).Err())
+	// duration that does not depend on the machine's speed. (Do, because
+	// BLPop rounds a timeout up to a second.)
+	err := h.rdb.Do(context.Background(), "blpop", h.prefix+"secret-list", "0.05").Err()
+	require.ErrorIs(t, err, redis.Nil)
 
-	logs := h.logs.messages("slow redis command")
-	require.Len(t, logs, 1)
+	var logged []map[string]string
+	for _, l := range h.logs.messages("slow redis command") {
+		if l["db.operation.name"] == "BLPOP" {
+			logged = append(logged, l)
+		}
+	}
+	require.Len(t, logged, 1)
 	s := h.spansNamed("BLPOP")
 	require.Len(t, s, 1)
-	assert.Equal(t, "BLPOP", logs[0]["db.operation.name"])
-	assert.Equal(t, s[0].SpanContext().TraceID().String(), logs[0]["trace_id"])
-	for k, v := range logs[0] {
+	assert.Equal(t, s[0].SpanContext().TraceID().String(), logged[0]["trace_id"])
+	assert.Equal(t, "1", logged[0]["size"])
+	for k, v := range logged[0] {
 		assert.NotContains(t, v, "secret", k)
 	}
-	d, err := time.ParseDuration(logs[0]["duration"])
+	d, err := time.ParseDuration(logged[0]["duration"])
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, d, 50*time.Millisecond)
 	require.Len(t, slow, 1)
 	assert.Equal(t, redisobserve.SlowCommand{Operation: "BLPOP", Size: 1, Duration: d, TraceID: s[0].SpanContext().TraceID()}, slow[0])
+}
+
+func TestHook_NothingIsLoggedUnderTheThreshold(t *testing.T) {
+	h := newHookHarness(t, redisobserve.Config{SlowThreshold: time.Hour})
+	err := h.rdb.Do(context.Background(), "blpop", h.prefix+"list", "0.05").Err()
+	require.ErrorIs(t, err, redis.Nil)
+	assert.Empty(t, h.logs.messages("slow redis command"))
 }
 
 func TestHook_DialSpan(t *testing.T) {
