@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // A statement is what the tracer knows of one SQL text: its fingerprint,
@@ -20,6 +21,8 @@ type statement struct {
 	explainable bool
 	// attrs are the span attributes every execution of the statement has.
 	attrs []attribute.KeyValue
+	// startOpts start the span of an execution.
+	startOpts []trace.SpanStartOption
 }
 
 // operations are the commands whose name becomes db.operation.name; any
@@ -68,6 +71,7 @@ func analyze(sql string, rawText bool) *statement {
 	if st.collection != "" {
 		st.attrs = append(st.attrs, attrCollection.String(st.collection))
 	}
+	st.startOpts = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(st.attrs...)}
 	return st
 }
 
