@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/bedrock-go/bedrock/internal/testenv"
 	"github.com/bedrock-go/bedrock/observe/pgxobserve"
@@ -65,7 +66,9 @@ func BenchmarkPgxSelect1(b *testing.B) {
 // BenchmarkPgxTracerCost calls a tracer's TraceQueryStart and
 // TraceQueryEnd for `SELECT 1` on a real connection without the round
 // trip: the tracer's own CPU cost per query, which the load on a shared
-// machine disturbs far less than a round trip.
+// machine disturbs far less than a round trip. The unsampled variants run
+// under a parent the sampler dropped (a service sampling a fraction of its
+// requests): no span is recorded, the metrics still are.
 func BenchmarkPgxTracerCost(b *testing.B) {
 	base := testenv.Postgres(b)
 	ctx, tracers := queryTracers(b)
@@ -76,13 +79,21 @@ func BenchmarkPgxTracerCost(b *testing.B) {
 	defer conn.Release()
 	start := pgx.TraceQueryStartData{SQL: "SELECT 1"}
 	end := pgx.TraceQueryEndData{CommandTag: pgconn.NewCommandTag("SELECT 1")}
+	unsampled := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{1}}))
 	for _, name := range []string{"bedrock", "otelpgx"} {
 		tr := tracers[name]
-		b.Run(name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				tr.TraceQueryEnd(tr.TraceQueryStart(ctx, conn.Conn(), start), conn.Conn(), end)
-			}
-		})
+		for _, v := range []struct {
+			suffix string
+			ctx    context.Context
+		}{{"", ctx}, {"-unsampled", unsampled}} {
+			suffix, ctx := v.suffix, v.ctx
+			b.Run(name+suffix, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					tr.TraceQueryEnd(tr.TraceQueryStart(ctx, conn.Conn(), start), conn.Conn(), end)
+				}
+			})
+		}
 	}
 }

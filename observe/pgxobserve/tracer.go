@@ -40,6 +40,10 @@ const (
 
 var attrSystemPostgres = attrSystem.String("postgresql")
 
+// noSpan stands for the span of an operation whose parent was not
+// sampled; its methods do nothing.
+var noSpan = trace.SpanFromContext(context.Background())
+
 // connAttrsKey is where the tracer keeps, in a connection's CustomData,
 // the server attributes of its spans.
 const connAttrsKey = "bedrock.pgxobserve.attrs"
@@ -71,6 +75,10 @@ const connAttrsKey = "bedrock.pgxobserve.attrs"
 //     successful operation, with the same attributes.
 //   - db.client.connection.create_time (s, histogram): connection set-up,
 //     with error.type on failure.
+//
+// An operation whose parent span was not sampled makes no span (as the
+// default parent-based sampler decides) and costs no span attributes; its
+// metrics are recorded all the same.
 //
 // Fingerprints make the label set bounded by the number of statement
 // shapes in the code; past 256 distinct sets (SQL built with inlined
@@ -201,7 +209,13 @@ func (t *Tracer) begin(ctx context.Context, conn *pgx.Conn, name string, f *infl
 // beginWith starts f's span with opts and returns f as the context that
 // pgx hands to the matching Trace*End.
 func (t *Tracer) beginWith(ctx context.Context, conn *pgx.Conn, name string, f *inflight, opts ...trace.SpanStartOption) context.Context {
-	f.Context, f.span = t.tracer.Start(ctx, name, opts...)
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() && !sc.IsSampled() {
+		// The parent was not sampled: the sampler would drop this span
+		// too, after copying its attributes. The metrics are kept.
+		f.Context, f.span = ctx, noSpan
+	} else {
+		f.Context, f.span = t.tracer.Start(ctx, name, opts...)
+	}
 	if conn != nil && f.span.IsRecording() {
 		if a, ok := conn.PgConn().CustomData()[connAttrsKey].([]attribute.KeyValue); ok {
 			f.span.SetAttributes(a...)

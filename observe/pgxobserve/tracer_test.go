@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/bedrock-go/bedrock/internal/otelhook/otelhooktest"
 	"github.com/bedrock-go/bedrock/internal/testenv"
@@ -386,4 +387,17 @@ func TestNew_RejectsABadConfig(t *testing.T) {
 	}
 	_, err := pgxobserve.New(pgxobserve.Config{})
 	assert.NoError(t, err, "the zero Config is valid")
+}
+
+func TestTracer_UnderAnUnsampledParentMetricsButNoSpan(t *testing.T) {
+	h := newHarness(t, pgxobserve.Config{})
+	ctx := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{1}}))
+	_, err := h.pool.Exec(ctx, "SELECT 1")
+	require.NoError(t, err)
+	for _, s := range h.spans.Ended() {
+		assert.NotEqual(t, "SELECT", s.Name())
+	}
+	counts := h.metrics.HistogramCounts(t, "db.client.operation.duration")
+	assert.Equal(t, uint64(1), counts["bedrock.db.query.fingerprint=SELECT ?,db.operation.name=SELECT,db.system.name=postgresql"], "%v", counts)
 }

@@ -98,6 +98,9 @@ var attrSystemRedis = attrSystem.String("redis")
 //   - db.client.connection.create_time (s, histogram): dials, with
 //     error.type on failure.
 //
+// A command whose parent span was not sampled makes no span; its duration
+// is recorded all the same.
+//
 // Past 256 distinct command names (a client sending arbitrary commands
 // with Do), further ones are recorded as "_OTHER".
 type Hook struct {
@@ -156,8 +159,7 @@ func NewHook(cfg Config) (*Hook, error) {
 func (h *Hook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		op := h.names.get(cmd.Name())
-		ctx, span := h.tracer.Start(ctx, op, trace.WithSpanKind(trace.SpanKindClient),
-			trace.WithAttributes(attrSystemRedis, attrOperation.String(op)))
+		ctx, span := h.start(ctx, op, attrSystemRedis, attrOperation.String(op))
 		start := time.Now()
 		err := next(ctx, cmd)
 		h.end(ctx, span, op, 1, time.Since(start), err)
@@ -169,13 +171,26 @@ func (h *Hook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 func (h *Hook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		op, size := h.pipelineOperation(cmds)
-		ctx, span := h.tracer.Start(ctx, op, trace.WithSpanKind(trace.SpanKindClient),
-			trace.WithAttributes(attrSystemRedis, attrOperation.String(op), attrBatchSize.Int(size)))
+		ctx, span := h.start(ctx, op, attrSystemRedis, attrOperation.String(op), attrBatchSize.Int(size))
 		start := time.Now()
 		err := next(ctx, cmds)
 		h.end(ctx, span, op, size, time.Since(start), err)
 		return err
 	}
+}
+
+// noSpan stands for the span of a command whose parent was not sampled;
+// its methods do nothing.
+var noSpan = trace.SpanFromContext(context.Background())
+
+// start starts a command's client span, unless its parent was not sampled:
+// the default parent-based sampler would drop it, after copying its
+// attributes.
+func (h *Hook) start(ctx context.Context, name string, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() && !sc.IsSampled() {
+		return ctx, noSpan
+	}
+	return h.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
 }
 
 // pipelineOperation names a pipeline and counts its commands, leaving out
