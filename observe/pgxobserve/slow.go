@@ -24,7 +24,7 @@ func (t *Tracer) slow(ctx context.Context, f *inflight, d time.Duration, rows in
 	}
 	if f.st != nil {
 		q.Fingerprint = f.st.fingerprint
-		attrs = append(attrs, slog.String("statement", f.st.attrs[1].Value.AsString()))
+		attrs = append(attrs, slog.String("statement", f.st.text))
 	}
 	attrs = append(attrs, slog.Duration("duration", d), slog.Duration("threshold", t.cfg.SlowThreshold),
 		slog.Int64("rows", rows))

@@ -14,6 +14,7 @@ import (
 type statement struct {
 	sql         string
 	fingerprint string
+	text        string // db.query.text: the fingerprint, or sql when raw
 	operation   string // db.operation.name, "" when not a known command
 	collection  string // db.collection.name, "" when not one table
 	spanName    string
@@ -60,11 +61,11 @@ func analyze(sql string, rawText bool) *statement {
 		}
 	}
 	st.spanName = spanName(st.operation, st.collection)
-	text := st.fingerprint
+	st.text = st.fingerprint
 	if rawText {
-		text = sql
+		st.text = sql
 	}
-	st.attrs = append(st.attrs, attrSystemPostgres, attrQueryText.String(text))
+	st.attrs = append(st.attrs, attrSystemPostgres, attrQueryText.String(st.text))
 	if st.operation != "" {
 		st.attrs = append(st.attrs, attrOperation.String(st.operation))
 	}

@@ -421,18 +421,11 @@ func (t *Tracer) TracePrepareStart(ctx context.Context, conn *pgx.Conn, data pgx
 	st := t.statements.get(data.SQL)
 	f := &inflight{operation: "PREPARE", collection: st.collection}
 	attrs := []attribute.KeyValue{attrSystemPostgres, attrOperation.String("PREPARE"),
-		attrQueryText.String(queryText(st, data.SQL, t.cfg.RawQueryText)), attrPreparedName.String(data.Name)}
+		attrQueryText.String(st.text), attrPreparedName.String(data.Name)}
 	if st.collection != "" {
 		attrs = append(attrs, attrCollection.String(st.collection))
 	}
 	return t.begin(ctx, conn, spanName("PREPARE", st.collection), f, attrs...)
-}
-
-func queryText(st *statement, sql string, raw bool) string {
-	if raw {
-		return sql
-	}
-	return st.fingerprint
 }
 
 // TracePrepareEnd implements [pgx.PrepareTracer].
