@@ -37,5 +37,14 @@
 // A span's status says the SQLSTATE of a server error, not its message,
 // which may quote a value.
 //
+// # When PostgreSQL is down
+//
+// Tracing never fails or delays a query: a query that fails is recorded
+// with its error.type ("connection" for a refused or lost connection), a
+// failed connection gives a "connect" span with error.type, and a plan
+// capture that cannot reach the server ends within ExplainConfig.Timeout,
+// is logged at Warn ("query plan not captured") and reported to
+// Hooks.OnPlan with its error.
+//
 // It is a package of its own so that observe's core never compiles pgx.
 package pgxobserve

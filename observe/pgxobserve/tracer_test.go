@@ -401,3 +401,54 @@ func TestTracer_UnderAnUnsampledParentMetricsButNoSpan(t *testing.T) {
 	counts := h.metrics.HistogramCounts(t, "db.client.operation.duration")
 	assert.Equal(t, uint64(1), counts["bedrock.db.query.fingerprint=SELECT ?,db.operation.name=SELECT,db.system.name=postgresql"], "%v", counts)
 }
+
+// With the server down, queries fail as they would untraced; the tracer
+// records the failed connection with error.type "connection".
+func TestTracer_ServerDown(t *testing.T) {
+	spans := tracetest.NewSpanRecorder()
+	metrics := otelhooktest.NewRecorder(t, "pgxobserve")
+	tr, err := pgxobserve.New(pgxobserve.Config{
+		TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans)), MeterProvider: metrics.MP})
+	require.NoError(t, err)
+	cfg, err := pgx.ParseConfig("postgres://postgres@" + testenv.ClosedAddr(t) + "/test?sslmode=disable&connect_timeout=5")
+	require.NoError(t, err)
+	cfg.Tracer = tr
+	_, err = pgx.ConnectConfig(context.Background(), cfg)
+	require.Error(t, err)
+
+	var connect sdktrace.ReadOnlySpan
+	for _, s := range spans.Ended() {
+		if s.Name() == "connect" {
+			connect = s
+		}
+	}
+	require.NotNil(t, connect)
+	assert.Equal(t, codes.Error, connect.Status().Code)
+	assert.Equal(t, "connection", attrs(connect)["error.type"].AsString())
+	assert.Contains(t, metrics.HistogramCounts(t, "db.client.connection.create_time"), "db.system.name=postgresql,error.type=connection")
+}
+
+// A plan capture against a server that is down fails, is logged at Warn
+// and reported to OnPlan with its error; the slow query itself is not
+// affected.
+func TestTracer_ExplainWithTheServerDown(t *testing.T) {
+	plans := make(chan pgxobserve.Plan, 1)
+	dcfg, err := pgxpool.ParseConfig("postgres://postgres@" + testenv.ClosedAddr(t) + "/test?sslmode=disable")
+	require.NoError(t, err)
+	down, err := pgxpool.NewWithConfig(context.Background(), dcfg)
+	require.NoError(t, err)
+	t.Cleanup(down.Close)
+	h := newHarness(t, pgxobserve.Config{
+		SlowThreshold: time.Nanosecond,
+		Explain:       pgxobserve.ExplainConfig{DB: func() pgxobserve.Querier { return down }},
+		Hooks:         pgxobserve.Hooks{OnPlan: func(_ context.Context, p pgxobserve.Plan) { plans <- p }},
+	})
+	_, err = h.pool.Exec(context.Background(), "SELECT name FROM items")
+	require.NoError(t, err)
+	require.NoError(t, h.tracer.Close())
+	require.Len(t, plans, 1)
+	p := <-plans
+	require.Error(t, p.Err)
+	assert.Nil(t, p.JSON)
+	require.Len(t, h.logs.messages("query plan not captured"), 1)
+}

@@ -14,6 +14,10 @@
 // argument: keys hold user ids and e-mail addresses, and their number is
 // unbounded.
 //
+// When Redis is down, the hook never fails or delays a command: the
+// refused dial and the failed command are recorded with error.type
+// "connection".
+//
 // It is a package of its own so that observe's core never compiles
 // go-redis: a service that has no Redis does not link its driver because
 // it wants health checks.

@@ -114,7 +114,7 @@ type Hook struct {
 
 var _ redis.Hook = (*Hook)(nil)
 
-type commandKey struct{ operation, errorType string }
+type commandKey struct{ operation, errorType, statusCode string }
 
 // NewHook returns a Hook configured by cfg. It fails with an error wrapping
 // [ErrInvalidConfig] for a bad cfg, or if the instruments cannot be
@@ -148,10 +148,13 @@ func NewHook(cfg Config) (*Hook, error) {
 		sets: otelhook.NewBoundedSets(func(k commandKey) otelhook.Opts {
 			kvs := []attribute.KeyValue{attrSystemRedis, attrOperation.String(k.operation)}
 			if k.errorType != "" {
-				kvs = append(kvs, attrErrorType.String(k.errorType), attrStatusCode.String(k.errorType))
+				kvs = append(kvs, attrErrorType.String(k.errorType))
+			}
+			if k.statusCode != "" {
+				kvs = append(kvs, attrStatusCode.String(k.statusCode))
 			}
 			return otelhook.OptsOf(kvs...)
-		}, func(k commandKey) commandKey { return commandKey{"_OTHER", k.errorType} }),
+		}, func(k commandKey) commandKey { return commandKey{"_OTHER", k.errorType, k.statusCode} }),
 	}, nil
 }
 
@@ -225,7 +228,8 @@ func (h *Hook) end(ctx context.Context, span trace.Span, op string, size int, d 
 		k.errorType = errorType(err)
 		span.SetAttributes(attrErrorType.String(k.errorType))
 		if isServerError(err) {
-			span.SetAttributes(attrStatusCode.String(k.errorType))
+			k.statusCode = k.errorType
+			span.SetAttributes(attrStatusCode.String(k.statusCode))
 		}
 		span.SetStatus(codes.Error, k.errorType)
 	}

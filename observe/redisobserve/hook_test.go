@@ -245,3 +245,32 @@ func TestNewHook_RejectsANegativeThreshold(t *testing.T) {
 	_, err = redisobserve.NewHook(redisobserve.Config{})
 	assert.NoError(t, err, "the zero Config is valid")
 }
+
+// With the server down, commands fail as they would unhooked; the hook
+// records the refused dial and the failed command with error.type
+// "connection".
+func TestHook_ServerDown(t *testing.T) {
+	spans := tracetest.NewSpanRecorder()
+	metrics := otelhooktest.NewRecorder(t, "redisobserve")
+	hook, err := redisobserve.NewHook(redisobserve.Config{
+		TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans)), MeterProvider: metrics.MP})
+	require.NoError(t, err)
+	rdb := redis.NewClient(&redis.Options{Addr: testenv.ClosedAddr(t), MaxRetries: -1, DialerRetries: 1,
+		ContextTimeoutEnabled: true})
+	defer rdb.Close()
+	rdb.AddHook(hook)
+	require.Error(t, rdb.Get(context.Background(), "k").Err())
+
+	byName := map[string]sdktrace.ReadOnlySpan{}
+	for _, s := range spans.Ended() {
+		byName[s.Name()] = s
+	}
+	for _, name := range []string{"connect", "GET"} {
+		s, ok := byName[name]
+		require.True(t, ok, name)
+		assert.Equal(t, codes.Error, s.Status().Code, name)
+		assert.Equal(t, "connection", attrs(s)["error.type"].AsString(), name)
+	}
+	counts := metrics.HistogramCounts(t, "db.client.operation.duration")
+	assert.Equal(t, uint64(1), counts["db.operation.name=GET,db.system.name=redis,error.type=connection"], "%v", counts)
+}
