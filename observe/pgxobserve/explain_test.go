@@ -84,7 +84,7 @@ func TestExplainer_OncePerShapeAndAtMostOncePerInterval(t *testing.T) {
 	assert.False(t, try(analyze("SELECT * FROM v", false)), "nothing after Close")
 
 	require.Len(t, db.sqls, 2)
-	assert.Equal(t, "EXPLAIN (FORMAT JSON) SELECT * FROM t WHERE a = $1", db.sqls[0])
+	assert.Equal(t, "EXPLAIN (ANALYZE false, FORMAT JSON) SELECT * FROM t WHERE a = $1", db.sqls[0])
 	assert.Equal(t, []any{pgx.QueryExecModeDescribeExec, 1}, db.args[0], "the caller's protocol option is replaced")
 }
 

@@ -108,7 +108,7 @@ func (e *explainer) capture(st *statement, params []any) Plan {
 	var plan string
 	// The extended protocol (DescribeExec) refuses a text of several
 	// statements, and multiStatement kept those out besides.
-	if err := e.cfg.DB().QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+st.sql, params...).Scan(&plan); err != nil {
+	if err := e.cfg.DB().QueryRow(ctx, "EXPLAIN (ANALYZE false, FORMAT JSON) "+st.sql, params...).Scan(&plan); err != nil {
 		p.Err = err
 		return p
 	}

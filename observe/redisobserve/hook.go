@@ -79,8 +79,10 @@ var attrSystemRedis = attrSystem.String("redis")
 
 // Hook is a go-redis [redis.Hook] that traces commands, pipelines and
 // connections. Add it with AddHook on a *redis.Client, *redis.Ring or
-// *redis.ClusterClient (which adds it to every node). It is safe for
-// concurrent use.
+// *redis.ClusterClient; on the last two it traces commands and pipelines,
+// but not the dials of their nodes, which happen in node clients (adding
+// it to those as well, in OnNewNode, would trace every command twice). It
+// is safe for concurrent use.
 //
 // Every command becomes a client span named after the command ("GET"),
 // with db.system.name = "redis", db.operation.name (the command name in
