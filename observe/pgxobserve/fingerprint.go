@@ -7,7 +7,7 @@ import (
 // Fingerprint returns the shape of a SQL statement: every literal (string,
 // escape string, bit string, dollar-quoted string, number) replaced by ?,
 // every IN list and every multi-row VALUES list of literals and
-// placeholders collapsed to (...), comments dropped and runs of white space
+// placeholders collapsed to (...), every ARRAY[...] of them to ARRAY[...], comments dropped and runs of white space
 // reduced to one space. Identifiers, keywords, operators and placeholders
 // ($1) are kept as written.
 //
@@ -32,6 +32,16 @@ func Fingerprint(sql string) string {
 		switch {
 		case t.kind == tokLiteral:
 			b.WriteByte('?')
+			continue
+		case t.is("ARRAY"):
+			b.WriteString(t.text)
+			if end, ok := list(toks, i+1, "[", "]"); ok {
+				if toks[i+1].space {
+					b.WriteByte(' ')
+				}
+				b.WriteString("[...]")
+				i = end
+			}
 			continue
 		case t.kind == tokIdent && (t.is("IN") || t.is("VALUES")):
 			b.WriteString(t.text)
@@ -91,8 +101,12 @@ func valueLists(toks []token, i int, multi bool) (int, bool) {
 // valueList reports whether toks[i] opens a parenthesised list made only of
 // literals, placeholders, NULL, DEFAULT, TRUE, FALSE, signs, casts and
 // commas (or the dots of a list already collapsed), and where it closes.
-func valueList(toks []token, i int) (int, bool) {
-	if i >= len(toks) || toks[i].kind != tokPunct || toks[i].text != "(" {
+func valueList(toks []token, i int) (int, bool) { return list(toks, i, "(", ")") }
+
+// list reports whether toks[i] is open and starts a list of values that
+// close ends, and the index of close.
+func list(toks []token, i int, open, close string) (int, bool) {
+	if i >= len(toks) || toks[i].kind != tokPunct || toks[i].text != open {
 		return 0, false
 	}
 	for j := i + 1; j < len(toks); j++ {
@@ -102,10 +116,14 @@ func valueList(toks []token, i int) (int, bool) {
 			continue
 		case tokPunct:
 			switch t.text {
-			case ")":
+			case close:
 				return j, j > i+1
-			case ",", "-", "+", ".", ":", "[", "]", "?":
+			case ",", "-", "+", ".", ":", "?":
 				continue
+			case "[", "]":
+				if open == "(" { // an array type in a cast: $1::int[]
+					continue
+				}
 			}
 		case tokIdent:
 			if t.is("NULL") || t.is("DEFAULT") || t.is("TRUE") || t.is("FALSE") {

@@ -28,6 +28,8 @@ func TestFingerprint(t *testing.T) {
 		{"IN subquery kept", "SELECT * FROM t WHERE id IN (SELECT id FROM u)", "SELECT * FROM t WHERE id IN (SELECT id FROM u)"},
 		{"NOT IN collapsed", "DELETE FROM t WHERE s NOT IN ('a','b')", "DELETE FROM t WHERE s NOT IN (...)"},
 		{"VALUES rows collapsed", "INSERT INTO t (a, b) VALUES (1, 'x'), (2, NULL), ($1, DEFAULT)", "INSERT INTO t (a, b) VALUES (...)"},
+		{"ARRAY of literals collapsed", "SELECT * FROM t WHERE id = ANY(ARRAY[1, 2, $1::int])", "SELECT * FROM t WHERE id = ANY(ARRAY[...])"},
+		{"ARRAY of columns kept", "SELECT ARRAY[a, b] FROM t", "SELECT ARRAY[a, b] FROM t"},
 		{"VALUES with an expression kept", "INSERT INTO t VALUES (now())", "INSERT INTO t VALUES (now())"},
 		{"operators kept", "SELECT a->>'k', b ? 'x', c || 'y'", "SELECT a->>?, b ? ?, c || ?"},
 		{"unterminated string runs to the end", "SELECT 'abc", "SELECT ?"},
@@ -98,7 +100,7 @@ func FuzzFingerprint(f *testing.F) {
 		"SELECT * FROM t WHERE a = 'x' AND b IN (1, 2)",
 		"INSERT INTO t VALUES (1, 'a'), ($1, E'\\'')",
 		"SELECT $$x$$, $a$y$a$, 1e-5, .5, 0x1f -- c\n/* d /* e */ */",
-		`SELECT "q""x", U&'\0041', B'1'`, "SELECT 'unterminated", "$1$", "e'", "IN (...)",
+		`SELECT "q""x", U&'\0041', B'1'`, "SELECT 'unterminated", "$1$", "e'", "IN (...)", "ARRAY[1,[2]]",
 	} {
 		f.Add(s)
 	}
