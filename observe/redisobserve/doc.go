@@ -1,20 +1,20 @@
 // Package redisobserve observes a go-redis client: a readiness check for
 // the health endpoint of [github.com/bedrock-go/bedrock/observe], and a
-// [Hook] that traces commands, pipelines and connections with
-// OpenTelemetry spans and a duration histogram per command, and logs slow
-// commands through slog.
+// [Tracer], a go-redis hook that traces commands, pipelines and
+// connections with OpenTelemetry spans and a duration histogram per
+// command, and logs slow commands through slog.
 //
 //	health.Register("redis", redisobserve.Check(rdb), observe.CheckOptions{NonCritical: true})
 //
-//	hook, err := redisobserve.NewHook(redisobserve.Config{SlowThreshold: 50 * time.Millisecond})
+//	tracer, err := redisobserve.NewTracer(redisobserve.Config{SlowThreshold: 50 * time.Millisecond})
 //	...
-//	rdb.AddHook(hook)
+//	rdb.AddHook(tracer)
 //
 // Spans, metrics and logs carry the command's name, never a key or an
 // argument: keys hold user ids and e-mail addresses, and their number is
 // unbounded.
 //
-// When Redis is down, the hook never fails or delays a command: the
+// When Redis is down, the tracer never fails or delays a command: the
 // refused dial and the failed command are recorded with error.type
 // "connection".
 //

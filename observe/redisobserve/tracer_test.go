@@ -21,7 +21,7 @@ import (
 	"github.com/bedrock-go/bedrock/observe/redisobserve"
 )
 
-type hookHarness struct {
+type tracerHarness struct {
 	rdb     *redis.Client
 	prefix  string
 	spans   *tracetest.SpanRecorder
@@ -29,21 +29,21 @@ type hookHarness struct {
 	logs    *logRecorder
 }
 
-func newHookHarness(t *testing.T, cfg redisobserve.Config) *hookHarness {
+func newTracerHarness(t *testing.T, cfg redisobserve.Config) *tracerHarness {
 	t.Helper()
 	rdb, prefix := testenv.Redis(t)
-	h := &hookHarness{rdb: rdb, prefix: prefix, spans: tracetest.NewSpanRecorder(),
+	h := &tracerHarness{rdb: rdb, prefix: prefix, spans: tracetest.NewSpanRecorder(),
 		metrics: otelhooktest.NewRecorder(t, "redisobserve"), logs: &logRecorder{}}
 	cfg.TracerProvider = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(h.spans))
 	cfg.MeterProvider = h.metrics.MP
 	cfg.Logger = slog.New(h.logs)
-	hook, err := redisobserve.NewHook(cfg)
+	tr, err := redisobserve.NewTracer(cfg)
 	require.NoError(t, err)
-	rdb.AddHook(hook)
+	rdb.AddHook(tr)
 	return h
 }
 
-func (h *hookHarness) spansNamed(name string) []sdktrace.ReadOnlySpan {
+func (h *tracerHarness) spansNamed(name string) []sdktrace.ReadOnlySpan {
 	var out []sdktrace.ReadOnlySpan
 	for _, s := range h.spans.Ended() {
 		if s.Name() == name {
@@ -90,8 +90,8 @@ func (l *logRecorder) messages(msg string) []map[string]string {
 	return out
 }
 
-func TestHook_CommandSpanAndMetricCarryTheCommandNameOnly(t *testing.T) {
-	h := newHookHarness(t, redisobserve.Config{})
+func TestTracer_CommandSpanAndMetricCarryTheCommandNameOnly(t *testing.T) {
+	h := newTracerHarness(t, redisobserve.Config{})
 	ctx := context.Background()
 	key := h.prefix + "secret-key"
 	require.NoError(t, h.rdb.Set(ctx, key, "secret-value", 0).Err())
@@ -119,8 +119,8 @@ func TestHook_CommandSpanAndMetricCarryTheCommandNameOnly(t *testing.T) {
 	assert.Equal(t, uint64(2), counts["db.operation.name=GET,db.system.name=redis"], "%v", counts)
 }
 
-func TestHook_ServerErrorCarriesItsPrefix(t *testing.T) {
-	h := newHookHarness(t, redisobserve.Config{})
+func TestTracer_ServerErrorCarriesItsPrefix(t *testing.T) {
+	h := newTracerHarness(t, redisobserve.Config{})
 	ctx := context.Background()
 	key := h.prefix + "s"
 	require.NoError(t, h.rdb.Set(ctx, key, "v", 0).Err())
@@ -136,8 +136,8 @@ func TestHook_ServerErrorCarriesItsPrefix(t *testing.T) {
 	assert.Equal(t, uint64(1), counts["db.operation.name=LPUSH,db.response.status_code=WRONGTYPE,db.system.name=redis,error.type=WRONGTYPE"], "%v", counts)
 }
 
-func TestHook_Pipelines(t *testing.T) {
-	h := newHookHarness(t, redisobserve.Config{})
+func TestTracer_Pipelines(t *testing.T) {
+	h := newTracerHarness(t, redisobserve.Config{})
 	ctx := context.Background()
 	_, err := h.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i := range 3 {
@@ -169,9 +169,9 @@ func TestHook_Pipelines(t *testing.T) {
 	assert.Equal(t, uint64(1), counts["db.operation.name=MULTI,db.system.name=redis"], "%v", counts)
 }
 
-func TestHook_SlowCommandLog(t *testing.T) {
+func TestTracer_SlowCommandLog(t *testing.T) {
 	var slow []redisobserve.SlowCommand
-	h := newHookHarness(t, redisobserve.Config{
+	h := newTracerHarness(t, redisobserve.Config{
 		SlowThreshold: 20 * time.Millisecond,
 		Hooks: redisobserve.Hooks{OnSlowCommand: func(_ context.Context, c redisobserve.SlowCommand) {
 			if c.Operation == "BLPOP" {
@@ -206,23 +206,23 @@ func TestHook_SlowCommandLog(t *testing.T) {
 	assert.Equal(t, redisobserve.SlowCommand{Operation: "BLPOP", Size: 1, Duration: d, TraceID: s[0].SpanContext().TraceID()}, slow[0])
 }
 
-func TestHook_NothingIsLoggedUnderTheThreshold(t *testing.T) {
-	h := newHookHarness(t, redisobserve.Config{SlowThreshold: time.Hour})
+func TestTracer_NothingIsLoggedUnderTheThreshold(t *testing.T) {
+	h := newTracerHarness(t, redisobserve.Config{SlowThreshold: time.Hour})
 	err := h.rdb.Do(context.Background(), "blpop", h.prefix+"list", "0.05").Err()
 	require.ErrorIs(t, err, redis.Nil)
 	assert.Empty(t, h.logs.messages("slow redis command"))
 }
 
-func TestHook_DialSpan(t *testing.T) {
+func TestTracer_DialSpan(t *testing.T) {
 	spans := tracetest.NewSpanRecorder()
 	metrics := otelhooktest.NewRecorder(t, "redisobserve")
-	hook, err := redisobserve.NewHook(redisobserve.Config{
+	tr, err := redisobserve.NewTracer(redisobserve.Config{
 		TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans)), MeterProvider: metrics.MP})
 	require.NoError(t, err)
 	testenv.Redis(t) // fails in CI, skips elsewhere, when Redis is down
 	rdb := redis.NewClient(testenv.RedisOptions(t))
 	defer rdb.Close()
-	rdb.AddHook(hook)
+	rdb.AddHook(tr)
 	require.NoError(t, rdb.Ping(context.Background()).Err())
 
 	var connect sdktrace.ReadOnlySpan
@@ -238,27 +238,27 @@ func TestHook_DialSpan(t *testing.T) {
 	assert.Contains(t, metrics.HistogramCounts(t, "db.client.connection.create_time"), "db.system.name=redis")
 }
 
-func TestNewHook_RejectsANegativeThreshold(t *testing.T) {
-	_, err := redisobserve.NewHook(redisobserve.Config{SlowThreshold: -time.Second})
+func TestNewTracer_RejectsANegativeThreshold(t *testing.T) {
+	_, err := redisobserve.NewTracer(redisobserve.Config{SlowThreshold: -time.Second})
 	require.ErrorIs(t, err, redisobserve.ErrInvalidConfig)
 	assert.Contains(t, err.Error(), "SlowThreshold")
-	_, err = redisobserve.NewHook(redisobserve.Config{})
+	_, err = redisobserve.NewTracer(redisobserve.Config{})
 	assert.NoError(t, err, "the zero Config is valid")
 }
 
 // With the server down, commands fail as they would unhooked; the hook
 // records the refused dial and the failed command with error.type
 // "connection".
-func TestHook_ServerDown(t *testing.T) {
+func TestTracer_ServerDown(t *testing.T) {
 	spans := tracetest.NewSpanRecorder()
 	metrics := otelhooktest.NewRecorder(t, "redisobserve")
-	hook, err := redisobserve.NewHook(redisobserve.Config{
+	tr, err := redisobserve.NewTracer(redisobserve.Config{
 		TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans)), MeterProvider: metrics.MP})
 	require.NoError(t, err)
 	rdb := redis.NewClient(&redis.Options{Addr: testenv.ClosedAddr(t), MaxRetries: -1, DialerRetries: 1,
 		ContextTimeoutEnabled: true})
 	defer rdb.Close()
-	rdb.AddHook(hook)
+	rdb.AddHook(tr)
 	require.Error(t, rdb.Get(context.Background(), "k").Err())
 
 	byName := map[string]sdktrace.ReadOnlySpan{}
@@ -277,14 +277,14 @@ func TestHook_ServerDown(t *testing.T) {
 
 // On a cluster client the hook traces commands and pipelines once each,
 // whichever nodes they reach.
-func TestHook_OnAClusterClient(t *testing.T) {
+func TestTracer_OnAClusterClient(t *testing.T) {
 	client, prefix := testenv.RedisCluster(t)
 	spans := tracetest.NewSpanRecorder()
 	metrics := otelhooktest.NewRecorder(t, "redisobserve")
-	hook, err := redisobserve.NewHook(redisobserve.Config{
+	tr, err := redisobserve.NewTracer(redisobserve.Config{
 		TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans)), MeterProvider: metrics.MP})
 	require.NoError(t, err)
-	client.AddHook(hook)
+	client.AddHook(tr)
 	ctx := context.Background()
 	require.NoError(t, client.Set(ctx, prefix+"a", "1", 0).Err())
 	_, err = client.Pipelined(ctx, func(p redis.Pipeliner) error {

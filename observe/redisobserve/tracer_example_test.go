@@ -11,20 +11,20 @@ import (
 	"github.com/bedrock-go/bedrock/observe/redisobserve"
 )
 
-// The hook is added once to a client; a cluster client adds it to every
-// node.
-func ExampleNewHook() {
-	hook, err := redisobserve.NewHook(redisobserve.Config{SlowThreshold: 50 * time.Millisecond})
+// The tracer is added once to a client, as a go-redis hook; on a cluster
+// client, once to the cluster client.
+func ExampleNewTracer() {
+	tr, err := redisobserve.NewTracer(redisobserve.Config{SlowThreshold: 50 * time.Millisecond})
 	if err != nil {
 		log.Fatal(err)
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
 	defer rdb.Close()
-	rdb.AddHook(hook)
+	rdb.AddHook(tr)
 }
 
-func ExampleNewHook_invalidConfig() {
-	_, err := redisobserve.NewHook(redisobserve.Config{SlowThreshold: -time.Second})
+func ExampleNewTracer_invalidConfig() {
+	_, err := redisobserve.NewTracer(redisobserve.Config{SlowThreshold: -time.Second})
 	fmt.Println(errors.Is(err, redisobserve.ErrInvalidConfig))
 	fmt.Println(err)
 	// Output:

@@ -11,17 +11,17 @@ import (
 	"github.com/bedrock-go/bedrock/observe/redisobserve"
 )
 
-// BenchmarkHook_Process is the hook's own cost per command, on the SDK
+// BenchmarkTracer_Process is the tracer's own cost per command, on the SDK
 // with no exporter, without a round trip.
-func BenchmarkHook_Process(b *testing.B) {
-	hook, err := redisobserve.NewHook(redisobserve.Config{
+func BenchmarkTracer_Process(b *testing.B) {
+	tr, err := redisobserve.NewTracer(redisobserve.Config{
 		TracerProvider: sdktrace.NewTracerProvider(),
 		MeterProvider:  sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())),
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
-	process := hook.ProcessHook(func(context.Context, redis.Cmder) error { return nil })
+	process := tr.ProcessHook(func(context.Context, redis.Cmder) error { return nil })
 	cmd := redis.NewStringCmd(context.Background(), "get", "k")
 	ctx := context.Background()
 	b.ReportAllocs()

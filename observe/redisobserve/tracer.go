@@ -22,11 +22,11 @@ import (
 	"github.com/bedrock-go/bedrock/internal/otelhook"
 )
 
-// ErrInvalidConfig is wrapped by the error [NewHook] returns for a bad
+// ErrInvalidConfig is wrapped by the error [NewTracer] returns for a bad
 // [Config].
 var ErrInvalidConfig = errors.New("redisobserve: invalid config")
 
-// Config configures a [Hook]. The zero Config is valid: spans and metrics
+// Config configures a [Tracer]. The zero Config is valid: spans and metrics
 // on the global providers, no slow-command log.
 type Config struct {
 	// TracerProvider makes the spans; nil means the global provider.
@@ -43,7 +43,7 @@ type Config struct {
 	Hooks Hooks
 }
 
-// Hooks are called by a [Hook]; each is nil by default.
+// Hooks are called by a [Tracer]; each is nil by default.
 type Hooks struct {
 	// OnSlowCommand is called after a slow command or pipeline was logged.
 	OnSlowCommand func(ctx context.Context, c SlowCommand)
@@ -77,7 +77,7 @@ const (
 
 var attrSystemRedis = attrSystem.String("redis")
 
-// Hook is a go-redis [redis.Hook] that traces commands, pipelines and
+// Tracer is a go-redis [redis.Hook] that traces commands, pipelines and
 // connections. Add it with AddHook on a *redis.Client, *redis.Ring or
 // *redis.ClusterClient; on the last two it traces commands and pipelines,
 // but not the dials of their nodes, which happen in node clients (adding
@@ -105,7 +105,7 @@ var attrSystemRedis = attrSystem.String("redis")
 //
 // Past 256 distinct command names (a client sending arbitrary commands
 // with Do), further ones are recorded as "_OTHER".
-type Hook struct {
+type Tracer struct {
 	cfg      Config
 	tracer   trace.Tracer
 	duration metric.Float64Histogram
@@ -114,14 +114,14 @@ type Hook struct {
 	names    commandNames
 }
 
-var _ redis.Hook = (*Hook)(nil)
+var _ redis.Hook = (*Tracer)(nil)
 
 type commandKey struct{ operation, errorType, statusCode string }
 
-// NewHook returns a Hook configured by cfg. It fails with an error wrapping
+// NewTracer returns a Tracer configured by cfg. It fails with an error wrapping
 // [ErrInvalidConfig] for a bad cfg, or if the instruments cannot be
 // created.
-func NewHook(cfg Config) (*Hook, error) {
+func NewTracer(cfg Config) (*Tracer, error) {
 	if cfg.SlowThreshold < 0 {
 		return nil, fmt.Errorf("%w: SlowThreshold is negative", ErrInvalidConfig)
 	}
@@ -142,7 +142,7 @@ func NewHook(cfg Config) (*Hook, error) {
 	if err := errors.Join(err1, err2); err != nil {
 		return nil, fmt.Errorf("redisobserve: creating the instruments: %w", err)
 	}
-	return &Hook{
+	return &Tracer{
 		cfg:      cfg,
 		tracer:   tp.Tracer(otelhook.ScopePrefix + "/redisobserve"),
 		duration: duration,
@@ -161,7 +161,7 @@ func NewHook(cfg Config) (*Hook, error) {
 }
 
 // ProcessHook implements [redis.Hook].
-func (h *Hook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+func (h *Tracer) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		op := h.names.get(cmd.Name())
 		ctx, span := h.start(ctx, op, attrSystemRedis, attrOperation.String(op))
@@ -173,7 +173,7 @@ func (h *Hook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 }
 
 // ProcessPipelineHook implements [redis.Hook].
-func (h *Hook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+func (h *Tracer) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		op, size := h.pipelineOperation(cmds)
 		ctx, span := h.start(ctx, op, attrSystemRedis, attrOperation.String(op), attrBatchSize.Int(size))
@@ -191,7 +191,7 @@ var noSpan = trace.SpanFromContext(context.Background())
 // start starts a command's client span, unless its parent was not sampled:
 // the default parent-based sampler would drop it, after copying its
 // attributes.
-func (h *Hook) start(ctx context.Context, name string, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
+func (h *Tracer) start(ctx context.Context, name string, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() && !sc.IsSampled() {
 		return ctx, noSpan
 	}
@@ -200,7 +200,7 @@ func (h *Hook) start(ctx context.Context, name string, attrs ...attribute.KeyVal
 
 // pipelineOperation names a pipeline and counts its commands, leaving out
 // the MULTI and EXEC that wrap a transaction.
-func (h *Hook) pipelineOperation(cmds []redis.Cmder) (string, int) {
+func (h *Tracer) pipelineOperation(cmds []redis.Cmder) (string, int) {
 	tx := len(cmds) >= 2 && cmds[0].Name() == "multi" && cmds[len(cmds)-1].Name() == "exec"
 	if tx {
 		return "MULTI", len(cmds) - 2
@@ -221,7 +221,7 @@ func (h *Hook) pipelineOperation(cmds []redis.Cmder) (string, int) {
 
 // end ends a command's span and records its duration and, when slow, its
 // log.
-func (h *Hook) end(ctx context.Context, span trace.Span, op string, size int, d time.Duration, err error) {
+func (h *Tracer) end(ctx context.Context, span trace.Span, op string, size int, d time.Duration, err error) {
 	if errors.Is(err, redis.Nil) {
 		err = nil
 	}
@@ -270,7 +270,7 @@ func errorType(err error) string {
 	return "_OTHER"
 }
 
-func (h *Hook) slow(ctx context.Context, op string, size int, d time.Duration, err error) {
+func (h *Tracer) slow(ctx context.Context, op string, size int, d time.Duration, err error) {
 	sc := trace.SpanContextFromContext(ctx)
 	attrs := make([]slog.Attr, 0, 7)
 	attrs = append(attrs, slog.String("db.system.name", "redis"), slog.String("db.operation.name", op),
@@ -289,7 +289,7 @@ func (h *Hook) slow(ctx context.Context, op string, size int, d time.Duration, e
 }
 
 // DialHook implements [redis.Hook].
-func (h *Hook) DialHook(next redis.DialHook) redis.DialHook {
+func (h *Tracer) DialHook(next redis.DialHook) redis.DialHook {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		attrs := []attribute.KeyValue{attrSystemRedis}
 		if host, port, err := net.SplitHostPort(addr); err == nil {
@@ -314,7 +314,7 @@ func (h *Hook) DialHook(next redis.DialHook) redis.DialHook {
 	}
 }
 
-// maxCommandNames bounds the command names a Hook keeps: Redis has about
+// maxCommandNames bounds the command names a Tracer keeps: Redis has about
 // 240 commands, and Do can send any name.
 const maxCommandNames = 256
 
