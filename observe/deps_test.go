@@ -34,6 +34,7 @@ var adapterDeps = map[string]struct{ bedrock, drivers []string }{
 	// (unknown or retired key) are told apart by crypto's sentinels;
 	// crypto compiles no driver.
 	"observe/paginationobserve": {bedrock: []string{"pagination", "crypto"}},
+	"observe/pgxobserve":        {drivers: []string{"github.com/jackc/pgx/"}},
 	"observe/ratelimitobserve":  {bedrock: []string{"ratelimit"}},
 	"observe/redislimitobserve": {bedrock: []string{"ratelimit", "ratelimit/redislimit"},
 		drivers: []string{"github.com/redis/go-redis/"}},
