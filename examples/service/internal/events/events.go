@@ -84,7 +84,7 @@ func Start(ctx context.Context, pool *pgxpool.Pool, rdb redis.UniversalClient, p
 			return err
 		}
 		for _, it := range e.Items {
-			if _, err := tx.Exec(ctx, `UPDATE products SET units_sold = units_sold + $2, version = version + 1 WHERE id = $1`,
+			if _, err := tx.Exec(ctx, `UPDATE products SET units_sold = units_sold + $2, version = version + 1, updated_at = now() WHERE id = $1`,
 				it.ProductID, it.Quantity); err != nil {
 				return err
 			}
