@@ -75,15 +75,30 @@ func (s *handlers) getProduct(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	// The policy first, so that a 304 carries the Cache-Control and Vary
-	// a 200 would. updated_at changes with every write that bumps the
-	// version (the units_sold consumer's included), so Last-Modified holds
-	// with the ETag; If-None-Match, when sent, decides alone.
-	s.CachePolicy.Apply(w.Header(), r)
-	if httpapi.Conditional(w, r, httpapi.Validators{ETag: httpapi.ETagFromVersion(p.Version), LastModified: p.UpdatedAt}) {
-		return
+	// Preconditions first: a malformed one is answered (400) before the
+	// policy makes the answer public, so that a shared cache never stores
+	// one client's error for everyone. updated_at changes with every write
+	// that bumps the version (the units_sold consumer's included), so
+	// Last-Modified holds with the ETag; If-None-Match, when sent, decides.
+	v := httpapi.Validators{ETag: httpapi.ETagFromVersion(p.Version), LastModified: p.UpdatedAt}
+	res, err := httpapi.EvaluatePreconditions(r, v)
+	switch {
+	case err != nil:
+		s.Fail(w, r, err)
+	case res == httpapi.PreconditionFailed: // If-Match or If-Unmodified-Since on a read
+		s.Fail(w, r, httpapi.ErrPreconditionFailed)
+	default:
+		// The policy before the 304, which carries the Cache-Control and
+		// Vary a 200 would.
+		s.CachePolicy.Apply(w.Header(), r)
+		w.Header().Set("ETag", v.ETag)
+		w.Header().Set("Last-Modified", p.UpdatedAt.UTC().Format(http.TimeFormat))
+		if res == httpapi.NotModified {
+			httpapi.WriteNotModified(w)
+			return
+		}
+		web.JSON(w, http.StatusOK, p)
 	}
-	web.JSON(w, http.StatusOK, p)
 }
 
 func (s *handlers) createProduct(w http.ResponseWriter, r *http.Request) {
