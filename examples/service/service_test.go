@@ -755,6 +755,12 @@ func TestConfig(t *testing.T) {
 		{"v0 sunset before its deprecation", map[string]string{"V0_SUNSET": "2025-01-01"}, "before the deprecation of v0"},
 		{"v0 deprecation policy", map[string]string{"V0_DEPRECATION_POLICY": "https://shop.example/docs/v0"}, ""},
 		{"relative v0 deprecation policy", map[string]string{"V0_DEPRECATION_POLICY": "/docs/v0"}, "V0_DEPRECATION_POLICY must be"},
+		{"events to NATS", map[string]string{"EVENTS_BROKER": "nats"}, ""},
+		{"events to RabbitMQ", map[string]string{"EVENTS_BROKER": "rabbitmq", "RABBITMQ_URL": "amqps://u:p@mq.example:5671/shop"}, ""},
+		{"unknown broker", map[string]string{"EVENTS_BROKER": "kafka"}, "EVENTS_BROKER must be redis, nats or rabbitmq"},
+		{"RabbitMQ URL without the broker", map[string]string{"RABBITMQ_URL": "amqp://mq.example/"}, "RABBITMQ_URL needs EVENTS_BROKER=rabbitmq"},
+		{"bad RabbitMQ URL", map[string]string{"EVENTS_BROKER": "rabbitmq", "RABBITMQ_URL": "http://secret@mq.example/"}, "must be an amqp:// or amqps:// URL"},
+		{"NATS besides RabbitMQ", map[string]string{"EVENTS_BROKER": "rabbitmq", "NATS_URL": "nats://n:4222"}, "one broker"},
 		{"bad TLS reload interval", map[string]string{"TLS_CERT_FILE": "c", "TLS_KEY_FILE": "k", "TLS_RELOAD_INTERVAL": "0s"}, "TLS_RELOAD_INTERVAL"},
 	}
 	for _, tt := range tests {
@@ -773,6 +779,16 @@ func TestConfig(t *testing.T) {
 		})
 	}
 	cfg, err := config.Load(env(nil))
+	require.NoError(t, err)
+	assert.Equal(t, "redis", cfg.EventsBroker, "Redis Streams by default")
+	assert.Empty(t, cfg.RabbitMQURL)
+	cfg, err = config.Load(env(map[string]string{"EVENTS_BROKER": "rabbitmq"}))
+	require.NoError(t, err)
+	assert.Equal(t, config.DefaultRabbitMQURL, cfg.RabbitMQURL)
+	cfg, err = config.Load(env(map[string]string{"EVENTS_BROKER": "nats"}))
+	require.NoError(t, err)
+	assert.Equal(t, config.DefaultNATSURL, cfg.NATSURL)
+	cfg, err = config.Load(env(nil))
 	require.NoError(t, err)
 	assert.Equal(t, config.V0Deprecated().AddDate(1, 0, 0), cfg.V0Sunset, "v0's sunset is a year after its deprecation by default")
 	cfg, err = config.Load(env(map[string]string{"V0_SUNSET": "2028-01-31"}))

@@ -96,7 +96,8 @@ type Options struct {
 	MeterProvider  metric.MeterProvider
 	Metrics        http.Handler
 	// Events, when set, also receives every event (NATS JetStream when
-	// NATS_URL is set); nil publishes to Redis Streams only.
+	// NATS_URL is set with the Redis broker); nil publishes to the broker
+	// of EVENTS_BROKER only.
 	Events outbox.Publisher
 	// OrderAttempts bounds the attempts of an order transaction; 30 when
 	// zero.
@@ -289,9 +290,15 @@ func (a *App) assemble(ctx context.Context, cfg config.Config, log *slog.Logger,
 			log.WarnContext(ctx, "product cache invalidation failed", slog.Any("ids", ids), slog.Any("error", err))
 		}
 	}
-	flow, err := events.Start(ctx, a.pool, a.redis, opt.RedisPrefix, log, opt.MeterProvider, opt.Events,
+	broker, err := events.Connect(ctx, events.BrokerConfig{Kind: cfg.EventsBroker, Redis: a.redis, Prefix: opt.RedisPrefix,
+		NATSURL: cfg.NATSURL, RabbitMQURL: cfg.RabbitMQURL, Log: log})
+	if err != nil {
+		return err
+	}
+	flow, err := events.Start(ctx, a.pool, broker, log, opt.MeterProvider, opt.Events,
 		func(ctx context.Context, ids []int64) { dropProducts(ctx, ids...) })
 	if err != nil {
+		broker.Close()
 		return err
 	}
 	a.closers = append(a.closers, flow.Close)

@@ -37,8 +37,17 @@ type Config struct {
 	// Redis never count each other's rate limits or replay each other's
 	// idempotent answers.
 	RedisPrefix string
-	// NATSURL is read (NATS_URL) but unused until the outbox lands.
+	// EventsBroker is where order.placed goes and where its consumer
+	// reads it (EVENTS_BROKER): "redis" (Redis Streams, the default),
+	// "nats" (JetStream at NATSURL) or "rabbitmq" (at RabbitMQURL).
+	EventsBroker string
+	// NATSURL is the NATS server (NATS_URL): the broker with
+	// EVENTS_BROKER=nats (nats://127.0.0.1:4222 by default); with the
+	// Redis broker, when set, events also go to NATS JetStream.
 	NATSURL string
+	// RabbitMQURL is the RabbitMQ server of EVENTS_BROKER=rabbitmq
+	// (RABBITMQ_URL, amqp://guest:guest@127.0.0.1:5672/ by default).
+	RabbitMQURL string
 	// HTTPAddr is the listen address (HTTP_ADDR), ":8080" by default.
 	HTTPAddr string
 	// TrustedProxies are the networks of the reverse proxies in front of
@@ -106,6 +115,8 @@ const (
 	DefaultRedisURL    = "redis://127.0.0.1:6379/0"
 	DefaultRedisPrefix = "shop:"
 	DefaultHTTPAddr    = ":8080"
+	DefaultNATSURL     = "nats://127.0.0.1:4222"
+	DefaultRabbitMQURL = "amqp://guest:guest@127.0.0.1:5672/"
 )
 
 // DatabaseURL returns DATABASE_URL, or the default, read through getenv:
@@ -152,6 +163,9 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	}
 	if err := c.loadTLS(getenv); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.loadEvents(getenv); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.loadV0(getenv); err != nil {
@@ -295,6 +309,31 @@ func (c *Config) loadV0(getenv func(string) string) error {
 		if u, err := url.Parse(p); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("V0_DEPRECATION_POLICY must be an http or https URL with a host, not %q", p)
 		}
+	}
+	return nil
+}
+
+// loadEvents reads where the events go.
+func (c *Config) loadEvents(getenv func(string) string) error {
+	c.EventsBroker = or(getenv("EVENTS_BROKER"), "redis")
+	c.RabbitMQURL = getenv("RABBITMQ_URL")
+	switch c.EventsBroker {
+	case "redis":
+		if c.RabbitMQURL != "" {
+			return errors.New("RABBITMQ_URL needs EVENTS_BROKER=rabbitmq")
+		}
+	case "nats":
+		c.NATSURL = or(c.NATSURL, DefaultNATSURL)
+	case "rabbitmq":
+		c.RabbitMQURL = or(c.RabbitMQURL, DefaultRabbitMQURL)
+		if !strings.HasPrefix(c.RabbitMQURL, "amqp://") && !strings.HasPrefix(c.RabbitMQURL, "amqps://") {
+			return errors.New("RABBITMQ_URL must be an amqp:// or amqps:// URL") // not echoed: it may hold a password
+		}
+		if c.NATSURL != "" {
+			return errors.New("NATS_URL with EVENTS_BROKER=rabbitmq: events go to one broker, or to Redis and NATS")
+		}
+	default:
+		return fmt.Errorf("EVENTS_BROKER must be redis, nats or rabbitmq, not %q", c.EventsBroker)
 	}
 	return nil
 }

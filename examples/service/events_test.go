@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bedrock-go/bedrock/examples/service/internal/events"
+	"github.com/bedrock-go/bedrock/examples/service/internal/servicetest"
+)
+
+// TestOrderEventsReachEachBroker runs the event flow end to end once per
+// EVENTS_BROKER, against the real broker: an order's order.placed goes
+// through the outbox to that broker, and its consumer, behind the inbox,
+// adds the order to units_sold exactly once.
+func TestOrderEventsReachEachBroker(t *testing.T) {
+	for _, broker := range []string{events.BrokerRedis, events.BrokerNATS, events.BrokerRabbitMQ} {
+		t.Run(broker, func(t *testing.T) {
+			env := map[string]string{"EVENTS_BROKER": broker}
+			var prefix string // set once the service started; the cleanups below run after it stopped
+			switch broker {
+			case events.BrokerNATS:
+				nc, u := servicetest.NATS(t)
+				env["NATS_URL"] = u
+				t.Cleanup(func() {
+					if js, err := jetstream.New(nc); err == nil && prefix != "" {
+						stream, _, _, _ := events.Names(prefix)
+						_ = js.DeleteStream(context.Background(), stream)
+					}
+				})
+			case events.BrokerRabbitMQ:
+				conn, u := servicetest.RabbitMQ(t)
+				env["RABBITMQ_URL"] = u
+				t.Cleanup(func() {
+					ch, err := conn.Channel()
+					if err != nil || prefix == "" {
+						return
+					}
+					defer ch.Close()
+					_, _, exchange, queue := events.Names(prefix)
+					_, _ = ch.QueueDelete(queue, false, false, false)
+					_, _ = ch.QueueDelete(queue+".dead", false, false, false)
+					_ = ch.ExchangeDelete(exchange, false, false)
+					_ = ch.ExchangeDelete(queue+".dlx", false, false)
+				})
+			}
+			s := startServiceEnv(t, env, nil)
+			prefix = s.prefix
+
+			_, path := adminWithProduct(s, broker+"-admin@example.test")
+			id := s.do("GET", path, nil).json(t)["id"]
+			s.signup(broker+"-buyer@example.test", "Buyer")
+			buyer := s.login(broker + "-buyer@example.test")
+			order := map[string]any{"items": []any{map[string]any{"product_id": id, "quantity": 2}}}
+			for range 2 { // a replay is the same order: one event
+				r := s.do("POST", "/v1/orders", order, append(bearer(buyer.Access), "Idempotency-Key", "events-"+broker)...)
+				require.Equal(t, http.StatusCreated, r.StatusCode, "%s", r.body)
+			}
+			s.eventuallyUnitsSold(id, 2)
+
+			// The event went through the broker chosen, and only through it.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			streams, err := s.rdb.Keys(ctx, s.prefix+"events:*").Result()
+			require.NoError(t, err)
+			switch broker {
+			case events.BrokerRedis:
+				assert.NotEmpty(t, streams, "order.placed is on a Redis stream")
+			case events.BrokerNATS:
+				assert.Empty(t, streams, "no Redis stream with another broker")
+				nc, _ := servicetest.NATS(t)
+				js, err := jetstream.New(nc)
+				require.NoError(t, err)
+				stream, subjects, _, _ := events.Names(s.prefix)
+				info, err := js.Stream(ctx, stream)
+				require.NoError(t, err)
+				st, err := info.Info(ctx, jetstream.WithSubjectFilter(subjects+events.TopicOrderPlaced))
+				require.NoError(t, err)
+				assert.Equal(t, uint64(1), st.State.Msgs, "one order.placed on JetStream")
+			case events.BrokerRabbitMQ:
+				assert.Empty(t, streams, "no Redis stream with another broker")
+				conn, _ := servicetest.RabbitMQ(t)
+				ch, err := conn.Channel()
+				require.NoError(t, err)
+				defer ch.Close()
+				_, _, _, queue := events.Names(s.prefix)
+				q, err := ch.QueueDeclarePassive(queue, true, false, false, false, nil)
+				require.NoError(t, err, "the consumer's queue exists")
+				assert.Equal(t, 0, q.Messages, "order.placed was consumed and acknowledged")
+				assert.Equal(t, 1, q.Consumers)
+			}
+		})
+	}
+}
