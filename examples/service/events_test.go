@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"testing"
 	"time"
@@ -96,4 +98,23 @@ func TestOrderEventsReachEachBroker(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBrokerUnreachable stops the start with one line naming the broker,
+// and never the password of its URL.
+func TestBrokerUnreachable(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, cfg := range []events.BrokerConfig{
+		{Kind: events.BrokerRabbitMQ, RabbitMQURL: "amqp://shop:s3cret@127.0.0.1:1/", Log: log},
+		{Kind: events.BrokerNATS, NATSURL: "nats://shop:s3cret@127.0.0.1:1", Log: log},
+	} {
+		t.Run(cfg.Kind, func(t *testing.T) {
+			_, err := events.Connect(context.Background(), cfg)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "unreachable")
+			assert.NotContains(t, err.Error(), "s3cret")
+		})
+	}
+	_, err := events.Connect(context.Background(), events.BrokerConfig{Kind: "kafka", Log: log})
+	assert.ErrorContains(t, err, `unknown broker "kafka"`)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -228,4 +229,51 @@ func TestDeprecatedV0DefaultSunsetIsAYearAhead(t *testing.T) {
 	assert.Equal(t, config.V0Deprecated().AddDate(1, 0, 0).Format(http.TimeFormat), r.Header.Get("Sunset"))
 	assert.Equal(t, []string{`</v1/products>; rel="successor-version"`}, r.Header.Values("Link"),
 		"no deprecation policy link unless one is configured")
+}
+
+// TestOpenAPIDescribesProductReadHeaders keeps the document true to the
+// headers above: the preconditions product reads take, what their answers
+// carry, and the v0 aliases marked deprecated with their fields.
+func TestOpenAPIDescribesProductReadHeaders(t *testing.T) {
+	s := startService(t)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Deprecated bool `json:"deprecated"`
+			Parameters []struct {
+				Ref  string `json:"$ref"`
+				Name string `json:"name"`
+			} `json:"parameters"`
+			Responses map[string]struct {
+				Headers map[string]any `json:"headers"`
+			} `json:"responses"`
+		} `json:"paths"`
+	}
+	r := s.do("GET", "/openapi.json", nil)
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	require.NoError(t, json.Unmarshal(r.body, &doc))
+	params := func(path string) []string {
+		var out []string
+		for _, p := range doc.Paths[path]["get"].Parameters {
+			out = append(out, p.Name+p.Ref)
+		}
+		return out
+	}
+	headers := func(path, status string) []string {
+		var out []string
+		for name := range doc.Paths[path]["get"].Responses[status].Headers {
+			out = append(out, name)
+		}
+		return out
+	}
+	for _, path := range []string{"/v1/products/{id}", "/v0/products/{id}"} {
+		assert.Subset(t, params(path), []string{"#/components/parameters/IfNoneMatch", "#/components/parameters/IfModifiedSince"}, path)
+		for _, status := range []string{"200", "304"} {
+			assert.Subset(t, headers(path, status), []string{"ETag", "Last-Modified", "Cache-Control", "Vary"}, path+" "+status)
+		}
+	}
+	for _, path := range []string{"/v0/products", "/v0/products/{id}"} {
+		assert.True(t, doc.Paths[path]["get"].Deprecated, path)
+		assert.Subset(t, headers(path, "200"), []string{"Deprecation", "Sunset", "Link", "Cache-Control"}, path)
+	}
+	assert.False(t, doc.Paths["/v1/products/{id}"]["get"].Deprecated)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"time"
 
@@ -105,7 +106,7 @@ func Names(prefix string) (stream, subjectPrefix, exchange, queue string) {
 func connectNATS(ctx context.Context, cfg BrokerConfig, warn func(error)) (*Broker, error) {
 	nc, err := nats.Connect(cfg.NATSURL, nats.Timeout(3*time.Second))
 	if err != nil {
-		return nil, fmt.Errorf("NATS at %s is unreachable (%v); start it (e.g. `docker run -d -p 4222:4222 nats -js`)", cfg.NATSURL, err)
+		return nil, fmt.Errorf("NATS at %s is unreachable (%v); start it (e.g. `docker run -d -p 4222:4222 nats -js`)", redactNATS(cfg.NATSURL), err)
 	}
 	b, err := natsBroker(ctx, nc, cfg.Prefix, warn)
 	if err != nil {
@@ -179,6 +180,20 @@ func declareRabbitMQ(url, exchange, queue string) error {
 		return fmt.Errorf("RabbitMQ topology: %w", err)
 	}
 	return nil
+}
+
+// redactNATS drops the password of a NATS URL (or list of URLs), for
+// error messages.
+func redactNATS(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil {
+			parts[i] = u.Redacted()
+		} else {
+			parts[i] = "(an invalid URL)"
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 // redactURL drops the password of an AMQP URL, for error messages.
