@@ -118,3 +118,43 @@ func TestBrokerUnreachable(t *testing.T) {
 	_, err := events.Connect(context.Background(), events.BrokerConfig{Kind: "kafka", Log: log})
 	assert.ErrorContains(t, err, `unknown broker "kafka"`)
 }
+
+// TestRunWithEachEventsBroker runs main's own path with EVENTS_BROKER set:
+// the start reaches the broker, serves, and stops gracefully.
+func TestRunWithEachEventsBroker(t *testing.T) {
+	for _, broker := range []string{events.BrokerNATS, events.BrokerRabbitMQ} {
+		t.Run(broker, func(t *testing.T) {
+			env := runEnv(t)
+			env["EVENTS_BROKER"] = broker
+			stream, _, exchange, queue := events.Names(env["REDIS_PREFIX"])
+			switch broker {
+			case events.BrokerNATS:
+				nc, u := servicetest.NATS(t)
+				env["NATS_URL"] = u
+				t.Cleanup(func() {
+					if js, err := jetstream.New(nc); err == nil {
+						_ = js.DeleteStream(context.Background(), stream)
+					}
+				})
+			case events.BrokerRabbitMQ:
+				conn, u := servicetest.RabbitMQ(t)
+				env["RABBITMQ_URL"] = u
+				t.Cleanup(func() {
+					if ch, err := conn.Channel(); err == nil {
+						_, _ = ch.QueueDelete(queue, false, false, false)
+						_, _ = ch.QueueDelete(queue+".dead", false, false, false)
+						_ = ch.ExchangeDelete(exchange, false, false)
+						_ = ch.ExchangeDelete(queue+".dlx", false, false)
+						_ = ch.Close()
+					}
+				})
+			}
+			base, stop := startRun(t, env, nil)
+			defer stop()
+			resp, err := http.Get(base + "/readyz")
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusNoContent, resp.StatusCode)
+		})
+	}
+}
