@@ -171,6 +171,10 @@ func TestBrowser(t *testing.T) {
 		assert.True(t, strings.HasPrefix(res.str("page1.next"), s.base+"/v1/products?"), "next resolved against the API: %v", res.get("page1.next"))
 		assert.Equal(t, 200.0, res.get("page2.status"))
 		assert.Equal(t, 1.0, res.get("page2.items"))
+		assert.Equal(t, 200.0, res.get("v0.status"))
+		assert.Regexp(t, `^@[0-9]+$`, res.get("v0.deprecation"), "Deprecation is readable")
+		assert.Contains(t, res.get("v0.sunset"), "GMT", "Sunset is readable")
+		assert.Equal(t, s.base+"/v1/products", res.get("v0.successor"), "the successor resolved against the API")
 
 		assert.Equal(t, 200.0, res.get("get.status"))
 		assert.Equal(t, `"v1"`, res.get("get.etag"))
@@ -293,6 +297,9 @@ func TestBrowserCORSPolicy(t *testing.T) {
 
 	r := preflight(app, "PUT", "authorization,content-type,if-match,traceparent,tracestate,baggage,x-request-id")
 	assert.Equal(t, http.StatusNoContent, r.StatusCode, "trace context and request ids are allowed")
+	r = preflight(app, "GET", "if-none-match,if-modified-since")
+	assert.Equal(t, http.StatusNoContent, r.StatusCode, "conditional reads are allowed")
+	assert.Equal(t, app, r.Header.Get("Access-Control-Allow-Origin"))
 	assert.Equal(t, app, r.Header.Get("Access-Control-Allow-Origin"))
 	assert.Equal(t, "600", r.Header.Get("Access-Control-Max-Age"))
 
@@ -317,4 +324,12 @@ func TestBrowserCORSPolicy(t *testing.T) {
 	}
 	assert.Empty(t, r.Header.Get("Access-Control-Allow-Credentials"), "bearer tokens only: no credentials")
 	assert.Regexp(t, regexp.MustCompile(`^[0-9a-f]{24}$`), r.Header.Get("X-Request-Id"))
+
+	// A deprecated route's announcements reach the page's script.
+	r = s.do("GET", "/v0/products", nil, "Origin", app)
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	assert.Equal(t, app, r.Header.Get("Access-Control-Allow-Origin"))
+	assert.NotEmpty(t, r.Header.Get("Deprecation"))
+	assert.NotEmpty(t, r.Header.Get("Sunset"))
+	assert.Contains(t, r.Header.Get("Access-Control-Expose-Headers"), "Deprecation")
 }

@@ -86,7 +86,9 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, addr
 	if metrics == observe.ExporterPrometheus {
 		opts.Metrics = tel.MetricsHandler()
 	}
-	if cfg.NATSURL != "" {
+	if cfg.NATSURL != "" && cfg.EventsBroker == "redis" {
+		// NATS as a second destination; with EVENTS_BROKER=nats it is the
+		// broker, which the app connects.
 		pub, closeNATS, err := connectNATS(ctx, cfg.NATSURL)
 		if err != nil {
 			return err

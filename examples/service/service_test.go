@@ -57,9 +57,19 @@ func startService(t *testing.T) *service {
 // edit, when not nil.
 func startServiceWith(t *testing.T, edit func(*app.Options)) *service {
 	t.Helper()
+	return startServiceEnv(t, nil, edit)
+}
+
+// startServiceEnv starts the service with the variables of env added to
+// the test's environment and its options changed by edit, when not nil.
+func startServiceEnv(t *testing.T, env map[string]string, edit func(*app.Options)) *service {
+	t.Helper()
 	pool, _ := servicetest.Database(t)
 	rdb, prefix := servicetest.Redis(t) // honours context deadlines, as main's client does
 	cfg, err := config.Load(func(name string) string {
+		if v, ok := env[name]; ok {
+			return v
+		}
 		return map[string]string{"CORS_ORIGINS": "https://app.shop.test"}[name]
 	})
 	require.NoError(t, err)
@@ -739,6 +749,18 @@ func TestConfig(t *testing.T) {
 		{"bad payment CIDR", map[string]string{"PAYMENT_URL": "https://pay.example.com", "PAYMENT_ALLOWED_HOSTS": "pay.example.com",
 			"PAYMENT_ALLOWED_CIDRS": "intranet"}, `PAYMENT_ALLOWED_CIDRS: "intranet"`},
 		{"allow-list without PAYMENT_URL", map[string]string{"PAYMENT_ALLOWED_HOSTS": "pay.example.com"}, "need PAYMENT_URL"},
+		{"v0 sunset as a date", map[string]string{"V0_SUNSET": "2028-01-31"}, ""},
+		{"v0 sunset as a time", map[string]string{"V0_SUNSET": "2028-01-31T12:00:00Z"}, ""},
+		{"bad v0 sunset", map[string]string{"V0_SUNSET": "next year"}, "V0_SUNSET must be a date"},
+		{"v0 sunset before its deprecation", map[string]string{"V0_SUNSET": "2025-01-01"}, "before the deprecation of v0"},
+		{"v0 deprecation policy", map[string]string{"V0_DEPRECATION_POLICY": "https://shop.example/docs/v0"}, ""},
+		{"relative v0 deprecation policy", map[string]string{"V0_DEPRECATION_POLICY": "/docs/v0"}, "V0_DEPRECATION_POLICY must be"},
+		{"events to NATS", map[string]string{"EVENTS_BROKER": "nats"}, ""},
+		{"events to RabbitMQ", map[string]string{"EVENTS_BROKER": "rabbitmq", "RABBITMQ_URL": "amqps://u:p@mq.example:5671/shop"}, ""},
+		{"unknown broker", map[string]string{"EVENTS_BROKER": "kafka"}, "EVENTS_BROKER must be redis, nats or rabbitmq"},
+		{"RabbitMQ URL without the broker", map[string]string{"RABBITMQ_URL": "amqp://mq.example/"}, "RABBITMQ_URL needs EVENTS_BROKER=rabbitmq"},
+		{"bad RabbitMQ URL", map[string]string{"EVENTS_BROKER": "rabbitmq", "RABBITMQ_URL": "http://secret@mq.example/"}, "must be an amqp:// or amqps:// URL"},
+		{"NATS besides RabbitMQ", map[string]string{"EVENTS_BROKER": "rabbitmq", "NATS_URL": "nats://n:4222"}, "one broker"},
 		{"bad TLS reload interval", map[string]string{"TLS_CERT_FILE": "c", "TLS_KEY_FILE": "k", "TLS_RELOAD_INTERVAL": "0s"}, "TLS_RELOAD_INTERVAL"},
 	}
 	for _, tt := range tests {
@@ -756,7 +778,23 @@ func TestConfig(t *testing.T) {
 			assert.Equal(t, "shop:", cfg.RedisPrefix)
 		})
 	}
-	cfg, err := config.Load(env(map[string]string{"TRUSTED_PROXIES": "10.1.2.3/8, 192.0.2.1,2001:db8::1"}))
+	cfg, err := config.Load(env(nil))
+	require.NoError(t, err)
+	assert.Equal(t, "redis", cfg.EventsBroker, "Redis Streams by default")
+	assert.Empty(t, cfg.RabbitMQURL)
+	cfg, err = config.Load(env(map[string]string{"EVENTS_BROKER": "rabbitmq"}))
+	require.NoError(t, err)
+	assert.Equal(t, config.DefaultRabbitMQURL, cfg.RabbitMQURL)
+	cfg, err = config.Load(env(map[string]string{"EVENTS_BROKER": "nats"}))
+	require.NoError(t, err)
+	assert.Equal(t, config.DefaultNATSURL, cfg.NATSURL)
+	cfg, err = config.Load(env(nil))
+	require.NoError(t, err)
+	assert.Equal(t, config.V0Deprecated().AddDate(1, 0, 0), cfg.V0Sunset, "v0's sunset is a year after its deprecation by default")
+	cfg, err = config.Load(env(map[string]string{"V0_SUNSET": "2028-01-31"}))
+	require.NoError(t, err)
+	assert.Equal(t, time.Date(2028, 1, 31, 0, 0, 0, 0, time.UTC), cfg.V0Sunset)
+	cfg, err = config.Load(env(map[string]string{"TRUSTED_PROXIES": "10.1.2.3/8, 192.0.2.1,2001:db8::1"}))
 	require.NoError(t, err)
 	assert.Equal(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.1/32"),
 		netip.MustParsePrefix("2001:db8::1/128")}, cfg.TrustedProxies)

@@ -20,13 +20,16 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/bedrock-go/bedrock/auth"
 	"github.com/bedrock-go/bedrock/auth/apikey"
 	"github.com/bedrock-go/bedrock/auth/password"
 	"github.com/bedrock-go/bedrock/auth/session"
 	"github.com/bedrock-go/bedrock/auth/session/pgsession"
 	"github.com/bedrock-go/bedrock/auth/token"
+	"github.com/bedrock-go/bedrock/httpapi"
 	"github.com/bedrock-go/bedrock/httpsec"
 	"github.com/bedrock-go/bedrock/idempotency/redisidem"
+	"github.com/bedrock-go/bedrock/observe/httpapiobserve"
 	"github.com/bedrock-go/bedrock/outbox"
 	"github.com/bedrock-go/bedrock/pagination"
 	"github.com/bedrock-go/bedrock/ratelimit"
@@ -93,7 +96,8 @@ type Options struct {
 	MeterProvider  metric.MeterProvider
 	Metrics        http.Handler
 	// Events, when set, also receives every event (NATS JetStream when
-	// NATS_URL is set); nil publishes to Redis Streams only.
+	// NATS_URL is set with the Redis broker); nil publishes to the broker
+	// of EVENTS_BROKER only.
 	Events outbox.Publisher
 	// OrderAttempts bounds the attempts of an order transaction; 30 when
 	// zero.
@@ -286,9 +290,15 @@ func (a *App) assemble(ctx context.Context, cfg config.Config, log *slog.Logger,
 			log.WarnContext(ctx, "product cache invalidation failed", slog.Any("ids", ids), slog.Any("error", err))
 		}
 	}
-	flow, err := events.Start(ctx, a.pool, a.redis, opt.RedisPrefix, log, opt.MeterProvider, opt.Events,
+	broker, err := events.Connect(ctx, events.BrokerConfig{Kind: cfg.EventsBroker, Redis: a.redis, Prefix: opt.RedisPrefix,
+		NATSURL: cfg.NATSURL, RabbitMQURL: cfg.RabbitMQURL, Log: log})
+	if err != nil {
+		return err
+	}
+	flow, err := events.Start(ctx, a.pool, broker, log, opt.MeterProvider, opt.Events,
 		func(ctx context.Context, ids []int64) { dropProducts(ctx, ids...) })
 	if err != nil {
+		broker.Close()
 		return err
 	}
 	a.closers = append(a.closers, flow.Close)
@@ -297,6 +307,11 @@ func (a *App) assemble(ctx context.Context, cfg config.Config, log *slog.Logger,
 		return err
 	}
 	control, err := access.New()
+	if err != nil {
+		return err
+	}
+
+	readPolicy, v0, err := productReads(cfg, opt)
 	if err != nil {
 		return err
 	}
@@ -311,7 +326,7 @@ func (a *App) assemble(ctx context.Context, cfg config.Config, log *slog.Logger,
 			Login:    login, Signup: signup, OnSignupHash: opt.OnSignupHash}),
 		apikeys.Routes(routes, apikeys.Config{Responder: resp, Store: id.keyStore, Keys: id.keys, Access: control}),
 		products.Routes(routes, products.Config{Responder: resp, Store: productStore, Cache: productCache,
-			Pager: productPager, Access: control}),
+			Pager: productPager, Access: control, CachePolicy: readPolicy, V0: v0}),
 		orders.Routes(routes, orders.Config{Responder: resp, Store: orderStore, Pager: orderPager, Idempotency: idem,
 			Payments: payments, Faults: fake, StockChanged: dropProducts, Access: control}),
 	)
@@ -327,6 +342,42 @@ func (a *App) assemble(ctx context.Context, cfg config.Config, log *slog.Logger,
 		TracerProvider: opt.TracerProvider, MeterProvider: opt.MeterProvider})
 	a.routes = routes.Patterns()
 	return err
+}
+
+// Product reads are public: anyone may cache an anonymous one for
+// ProductMaxAge, and serve it for ProductStaleWhileRevalidate more while
+// it asks again (with If-None-Match: a 304 when nothing changed).
+const (
+	ProductMaxAge               = time.Minute
+	ProductStaleWhileRevalidate = 5 * time.Minute
+)
+
+// productReads returns the cache policy of product reads and the
+// deprecation of their v0 aliases, counted in the metric of
+// httpapiobserve.
+func productReads(cfg config.Config, opt Options) (*httpapi.CachePolicy, *httpapi.Deprecation, error) {
+	policy, err := httpapi.NewCachePolicy(httpapi.CachePolicyConfig{
+		MaxAge: ProductMaxAge, StaleWhileRevalidate: ProductStaleWhileRevalidate,
+		// An answer to a request with credentials is for one user (private,
+		// no-store), whichever field carried them: the default looks at
+		// Authorization and Cookie only, and API keys come in X-API-Key too.
+		Authenticated: func(r *http.Request) bool {
+			_, ok := auth.PrincipalFrom(r.Context())
+			return ok || r.Header.Get("Authorization") != "" || r.Header.Get("X-API-Key") != "" || r.Header.Get("Cookie") != ""
+		},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	hooks, err := httpapiobserve.Hooks(opt.MeterProvider)
+	if err != nil {
+		return nil, nil, err
+	}
+	v0, err := httpapi.NewDeprecation(httpapi.DeprecationConfig{
+		Name: "v0", Deprecated: config.V0Deprecated(), Sunset: cfg.V0Sunset,
+		Policy: cfg.V0DeprecationPolicy, Hooks: hooks,
+	})
+	return policy, v0, err
 }
 
 // pagers returns the pagers of the product and order listings, whose

@@ -100,7 +100,7 @@ func wrap(routes *web.Router, d stack) (http.Handler, error) {
 			AllowedOrigins: d.CORSOrigins,
 			AllowedMethods: []string{"GET", "POST", "PUT", "DELETE"},
 			AllowedHeaders: []string{"Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match",
-				"X-API-Key", observe.RequestIDHeader},
+				"If-Modified-Since", "X-API-Key", observe.RequestIDHeader},
 			AllowTraceContext: true,
 			ExposedHeaders: []string{"ETag", "Link", "Location", "Retry-After", "Idempotent-Replayed", "RateLimit", "RateLimit-Policy",
 				observe.RequestIDHeader, "WWW-Authenticate", "Deprecation", "Sunset"},

@@ -37,8 +37,17 @@ type Config struct {
 	// Redis never count each other's rate limits or replay each other's
 	// idempotent answers.
 	RedisPrefix string
-	// NATSURL is read (NATS_URL) but unused until the outbox lands.
+	// EventsBroker is where order.placed goes and where its consumer
+	// reads it (EVENTS_BROKER): "redis" (Redis Streams, the default),
+	// "nats" (JetStream at NATSURL) or "rabbitmq" (at RabbitMQURL).
+	EventsBroker string
+	// NATSURL is the NATS server (NATS_URL): the broker with
+	// EVENTS_BROKER=nats (nats://127.0.0.1:4222 by default); with the
+	// Redis broker, when set, events also go to NATS JetStream.
 	NATSURL string
+	// RabbitMQURL is the RabbitMQ server of EVENTS_BROKER=rabbitmq
+	// (RABBITMQ_URL, amqp://guest:guest@127.0.0.1:5672/ by default).
+	RabbitMQURL string
 	// HTTPAddr is the listen address (HTTP_ADDR), ":8080" by default.
 	HTTPAddr string
 	// TrustedProxies are the networks of the reverse proxies in front of
@@ -82,7 +91,20 @@ type Config struct {
 	// client to present a certificate signed by one of its CAs.
 	TLSCertFile, TLSKeyFile, TLSClientCAFile string
 	TLSReloadInterval                        time.Duration
+
+	// V0Sunset is when the deprecated v0 product reads stop being
+	// supported (V0_SUNSET, a date such as 2027-12-07 or an RFC 3339
+	// time), sent in their Sunset field; a year after V0Deprecated by
+	// default. V0DeprecationPolicy (V0_DEPRECATION_POLICY, optional) is
+	// the URL of a page about the deprecation, sent as a Link with
+	// rel="deprecation".
+	V0Sunset            time.Time
+	V0DeprecationPolicy string
 }
+
+// V0Deprecated returns when the v0 product reads were deprecated, the day
+// v1 shipped: sent in their Deprecation field.
+func V0Deprecated() time.Time { return time.Date(2026, time.December, 7, 0, 0, 0, 0, time.UTC) }
 
 // TLS reports whether the service serves HTTPS.
 func (c Config) TLS() bool { return c.TLSCertFile != "" }
@@ -93,6 +115,8 @@ const (
 	DefaultRedisURL    = "redis://127.0.0.1:6379/0"
 	DefaultRedisPrefix = "shop:"
 	DefaultHTTPAddr    = ":8080"
+	DefaultNATSURL     = "nats://127.0.0.1:4222"
+	DefaultRabbitMQURL = "amqp://guest:guest@127.0.0.1:5672/"
 )
 
 // DatabaseURL returns DATABASE_URL, or the default, read through getenv:
@@ -139,6 +163,12 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	}
 	if err := c.loadTLS(getenv); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.loadEvents(getenv); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.loadV0(getenv); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Env != Development && c.Env != Production {
@@ -255,6 +285,55 @@ func (c *Config) loadTLS(getenv func(string) string) error {
 		return errors.New("TLS_CERT_FILE and TLS_KEY_FILE go together: set both to serve HTTPS, or neither")
 	case c.TLSClientCAFile != "" && c.TLSCertFile == "":
 		return errors.New("TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE: client certificates are asked for over HTTPS only")
+	}
+	return nil
+}
+
+// loadV0 reads the retirement of the v0 product reads.
+func (c *Config) loadV0(getenv func(string) string) error {
+	c.V0Sunset = V0Deprecated().AddDate(1, 0, 0)
+	if v := getenv("V0_SUNSET"); v != "" {
+		t, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			if t, err = time.Parse(time.RFC3339, v); err != nil {
+				return fmt.Errorf("V0_SUNSET must be a date such as 2027-12-07 or an RFC 3339 time, not %q", v)
+			}
+		}
+		if t.Before(V0Deprecated()) {
+			return fmt.Errorf("V0_SUNSET %s is before the deprecation of v0 (%s)", v, V0Deprecated().Format(time.DateOnly))
+		}
+		c.V0Sunset = t
+	}
+	c.V0DeprecationPolicy = getenv("V0_DEPRECATION_POLICY")
+	if p := c.V0DeprecationPolicy; p != "" {
+		if u, err := url.Parse(p); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("V0_DEPRECATION_POLICY must be an http or https URL with a host, not %q", p)
+		}
+	}
+	return nil
+}
+
+// loadEvents reads where the events go.
+func (c *Config) loadEvents(getenv func(string) string) error {
+	c.EventsBroker = or(getenv("EVENTS_BROKER"), "redis")
+	c.RabbitMQURL = getenv("RABBITMQ_URL")
+	switch c.EventsBroker {
+	case "redis":
+		if c.RabbitMQURL != "" {
+			return errors.New("RABBITMQ_URL needs EVENTS_BROKER=rabbitmq")
+		}
+	case "nats":
+		c.NATSURL = or(c.NATSURL, DefaultNATSURL)
+	case "rabbitmq":
+		c.RabbitMQURL = or(c.RabbitMQURL, DefaultRabbitMQURL)
+		if !strings.HasPrefix(c.RabbitMQURL, "amqp://") && !strings.HasPrefix(c.RabbitMQURL, "amqps://") {
+			return errors.New("RABBITMQ_URL must be an amqp:// or amqps:// URL") // not echoed: it may hold a password
+		}
+		if c.NATSURL != "" {
+			return errors.New("NATS_URL with EVENTS_BROKER=rabbitmq: events go to one broker, or to Redis and NATS")
+		}
+	default:
+		return fmt.Errorf("EVENTS_BROKER must be redis, nats or rabbitmq, not %q", c.EventsBroker)
 	}
 	return nil
 }

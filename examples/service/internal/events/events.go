@@ -1,6 +1,8 @@
 // Package events is the service's event flow: orders enqueue order.placed
-// in their transaction (the outbox), a relay publishes it to Redis Streams,
-// and a consumer behind an inbox handles each event exactly once.
+// in their transaction (the outbox), a relay publishes it to the broker
+// (Redis Streams, NATS JetStream or RabbitMQ: EVENTS_BROKER), and a
+// consumer of that broker, behind an inbox, handles each event exactly
+// once.
 package events
 
 import (
@@ -13,12 +15,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/bedrock-go/bedrock/observe/outboxobserve"
 	"github.com/bedrock-go/bedrock/outbox"
-	"github.com/bedrock-go/bedrock/outbox/redisstream"
 )
 
 // TopicOrderPlaced is the topic of OrderPlaced events.
@@ -42,35 +42,27 @@ type OrderLine struct {
 type Flow struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	broker *Broker
 }
 
-// Start migrates the outbox and inbox tables and starts the relay and the
-// consumer. afterApply runs after an event's effects committed, with the
+// Start migrates the outbox and inbox tables and starts the relay to
+// broker and the consumer of broker, which the Flow then owns (its Close
+// closes it). afterApply runs after an event's effects committed, with the
 // products it changed (to invalidate caches).
 //
-// When also is not nil (NATS JetStream, when NATS_URL is set), every event is
-// published there too, after Redis Streams.
-func Start(ctx context.Context, pool *pgxpool.Pool, rdb redis.UniversalClient, prefix string, log *slog.Logger,
+// When also is not nil (NATS JetStream, when NATS_URL is set with the
+// Redis broker), every event is published there too, after the broker.
+func Start(ctx context.Context, pool *pgxpool.Pool, broker *Broker, log *slog.Logger,
 	mp metric.MeterProvider, also outbox.Publisher, afterApply func(ctx context.Context, productIDs []int64)) (*Flow, error) {
 	if err := outbox.Migrate(ctx, pool, outbox.MigrateConfig{}); err != nil {
 		return nil, err
 	}
-	pub, err := redisstream.New(rdb, redisstream.Config{Prefix: prefix + "events:"})
-	if err != nil {
-		return nil, err
-	}
+	pub := broker.Publisher
 	hooks, err := outboxobserve.Hooks(mp, "orders")
 	if err != nil {
 		return nil, err
 	}
 	relay, err := outbox.NewRelay(pool, fanOut(pub, also), outbox.RelayConfig{Hooks: hooks})
-	if err != nil {
-		return nil, err
-	}
-	consumer, err := redisstream.NewConsumer(rdb, redisstream.ConsumerConfig{
-		Stream: pub.StreamKey(TopicOrderPlaced), Group: "order-effects", Name: "service",
-		Hooks: redisstream.ConsumerHooks{OnError: func(err error) { log.Warn("order.placed consumer", slog.Any("error", err)) }},
-	})
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +76,7 @@ func Start(ctx context.Context, pool *pgxpool.Pool, rdb redis.UniversalClient, p
 			return err
 		}
 		for _, it := range e.Items {
-			if _, err := tx.Exec(ctx, `UPDATE products SET units_sold = units_sold + $2, version = version + 1 WHERE id = $1`,
+			if _, err := tx.Exec(ctx, `UPDATE products SET units_sold = units_sold + $2, version = version + 1, updated_at = now() WHERE id = $1`,
 				it.ProductID, it.Quantity); err != nil {
 				return err
 			}
@@ -111,7 +103,7 @@ func Start(ctx context.Context, pool *pgxpool.Pool, rdb redis.UniversalClient, p
 	}
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	f := &Flow{cancel: cancel}
+	f := &Flow{cancel: cancel, broker: broker}
 	f.wg.Add(2)
 	go func() {
 		defer f.wg.Done()
@@ -121,18 +113,19 @@ func Start(ctx context.Context, pool *pgxpool.Pool, rdb redis.UniversalClient, p
 	}()
 	go func() {
 		defer f.wg.Done()
-		if err := consumer.Run(runCtx, handler); err != nil && !errors.Is(err, context.Canceled) {
+		if err := broker.consume(runCtx, handler); err != nil && !errors.Is(err, context.Canceled) {
 			log.Error("order.placed consumer stopped", slog.Any("error", err))
 		}
 	}()
 	return f, nil
 }
 
-// Close stops the relay and the consumer and waits for them; the relay
-// finishes its in-flight batch first.
+// Close stops the relay and the consumer and waits for them (the relay
+// finishes its in-flight batch first), then closes the broker.
 func (f *Flow) Close() error {
 	f.cancel()
 	f.wg.Wait()
+	f.broker.Close()
 	return nil
 }
 

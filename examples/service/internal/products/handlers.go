@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/bedrock-go/bedrock/cache"
+	"github.com/bedrock-go/bedrock/httpapi"
 	"github.com/bedrock-go/bedrock/pagination"
 	"github.com/bedrock-go/bedrock/txn"
 	"github.com/bedrock-go/bedrock/validate"
@@ -57,6 +58,7 @@ func (s *handlers) listProducts(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
+	s.CachePolicy.Apply(w.Header(), r)
 	web.Page(w, r, page)
 }
 
@@ -73,30 +75,30 @@ func (s *handlers) getProduct(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	etag := txn.ETag(p.Version)
-	w.Header().Set("ETag", etag)
-	if noneMatch(r.Header.Get("If-None-Match"), etag) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	web.JSON(w, http.StatusOK, p)
-}
-
-// noneMatch reports whether an If-None-Match header matches etag, with the
-// weak comparison RFC 9110 §13.1.2 asks for.
-func noneMatch(header, etag string) bool {
-	if header == "" {
-		return false
-	}
-	if strings.TrimSpace(header) == "*" {
-		return true
-	}
-	for _, t := range strings.Split(header, ",") {
-		if strings.TrimPrefix(strings.TrimSpace(t), "W/") == etag {
-			return true
+	// Preconditions first: a malformed one is answered (400) before the
+	// policy makes the answer public, so that a shared cache never stores
+	// one client's error for everyone. updated_at changes with every write
+	// that bumps the version (the units_sold consumer's included), so
+	// Last-Modified holds with the ETag; If-None-Match, when sent, decides.
+	v := httpapi.Validators{ETag: httpapi.ETagFromVersion(p.Version), LastModified: p.UpdatedAt}
+	res, err := httpapi.EvaluatePreconditions(r, v)
+	switch {
+	case err != nil:
+		s.Fail(w, r, err)
+	case res == httpapi.PreconditionFailed: // If-Match or If-Unmodified-Since on a read
+		s.Fail(w, r, httpapi.ErrPreconditionFailed)
+	default:
+		// The policy before the 304, which carries the Cache-Control and
+		// Vary a 200 would.
+		s.CachePolicy.Apply(w.Header(), r)
+		w.Header().Set("ETag", v.ETag)
+		w.Header().Set("Last-Modified", p.UpdatedAt.UTC().Format(http.TimeFormat))
+		if res == httpapi.NotModified {
+			httpapi.WriteNotModified(w)
+			return
 		}
+		web.JSON(w, http.StatusOK, p)
 	}
-	return false
 }
 
 func (s *handlers) createProduct(w http.ResponseWriter, r *http.Request) {
@@ -111,7 +113,7 @@ func (s *handlers) createProduct(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/v1/products/"+strconv.FormatInt(p.ID, 10))
-	w.Header().Set("ETag", txn.ETag(p.Version))
+	w.Header().Set("ETag", httpapi.ETagFromVersion(p.Version))
 	web.JSON(w, http.StatusCreated, p)
 }
 
@@ -122,7 +124,10 @@ func (s *handlers) updateProduct(w http.ResponseWriter, r *http.Request) {
 	}
 	// The precondition is checked before the body is read: a client that
 	// forgot If-Match learns it without sending the body twice.
-	version, err := txn.ParseIfMatch(r.Header.Get("If-Match"))
+	version, anyVersion, err := httpapi.VersionFromIfMatch(ifMatch(r))
+	if anyVersion {
+		version = txn.AnyVersion
+	}
 	if err != nil {
 		s.Fail(w, r, err)
 		return
@@ -138,7 +143,7 @@ func (s *handlers) updateProduct(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	w.Header().Set("ETag", txn.ETag(p.Version))
+	w.Header().Set("ETag", httpapi.ETagFromVersion(p.Version))
 	web.JSON(w, http.StatusOK, p)
 }
 
@@ -150,13 +155,15 @@ func (s *handlers) deleteProduct(w http.ResponseWriter, r *http.Request) {
 	// If-Match is optional on delete: without it the product goes whatever
 	// its version; with it a stale client gets 412.
 	version := txn.AnyVersion
-	if h := r.Header.Get("If-Match"); h != "" {
-		v, err := txn.ParseIfMatch(h)
+	if h := ifMatch(r); h != "" {
+		v, anyVersion, err := httpapi.VersionFromIfMatch(h)
 		if err != nil {
 			s.Fail(w, r, err)
 			return
 		}
-		version = v
+		if !anyVersion {
+			version = v
+		}
 	}
 	err := s.Store.Delete(r.Context(), id, version)
 	s.invalidate(r, id)
@@ -165,6 +172,13 @@ func (s *handlers) deleteProduct(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// ifMatch returns the If-Match field of r, its lines joined into one
+// list, as VersionFromIfMatch reads it (Header.Get returns the first line
+// only).
+func ifMatch(r *http.Request) string {
+	return strings.Join(r.Header.Values("If-Match"), ", ")
 }
 
 // invalidate drops cached products after a write. It runs whether or not the

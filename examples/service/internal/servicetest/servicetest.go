@@ -1,5 +1,5 @@
 // Package servicetest connects the service's tests to real servers:
-// PostgreSQL, Redis, a Redis Cluster, NATS, and the Chromium that browser
+// PostgreSQL, Redis, a Redis Cluster, NATS, RabbitMQ, and the Chromium that browser
 // tests drive. It is the example's own, small test helper, written only
 // against public packages, so that a copy of the example compiles.
 //
@@ -7,7 +7,8 @@
 // local default in parentheses: DATABASE_URL
 // (postgres://postgres@127.0.0.1:5432/test), REDIS_URL
 // (redis://127.0.0.1:6379/0), REDIS_CLUSTER_ADDRS (127.0.0.1:7000 to
-// 7005), NATS_URL (nats://127.0.0.1:4222) and CHROMIUM (chromium,
+// 7005), NATS_URL (nats://127.0.0.1:4222), RABBITMQ_URL
+// (amqp://guest:guest@127.0.0.1:5672/) and CHROMIUM (chromium,
 // chromium-browser or google-chrome in PATH).
 //
 // [Database] creates a fresh database for each test and drops it when the
@@ -34,6 +35,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
+	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -44,6 +46,7 @@ const (
 	DefaultRedisURL          = "redis://127.0.0.1:6379/0"
 	DefaultRedisClusterAddrs = "127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003,127.0.0.1:7004,127.0.0.1:7005"
 	DefaultNATSURL           = "nats://127.0.0.1:4222"
+	DefaultRabbitMQURL       = "amqp://guest:guest@127.0.0.1:5672/"
 )
 
 // connectTimeout bounds the first contact with a server; cleanupTimeout the
@@ -257,6 +260,20 @@ func NATS(t testing.TB) (*nats.Conn, string) {
 	}
 	t.Cleanup(nc.Close)
 	return nc, u
+}
+
+// RabbitMQ returns a connection to the test RabbitMQ and its URL; the
+// connection is closed when the test ends.
+func RabbitMQ(t testing.TB) (*amqp.Connection, string) {
+	t.Helper()
+	u := env("RABBITMQ_URL", DefaultRabbitMQURL)
+	conn, err := amqp.DialConfig(u, amqp.Config{Dial: amqp.DefaultDial(connectTimeout)})
+	if err != nil {
+		missing(t, "RabbitMQ", err, "rabbitmq-server -detached")
+		return nil, ""
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn, u
 }
 
 // Chromium returns the path of the Chromium binary browser tests drive:

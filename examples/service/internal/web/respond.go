@@ -63,12 +63,12 @@ func (s Responder) Fail(w http.ResponseWriter, r *http.Request, err error) {
 		httpapi.Problem{Status: http.StatusNotFound}.Write(w)
 	case errors.Is(err, store.ErrDuplicate):
 		httpapi.Problem{Status: http.StatusConflict, Detail: "It already exists."}.Write(w)
-	case errors.Is(err, txn.ErrPreconditionRequired):
+	case errors.Is(err, httpapi.ErrPreconditionRequired):
 		httpapi.Problem{Status: http.StatusPreconditionRequired,
 			Detail: "Send If-Match with the ETag you last read, so that concurrent edits are not lost."}.Write(w)
-	case errors.Is(err, txn.ErrInvalidIfMatch):
+	case errors.Is(err, httpapi.ErrInvalidPrecondition):
 		httpapi.Problem{Status: http.StatusBadRequest, Detail: "The If-Match header is malformed."}.Write(w)
-	case errors.Is(err, txn.ErrPreconditionFailed), errors.Is(err, txn.ErrConflict):
+	case errors.Is(err, httpapi.ErrPreconditionFailed), errors.Is(err, txn.ErrConflict):
 		httpapi.Problem{Status: http.StatusPreconditionFailed,
 			Detail: "The resource changed since you read it; fetch it again."}.Write(w)
 	case errors.Is(err, txn.ErrRetriesExhausted):
@@ -135,7 +135,7 @@ type listResponse[T any] struct {
 // Page sends a page of a keyset listing, with its Link header.
 func Page[T any](w http.ResponseWriter, r *http.Request, page pagination.Page[T]) {
 	if link := page.Link(&url.URL{Path: r.URL.Path, RawQuery: r.URL.RawQuery}); link != "" {
-		w.Header().Set("Link", link)
+		w.Header().Add("Link", link) // added: a deprecated alias already has Links of its own
 	}
 	items := page.Items
 	if items == nil {

@@ -48,6 +48,10 @@ run('app', async () => {
   results.page1 = {status: r.status, items: r.json && r.json.items.length, link: header(r, 'Link'), next};
   r = await call('GET', next);
   results.page2 = {status: r.status, items: r.json && r.json.items.length};
+  // The deprecated v0 alias: its announcements are readable.
+  r = await call('GET', '/v0/products?limit=1');
+  results.v0 = {status: r.status, deprecation: header(r, 'Deprecation'), sunset: header(r, 'Sunset'),
+    successor: resolve(r, linkTarget(header(r, 'Link'), 'successor-version'))};
 
   // Conditional requests: a 304 for a fresh ETag, then optimistic locking.
   const lamp = results.created[0].resolved;
