@@ -187,7 +187,9 @@ var (
 // Either way it sets the ETag and Last-Modified fields from v on w when w
 // has none yet, so a handler that set them itself (to the same values)
 // pays nothing more. Set Cache-Control and Vary ([CachePolicy.Apply])
-// before calling it: a 304 carries the fields a 200 would have.
+// before calling it: a 304 carries the fields a 200 would have, while a
+// 412, 400 or 500 goes out with Cache-Control: no-store, whatever the
+// handler set.
 func Conditional(w http.ResponseWriter, r *http.Request, v Validators) bool {
 	res, err := EvaluatePreconditions(r, v)
 	switch {
@@ -198,13 +200,24 @@ func Conditional(w http.ResponseWriter, r *http.Request, v Validators) bool {
 		setValidators(w.Header(), v)
 		WriteNotModified(w)
 	case err == nil:
-		preconditionFailed.Write(w)
+		refuse(w, preconditionFailed)
 	case errors.Is(err, ErrInvalidPrecondition):
-		invalidPrecondition.Write(w)
+		refuse(w, invalidPrecondition)
 	default:
-		invalidValidators.Write(w)
+		refuse(w, invalidValidators)
 	}
 	return true
+}
+
+// refuse writes p after dropping the caching the handler chose for its
+// representation: a public policy applied before Conditional (as its doc
+// says) must not let a shared cache store one client's refusal for
+// everyone, so the problem goes out no-store.
+func refuse(w http.ResponseWriter, p *problem.Rendered) {
+	h := w.Header()
+	delete(h, "Cache-Control")
+	delete(h, "Expires")
+	p.Write(w)
 }
 
 func setValidators(h http.Header, v Validators) {

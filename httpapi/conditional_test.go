@@ -196,9 +196,17 @@ func TestConditional_RefusalsAreProblems(t *testing.T) {
 		{"handler's broken ETag", request("GET"), httpapi.Validators{ETag: `v3`}, http.StatusInternalServerError},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w, done := serveConditional(tc.r, tc.v, func(h http.Header) { h.Set("ETag", tc.v.ETag) })
+			// The handler applied a public cache policy first, as the doc
+			// says: a refusal must still never be stored by a shared cache.
+			w, done := serveConditional(tc.r, tc.v, func(h http.Header) {
+				h.Set("ETag", tc.v.ETag)
+				h.Set("Cache-Control", "public, max-age=60")
+				h.Set("Expires", "Thu, 01 Jan 2099 00:00:00 GMT")
+			})
 			require.True(t, done)
 			assert.Equal(t, tc.status, w.Code)
+			assert.Equal(t, "no-store", w.Header().Get("Cache-Control"), "one client's refusal is not for a shared cache")
+			assert.Empty(t, w.Header().Values("Expires"))
 			assert.Equal(t, httpapi.ProblemContentType, w.Header().Get("Content-Type"))
 			assert.Empty(t, w.Header().Values("ETag"), "a problem describes no version of the resource")
 			m := decode(t, w)
