@@ -81,7 +81,9 @@ func connectRedis(cfg BrokerConfig, warn func(error)) (*Broker, error) {
 		return nil, err
 	}
 	consumer, err := redisstream.NewConsumer(cfg.Redis, redisstream.ConsumerConfig{
-		Stream: pub.StreamKey(TopicOrderPlaced), Group: "order-effects", Name: "service",
+		// No Name: each instance consumes under a name of its own, so the
+		// entries pending with a dead instance can be claimed by the others.
+		Stream: pub.StreamKey(TopicOrderPlaced), Group: "order-effects",
 		Hooks: redisstream.ConsumerHooks{OnError: warn},
 	})
 	if err != nil {
