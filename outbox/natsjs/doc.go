@@ -14,4 +14,15 @@
 //
 // When NATS is down, Publish returns an *outbox.PublishError and the relay
 // keeps the events pending and retries them.
+//
+// # Connections that survive outages
+//
+// nats.go's defaults give up after 60 reconnection attempts (about two
+// minutes), then close the connection for good: every later publish fails
+// with "nats: connection closed" and the outbox only grows. Build the
+// connection with [ConnOptions], which reconnects forever with backoff and
+// jitter, notices a silent partition within seconds, and calls
+// [ConnHooks] on every disconnection and reconnection so they can be logged
+// and counted; and register [Publisher.Check] as a readiness check, so that
+// the broker's state is visible in health.
 package natsjs
