@@ -58,7 +58,9 @@ func TestConnOptions_ReconnectForeverAfterALongOutage(t *testing.T) {
 	t.Cleanup(func() { _ = js.DeleteStream(context.Background(), name) })
 	pub, err := natsjs.New(js, natsjs.Config{SubjectPrefix: name + "."})
 	require.NoError(t, err)
-	msg := func() []outbox.Message { return []outbox.Message{{ID: outbox.NewID(), Topic: "t", Payload: []byte("x")}} }
+	msg := func() []outbox.Message {
+		return []outbox.Message{{ID: outbox.NewID(), Topic: "t", Payload: []byte("x")}}
+	}
 	require.NoError(t, pub.Publish(t.Context(), msg()))
 	require.NoError(t, pub.Check(t.Context()))
 
