@@ -10,7 +10,11 @@
 // [Consumer] drives a durable pull consumer: it hands each message to an
 // outbox.Handler (typically [outbox.Inbox.Handle]) and acknowledges it only
 // after the handler's transaction committed, naking it for redelivery when
-// the handler fails.
+// the handler fails. It pulls up to Batch messages (100) at a time and
+// handles them on Workers goroutines (8) partitioned by key, so that one
+// key's messages keep their order while different keys proceed in
+// parallel; the consumer's NumPending and NumAckPending (jetstream
+// ConsumerInfo) are its lag.
 //
 // When NATS is down, Publish returns an *outbox.PublishError and the relay
 // keeps the events pending and retries them.

@@ -69,7 +69,8 @@ type ConsumerConfig struct {
 }
 
 // ConsumerHooks observe a [Consumer]. Each hook is optional and runs on the
-// consumer's goroutine; it must not block.
+// consumer's goroutines, several at once when Workers is above 1; it must
+// be safe for concurrent use and must not block.
 type ConsumerHooks struct {
 	// OnError receives handler errors, malformed entries (which are
 	// acknowledged so that they cannot block the group) and Redis errors.
