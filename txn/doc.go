@@ -87,7 +87,9 @@
 // connect_timeout in the connection string, and the whole request with its
 // context. A service answers ErrUnavailable with 503 Service Unavailable
 // and a Retry-After header, never with 500 (a bug) or as contention
-// ([ErrRetriesExhausted]). A connection lost during COMMIT is the one case
+// ([ErrRetriesExhausted]); [IsUnavailable] recognises the same outage in
+// the driver errors of reads run outside a transaction. A connection lost
+// during COMMIT is the one case
 // that is not retried ([ErrCommitUnknown]).
 //
 // # Observability

@@ -192,6 +192,25 @@ func SQLState(err error) string {
 // IsSerializationFailure reports whether err carries SQLSTATE 40001.
 func IsSerializationFailure(err error) bool { return SQLState(err) == codeSerializationFailure }
 
+// IsUnavailable reports whether err says the database could not be
+// reached, whether it came from [Do] (an [ErrUnavailable]) or straight
+// from pgx or pgxpool, for the reads a service runs outside a transaction:
+// a failure to connect ([*pgconn.ConnectError]), a connection lost (a
+// network error, an unexpected EOF, a closed connection, SQLSTATE class 08,
+// or a FATAL from a server shutting down). A context error, a statement
+// error and nil are not. A service answers it with 503 and Retry-After,
+// like ErrUnavailable, instead of 500.
+func IsUnavailable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	if errors.Is(err, ErrUnavailable) {
+		return true
+	}
+	var connect *pgconn.ConnectError
+	return errors.As(err, &connect) || unavailable(err) || connectionFailure(err)
+}
+
 // IsDeadlock reports whether err carries SQLSTATE 40P01.
 func IsDeadlock(err error) bool { return SQLState(err) == codeDeadlockDetected }
 

@@ -120,3 +120,36 @@ func TestNew_RejectsNegativeConnectSettings(t *testing.T) {
 		assert.ErrorIs(t, err, txn.ErrInvalidConfig)
 	}
 }
+
+// Reads outside a transaction get the driver's errors; IsUnavailable tells
+// an outage (503) from a bug (500) there too (issue 23, item 9).
+func TestIsUnavailable(t *testing.T) {
+	t.Parallel()
+	down := poolAt(t, testenv.ClosedAddr(t))
+	_, queryErr := down.Exec(context.Background(), "SELECT 1")
+	require.Error(t, queryErr)
+	up := testenv.Postgres(t)
+	_, syntaxErr := up.Exec(context.Background(), "SELEC 1")
+	require.Error(t, syntaxErr)
+	doErr := txn.Do(context.Background(), down, func(context.Context, pgx.Tx) error { return nil })
+	cases := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"query on a database that is down", queryErr, true},
+		{"Do on a database that is down", doErr, true},
+		{"connection closed", pgconn.ErrConnClosed, true},
+		{"admin shutdown", &pgconn.PgError{Severity: "FATAL", Code: "57P01"}, true},
+		{"connection exception", &pgconn.PgError{Severity: "ERROR", Code: "08006"}, true},
+		{"syntax error", syntaxErr, false},
+		{"serialization failure", &pgconn.PgError{Severity: "ERROR", Code: "40001"}, false},
+		{"canceled", context.Canceled, false},
+		{"nil", nil, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, txn.IsUnavailable(tc.err), "%v", tc.err)
+		})
+	}
+}
