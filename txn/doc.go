@@ -89,8 +89,7 @@
 // and a Retry-After header, never with 500 (a bug) or as contention
 // ([ErrRetriesExhausted]); [IsUnavailable] recognises the same outage in
 // the driver errors of reads run outside a transaction. A connection lost
-// during COMMIT is the one case
-// that is not retried ([ErrCommitUnknown]).
+// during COMMIT is the one case that is not retried ([ErrCommitUnknown]).
 //
 // # Observability
 //
