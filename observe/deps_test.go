@@ -30,6 +30,9 @@ var adapterDeps = map[string]struct{ bedrock, drivers []string }{
 	"observe/httpsecobserve":     {bedrock: []string{"httpsec"}},
 	"observe/idempotencyobserve": {bedrock: []string{"idempotency"}},
 	"observe/outboxobserve":      {bedrock: []string{"outbox"}, drivers: []string{"github.com/jackc/pgx/"}},
+	// natsjs hands messages to outbox handlers, and outbox compiles pgx.
+	"observe/natsjsobserve": {bedrock: []string{"outbox"},
+		drivers: []string{"github.com/nats-io/", "github.com/jackc/pgx/"}},
 	// A pager's Signer is usually a crypto.MACKeyRing, whose refusals
 	// (unknown or retired key) are told apart by crypto's sentinels;
 	// crypto compiles no driver.

@@ -45,6 +45,15 @@
 // go to the log and appear in the answer only with
 // [HealthConfig.ShowErrors].
 //
+// # Runtime and profiling
+//
+// [RuntimeMetrics] reports the Go runtime (goroutines, memory, GC) as
+// OpenTelemetry metrics under the semantic-convention names; [Setup]
+// registers it on the provider it builds. [ProfilingHandler] serves
+// /debug/pprof/ for a separate, opt-in admin listener on loopback or a
+// private network, never the public mux; unlike net/http/pprof it
+// registers nothing on http.DefaultServeMux.
+//
 // # Adapters
 //
 // Each Bedrock package reports what it does through a small hooks struct,

@@ -259,11 +259,19 @@ func notReadyDetail(rep Report) string {
 	return "Required dependencies are unavailable: " + strings.Join(failed, ", ") + "."
 }
 
+// DefaultDrain is the drain delay a service behind a load balancer passes
+// to [GracefulShutdown] unless it knows better: long enough for a few
+// readiness probes to see 503 and for the balancer to stop sending.
+const DefaultDrain = 5 * time.Second
+
 // GracefulShutdown drains srv: it marks h not ready, waits drain (for load
-// balancers to notice /readyz), shuts the server down (letting in-flight
-// requests finish until ctx ends), then runs steps in order (stop workers,
-// flush telemetry, close pools), each even if an earlier one failed. It
-// returns every error joined.
+// balancers to notice /readyz) while the listener stays open and new and
+// in-flight requests are served, then shuts the server down (it stops
+// accepting and lets in-flight requests finish until ctx ends), then runs
+// steps in order (stop workers, flush telemetry, close pools), each even
+// if an earlier one failed. It returns every error joined. The drain ends
+// early if ctx ends; give ctx room for the drain and the shutdown both
+// (DefaultDrain plus the longest request). A zero drain does not wait.
 func GracefulShutdown(ctx context.Context, srv *http.Server, h *Health, drain time.Duration, steps ...func(context.Context) error) error {
 	if h != nil {
 		h.SetDraining(true)

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -439,6 +441,48 @@ func TestGracefulShutdown_OrdersTheSteps(t *testing.T) {
 	assert.ErrorContains(t, err, "flush failed")
 	assert.Equal(t, []string{"ready=draining", "flush"}, steps)
 	srv.Close()
+}
+
+// During the drain, /readyz answers 503 while the listener still accepts
+// and serves new requests, so a load balancer has time to stop sending
+// before connections are refused (issue 23, item 8).
+func TestGracefulShutdown_ServesNewRequestsDuringTheDrain(t *testing.T) {
+	h := observe.NewHealth(observe.HealthConfig{})
+	require.NoError(t, h.Register("ok", func(context.Context) error { return nil }, observe.CheckOptions{}))
+	mux := http.NewServeMux()
+	mux.Handle("GET /readyz", h.Readyz())
+	mux.HandleFunc("GET /work", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "done") })
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	get := func(path string) (int, error) {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			return 0, err
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	code, err := get("/readyz")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, code)
+
+	ctx, endDrain := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- observe.GracefulShutdown(ctx, srv.Config, h, time.Hour) }()
+	for h.Ready(context.Background()).Status != "draining" {
+		runtime.Gosched()
+	}
+	code, err = get("/readyz")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusServiceUnavailable, code, "not ready while draining")
+	code, err = get("/work")
+	require.NoError(t, err, "the listener is still open")
+	assert.Equal(t, http.StatusOK, code, "new requests are served during the drain")
+
+	endDrain()
+	<-done
+	_, err = get("/work")
+	assert.Error(t, err, "after the drain the listener is closed")
 }
 
 func TestSetup_InstallsProvidersAndPropagators(t *testing.T) {

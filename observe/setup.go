@@ -89,7 +89,8 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 var ErrInvalidConfig = errors.New("observe: invalid config")
 
 // Setup builds and installs global tracer and meter providers and the W3C
-// trace-context and baggage propagators.
+// trace-context and baggage propagators. The meter provider reports the Go
+// runtime's metrics ([RuntimeMetrics]).
 func Setup(ctx context.Context, cfg Config) (*Telemetry, error) {
 	cfg, err := withEnv(cfg)
 	if err != nil {
@@ -160,6 +161,9 @@ func Setup(ctx context.Context, cfg Config) (*Telemetry, error) {
 
 	t.TracerProvider = sdktrace.NewTracerProvider(topts...)
 	t.MeterProvider = sdkmetric.NewMeterProvider(mopts...)
+	if _, err := RuntimeMetrics(t.MeterProvider); err != nil {
+		return nil, err
+	}
 	otel.SetTracerProvider(t.TracerProvider)
 	otel.SetMeterProvider(t.MeterProvider)
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))

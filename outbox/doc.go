@@ -29,6 +29,22 @@
 //	relay, err := outbox.NewRelay(pool, pub, outbox.RelayConfig{})
 //	go relay.Run(ctx)
 //
+// # Several destinations
+//
+// Events that go to several brokers are written once per destination: a
+// [Writer] with WriterConfig.Tables inserts each event into one table per
+// destination, in the caller's transaction and with the same ID, and each
+// table has its own [Relay] with its own Publisher. Each destination then
+// has its own progress, retries and dead letters, and a broker that is
+// down delays only its own table. One relay whose Publisher fans out to two
+// brokers does not have this property: it settles a batch only when both
+// acknowledged it, so every batch waits out the dead broker's
+// PublishTimeout and the healthy one falls behind with it.
+//
+//	w, _ := outbox.NewWriter(outbox.WriterConfig{Tables: []string{"events_redis", "events_nats"}})
+//	redisRelay, _ := outbox.NewRelay(pool, redisPub, outbox.RelayConfig{Table: "events_redis"})
+//	natsRelay, _ := outbox.NewRelay(pool, natsPub, outbox.RelayConfig{Table: "events_nats"})
+//
 // # Relaying
 //
 // A [Relay] claims batches of due events with SELECT ... FOR UPDATE SKIP
@@ -47,7 +63,9 @@
 // in bounded batches. [Relay.Run] returns after its context ends and the
 // in-flight batches finish, or ShutdownTimeout passes, in which case they
 // stay pending: nothing unacknowledged is ever marked. [Hooks] report
-// claimed, published (with lag), failed and dead-lettered events.
+// claimed, published (with lag), failed and dead-lettered events and the
+// relay's own errors; observe/outboxobserve counts them, and a service logs
+// at least OnFailure and OnError, since a broker outage shows nowhere else.
 //
 // # Guarantees
 //

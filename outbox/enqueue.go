@@ -1,10 +1,12 @@
 package outbox
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,39 +17,73 @@ import (
 type WriterConfig struct {
 	// Table is the outbox table; DefaultTable when empty.
 	Table string
+	// Tables, when set, replaces Table: every message is written into each
+	// of these outbox tables, in the same transaction, with the same ID.
+	// Give each destination (broker) its own table, drained by its own
+	// [Relay] with its own Publisher: each destination then progresses on
+	// its own, and a broker that is down delays only the events of its own
+	// table, while one relay fanning out to two brokers acknowledges only
+	// what both have and stalls both. Create each table with [Migrate].
+	// Setting both Table and Tables, or naming a table twice, is an error.
+	Tables []string
 	// Inject, when set, adds headers taken from ctx to every message, for
 	// example the W3C "traceparent" of the current span. Headers already
 	// present in a message win.
 	Inject func(ctx context.Context, headers map[string]string)
 }
 
-// Writer enqueues events into one outbox table. It is safe for concurrent
-// use; the zero Writer is not valid, use [NewWriter].
+// Writer enqueues events into one outbox table, or into one table per
+// destination ([WriterConfig].Tables). It is safe for concurrent use; the
+// zero Writer is not valid, use [NewWriter].
 type Writer struct {
-	table, insertSQL, notifySQL string
-	class                       int32
-	inject                      func(context.Context, map[string]string)
+	tables []writerTable // in lock class order, so every Writer locks alike
+	inject func(context.Context, map[string]string)
+}
+
+// writerTable is the SQL of one table a Writer writes into.
+type writerTable struct {
+	insertSQL, notifySQL string
+	class                int32
 }
 
 // NewWriter returns a Writer, or an error wrapping [ErrInvalidConfig].
 func NewWriter(cfg WriterConfig) (*Writer, error) {
-	table, err := tableName(cfg.Table, DefaultTable)
-	if err != nil {
-		return nil, err
+	names := cfg.Tables
+	if len(names) == 0 {
+		names = []string{cfg.Table}
+	} else if cfg.Table != "" {
+		return nil, fmt.Errorf("%w: both Table and Tables are set", ErrInvalidConfig)
 	}
-	q := quote(table)
-	return &Writer{
-		table: table,
-		class: lockClass(table),
-		// unnest with several arrays yields rows in array order, so seq
-		// follows the order of the Enqueue arguments.
-		insertSQL: `INSERT INTO ` + q + ` (id, topic, key, payload, headers, available_at)
+	w := &Writer{inject: cfg.Inject}
+	seen := make(map[string]bool, len(names))
+	for _, name := range names {
+		table, err := tableName(name, DefaultTable)
+		if err != nil {
+			return nil, err
+		}
+		if seen[table] {
+			return nil, fmt.Errorf("%w: Tables names %q twice", ErrInvalidConfig, table)
+		}
+		seen[table] = true
+		q := quote(table)
+		w.tables = append(w.tables, writerTable{
+			class: lockClass(table),
+			// unnest with several arrays yields rows in array order, so
+			// seq follows the order of the Enqueue arguments.
+			insertSQL: `INSERT INTO ` + q + ` (id, topic, key, payload, headers, available_at)
 SELECT u.id, u.topic, u.key, u.payload, u.headers, COALESCE(u.nb, now())
 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::jsonb[], $6::timestamptz[])
   AS u(id, topic, key, payload, headers, nb)`,
-		notifySQL: `SELECT pg_notify('` + channel(table) + `', '')`,
-		inject:    cfg.Inject,
-	}, nil
+			notifySQL: `SELECT pg_notify('` + channel(table) + `', '')`,
+		})
+	}
+	slices.SortFunc(w.tables, func(a, b writerTable) int {
+		if c := cmp.Compare(a.class, b.class); c != 0 {
+			return c
+		}
+		return strings.Compare(a.insertSQL, b.insertSQL)
+	})
+	return w, nil
 }
 
 // defaultWriter is immutable after construction, so sharing it is safe.
@@ -115,12 +151,15 @@ func (w *Writer) Enqueue(ctx context.Context, tx pgx.Tx, msgs ...Message) error 
 		return fmt.Errorf("%w: nil transaction", ErrInvalidConfig)
 	}
 	b := &pgx.Batch{}
-	if lockKeys := distinctKeys(keys); len(lockKeys) > 0 {
-		b.Queue(`SELECT pg_advisory_xact_lock($1, hashtext(k)) FROM unnest($2::text[]) AS k ORDER BY k`,
-			w.class, lockKeys)
+	lockKeys := distinctKeys(keys)
+	for _, t := range w.tables {
+		if len(lockKeys) > 0 {
+			b.Queue(`SELECT pg_advisory_xact_lock($1, hashtext(k)) FROM unnest($2::text[]) AS k ORDER BY k`,
+				t.class, lockKeys)
+		}
+		b.Queue(t.insertSQL, ids, topics, keys, payloads, headers, notBefore)
+		b.Queue(t.notifySQL)
 	}
-	b.Queue(w.insertSQL, ids, topics, keys, payloads, headers, notBefore)
-	b.Queue(w.notifySQL)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("outbox: enqueue: %w", err)
 	}

@@ -75,12 +75,21 @@
 //
 // # When PostgreSQL is down
 //
-// Failures to connect are retried like serialization failures, within the
-// same attempt limit and backoff, because a pool often reconnects within
-// milliseconds after a failover. If the server stays down, [Do] fails closed:
-// it returns a [*RetryError] wrapping the driver's connection error, and the
-// function never runs outside a transaction. A connection lost during COMMIT
-// is the one case that is not retried ([ErrCommitUnknown]).
+// A failure to connect, or a connection lost before COMMIT, is retried once
+// (Config.MaxConnectAttempts), because a pool often reconnects within
+// milliseconds after a server restart or failover. If the server stays
+// down, [Do] fails closed and fast: it returns an [*UnavailableError]
+// matching [ErrUnavailable], wrapping the driver's error, within
+// milliseconds when connections are refused, and the function never runs
+// outside a transaction. Set Config.BeginTimeout to bound the wait for a
+// connection, so that an exhausted pool or a server that accepts and never
+// answers also ends as ErrUnavailable; bound the dial itself with
+// connect_timeout in the connection string, and the whole request with its
+// context. A service answers ErrUnavailable with 503 Service Unavailable
+// and a Retry-After header, never with 500 (a bug) or as contention
+// ([ErrRetriesExhausted]); [IsUnavailable] recognises the same outage in
+// the driver errors of reads run outside a transaction. A connection lost
+// during COMMIT is the one case that is not retried ([ErrCommitUnknown]).
 //
 // # Observability
 //

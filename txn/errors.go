@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -63,6 +64,15 @@ var (
 	// HTTP terms, 412 Precondition Failed.
 	ErrConflict = errors.New("txn: version conflict")
 
+	// ErrUnavailable reports that the database could not be reached: a
+	// connection refused or dropped before COMMIT on every allowed attempt
+	// ([Config].MaxConnectAttempts), or BEGIN waiting longer than
+	// [Config].BeginTimeout for a connection. Nothing was committed. It is
+	// the outage of a dependency, not a bug or contention: a service
+	// answers it with 503 Service Unavailable and a Retry-After. Errors
+	// matching it are [*UnavailableError] values.
+	ErrUnavailable = errors.New("txn: database unavailable")
+
 	// ErrNotFound reports an optimistic update or delete of a row that does
 	// not exist.
 	ErrNotFound = errors.New("txn: row not found")
@@ -110,6 +120,49 @@ func (e *RetryError) Error() string {
 // Unwrap returns [ErrRetriesExhausted] and the last attempt's error.
 func (e *RetryError) Unwrap() []error { return []error{ErrRetriesExhausted, e.Err} }
 
+// UnavailableError is returned when the database could not be reached; it
+// matches [ErrUnavailable] and wraps the last attempt's error, so errors.As
+// still finds the driver's [*pgconn.ConnectError] or network error.
+type UnavailableError struct {
+	Attempts int   // attempts made
+	Err      error // the last attempt's error
+}
+
+// Error says that the database is unavailable and why the last attempt
+// failed.
+func (e *UnavailableError) Error() string {
+	return fmt.Sprintf("txn: database unavailable after %d attempts: %v", e.Attempts, e.Err)
+}
+
+// Unwrap returns [ErrUnavailable] and the last attempt's error.
+func (e *UnavailableError) Unwrap() []error { return []error{ErrUnavailable, e.Err} }
+
+// errBeginTimeout is the cause of a begin context that expired.
+var errBeginTimeout = errors.New("txn: begin timeout")
+
+// beginTimeoutError reports a BEGIN that waited past the begin timeout for
+// a connection.
+type beginTimeoutError struct {
+	wait time.Duration
+	err  error
+}
+
+func (e *beginTimeoutError) Error() string {
+	return fmt.Sprintf("txn: no connection within the begin timeout of %v: %v", e.wait, e.err)
+}
+func (e *beginTimeoutError) Unwrap() error { return e.err }
+
+// unavailable reports whether err says the database could not be reached:
+// a failure to connect, a BEGIN past its timeout, or a connection lost
+// before COMMIT.
+func unavailable(err error) bool {
+	var connect *connectError
+	var lost *connLostError
+	var bt *beginTimeoutError
+	var pgConnect *pgconn.ConnectError
+	return errors.As(err, &connect) || errors.As(err, &lost) || errors.As(err, &bt) || errors.As(err, &pgConnect)
+}
+
 // lockedError marks a driver error with SQLSTATE 55P03 as [ErrLocked] while
 // keeping the driver error reachable.
 type lockedError struct{ err error }
@@ -138,6 +191,25 @@ func SQLState(err error) string {
 
 // IsSerializationFailure reports whether err carries SQLSTATE 40001.
 func IsSerializationFailure(err error) bool { return SQLState(err) == codeSerializationFailure }
+
+// IsUnavailable reports whether err says the database could not be
+// reached, whether it came from [Do] (an [ErrUnavailable]) or straight
+// from pgx or pgxpool, for the reads a service runs outside a transaction:
+// a failure to connect ([*pgconn.ConnectError]), a connection lost (a
+// network error, an unexpected EOF, a closed connection, SQLSTATE class 08,
+// or a FATAL from a server shutting down). A context error, a statement
+// error and nil are not. A service answers it with 503 and Retry-After,
+// like ErrUnavailable, instead of 500.
+func IsUnavailable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	if errors.Is(err, ErrUnavailable) {
+		return true
+	}
+	var connect *pgconn.ConnectError
+	return errors.As(err, &connect) || unavailable(err) || connectionFailure(err)
+}
 
 // IsDeadlock reports whether err carries SQLSTATE 40P01.
 func IsDeadlock(err error) bool { return SQLState(err) == codeDeadlockDetected }

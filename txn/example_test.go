@@ -272,3 +272,30 @@ func ExampleRunner() {
 	// bonus: attempt 1, err=<nil>
 	// <nil>
 }
+
+// A database that is down surfaces at once as ErrUnavailable, which a
+// service answers with 503 and Retry-After; here port 1, where nothing
+// listens, stands for it.
+func ExampleErrUnavailable() {
+	pool, err := pgxpool.New(context.Background(), "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=2")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer pool.Close()
+	r, err := txn.New(pool, txn.Config{BeginTimeout: 2 * time.Second})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	err = r.Do(context.Background(), func(ctx context.Context, tx pgx.Tx) error { return nil })
+	switch {
+	case errors.Is(err, txn.ErrUnavailable):
+		fmt.Println("503 Service Unavailable, Retry-After: 1")
+	case errors.Is(err, txn.ErrRetriesExhausted):
+		fmt.Println("503, contention")
+	case err != nil:
+		fmt.Println("500")
+	}
+	// Output: 503 Service Unavailable, Retry-After: 1
+}

@@ -51,6 +51,12 @@ const (
 	DefaultMinDelay        = 2 * time.Millisecond
 	DefaultMaxDelay        = 500 * time.Millisecond
 	DefaultRollbackTimeout = 5 * time.Second
+	// DefaultMaxConnectAttempts is how many times a transaction tries to
+	// reach a database that refuses or drops connections before it reports
+	// [ErrUnavailable]: one retry, for a pool whose connections died with a
+	// server restart, and no more, so that an outage surfaces in
+	// milliseconds instead of after the whole retry budget.
+	DefaultMaxConnectAttempts = 2
 )
 
 // Config configures a [Runner]. The zero value is valid: server-default
@@ -84,6 +90,23 @@ type Config struct {
 	// so that the connection is returned clean rather than destroyed.
 	// Zero means 5s.
 	RollbackTimeout time.Duration
+	// MaxConnectAttempts bounds the attempts that fail because the database
+	// cannot be reached (the connection is refused, dropped before COMMIT,
+	// or BEGIN times out), within MaxAttempts. Zero means
+	// DefaultMaxConnectAttempts (2); 1 reports the first failure at once;
+	// negative is an error. Running out returns an [*UnavailableError].
+	MaxConnectAttempts int
+	// BeginTimeout, when positive, bounds each attempt's wait for BEGIN:
+	// acquiring a pooled connection (behind other callers when the pool is
+	// exhausted), dialling a new one and starting the transaction. Past it
+	// the attempt fails with [ErrUnavailable] and is not retried, since it
+	// has already waited. Zero leaves the wait to the context (which costs
+	// no allocation per transaction); a service sets it (a second or two)
+	// so that a hung database or an exhausted pool answers 503 quickly;
+	// negative is an error. The dial itself is bounded by the pool's
+	// connect_timeout (set it in the connection string, for example
+	// connect_timeout=2).
+	BeginTimeout time.Duration
 	// RetryIf, when set, is asked about errors that [Retryable] rejects and
 	// retries those it returns true for, for example SQLSTATE 55P03 when
 	// lock timeouts should be retried. It is never asked about context
@@ -100,6 +123,8 @@ type config struct {
 	base            settings
 	backoff         backoff.Exponential
 	rollbackTimeout time.Duration
+	maxConnect      int
+	beginTimeout    time.Duration
 	hooks           Hooks
 	retryIf         func(error) bool
 	rand            func() float64 // nil: math/rand/v2; tests pin it
@@ -114,6 +139,8 @@ func (c Config) resolve() (config, error) {
 		return r, fmt.Errorf("%w: unknown AccessMode %v", ErrInvalidConfig, c.AccessMode)
 	case c.MaxAttempts < 0:
 		return r, fmt.Errorf("%w: negative MaxAttempts %d", ErrInvalidConfig, c.MaxAttempts)
+	case c.MaxConnectAttempts < 0:
+		return r, fmt.Errorf("%w: negative MaxConnectAttempts %d", ErrInvalidConfig, c.MaxConnectAttempts)
 	}
 	for _, d := range []struct {
 		name string
@@ -121,6 +148,7 @@ func (c Config) resolve() (config, error) {
 	}{
 		{"MinDelay", c.MinDelay}, {"MaxDelay", c.MaxDelay}, {"LockTimeout", c.LockTimeout},
 		{"StatementTimeout", c.StatementTimeout}, {"RollbackTimeout", c.RollbackTimeout},
+		{"BeginTimeout", c.BeginTimeout},
 	} {
 		if d.v < 0 {
 			return r, fmt.Errorf("%w: negative %s %v", ErrInvalidConfig, d.name, d.v)
@@ -142,6 +170,8 @@ func (c Config) resolve() (config, error) {
 	}
 	r.backoff = backoff.Exponential{Initial: minD, Max: maxD, Multiplier: 2, Jitter: backoff.FullJitter}
 	r.rollbackTimeout = cmp.Or(c.RollbackTimeout, DefaultRollbackTimeout)
+	r.maxConnect = cmp.Or(c.MaxConnectAttempts, DefaultMaxConnectAttempts)
+	r.beginTimeout = c.BeginTimeout
 	r.hooks = c.Hooks
 	r.retryIf = c.RetryIf
 	return r, nil
@@ -197,7 +227,11 @@ func (r *Runner) Querier(ctx context.Context) Querier {
 // reached at BEGIN (the driver's [*pgconn.ConnectError] stays reachable with
 // errors.As) makes Do roll back if needed and run fn again from the start,
 // after a backoff with jitter, up to the attempt limit and never past the
-// context deadline; running out returns a [*RetryError]. A COMMIT whose
+// context deadline; running out returns a [*RetryError]. A database that
+// cannot be reached is tried at most [DefaultMaxConnectAttempts] times in
+// all: an outage returns an [*UnavailableError] (matching [ErrUnavailable])
+// within milliseconds when connections are refused; a [Runner] can also
+// bound the wait for BEGIN (Config.BeginTimeout). A COMMIT whose
 // outcome is unknown returns a [*CommitUnknownError] and is never retried.
 //
 // When ctx already carries a transaction on the same db, Do nests: fn runs
@@ -211,6 +245,7 @@ func Do(ctx context.Context, db Beginner, fn Func, opts ...Option) error {
 		base:            settings{maxAttempts: DefaultMaxAttempts},
 		backoff:         backoff.Exponential{Initial: DefaultMinDelay, Max: DefaultMaxDelay, Multiplier: 2},
 		rollbackTimeout: DefaultRollbackTimeout,
+		maxConnect:      DefaultMaxConnectAttempts,
 	}
 	return run(ctx, db, &cfg, fn, opts)
 }
@@ -245,6 +280,7 @@ func sameDB(a, b Beginner) (same bool) {
 }
 
 func retryLoop(ctx context.Context, db Beginner, cfg *config, s *settings, fn Func) error {
+	unreachable := 0
 	for attempt := 1; ; attempt++ {
 		var start time.Time
 		if cfg.hooks.OnAttempt != nil {
@@ -257,14 +293,31 @@ func retryLoop(ctx context.Context, db Beginner, cfg *config, s *settings, fn Fu
 		if err == nil {
 			return nil
 		}
-		if ctx.Err() != nil || !cfg.retryable(err) {
+		if ctx.Err() != nil {
+			return err
+		}
+		down := unavailable(err)
+		if down {
+			unreachable++
+		}
+		var bt *beginTimeoutError
+		if errors.As(err, &bt) || (down && unreachable >= cfg.maxConnect) {
+			return &UnavailableError{Attempts: attempt, Err: err}
+		}
+		if !cfg.retryable(err) {
 			return err
 		}
 		if attempt >= s.maxAttempts {
+			if down {
+				return &UnavailableError{Attempts: attempt, Err: err}
+			}
 			return &RetryError{Attempts: attempt, Err: err}
 		}
 		delay := cfg.backoff.Delay(attempt-1, cfg.rand)
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= delay {
+			if down {
+				return &UnavailableError{Attempts: attempt, Err: err}
+			}
 			return &RetryError{Attempts: attempt, Deadline: true, Err: err}
 		}
 		if cfg.hooks.OnRetry != nil {
@@ -289,9 +342,9 @@ func (c *config) retryable(err error) bool {
 
 // attemptOnce runs one outermost transaction from BEGIN to COMMIT.
 func attemptOnce(ctx context.Context, db Beginner, cfg *config, s *settings, fn Func) error {
-	tx, err := db.BeginTx(ctx, s.txOptions())
+	tx, err := begin(ctx, db, cfg, s)
 	if err != nil {
-		return lostBeforeCommit(nil, err)
+		return err
 	}
 	st := &state{Context: ctx, tx: tx, db: db, settings: *s}
 	st.root = st
@@ -384,4 +437,22 @@ func rollback(ctx context.Context, tx pgx.Tx, cfg *config) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.rollbackTimeout)
 	defer cancel()
 	_ = tx.Rollback(rctx)
+}
+
+// begin starts the transaction of one attempt, waiting at most the begin
+// timeout; the transaction itself keeps ctx.
+func begin(ctx context.Context, db Beginner, cfg *config, s *settings) (pgx.Tx, error) {
+	bctx, cancel := ctx, context.CancelFunc(nil)
+	if cfg.beginTimeout > 0 {
+		bctx, cancel = context.WithTimeoutCause(ctx, cfg.beginTimeout, errBeginTimeout)
+		defer cancel()
+	}
+	tx, err := db.BeginTx(bctx, s.txOptions())
+	if err == nil {
+		return tx, nil
+	}
+	if ctx.Err() == nil && context.Cause(bctx) == errBeginTimeout {
+		return nil, &beginTimeoutError{wait: cfg.beginTimeout, err: err}
+	}
+	return nil, lostBeforeCommit(nil, err)
 }

@@ -706,8 +706,9 @@ func TestDo_ServerUnreachableFailsClosedAfterBoundedRetries(t *testing.T) {
 	err = m.Do(context.Background(), func(context.Context, pgx.Tx) error { ran = true; return nil })
 	var connectErr *pgconn.ConnectError
 	assert.ErrorAs(t, err, &connectErr)
-	assert.ErrorIs(t, err, txn.ErrRetriesExhausted)
-	assert.Equal(t, int32(2), retries.Load(), "connection failures are retried up to the attempt limit")
+	assert.ErrorIs(t, err, txn.ErrUnavailable)
+	assert.NotErrorIs(t, err, txn.ErrRetriesExhausted, "an outage is not contention")
+	assert.Equal(t, int32(1), retries.Load(), "connection failures are retried up to MaxConnectAttempts, not MaxAttempts")
 	assert.False(t, ran, "the function never runs without a transaction")
 }
 
@@ -807,7 +808,7 @@ func TestDo_UnreachableDatabase(t *testing.T) {
 			assert.Zero(t, calls, "nothing ran")
 			var connectErr *pgconn.ConnectError
 			assert.ErrorAs(t, err, &connectErr, "the driver's error stays reachable")
-			assert.ErrorIs(t, err, txn.ErrRetriesExhausted, "a failure to connect is retried, then given up")
+			assert.ErrorIs(t, err, txn.ErrUnavailable, "a failure to connect is retried, then given up")
 			assert.Contains(t, err.Error(), "txn: cannot connect to the database")
 			assert.NotContains(t, err.Error(), "lost", "no connection was ever made")
 			assert.NotContains(t, err.Error(), "COMMIT")

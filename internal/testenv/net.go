@@ -98,7 +98,9 @@ const (
 // demand, as a network failure, a partition or a server restart would. It
 // is safe for concurrent use.
 type Proxy struct {
-	ln        net.Listener
+	lnMu      sync.Mutex
+	ln        net.Listener // nil while refusing
+	addr      string
 	target    string
 	intercept atomic.Pointer[func([]byte) Action]
 	gen       atomic.Int64 // generation of new connections
@@ -118,11 +120,16 @@ func NewProxy(t TB, target string) *Proxy {
 		t.Fatalf("testenv: listen: %v", err)
 		return nil
 	}
-	p := &Proxy{ln: ln, target: target}
+	p := &Proxy{ln: ln, addr: ln.Addr().String(), target: target}
 	p.wg.Add(1)
-	go p.accept()
+	go p.accept(ln)
 	t.Cleanup(func() {
-		_ = ln.Close()
+		p.lnMu.Lock()
+		if p.ln != nil {
+			_ = p.ln.Close()
+			p.ln = nil
+		}
+		p.lnMu.Unlock()
 		p.Cut()
 		p.wg.Wait()
 	})
@@ -130,7 +137,35 @@ func NewProxy(t TB, target string) *Proxy {
 }
 
 // Addr returns the address clients dial instead of the server's.
-func (p *Proxy) Addr() string { return p.ln.Addr().String() }
+func (p *Proxy) Addr() string { return p.addr }
+
+// Refuse(true) closes the proxy's listener, so that every connection
+// attempt is refused at once, as when the server is down; Cut closes the
+// connections already made. Refuse(false) listens on the same address
+// again, as a server that is back. It returns an error only when the
+// address cannot be listened on again.
+func (p *Proxy) Refuse(on bool) error {
+	p.lnMu.Lock()
+	defer p.lnMu.Unlock()
+	if on {
+		if p.ln != nil {
+			_ = p.ln.Close()
+			p.ln = nil
+		}
+		return nil
+	}
+	if p.ln != nil {
+		return nil
+	}
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		return err
+	}
+	p.ln = ln
+	p.wg.Add(1)
+	go p.accept(ln)
+	return nil
+}
 
 // Cut closes every connection made so far, as a server restart does; new
 // connections are still accepted.
@@ -161,10 +196,10 @@ func (p *Proxy) Intercept(fn func(chunk []byte) Action) {
 	p.intercept.Store(&fn)
 }
 
-func (p *Proxy) accept() {
+func (p *Proxy) accept(ln net.Listener) {
 	defer p.wg.Done()
 	for {
-		client, err := p.ln.Accept()
+		client, err := ln.Accept()
 		if err != nil {
 			return
 		}

@@ -185,3 +185,15 @@ func TestProxy_Intercept(t *testing.T) {
 	require.NoError(t, err, "a nil function forwards everything again")
 	assert.Equal(t, "drop", got)
 }
+
+func TestProxy_RefuseIsAServerDownThenBack(t *testing.T) {
+	e := newEchoServer(t)
+	p := NewProxy(t, e.ln.Addr().String())
+	require.NoError(t, p.Refuse(true))
+	_, err := net.Dial("tcp", p.Addr())
+	require.Error(t, err, "refused while down")
+	require.NoError(t, p.Refuse(false))
+	got, err := roundTrip(t, dial(t, p.Addr()), "up")
+	require.NoError(t, err, "accepted again on the same address")
+	assert.Equal(t, "up", got)
+}

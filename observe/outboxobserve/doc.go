@@ -4,6 +4,10 @@
 // number to alert on), failed, dead-lettered, and the relay's own errors.
 //
 //	cfg.Hooks, err = outboxobserve.Hooks(mp, "orders")
+//	cfg.Hooks = outboxobserve.Logged(cfg.Hooks, log, "orders")
+//
+// [Logged] adds log lines for publish failures, relay errors (both
+// sampled) and dead letters, which otherwise show only as counters.
 //
 // It compiles pgx because outbox does; a service that uses outbox has it
 // already. Message ids, keys and payloads are never recorded. Like every

@@ -2,6 +2,7 @@ package natsjs_test
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/bedrock-go/bedrock/outbox"
 	"github.com/bedrock-go/bedrock/outbox/natsjs"
 	"github.com/jackc/pgx/v5"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
 )
 
@@ -51,5 +53,66 @@ func BenchmarkRelay_EndToEnd(b *testing.B) {
 	elapsed := time.Since(start)
 	stop()
 	require.NoError(b, <-done)
+	b.ReportMetric(float64(total)/elapsed.Seconds(), "events/s")
+}
+
+// BenchmarkConsumer_InboxThroughput measures messages per second that a
+// consumer with its default configuration hands to an Inbox handler (one
+// PostgreSQL transaction per message) and acknowledges, draining 2,000
+// messages over 50 keys (issue 23, item 5).
+func BenchmarkConsumer_InboxThroughput(b *testing.B) {
+	pool := testenv.Postgres(b)
+	js, stream, prefix := natsJetStream(b)
+	ctx := b.Context()
+	require.NoError(b, outbox.Migrate(ctx, pool, outbox.MigrateConfig{}))
+	_, err := pool.Exec(ctx, "CREATE TABLE counts (key text PRIMARY KEY, n bigint NOT NULL)")
+	require.NoError(b, err)
+	in, err := outbox.NewInbox(outbox.InboxConfig{})
+	require.NoError(b, err)
+	pub, err := natsjs.New(js, natsjs.Config{SubjectPrefix: prefix})
+	require.NoError(b, err)
+	const events, keys = 2000, 50
+	var handled atomic.Int64
+	h := in.Handle(pool, func(ctx context.Context, tx pgx.Tx, m outbox.Message) error {
+		_, err := tx.Exec(ctx, `INSERT INTO counts VALUES ($1, 1) ON CONFLICT (key) DO UPDATE SET n = counts.n + 1`, m.Key)
+		if err == nil {
+			handled.Add(1)
+		}
+		return err
+	})
+	total, round := 0, 0
+	var elapsed time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		round++
+		topic := fmt.Sprintf("bench%d", round)
+		msgs := make([]outbox.Message, 0, 500)
+		for i := range events {
+			msgs = append(msgs, outbox.Message{ID: outbox.NewID(), Topic: topic, Key: fmt.Sprintf("k%d", i%keys), Payload: []byte("payload-of-some-size")})
+			if len(msgs) == cap(msgs) {
+				require.NoError(b, pub.Publish(ctx, msgs))
+				msgs = msgs[:0]
+			}
+		}
+		cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+			Durable: topic, AckPolicy: jetstream.AckExplicitPolicy, FilterSubject: pub.Subject(topic),
+		})
+		require.NoError(b, err)
+		c, err := natsjs.NewConsumer(cons, natsjs.ConsumerConfig{MaxWait: 100 * time.Millisecond})
+		require.NoError(b, err)
+		handled.Store(0)
+		runCtx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		b.StartTimer()
+		start := time.Now()
+		go func() { done <- c.Run(runCtx, h) }()
+		require.Eventually(b, func() bool { return handled.Load() >= events }, 120*time.Second, time.Millisecond)
+		elapsed += time.Since(start)
+		b.StopTimer()
+		stop()
+		require.NoError(b, <-done)
+		total += events
+		b.StartTimer()
+	}
 	b.ReportMetric(float64(total)/elapsed.Seconds(), "events/s")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bedrock-go/bedrock/internal/backoff"
@@ -132,8 +133,14 @@ func Decode(subject string, header nats.Header, data []byte) (outbox.Message, er
 // ConsumerConfig configures a [Consumer]; zero fields have the documented
 // defaults.
 type ConsumerConfig struct {
-	// Batch bounds the messages fetched per pull; 10 when zero.
+	// Batch bounds the messages fetched per pull; 100 when zero.
 	Batch int
+	// Workers is the number of messages handled at once: messages are
+	// spread over the workers by key (Outbox-Key), so one key's messages
+	// are handled one after another in stream order while different keys
+	// proceed in parallel (keyless ones are spread by id). 8 when zero; 1
+	// handles one message at a time.
+	Workers int
 	// MaxWait is how long a pull waits for messages; 1s when zero.
 	MaxWait time.Duration
 	// NakDelay is the redelivery delay after a handler error; 1s when zero.
@@ -143,7 +150,8 @@ type ConsumerConfig struct {
 }
 
 // ConsumerHooks observe a [Consumer]. Each hook is optional and runs on the
-// consumer's goroutine; it must not block.
+// consumer's goroutines, several at once when Workers is above 1; it must
+// be safe for concurrent use and must not block.
 type ConsumerHooks struct {
 	// OnError receives handler, decoding and fetch errors.
 	OnError func(err error)
@@ -154,6 +162,9 @@ type ConsumerHooks struct {
 // (waiting for the server's confirmation) only after the handler returned
 // nil, that is after its transaction committed; a handler error naks the
 // message for redelivery after NakDelay. Malformed messages are terminated.
+// Messages are handled by Workers goroutines partitioned by key; when one
+// fails, the later messages of its key in the same pull are naked too,
+// without being handled, so that the key's order holds on redelivery.
 type Consumer struct {
 	cons jetstream.Consumer
 	cfg  ConsumerConfig
@@ -164,11 +175,14 @@ func NewConsumer(cons jetstream.Consumer, cfg ConsumerConfig) (*Consumer, error)
 	if cons == nil {
 		return nil, fmt.Errorf("%w: nil consumer", ErrInvalidConfig)
 	}
-	if cfg.Batch < 0 || cfg.MaxWait < 0 || cfg.NakDelay < 0 {
-		return nil, fmt.Errorf("%w: negative Batch, MaxWait or NakDelay", ErrInvalidConfig)
+	if cfg.Batch < 0 || cfg.MaxWait < 0 || cfg.NakDelay < 0 || cfg.Workers < 0 {
+		return nil, fmt.Errorf("%w: negative Batch, MaxWait, NakDelay or Workers", ErrInvalidConfig)
 	}
 	if cfg.Batch == 0 {
-		cfg.Batch = 10
+		cfg.Batch = 100
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = 8
 	}
 	if cfg.MaxWait == 0 {
 		cfg.MaxWait = time.Second
@@ -189,9 +203,7 @@ func (c *Consumer) Run(ctx context.Context, h outbox.Handler) error {
 			pause(ctx, 100*time.Millisecond) // a down server is not spun on
 			continue
 		}
-		for msg := range batch.Messages() {
-			c.handle(ctx, h, msg)
-		}
+		c.dispatch(ctx, h, batch.Messages())
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && ctx.Err() == nil {
 			c.report(fmt.Errorf("natsjs: fetch: %w", err))
 		}
@@ -199,7 +211,52 @@ func (c *Consumer) Run(ctx context.Context, h outbox.Handler) error {
 	return nil
 }
 
-func (c *Consumer) handle(ctx context.Context, h outbox.Handler, msg jetstream.Msg) {
+// dispatch routes the messages of one pull, as they arrive, to workers by
+// key, and returns when all are handled.
+func (c *Consumer) dispatch(ctx context.Context, h outbox.Handler, msgs <-chan jetstream.Msg) {
+	workers := make([]chan jetstream.Msg, c.cfg.Workers)
+	var wg sync.WaitGroup
+	for i := range workers {
+		workers[i] = make(chan jetstream.Msg, c.cfg.Batch)
+		wg.Add(1)
+		go func(in <-chan jetstream.Msg) {
+			defer wg.Done()
+			var failedKeys map[string]bool
+			for msg := range in {
+				c.handle(ctx, h, msg, &failedKeys)
+			}
+		}(workers[i])
+	}
+	for msg := range msgs {
+		w := 0
+		if len(workers) > 1 {
+			key := msg.Headers().Get(HeaderKey)
+			if key == "" {
+				key = msg.Headers().Get(jetstream.MsgIDHeader)
+			}
+			w = int(fnv32(key) % uint32(len(workers)))
+		}
+		workers[w] <- msg
+	}
+	for _, w := range workers {
+		close(w)
+	}
+	wg.Wait()
+}
+
+// fnv32 is 32-bit FNV-1a, to spread keys over workers.
+func fnv32(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
+}
+
+// handle handles one message; failedKeys holds the keys of this worker that
+// failed earlier in the pull, whose later messages are naked unhandled.
+func (c *Consumer) handle(ctx context.Context, h outbox.Handler, msg jetstream.Msg, failedKeys *map[string]bool) {
 	m, err := Decode(msg.Subject(), msg.Headers(), msg.Data())
 	if err != nil {
 		c.report(err)
@@ -210,9 +267,19 @@ func (c *Consumer) handle(ctx context.Context, h outbox.Handler, msg jetstream.M
 		_ = msg.Nak() // not handled: let another consumer have it now
 		return
 	}
+	if m.Key != "" && (*failedKeys)[m.Key] {
+		_ = msg.NakWithDelay(c.cfg.NakDelay) // behind its key's failed message
+		return
+	}
 	if err := h(ctx, m); err != nil {
 		c.report(fmt.Errorf("natsjs: handle %s: %w", m.ID, err))
 		_ = msg.NakWithDelay(c.cfg.NakDelay)
+		if m.Key != "" {
+			if *failedKeys == nil {
+				*failedKeys = map[string]bool{}
+			}
+			(*failedKeys)[m.Key] = true
+		}
 		return
 	}
 	if err := msg.DoubleAck(ctx); err != nil {

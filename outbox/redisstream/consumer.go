@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bedrock-go/bedrock/internal/redisclient"
@@ -44,8 +45,19 @@ type ConsumerConfig struct {
 	// StartID is where a newly created group starts: "0" (the default)
 	// for the whole stream, "$" for new entries only.
 	StartID string
-	// Count bounds the entries read per call; 10 when zero.
+	// Count bounds the entries read per call; 100 when zero. A larger
+	// batch means fewer round trips to Redis and more keys to spread over
+	// the workers.
 	Count int64
+	// Workers is the number of entries handled at once: the entries of a
+	// batch are spread over the workers by key, so that the entries of one
+	// key are handled one after another, in stream order, by one worker,
+	// while different keys proceed in parallel (entries without a key are
+	// spread by id). 8 when zero; 1 handles one entry at a time. Handlers
+	// that run a database transaction each (an Inbox) need this to keep up
+	// with a relay: one at a time, each entry waits for the round trips of
+	// the one before.
+	Workers int
 	// Block is how long a read waits for new entries; 1s when zero.
 	Block time.Duration
 	// MinIdle is how long an entry stays pending with a consumer before
@@ -57,7 +69,8 @@ type ConsumerConfig struct {
 }
 
 // ConsumerHooks observe a [Consumer]. Each hook is optional and runs on the
-// consumer's goroutine; it must not block.
+// consumer's goroutines, several at once when Workers is above 1; it must
+// be safe for concurrent use and must not block.
 type ConsumerHooks struct {
 	// OnError receives handler errors, malformed entries (which are
 	// acknowledged so that they cannot block the group) and Redis errors.
@@ -85,8 +98,11 @@ func NewConsumer(client redis.UniversalClient, cfg ConsumerConfig) (*Consumer, e
 	switch {
 	case cfg.Stream == "" || cfg.Group == "":
 		return nil, fmt.Errorf("%w: Stream and Group are required", ErrInvalidConfig)
-	case cfg.Count < 0 || cfg.Block < 0 || cfg.MinIdle < 0:
-		return nil, fmt.Errorf("%w: negative Count, Block or MinIdle", ErrInvalidConfig)
+	case cfg.Count < 0 || cfg.Block < 0 || cfg.MinIdle < 0 || cfg.Workers < 0:
+		return nil, fmt.Errorf("%w: negative Count, Block, MinIdle or Workers", ErrInvalidConfig)
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = 8
 	}
 	if cfg.StartID == "" {
 		cfg.StartID = "0"
@@ -95,7 +111,7 @@ func NewConsumer(client redis.UniversalClient, cfg ConsumerConfig) (*Consumer, e
 		cfg.Name = uniqueName()
 	}
 	if cfg.Count == 0 {
-		cfg.Count = 10
+		cfg.Count = 100
 	}
 	if cfg.Block == 0 {
 		cfg.Block = time.Second
@@ -205,25 +221,117 @@ func isNoGroup(err error) bool {
 	return err != nil && strings.HasPrefix(err.Error(), "NOGROUP")
 }
 
+// handle hands entries to the handler, spread over the workers by key, and
+// acknowledges those handled (or malformed) in one XACK.
 func (c *Consumer) handle(ctx context.Context, h outbox.Handler, entries []redis.XMessage) {
-	for _, e := range entries {
-		if ctx.Err() != nil {
-			return
-		}
-		m, err := Decode(e.Values)
-		if err == nil {
-			err = h(ctx, m)
-			if err != nil {
-				c.report(fmt.Errorf("redisstream: handle %s: %w", e.ID, err))
-				continue // stays pending; retried by claim after MinIdle
+	if len(entries) == 0 || ctx.Err() != nil {
+		return
+	}
+	workers := min(c.cfg.Workers, len(entries))
+	parts := make([][]int, workers)
+	for i, e := range entries {
+		w := 0
+		if workers > 1 {
+			key, _ := e.Values[FieldKey].(string)
+			if key == "" {
+				key = e.ID
 			}
-		} else {
-			c.report(fmt.Errorf("%w (entry %s)", err, e.ID))
+			w = int(fnv32(key) % uint32(workers))
 		}
-		if err := c.client.XAck(ctx, c.cfg.Stream, c.cfg.Group, e.ID).Err(); err != nil {
-			c.report(fmt.Errorf("redisstream: xack %s: %w", e.ID, err))
+		parts[w] = append(parts[w], i)
+	}
+	ok := make([]bool, len(entries))
+	var wg sync.WaitGroup
+	for _, part := range parts {
+		if len(part) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var failedKeys map[string]bool
+			for _, i := range part {
+				if ctx.Err() != nil {
+					return
+				}
+				e := entries[i]
+				m, err := Decode(e.Values)
+				if err != nil {
+					c.report(fmt.Errorf("%w (entry %s)", err, e.ID))
+					ok[i] = true // acknowledged so that it cannot block the group
+					continue
+				}
+				if m.Key != "" && failedKeys[m.Key] {
+					continue // keeps its key's order: pending behind the failed one
+				}
+				if err := h(ctx, m); err != nil {
+					c.report(fmt.Errorf("redisstream: handle %s: %w", e.ID, err))
+					if m.Key != "" {
+						if failedKeys == nil {
+							failedKeys = map[string]bool{}
+						}
+						failedKeys[m.Key] = true
+					}
+					continue // stays pending; retried by claim after MinIdle
+				}
+				ok[i] = true
+			}
+		}()
+	}
+	wg.Wait()
+	ids := make([]string, 0, len(entries))
+	for i, e := range entries {
+		if ok[i] {
+			ids = append(ids, e.ID)
 		}
 	}
+	if len(ids) == 0 {
+		return
+	}
+	// Acknowledged even when ctx ended meanwhile: the handlers committed.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := c.client.XAck(actx, c.cfg.Stream, c.cfg.Group, ids...).Err(); err != nil {
+		c.report(fmt.Errorf("redisstream: xack %d entries from %s: %w", len(ids), ids[0], err))
+	}
+}
+
+// fnv32 is 32-bit FNV-1a, to spread keys over workers.
+func fnv32(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
+}
+
+// Lag is how far a consumer group is behind its stream.
+type Lag struct {
+	// Lag is the number of entries not yet delivered to the group, as
+	// Redis counts them (XINFO GROUPS, Redis 7 or later); -1 when Redis
+	// cannot tell (an older server, or after entries were deleted).
+	Lag int64
+	// Pending is the number of entries delivered but not yet acknowledged.
+	Pending int64
+}
+
+// Lag reports the group's backlog: entries not yet delivered, and entries
+// delivered but not acknowledged. Their sum is the work still to do; a sum
+// that grows under steady load means the consumers do not keep up. It is
+// one XINFO GROUPS round trip: read it from a metric callback (an
+// observable gauge) rather than per entry.
+func (c *Consumer) Lag(ctx context.Context) (Lag, error) {
+	groups, err := c.client.XInfoGroups(ctx, c.cfg.Stream).Result()
+	if err != nil {
+		return Lag{}, fmt.Errorf("redisstream: lag: %w", err)
+	}
+	for _, g := range groups {
+		if g.Name == c.cfg.Group {
+			return Lag{Lag: g.Lag, Pending: g.Pending}, nil
+		}
+	}
+	return Lag{}, fmt.Errorf("%w: %s on %s", ErrGroupLost, c.cfg.Group, c.cfg.Stream)
 }
 
 func (c *Consumer) report(err error) {
