@@ -48,6 +48,16 @@
 //
 // For one stream of events with no key, [Bucket] is a lock-free GCRA.
 //
+// # Concurrency quotas
+//
+// A [Concurrency] quota bounds the work in flight per key ("at most 5
+// exports per tenant at once") rather than events per period. Each slot is
+// a [Lease] that expires after a TTL unless renewed, so that a holder that
+// crashed frees its slot; [Concurrency.Reset] drops a key's leases. The
+// leases live in a [LeaseStore]: [Memory] in process, package redislimit's
+// Store across processes (one Lua script per operation, on the Redis
+// clock), held to the same decisions by ratelimittest.RunLeases.
+//
 // # HTTP
 //
 // [NewMiddleware] builds a [Middleware] that keys requests with a [KeyFunc]

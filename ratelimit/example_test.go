@@ -2,6 +2,7 @@ package ratelimit_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -138,4 +139,30 @@ func ExampleBucket() {
 	}
 	fmt.Println(b.Allow(), b.Allow(), b.Allow())
 	// Output: true true false
+}
+
+// A Concurrency quota bounds the work in flight per key; a lease that is
+// never released expires after TTL.
+func ExampleConcurrency() {
+	store, err := ratelimit.NewMemory(ratelimit.MemoryConfig{})
+	if err != nil {
+		panic(err)
+	}
+	exports, err := ratelimit.NewConcurrency(ratelimit.ConcurrencyConfig{Store: store, Limit: 1, TTL: time.Minute})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	lease, err := exports.Acquire(ctx, "tenant-42")
+	if err != nil {
+		panic(err)
+	}
+	_, err = exports.Acquire(ctx, "tenant-42")
+	fmt.Println(errors.Is(err, ratelimit.ErrLimited), err)
+	_ = lease.Release(ctx)
+	_, err = exports.Acquire(ctx, "tenant-42")
+	fmt.Println(err)
+	// Output:
+	// true ratelimit: 1 of 1 in flight
+	// <nil>
 }

@@ -45,6 +45,11 @@ const defaultMaxKeys = 1 << 18
 // Each key takes, per limit, one 64-byte slot (state, expiry, CLOCK mark,
 // key header) plus its index entry; a [SlidingLog] limit also keeps its
 // timestamps. Memory is safe for concurrent use and starts no goroutine.
+//
+// Memory is also a [LeaseStore] for [Concurrency] quotas: leases live in a
+// table of their own, outside MaxKeys (a live lease cannot be evicted),
+// expired ones are dropped when their key is next used, and every 1024
+// lease operations the table is swept of keys whose leases all expired.
 type Memory struct {
 	seed   maphash.Seed
 	shards []shard
@@ -53,6 +58,7 @@ type Memory struct {
 	base   time.Time // monotonic reading taken at construction
 	baseUS int64
 	hooks  MemoryHooks
+	leases memoryLeases
 }
 
 type slotKey struct {

@@ -101,6 +101,8 @@ type Store struct {
 	backup  ratelimit.Store
 	hooks   Hooks
 
+	leaseScript *redis.Script
+
 	argMu    sync.RWMutex
 	argCache map[ratelimit.Limit][]any
 }
@@ -137,13 +139,14 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("%w: unknown policy %v", ErrInvalidConfig, cfg.WhenUnavailable)
 	}
 	s := &Store{
-		client:  client,
-		script:  redis.NewScript(scriptSource),
-		prefix:  cfg.Prefix,
-		timeout: cfg.Timeout,
-		policy:  cfg.WhenUnavailable,
-		backup:  cfg.Fallback,
-		hooks:   cfg.Hooks,
+		client:      client,
+		script:      redis.NewScript(scriptSource),
+		leaseScript: redis.NewScript(leaseSource),
+		prefix:      cfg.Prefix,
+		timeout:     cfg.Timeout,
+		policy:      cfg.WhenUnavailable,
+		backup:      cfg.Fallback,
+		hooks:       cfg.Hooks,
 
 		argCache: make(map[ratelimit.Limit][]any),
 	}
