@@ -35,7 +35,9 @@
 // [Limiter.Wait] sleeps until the event is admitted, but returns at once
 // when the wait would outlast the context's deadline. [Limiter.Reserve]
 // admits an event that [Reservation.Cancel] can hand back. [Limiter.Peek]
-// looks without taking. AllowAt, PeekAt and ReserveAt take an explicit time
+// looks without taking. [Limiter.AllowAtMost] grants as many of n events
+// as fit (a partial grant: Result.Granted), and [Limiter.Reset] forgets a
+// key. AllowAt, PeekAt, ReserveAt and AllowAtMostAt take an explicit time
 // for tests.
 //
 // # Memory store

@@ -166,3 +166,24 @@ func ExampleConcurrency() {
 	// true ratelimit: 1 of 1 in flight
 	// <nil>
 }
+
+// AllowAtMost grants as many events as fit, for batch work that takes what
+// it can; Reset forgets a key, for support tools and tests.
+func ExampleLimiter_AllowAtMost() {
+	lim, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{ratelimit.PerMinute(5)}})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	res, _ := lim.AllowAtMost(ctx, "importer", 8)
+	fmt.Println(res.Allowed, res.Granted)
+	res, _ = lim.AllowAtMost(ctx, "importer", 8)
+	fmt.Println(res.Allowed, res.Granted)
+	_ = lim.Reset(ctx, "importer")
+	res, _ = lim.AllowAtMost(ctx, "importer", 2)
+	fmt.Println(res.Allowed, res.Granted)
+	// Output:
+	// true 5
+	// false 0
+	// true 2
+}

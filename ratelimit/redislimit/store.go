@@ -202,7 +202,7 @@ func (s *Store) Do(ctx context.Context, req ratelimit.Request) (ratelimit.Result
 	if err != nil {
 		return s.unavailable(ctx, req, err, start)
 	}
-	if len(vals) != 7 || vals[1] < 0 || int(vals[1]) >= len(req.Limits) {
+	if len(vals) != 8 || vals[1] < 0 || int(vals[1]) >= len(req.Limits) {
 		return ratelimit.Result{}, fmt.Errorf("redislimit: unexpected script reply %v", vals)
 	}
 	return ratelimit.Result{
@@ -213,6 +213,7 @@ func (s *Store) Do(ctx context.Context, req ratelimit.Request) (ratelimit.Result
 		ResetAfter:  time.Duration(vals[4]) * time.Microsecond,
 		RefillAfter: time.Duration(vals[6]) * time.Microsecond,
 		At:          time.UnixMicro(vals[5]),
+		Granted:     int(vals[7]),
 	}, nil
 }
 
