@@ -76,15 +76,18 @@ type AdaptiveLimiterConfig struct {
 	// MaxQueue is the number of callers that may wait for a slot. Default
 	// 0: a quarter of the current limit, at least 1, so that a queued
 	// caller waits about a quarter of the resource's latency. A
-	// [PriorityCritical] caller may also join a queue holding up to the
-	// current limit, so that critical traffic is refused only when it alone
-	// exceeds twice what the resource serves at once. Negative: no queue at
+	// [PriorityCritical] caller may also join a queue holding up to twice
+	// the current limit (about two latencies of waiting), so that critical
+	// traffic is refused only when it alone exceeds what the resource can
+	// serve, or the resource stalls. Negative: no queue at
 	// all, a caller that finds no slot is refused at once.
 	MaxQueue int
 	// MaxWait bounds how long a queued caller waits. Default 0: the no-load
 	// latency (once measured), so that queueing at most doubles what an
-	// admitted caller waits; a caller that would wait longer is better
-	// refused at once. Negative: until its context ends or a caller of
+	// admitted caller waits, and a caller that would wait longer is refused
+	// while refusing is still useful; [PriorityCritical] callers then wait
+	// until their context ends (their queue is bounded by the limit).
+	// Negative: every caller waits until its context ends or a caller of
 	// higher priority evicts it.
 	MaxWait time.Duration
 	// MinWindow is the shortest measurement window: the limit is updated at
@@ -322,7 +325,7 @@ func (l *AdaptiveLimiter) maxQueue(p Priority) int {
 		q = max(int(l.limit.Load()/4), 1)
 	}
 	if p == PriorityCritical {
-		q = max(q, int(l.limit.Load()))
+		q = max(q, 2*int(l.limit.Load()))
 	}
 	return q
 }
@@ -350,7 +353,7 @@ func (l *AdaptiveLimiter) acquireSlow(ctx context.Context, p Priority) (Permit, 
 	l.mu.Unlock()
 
 	var expired <-chan time.Time
-	if d := l.maxWait(); d > 0 {
+	if d := l.maxWait(p); d > 0 {
 		t := time.NewTimer(d)
 		defer t.Stop()
 		expired = t.C
@@ -385,9 +388,12 @@ func (l *AdaptiveLimiter) acquireSlow(ctx context.Context, p Priority) (Permit, 
 	return Permit{}, err
 }
 
-func (l *AdaptiveLimiter) maxWait() time.Duration {
-	if l.cfg.MaxWait != 0 {
+func (l *AdaptiveLimiter) maxWait(p Priority) time.Duration {
+	switch {
+	case l.cfg.MaxWait != 0:
 		return l.cfg.MaxWait
+	case p == PriorityCritical:
+		return 0 // bounded by its queue, which holds at most a limit of them
 	}
 	return time.Duration(l.baseNs.Load())
 }

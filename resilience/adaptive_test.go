@@ -187,7 +187,7 @@ func TestAdaptiveLimiter_QueueServesHighestPriorityFirstAndEvictsLowest(t *testi
 	})
 }
 
-func TestAdaptiveLimiter_CriticalCallersMayQueueUpToTheLimit(t *testing.T) {
+func TestAdaptiveLimiter_CriticalCallersMayQueueUpToTwiceTheLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := newAdaptive(t, resilience.AdaptiveLimiterConfig{InitialLimit: 3, MaxLimit: 3, MaxWait: -1}) // queue: max(3/4, 1) = 1
 		for range 3 {
@@ -196,7 +196,7 @@ func TestAdaptiveLimiter_CriticalCallersMayQueueUpToTheLimit(t *testing.T) {
 		}
 		ctx := resilience.WithPriority(t.Context(), resilience.PriorityCritical)
 		var refused atomic.Int64
-		for range 4 {
+		for range 7 {
 			go func() {
 				if _, err := l.Acquire(ctx); errors.Is(err, resilience.ErrOverloaded) {
 					refused.Add(1)
@@ -204,7 +204,7 @@ func TestAdaptiveLimiter_CriticalCallersMayQueueUpToTheLimit(t *testing.T) {
 			}()
 		}
 		synctest.Wait()
-		assert.Equal(t, 3, l.Queued())
+		assert.Equal(t, 6, l.Queued())
 		assert.Equal(t, int64(1), refused.Load())
 		_, err := l.Acquire(t.Context())
 		assert.ErrorIs(t, err, resilience.ErrOverloaded, "a normal caller finds the queue full")
@@ -347,4 +347,32 @@ func TestPipeline_AdaptiveLimiterReleasesWithTheClassifiedOutcome(t *testing.T) 
 		_, _ = p.Execute(t.Context(), func(context.Context) (int, error) { panic("bug") })
 	})
 	assert.Zero(t, l.InFlight(), "a panic frees the slot")
+}
+
+func TestAdaptiveLimiter_DefaultMaxWaitSparesCriticalCallers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := &manualClock{}
+		l := newAdaptive(t, resilience.AdaptiveLimiterConfig{InitialLimit: 10, MaxLimit: 10, Now: c.Now})
+		round(t, l, c, 10, 20*time.Millisecond, 100*time.Millisecond, resilience.OutcomeSuccess) // baseline 20ms
+		var held []resilience.Permit
+		for range 10 {
+			p, err := l.Acquire(t.Context())
+			require.NoError(t, err)
+			held = append(held, p)
+		}
+		var got error
+		done := make(chan struct{})
+		go func() {
+			var p resilience.Permit
+			p, got = l.Acquire(resilience.WithPriority(t.Context(), resilience.PriorityCritical))
+			p.Release(resilience.OutcomeIgnored)
+			close(done)
+		}()
+		time.Sleep(time.Second)
+		synctest.Wait()
+		assert.Equal(t, 1, l.Queued(), "a critical caller still waits long after the no-load latency")
+		held[0].Release(resilience.OutcomeIgnored)
+		<-done
+		assert.NoError(t, got)
+	})
 }

@@ -69,13 +69,14 @@ func TestShedder_RefusesSheddableFirstAndKeepsCriticalFlowing(t *testing.T) {
 			}()
 			synctest.Wait()
 		}
-		serve("/slow")  // holds the slot
-		serve("/items") // queued
-		serve("/login") // evicts /items
-		serve("/orders")
+		serve("/slow")    // holds the slot
+		serve("/items")   // queued
+		serve("/orders")  // the queue (1) is full: evicts /items
+		serve("/login")   // critical: may queue up to twice the limit
+		serve("/orders2") // full of its equals and betters: refused
 		close(release)
 		synctest.Wait()
-		assert.Equal(t, map[string]int{"/slow": 200, "/login": 200, "/items": 503, "/orders": 503}, codes)
+		assert.Equal(t, map[string]int{"/slow": 200, "/items": 503, "/orders": 200, "/login": 200, "/orders2": 503}, codes)
 
 		// The refusal itself.
 		hold := make(chan struct{})
