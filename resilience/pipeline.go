@@ -26,7 +26,10 @@ type Policy interface {
 // retry repeats the whole inner chain (and stops on ErrOpen, unless its
 // RetryIf accepts it: it then waits for the breaker to half-open), and the
 // fallback catches what is left. A Timeout placed before the Retry bounds
-// the whole execution instead. Any other order is applied as given.
+// the whole execution instead. A [Throttler] goes inside the retry and
+// outside the breaker (its local refusals are not retried), an
+// [AdaptiveLimiter] where the bulkhead would (it measures the latency of
+// what it admits). Any other order is applied as given.
 //
 // Most callers want [Pipeline.Execute]. The zero Pipeline applies no
 // policy. Build a Pipeline once and reuse it:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -131,4 +132,26 @@ func TestThrottler_AllowAndRecordDoNotAllocate(t *testing.T) {
 			th.Record(nil)
 		}
 	}))
+}
+
+func TestThrottler_ConcurrentCallers(t *testing.T) {
+	th, err := resilience.NewThrottler(resilience.ThrottlerConfig{})
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 500 {
+				_ = th.Do(context.Background(), func(context.Context) error {
+					if (g+i)%3 == 0 {
+						return errRefused
+					}
+					return nil
+				})
+			}
+		})
+	}
+	wg.Wait()
+	p := th.Probability()
+	assert.GreaterOrEqual(t, p, 0.0)
+	assert.Less(t, p, 0.5, "two thirds accepted: K=2 keeps the throttler open")
 }
