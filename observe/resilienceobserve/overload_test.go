@@ -55,13 +55,13 @@ func TestAdaptiveLimiterHooks_CountShedCallsPerPriority(t *testing.T) {
 		}()
 		synctest.Wait()
 		assert.Equal(t, map[string]int64{"bedrock.resilience.name=api": 1}, m.Gauge(t, "bedrock.resilience.limiter.limit", "{call}"))
-		go func() {
-			if p, err := l.Acquire(resilience.WithPriority(t.Context(), resilience.PriorityCritical)); err == nil {
+		go func() { // evicts the sheddable caller
+			if p, err := l.Acquire(t.Context()); err == nil {
 				p.Release(resilience.OutcomeSuccess)
 			}
 		}()
 		synctest.Wait()
-		_, err = l.Acquire(context.Background())
+		_, err = l.Acquire(context.Background()) // finds the queue full of its equals
 		require.ErrorIs(t, err, resilience.ErrOverloaded)
 		held.Release(resilience.OutcomeSuccess)
 		synctest.Wait()
