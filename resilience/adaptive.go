@@ -393,7 +393,7 @@ func (l *AdaptiveLimiter) maxWait(p Priority) time.Duration {
 	case l.cfg.MaxWait != 0:
 		return l.cfg.MaxWait
 	case p == PriorityCritical:
-		return 0 // bounded by its queue, which holds at most a limit of them
+		return 0 // bounded by its queue, which holds at most twice the limit of them
 	}
 	return time.Duration(l.baseNs.Load())
 }
