@@ -91,7 +91,11 @@ func (b *Bucket) AllowAt(t time.Time, n int) (Result, error) {
 	if t.IsZero() {
 		now = b.baseUS + time.Since(b.base).Microseconds()
 	}
-	return verdictResult(bl.limit, b.take(now, int64(n)), now), nil
+	r := verdictResult(bl.limit, b.take(now, int64(n)), now)
+	if r.Allowed {
+		r.Granted = n
+	}
+	return r, nil
 }
 
 func (b *Bucket) take(now, cost int64) verdict {

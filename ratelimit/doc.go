@@ -35,7 +35,9 @@
 // [Limiter.Wait] sleeps until the event is admitted, but returns at once
 // when the wait would outlast the context's deadline. [Limiter.Reserve]
 // admits an event that [Reservation.Cancel] can hand back. [Limiter.Peek]
-// looks without taking. AllowAt, PeekAt and ReserveAt take an explicit time
+// looks without taking. [Limiter.AllowAtMost] grants as many of n events
+// as fit (a partial grant: Result.Granted), and [Limiter.Reset] forgets a
+// key. AllowAt, PeekAt, ReserveAt and AllowAtMostAt take an explicit time
 // for tests.
 //
 // # Memory store
@@ -47,6 +49,16 @@
 // pays for a sweep. Allow on an existing key does not allocate.
 //
 // For one stream of events with no key, [Bucket] is a lock-free GCRA.
+//
+// # Concurrency quotas
+//
+// A [Concurrency] quota bounds the work in flight per key ("at most 5
+// exports per tenant at once") rather than events per period. Each slot is
+// a [Lease] that expires after a TTL unless renewed, so that a holder that
+// crashed frees its slot; [Concurrency.Reset] drops a key's leases. The
+// leases live in a [LeaseStore]: [Memory] in process, package redislimit's
+// Store across processes (one Lua script per operation, on the Redis
+// clock), held to the same decisions by ratelimittest.RunLeases.
 //
 // # HTTP
 //

@@ -2,6 +2,7 @@ package ratelimit_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -138,4 +139,51 @@ func ExampleBucket() {
 	}
 	fmt.Println(b.Allow(), b.Allow(), b.Allow())
 	// Output: true true false
+}
+
+// A Concurrency quota bounds the work in flight per key; a lease that is
+// never released expires after TTL.
+func ExampleConcurrency() {
+	store, err := ratelimit.NewMemory(ratelimit.MemoryConfig{})
+	if err != nil {
+		panic(err)
+	}
+	exports, err := ratelimit.NewConcurrency(ratelimit.ConcurrencyConfig{Store: store, Limit: 1, TTL: time.Minute})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	lease, err := exports.Acquire(ctx, "tenant-42")
+	if err != nil {
+		panic(err)
+	}
+	_, err = exports.Acquire(ctx, "tenant-42")
+	fmt.Println(errors.Is(err, ratelimit.ErrLimited), err)
+	_ = lease.Release(ctx)
+	_, err = exports.Acquire(ctx, "tenant-42")
+	fmt.Println(err)
+	// Output:
+	// true ratelimit: 1 of 1 in flight
+	// <nil>
+}
+
+// AllowAtMost grants as many events as fit, for batch work that takes what
+// it can; Reset forgets a key, for support tools and tests.
+func ExampleLimiter_AllowAtMost() {
+	lim, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{ratelimit.PerMinute(5)}})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	res, _ := lim.AllowAtMost(ctx, "importer", 8)
+	fmt.Println(res.Allowed, res.Granted)
+	res, _ = lim.AllowAtMost(ctx, "importer", 8)
+	fmt.Println(res.Allowed, res.Granted)
+	_ = lim.Reset(ctx, "importer")
+	res, _ = lim.AllowAtMost(ctx, "importer", 2)
+	fmt.Println(res.Allowed, res.Granted)
+	// Output:
+	// true 5
+	// false 0
+	// true 2
 }

@@ -137,6 +137,27 @@ func (l *Limiter) AllowAt(ctx context.Context, key string, t time.Time, n int) (
 	return l.do(ctx, key, n, OpTake, t, time.Time{})
 }
 
+// AllowAtMost admits as many of n events on key as the limits allow now, at
+// least one, and records them: Result.Granted says how many (a partial
+// grant, for batch work that takes what it can). It is refused, with
+// Allowed false and the wait for one event, only when not one fits. n may
+// exceed the limits' burst.
+func (l *Limiter) AllowAtMost(ctx context.Context, key string, n int) (Result, error) {
+	return l.do(ctx, key, n, OpTakeUpTo, time.Time{}, time.Time{})
+}
+
+// AllowAtMostAt is AllowAtMost at an explicit time.
+func (l *Limiter) AllowAtMostAt(ctx context.Context, key string, t time.Time, n int) (Result, error) {
+	return l.do(ctx, key, n, OpTakeUpTo, t, time.Time{})
+}
+
+// Reset forgets everything the limits of key recorded, as if key had never
+// been seen: for support tools and tests.
+func (l *Limiter) Reset(ctx context.Context, key string) error {
+	_, err := l.do(ctx, key, 1, OpReset, time.Time{}, time.Time{})
+	return err
+}
+
 // Peek reports whether one event on key would be admitted now, without
 // recording anything. Remaining, ResetAfter and RefillAfter describe the
 // current state.
@@ -178,7 +199,7 @@ func (l *Limiter) run(ctx context.Context, req *Request, set *limitSet, capacity
 	if req.Cost < 1 {
 		return Result{}, fmt.Errorf("%w: %d", ErrInvalidCost, req.Cost)
 	}
-	if req.Cost > capacity && req.Op != OpRefund {
+	if req.Cost > capacity && (req.Op == OpTake || req.Op == OpPeek) {
 		return Result{}, fmt.Errorf("%w: cost %d, capacity %d", ErrCostExceedsBurst, req.Cost, capacity)
 	}
 	var (
@@ -197,7 +218,7 @@ func (l *Limiter) run(ctx context.Context, req *Request, set *limitSet, capacity
 		}
 		return Result{}, err
 	}
-	if l.hooks.OnDecision != nil {
+	if l.hooks.OnDecision != nil && req.Op != OpReset {
 		l.hooks.OnDecision(req.Key, r)
 	}
 	return r, nil

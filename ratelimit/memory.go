@@ -45,6 +45,11 @@ const defaultMaxKeys = 1 << 18
 // Each key takes, per limit, one 64-byte slot (state, expiry, CLOCK mark,
 // key header) plus its index entry; a [SlidingLog] limit also keeps its
 // timestamps. Memory is safe for concurrent use and starts no goroutine.
+//
+// Memory is also a [LeaseStore] for [Concurrency] quotas: leases live in a
+// table of their own, outside MaxKeys (a live lease cannot be evicted),
+// expired ones are dropped when their key is next used, and every 1024
+// lease operations the table is swept of keys whose leases all expired.
 type Memory struct {
 	seed   maphash.Seed
 	shards []shard
@@ -53,6 +58,7 @@ type Memory struct {
 	base   time.Time // monotonic reading taken at construction
 	baseUS int64
 	hooks  MemoryHooks
+	leases memoryLeases
 }
 
 type slotKey struct {
@@ -172,7 +178,9 @@ func (m *Memory) do(req *Request, compiled *[MaxLimits]params) Result {
 		sh.mu.Lock()
 		v := sh.decideOne(req, &p, m.clockAt(req), &m.hooks)
 		sh.mu.Unlock()
-		return verdictResult(req.Limits[0], v.verdict, v.now)
+		r := verdictResult(req.Limits[0], v.verdict, v.now)
+		r.Granted = int(v.granted)
+		return r
 	}
 	var local [MaxLimits]params
 	ps := compiled
@@ -185,7 +193,9 @@ func (m *Memory) do(req *Request, compiled *[MaxLimits]params) Result {
 	sh.mu.Lock()
 	best, v := sh.decide(req, ps, m.clockAt(req), &m.hooks)
 	sh.mu.Unlock()
-	return verdictResult(req.Limits[best], v.verdict, v.now)
+	r := verdictResult(req.Limits[best], v.verdict, v.now)
+	r.Granted = int(v.granted)
+	return r
 }
 
 // clockAt returns the time of req in µs. It is called under the shard lock
@@ -200,7 +210,8 @@ func (m *Memory) clockAt(req *Request) int64 {
 
 type timedVerdict struct {
 	verdict
-	now int64
+	now     int64
+	granted int64
 }
 
 // decideOne is decide for a single limit: the common case, without arrays.
@@ -213,8 +224,13 @@ func (sh *shard) decideOne(req *Request, p *params, now int64, hooks *MemoryHook
 		sh.load(id, &st)
 	}
 	var v verdict
+	var granted int64
+	if req.Op == OpTakeUpTo {
+		// As many as fit, or a refusal that reports the wait for one.
+		cost = max(min(cost, eval(p, &st, now, 0).remaining), 1)
+	}
 	switch req.Op {
-	case OpTake:
+	case OpTake, OpTakeUpTo:
 		if v = eval(p, &st, now, cost); v.allowed {
 			if id < 0 {
 				id = sh.insert(k, now, hooks)
@@ -222,7 +238,15 @@ func (sh *shard) decideOne(req *Request, p *params, now int64, hooks *MemoryHook
 			take(p, &st, now, cost)
 			sh.store(id, &st)
 			sh.slots[id].expire = now + v.reset
+			granted = cost
 		}
+	case OpReset:
+		if id >= 0 {
+			sh.evict(id, now, nil)
+			id = -1
+		}
+		v = eval(p, &state{}, now, 0)
+		v.allowed = true
 	case OpPeek:
 		v = eval(p, &st, now, cost)
 		v0 := eval(p, &st, now, 0)
@@ -242,7 +266,7 @@ func (sh *shard) decideOne(req *Request, p *params, now int64, hooks *MemoryHook
 		sh.slots[id].ref = refUsed
 	}
 	sh.reclaim(now)
-	return timedVerdict{v, now}
+	return timedVerdict{v, now, granted}
 }
 
 // decide applies req to all its limits at once and returns the index of the
@@ -261,6 +285,19 @@ func (sh *shard) decide(req *Request, ps *[MaxLimits]params, now int64, hooks *M
 		if ids[i] >= 0 {
 			sh.load(ids[i], &sts[i])
 		}
+		if req.Op == OpReset && ids[i] >= 0 {
+			sh.evict(ids[i], now, nil)
+			ids[i], sts[i] = -1, state{}
+		}
+	}
+	if req.Op == OpTakeUpTo {
+		for i := range k {
+			cost = min(cost, eval(&ps[i], &sts[i], now, 0).remaining)
+		}
+		cost = max(cost, 1)
+	}
+	var granted int64
+	for i := range k {
 		switch req.Op {
 		case OpRefund:
 			if ids[i] >= 0 {
@@ -271,6 +308,8 @@ func (sh *shard) decide(req *Request, ps *[MaxLimits]params, now int64, hooks *M
 			if ids[i] >= 0 {
 				sh.slots[ids[i]].expire = now + vs[i].reset
 			}
+		case OpReset:
+			vs[i] = eval(&ps[i], &sts[i], now, 0)
 		default:
 			vs[i] = eval(&ps[i], &sts[i], now, cost)
 		}
@@ -278,7 +317,8 @@ func (sh *shard) decide(req *Request, ps *[MaxLimits]params, now int64, hooks *M
 	}
 	best := choose(vs[:k], allowed)
 	switch {
-	case req.Op == OpTake && allowed:
+	case (req.Op == OpTake || req.Op == OpTakeUpTo) && allowed:
+		granted = cost
 		for i := range k {
 			id := ids[i]
 			if id < 0 {
@@ -292,7 +332,7 @@ func (sh *shard) decide(req *Request, ps *[MaxLimits]params, now int64, hooks *M
 	case req.Op == OpPeek:
 		v := eval(&ps[best], &sts[best], now, 0)
 		vs[best].remaining, vs[best].reset, vs[best].refill = v.remaining, v.reset, v.refill
-	case req.Op == OpRefund:
+	case req.Op == OpRefund || req.Op == OpReset:
 		vs[best].allowed = true
 	}
 	for i := range k {
@@ -301,7 +341,7 @@ func (sh *shard) decide(req *Request, ps *[MaxLimits]params, now int64, hooks *M
 		}
 	}
 	sh.reclaim(now)
-	return best, timedVerdict{vs[best], now}
+	return best, timedVerdict{vs[best], now, granted}
 }
 
 func (sh *shard) len() int { return len(sh.index) + len(sh.indexN) }

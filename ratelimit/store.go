@@ -31,6 +31,14 @@ const (
 	OpPeek
 	// OpRefund gives back Cost events taken at TakenAt.
 	OpRefund
+	// OpReset forgets the key's state in every limit, as if it had never
+	// been seen. Cost is ignored.
+	OpReset
+	// OpTakeUpTo admits and records as many events as every limit allows
+	// now, at most Cost (a partial grant; Result.Granted says how many),
+	// and is refused only when not one event fits. Cost may exceed the
+	// limits' capacity.
+	OpTakeUpTo
 )
 
 // Request is one operation on a key's limits.
@@ -58,13 +66,13 @@ func (r *Request) Validate() error {
 	if r.Cost < 1 {
 		return fmt.Errorf("%w: %d", ErrInvalidCost, r.Cost)
 	}
-	if r.Op > OpRefund {
+	if r.Op > OpTakeUpTo {
 		return fmt.Errorf("%w: unknown op %d", ErrInvalidConfig, r.Op)
 	}
 	if err := validateLimits(r.Limits); err != nil {
 		return err
 	}
-	if r.Op != OpRefund && r.Cost > minCapacity(r.Limits) {
+	if (r.Op == OpTake || r.Op == OpPeek) && r.Cost > minCapacity(r.Limits) {
 		return fmt.Errorf("%w: cost %d, capacity %d", ErrCostExceedsBurst, r.Cost, minCapacity(r.Limits))
 	}
 	return nil
@@ -93,6 +101,9 @@ type Result struct {
 	RefillAfter time.Duration
 	// At is the time of the decision on the store's clock.
 	At time.Time
+	// Granted is the number of events recorded: Cost for an allowed
+	// OpTake, as many as fitted for OpTakeUpTo, and zero otherwise.
+	Granted int
 	// Degraded reports that the store could not be reached and its failure
 	// policy made the decision; Remaining and the durations are then zero.
 	Degraded bool

@@ -171,3 +171,32 @@ func BenchmarkTransport(b *testing.B) {
 		_, _ = tr.RoundTrip(req)
 	}
 }
+
+func BenchmarkAdaptiveLimiter_AcquireRelease(b *testing.B) {
+	l, err := resilience.NewAdaptiveLimiter(resilience.AdaptiveLimiterConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		p, err := l.Acquire(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.Release(resilience.OutcomeSuccess)
+	}
+}
+
+func BenchmarkThrottler_AllowRecord(b *testing.B) {
+	th, err := resilience.NewThrottler(resilience.ThrottlerConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if th.Allow() == nil {
+			th.Record(nil)
+		}
+	}
+}

@@ -1,6 +1,8 @@
 // Package resilience keeps a service responsive when its dependencies are
-// slow or failing: a circuit breaker, retries with backoff and a shared
-// retry budget, timeouts, a bulkhead, request hedging, fallbacks, and fault
+// slow or failing, and itself responsive when it is overloaded: a circuit
+// breaker, retries with backoff and a shared retry budget, timeouts, a
+// bulkhead, request hedging, fallbacks, an adaptive concurrency limiter with
+// priority load shedding, client-side adaptive throttling, and fault
 // injection to rehearse all of it. It depends only on the standard library.
 //
 // # Entry point
@@ -57,6 +59,25 @@
 // a latency percentile and cancels the loser. A [Fallback] replaces a
 // failure with a value or another call.
 //
+// # Overload
+//
+// An [AdaptiveLimiter] bounds the calls in flight by a limit it learns from
+// their latency (TCP Vegas, as Netflix's concurrency-limits), so that a
+// service past its capacity refuses the excess with [ErrOverloaded] instead
+// of queueing until every request times out. Callers carry a [Priority]
+// (critical, normal, sheddable; [WithPriority]); under pressure the lowest
+// are refused or evicted from the bounded queue first. [Shedder] is the HTTP
+// middleware: 503, Retry-After and a problem document for refused requests.
+// AdaptiveLimiterHooks report the limit's changes and every refusal;
+// [AdaptiveLimiter.Limit], [AdaptiveLimiter.InFlight] and
+// [AdaptiveLimiter.Queued] are the gauges.
+//
+// On the client side, a [Throttler] refuses calls locally ([ErrThrottled])
+// with the probability the Google SRE book gives from the requests sent and
+// the ones the dependency accepted, so that a dependency refusing work is
+// not buried in it. Both are [Pipeline] stages:
+// retry ⟶ throttler ⟶ breaker ⟶ adaptive limiter ⟶ timeout ⟶ fn.
+//
 // # HTTP
 //
 // [Transport] applies a pipeline to an http.Client: 5xx and 429 responses
@@ -80,7 +101,7 @@
 // # Errors
 //
 // Every error matches a sentinel with errors.Is ([ErrOpen], [ErrTimeout],
-// [ErrBulkheadFull], [ErrRetriesExhausted], [ErrBudgetExhausted],
+// [ErrBulkheadFull], [ErrOverloaded], [ErrThrottled], [ErrRetriesExhausted], [ErrBudgetExhausted],
 // [ErrRetryAfterTooLong], [ErrInvalidConfig], ...) and the typed ones carry
 // details for errors.As ([*OpenError], [*RetryError], [*TimeoutError],
 // [*StatusError]). A [*RetryError] wraps the last attempt's error.

@@ -18,6 +18,14 @@ var (
 	// ErrBulkheadFull is returned by a [Bulkhead] whose slots and wait
 	// queue are all taken, or whose MaxWait elapsed.
 	ErrBulkheadFull = errors.New("resilience: bulkhead full")
+	// ErrOverloaded is returned by an [AdaptiveLimiter] that refuses a
+	// caller: its limit is reached and the queue is full of callers of the
+	// same or higher priority, the caller was evicted from the queue by one
+	// of higher priority, or MaxWait elapsed.
+	ErrOverloaded = errors.New("resilience: overloaded")
+	// ErrThrottled is returned by a [Throttler] that refuses a call locally
+	// because the dependency has been refusing work.
+	ErrThrottled = errors.New("resilience: throttled")
 	// ErrTimeout is returned when a [Timeout] policy's deadline, not the
 	// caller's, ended the call; the concrete error is a [*TimeoutError].
 	ErrTimeout = errors.New("resilience: timeout")

@@ -166,3 +166,69 @@ func ExampleBulkhead() {
 	// Output:
 	// true
 }
+
+// A Shedder keeps a server responsive past its capacity: critical routes
+// keep flowing, sheddable ones are refused first with 503 and Retry-After.
+func ExampleNewShedder() {
+	limiter, err := resilience.NewAdaptiveLimiter(resilience.AdaptiveLimiterConfig{})
+	if err != nil {
+		panic(err)
+	}
+	shedder, err := resilience.NewShedder(limiter, resilience.ShedderConfig{
+		Priority: func(r *http.Request) resilience.Priority {
+			switch r.URL.Path {
+			case "/healthz", "/login":
+				return resilience.PriorityCritical
+			case "/items":
+				return resilience.PrioritySheddable
+			}
+			return resilience.PriorityNormal
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/items", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "[]") })
+	h := shedder.Handler(mux)
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/items", nil))
+	fmt.Println(rec.Code, limiter.Limit())
+	// Output: 200 20
+}
+
+// Acquire and Release are the two-step form, for code where the call is not
+// a function.
+func ExampleAdaptiveLimiter_Acquire() {
+	limiter, err := resilience.NewAdaptiveLimiter(resilience.AdaptiveLimiterConfig{InitialLimit: 1, MaxLimit: 1, MaxQueue: -1})
+	if err != nil {
+		panic(err)
+	}
+	permit, err := limiter.Acquire(context.Background())
+	if err != nil {
+		panic(err)
+	}
+	_, err = limiter.Acquire(context.Background())
+	fmt.Println(err)
+	permit.Release(resilience.OutcomeSuccess)
+	fmt.Println(limiter.InFlight())
+	// Output:
+	// resilience: overloaded
+	// 0
+}
+
+// A Throttler in a pipeline stops sending work to a dependency that refuses
+// most of it, and the retry does not retry its local refusals.
+func ExampleNewThrottler() {
+	throttler, _ := resilience.NewThrottler(resilience.ThrottlerConfig{})
+	retry, _ := resilience.NewRetry(resilience.RetryConfig{MaxAttempts: 3, InitialDelay: time.Millisecond})
+	breaker, _ := resilience.NewBreaker(resilience.BreakerConfig{})
+	p, err := resilience.NewPipeline[string](retry, throttler, breaker)
+	if err != nil {
+		panic(err)
+	}
+	v, err := p.Execute(context.Background(), func(ctx context.Context) (string, error) { return "ok", nil })
+	fmt.Println(v, err, throttler.Probability())
+	// Output: ok <nil> 0
+}

@@ -8,8 +8,8 @@ import (
 )
 
 // Policy is one stage of a [Pipeline]: a [*Breaker], [*Retry],
-// [*Bulkhead], [*Timeout], [*Hedge], [*Fallback], [*FaultInjector] or
-// [*FaultResult]. The set is closed; the interface exists so that one list
+// [*Bulkhead], [*AdaptiveLimiter], [*Throttler], [*Timeout], [*Hedge],
+// [*Fallback], [*FaultInjector] or [*FaultResult]. The set is closed; the interface exists so that one list
 // can hold them all.
 type Policy interface {
 	policy()
@@ -26,7 +26,10 @@ type Policy interface {
 // retry repeats the whole inner chain (and stops on ErrOpen, unless its
 // RetryIf accepts it: it then waits for the breaker to half-open), and the
 // fallback catches what is left. A Timeout placed before the Retry bounds
-// the whole execution instead. Any other order is applied as given.
+// the whole execution instead. A [Throttler] goes inside the retry and
+// outside the breaker (its local refusals are not retried), an
+// [AdaptiveLimiter] where the bulkhead would (it measures the latency of
+// what it admits). Any other order is applied as given.
 //
 // Most callers want [Pipeline.Execute]. The zero Pipeline applies no
 // policy. Build a Pipeline once and reuse it:
@@ -81,6 +84,10 @@ func checkPolicy[T any](p Policy) error {
 		isNil = p == nil
 	case *Bulkhead:
 		isNil = p == nil
+	case *AdaptiveLimiter:
+		isNil = p == nil
+	case *Throttler:
+		isNil = p == nil
 	case *Timeout:
 		isNil = p == nil
 	case *Hedge:
@@ -133,6 +140,10 @@ func (p *Pipeline[T]) run(ctx context.Context, i int, fn func(context.Context) (
 		return p.runRetry(ctx, s, i, fn)
 	case *Bulkhead:
 		return p.runBulkhead(ctx, s, i, fn)
+	case *AdaptiveLimiter:
+		return p.runAdaptive(ctx, s, i, fn)
+	case *Throttler:
+		return p.runThrottler(ctx, s, i, fn)
 	case *Timeout:
 		return p.runTimeout(ctx, s, i, fn)
 	case *Hedge:
@@ -164,6 +175,29 @@ func (p *Pipeline[T]) runBulkhead(ctx context.Context, b *Bulkhead, i int, fn fu
 	}
 	defer b.Release()
 	return p.run(ctx, i+1, fn)
+}
+
+func (p *Pipeline[T]) runAdaptive(ctx context.Context, l *AdaptiveLimiter, i int, fn func(context.Context) (T, error)) (T, error) {
+	permit, err := l.Acquire(ctx)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	o := OutcomeIgnored // fn panicked: free the slot, measure nothing
+	defer func() { permit.Release(o) }()
+	v, err := p.run(ctx, i+1, fn)
+	o = l.cfg.Classify(err)
+	return v, err
+}
+
+func (p *Pipeline[T]) runThrottler(ctx context.Context, t *Throttler, i int, fn func(context.Context) (T, error)) (T, error) {
+	if err := t.Allow(); err != nil {
+		var zero T
+		return zero, err
+	}
+	v, err := p.run(ctx, i+1, fn)
+	t.Record(err)
+	return v, err
 }
 
 func (p *Pipeline[T]) runTimeout(ctx context.Context, t *Timeout, i int, fn func(context.Context) (T, error)) (T, error) {

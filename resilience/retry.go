@@ -72,7 +72,8 @@ type RetryConfig struct {
 }
 
 // DefaultRetryIf retries every error except [context.Canceled],
-// [ErrOpen], and an error that says retrying cannot fix it: one in its
+// [ErrOpen], [ErrThrottled], [ErrOverloaded] (retrying a local refusal
+// at once only adds the load it protects against), and an error that says retrying cannot fix it: one in its
 // chain with a method Permanent() bool that returns true (as
 // httpsec.OutboundError does for a refused destination), so that packages
 // mark their permanent errors without importing this one. A breaker that
@@ -81,7 +82,8 @@ type RetryConfig struct {
 // Retry-After). The caller's own context is checked separately: once it is
 // done, nothing is retried.
 func DefaultRetryIf(err error) bool {
-	if errors.Is(err, context.Canceled) || errors.Is(err, ErrOpen) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, ErrOpen) ||
+		errors.Is(err, ErrThrottled) || errors.Is(err, ErrOverloaded) {
 		return false
 	}
 	var p permanent

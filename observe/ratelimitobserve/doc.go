@@ -1,7 +1,7 @@
 // Package ratelimitobserve turns the hooks of
 // [github.com/bedrock-go/bedrock/ratelimit] into OpenTelemetry metrics:
-// decisions per policy, store failures, and evictions of the in-memory
-// store.
+// decisions per policy, store failures, evictions of the in-memory
+// store, and refusals of concurrency quotas.
 //
 //	cfg.Hooks, err = ratelimitobserve.Hooks(mp, "api")
 //

@@ -99,3 +99,19 @@ func MemoryHooks(mp metric.MeterProvider, name string) (ratelimit.MemoryHooks, e
 		},
 	}, nil
 }
+
+// ConcurrencyHooks returns hooks that count the leases refused by the
+// Concurrency quota called name, as bedrock.ratelimit.concurrency.rejections
+// ({lease}, counter). The key is never recorded. A nil mp means the global
+// provider. It fails only if the instrument cannot be created.
+func ConcurrencyHooks(mp metric.MeterProvider, name string) (ratelimit.ConcurrencyHooks, error) {
+	b := otelhook.New(mp, "ratelimitobserve")
+	rejections := b.Counter("bedrock.ratelimit.concurrency.rejections", "{lease}", "Leases refused by a concurrency quota.")
+	if err := b.Check("concurrency quota"); err != nil {
+		return ratelimit.ConcurrencyHooks{}, err
+	}
+	o := otelhook.OptsOf(attrLimiter.String(name))
+	return ratelimit.ConcurrencyHooks{
+		OnReject: func() { rejections.Add(context.Background(), 1, o.Add...) },
+	}, nil
+}

@@ -1,8 +1,11 @@
 // Package resilienceobserve turns the hooks of
 // [github.com/bedrock-go/bedrock/resilience] into OpenTelemetry metrics:
 // breaker transitions and rejections, retries and give-ups, bulkhead
-// rejections and hedged requests; [Breaker] and [Bulkhead] report a
-// breaker's state and a bulkhead's occupancy when metrics are collected.
+// rejections and hedged requests, calls shed by an adaptive limiter per
+// priority and changes of its limit, and calls refused by a throttler;
+// [Breaker], [Bulkhead] and [AdaptiveLimiter] report a breaker's state, a
+// bulkhead's occupancy, and an adaptive limiter's limit, in-flight and
+// queued calls when metrics are collected.
 //
 //	cfg.Hooks, err = resilienceobserve.BreakerHooks(mp, "payments")
 //	reg, err := resilienceobserve.Breaker(mp, "payments", breaker)

@@ -46,3 +46,40 @@ func ExampleBreakerHooks() {
 	// bedrock.resilience.breaker.transitions bedrock.resilience.breaker.from=closed,bedrock.resilience.breaker.to=open,bedrock.resilience.name=payments 1
 	// bedrock.resilience.breaker.rejections bedrock.resilience.breaker.state=open,bedrock.resilience.name=payments 1
 }
+
+func ExampleAdaptiveLimiter() {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer mp.Shutdown(context.Background())
+
+	hooks, err := resilienceobserve.AdaptiveLimiterHooks(mp, "api")
+	if err != nil {
+		panic(err)
+	}
+	limiter, err := resilience.NewAdaptiveLimiter(resilience.AdaptiveLimiterConfig{Hooks: hooks})
+	if err != nil {
+		panic(err)
+	}
+	reg, err := resilienceobserve.AdaptiveLimiter(mp, "api", limiter)
+	if err != nil {
+		panic(err)
+	}
+	defer reg.Unregister()
+
+	permit, _ := limiter.Acquire(context.Background())
+	var rm metricdata.ResourceMetrics
+	_ = reader.Collect(context.Background(), &rm)
+	permit.Release(resilience.OutcomeSuccess)
+	for _, md := range rm.ScopeMetrics[0].Metrics {
+		switch data := md.Data.(type) {
+		case metricdata.Gauge[int64]:
+			fmt.Println(md.Name, data.DataPoints[0].Value)
+		case metricdata.Sum[int64]:
+			fmt.Println(md.Name, data.DataPoints[0].Value)
+		}
+	}
+	// Output:
+	// bedrock.resilience.limiter.limit 20
+	// bedrock.resilience.limiter.in_flight 1
+	// bedrock.resilience.limiter.queued 0
+}

@@ -26,6 +26,53 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Scripts", func(t *testing.T) { RunScripts(t, newStore) })
 	t.Run("Random", func(t *testing.T) { RunRandom(t, newStore, 150) })
 	t.Run("Concurrent", func(t *testing.T) { RunConcurrent(t, newStore) })
+	t.Run("PartialAndReset", func(t *testing.T) { RunPartialAndReset(t, newStore) })
+}
+
+// RunPartialAndReset checks partial grants ([ratelimit.Limiter.AllowAtMost])
+// and [ratelimit.Limiter.Reset] on every algorithm, with one and two limits.
+func RunPartialAndReset(t *testing.T, newStore NewStore) {
+	for _, algo := range []ratelimit.Algorithm{ratelimit.GCRA, ratelimit.TokenBucket, ratelimit.FixedWindow,
+		ratelimit.SlidingWindow, ratelimit.SlidingLog} {
+		for _, limits := range [][]ratelimit.Limit{
+			{{Rate: 5, Period: time.Hour, Algorithm: algo}},
+			{{Rate: 8, Period: time.Hour, Algorithm: algo}, {Rate: 5, Period: 2 * time.Hour, Algorithm: algo}},
+		} {
+			t.Run(fmt.Sprintf("%v/%d limits", algo, len(limits)), func(t *testing.T) {
+				ctx := context.Background()
+				lim, err := ratelimit.New(ratelimit.Config{Limits: limits, Store: newStore(t)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				key := keyFor(t, "k")
+				check := func(step string, res ratelimit.Result, err error, allowed bool, granted, remaining int) {
+					t.Helper()
+					if err != nil {
+						t.Fatalf("%s: %v", step, err)
+					}
+					if res.Allowed != allowed || res.Granted != granted || res.Remaining != remaining {
+						t.Fatalf("%s: allowed %v granted %d remaining %d, want %v %d %d", step, res.Allowed, res.Granted, res.Remaining, allowed, granted, remaining)
+					}
+				}
+				res, err := lim.AllowAtMostAt(ctx, key, t0, 2)
+				check("2 of 5", res, err, true, 2, 3)
+				res, err = lim.AllowAtMostAt(ctx, key, t0, 100)
+				check("the 3 left of 100 asked", res, err, true, 3, 0)
+				res, err = lim.AllowAtMostAt(ctx, key, t0, 1)
+				check("none left", res, err, false, 0, 0)
+				if res.RetryAfter <= 0 {
+					t.Fatalf("a refusal says when one event fits: %s", show(res))
+				}
+				res, err = lim.AllowAt(ctx, key, t0, 1)
+				check("a plain take", res, err, false, 0, 0)
+				if err := lim.Reset(ctx, key); err != nil {
+					t.Fatal(err)
+				}
+				res, err = lim.AllowAt(ctx, key, t0, 5)
+				check("after reset, the whole capacity", res, err, true, 5, 0)
+			})
+		}
+	}
 }
 
 // step is one operation of a script, at t0+at.
@@ -282,14 +329,23 @@ func RunRandom(t *testing.T, newStore NewStore, steps int) {
 				key, cost := keys[k], 1+rng.IntN(capacity)
 				var g, w ratelimit.Result
 				var gerr, werr error
-				switch r := rng.IntN(10); {
-				case r < 6:
+				switch r := rng.IntN(24); {
+				case r < 12:
 					g, gerr = got.AllowAt(ctx, key, at, cost)
 					w, werr = want.AllowAt(ctx, key, at, cost)
-				case r < 8:
+				case r < 16:
 					g, gerr = got.PeekAt(ctx, key, at, cost)
 					w, werr = want.PeekAt(ctx, key, at, cost)
-				case r < 9 || len(gotRes) == 0:
+				case r < 19:
+					n := 1 + rng.IntN(2*capacity)
+					g, gerr = got.AllowAtMostAt(ctx, key, at, n)
+					w, werr = want.AllowAtMostAt(ctx, key, at, n)
+					if g.Granted != w.Granted {
+						t.Fatalf("step %d: granted %d of %d, want %d", i, g.Granted, n, w.Granted)
+					}
+				case r == 19:
+					gerr, werr = got.Reset(ctx, key), want.Reset(ctx, key)
+				case r < 22 || len(gotRes) == 0:
 					gr, e1 := got.ReserveAt(ctx, key, at, cost)
 					wr, e2 := want.ReserveAt(ctx, key, at, cost)
 					gerr, werr = e1, e2

@@ -59,3 +59,13 @@ func BenchmarkMemoryScripts(b *testing.B) {
 		})
 	}
 }
+
+func TestMemoryLeasesConform(t *testing.T) {
+	ratelimittest.RunLeases(t, func(t *testing.T) ratelimit.LeaseStore {
+		m, err := ratelimit.NewMemory(ratelimit.MemoryConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	})
+}

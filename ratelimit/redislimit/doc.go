@@ -17,6 +17,13 @@
 //	store, err := redislimit.New(rdb, redislimit.Config{WhenUnavailable: redislimit.FailOpen})
 //	lim, err := ratelimit.New(ratelimit.Config{Limits: []ratelimit.Limit{ratelimit.PerSecond(10)}, Store: store})
 //
+// # Concurrency quotas
+//
+// A Store is also a ratelimit.LeaseStore: the leases of a key are a sorted
+// set ([Store.LeaseKey], hash-tagged like the limits) of lease IDs scored by
+// their expiry on the Redis clock; one script drops the expired ones and
+// decides, and the set expires with its longest lease.
+//
 // # When Redis is down
 //
 // A decision that Redis cannot make within Config.Timeout (default 100ms),

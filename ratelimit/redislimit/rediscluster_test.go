@@ -19,3 +19,11 @@ func TestStore_ConformsOnRedisCluster(t *testing.T) {
 	s := newStore(t, rdb, redislimit.Config{Prefix: prefix, Timeout: 5 * time.Second, WhenUnavailable: redislimit.FailClosed})
 	ratelimittest.Run(t, func(*testing.T) ratelimit.Store { return s })
 }
+
+// TestStore_LeasesConformOnRedisCluster runs the lease suite on a Redis
+// Cluster: a key's lease set carries its hash tag.
+func TestStore_LeasesConformOnRedisCluster(t *testing.T) {
+	rdb, prefix := testenv.RedisCluster(t)
+	s := newStore(t, rdb, redislimit.Config{Prefix: prefix, Timeout: 5 * time.Second, WhenUnavailable: redislimit.FailClosed})
+	ratelimittest.RunLeases(t, func(*testing.T) ratelimit.LeaseStore { return s })
+}

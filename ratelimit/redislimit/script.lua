@@ -4,10 +4,11 @@
 -- because ratelimit.Limit.Validate keeps every product below 2^53.
 --
 -- KEYS[i]  state of limit i (all keys share one hash tag)
--- ARGV     op (0 take, 1 peek, 2 refund), cost, now (-1: server clock),
---          takenAt, then per limit: algorithm, rate, period, burst, interval
+-- ARGV     op (0 take, 1 peek, 2 refund, 3 reset, 4 take up to cost),
+--          cost, now (-1: server clock), takenAt, then per limit:
+--          algorithm, rate, period, burst, interval
 -- Returns  {allowed, index of the deciding limit (0-based), remaining,
---           retry, reset, now, refill}
+--           retry, reset, now, refill, granted}
 
 local GCRA, BUCKET, SLIDING, LOG, FIXED = 0, 1, 2, 3, 4
 
@@ -328,15 +329,32 @@ end
 local n = #KEYS
 local P, S, V = {}, {}, {}
 local all = true
+local params = {}
 for i = 1, n do
   local b = 4 + (i - 1) * 5
-  local p = {
+  params[i] = {
     algo = tonumber(ARGV[b + 1]),
     rate = tonumber(ARGV[b + 2]),
     period = tonumber(ARGV[b + 3]),
     burst = tonumber(ARGV[b + 4]),
     interval = tonumber(ARGV[b + 5]),
   }
+  if op == 3 then
+    redis.call('DEL', KEYS[i])
+  end
+end
+if op == 4 then
+  -- As many as fit, or a refusal that reports the wait for one.
+  for i = 1, n do
+    local _, remaining = eval(params[i], load(KEYS[i], params[i]), KEYS[i], now, 0)
+    cost = math.min(cost, remaining)
+  end
+  cost = math.max(cost, 1)
+  op = 0
+end
+local granted = 0
+for i = 1, n do
+  local p = params[i]
   P[i] = p
   S[i] = load(KEYS[i], p)
   if op == 2 then
@@ -346,6 +364,8 @@ for i = 1, n do
     if had then
       persist(KEYS[i], p, S[i], V[i][4])
     end
+  elseif op == 3 then
+    V[i] = {eval(p, S[i], KEYS[i], now, 0)}
   else
     V[i] = {eval(p, S[i], KEYS[i], now, cost)}
   end
@@ -369,10 +389,11 @@ if op == 0 and all then
   for i = 1, n do
     persist(KEYS[i], P[i], take(P[i], S[i], KEYS[i], now, cost), V[i][4])
   end
+  granted = cost
 elseif op == 1 then
   local _, remaining, _, reset, more = eval(P[best], S[best], KEYS[best], now, 0)
   V[best][2], V[best][4], V[best][5] = remaining, reset, more
-elseif op == 2 then
+elseif op == 2 or op == 3 then
   all = true
 end
 
@@ -380,4 +401,4 @@ local allowed = 0
 if all then
   allowed = 1
 end
-return {allowed, best - 1, V[best][2], V[best][3], V[best][4], now, V[best][5]}
+return {allowed, best - 1, V[best][2], V[best][3], V[best][4], now, V[best][5], granted}

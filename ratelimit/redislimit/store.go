@@ -101,6 +101,8 @@ type Store struct {
 	backup  ratelimit.Store
 	hooks   Hooks
 
+	leaseScript *redis.Script
+
 	argMu    sync.RWMutex
 	argCache map[ratelimit.Limit][]any
 }
@@ -137,13 +139,14 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("%w: unknown policy %v", ErrInvalidConfig, cfg.WhenUnavailable)
 	}
 	s := &Store{
-		client:  client,
-		script:  redis.NewScript(scriptSource),
-		prefix:  cfg.Prefix,
-		timeout: cfg.Timeout,
-		policy:  cfg.WhenUnavailable,
-		backup:  cfg.Fallback,
-		hooks:   cfg.Hooks,
+		client:      client,
+		script:      redis.NewScript(scriptSource),
+		leaseScript: redis.NewScript(leaseSource),
+		prefix:      cfg.Prefix,
+		timeout:     cfg.Timeout,
+		policy:      cfg.WhenUnavailable,
+		backup:      cfg.Fallback,
+		hooks:       cfg.Hooks,
 
 		argCache: make(map[ratelimit.Limit][]any),
 	}
@@ -199,7 +202,7 @@ func (s *Store) Do(ctx context.Context, req ratelimit.Request) (ratelimit.Result
 	if err != nil {
 		return s.unavailable(ctx, req, err, start)
 	}
-	if len(vals) != 7 || vals[1] < 0 || int(vals[1]) >= len(req.Limits) {
+	if len(vals) != 8 || vals[1] < 0 || int(vals[1]) >= len(req.Limits) {
 		return ratelimit.Result{}, fmt.Errorf("redislimit: unexpected script reply %v", vals)
 	}
 	return ratelimit.Result{
@@ -210,6 +213,7 @@ func (s *Store) Do(ctx context.Context, req ratelimit.Request) (ratelimit.Result
 		ResetAfter:  time.Duration(vals[4]) * time.Microsecond,
 		RefillAfter: time.Duration(vals[6]) * time.Microsecond,
 		At:          time.UnixMicro(vals[5]),
+		Granted:     int(vals[7]),
 	}, nil
 }
 

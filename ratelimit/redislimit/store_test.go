@@ -37,6 +37,12 @@ func TestStore_ConformsAgainstRealRedis(t *testing.T) {
 	ratelimittest.Run(t, func(*testing.T) ratelimit.Store { return s })
 }
 
+func TestStore_LeasesConformAgainstRealRedis(t *testing.T) {
+	rdb, prefix := realRedis(t)
+	s := newStore(t, rdb, redislimit.Config{Prefix: prefix, Timeout: 5 * time.Second, WhenUnavailable: redislimit.FailClosed})
+	ratelimittest.RunLeases(t, func(*testing.T) ratelimit.LeaseStore { return s })
+}
+
 func TestStore_ServerClockDecides(t *testing.T) {
 	rdb, prefix := realRedis(t)
 	lim, err := ratelimit.New(ratelimit.Config{
@@ -338,5 +344,40 @@ func TestStore_KeyAlwaysTagsTheWholeKey(t *testing.T) {
 		tag := got[strings.IndexByte(got, '{')+1 : strings.IndexByte(got, '}')]
 		assert.NotEmpty(t, tag)
 		assert.Equal(t, strings.Index(got, "}"), strings.LastIndex(got, "}"), "one closing brace: the tag is the whole key")
+	}
+}
+
+// TestStore_LeasesWhenUnavailable: with Redis really down, each policy
+// decides leases as it decides events.
+func TestStore_LeasesWhenUnavailable(t *testing.T) {
+	for _, policy := range []redislimit.Policy{redislimit.FailOpen, redislimit.FailClosed, redislimit.FallBack} {
+		t.Run(policy.String(), func(t *testing.T) {
+			rdb := redis.NewClient(&redis.Options{
+				Addr: testenv.ClosedAddr(t), ContextTimeoutEnabled: true, MaxRetries: -1, DialTimeout: 50 * time.Millisecond,
+			})
+			t.Cleanup(func() { _ = rdb.Close() })
+			mem, err := ratelimit.NewMemory(ratelimit.MemoryConfig{})
+			require.NoError(t, err)
+			var outages atomic.Int64
+			c, err := ratelimit.NewConcurrency(ratelimit.ConcurrencyConfig{Limit: 1, Store: newStore(t, rdb, redislimit.Config{
+				Timeout: 30 * time.Millisecond, WhenUnavailable: policy, Fallback: mem,
+				Hooks: redislimit.Hooks{OnUnavailable: func(error, redislimit.Policy) { outages.Add(1) }},
+			})})
+			require.NoError(t, err)
+			_, err1 := c.Acquire(context.Background(), "k")
+			_, err2 := c.Acquire(context.Background(), "k")
+			assert.Equal(t, int64(2), outages.Load())
+			switch policy {
+			case redislimit.FailOpen:
+				assert.NoError(t, err1)
+				assert.NoError(t, err2, "fail open grants every lease")
+			case redislimit.FailClosed:
+				assert.ErrorIs(t, err1, redislimit.ErrUnavailable)
+				assert.ErrorIs(t, err2, redislimit.ErrUnavailable)
+			case redislimit.FallBack:
+				assert.NoError(t, err1)
+				assert.ErrorIs(t, err2, ratelimit.ErrLimited, "the local store holds the quota")
+			}
+		})
 	}
 }
