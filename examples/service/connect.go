@@ -11,12 +11,16 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bedrock-go/bedrock/httpsec"
+	"github.com/bedrock-go/bedrock/observe"
+	"github.com/bedrock-go/bedrock/observe/pgxobserve"
+	"github.com/bedrock-go/bedrock/observe/redisobserve"
 	"github.com/bedrock-go/bedrock/outbox/natsjs"
 
 	"github.com/bedrock-go/bedrock/examples/service/internal/config"
@@ -60,12 +64,14 @@ func serverTLS(cfg config.Config, log *slog.Logger) (*httpsec.ServerTLS, error) 
 }
 
 // connectPostgres returns a pool that answered a ping, or a one-line error
-// saying how to start PostgreSQL.
-func connectPostgres(ctx context.Context, url string) (*pgxpool.Pool, error) {
+// saying how to start PostgreSQL. The pool's connections report to tracer
+// when it is not nil.
+func connectPostgres(ctx context.Context, url string, tracer pgx.QueryTracer) (*pgxpool.Pool, error) {
 	pcfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL URL: %w", err)
 	}
+	pcfg.ConnConfig.Tracer = tracer
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, err
@@ -78,6 +84,83 @@ func connectPostgres(ctx context.Context, url string) (*pgxpool.Pool, error) {
 			pcfg.ConnConfig.Host, pcfg.ConnConfig.Port, oneLine(err))
 	}
 	return pool, nil
+}
+
+// queryTracer returns the tracer of the service's PostgreSQL queries: a
+// span and a sample of the db.client.operation.duration histogram (per
+// operation, table and statement fingerprint) for each, on tel's
+// providers, and a log record at Warn for each query slower than
+// SLOW_QUERY_THRESHOLD, naming its fingerprint and never its parameters.
+// With SLOW_QUERY_EXPLAIN it captures the plan of each slow statement
+// shape, once, through db (the pool, which exists only once its tracer
+// does). Close it before the pool: it waits for a capture under way.
+func queryTracer(cfg config.Config, tel *observe.Telemetry, log *slog.Logger, db func() pgxobserve.Querier) (*pgxobserve.Tracer, error) {
+	tc := pgxobserve.Config{TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider,
+		SlowThreshold: cfg.SlowQueryThreshold, Logger: log}
+	if cfg.SlowQueryExplain {
+		tc.Explain.DB = db
+	}
+	return pgxobserve.New(tc)
+}
+
+// commandTracer returns the tracer of the service's Redis commands, for
+// rdb.AddHook: a span and a sample of the db.client.operation.duration
+// histogram (per command) for each, on tel's providers, and a log record
+// at Warn for each command slower than SLOW_REDIS_THRESHOLD, naming the
+// command and never a key. Commands that wait by design (see blocking)
+// are traced and measured all the same, but never logged as slow.
+func commandTracer(cfg config.Config, tel *observe.Telemetry, log *slog.Logger) (redis.Hook, error) {
+	tc := redisobserve.Config{TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider,
+		SlowThreshold: cfg.SlowRedisThreshold, Logger: log}
+	all, err := redisobserve.NewTracer(tc)
+	if err != nil {
+		return nil, err
+	}
+	tc.SlowThreshold = 0
+	waiting, err := redisobserve.NewTracer(tc) // the same instruments: one histogram
+	if err != nil {
+		return nil, err
+	}
+	return commandTracers{all: all, blocking: waiting}, nil
+}
+
+// commandTracers traces blocking commands with a tracer of their own,
+// which logs no slow command: the event consumer's XREADGROUP waits up to
+// a second for new entries, and an idle instance would otherwise log it
+// as slow every second.
+type commandTracers struct{ all, blocking *redisobserve.Tracer }
+
+func (t commandTracers) DialHook(next redis.DialHook) redis.DialHook { return t.all.DialHook(next) }
+
+func (t commandTracers) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	all, blocking := t.all.ProcessHook(next), t.blocking.ProcessHook(next)
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if blocks(cmd) {
+			return blocking(ctx, cmd)
+		}
+		return all(ctx, cmd)
+	}
+}
+
+func (t commandTracers) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return t.all.ProcessPipelineHook(next)
+}
+
+// blocks reports whether cmd may wait on the server for data by design: a
+// stream read with BLOCK, a blocking pop or move, or WAIT.
+func blocks(cmd redis.Cmder) bool {
+	switch cmd.Name() {
+	case "xread", "xreadgroup":
+		for _, a := range cmd.Args() {
+			if s, ok := a.(string); ok && strings.EqualFold(s, "block") {
+				return true
+			}
+		}
+		return false
+	case "blpop", "brpop", "brpoplpush", "blmove", "blmpop", "bzpopmin", "bzpopmax", "bzmpop", "wait", "waitaof":
+		return true
+	}
+	return false
 }
 
 // connectRedis returns a client that answered a ping: of a Redis Cluster

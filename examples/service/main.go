@@ -27,7 +27,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/bedrock-go/bedrock/observe"
+	"github.com/bedrock-go/bedrock/observe/pgxobserve"
 
 	"github.com/bedrock-go/bedrock/examples/service/internal/app"
 	"github.com/bedrock-go/bedrock/examples/service/internal/config"
@@ -60,19 +63,9 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, addr
 		log.Warn("ADMIN_EMAILS is set but ignored: a signup never grants a role, because emails are not verified and whoever signed up first with a listed address would be admin. Grant roles with `service grant-role EMAIL admin`.")
 	}
 
-	pool, err := connectPostgres(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	rdb, closeRedis, err := connectRedis(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer closeRedis()
-
 	// Telemetry: exporters from the standard OTEL_* variables; metrics are
-	// served at /metrics unless OTEL_METRICS_EXPORTER says otherwise.
+	// served at /metrics unless OTEL_METRICS_EXPORTER says otherwise. It
+	// comes first: the connections report every query and command to it.
 	metrics := getenv("OTEL_METRICS_EXPORTER")
 	if metrics == "" {
 		metrics = observe.ExporterPrometheus
@@ -82,6 +75,28 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, addr
 		return err
 	}
 	defer func() { _ = tel.Shutdown(context.WithoutCancel(ctx)) }()
+
+	var pool *pgxpool.Pool
+	queries, err := queryTracer(cfg, tel, log, func() pgxobserve.Querier { return pool })
+	if err != nil {
+		return err
+	}
+	if pool, err = connectPostgres(ctx, cfg.DatabaseURL, queries); err != nil {
+		return err
+	}
+	defer pool.Close()
+	defer func() { _ = queries.Close() }() // before the pool closes: a plan capture may be using it
+	rdb, closeRedis, err := connectRedis(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeRedis()
+	commands, err := commandTracer(cfg, tel, log)
+	if err != nil {
+		return err
+	}
+	rdb.AddHook(commands)
+
 	opts := app.Options{RedisPrefix: cfg.RedisPrefix, TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider}
 	if metrics == observe.ExporterPrometheus {
 		opts.Metrics = tel.MetricsHandler()

@@ -33,7 +33,7 @@ func command(ctx context.Context, args []string, getenv func(string) string, out
 		if !access.IsRole(role) {
 			return fmt.Errorf("%s: unknown role %q; the roles are %s and %s", name, role, access.RoleCustomer, access.RoleAdmin)
 		}
-		pool, err := connectPostgres(ctx, config.DatabaseURL(getenv))
+		pool, err := connectPostgres(ctx, config.DatabaseURL(getenv), nil)
 		if err != nil {
 			return err
 		}

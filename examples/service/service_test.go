@@ -762,6 +762,13 @@ func TestConfig(t *testing.T) {
 		{"bad RabbitMQ URL", map[string]string{"EVENTS_BROKER": "rabbitmq", "RABBITMQ_URL": "http://secret@mq.example/"}, "must be an amqp:// or amqps:// URL"},
 		{"NATS besides RabbitMQ", map[string]string{"EVENTS_BROKER": "rabbitmq", "NATS_URL": "nats://n:4222"}, "one broker"},
 		{"bad TLS reload interval", map[string]string{"TLS_CERT_FILE": "c", "TLS_KEY_FILE": "k", "TLS_RELOAD_INTERVAL": "0s"}, "TLS_RELOAD_INTERVAL"},
+		{"slow-query log with plans", map[string]string{"SLOW_QUERY_THRESHOLD": "50ms", "SLOW_QUERY_EXPLAIN": "true"}, ""},
+		{"no slow-query log", map[string]string{"SLOW_QUERY_THRESHOLD": "0", "SLOW_REDIS_THRESHOLD": "0"}, ""},
+		{"bad slow-query threshold", map[string]string{"SLOW_QUERY_THRESHOLD": "fast"}, `SLOW_QUERY_THRESHOLD must be a duration such as 200ms, or 0 to log none, not "fast"`},
+		{"negative slow-query threshold", map[string]string{"SLOW_QUERY_THRESHOLD": "-1s"}, "SLOW_QUERY_THRESHOLD must be a duration"},
+		{"bad slow-command threshold", map[string]string{"SLOW_REDIS_THRESHOLD": "1 second"}, "SLOW_REDIS_THRESHOLD must be a duration"},
+		{"bad plan switch", map[string]string{"SLOW_QUERY_EXPLAIN": "sometimes"}, `SLOW_QUERY_EXPLAIN must be true or false, not "sometimes"`},
+		{"plans without slow queries", map[string]string{"SLOW_QUERY_THRESHOLD": "0", "SLOW_QUERY_EXPLAIN": "true"}, "SLOW_QUERY_EXPLAIN=true needs a SLOW_QUERY_THRESHOLD above 0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -794,6 +801,15 @@ func TestConfig(t *testing.T) {
 	cfg, err = config.Load(env(map[string]string{"V0_SUNSET": "2028-01-31"}))
 	require.NoError(t, err)
 	assert.Equal(t, time.Date(2028, 1, 31, 0, 0, 0, 0, time.UTC), cfg.V0Sunset)
+	cfg, err = config.Load(env(nil))
+	require.NoError(t, err)
+	assert.Equal(t, 200*time.Millisecond, cfg.SlowQueryThreshold, "SLOW_QUERY_THRESHOLD's default")
+	assert.Equal(t, 50*time.Millisecond, cfg.SlowRedisThreshold, "SLOW_REDIS_THRESHOLD's default")
+	assert.False(t, cfg.SlowQueryExplain, "no plans by default")
+	cfg, err = config.Load(env(map[string]string{"SLOW_QUERY_THRESHOLD": "0", "SLOW_REDIS_THRESHOLD": "1.5ms"}))
+	require.NoError(t, err)
+	assert.Zero(t, cfg.SlowQueryThreshold, "0 logs no slow query")
+	assert.Equal(t, 1500*time.Microsecond, cfg.SlowRedisThreshold)
 	cfg, err = config.Load(env(map[string]string{"TRUSTED_PROXIES": "10.1.2.3/8, 192.0.2.1,2001:db8::1"}))
 	require.NoError(t, err)
 	assert.Equal(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.1/32"),

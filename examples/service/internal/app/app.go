@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/metric"
@@ -120,7 +121,7 @@ type App struct {
 // Redis.
 func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.UniversalClient, log *slog.Logger, opt Options) (*App, error) {
 	opt = opt.withDefaults()
-	if err := store.Migrate(ctx, pool); err != nil {
+	if err := migrate(ctx, pool); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	id, err := newIdentity(ctx, cfg, pool, log, opt)
@@ -137,6 +138,37 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 		return nil, err
 	}
 	return a, nil
+}
+
+// migrate brings the whole schema up to date in one transaction under the
+// service's advisory lock (store.Migrate): the service's migrations, then
+// the tables of the refresh-token sessions (pgsession) and of the outbox
+// and inbox (outbox), whose own locks nest inside. Instances starting
+// together on an empty database apply it one after another, and each
+// finds the schema complete when its turn comes.
+//
+// It runs on a connection of its own, made from the pool's configuration
+// without the pool's query tracer: traced, every start would put each
+// migration script (several kilobytes of DDL) as a fingerprint label on
+// db.client.operation.duration, kept in /metrics for the life of the
+// process, and log the scripts and the wait for the lock as slow queries.
+func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	cc := pool.Config().ConnConfig // a copy
+	cc.Tracer = nil
+	conn, err := pgx.ConnectConfig(ctx, cc)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
+	return store.Migrate(ctx, conn,
+		func(ctx context.Context, tx pgx.Tx) error {
+			sessions, err := pgsession.New(tx, pgsession.Config{})
+			if err != nil {
+				return err
+			}
+			return sessions.Migrate(ctx)
+		},
+		func(ctx context.Context, tx pgx.Tx) error { return outbox.Migrate(ctx, tx, outbox.MigrateConfig{}) })
 }
 
 // withDefaults returns opt with every zero field set to its default.
@@ -189,9 +221,6 @@ func newIdentity(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log
 	sessStore, err := pgsession.New(pool, pgsession.Config{})
 	if err != nil {
 		return id, err
-	}
-	if err := sessStore.Migrate(ctx); err != nil {
-		return id, fmt.Errorf("migrate sessions: %w", err)
 	}
 	if id.ring, err = keyRing(cfg, log); err != nil {
 		return id, err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -100,6 +101,18 @@ type Config struct {
 	// rel="deprecation".
 	V0Sunset            time.Time
 	V0DeprecationPolicy string
+
+	// SlowQueryThreshold is the duration from which a PostgreSQL query is
+	// logged as slow (SLOW_QUERY_THRESHOLD, 200ms; 0 logs none): its
+	// statement fingerprint, never its parameters, with its duration, rows
+	// and trace id. With SlowQueryExplain (SLOW_QUERY_EXPLAIN=true) the
+	// plan of each slow statement shape is captured once (EXPLAIN without
+	// ANALYZE, at most one a minute) and logged too.
+	SlowQueryThreshold time.Duration
+	SlowQueryExplain   bool
+	// SlowRedisThreshold is the duration from which a Redis command is
+	// logged as slow (SLOW_REDIS_THRESHOLD, 50ms; 0 logs none).
+	SlowRedisThreshold time.Duration
 }
 
 // V0Deprecated returns when the v0 product reads were deprecated, the day
@@ -169,6 +182,9 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	}
 	if err := c.loadV0(getenv); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.loadSlow(getenv); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Env != Development && c.Env != Production {
@@ -287,6 +303,47 @@ func (c *Config) loadTLS(getenv func(string) string) error {
 		return errors.New("TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE: client certificates are asked for over HTTPS only")
 	}
 	return nil
+}
+
+// Defaults of the slow-query and slow-command logs.
+const (
+	DefaultSlowQueryThreshold = 200 * time.Millisecond
+	DefaultSlowRedisThreshold = 50 * time.Millisecond
+)
+
+// loadSlow reads the thresholds of the slow-query and slow-command logs
+// and the switch of plan capture.
+func (c *Config) loadSlow(getenv func(string) string) error {
+	var errs []error
+	var err error
+	if c.SlowQueryThreshold, err = threshold(getenv, "SLOW_QUERY_THRESHOLD", DefaultSlowQueryThreshold); err != nil {
+		errs = append(errs, err)
+	}
+	if c.SlowRedisThreshold, err = threshold(getenv, "SLOW_REDIS_THRESHOLD", DefaultSlowRedisThreshold); err != nil {
+		errs = append(errs, err)
+	}
+	if v := getenv("SLOW_QUERY_EXPLAIN"); v != "" {
+		if c.SlowQueryExplain, err = strconv.ParseBool(v); err != nil {
+			errs = append(errs, fmt.Errorf("SLOW_QUERY_EXPLAIN must be true or false, not %q", v))
+		}
+	}
+	if c.SlowQueryExplain && c.SlowQueryThreshold == 0 && getenv("SLOW_QUERY_THRESHOLD") != "" {
+		errs = append(errs, errors.New("SLOW_QUERY_EXPLAIN=true needs a SLOW_QUERY_THRESHOLD above 0: plans are captured for slow queries only"))
+	}
+	return errors.Join(errs...)
+}
+
+// threshold reads a duration that may be 0 (off).
+func threshold(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%s must be a duration such as 200ms, or 0 to log none, not %q", name, v)
+	}
+	return d, nil
 }
 
 // loadV0 reads the retirement of the v0 product reads.

@@ -45,18 +45,15 @@ type Flow struct {
 	broker *Broker
 }
 
-// Start migrates the outbox and inbox tables and starts the relay to
-// broker and the consumer of broker, which the Flow then owns (its Close
-// closes it). afterApply runs after an event's effects committed, with the
+// Start starts the relay to broker and the consumer of broker, which the
+// Flow then owns (its Close closes it); the outbox and inbox tables are
+// migrated with the service's schema (app.New), before. afterApply runs after an event's effects committed, with the
 // products it changed (to invalidate caches).
 //
 // When also is not nil (NATS JetStream, when NATS_URL is set with the
 // Redis broker), every event is published there too, after the broker.
 func Start(ctx context.Context, pool *pgxpool.Pool, broker *Broker, log *slog.Logger,
 	mp metric.MeterProvider, also outbox.Publisher, afterApply func(ctx context.Context, productIDs []int64)) (*Flow, error) {
-	if err := outbox.Migrate(ctx, pool, outbox.MigrateConfig{}); err != nil {
-		return nil, err
-	}
 	pub := broker.Publisher
 	hooks, err := outboxobserve.Hooks(mp, "orders")
 	if err != nil {

@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bedrock-go/bedrock/txn"
 )
@@ -22,15 +21,19 @@ import (
 var migrations embed.FS
 
 // Migrate applies the embedded migrations that have not run yet, in name
-// order, each in its own transaction. An advisory lock serialises instances
-// that start together, so that each migration runs once.
-func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
+// order, then each of also, all in one transaction under an advisory lock:
+// instances that start together apply them one after another, so each
+// migration runs once and the later instances find the schema complete.
+// also migrates what the service's libraries keep in the same database
+// (the refresh-token sessions, the outbox); their Migrate is idempotent,
+// and runs on every start.
+func Migrate(ctx context.Context, db txn.Beginner, also ...func(ctx context.Context, tx pgx.Tx) error) error {
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
 		return err
 	}
 	sort.Strings(names)
-	return txn.Do(ctx, pool, func(ctx context.Context, tx pgx.Tx) error {
+	return txn.Do(ctx, db, func(ctx context.Context, tx pgx.Tx) error {
 		if err := txn.XactLock(ctx, tx, txn.Key("examples/service migrations")); err != nil {
 			return err
 		}
@@ -55,6 +58,11 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 				return fmt.Errorf("migration %s: %w", id, err)
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (name) VALUES ($1)`, id); err != nil {
+				return err
+			}
+		}
+		for _, f := range also {
+			if err := f(ctx, tx); err != nil {
 				return err
 			}
 		}
