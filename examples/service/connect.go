@@ -60,11 +60,17 @@ func serverTLS(cfg config.Config, log *slog.Logger) (*httpsec.ServerTLS, error) 
 }
 
 // connectPostgres returns a pool that answered a ping, or a one-line error
-// saying how to start PostgreSQL.
-func connectPostgres(ctx context.Context, url string) (*pgxpool.Pool, error) {
+// saying how to start PostgreSQL. Each dial is bounded by connectTimeout
+// unless the URL sets connect_timeout, so that an unreachable database
+// fails a request in seconds instead of the operating system's TCP
+// timeout.
+func connectPostgres(ctx context.Context, url string, connectTimeout time.Duration) (*pgxpool.Pool, error) {
 	pcfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL URL: %w", err)
+	}
+	if pcfg.ConnConfig.ConnectTimeout == 0 {
+		pcfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {

@@ -60,7 +60,7 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, addr
 		log.Warn("ADMIN_EMAILS is set but ignored: a signup never grants a role, because emails are not verified and whoever signed up first with a listed address would be admin. Grant roles with `service grant-role EMAIL admin`.")
 	}
 
-	pool, err := connectPostgres(ctx, cfg.DatabaseURL)
+	pool, err := connectPostgres(ctx, cfg.DatabaseURL, cfg.DBConnectTimeout)
 	if err != nil {
 		return err
 	}

@@ -65,6 +65,13 @@ func startServiceWith(t *testing.T, edit func(*app.Options)) *service {
 func startServiceEnv(t *testing.T, env map[string]string, edit func(*app.Options)) *service {
 	t.Helper()
 	pool, _ := servicetest.Database(t)
+	return startServiceOn(t, pool, env, edit)
+}
+
+// startServiceOn is startServiceEnv on a pool of the test's own (one
+// through a servicetest.Proxy, say).
+func startServiceOn(t *testing.T, pool *pgxpool.Pool, env map[string]string, edit func(*app.Options)) *service {
+	t.Helper()
 	rdb, prefix := servicetest.Redis(t) // honours context deadlines, as main's client does
 	cfg, err := config.Load(func(name string) string {
 		if v, ok := env[name]; ok {

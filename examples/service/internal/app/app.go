@@ -272,7 +272,7 @@ func (a *App) assemble(ctx context.Context, cfg config.Config, log *slog.Logger,
 	if err != nil {
 		return err
 	}
-	orderStore, err := orders.NewStore(a.pool, opt.OrderAttempts)
+	orderStore, err := orders.NewStore(a.pool, opt.OrderAttempts, cfg.DBBeginTimeout)
 	if err != nil {
 		return err
 	}

@@ -97,9 +97,12 @@ type Store struct {
 
 // NewStore returns the repository over pool. Placing an order is
 // SERIALIZABLE and retried up to maxAttempts times on serialization
-// failures.
-func NewStore(pool *pgxpool.Pool, maxAttempts int) (*Store, error) {
-	m, err := txn.New(pool, txn.Config{Isolation: txn.Serializable, MaxAttempts: maxAttempts})
+// failures. beginTimeout, when positive, bounds each attempt's wait for a
+// connection and its BEGIN: past it, or when PostgreSQL refuses
+// connections, Place fails at once with txn.ErrUnavailable (503) instead
+// of spending its retries on an outage.
+func NewStore(pool *pgxpool.Pool, maxAttempts int, beginTimeout time.Duration) (*Store, error) {
+	m, err := txn.New(pool, txn.Config{Isolation: txn.Serializable, MaxAttempts: maxAttempts, BeginTimeout: beginTimeout})
 	if err != nil {
 		return nil, err
 	}
