@@ -43,7 +43,9 @@ func runEnv(t *testing.T) map[string]string {
 	t.Helper()
 	_, dbURL := servicetest.Database(t)
 	_, prefix := servicetest.Redis(t)
-	return map[string]string{"DATABASE_URL": dbURL, "REDIS_URL": servicetest.RedisURL(), "REDIS_PREFIX": prefix, "HTTP_ADDR": "127.0.0.1:0"}
+	return map[string]string{"DATABASE_URL": dbURL, "REDIS_URL": servicetest.RedisURL(), "REDIS_PREFIX": prefix, "HTTP_ADDR": "127.0.0.1:0",
+		// No load balancer to wait for: TestGracefulShutdownDrains sets one.
+		"SHUTDOWN_DRAIN": "0s"}
 }
 
 // startRun runs main's path with env (from runEnv) and returns the base
