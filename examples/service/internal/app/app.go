@@ -106,12 +106,12 @@ type Options struct {
 
 // App is the assembled service.
 type App struct {
-	handler  http.Handler
-	routes   []string
-	closers  []func() error
-	health   *observe.Health
-	pool     *pgxpool.Pool
-	redis    redis.UniversalClient
+	handler http.Handler
+	routes  []string
+	closers []func() error
+	health  *observe.Health
+	pool    *pgxpool.Pool
+	redis   redis.UniversalClient
 }
 
 // New migrates the database and builds the service over pool and rdb,
