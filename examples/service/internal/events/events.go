@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -48,6 +49,12 @@ type Flow struct {
 	lag    metric.Registration
 	also   *Destination
 }
+
+// PublishTimeout bounds each relay's publication of a batch. A broker
+// answers in milliseconds; one that does not (NATS reconnecting buffers
+// publications until they time out) is logged and retried after this
+// rather than the relay's default 30 s, and holds a shutdown no longer.
+const PublishTimeout = 5 * time.Second
 
 // Destination is a second broker that every event also goes to (NATS
 // JetStream, when NATS_URL is set with the Redis broker). It has an outbox
@@ -90,7 +97,8 @@ func Start(ctx context.Context, pool *pgxpool.Pool, broker *Broker, log *slog.Lo
 		if err != nil {
 			return err
 		}
-		relay, err := outbox.NewRelay(pool, pub, outbox.RelayConfig{Table: table, Hooks: outboxobserve.Logged(hooks, log, name)})
+		relay, err := outbox.NewRelay(pool, pub, outbox.RelayConfig{Table: table, PublishTimeout: PublishTimeout,
+			Hooks: outboxobserve.Logged(hooks, log, name)})
 		if err != nil {
 			return err
 		}
