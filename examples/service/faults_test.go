@@ -173,6 +173,24 @@ func TestNATSOutageDelaysOnlyItsOwnEvents(t *testing.T) {
 		require.Less(t, time.Since(start), 4*events.PublishTimeout, "the relay's failure was never logged: %s", logs.String())
 		time.Sleep(50 * time.Millisecond) // polling the log, not waiting for an event to happen
 	}
+	assert.Regexp(t, `bedrock_nats_disconnects[a-z_]*\{[^}]*\} [1-9]`, scrape(t, base), "the outage is counted")
+	assert.Regexp(t, `bedrock_outbox_failed[a-z_]*\{[^}]*bedrock_outbox_relay="nats"[^}]*\} [1-9]`, scrape(t, base), "the relay's failure is counted")
+
+	// NATS back: the connection is restored (never given up) and NATS's
+	// copy goes out.
+	restored := time.Now()
+	proxy.Restore()
+	for {
+		var left int
+		require.NoError(t, pool.QueryRow(context.Background(), `SELECT count(*) FROM outbox_events_nats`).Scan(&left))
+		if left == 0 {
+			break
+		}
+		require.Less(t, time.Since(restored), 30*time.Second, "NATS's copy never went out after NATS came back")
+		time.Sleep(50 * time.Millisecond) // polling the table
+	}
+	t.Logf("NATS's copy went out %v after NATS came back", time.Since(restored))
+	assert.Contains(t, logs.String(), "nats reconnected")
 }
 
 // TestAdminListenerServesProfiles checks that the profiles are served on

@@ -9,9 +9,11 @@ import (
 
 // Proxy forwards TCP connections to a server until Cut, which stands for
 // an outage of that server: every connection through it is dropped and
-// new ones are refused (its port is closed).
+// new ones are refused (its port is closed). Restore ends the outage.
 type Proxy struct {
+	t      testing.TB
 	ln     net.Listener
+	addr   string
 	target string
 
 	mu    sync.Mutex
@@ -28,15 +30,29 @@ func NewProxy(t testing.TB, target string) *Proxy {
 	if err != nil {
 		t.Fatalf("servicetest: proxy: %v", err)
 	}
-	p := &Proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	p := &Proxy{t: t, ln: ln, addr: ln.Addr().String(), target: target, conns: map[net.Conn]struct{}{}}
 	p.wg.Add(1)
-	go p.accept()
+	go p.accept(ln)
 	t.Cleanup(p.Cut)
 	return p
 }
 
-// Addr returns the proxy's address, host:port.
-func (p *Proxy) Addr() string { return p.ln.Addr().String() }
+// Addr returns the proxy's address, host:port, the same after Restore.
+func (p *Proxy) Addr() string { return p.addr }
+
+// Restore opens the proxy's port again after Cut, on the same address.
+func (p *Proxy) Restore() {
+	p.t.Helper()
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		p.t.Fatalf("servicetest: proxy: reopen %s: %v", p.addr, err)
+	}
+	p.mu.Lock()
+	p.ln, p.cut = ln, false
+	p.mu.Unlock()
+	p.wg.Add(1)
+	go p.accept(ln)
+}
 
 // Cut closes the proxy's port and every connection through it, and waits
 // for its goroutines. It may be called more than once.
@@ -46,8 +62,10 @@ func (p *Proxy) Cut() {
 	for c := range p.conns {
 		_ = c.Close()
 	}
+	clear(p.conns)
+	ln := p.ln
 	p.mu.Unlock()
-	_ = p.ln.Close()
+	_ = ln.Close()
 	p.wg.Wait()
 }
 
@@ -63,10 +81,10 @@ func (p *Proxy) track(c net.Conn) bool {
 	return true
 }
 
-func (p *Proxy) accept() {
+func (p *Proxy) accept(ln net.Listener) {
 	defer p.wg.Done()
 	for {
-		in, err := p.ln.Accept()
+		in, err := ln.Accept()
 		if err != nil {
 			return
 		}
