@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -287,4 +288,45 @@ func TestConsumerBacklogIsMeasured(t *testing.T) {
 	page := scrape(t, base)
 	assert.Regexp(t, `shop_events_consumer_backlog[a-z_]*\{[^}]*state="pending"`, page)
 	assert.Regexp(t, `shop_events_consumer_backlog[a-z_]*\{[^}]*state="lag"`, page)
+}
+
+// TestExhaustedPoolAnswers503 holds the pool's only connection and checks
+// that an order waits DB_BEGIN_TIMEOUT for one, then answers 503 with
+// Retry-After, instead of queueing for as long as the client waits.
+func TestExhaustedPoolAnswers503(t *testing.T) {
+	_, dbURL := servicetest.Database(t)
+	pcfg, err := pgxpool.ParseConfig(dbURL)
+	require.NoError(t, err)
+	pcfg.MaxConns = 1
+	pool, err := pgxpool.NewWithConfig(context.Background(), pcfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	s := startServiceOn(t, pool, map[string]string{"DB_BEGIN_TIMEOUT": "300ms"}, nil)
+	s.signup(adminEmail, "Admin")
+	s.grant(adminEmail, "admin")
+	p := s.createProduct(s.login(adminEmail).Access, "cup", 100, 10)
+	s.signup("ada@shop.test", "Ada")
+	ada := s.login("ada@shop.test").Access
+
+	held, err := pool.Acquire(context.Background())
+	require.NoError(t, err)
+	defer held.Release()
+	// A client that gives up, so that a service waiting for the connection
+	// fails the test instead of hanging it.
+	req, err := http.NewRequest("POST", s.base+"/v1/orders",
+		strings.NewReader(fmt.Sprintf(`{"items":[{"product_id":%v,"quantity":1}]}`, p["id"])))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+ada)
+	req.Header.Set("Idempotency-Key", "busy-1")
+	start := time.Now()
+	r, err := (&http.Client{Timeout: 2 * outageBound}).Do(req)
+	require.NoError(t, err, "the order waited for a connection as long as the client did")
+	_ = r.Body.Close()
+	took := time.Since(start)
+	assert.Equal(t, http.StatusServiceUnavailable, r.StatusCode)
+	assert.Equal(t, web.RetryAfterUnavailable, r.Header.Get("Retry-After"))
+	assert.GreaterOrEqual(t, took, 300*time.Millisecond, "it waited DB_BEGIN_TIMEOUT for a connection")
+	assert.Less(t, took, outageBound)
+	t.Logf("an order on an exhausted pool answered %d in %v", r.StatusCode, took)
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/bedrock-go/bedrock/auth/password"
 	"github.com/bedrock-go/bedrock/auth/token"
+	"github.com/bedrock-go/bedrock/observe"
 	"github.com/bedrock-go/bedrock/ratelimit"
 
 	"github.com/bedrock-go/bedrock/examples/service/internal/access"
@@ -772,6 +773,12 @@ func TestConfig(t *testing.T) {
 		{"bad RabbitMQ URL", map[string]string{"EVENTS_BROKER": "rabbitmq", "RABBITMQ_URL": "http://secret@mq.example/"}, "must be an amqp:// or amqps:// URL"},
 		{"NATS besides RabbitMQ", map[string]string{"EVENTS_BROKER": "rabbitmq", "NATS_URL": "nats://n:4222"}, "one broker"},
 		{"bad TLS reload interval", map[string]string{"TLS_CERT_FILE": "c", "TLS_KEY_FILE": "k", "TLS_RELOAD_INTERVAL": "0s"}, "TLS_RELOAD_INTERVAL"},
+		{"no drain", map[string]string{"SHUTDOWN_DRAIN": "0s"}, ""},
+		{"negative drain", map[string]string{"SHUTDOWN_DRAIN": "-1s"}, "SHUTDOWN_DRAIN must be a duration"},
+		{"bad drain", map[string]string{"SHUTDOWN_DRAIN": "a while"}, "SHUTDOWN_DRAIN must be a duration"},
+		{"bad connect timeout", map[string]string{"DB_CONNECT_TIMEOUT": "0s"}, "DB_CONNECT_TIMEOUT"},
+		{"bad begin timeout", map[string]string{"DB_BEGIN_TIMEOUT": "2"}, "DB_BEGIN_TIMEOUT"},
+		{"admin listener", map[string]string{"ADMIN_ADDR": "127.0.0.1:6060"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -790,6 +797,10 @@ func TestConfig(t *testing.T) {
 	}
 	cfg, err := config.Load(env(nil))
 	require.NoError(t, err)
+	assert.Equal(t, observe.DefaultDrain, cfg.ShutdownDrain)
+	assert.Equal(t, 2*time.Second, cfg.DBConnectTimeout)
+	assert.Equal(t, 2*time.Second, cfg.DBBeginTimeout)
+	assert.Empty(t, cfg.AdminAddr, "no profiles unless asked")
 	assert.Equal(t, "redis", cfg.EventsBroker, "Redis Streams by default")
 	assert.Empty(t, cfg.RabbitMQURL)
 	cfg, err = config.Load(env(map[string]string{"EVENTS_BROKER": "rabbitmq"}))
