@@ -47,7 +47,7 @@ func TestRunOnRedisCluster(t *testing.T) {
 			defer stop()
 
 			status, _ := call(t, "GET", base+"/readyz", "", "")
-			require.Equal(t, http.StatusNoContent, status)
+			require.Equal(t, http.StatusOK, status)
 			status, m := call(t, "POST", base+"/v1/auth/signup", "", `{"email":"root@shop.test","password":"correct horse battery","name":"Root"}`)
 			require.Equal(t, http.StatusCreated, status, "%v", m)
 			require.NoError(t, command(context.Background(), []string{"grant-role", "root@shop.test", "admin"}, envMap(env), io.Discard))

@@ -13,9 +13,9 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/bedrock-go/bedrock/httpsec"
 	"github.com/bedrock-go/bedrock/observe"
@@ -24,6 +24,7 @@ import (
 	"github.com/bedrock-go/bedrock/outbox/natsjs"
 
 	"github.com/bedrock-go/bedrock/examples/service/internal/config"
+	"github.com/bedrock-go/bedrock/examples/service/internal/events"
 )
 
 // serverTLS returns the HTTPS configuration of TLS_CERT_FILE and
@@ -64,14 +65,19 @@ func serverTLS(cfg config.Config, log *slog.Logger) (*httpsec.ServerTLS, error) 
 }
 
 // connectPostgres returns a pool that answered a ping, or a one-line error
-// saying how to start PostgreSQL. The pool's connections report to tracer
-// when it is not nil.
-func connectPostgres(ctx context.Context, url string, tracer pgx.QueryTracer) (*pgxpool.Pool, error) {
+// saying how to start PostgreSQL. Each dial is bounded by connectTimeout
+// unless the URL sets connect_timeout, so that an unreachable database
+// fails a request in seconds instead of the operating system's TCP
+// timeout. The pool's connections report to tracer when it is not nil.
+func connectPostgres(ctx context.Context, url string, connectTimeout time.Duration, tracer pgx.QueryTracer) (*pgxpool.Pool, error) {
 	pcfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL URL: %w", err)
 	}
 	pcfg.ConnConfig.Tracer = tracer
+	if pcfg.ConnConfig.ConnectTimeout == 0 {
+		pcfg.ConnConfig.ConnectTimeout = connectTimeout
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, err
@@ -268,28 +274,29 @@ func connectRedisCluster(ctx context.Context, opts *redis.ClusterOptions) (redis
 	return rdb, func() { _ = rdb.Close() }, nil
 }
 
-// connectNATS returns a publisher to NATS JetStream, creating the stream
-// that captures the service's events if it does not exist.
-func connectNATS(ctx context.Context, url string) (*natsjs.Publisher, func(), error) {
-	nc, err := nats.Connect(url, nats.Timeout(3*time.Second))
+// connectNATS returns NATS JetStream as a second destination of the
+// events, creating the stream that captures them if it does not exist. Its
+// connection reconnects forever, logged and counted (events.DialNATS).
+func connectNATS(ctx context.Context, url string, mp metric.MeterProvider, log *slog.Logger) (*events.Destination, error) {
+	nc, err := events.DialNATS(url, mp, log)
 	if err != nil {
-		return nil, nil, fmt.Errorf("NATS at %s is unreachable (%v); start it (e.g. `docker run -d -p 4222:4222 nats -js`) or unset NATS_URL", url, oneLine(err))
+		return nil, fmt.Errorf("NATS at %s is unreachable (%v); start it (e.g. `docker run -d -p 4222:4222 nats -js`) or unset NATS_URL", url, oneLine(err))
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		nc.Close()
-		return nil, nil, err
+		return nil, err
 	}
 	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: "SHOP_EVENTS", Subjects: []string{natsSubjectPrefix + ">"}}); err != nil {
 		nc.Close()
-		return nil, nil, fmt.Errorf("NATS JetStream stream: %w", err)
+		return nil, fmt.Errorf("NATS JetStream stream: %w", err)
 	}
 	pub, err := natsjs.New(js, natsjs.Config{SubjectPrefix: natsSubjectPrefix})
 	if err != nil {
 		nc.Close()
-		return nil, nil, err
+		return nil, err
 	}
-	return pub, nc.Close, nil
+	return &events.Destination{Name: "nats", Publisher: pub, Check: pub.Check, Close: nc.Close}, nil
 }
 
 // natsSubjectPrefix starts the subject of every event published to NATS.

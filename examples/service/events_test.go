@@ -154,7 +154,7 @@ func TestRunWithEachEventsBroker(t *testing.T) {
 			resp, err := http.Get(base + "/readyz")
 			require.NoError(t, err)
 			resp.Body.Close()
-			assert.Equal(t, http.StatusNoContent, resp.StatusCode)
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
 		})
 	}
 }

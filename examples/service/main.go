@@ -53,8 +53,9 @@ func main() {
 }
 
 // run serves until ctx ends, then shuts down gracefully. It reports the
-// listening address on addr when that is not nil.
-func run(ctx context.Context, getenv func(string) string, log *slog.Logger, addr chan<- string) error {
+// listening address on addr when that is not nil, and the admin listener's
+// address after it when ADMIN_ADDR is set.
+func run(ctx context.Context, getenv func(string) string, log *slog.Logger, addr chan<- string) (err error) {
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
@@ -62,10 +63,21 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, addr
 	if getenv("ADMIN_EMAILS") != "" {
 		log.Warn("ADMIN_EMAILS is set but ignored: a signup never grants a role, because emails are not verified and whoever signed up first with a listed address would be admin. Grant roles with `service grant-role EMAIL admin`.")
 	}
+	// closers release what has been built, last first. On a graceful stop
+	// they are the steps of observe.GracefulShutdown; on a failed start
+	// they run here.
+	var closers []func(context.Context) error
+	defer func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			_ = closers[i](context.WithoutCancel(ctx))
+		}
+	}()
 
 	// Telemetry: exporters from the standard OTEL_* variables; metrics are
-	// served at /metrics unless OTEL_METRICS_EXPORTER says otherwise. It
-	// comes first: the connections report every query and command to it.
+	// served at /metrics unless OTEL_METRICS_EXPORTER says otherwise.
+	// Setup also registers the Go runtime's metrics (go.goroutine.count,
+	// go.memory.used, ...). It comes first: the connections report every
+	// query and command to it, and it is flushed last.
 	metrics := getenv("OTEL_METRICS_EXPORTER")
 	if metrics == "" {
 		metrics = observe.ExporterPrometheus
@@ -74,23 +86,25 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, addr
 	if err != nil {
 		return err
 	}
-	defer func() { _ = tel.Shutdown(context.WithoutCancel(ctx)) }()
+	closers = append(closers, tel.Shutdown) // flushes the last spans and metrics
 
 	var pool *pgxpool.Pool
 	queries, err := queryTracer(cfg, tel, log, func() pgxobserve.Querier { return pool })
 	if err != nil {
 		return err
 	}
-	if pool, err = connectPostgres(ctx, cfg.DatabaseURL, queries); err != nil {
+	if pool, err = connectPostgres(ctx, cfg.DatabaseURL, cfg.DBConnectTimeout, queries); err != nil {
 		return err
 	}
-	defer pool.Close()
-	defer func() { _ = queries.Close() }() // before the pool closes: a plan capture may be using it
+	closers = append(closers, func(context.Context) error { pool.Close(); return nil })
+	// Closers run last first: the tracer closes before the pool, since a
+	// plan capture may be using it.
+	closers = append(closers, func(context.Context) error { return queries.Close() })
 	rdb, closeRedis, err := connectRedis(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer closeRedis()
+	closers = append(closers, func(context.Context) error { closeRedis(); return nil })
 	commands, err := commandTracer(cfg, tel, log)
 	if err != nil {
 		return err
@@ -104,18 +118,22 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, addr
 	if cfg.NATSURL != "" && cfg.EventsBroker == "redis" {
 		// NATS as a second destination; with EVENTS_BROKER=nats it is the
 		// broker, which the app connects.
-		pub, closeNATS, err := connectNATS(ctx, cfg.NATSURL)
+		dest, err := connectNATS(ctx, cfg.NATSURL, tel.MeterProvider, log)
 		if err != nil {
 			return err
 		}
-		defer closeNATS()
-		opts.Events = pub
+		opts.Events = dest
 	}
 	a, err := app.New(ctx, cfg, pool, rdb, log, opts)
 	if err != nil {
+		if opts.Events != nil {
+			opts.Events.Close()
+		}
 		return err
 	}
-	defer func() { _ = a.Close() }()
+	// Stops the relays and the consumer (after the server: in-flight
+	// orders have enqueued their events), before the pools close.
+	closers = append(closers, func(context.Context) error { return a.Close() })
 	srv := &http.Server{
 		Addr:              cfg.HTTPAddr,
 		Handler:           a.Handler(),
@@ -137,11 +155,16 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, addr
 	if err != nil {
 		return err
 	}
+	serveErr := make(chan error, 2)
+	admin, adminLn, err := adminServer(cfg, log)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("scheme", scheme), slog.String("env", cfg.Env))
 	if addr != nil {
 		addr <- ln.Addr().String()
 	}
-	serveErr := make(chan error, 1)
 	go func() {
 		if srv.TLSConfig != nil {
 			serveErr <- srv.ServeTLS(ln, "", "") // the certificate comes from TLSConfig
@@ -149,19 +172,40 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, addr
 		}
 		serveErr <- srv.Serve(ln)
 	}()
+	if admin != nil {
+		log.Info("admin listener serving /debug/pprof/", slog.String("addr", adminLn.Addr().String()))
+		if addr != nil {
+			addr <- adminLn.Addr().String()
+		}
+		go func() { serveErr <- admin.Serve(adminLn) }()
+	}
 
 	select {
 	case err := <-serveErr:
+		_ = srv.Close()
+		if admin != nil {
+			_ = admin.Close()
+		}
 		return err
 	case <-ctx.Done():
 	}
-	// Readiness goes false first so that the load balancer stops routing
-	// here; in-flight requests then finish within the timeout.
-	log.Info("shutting down")
-	a.Drain()
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	// /readyz answers 503 first, while the listener stays open for the
+	// drain and serves every request, so that the load balancer stops
+	// routing here before anyone is refused; then the server stops
+	// accepting and waits for in-flight requests; then the steps: the
+	// admin listener, the relays and consumer, telemetry, the pools.
+	log.Info("shutting down", slog.Duration("drain", cfg.ShutdownDrain))
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownDrain+cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	steps := []func(context.Context) error{}
+	if admin != nil {
+		steps = append(steps, admin.Shutdown)
+	}
+	for i := len(closers) - 1; i >= 0; i-- {
+		steps = append(steps, closers[i])
+	}
+	closers = nil
+	if err := observe.GracefulShutdown(shutdownCtx, srv, a.Health(), cfg.ShutdownDrain, steps...); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
@@ -169,4 +213,26 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, addr
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// adminServer returns the admin listener of ADMIN_ADDR, which serves the
+// pprof profiles (observe.ProfilingHandler) and nothing else, on a
+// listener of its own so that the public one never does; nil when
+// ADMIN_ADDR is unset, the default.
+func adminServer(cfg config.Config, log *slog.Logger) (*http.Server, net.Listener, error) {
+	if cfg.AdminAddr == "" {
+		return nil, nil, nil
+	}
+	ln, err := net.Listen("tcp", cfg.AdminAddr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ADMIN_ADDR: %w", err)
+	}
+	return &http.Server{
+		Handler:           observe.ProfilingHandler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		// No WriteTimeout: a CPU profile or trace writes for its seconds
+		// (at most observe.MaxProfileSeconds).
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}, ln, nil
 }

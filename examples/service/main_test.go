@@ -43,7 +43,9 @@ func runEnv(t *testing.T) map[string]string {
 	t.Helper()
 	_, dbURL := servicetest.Database(t)
 	_, prefix := servicetest.Redis(t)
-	return map[string]string{"DATABASE_URL": dbURL, "REDIS_URL": servicetest.RedisURL(), "REDIS_PREFIX": prefix, "HTTP_ADDR": "127.0.0.1:0"}
+	return map[string]string{"DATABASE_URL": dbURL, "REDIS_URL": servicetest.RedisURL(), "REDIS_PREFIX": prefix, "HTTP_ADDR": "127.0.0.1:0",
+		// No load balancer to wait for: TestGracefulShutdownDrains sets one.
+		"SHUTDOWN_DRAIN": "0s"}
 }
 
 // startRun runs main's path with env (from runEnv) and returns the base
@@ -51,32 +53,55 @@ func runEnv(t *testing.T) map[string]string {
 // discards the records.
 func startRun(t *testing.T, env map[string]string, log *slog.Logger) (string, func()) {
 	t.Helper()
+	r := startRunning(t, env, log)
+	return r.base, r.stop
+}
+
+// running is main's path running in the test.
+type running struct {
+	base  string     // the public listener's URL
+	admin string     // the admin listener's URL, with ADMIN_ADDR
+	done  chan error // receives run's result
+	stop  func()     // cancels run and checks its graceful exit
+	stopC func()     // cancels run only
+}
+
+// startRunning runs main's path as startRun does, and returns the admin
+// listener's URL too when env sets ADMIN_ADDR.
+func startRunning(t *testing.T, env map[string]string, log *slog.Logger) *running {
+	t.Helper()
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	addr := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, envMap(env), log, addr) }()
-	select {
-	case a := <-addr:
-		return "http://" + a, func() {
-			cancel()
-			select {
-			case err := <-done:
-				assert.NoError(t, err, "a graceful stop is not an error")
-			case <-time.After(30 * time.Second):
-				t.Fatal("run did not stop")
-			}
+	addr := make(chan string, 2)
+	r := &running{done: make(chan error, 1), stopC: cancel}
+	go func() { r.done <- run(ctx, envMap(env), log, addr) }()
+	r.stop = func() {
+		cancel()
+		select {
+		case err := <-r.done:
+			assert.NoError(t, err, "a graceful stop is not an error")
+		case <-time.After(30 * time.Second):
+			t.Fatal("run did not stop")
 		}
-	case err := <-done:
-		cancel()
-		t.Fatalf("run ended before listening: %v", err)
-	case <-time.After(30 * time.Second):
-		cancel()
-		t.Fatal("run did not start listening")
 	}
-	return "", nil
+	for _, u := range []*string{&r.base, &r.admin} {
+		if u == &r.admin && env["ADMIN_ADDR"] == "" {
+			break
+		}
+		select {
+		case a := <-addr:
+			*u = "http://" + a
+		case err := <-r.done:
+			cancel()
+			t.Fatalf("run ended before listening: %v", err)
+		case <-time.After(30 * time.Second):
+			cancel()
+			t.Fatal("run did not start listening")
+		}
+	}
+	return r
 }
 
 // TestRunPublishesToNATS checks that with NATS_URL set, order events also

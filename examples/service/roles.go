@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -33,7 +34,7 @@ func command(ctx context.Context, args []string, getenv func(string) string, out
 		if !access.IsRole(role) {
 			return fmt.Errorf("%s: unknown role %q; the roles are %s and %s", name, role, access.RoleCustomer, access.RoleAdmin)
 		}
-		pool, err := connectPostgres(ctx, config.DatabaseURL(getenv), nil)
+		pool, err := connectPostgres(ctx, config.DatabaseURL(getenv), 2*time.Second, nil)
 		if err != nil {
 			return err
 		}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/bedrock-go/bedrock/auth/password"
 	"github.com/bedrock-go/bedrock/auth/token"
+	"github.com/bedrock-go/bedrock/observe"
 	"github.com/bedrock-go/bedrock/ratelimit"
 
 	"github.com/bedrock-go/bedrock/examples/service/internal/access"
@@ -65,6 +66,13 @@ func startServiceWith(t *testing.T, edit func(*app.Options)) *service {
 func startServiceEnv(t *testing.T, env map[string]string, edit func(*app.Options)) *service {
 	t.Helper()
 	pool, _ := servicetest.Database(t)
+	return startServiceOn(t, pool, env, edit)
+}
+
+// startServiceOn is startServiceEnv on a pool of the test's own (one
+// through a servicetest.Proxy, say).
+func startServiceOn(t *testing.T, pool *pgxpool.Pool, env map[string]string, edit func(*app.Options)) *service {
+	t.Helper()
 	rdb, prefix := servicetest.Redis(t) // honours context deadlines, as main's client does
 	cfg, err := config.Load(func(name string) string {
 		if v, ok := env[name]; ok {
@@ -209,7 +217,10 @@ func TestService(t *testing.T) {
 		r := s.do("GET", "/livez", nil)
 		assert.Equal(t, http.StatusNoContent, r.StatusCode)
 		r = s.do("GET", "/readyz", nil)
-		assert.Equal(t, http.StatusNoContent, r.StatusCode)
+		assert.Equal(t, http.StatusOK, r.StatusCode, "%s", r.body)
+		checks, _ := r.json(t)["checks"].(map[string]any)
+		assert.Contains(t, checks, "postgresql")
+		assert.Contains(t, checks, "redis")
 		assert.Equal(t, "nosniff", r.Header.Get("X-Content-Type-Options"))
 		assert.Equal(t, "DENY", r.Header.Get("X-Frame-Options"))
 		assert.NotEmpty(t, r.Header.Get("Content-Security-Policy"))
@@ -769,6 +780,12 @@ func TestConfig(t *testing.T) {
 		{"bad slow-command threshold", map[string]string{"SLOW_REDIS_THRESHOLD": "1 second"}, "SLOW_REDIS_THRESHOLD must be a duration"},
 		{"bad plan switch", map[string]string{"SLOW_QUERY_EXPLAIN": "sometimes"}, `SLOW_QUERY_EXPLAIN must be true or false, not "sometimes"`},
 		{"plans without slow queries", map[string]string{"SLOW_QUERY_THRESHOLD": "0", "SLOW_QUERY_EXPLAIN": "true"}, "SLOW_QUERY_EXPLAIN=true needs a SLOW_QUERY_THRESHOLD above 0"},
+		{"no drain", map[string]string{"SHUTDOWN_DRAIN": "0s"}, ""},
+		{"negative drain", map[string]string{"SHUTDOWN_DRAIN": "-1s"}, "SHUTDOWN_DRAIN must be a duration"},
+		{"bad drain", map[string]string{"SHUTDOWN_DRAIN": "a while"}, "SHUTDOWN_DRAIN must be a duration"},
+		{"bad connect timeout", map[string]string{"DB_CONNECT_TIMEOUT": "0s"}, "DB_CONNECT_TIMEOUT"},
+		{"bad begin timeout", map[string]string{"DB_BEGIN_TIMEOUT": "2"}, "DB_BEGIN_TIMEOUT"},
+		{"admin listener", map[string]string{"ADMIN_ADDR": "127.0.0.1:6060"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -787,6 +804,10 @@ func TestConfig(t *testing.T) {
 	}
 	cfg, err := config.Load(env(nil))
 	require.NoError(t, err)
+	assert.Equal(t, observe.DefaultDrain, cfg.ShutdownDrain)
+	assert.Equal(t, 2*time.Second, cfg.DBConnectTimeout)
+	assert.Equal(t, 2*time.Second, cfg.DBBeginTimeout)
+	assert.Empty(t, cfg.AdminAddr, "no profiles unless asked")
 	assert.Equal(t, "redis", cfg.EventsBroker, "Redis Streams by default")
 	assert.Empty(t, cfg.RabbitMQURL)
 	cfg, err = config.Load(env(map[string]string{"EVENTS_BROKER": "rabbitmq"}))

@@ -12,7 +12,6 @@ import (
 	"net/netip"
 	"runtime"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,6 +29,7 @@ import (
 	"github.com/bedrock-go/bedrock/httpapi"
 	"github.com/bedrock-go/bedrock/httpsec"
 	"github.com/bedrock-go/bedrock/idempotency/redisidem"
+	"github.com/bedrock-go/bedrock/observe"
 	"github.com/bedrock-go/bedrock/observe/httpapiobserve"
 	"github.com/bedrock-go/bedrock/outbox"
 	"github.com/bedrock-go/bedrock/pagination"
@@ -97,9 +97,10 @@ type Options struct {
 	MeterProvider  metric.MeterProvider
 	Metrics        http.Handler
 	// Events, when set, also receives every event (NATS JetStream when
-	// NATS_URL is set with the Redis broker); nil publishes to the broker
-	// of EVENTS_BROKER only.
-	Events outbox.Publisher
+	// NATS_URL is set with the Redis broker), through an outbox table and
+	// a relay of its own; the App owns it from then on (its Close closes
+	// it). Nil publishes to the broker of EVENTS_BROKER only.
+	Events *events.Destination
 	// OrderAttempts bounds the attempts of an order transaction; 30 when
 	// zero.
 	OrderAttempts int
@@ -107,12 +108,12 @@ type Options struct {
 
 // App is the assembled service.
 type App struct {
-	handler  http.Handler
-	routes   []string
-	closers  []func() error
-	draining atomic.Bool
-	pool     *pgxpool.Pool
-	redis    redis.UniversalClient
+	handler http.Handler
+	routes  []string
+	closers []func() error
+	health  *observe.Health
+	pool    *pgxpool.Pool
+	redis   redis.UniversalClient
 }
 
 // New migrates the database and builds the service over pool and rdb,
@@ -132,7 +133,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb redis.U
 	if err != nil {
 		return nil, err
 	}
-	a := &App{pool: pool, redis: rdb}
+	a := &App{pool: pool, redis: rdb, health: observe.NewHealth(observe.HealthConfig{Logger: log})}
 	if err := a.assemble(ctx, cfg, log, opt, id, login, signup); err != nil {
 		_ = a.Close()
 		return nil, err
@@ -301,10 +302,6 @@ func (a *App) assemble(ctx context.Context, cfg config.Config, log *slog.Logger,
 	if err != nil {
 		return err
 	}
-	orderStore, err := orders.NewStore(a.pool, opt.OrderAttempts)
-	if err != nil {
-		return err
-	}
 	idem, err := redisidem.New(a.redis, redisidem.Config{Prefix: opt.RedisPrefix + "idem:"})
 	if err != nil {
 		return err
@@ -320,8 +317,12 @@ func (a *App) assemble(ctx context.Context, cfg config.Config, log *slog.Logger,
 		}
 	}
 	broker, err := events.Connect(ctx, events.BrokerConfig{Kind: cfg.EventsBroker, Redis: a.redis, Prefix: opt.RedisPrefix,
-		NATSURL: cfg.NATSURL, RabbitMQURL: cfg.RabbitMQURL, Log: log})
+		NATSURL: cfg.NATSURL, RabbitMQURL: cfg.RabbitMQURL, Log: log, MeterProvider: opt.MeterProvider})
 	if err != nil {
+		return err
+	}
+	if err := a.registerChecks(broker, opt.Events); err != nil {
+		broker.Close()
 		return err
 	}
 	flow, err := events.Start(ctx, a.pool, broker, log, opt.MeterProvider, opt.Events,
@@ -331,6 +332,11 @@ func (a *App) assemble(ctx context.Context, cfg config.Config, log *slog.Logger,
 		return err
 	}
 	a.closers = append(a.closers, flow.Close)
+	orderStore, err := orders.NewStore(a.pool, orders.StoreConfig{MaxAttempts: opt.OrderAttempts,
+		BeginTimeout: cfg.DBBeginTimeout, Events: flow.Writer()})
+	if err != nil {
+		return err
+	}
 	payments, fake, err := a.paymentClient(cfg, opt)
 	if err != nil {
 		return err
@@ -347,7 +353,7 @@ func (a *App) assemble(ctx context.Context, cfg config.Config, log *slog.Logger,
 
 	resp := web.Responder{Log: log, Checker: checker}
 	routes := web.NewRouter()
-	systemRoutes(routes, a.ready, opt.Metrics, id.ring)
+	systemRoutes(routes, a.health, opt.Metrics, id.ring)
 	err = errors.Join(
 		users.Routes(routes, users.Config{Responder: resp, Store: users.NewStore(a.pool), Hasher: id.hasher,
 			Issuer: id.issuer, TokenTTL: cfg.AccessTokenTTL, Sessions: id.sessions,
@@ -487,19 +493,33 @@ func (a *App) Routes() []string { return append([]string(nil), a.routes...) }
 
 // Drain makes /readyz fail, so that load balancers stop sending traffic
 // while in-flight requests finish.
-func (a *App) Drain() { a.draining.Store(true) }
+func (a *App) Drain() { a.health.SetDraining(true) }
 
-func (a *App) ready(ctx context.Context) error {
-	if a.draining.Load() {
-		return errors.New("shutting down")
+// Health returns the service's readiness, which main hands to
+// observe.GracefulShutdown.
+func (a *App) Health() *observe.Health { return a.health }
+
+// registerChecks registers what /readyz checks. PostgreSQL and Redis are
+// critical: without them no request can be served, and another instance
+// may still reach them. The event brokers (NATS, as the broker or as the
+// second destination) are not: an order commits its events to the outbox
+// whatever the broker's state, and the relay delivers them once it is
+// back, so an outage delays events but fails no request; every instance
+// shares the broker, and taking them all out of rotation would turn a
+// delay into an outage. Their state still shows in /readyz's checks, in
+// the log and in the connection metrics.
+func (a *App) registerChecks(broker *events.Broker, also *events.Destination) error {
+	errs := []error{
+		a.health.Register("postgresql", observe.PingCheck(a.pool), observe.CheckOptions{}),
+		a.health.Register("redis", func(ctx context.Context) error { return a.redis.Ping(ctx).Err() }, observe.CheckOptions{}),
 	}
-	if err := a.pool.Ping(ctx); err != nil {
-		return errors.New("postgresql unreachable")
+	if broker.Check != nil {
+		errs = append(errs, a.health.Register(broker.Kind, broker.Check, observe.CheckOptions{NonCritical: true}))
 	}
-	if err := a.redis.Ping(ctx).Err(); err != nil {
-		return errors.New("redis unreachable")
+	if also != nil && also.Check != nil {
+		errs = append(errs, a.health.Register(also.Name, also.Check, observe.CheckOptions{NonCritical: true}))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func keyRing(cfg config.Config, log *slog.Logger) (*token.KeyRing, error) {

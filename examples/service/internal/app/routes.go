@@ -1,10 +1,8 @@
 package app
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
@@ -37,17 +35,9 @@ type stack struct {
 // systemRoutes registers the routes that belong to no domain: health,
 // metrics and the token verification keys. The OpenAPI document is
 // registered last, once every domain has described its routes.
-func systemRoutes(r *web.Router, ready func(context.Context) error, metrics http.Handler, ring *token.KeyRing) {
+func systemRoutes(r *web.Router, health *observe.Health, metrics http.Handler, ring *token.KeyRing) {
 	r.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	r.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := ready(ctx); err != nil {
-			httpapi.Problem{Status: http.StatusServiceUnavailable, Detail: err.Error()}.Write(w)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
+	r.Handle("GET /readyz", health.Readyz())
 	r.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		if metrics == nil {
 			httpapi.Problem{Status: http.StatusNotFound, Detail: "Metrics are not exported as Prometheus here; set OTEL_METRICS_EXPORTER=prometheus."}.Write(w)

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bedrock-go/bedrock/observe"
 )
 
 // Environments.
@@ -70,6 +72,25 @@ type Config struct {
 	CORSOrigins []string
 	// ShutdownTimeout bounds graceful shutdown (SHUTDOWN_TIMEOUT, 20s).
 	ShutdownTimeout time.Duration
+	// ShutdownDrain is how long, after SIGTERM, /readyz answers 503 while
+	// the listener stays open and serves every request, so that a load
+	// balancer stops routing here before connections are refused
+	// (SHUTDOWN_DRAIN, observe.DefaultDrain, 5s; 0s skips it).
+	ShutdownDrain time.Duration
+	// DBConnectTimeout bounds each dial of a PostgreSQL connection
+	// (DB_CONNECT_TIMEOUT, 2s) unless DATABASE_URL sets connect_timeout:
+	// an unreachable database is reported in seconds, not after the
+	// operating system's TCP timeout.
+	DBConnectTimeout time.Duration
+	// DBBeginTimeout bounds how long a transaction waits for a pooled
+	// connection and its BEGIN (DB_BEGIN_TIMEOUT, 2s, txn.Config's
+	// BeginTimeout): past it the request is answered 503 with Retry-After.
+	DBBeginTimeout time.Duration
+	// AdminAddr is the listen address of the admin listener, which serves
+	// the pprof profiles at /debug/pprof/ (ADMIN_ADDR); empty, the
+	// default, serves none. Bind it to loopback or a private network:
+	// profiles reveal the service's internals and cost CPU.
+	AdminAddr string
 	// AccessTokenTTL is the lifetime of access tokens (ACCESS_TOKEN_TTL, 10m).
 	AccessTokenTTL time.Duration
 
@@ -172,6 +193,16 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.AccessTokenTTL, err = duration(getenv, "ACCESS_TOKEN_TTL", 10*time.Minute); err != nil {
 		errs = append(errs, err)
 	}
+	if c.ShutdownDrain, err = drain(getenv("SHUTDOWN_DRAIN")); err != nil {
+		errs = append(errs, err)
+	}
+	if c.DBConnectTimeout, err = duration(getenv, "DB_CONNECT_TIMEOUT", 2*time.Second); err != nil {
+		errs = append(errs, err)
+	}
+	if c.DBBeginTimeout, err = duration(getenv, "DB_BEGIN_TIMEOUT", 2*time.Second); err != nil {
+		errs = append(errs, err)
+	}
+	c.AdminAddr = getenv("ADMIN_ADDR")
 	if err := c.loadPayment(getenv); err != nil {
 		errs = append(errs, err)
 	}
@@ -242,6 +273,22 @@ func prefixes(getenv func(string) string, name string) ([]netip.Prefix, error) {
 		out = append(out, p.Masked())
 	}
 	return out, nil
+}
+
+// DefaultShutdownDrain is SHUTDOWN_DRAIN's default, observe.DefaultDrain.
+const DefaultShutdownDrain = observe.DefaultDrain
+
+// drain reads SHUTDOWN_DRAIN, which unlike the other durations may be
+// zero (no drain: a service that no load balancer routes to).
+func drain(v string) (time.Duration, error) {
+	if v == "" {
+		return DefaultShutdownDrain, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("SHUTDOWN_DRAIN must be a duration such as 5s (0s for none), not %q", v)
+	}
+	return d, nil
 }
 
 func duration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {

@@ -12,7 +12,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 
+	"github.com/bedrock-go/bedrock/observe/natsjsobserve"
 	"github.com/bedrock-go/bedrock/outbox"
 	"github.com/bedrock-go/bedrock/outbox/natsjs"
 	"github.com/bedrock-go/bedrock/outbox/rabbitmq"
@@ -42,15 +46,61 @@ type BrokerConfig struct {
 	// NATSURL and RabbitMQURL locate the broker of their kind.
 	NATSURL, RabbitMQURL string
 	Log                  *slog.Logger
+	// MeterProvider counts the NATS connection's disconnections and
+	// reconnections (the global provider when nil).
+	MeterProvider metric.MeterProvider
 }
 
 // Broker is where order.placed goes and where its consumer reads it.
 type Broker struct {
 	Kind      string
 	Publisher outbox.Publisher
+	// Check reports whether the broker is reachable, for readiness; nil
+	// when the broker's state shows elsewhere (Redis, checked as the
+	// service's Redis; RabbitMQ, whose client reconnects on its own).
+	Check func(ctx context.Context) error
 	// consume hands each order.placed message to h until ctx ends.
 	consume func(ctx context.Context, h outbox.Handler) error
-	close   func()
+	// lag reports the consumer group's backlog; nil when the broker's
+	// consumer cannot tell (NATS, RabbitMQ).
+	lag   func(ctx context.Context) (redisstream.Lag, error)
+	close func()
+}
+
+// observeLag exports the consumer's backlog as the observable gauge
+// shop.events.consumer.backlog, one series per state: "lag" (entries not
+// yet delivered to the group) and "pending" (delivered, not yet
+// acknowledged). A backlog that grows under steady load means the
+// consumers do not keep up. It reads the backlog once per collection, not
+// per event. It registers nothing for a broker whose consumer cannot tell.
+func (b *Broker) observeLag(mp metric.MeterProvider) (metric.Registration, error) {
+	if b.lag == nil {
+		return nil, nil
+	}
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	meter := mp.Meter("github.com/bedrock-go/bedrock/examples/service/internal/events")
+	gauge, err := meter.Int64ObservableGauge("shop.events.consumer.backlog", metric.WithUnit("{event}"),
+		metric.WithDescription("Events of order.placed the consumer group has not handled yet, by state: lag (not delivered) or pending (delivered, not acknowledged)."))
+	if err != nil {
+		return nil, err
+	}
+	lagged := metric.WithAttributeSet(attribute.NewSet(attribute.String("state", "lag"), attribute.String("broker", b.Kind)))
+	pending := metric.WithAttributeSet(attribute.NewSet(attribute.String("state", "pending"), attribute.String("broker", b.Kind)))
+	return meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		l, err := b.lag(ctx)
+		if err != nil {
+			return nil // no observation: a gap in the series, not a false zero
+		}
+		if l.Lag >= 0 {
+			o.ObserveInt64(gauge, l.Lag, lagged)
+		}
+		o.ObserveInt64(gauge, l.Pending, pending)
+		return nil
+	}, gauge)
 }
 
 // Close releases the broker's connections.
@@ -81,6 +131,9 @@ func connectRedis(cfg BrokerConfig, warn func(error)) (*Broker, error) {
 		return nil, err
 	}
 	consumer, err := redisstream.NewConsumer(cfg.Redis, redisstream.ConsumerConfig{
+		// Count and Workers are left at their defaults (100 entries a read,
+		// 8 keys handled at once, each key's entries in order): the
+		// handler is safe to run concurrently, see Start.
 		// No Name: each instance consumes under a name of its own, so the
 		// entries pending with a dead instance can be claimed by the others.
 		Stream: pub.StreamKey(TopicOrderPlaced), Group: "order-effects",
@@ -89,7 +142,7 @@ func connectRedis(cfg BrokerConfig, warn func(error)) (*Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Broker{Kind: BrokerRedis, Publisher: pub, consume: consumer.Run}, nil
+	return &Broker{Kind: BrokerRedis, Publisher: pub, consume: consumer.Run, lag: consumer.Lag}, nil
 }
 
 // Names returns the names the service gives its events on NATS and
@@ -105,8 +158,25 @@ func Names(prefix string) (stream, subjectPrefix, exchange, queue string) {
 	return strings.ToUpper(base) + "_EVENTS", base + ".events.", base + ".events", base + ".order-effects"
 }
 
+// DialNATS connects to the NATS server at url as every connection of the
+// service does: reconnecting forever with backoff (natsjs.ConnOptions),
+// each disconnection, failed attempt and reconnection logged and counted
+// (natsjsobserve, under the name "events"), and the first connection
+// bounded to 3 s.
+func DialNATS(url string, mp metric.MeterProvider, log *slog.Logger) (*nats.Conn, error) {
+	hooks, err := natsjsobserve.ConnHooks(mp, "events")
+	if err != nil {
+		return nil, err
+	}
+	opts, err := natsjs.ConnOptions(natsjs.ConnConfig{Hooks: natsjsobserve.Logged(hooks, log, "events")})
+	if err != nil {
+		return nil, err
+	}
+	return nats.Connect(url, append(opts, nats.Timeout(3*time.Second))...)
+}
+
 func connectNATS(ctx context.Context, cfg BrokerConfig, warn func(error)) (*Broker, error) {
-	nc, err := nats.Connect(cfg.NATSURL, nats.Timeout(3*time.Second))
+	nc, err := DialNATS(cfg.NATSURL, cfg.MeterProvider, cfg.Log)
 	if err != nil {
 		return nil, fmt.Errorf("NATS at %s is unreachable (%v); start it (e.g. `docker run -d -p 4222:4222 nats -js`)", redactNATS(cfg.NATSURL), err)
 	}
@@ -141,7 +211,7 @@ func natsBroker(ctx context.Context, nc *nats.Conn, prefix string, warn func(err
 	if err != nil {
 		return nil, err
 	}
-	return &Broker{Kind: BrokerNATS, Publisher: pub, consume: consumer.Run, close: nc.Close}, nil
+	return &Broker{Kind: BrokerNATS, Publisher: pub, Check: pub.Check, consume: consumer.Run, close: nc.Close}, nil
 }
 
 func connectRabbitMQ(cfg BrokerConfig, warn func(error)) (*Broker, error) {

@@ -6,12 +6,14 @@
 package events
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -38,28 +40,83 @@ type OrderLine struct {
 	Quantity  int64 `json:"quantity"`
 }
 
-// Flow runs the relay and the consumer until Close.
+// Flow runs the relays and the consumer until Close.
 type Flow struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	broker *Broker
+	writer *outbox.Writer
+	lag    metric.Registration
+	also   *Destination
 }
 
-// Start starts the relay to broker and the consumer of broker, which the
-// Flow then owns (its Close closes it); the outbox and inbox tables are
-// migrated with the service's schema (app.New), before. afterApply runs after an event's effects committed, with the
+// PublishTimeout bounds each relay's publication of a batch. A broker
+// answers in milliseconds; one that does not (NATS reconnecting buffers
+// publications until they time out) is logged and retried after this
+// rather than the relay's default 30 s, and holds a shutdown no longer.
+const PublishTimeout = 5 * time.Second
+
+// Destination is a second broker that every event also goes to (NATS
+// JetStream, when NATS_URL is set with the Redis broker). It has an outbox
+// table and a relay of its own, so that each broker progresses on its own:
+// an outage of one delays only its own events.
+type Destination struct {
+	// Name names the destination's table (outbox_events_<name>) and its
+	// relay in logs and metrics; letters, digits and underscores.
+	Name      string
+	Publisher outbox.Publisher
+	// Check reports whether the destination is reachable, for readiness;
+	// nil when it cannot tell.
+	Check func(ctx context.Context) error
+	// Close releases the destination's connection, after its relay
+	// stopped; nil when there is nothing to release.
+	Close func()
+}
+
+// Table returns the outbox table of events bound for d.
+func (d Destination) Table() string { return outbox.DefaultTable + "_" + d.Name }
+
+// Start starts the relays and the consumer of broker, which the Flow then
+// owns (its Close closes it). The outbox and inbox tables are migrated with
+// the service's schema, under its lock (app.New); a second destination's
+// table is migrated here (outbox.Migrate is safe from many instances at
+// once). afterApply runs after an event's effects committed, with the
 // products it changed (to invalidate caches).
 //
-// When also is not nil (NATS JetStream, when NATS_URL is set with the
-// Redis broker), every event is published there too, after the broker.
+// Every event goes to broker through the default outbox table and its
+// relay and, when also is not nil, to also through a table and relay of
+// its own (Flow.Writer writes each event into both, in the order's
+// transaction).
 func Start(ctx context.Context, pool *pgxpool.Pool, broker *Broker, log *slog.Logger,
-	mp metric.MeterProvider, also outbox.Publisher, afterApply func(ctx context.Context, productIDs []int64)) (*Flow, error) {
-	pub := broker.Publisher
-	hooks, err := outboxobserve.Hooks(mp, "orders")
-	if err != nil {
+	mp metric.MeterProvider, also *Destination, afterApply func(ctx context.Context, productIDs []int64)) (*Flow, error) {
+	relays := map[string]*outbox.Relay{}
+	tables := []string{outbox.DefaultTable}
+	newRelay := func(name, table string, pub outbox.Publisher) error {
+		hooks, err := outboxobserve.Hooks(mp, name)
+		if err != nil {
+			return err
+		}
+		relay, err := outbox.NewRelay(pool, pub, outbox.RelayConfig{Table: table, PublishTimeout: PublishTimeout,
+			Hooks: outboxobserve.Logged(hooks, log, name)})
+		if err != nil {
+			return err
+		}
+		relays[name] = relay
+		return nil
+	}
+	if err := newRelay(broker.Kind, outbox.DefaultTable, broker.Publisher); err != nil {
 		return nil, err
 	}
-	relay, err := outbox.NewRelay(pool, fanOut(pub, also), outbox.RelayConfig{Hooks: hooks})
+	if also != nil {
+		if err := outbox.Migrate(ctx, pool, outbox.MigrateConfig{Table: also.Table()}); err != nil {
+			return nil, err
+		}
+		if err := newRelay(also.Name, also.Table(), also.Publisher); err != nil {
+			return nil, err
+		}
+		tables = append(tables, also.Table())
+	}
+	writer, err := outbox.NewWriter(outbox.WriterConfig{Tables: tables})
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +129,14 @@ func Start(ctx context.Context, pool *pgxpool.Pool, broker *Broker, log *slog.Lo
 		if err := json.Unmarshal(m.Payload, &e); err != nil {
 			return err
 		}
-		for _, it := range e.Items {
+		// The consumer handles several events at once (different orders in
+		// parallel, each order's in turn): each runs in its own inbox
+		// transaction, and the rows of products are locked in id order, as
+		// orders lock them, so that two events sharing products wait for
+		// each other instead of deadlocking.
+		items := slices.Clone(e.Items)
+		slices.SortFunc(items, func(a, b OrderLine) int { return cmp.Compare(a.ProductID, b.ProductID) })
+		for _, it := range items {
 			if _, err := tx.Exec(ctx, `UPDATE products SET units_sold = units_sold + $2, version = version + 1, updated_at = now() WHERE id = $1`,
 				it.ProductID, it.Quantity); err != nil {
 				return err
@@ -99,15 +163,22 @@ func Start(ctx context.Context, pool *pgxpool.Pool, broker *Broker, log *slog.Lo
 		return nil
 	}
 
+	lag, err := broker.observeLag(mp)
+	if err != nil {
+		return nil, err
+	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	f := &Flow{cancel: cancel, broker: broker}
-	f.wg.Add(2)
-	go func() {
-		defer f.wg.Done()
-		if err := relay.Run(runCtx); err != nil {
-			log.Error("outbox relay stopped", slog.Any("error", err))
-		}
-	}()
+	f := &Flow{cancel: cancel, broker: broker, writer: writer, lag: lag, also: also}
+	for name, relay := range relays {
+		f.wg.Add(1)
+		go func() {
+			defer f.wg.Done()
+			if err := relay.Run(runCtx); err != nil {
+				log.Error("outbox relay stopped", slog.String("relay", name), slog.Any("error", err))
+			}
+		}()
+	}
+	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
 		if err := broker.consume(runCtx, handler); err != nil && !errors.Is(err, context.Canceled) {
@@ -117,27 +188,23 @@ func Start(ctx context.Context, pool *pgxpool.Pool, broker *Broker, log *slog.Lo
 	return f, nil
 }
 
-// Close stops the relay and the consumer and waits for them (the relay
-// finishes its in-flight batch first), then closes the broker.
+// Writer writes an event into the outbox table of every destination, in
+// the caller's transaction.
+func (f *Flow) Writer() *outbox.Writer { return f.writer }
+
+// Close stops the relays and the consumer and waits for them (each relay
+// finishes its in-flight batch first), then closes the broker and the
+// second destination.
 func (f *Flow) Close() error {
 	f.cancel()
 	f.wg.Wait()
-	f.broker.Close()
-	return nil
-}
-
-// fanOut publishes to first, then to second when it is not nil. A failure
-// of first acknowledges nothing (its partial acknowledgements are dropped),
-// so that no event is marked published before both brokers have it; both
-// publishers de-duplicate by message id, so the retry is harmless.
-func fanOut(first, second outbox.Publisher) outbox.Publisher {
-	if second == nil {
-		return first
+	var err error
+	if f.lag != nil {
+		err = f.lag.Unregister()
 	}
-	return outbox.PublisherFunc(func(ctx context.Context, msgs []outbox.Message) error {
-		if err := first.Publish(ctx, msgs); err != nil {
-			return fmt.Errorf("events: first broker: %v", err) //nolint:errorlint // %v on purpose: a *PublishError must not leak through
-		}
-		return second.Publish(ctx, msgs)
-	})
+	f.broker.Close()
+	if f.also != nil && f.also.Close != nil {
+		f.also.Close()
+	}
+	return err
 }

@@ -91,19 +91,33 @@ func Keys(o Order) []any { return []any{o.CreatedAt, o.ID} }
 
 // Store holds orders.
 type Store struct {
-	pool *pgxpool.Pool
-	tx   *txn.Runner
+	pool   *pgxpool.Pool
+	tx     *txn.Runner
+	events *outbox.Writer
 }
 
-// NewStore returns the repository over pool. Placing an order is
-// SERIALIZABLE and retried up to maxAttempts times on serialization
-// failures.
-func NewStore(pool *pgxpool.Pool, maxAttempts int) (*Store, error) {
-	m, err := txn.New(pool, txn.Config{Isolation: txn.Serializable, MaxAttempts: maxAttempts})
+// StoreConfig configures a Store.
+type StoreConfig struct {
+	// MaxAttempts bounds the attempts of an order's SERIALIZABLE
+	// transaction, retried on serialization failures.
+	MaxAttempts int
+	// BeginTimeout, when positive, bounds each attempt's wait for a
+	// connection and its BEGIN: past it, or when PostgreSQL refuses
+	// connections, Place fails at once with txn.ErrUnavailable (503)
+	// instead of spending its retries on an outage.
+	BeginTimeout time.Duration
+	// Events writes order.placed into the outbox table of every
+	// destination (events.Flow.Writer); nil writes into the default table.
+	Events *outbox.Writer
+}
+
+// NewStore returns the repository over pool, configured by cfg.
+func NewStore(pool *pgxpool.Pool, cfg StoreConfig) (*Store, error) {
+	m, err := txn.New(pool, txn.Config{Isolation: txn.Serializable, MaxAttempts: cfg.MaxAttempts, BeginTimeout: cfg.BeginTimeout})
 	if err != nil {
 		return nil, err
 	}
-	return &Store{pool: pool, tx: m}, nil
+	return &Store{pool: pool, tx: m, events: cfg.Events}, nil
 }
 
 // Place checks and decrements the stock of every line and records the order,
@@ -161,7 +175,11 @@ func (s *Store) Place(ctx context.Context, userID string, lines []Line) (Order, 
 		if err != nil {
 			return err
 		}
-		if err := outbox.Enqueue(ctx, tx, m); err != nil {
+		enqueue := outbox.Enqueue
+		if s.events != nil {
+			enqueue = s.events.Enqueue
+		}
+		if err := enqueue(ctx, tx, m); err != nil {
 			return err
 		}
 		out = o

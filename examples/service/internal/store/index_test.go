@@ -79,7 +79,7 @@ func TestLookupsUseIndexes(t *testing.T) {
 	require.NoError(t, err)
 	var orderID int64
 	require.NoError(t, base.QueryRow(ctx, `SELECT id FROM orders`).Scan(&orderID))
-	orderStore, err := orders.NewStore(pool, 1)
+	orderStore, err := orders.NewStore(pool, orders.StoreConfig{MaxAttempts: 1})
 	require.NoError(t, err)
 	keys := apikeys.NewStore(pool)
 	signer, err := pagination.NewSecretSigner([]byte(strings.Repeat("k", 32)))
@@ -155,7 +155,7 @@ func TestMalformedIDsFindNothing(t *testing.T) {
 	pool, _ := servicetest.Database(t)
 	require.NoError(t, store.Migrate(ctx, pool))
 	accounts := users.NewStore(pool)
-	orderStore, err := orders.NewStore(pool, 1)
+	orderStore, err := orders.NewStore(pool, orders.StoreConfig{MaxAttempts: 1})
 	require.NoError(t, err)
 	keys := apikeys.NewStore(pool)
 	for _, id := range []string{"", "abc", "00000000-0000-0000-0000-00000000000g", "00000000x0000-0000-0000-000000000000",

@@ -20,6 +20,10 @@ import (
 	"github.com/bedrock-go/bedrock/examples/service/internal/store"
 )
 
+// RetryAfterUnavailable is the Retry-After, in seconds, of a 503 answered
+// because PostgreSQL cannot be reached.
+const RetryAfterUnavailable = "2"
+
 // Responder answers requests the same way in every domain: JSON bodies,
 // and problem documents for the errors handlers meet. The zero value is
 // not usable: both fields are required.
@@ -71,6 +75,12 @@ func (s Responder) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, httpapi.ErrPreconditionFailed), errors.Is(err, txn.ErrConflict):
 		httpapi.Problem{Status: http.StatusPreconditionFailed,
 			Detail: "The resource changed since you read it; fetch it again."}.Write(w)
+	case errors.Is(err, txn.ErrUnavailable) || txn.IsUnavailable(err):
+		// An outage of PostgreSQL, not a bug nor contention: checked before
+		// ErrRetriesExhausted, which an outage may wrap too.
+		w.Header().Set("Retry-After", RetryAfterUnavailable)
+		httpapi.Problem{Status: http.StatusServiceUnavailable,
+			Detail: "The service is unavailable: its database cannot be reached. Retry shortly."}.Write(w)
 	case errors.Is(err, txn.ErrRetriesExhausted):
 		w.Header().Set("Retry-After", "1")
 		httpapi.Problem{Status: http.StatusServiceUnavailable, Detail: "Too much contention; retry shortly."}.Write(w)
