@@ -100,6 +100,9 @@ type Config struct {
 	// rel="deprecation".
 	V0Sunset            time.Time
 	V0DeprecationPolicy string
+
+	// Shed configures the load shedder in front of the API (SHED_*).
+	Shed Shed
 }
 
 // V0Deprecated returns when the v0 product reads were deprecated, the day
@@ -169,6 +172,9 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	}
 	if err := c.loadV0(getenv); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.loadShed(getenv); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Env != Development && c.Env != Production {
