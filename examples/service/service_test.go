@@ -78,7 +78,10 @@ func startServiceOn(t *testing.T, pool *pgxpool.Pool, env map[string]string, edi
 		if v, ok := env[name]; ok {
 			return v
 		}
-		return map[string]string{"CORS_ORIGINS": "https://app.shop.test"}[name]
+		// The tests that send bursts test something else than the load
+		// shedder, which TestLoadShedding tests and a test turns on with
+		// SHED_ENABLED=true.
+		return map[string]string{"CORS_ORIGINS": "https://app.shop.test", "SHED_ENABLED": "false"}[name]
 	})
 	require.NoError(t, err)
 	// The test's requests come through loopback, as from a proxy: a test

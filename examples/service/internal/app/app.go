@@ -104,6 +104,11 @@ type Options struct {
 	// OrderAttempts bounds the attempts of an order transaction; 30 when
 	// zero.
 	OrderAttempts int
+	// OnAdmitted, when set, is called with each request the load shedder
+	// admits (every request when it is disabled), which holds its slot
+	// until OnAdmitted returns; tests block in it to fill the service's
+	// capacity.
+	OnAdmitted func(*http.Request)
 }
 
 // App is the assembled service.
@@ -373,8 +378,13 @@ func (a *App) assemble(ctx context.Context, cfg config.Config, log *slog.Logger,
 		return err
 	}
 	routes.Handle("GET /openapi.json", serveOpenAPI(doc))
+	shedder, stopGauges, err := newShedder(cfg.Shed, opt.MeterProvider)
+	if err != nil {
+		return err
+	}
+	a.closers = append(a.closers, stopGauges)
 	a.handler, err = wrap(routes, stack{Log: log, Verifier: id.verifier, APIKeys: id.keys, CORSOrigins: cfg.CORSOrigins,
-		TracerProvider: opt.TracerProvider, MeterProvider: opt.MeterProvider})
+		TracerProvider: opt.TracerProvider, MeterProvider: opt.MeterProvider, Shedder: shedder, OnAdmitted: opt.OnAdmitted})
 	a.routes = routes.Patterns()
 	return err
 }

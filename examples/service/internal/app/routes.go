@@ -13,6 +13,7 @@ import (
 	"github.com/bedrock-go/bedrock/httpapi"
 	"github.com/bedrock-go/bedrock/httpsec"
 	"github.com/bedrock-go/bedrock/observe"
+	"github.com/bedrock-go/bedrock/resilience"
 
 	"github.com/bedrock-go/bedrock/examples/service/internal/access"
 	"github.com/bedrock-go/bedrock/examples/service/internal/web"
@@ -30,6 +31,10 @@ type stack struct {
 	// providers when nil).
 	TracerProvider trace.TracerProvider
 	MeterProvider  metric.MeterProvider
+	// Shedder refuses what the service cannot serve in time; none when nil.
+	// OnAdmitted is Options.OnAdmitted.
+	Shedder    *resilience.Shedder
+	OnAdmitted func(*http.Request)
 }
 
 // systemRoutes registers the routes that belong to no domain: health,
@@ -81,6 +86,7 @@ func wrap(routes *web.Router, d stack) (http.Handler, error) {
 	// authn passes on a copy of the request, on which the mux sets the
 	// pattern.
 	h := body.Handler(authn.Handler(observe.Router(routes.Mux())))
+	h = shed(h, d)
 	if len(d.CORSOrigins) > 0 {
 		// Bearer tokens only, never cookies: no AllowCredentials. Frontends
 		// may send the trace context of browser tracing and their own
@@ -112,4 +118,23 @@ func wrap(routes *web.Router, d stack) (http.Handler, error) {
 		return nil, err
 	}
 	return instrument.Handler(h), nil
+}
+
+// shed puts the load shedder in front of h: inside the security headers
+// and CORS, which cost little and let a browser read a refusal's
+// Retry-After, and observe's middleware, which logs and counts refusals;
+// outside authentication and rate limits, whose work is what a refusal
+// saves.
+func shed(h http.Handler, d stack) http.Handler {
+	if hold := d.OnAdmitted; hold != nil {
+		next := h
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hold(r)
+			next.ServeHTTP(w, r)
+		})
+	}
+	if d.Shedder == nil {
+		return h
+	}
+	return d.Shedder.Handler(h)
 }

@@ -134,6 +134,8 @@ type Config struct {
 	// SlowRedisThreshold is the duration from which a Redis command is
 	// logged as slow (SLOW_REDIS_THRESHOLD, 50ms; 0 logs none).
 	SlowRedisThreshold time.Duration
+	// Shed configures the load shedder in front of the API (SHED_*).
+	Shed Shed
 }
 
 // V0Deprecated returns when the v0 product reads were deprecated, the day
@@ -216,6 +218,9 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	}
 	if err := c.loadSlow(getenv); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.loadShed(getenv); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Env != Development && c.Env != Production {
