@@ -174,7 +174,7 @@ func TestLoadShedding(t *testing.T) {
 		require.NoError(t, a.err, name)
 		status[name] = a.status
 	}
-	assert.Equal(t, map[string]int{"held1": 200, "held2": 200, "read": 200, "readyz": 204, "livez": 204, "login": 200}, status)
+	assert.Equal(t, map[string]int{"held1": 200, "held2": 200, "read": 200, "readyz": 200, "livez": 204, "login": 200}, status)
 
 	state := limiterState(t, reader)
 	assert.Equal(t, int64(2), state["limit"])
