@@ -70,6 +70,9 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, addr
 		return err
 	}
 	defer closeRedis()
+	if err := checkIdempotencyDurability(ctx, rdb, cfg.Env, getenv, log); err != nil {
+		return err
+	}
 
 	// Telemetry: exporters from the standard OTEL_* variables; metrics are
 	// served at /metrics unless OTEL_METRICS_EXPORTER says otherwise.
