@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -83,6 +84,8 @@ type Phase struct {
 	LostEvents   int           // orders whose event was not consumed within Settle, or is missing from the NATS stream
 	DoubleUnits  int64         // units_sold counted beyond the ordered quantities (an event applied twice)
 	OutboxLeft   int           // outbox rows still pending after Settle
+	FaultTook    time.Duration // how long the fault itself took: for SIGTERM, until the service exited
+	FaultRetries int           // attempts retried meanwhile: for SIGTERM, requests the draining service failed
 	Outage       time.Duration // from the fault to the restore (the server or the service answering again)
 	Recovery     time.Duration // from the restore to the first 201 of an order sent after it; -1 when none
 	Settled      time.Duration // from the end of the load until the events had drained
@@ -131,6 +134,9 @@ func (r *Report) Table(w io.Writer) {
 			}
 		}
 		failed := strconv.Itoa(p.OrdersFailed)
+		if p.FaultTook > 100*time.Millisecond || p.FaultRetries > 0 {
+			p.Note += fmt.Sprintf(" The fault took %.1f s (for SIGTERM: until the service exited), during which %d order attempts were retried.", p.FaultTook.Seconds(), p.FaultRetries)
+		}
 		if p.Unfinished > 0 {
 			failed += fmt.Sprintf(" (+%d unfinished)", p.Unfinished)
 		}
@@ -147,7 +153,7 @@ func (r *Report) Table(w io.Writer) {
 	}
 	for _, p := range r.Phases {
 		if p.Note != "" {
-			fmt.Fprintf(w, "\n%s: %s\n", p.Fault, p.Note)
+			fmt.Fprintf(w, "\n%s: %s\n", p.Fault, strings.TrimSpace(p.Note))
 		}
 	}
 }
@@ -440,7 +446,10 @@ func (h *harness) phase(ctx context.Context, name string, down, restore func() e
 	sleep(ctx, third)
 	if down != nil {
 		faultAt := time.Now()
-		if ferr = down(); ferr == nil {
+		r0 := c.retries.Load()
+		ferr = down()
+		p.FaultTook, p.FaultRetries = time.Since(faultAt), int(c.retries.Load()-r0)
+		if ferr == nil {
 			sleep(ctx, third)
 			ferr = restore()
 			c.mu.Lock()
@@ -479,6 +488,9 @@ func (h *harness) phase(ctx context.Context, name string, down, restore func() e
 	p.OutboxLeft = after.outboxPending
 	if !settled {
 		p.Note = fmt.Sprintf("events had not drained %s after the load stopped", h.opt.Settle)
+	}
+	if p.FaultTook > 100*time.Millisecond || p.FaultRetries > 0 {
+		p.Note += fmt.Sprintf(" The fault took %.1f s (for SIGTERM: until the service exited), during which %d order attempts were retried.", p.FaultTook.Seconds(), p.FaultRetries)
 	}
 	if p.Unfinished > 0 {
 		p.Note += fmt.Sprintf(" %d orders had no final answer when the load stopped: a database order without a 201 up to that number is counted as theirs, not as a duplicate.", p.Unfinished)
