@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -422,6 +423,7 @@ type counters struct {
 	mu                                                                sync.Mutex
 	first201After                                                     time.Time // first 201 of an attempt sent after restoreAt
 	restoreAt                                                         time.Time
+	retryStatus                                                       map[int]int // answers of retried attempts; 0 for none
 }
 
 // phase runs the load for opt.Duration with the fault in its middle third,
@@ -491,6 +493,22 @@ func (h *harness) phase(ctx context.Context, name string, down, restore func() e
 	}
 	if p.FaultTook > 100*time.Millisecond || p.FaultRetries > 0 {
 		p.Note += fmt.Sprintf(" The fault took %.1f s (for SIGTERM: until the service exited), during which %d order attempts were retried.", p.FaultTook.Seconds(), p.FaultRetries)
+	}
+	if len(c.retryStatus) > 0 {
+		codes := make([]int, 0, len(c.retryStatus))
+		for code := range c.retryStatus {
+			codes = append(codes, code)
+		}
+		slices.Sort(codes)
+		var parts []string
+		for _, code := range codes {
+			what := strconv.Itoa(code)
+			if code == 0 {
+				what = "no answer"
+			}
+			parts = append(parts, fmt.Sprintf("%s × %d", what, c.retryStatus[code]))
+		}
+		p.Note += " Retried attempts: " + strings.Join(parts, ", ") + "."
 	}
 	if p.Unfinished > 0 {
 		p.Note += fmt.Sprintf(" %d orders had no final answer when the load stopped: a database order without a 201 up to that number is counted as theirs, not as a duplicate.", p.Unfinished)
@@ -562,6 +580,12 @@ func (h *harness) orderer(ctx context.Context, stop <-chan struct{}, c *counters
 				break
 			}
 			c.retries.Add(1)
+			c.mu.Lock()
+			if c.retryStatus == nil {
+				c.retryStatus = make(map[int]int)
+			}
+			c.retryStatus[status]++ // 0: no answer
+			c.mu.Unlock()
 			sleep(ctx, 50*time.Millisecond)
 		}
 	}
