@@ -176,9 +176,8 @@ type harness struct {
 	prods                  []int64
 	http                   *http.Client
 
-	mu      sync.Mutex
-	ok      map[int64]int64 // order id -> quantity, of every 201
-	pending int             // orders in flight
+	mu sync.Mutex
+	ok map[int64]int64 // order id -> quantity, of every 201
 }
 
 // Run starts the servers and the service, runs each fault's phase under
@@ -734,9 +733,6 @@ func (h *harness) settle(ctx context.Context) (state, bool) {
 			return s, true
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			if err != nil {
-				return s, false
-			}
 			return s, false
 		}
 		sleep(ctx, 200*time.Millisecond)
