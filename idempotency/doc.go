@@ -54,4 +54,17 @@
 // When the store fails (Redis down), the middleware answers 503 (fail
 // closed, the default) or runs the handler without protection
 // ([Config.FailOpen]).
+//
+// # Durability
+//
+// The guarantee lasts as long as the store keeps its records: a record lost
+// before its retention ends lets a repeat run the handler again (a second
+// order, a second charge).
+//
+//   - [MemoryStore] keeps records in the process: a restart or a crash
+//     loses them all, and a second process never sees the first's. It suits
+//     one process whose clients do not retry across its restarts, and tests.
+//   - redisidem keeps them as durably as the Redis server does; see its
+//     package documentation. Only a Redis with AOF (appendonly yes) keeps a
+//     completed record through a restart.
 package idempotency

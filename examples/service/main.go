@@ -105,6 +105,9 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, addr
 		return err
 	}
 	closers = append(closers, func(context.Context) error { closeRedis(); return nil })
+	if err := checkIdempotencyDurability(ctx, rdb, cfg.Env, getenv, log); err != nil {
+		return err
+	}
 	commands, err := commandTracer(cfg, tel, log)
 	if err != nil {
 		return err

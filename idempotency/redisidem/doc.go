@@ -14,6 +14,32 @@
 // middleware then fails closed (503) or open, as idempotency.Config.FailOpen
 // says.
 //
+// # Durability
+//
+// A record lasts as long as Redis keeps it, and a record lost before its
+// retention ends lets a repeated request run its handler again: replaying
+// 20 keys that had answered 201 before a restart of a Redis without
+// persistence created 20 new orders (issue 23). What a Redis keeps:
+//
+//   - no persistence (appendonly no, no RDB snapshots): every record is
+//     lost when the server restarts or crashes;
+//   - RDB snapshots only (save ...): the records written since the last
+//     snapshot, minutes' worth by default, are lost in a crash;
+//   - AOF with appendfsync everysec (appendonly yes, Redis's AOF default):
+//     at most about the last second of records is lost in a crash of the
+//     host, none when only the Redis process dies or restarts;
+//   - AOF with appendfsync always: nothing acknowledged is lost, at the cost
+//     of an fsync per write;
+//   - replication alone: a failover may lose the writes the replica had not
+//     yet received (WAIT is not used); with AOF on the replicas too, as
+//     above otherwise.
+//
+// A request answered while its record was being lost is the window of
+// risk; outside it a completed key replays. Services that need the
+// guarantee through restarts run their idempotency Redis with AOF and
+// check it at start (CONFIG GET appendonly), as Bedrock's reference
+// service does, refusing to start in production otherwise.
+//
 // # On Redis Cluster
 //
 // The store works on a *redis.ClusterClient as on one server; its conformance
