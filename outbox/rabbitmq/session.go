@@ -23,6 +23,7 @@ import (
 type session struct {
 	conn   *amqp.Connection
 	ch     *amqp.Channel
+	send   func(exchange, key string, msg amqp.Publishing) error // ch.Publish, mandatory
 	window chan struct{}
 	onRet  func(*UnroutableError)
 	bound  time.Duration // of the close handshake
@@ -53,6 +54,9 @@ func newSession(conn *amqp.Connection, window chan struct{}, onRet func(*Unrouta
 	}
 	s := &session{conn: conn, ch: ch, window: window, onRet: onRet, bound: bound, done: make(chan struct{}),
 		nextTag: 1, pending: make(map[uint64]*inflight)}
+	s.send = func(exchange, key string, msg amqp.Publishing) error {
+		return ch.Publish(exchange, key, true, false, msg)
+	}
 	returns := ch.NotifyReturn(make(chan amqp.Return))
 	confirms := ch.NotifyPublish(make(chan amqp.Confirmation))
 	closed := ch.NotifyClose(make(chan *amqp.Error, 1))
@@ -93,10 +97,18 @@ func (s *session) publish(exchange, key string, m *outbox.Message, mode uint8) (
 	}
 	s.pending[tag] = f
 	s.mu.Unlock()
-	if err := s.ch.Publish(exchange, key, true, false, msg); err != nil {
+	if err := s.send(exchange, key, msg); err != nil {
 		s.mu.Lock()
+		_, mine := s.pending[tag]
 		delete(s.pending, tag)
 		s.mu.Unlock()
+		if !mine {
+			// The connection died during the send and fail took the
+			// message: it has released the message's window slot and
+			// sent its outcome. Releasing the slot again here would take
+			// another message's (or block on an empty window for good).
+			return f.result, nil
+		}
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	s.nextTag++
