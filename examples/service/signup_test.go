@@ -72,8 +72,12 @@ func TestSignupsDoNotStarveLogin(t *testing.T) {
 	hashing := make(chan struct{}, signups+1)
 	s := startServiceWith(t, func(o *app.Options) {
 		o.OnSignupHash = func() { hashing <- struct{}{} }
-		// Real argon2id, cheaper than DefaultParams to keep the test short.
-		o.PasswordParams = password.Params{Memory: 16 << 10, Time: 6, Threads: 1, SaltLen: 16, KeyLen: 32}
+		// Real argon2id, cheaper than DefaultParams to keep the test short,
+		// yet a hash must cost more than a login's other work (HTTP, Redis,
+		// PostgreSQL): with 16 MiB × 6 passes, on one P, sixteen signups
+		// hashed one after another finished within one login, and the
+		// completion order below said nothing (a CI run with -cpu=1 failed).
+		o.PasswordParams = password.Params{Memory: 64 << 10, Time: 4, Threads: 1, SaltLen: 16, KeyLen: 32}
 		o.SignupHashing = 1
 		o.SignupHashWaiting = signups // all of them queue here; by default the excess gets 503 at once
 		o.SignupPerIP, o.SignupCeiling = ratelimit.PerMinute(1000), ratelimit.PerMinute(1000)
