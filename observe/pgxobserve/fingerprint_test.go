@@ -132,7 +132,10 @@ func FuzzFingerprint_LiteralValuesDoNotMatter(f *testing.F) {
 		build := func(s string, n uint64, x float64) string {
 			return "SELECT * FROM t WHERE a = '" + strings.ReplaceAll(s, "'", "''") + "' AND b = " +
 				strconv.FormatUint(n, 10) + " AND c = " + strconv.FormatFloat(x, 'g', -1, 64) +
-				" AND d = $q$" + strings.ReplaceAll(s, "$q$", "") + "$q$"
+				// No '$' inside: "…$q" + "$q$" would close the string early
+				// and leave "q$" behind, another statement's shape (the
+				// fuzzer found that the builder, not Fingerprint, was wrong).
+				" AND d = $q$" + strings.ReplaceAll(s, "$", "") + "$q$"
 		}
 		want := Fingerprint(build("x", 1, 1))
 		if got := Fingerprint(build(s, n, x)); got != want {
