@@ -111,16 +111,13 @@ func TestIdempotencyDurability_UncheckableRedis(t *testing.T) {
 }
 
 // TestProductionRefusesVolatileIdempotencyRedis runs main's path with
-// ENV=production against the shared test Redis, which runs without AOF:
-// the start stops with the line that says why.
+// ENV=production against a Redis of the test's own without AOF (the
+// shared test Redis may persist): the start stops with the line that says
+// why.
 func TestProductionRefusesVolatileIdempotencyRedis(t *testing.T) {
 	env := runEnv(t)
-	rdb, _ := servicetest.Redis(t)
-	aof, err := rdb.ConfigGet(context.Background(), "appendonly").Result()
-	require.NoError(t, err)
-	if aof["appendonly"] == "yes" {
-		t.Skip("the test Redis persists (appendonly yes): nothing to refuse")
-	}
+	env["REDIS_URL"] = "unix://" + privateRedis(t, "no").Options().Addr
+	var err error
 	env["ENV"] = "production"
 	env["JWT_KEYS_FILE"] = "unused.json" // the start stops at Redis, before reading it
 	env["CURSOR_SECRET"] = strings.Repeat("s", 32)
