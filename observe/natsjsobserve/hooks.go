@@ -3,7 +3,6 @@ package natsjsobserve
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -58,7 +57,7 @@ func Logged(h natsjs.ConnHooks, log *slog.Logger, name string) natsjs.ConnHooks 
 		log = slog.Default()
 	}
 	conn := slog.String("connection", name)
-	attempts := &sampler{every: 10 * time.Second}
+	attempts := &otelhook.Sampler{Every: 10 * time.Second}
 	onDisconnect, onFailed, onReconnect, onClosed := h.OnDisconnect, h.OnReconnectError, h.OnReconnect, h.OnClosed
 	h.OnDisconnect = func(err error) {
 		log.LogAttrs(context.Background(), slog.LevelWarn, "nats disconnected, reconnecting", conn, slog.Any("error", err))
@@ -67,7 +66,7 @@ func Logged(h natsjs.ConnHooks, log *slog.Logger, name string) natsjs.ConnHooks 
 		}
 	}
 	h.OnReconnectError = func(err error) {
-		if skipped, ok := attempts.allow(time.Now()); ok {
+		if skipped, ok := attempts.Allow(time.Now()); ok {
 			log.LogAttrs(context.Background(), slog.LevelWarn, "nats still unreachable", conn,
 				slog.Any("error", err), slog.Int("suppressed", skipped))
 		}
@@ -88,24 +87,4 @@ func Logged(h natsjs.ConnHooks, log *slog.Logger, name string) natsjs.ConnHooks 
 		}
 	}
 	return h
-}
-
-// sampler lets one event through per interval and counts the others.
-type sampler struct {
-	every   time.Duration
-	mu      sync.Mutex
-	last    time.Time
-	skipped int
-}
-
-func (s *sampler) allow(now time.Time) (int, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.last.IsZero() && now.Sub(s.last) < s.every {
-		s.skipped++
-		return 0, false
-	}
-	n := s.skipped
-	s.last, s.skipped = now, 0
-	return n, true
 }

@@ -3,9 +3,9 @@ package outboxobserve
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
+	"github.com/bedrock-go/bedrock/internal/otelhook"
 	"github.com/bedrock-go/bedrock/outbox"
 )
 
@@ -25,11 +25,11 @@ func Logged(h outbox.Hooks, log *slog.Logger, name string) outbox.Hooks {
 		log = slog.Default()
 	}
 	relay := slog.String("relay", name)
-	failures := &sampler{every: time.Second}
-	errs := &sampler{every: time.Second}
+	failures := &otelhook.Sampler{Every: time.Second}
+	errs := &otelhook.Sampler{Every: time.Second}
 	onFailure, onError, onDead := h.OnFailure, h.OnError, h.OnDeadLetter
 	h.OnFailure = func(m outbox.Message, err error, retryIn time.Duration) {
-		if skipped, ok := failures.allow(time.Now()); ok {
+		if skipped, ok := failures.Allow(time.Now()); ok {
 			log.LogAttrs(context.Background(), slog.LevelWarn, "outbox publish failed, will retry", relay,
 				slog.String("topic", m.Topic), slog.Int("attempt", m.Attempt+1), slog.Duration("retry_in", retryIn),
 				slog.Any("error", err), slog.Int("suppressed", skipped))
@@ -39,7 +39,7 @@ func Logged(h outbox.Hooks, log *slog.Logger, name string) outbox.Hooks {
 		}
 	}
 	h.OnError = func(err error) {
-		if skipped, ok := errs.allow(time.Now()); ok {
+		if skipped, ok := errs.Allow(time.Now()); ok {
 			log.LogAttrs(context.Background(), slog.LevelWarn, "outbox relay error", relay,
 				slog.Any("error", err), slog.Int("suppressed", skipped))
 		}
@@ -56,26 +56,4 @@ func Logged(h outbox.Hooks, log *slog.Logger, name string) outbox.Hooks {
 		}
 	}
 	return h
-}
-
-// sampler lets one event through per interval and counts the others.
-type sampler struct {
-	every   time.Duration
-	mu      sync.Mutex
-	last    time.Time
-	skipped int
-}
-
-// allow reports whether an event at now is logged and, if so, how many
-// were left out since the last one.
-func (s *sampler) allow(now time.Time) (int, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.last.IsZero() && now.Sub(s.last) < s.every {
-		s.skipped++
-		return 0, false
-	}
-	n := s.skipped
-	s.last, s.skipped = now, 0
-	return n, true
 }
