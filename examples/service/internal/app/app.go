@@ -432,7 +432,7 @@ func pagers(cfg config.Config, log *slog.Logger) (productPager, orderPager *pagi
 	if err != nil {
 		return nil, nil, err
 	}
-	if productPager, err = pagination.New(pagination.Config{Signer: cursors, Sorts: products.Sorts()}); err != nil {
+	if productPager, err = pagination.New(pagination.Config{Signer: cursors, Sorts: products.Sorts(), FilterParams: products.FilterParams()}); err != nil {
 		return nil, nil, err
 	}
 	orderPager, err = pagination.New(pagination.Config{Signer: cursors, Sorts: orders.Sorts()})

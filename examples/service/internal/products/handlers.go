@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -23,6 +24,7 @@ type productRequest struct {
 	Description string `json:"description"`
 	PriceCents  int64  `json:"price_cents"`
 	Stock       *int64 `json:"stock"`
+	CategoryID  *int64 `json:"category_id"`
 }
 
 func (p *productRequest) Validate(v *validate.Validator) {
@@ -30,21 +32,63 @@ func (p *productRequest) Validate(v *validate.Validator) {
 	web.NoNUL(v.String("description", p.Description).MaxRunes(5000))
 	validate.Number(v, "price_cents", p.PriceCents).Between(0, 100_000_000)
 	validate.NumberPtr(v, "stock", p.Stock).Present().Between(0, 1_000_000)
+	validate.NumberPtr(v, "category_id", p.CategoryID).Between(1, maxCategory)
+}
+
+// maxCategory is the largest category id: JSON numbers above 2^53 lose
+// precision in most clients.
+const maxCategory = 1 << 53
+
+// product is the product the request describes, with id.
+func (p *productRequest) product(id int64) Product {
+	return Product{ID: id, Name: p.Name, Description: p.Description, PriceCents: p.PriceCents, Stock: *p.Stock, CategoryID: p.CategoryID}
+}
+
+// categoryParam is the query parameter that filters a list by category.
+const categoryParam = "category"
+
+// listCategory reads the category filter of a list request: 0 when absent.
+func listCategory(q url.Values) (int64, error) {
+	vs, ok := q[categoryParam]
+	if !ok {
+		return 0, nil
+	}
+	if len(vs) != 1 {
+		return 0, &pagination.RequestError{Param: categoryParam, Value: strings.Join(vs, ","), Reason: "must be given once"}
+	}
+	c, err := strconv.ParseInt(vs[0], 10, 64)
+	if err != nil || c < 1 || c > maxCategory {
+		return 0, &pagination.RequestError{Param: categoryParam, Value: vs[0], Reason: "must be a category id from 1 to 2^53"}
+	}
+	return c, nil
 }
 
 func (s *handlers) listProducts(w http.ResponseWriter, r *http.Request) {
-	req, err := s.Pager.ParseRequest(r.URL.Query())
+	query := r.URL.Query()
+	req, err := s.Pager.ParseRequest(query)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
+	category, err := listCategory(query)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	// Cursors are bound to the listing and its filter: a cursor of one
+	// category's list is refused by another's.
 	req.Filter = "products"
-	q, err := s.Pager.Query(req)
+	var args []any
+	if category != 0 {
+		req.Filter = "products?" + url.Values{categoryParam: {strconv.FormatInt(category, 10)}}.Encode()
+		args = append(args, category)
+	}
+	q, err := s.Pager.Query(req, args...)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	rows, err := s.Store.List(r.Context(), q)
+	rows, err := s.Store.List(r.Context(), q, category)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
@@ -107,7 +151,7 @@ func (s *handlers) createProduct(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	p := Product{Name: req.Name, Description: req.Description, PriceCents: req.PriceCents, Stock: *req.Stock}
+	p := req.product(0)
 	if err := s.Store.Create(r.Context(), &p); err != nil {
 		s.Fail(w, r, err)
 		return
@@ -137,7 +181,7 @@ func (s *handlers) updateProduct(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	p, err := s.Store.Update(r.Context(), id, version, req.Name, req.Description, req.PriceCents, *req.Stock)
+	_, p, err := s.Store.Update(r.Context(), req.product(id), version)
 	s.invalidate(r, id)
 	if err != nil {
 		s.Fail(w, r, err)
@@ -165,7 +209,7 @@ func (s *handlers) deleteProduct(w http.ResponseWriter, r *http.Request) {
 			version = v
 		}
 	}
-	err := s.Store.Delete(r.Context(), id, version)
+	_, err := s.Store.Delete(r.Context(), id, version)
 	s.invalidate(r, id)
 	if err != nil {
 		s.Fail(w, r, err)

@@ -68,3 +68,7 @@ func (s *handlers) v0(h http.HandlerFunc) http.Handler {
 		deprecated.ServeHTTP(w, r)
 	})
 }
+
+// FilterParams are the query parameters of the product list's filters,
+// for the pager's Config.FilterParams: its page links carry them.
+func FilterParams() []string { return []string{categoryParam} }

@@ -22,6 +22,8 @@ type Product struct {
 	Description string    `json:"description"`
 	PriceCents  int64     `json:"price_cents"`
 	Stock       int64     `json:"stock"`
+	// CategoryID is the product's category, nil for none.
+	CategoryID *int64 `json:"category_id"`
 	UnitsSold   int64     `json:"units_sold"`
 	Version     int64     `json:"version"`
 	CreatedAt   time.Time `json:"created_at"`
@@ -71,13 +73,13 @@ func NewStore(pool *pgxpool.Pool) (*Store, error) {
 	return &Store{pool: pool, versioned: v}, nil
 }
 
-const productColumns = `id, name, description, price_cents, stock, units_sold, version, created_at, updated_at`
+const productColumns = `id, name, description, price_cents, stock, category_id, units_sold, version, created_at, updated_at`
 
 // Create inserts p and fills in its generated fields.
 func (s *Store) Create(ctx context.Context, p *Product) error {
 	row := txn.QuerierFrom(ctx, s.pool).QueryRow(ctx,
-		`INSERT INTO products (name, description, price_cents, stock) VALUES ($1, $2, $3, $4) RETURNING `+productColumns,
-		p.Name, p.Description, p.PriceCents, p.Stock)
+		`INSERT INTO products (name, description, price_cents, stock, category_id) VALUES ($1, $2, $3, $4, $5) RETURNING `+productColumns,
+		p.Name, p.Description, p.PriceCents, p.Stock, p.CategoryID)
 	created, err := scanProduct(row)
 	if err != nil {
 		return err
@@ -96,42 +98,70 @@ func (s *Store) Get(ctx context.Context, id int64) (Product, error) {
 	return p, err
 }
 
-// List runs the keyset query q.
-func (s *Store) List(ctx context.Context, q *pagination.Query) ([]Product, error) {
+// List runs the keyset query q. With a category, q must have been built
+// with the category id as its first argument (Pager.Query(req, category)),
+// and only that category's products are listed.
+func (s *Store) List(ctx context.Context, q *pagination.Query, category int64) ([]Product, error) {
+	where := ``
+	if category != 0 {
+		where = `category_id = $1 AND `
+	}
 	rows, err := txn.QuerierFrom(ctx, s.pool).Query(ctx,
-		`SELECT `+productColumns+` FROM products WHERE `+q.Tail(), q.Args...)
+		`SELECT `+productColumns+` FROM products WHERE `+where+q.Tail(), q.Args...)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Product, error) { return scanProduct(r) })
 }
 
-// Update replaces the editable fields of the product with id if its version
-// is still version (txn.AnyVersion skips the check), and returns the result.
-// Errors wrap txn.ErrConflict or txn.store.ErrNotFound.
-func (s *Store) Update(ctx context.Context, id, version int64, name, description string, price, stock int64) (Product, error) {
-	var out Product
-	err := txn.Do(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
-		if _, err := s.versioned.Update(ctx, tx, id, version,
-			txn.Set("name", name), txn.Set("description", description),
-			txn.Set("price_cents", price), txn.Set("stock", stock), txn.Set("updated_at", time.Now())); err != nil {
+// Update replaces the editable fields of the product p.ID with p's if its
+// version is still version (txn.AnyVersion skips the check), and returns
+// the product as it was before and as it is now. Errors wrap
+// txn.ErrConflict or store.ErrNotFound.
+func (s *Store) Update(ctx context.Context, p Product, version int64) (before, after Product, err error) {
+	err = txn.Do(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
+		// The row as it was, locked, so that the caller learns which
+		// lists the product leaves (its old category, its old sort keys).
+		var err error
+		before, err = scanProduct(tx.QueryRow(ctx, `SELECT `+productColumns+` FROM products WHERE id = $1 FOR UPDATE`, p.ID))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
 			return err
 		}
-		var err error
-		out, err = scanProduct(tx.QueryRow(ctx, `SELECT `+productColumns+` FROM products WHERE id = $1`, id))
+		if _, err := s.versioned.Update(ctx, tx, p.ID, version,
+			txn.Set("name", p.Name), txn.Set("description", p.Description),
+			txn.Set("price_cents", p.PriceCents), txn.Set("stock", p.Stock),
+			txn.Set("category_id", p.CategoryID), txn.Set("updated_at", time.Now())); err != nil {
+			return err
+		}
+		after, err = scanProduct(tx.QueryRow(ctx, `SELECT `+productColumns+` FROM products WHERE id = $1`, p.ID))
 		return err
 	})
-	return out, err
+	return before, after, err
 }
 
 // Delete removes the product with id if its version is still version
-// (txn.AnyVersion skips the check).
-func (s *Store) Delete(ctx context.Context, id, version int64) error {
-	return s.versioned.Delete(ctx, txn.QuerierFrom(ctx, s.pool), id, version)
+// (txn.AnyVersion skips the check), and returns it as it was.
+func (s *Store) Delete(ctx context.Context, id, version int64) (Product, error) {
+	var before Product
+	err := txn.Do(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		before, err = scanProduct(tx.QueryRow(ctx, `SELECT `+productColumns+` FROM products WHERE id = $1 FOR UPDATE`, id))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		return s.versioned.Delete(ctx, tx, id, version)
+	})
+	return before, err
 }
 
 func scanProduct(row pgx.Row) (Product, error) {
 	var p Product
-	err := row.Scan(&p.ID, &p.Name, &p.Description, &p.PriceCents, &p.Stock, &p.UnitsSold, &p.Version, &p.CreatedAt, &p.UpdatedAt)
+	err := row.Scan(&p.ID, &p.Name, &p.Description, &p.PriceCents, &p.Stock, &p.CategoryID, &p.UnitsSold, &p.Version, &p.CreatedAt, &p.UpdatedAt)
 	return p, err
 }
