@@ -17,17 +17,17 @@ import (
 // Product is an item for sale. Version changes with every write, stock
 // decrements included, so that its ETag always describes the representation.
 type Product struct {
-	ID          int64     `json:"id"`
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	PriceCents  int64     `json:"price_cents"`
-	Stock       int64     `json:"stock"`
+	ID          int64  `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	PriceCents  int64  `json:"price_cents"`
+	Stock       int64  `json:"stock"`
 	// CategoryID is the product's category, nil for none.
-	CategoryID *int64 `json:"category_id"`
-	UnitsSold   int64     `json:"units_sold"`
-	Version     int64     `json:"version"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	CategoryID *int64    `json:"category_id"`
+	UnitsSold  int64     `json:"units_sold"`
+	Version    int64     `json:"version"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // Sorts are the orders clients may list products in.
