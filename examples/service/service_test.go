@@ -74,6 +74,14 @@ func startServiceEnv(t *testing.T, env map[string]string, edit func(*app.Options
 func startServiceOn(t *testing.T, pool *pgxpool.Pool, env map[string]string, edit func(*app.Options)) *service {
 	t.Helper()
 	rdb, prefix := servicetest.Redis(t) // honours context deadlines, as main's client does
+	return startInstance(t, pool, rdb, prefix, env, edit)
+}
+
+// startInstance starts one instance of the service on pool and on rdb's
+// keys under prefix: two instances started on the same ones are two
+// replicas of one deployment.
+func startInstance(t *testing.T, pool *pgxpool.Pool, rdb *redis.Client, prefix string, env map[string]string, edit func(*app.Options)) *service {
+	t.Helper()
 	cfg, err := config.Load(func(name string) string {
 		if v, ok := env[name]; ok {
 			return v

@@ -311,13 +311,15 @@ func (a *App) assemble(ctx context.Context, cfg config.Config, log *slog.Logger,
 	if err != nil {
 		return err
 	}
-	productCache, closeCache, err := products.NewCache(a.redis, productStore, opt.RedisPrefix, opt.MeterProvider)
+	productCaches, closeCache, err := products.NewCaches(a.redis, productStore, opt.RedisPrefix, opt.MeterProvider)
 	if err != nil {
 		return err
 	}
 	a.closers = append(a.closers, closeCache)
 	dropProducts := func(ctx context.Context, ids ...int64) {
-		if err := productCache.Delete(ctx, ids...); err != nil {
+		// Stock and units sold move a product in no list: its page and the
+		// list pages that show it are all that change.
+		if err := productCaches.StockChanged(ctx, ids...); err != nil {
 			log.WarnContext(ctx, "product cache invalidation failed", slog.Any("ids", ids), slog.Any("error", err))
 		}
 	}
@@ -365,7 +367,7 @@ func (a *App) assemble(ctx context.Context, cfg config.Config, log *slog.Logger,
 			ClientIP: ratelimit.ClientIPConfig{TrustedProxies: cfg.TrustedProxies},
 			Login:    login, Signup: signup, OnSignupHash: opt.OnSignupHash}),
 		apikeys.Routes(routes, apikeys.Config{Responder: resp, Store: id.keyStore, Keys: id.keys, Access: control}),
-		products.Routes(routes, products.Config{Responder: resp, Store: productStore, Cache: productCache,
+		products.Routes(routes, products.Config{Responder: resp, Store: productStore, Caches: productCaches,
 			Pager: productPager, Access: control, CachePolicy: readPolicy, V0: v0}),
 		orders.Routes(routes, orders.Config{Responder: resp, Store: orderStore, Pager: orderPager, Idempotency: idem,
 			Payments: payments, Faults: fake, StockChanged: dropProducts, Access: control}),

@@ -88,14 +88,19 @@ func (s *handlers) listProducts(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	rows, err := s.Store.List(r.Context(), q, category)
-	if err != nil {
-		s.Fail(w, r, err)
-		return
-	}
 	sort := req.Sort
 	if sort == "" {
 		sort = "newest"
+	}
+	// The cursor verified, the page is served from the cache: its key is
+	// what decides the rows.
+	key := ListKey(sort, q.Backward(), q.PageSize(), category, req.Cursor)
+	rows, err := s.Caches.Lists.Get(r.Context(), key, LoadList(category, func(ctx context.Context) ([]Product, error) {
+		return s.Store.List(ctx, q, category)
+	}))
+	if err != nil {
+		s.Fail(w, r, err)
+		return
 	}
 	page, err := pagination.NewPage(q, rows, Keys(sort))
 	if err != nil {
@@ -111,7 +116,7 @@ func (s *handlers) getProduct(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p, err := s.Cache.Get(r.Context(), id, nil)
+	p, err := s.Caches.Products.Get(r.Context(), id, nil)
 	if errors.Is(err, cache.ErrNotFound) {
 		err = store.ErrNotFound
 	}
@@ -156,6 +161,7 @@ func (s *handlers) createProduct(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
+	s.changed(r, nil, &p)
 	w.Header().Set("Location", "/v1/products/"+strconv.FormatInt(p.ID, 10))
 	w.Header().Set("ETag", httpapi.ETagFromVersion(p.Version))
 	web.JSON(w, http.StatusCreated, p)
@@ -181,12 +187,14 @@ func (s *handlers) updateProduct(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	_, p, err := s.Store.Update(r.Context(), req.product(id), version)
-	s.invalidate(r, id)
+	before, p, err := s.Store.Update(r.Context(), req.product(id), version)
 	if err != nil {
+		// A conflict means the cached copy may be stale too.
+		s.shown(r, id)
 		s.Fail(w, r, err)
 		return
 	}
+	s.changed(r, &before, &p)
 	w.Header().Set("ETag", httpapi.ETagFromVersion(p.Version))
 	web.JSON(w, http.StatusOK, p)
 }
@@ -209,12 +217,13 @@ func (s *handlers) deleteProduct(w http.ResponseWriter, r *http.Request) {
 			version = v
 		}
 	}
-	_, err := s.Store.Delete(r.Context(), id, version)
-	s.invalidate(r, id)
+	before, err := s.Store.Delete(r.Context(), id, version)
 	if err != nil {
+		s.shown(r, id)
 		s.Fail(w, r, err)
 		return
 	}
+	s.changed(r, &before, nil)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -225,12 +234,19 @@ func ifMatch(r *http.Request) string {
 	return strings.Join(r.Header.Values("If-Match"), ", ")
 }
 
-// invalidate drops cached products after a write. It runs whether or not the
-// write succeeded (a conflict means the cached copy may be stale too), on a
-// context that outlives a client that hung up. A failure is logged: the
-// entry then expires with its TTL.
-func (s *handlers) invalidate(r *http.Request, ids ...int64) {
-	if err := s.Cache.Delete(context.WithoutCancel(r.Context()), ids...); err != nil {
-		s.Log.WarnContext(r.Context(), "product cache invalidation failed", slog.Any("ids", ids), slog.Any("error", err))
+// changed drops what a write made stale from the caches of every instance
+// (Caches.Changed), on a context that outlives a client that hung up. A
+// failure is logged: the entries then expire with their TTL.
+func (s *handlers) changed(r *http.Request, before, after *Product) {
+	if err := s.Caches.Changed(context.WithoutCancel(r.Context()), before, after); err != nil {
+		s.Log.WarnContext(r.Context(), "product cache invalidation failed", slog.Any("tags", ChangedTags(before, after)), slog.Any("error", err))
+	}
+}
+
+// shown drops the entries that show the product id, after a write that
+// failed: a conflict or a lost row means the cached copy may be stale.
+func (s *handlers) shown(r *http.Request, id int64) {
+	if err := s.Caches.StockChanged(context.WithoutCancel(r.Context()), id); err != nil {
+		s.Log.WarnContext(r.Context(), "product cache invalidation failed", slog.Int64("id", id), slog.Any("error", err))
 	}
 }

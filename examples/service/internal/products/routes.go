@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/bedrock-go/bedrock/cache"
 	"github.com/bedrock-go/bedrock/httpapi"
 	"github.com/bedrock-go/bedrock/pagination"
 
@@ -19,9 +18,10 @@ import (
 type Config struct {
 	web.Responder
 	Store *Store
-	// Cache serves GET /v1/products/{id}; every write to a product deletes
-	// its entry.
-	Cache  *cache.Cache[int64, Product]
+	// Caches serve GET /v1/products/{id} and the pages of GET
+	// /v1/products; every write to a product drops what it made stale
+	// (Caches.Changed).
+	Caches *Caches
 	Pager  *pagination.Pager
 	Access *access.Control
 	// CachePolicy sets Cache-Control (and Vary) on product reads: public
@@ -40,8 +40,8 @@ func Routes(r *web.Router, cfg Config) error {
 	if err := cfg.Responder.Check("products"); err != nil {
 		return err
 	}
-	if cfg.Store == nil || cfg.Cache == nil || cfg.Pager == nil || cfg.Access == nil || cfg.CachePolicy == nil || cfg.V0 == nil {
-		return errors.New("products: Config needs Store, Cache, Pager, Access, CachePolicy and V0")
+	if cfg.Store == nil || cfg.Caches == nil || cfg.Pager == nil || cfg.Access == nil || cfg.CachePolicy == nil || cfg.V0 == nil {
+		return errors.New("products: Config needs Store, Caches, Pager, Access, CachePolicy and V0")
 	}
 	r.Describe(openAPI)
 	s := &handlers{cfg}
