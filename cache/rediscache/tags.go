@@ -68,11 +68,15 @@ func (s *Store) InvalidateTags(ctx context.Context, tags []string) (uint64, erro
 	msg := appendMessage(nil, m)
 	msg = msg[:len(msg)-1] // the script appends the number
 	n, err := invalidateTagsScript.Run(ctx, s.client, keys, 2*s.tagMs, s.channel, msg).Int64()
-	if err != nil {
-		return 0, fmt.Errorf("rediscache: invalidate tags: %w", err)
+	if err == nil && n <= 0 {
+		err = fmt.Errorf("unexpected sequence number %d", n)
 	}
-	if n <= 0 {
-		return 0, fmt.Errorf("rediscache: invalidate tags: unexpected sequence number %d", n)
+	if err != nil {
+		// The script may have run with its reply lost: then the other
+		// processes heard of it, and this store's caches, which skip
+		// its echo, would not. Flushing them is the safe side.
+		s.dispatch(cache.Invalidation{All: true})
+		return 0, fmt.Errorf("rediscache: invalidate tags: %w", err)
 	}
 	seq := uint64(n)
 	s.dispatch(cache.Invalidation{Tags: tags, Seq: seq})
