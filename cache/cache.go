@@ -33,6 +33,10 @@ type Cache[K comparable, V any] struct {
 
 	bypassUntil atomic.Int64 // unix nanos until which the store is skipped
 
+	tagStore TagStore // the store, if it supports tags; nil otherwise
+	tags     tagTable
+	usesTags atomic.Bool // an entry was tagged: loads need the store's sequence number
+
 	life        context.Context // cancelled by Close
 	stop        context.CancelFunc
 	mu          sync.RWMutex // orders goroutine starts before Close's wait
@@ -43,6 +47,20 @@ type Cache[K comparable, V any] struct {
 
 const epochStripes = 256
 
+// minTagTable is the least number of tags whose sequence numbers a cache
+// remembers; it remembers up to LocalSize.
+const minTagTable = 1024
+
+// tagStoreOf returns store as a TagStore if it supports tags: a cache must
+// hear other processes' tag invalidations too.
+func tagStoreOf(store Store) TagStore {
+	ts, ok := store.(TagStore)
+	if _, b := store.(Broadcaster); !ok || !b {
+		return nil
+	}
+	return ts
+}
+
 // New returns a Cache over store, which may be nil for a cache with the local
 // tier only. It returns a *ConfigError for an invalid cfg. With a store that
 // is a Broadcaster the cache subscribes to its invalidations until Close.
@@ -51,7 +69,11 @@ func New[K comparable, V any](store Store, cfg Config[K, V]) (*Cache[K, V], erro
 	if err != nil {
 		return nil, err
 	}
-	c := &Cache[K, V]{s: s, store: store, seed: maphash.MakeSeed()}
+	c := &Cache[K, V]{s: s, store: store, seed: maphash.MakeSeed(), tagStore: tagStoreOf(store)}
+	c.tags.init(max(s.localSize, minTagTable), store == nil)
+	if s.tags != nil {
+		c.usesTags.Store(true)
+	}
 	opts := &otter.Options[K, *entry[V]]{
 		MaximumSize: max(s.localSize, 1),
 		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[K, *entry[V]]) time.Duration {

@@ -36,6 +36,11 @@ type Config struct {
 	// before it is pinged; a ping unanswered for as long again counts as a
 	// dropped connection. Default: 5 seconds.
 	HealthCheck time.Duration
+	// TagTTL is how long the store remembers a tag's invalidation (see
+	// cache.TagStore). An entry must not outlive it, or it would come back
+	// once its tag is forgotten: Write caps every value's TTL at TagTTL.
+	// Default: 30 days.
+	TagTTL time.Duration
 	// Hooks observe the store; nil hooks cost nothing.
 	Hooks Hooks
 }
@@ -64,6 +69,7 @@ type Store struct {
 	health  time.Duration
 	hooks   Hooks
 	id      string // this store's id: its caches got its broadcasts directly
+	tagMs   int64  // TagTTL in ms: the longest a tag number and a value live
 
 	mu      sync.Mutex
 	subs    map[int]func(cache.Invalidation)
@@ -77,6 +83,7 @@ type Store struct {
 var (
 	_ cache.Store       = (*Store)(nil)
 	_ cache.Broadcaster = (*Store)(nil)
+	_ cache.TagStore    = (*Store)(nil)
 )
 
 // New returns a Store on client. A go-redis client must set
@@ -113,6 +120,15 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 	if cfg.HealthCheck == 0 {
 		cfg.HealthCheck = 5 * time.Second
 	}
+	if cfg.TagTTL < 0 {
+		return nil, fmt.Errorf("%w: negative TagTTL %v", ErrInvalidConfig, cfg.TagTTL)
+	}
+	if cfg.TagTTL == 0 {
+		cfg.TagTTL = defaultTagTTL
+	}
+	if cfg.TagTTL < time.Second {
+		return nil, fmt.Errorf("%w: TagTTL below 1s", ErrInvalidConfig)
+	}
 	return &Store{
 		client:  client,
 		prefix:  cfg.Prefix,
@@ -121,6 +137,7 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 		health:  cfg.HealthCheck,
 		hooks:   cfg.Hooks,
 		id:      token(),
+		tagMs:   cfg.TagTTL.Milliseconds(),
 		subs:    make(map[int]func(cache.Invalidation)),
 	}, nil
 }
@@ -213,7 +230,7 @@ func (s *Store) Write(ctx context.Context, items []cache.Write) ([]bool, error) 
 			return nil, fmt.Errorf("rediscache: write %q: no value and no token", w.Key)
 		}
 		vk := s.valueKey(w.Key)
-		ms := max(w.TTL.Milliseconds(), 1)
+		ms := min(max(w.TTL.Milliseconds(), 1), s.tagMs)
 		release := "0"
 		if w.Value == nil {
 			release = "1"
@@ -278,7 +295,7 @@ func (s *Store) Delete(ctx context.Context, keys []string) error {
 // change is not told again after it stored its new value locally.
 func (s *Store) announce(ctx context.Context, keys []string) error {
 	s.dispatch(cache.Invalidation{Keys: keys})
-	msg := appendMessage(nil, s.id, keys)
+	msg := appendMessage(nil, message{sender: s.id, keys: keys})
 	if err := s.client.Publish(ctx, s.channel, msg).Err(); err != nil {
 		return fmt.Errorf("rediscache: publish invalidation: %w", err)
 	}
