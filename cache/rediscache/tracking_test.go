@@ -513,3 +513,67 @@ func TestTracking_FollowsAFailover(t *testing.T) {
 		"changes on the new master %s never reached the local tier", promoted)
 	t.Logf("tracking followed the failover to %s %v after the cluster recovered", promoted, time.Since(recovered).Round(time.Millisecond))
 }
+
+// TestTracking_SilentOrRefusedConnectionIsDetected freezes the tracking connection
+// (a network partition: nothing fails, nothing arrives): the health-check
+// ping goes unanswered, the local tier is flushed, and tracking resumes on
+// a new connection. Server down and back (refused, then accepted) too.
+func TestTracking_SilentOrRefusedConnectionIsDetected(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cut  func(p *testenv.Proxy)
+		heal func(t *testing.T, p *testenv.Proxy)
+	}{
+		// Once the loss is seen, Cut lets the pool's frozen connections
+		// fail at once instead of at their timeouts.
+		{"frozen", func(p *testenv.Proxy) { p.Freeze() }, func(_ *testing.T, p *testenv.Proxy) { p.Cut() }},
+		{"down and back", func(p *testenv.Proxy) { _ = p.Refuse(true); p.Cut() }, func(t *testing.T, p *testenv.Proxy) {
+			require.NoError(t, p.Refuse(false))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCluster(t)
+			proxy := testenv.NewProxy(t, testenv.RedisOptions(t).Addr)
+			errs := make(chan error, 64)
+			s, err := rediscache.New(c.client(t, proxy.Addr()), rediscache.Config{
+				Prefix: c.prefix, Tracking: true, HealthCheck: 100 * time.Millisecond,
+				Hooks: rediscache.Hooks{OnSubscriptionError: func(err error) {
+					select {
+					case errs <- err:
+					default:
+					}
+				}},
+			})
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = s.Close() })
+			p := newProbe(t, s)
+			trackingReady(t, s, nil, c.base, c.prefix)
+			p.warm(t, "control")
+			// A slow first connection may have been reported already.
+			for len(errs) > 0 {
+				<-errs
+			}
+
+			tc.cut(proxy)
+			deadline := time.After(15 * time.Second)
+			for lost := false; !lost; {
+				select {
+				case err := <-errs:
+					lost = strings.Contains(err.Error(), "tracking connection")
+				case <-deadline:
+					t.Fatal("the lost tracking connection was not reported")
+				}
+			}
+			assert.False(t, p.get(t, "control"), "the local tier was flushed")
+
+			tc.heal(t, proxy)
+			trackingReady(t, s, nil, c.base, c.prefix)
+			p.warm(t, "k")
+			// A SET, not a DEL: the cache may still be bypassing the
+			// store it saw fail, so k may be local only, and deleting
+			// an absent key changes nothing.
+			require.NoError(t, c.base.Set(t.Context(), redisKey(c.prefix, "k"), "x", time.Minute).Err())
+			eventually(t, func() bool { return !p.get(t, "k") }, "tracking did not resume")
+		})
+	}
+}
