@@ -22,7 +22,21 @@ import (
 // waits for its invalidation. It reports the median and p99 delay from
 // issuing the write, and the writer's own round trip for comparison.
 func BenchmarkTracking_Propagation(b *testing.B) {
-	client, prefix := testenv.Redis(b)
+	b.Run("server", func(b *testing.B) {
+		client, prefix := testenv.Redis(b) // unique prefix, cleaned up afterwards
+		writer := redis.NewClient(testenv.RedisOptions(b))
+		defer writer.Close()
+		benchmarkPropagation(b, client, writer, prefix)
+	})
+	b.Run("cluster", func(b *testing.B) {
+		client, prefix := testenv.RedisCluster(b)
+		writer := redis.NewClusterClient(testenv.RedisClusterOptions(b))
+		defer writer.Close()
+		benchmarkPropagation(b, client, writer, prefix)
+	})
+}
+
+func benchmarkPropagation(b *testing.B, client, writer redis.UniversalClient, prefix string) {
 	store, err := rediscache.New(client, rediscache.Config{Prefix: prefix, Tracking: true})
 	if err != nil {
 		b.Fatal(err)
@@ -38,8 +52,6 @@ func BenchmarkTracking_Propagation(b *testing.B) {
 			}
 		}
 	})
-	writer := redis.NewClient(testenv.RedisOptions(b))
-	defer writer.Close()
 	ctx := context.Background()
 	redisKey := prefix + "{" + key + "}"
 
