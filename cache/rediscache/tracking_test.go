@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -575,5 +576,43 @@ func TestTracking_SilentOrRefusedConnectionIsDetected(t *testing.T) {
 			require.NoError(t, c.base.Set(t.Context(), redisKey(c.prefix, "k"), "x", time.Minute).Err())
 			eventually(t, func() bool { return !p.get(t, "k") }, "tracking did not resume")
 		})
+	}
+}
+
+// TestTracking_RefusedByTheServerIsReported runs against miniredis, which
+// has no CLIENT TRACKING: each attempt is reported and flushes the local
+// tier (before it is reported), since nothing else bounds its staleness.
+func TestTracking_RefusedByTheServerIsReported(t *testing.T) {
+	m := miniredis.RunT(t)
+	client := redis.NewClient(&redis.Options{Addr: m.Addr(), ContextTimeoutEnabled: true})
+	t.Cleanup(func() { _ = client.Close() })
+	var flushes atomic.Int64
+	type report struct {
+		err     error
+		flushes int64
+	}
+	reports := make(chan report, 64)
+	s := trackingStore(t, client, "p:", rediscache.Hooks{OnSubscriptionError: func(err error) {
+		if strings.Contains(err.Error(), "tracking connection") {
+			select {
+			case reports <- report{err, flushes.Load()}:
+			default:
+			}
+		}
+	}})
+	s.Subscribe(func(inv cache.Invalidation) {
+		if inv.All {
+			flushes.Add(1)
+		}
+	})
+	for attempt := int64(1); attempt <= 3; attempt++ {
+		select {
+		case r := <-reports:
+			assert.ErrorContains(t, r.err, "TRACKING")
+			// The channel's listener may have flushed once too.
+			assert.GreaterOrEqual(t, r.flushes, attempt, "attempt %d flushed", attempt)
+		case <-time.After(15 * time.Second):
+			t.Fatalf("attempt %d was not reported", attempt)
+		}
 	}
 }
