@@ -58,16 +58,16 @@
 //     load two (the lease taken; the value written with the lease
 //     released, in one script), since Redis sends the names changed in one
 //     turn of its event loop together; the store, not Redis, drops the
-//     lease names. Use it where
-//     keys change rarely compared with how often they are read, and where
-//     the processes are tens rather than thousands.
+//     lease names. Use it where keys change rarely compared with how often
+//     they are read, and where the processes are tens rather than
+//     thousands.
 //   - The writer: Redis also reports a process's own writes back to it
 //     (NOLOOP cannot help: the writes go through the pool's connections,
 //     not the tracking one). So the value a cache has just loaded or set
 //     is dropped from its local tier when the echo arrives, and the next
-//     read of that key goes to Redis, once. Measured on a skewed read
-//     workload with 2% writes: the local tier served 91.0% of reads
-//     instead of 95.2%. Invalidations are never lost this way; only local
+//     read of that key goes to Redis, once. On a skewed read workload
+//     with 2% writes (BenchmarkTracking_OwnWriteEcho), the local tier
+//     served 91.0% of reads instead of 95.2%. Invalidations are never lost this way; only local
 //     hits are. The echo cannot be told from a change another client made
 //     at the same moment (Redis merges the names of one event-loop turn),
 //     so the store does not try to skip it.
@@ -76,13 +76,14 @@
 //     handed to the caches, over runs of 1,000 writes on a 2-core machine
 //     at load average 14 (BenchmarkTracking_Propagation): median 54–90 µs,
 //     p99 0.12–1.5 ms on one server; median 55–94 µs, p99 0.2–8 ms on the
-//     cluster. The tails are the busy machine's scheduling.
+//     cluster; a quiet machine should show narrower tails.
 //
 // On a cluster the store tracks every master, and compares its listeners
 // with the cluster's masters every HealthCheck, at once when a tracking
 // connection drops, and every second while one is down: a master that a
 // failover promotes is tracked within about that long after the promotion
-// (2.6 s measured, TestTracking_FollowsAFailover), and the local tiers are
+// (0.9 to 2.6 s in three runs of TestTracking_FollowsAFailover, which
+// includes its writer's own recovery), and the local tiers are
 // flushed when its listener starts. A master added by a reshard is tracked
 // within HealthCheck; until then its changes are not seen. Tracking needs
 // Redis 6 or later and a *redis.Client or *redis.ClusterClient, whose

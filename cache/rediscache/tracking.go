@@ -179,87 +179,109 @@ func (s *Store) trackingOptions(base *redis.Options) *redis.Options {
 }
 
 // track runs the tracking listeners until ctx ends: one for a single
-// server, one per master on a cluster, reconciled with the cluster's
-// masters every HealthCheck, at once when a listener loses its connection,
-// and every redisclient.ClusterStateReloadInterval while one is down.
+// server, one per master on a cluster.
 func (s *Store) track(ctx context.Context, done chan struct{}) {
 	defer close(done)
-	if c, ok := s.client.(*redis.Client); ok {
+	switch c := s.client.(type) {
+	case *redis.Client:
 		s.trackNode(ctx, c.Options(), func(bool) {})
-		return
+	case *redis.ClusterClient:
+		t := &clusterTracking{s: s, nodes: map[string]trackedNode{}, down: map[string]bool{}, changed: make(chan struct{}, 1)}
+		t.run(ctx, c)
 	}
-	cluster := s.client.(*redis.ClusterClient)
-	type node struct {
-		stop context.CancelFunc
-		done chan struct{}
-	}
-	nodes := map[string]node{}
+}
+
+// clusterTracking keeps one tracking listener per master of a cluster,
+// reconciled with the cluster's masters every HealthCheck, at once when a
+// listener loses its connection, and every
+// redisclient.ClusterStateReloadInterval while one is down.
+type clusterTracking struct {
+	s       *Store
+	nodes   map[string]trackedNode // by address; owned by run
+	changed chan struct{}          // a listener lost its connection
+
+	mu   sync.Mutex
+	down map[string]bool // addresses whose listener is disconnected
+}
+
+type trackedNode struct {
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+func (t *clusterTracking) run(ctx context.Context, c *redis.ClusterClient) {
 	defer func() {
-		for _, n := range nodes {
+		for _, n := range t.nodes {
 			n.stop()
 			<-n.done
 		}
 	}()
-	changed := make(chan struct{}, 1)
-	var mu sync.Mutex
-	down := map[string]bool{}
-	report := func(addr string) func(bool) {
-		return func(up bool) {
-			mu.Lock()
-			if up {
-				delete(down, addr)
-			} else {
-				down[addr] = true
-			}
-			mu.Unlock()
-			if !up {
-				select {
-				case changed <- struct{}{}:
-				default:
-				}
-			}
-		}
-	}
 	for ctx.Err() == nil {
-		masters, err := clusterMasters(ctx, cluster, s.health)
-		if err != nil && ctx.Err() == nil {
-			s.subscriptionError(fmt.Errorf("rediscache: tracking: list the cluster's masters: %w", err))
+		masters, err := clusterMasters(ctx, c, t.s.health)
+		switch {
+		case err == nil:
+			t.reconcile(ctx, masters)
+		case ctx.Err() == nil:
+			t.s.subscriptionError(fmt.Errorf("rediscache: tracking: list the cluster's masters: %w", err))
 		}
-		if err == nil {
-			for addr, n := range nodes {
-				if _, ok := masters[addr]; !ok {
-					n.stop()
-					<-n.done
-					delete(nodes, addr)
-					report(addr)(true)
-				}
-			}
-			for addr, opt := range masters {
-				if _, ok := nodes[addr]; ok {
-					continue
-				}
-				nctx, stop := context.WithCancel(ctx)
-				n := node{stop: stop, done: make(chan struct{})}
-				nodes[addr] = n
-				go func() {
-					defer close(n.done)
-					s.trackNode(nctx, opt, report(addr))
-				}()
-			}
-		}
-		mu.Lock()
-		wait := s.health
-		if len(down) > 0 || err != nil {
+		t.mu.Lock()
+		wait := t.s.health
+		if len(t.down) > 0 || err != nil {
 			wait = min(wait, redisclient.ClusterStateReloadInterval)
 		}
-		mu.Unlock()
-		t := time.NewTimer(wait)
+		t.mu.Unlock()
+		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
-		case <-changed:
-		case <-t.C:
+		case <-t.changed:
+		case <-timer.C:
 		}
-		t.Stop()
+		timer.Stop()
+	}
+}
+
+// reconcile stops the listeners of former masters and starts one for each
+// new master.
+func (t *clusterTracking) reconcile(ctx context.Context, masters map[string]*redis.Options) {
+	for addr, n := range t.nodes {
+		if _, ok := masters[addr]; !ok {
+			n.stop()
+			<-n.done
+			delete(t.nodes, addr)
+			t.report(addr)(true)
+		}
+	}
+	for addr, opt := range masters {
+		if _, ok := t.nodes[addr]; ok {
+			continue
+		}
+		nctx, stop := context.WithCancel(ctx)
+		n := trackedNode{stop: stop, done: make(chan struct{})}
+		t.nodes[addr] = n
+		go func() {
+			defer close(n.done)
+			t.s.trackNode(nctx, opt, t.report(addr))
+		}()
+	}
+}
+
+// report returns the function the listener of addr calls when it loses
+// its connection (up false) and when it has subscribed (up true).
+func (t *clusterTracking) report(addr string) func(up bool) {
+	return func(up bool) {
+		t.mu.Lock()
+		if up {
+			delete(t.down, addr)
+		} else {
+			t.down[addr] = true
+		}
+		t.mu.Unlock()
+		if !up {
+			select {
+			case t.changed <- struct{}{}:
+			default:
+			}
+		}
 	}
 }
 
