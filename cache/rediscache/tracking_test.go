@@ -79,6 +79,13 @@ func eventually(t *testing.T, cond func() bool, msgAndArgs ...any) {
 	}
 }
 
+// drain empties errs of the reports so far.
+func drain(errs chan error) {
+	for len(errs) > 0 {
+		<-errs
+	}
+}
+
 // redisKey is the Redis key of a probe's value (Namespace "t", Version 0).
 func redisKey(prefix, key string) string { return prefix + "{t:v0:" + key + "}" }
 
@@ -273,6 +280,7 @@ func TestTracking_LostConnectionFlushesAndTrackingResumes(t *testing.T) {
 
 	ids := trackingConns(t, c.base, opts.ClientName)
 	require.Len(t, ids, 1, "one tracking connection")
+	drain(errs) // a slow first connection may have been reported already
 	require.NoError(t, c.base.ClientKillByFilter(t.Context(), "ID", fmt.Sprint(ids[0])).Err())
 
 	select {
@@ -357,18 +365,7 @@ func TestTracking_OnRedisCluster(t *testing.T) {
 	})
 	// Tracking is up on every master once a change of each key arrives.
 	for _, k := range keys {
-		eventually(t, func() bool {
-			p.warm(t, k)
-			require.NoError(t, base.Expire(ctx, redisKey(prefix, k), time.Hour).Err())
-			deadline := time.Now().Add(100 * time.Millisecond)
-			for time.Now().Before(deadline) {
-				if !p.get(t, k) {
-					return true
-				}
-				time.Sleep(5 * time.Millisecond)
-			}
-			return false
-		}, "tracking never started on the master of %q", k)
+		eventually(t, func() bool { return trackedOn(t, p, base, prefix, k) }, "tracking never started on the master of %q", k)
 	}
 
 	p.warm(t, append(keys, "control")...)
@@ -390,6 +387,7 @@ func TestTracking_OnRedisCluster(t *testing.T) {
 	t.Cleanup(func() { _ = node.Close() })
 	ids := trackingConns(t, node, opts.ClientName)
 	require.Len(t, ids, 1, "one tracking connection per master")
+	drain(errs)
 	require.NoError(t, node.ClientKillByFilter(ctx, "ID", fmt.Sprint(ids[0])).Err())
 	select {
 	case err := <-errs:
@@ -398,19 +396,7 @@ func TestTracking_OnRedisCluster(t *testing.T) {
 		t.Fatal("the lost tracking connection was not reported")
 	}
 	assert.False(t, p.get(t, "control"), "the local tier was flushed")
-	k := masters[addr]
-	eventually(t, func() bool {
-		p.warm(t, k)
-		require.NoError(t, base.Expire(ctx, redisKey(prefix, k), time.Hour).Err())
-		deadline := time.Now().Add(100 * time.Millisecond)
-		for time.Now().Before(deadline) {
-			if !p.get(t, k) {
-				return true
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-		return false
-	}, "tracking did not resume on %s", addr)
+	eventually(t, func() bool { return trackedOn(t, p, base, prefix, masters[addr]) }, "tracking did not resume on %s", addr)
 }
 
 // masterOfSlot returns the address of the master serving slot.
@@ -498,6 +484,7 @@ func TestTracking_FollowsAFailover(t *testing.T) {
 	dead, err := cluster.MasterOf(ctx, redisKey("p:", "k"))
 	require.NoError(t, err)
 	p.warm(t, "control")
+	drain(errs)
 	cluster.Kill(dead)
 	select {
 	case err := <-errs:
@@ -550,10 +537,7 @@ func TestTracking_SilentOrRefusedConnectionIsDetected(t *testing.T) {
 			p := newProbe(t, s)
 			trackingReady(t, s, nil, c.base, c.prefix)
 			p.warm(t, "control")
-			// A slow first connection may have been reported already.
-			for len(errs) > 0 {
-				<-errs
-			}
+			drain(errs) // a slow first connection may have been reported already
 
 			tc.cut(proxy)
 			deadline := time.After(15 * time.Second)
