@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -599,4 +600,50 @@ func TestTracking_RefusedByTheServerIsReported(t *testing.T) {
 			t.Fatalf("attempt %d was not reported", attempt)
 		}
 	}
+}
+
+// TestTracking_CloseLeavesNoListener checks, once Close has returned, that
+// no goroutine runs the store's listeners, on one server and on a cluster.
+func TestTracking_CloseLeavesNoListener(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		open func(t *testing.T) (redis.UniversalClient, string)
+	}{
+		{"server", func(t *testing.T) (redis.UniversalClient, string) {
+			c := newCluster(t)
+			return c.client(t, ""), c.prefix
+		}},
+		{"cluster", func(t *testing.T) (redis.UniversalClient, string) {
+			client, prefix := testenv.RedisCluster(t)
+			return client, prefix
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			client, prefix := tc.open(t)
+			s, err := rediscache.New(client, rediscache.Config{Prefix: prefix, Tracking: true})
+			require.NoError(t, err)
+			s.Subscribe(func(cache.Invalidation) {})
+			trackingReady(t, s, nil, client, prefix)
+			require.NotEmpty(t, listenerStacks(), "the listeners run")
+			require.NoError(t, s.Close())
+			// A listener signals its end just before it returns: allow it
+			// those last instructions, as goleak does.
+			eventually(t, func() bool { return len(listenerStacks()) == 0 }, "a listener outlived Close")
+		})
+	}
+}
+
+// listenerStacks returns the stacks of the goroutines running a store's
+// listeners.
+func listenerStacks() []string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var found []string
+	for g := range strings.SplitSeq(string(buf), "\n\n") {
+		if strings.Contains(g, "rediscache.(*Store).listen") || strings.Contains(g, "rediscache.(*Store).track") ||
+			strings.Contains(g, "rediscache.(*clusterTracking)") {
+			found = append(found, g)
+		}
+	}
+	return found
 }
