@@ -340,3 +340,42 @@ func TestEntryOf_OutsideALoadDoesNothing(t *testing.T) {
 	ec.Tag("x")
 	assert.Nil(t, cache.EntryFor(context.Background(), 1))
 }
+
+// The table of tag numbers is bounded: once it evicts, entries it cannot
+// vouch for are checked with the store (or reloaded without one), and an
+// invalidated entry is never served.
+func TestInvalidateTags_ManyTagsOverflowTheTableSafely(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		store bool
+	}{{"local tier only", false}, {"with a store", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var store cache.Store
+			if tc.store {
+				store = newMemStore()
+			}
+			c := newCache(t, store, cache.Config[string, string]{TTL: time.Hour, LocalSize: 10})
+			var l counter
+			load := tagged(&l, func(key string) []string { return []string{"tag-" + key} })
+			ctx := t.Context()
+			_, err := c.Get(ctx, "a", load)
+			require.NoError(t, err)
+			require.NoError(t, c.InvalidateTags(ctx, "tag-a"))
+			_, err = c.Get(ctx, "b", load) // loaded after a's invalidation
+			require.NoError(t, err)
+			for i := range 3000 {
+				require.NoError(t, c.InvalidateTags(ctx, "other-"+strconv.Itoa(i)))
+			}
+			v, err := c.Get(ctx, "a", load)
+			require.NoError(t, err)
+			assert.Equal(t, "a-v3", v, "a was invalidated")
+			v, err = c.Get(ctx, "b", load)
+			require.NoError(t, err)
+			if tc.store {
+				assert.Equal(t, "b-v2", v, "the store vouched for b")
+			} else {
+				assert.Contains(t, []string{"b-v2", "b-v4"}, v, "without a store, at worst a spurious reload")
+			}
+		})
+	}
+}
