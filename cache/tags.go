@@ -294,3 +294,57 @@ func (c *Cache[K, V]) InvalidateTags(ctx context.Context, tags ...string) error 
 	c.tags.apply(tags, seq)
 	return nil
 }
+
+// checkStoreEntries is storeEntryValid for a batch, with one store read for
+// all the tags the table cannot vouch for. It sets the invalid entries to
+// nil.
+func (c *Cache[K, V]) checkStoreEntries(ctx context.Context, entries []*entry[V]) {
+	var unknown []int
+	var ask []string
+	asked := map[string]bool{}
+	for i, e := range entries {
+		if e == nil || len(e.tags) == 0 {
+			continue
+		}
+		if c.tagStore == nil {
+			entries[i] = nil
+			continue
+		}
+		switch c.tags.check(e.tags, e.seq) {
+		case tagsInvalid:
+			entries[i] = nil
+		case tagsUnknown:
+			unknown = append(unknown, i)
+			for _, t := range e.tags {
+				if !asked[t] {
+					asked[t] = true
+					ask = append(ask, t)
+				}
+			}
+		}
+	}
+	if len(unknown) == 0 {
+		return
+	}
+	seqs, current, err := c.readTags(ctx, ask)
+	byTag := make(map[string]uint64, len(ask))
+	if err == nil {
+		for i, t := range ask {
+			byTag[t] = seqs[i]
+		}
+	}
+	for _, i := range unknown {
+		e := entries[i]
+		valid := err == nil
+		for _, t := range e.tags {
+			if byTag[t] > e.seq {
+				valid = false
+			}
+		}
+		if valid {
+			e.seq = max(e.seq, current) // as in storeEntryValid
+		} else {
+			entries[i] = nil
+		}
+	}
+}

@@ -379,3 +379,34 @@ func TestInvalidateTags_ManyTagsOverflowTheTableSafely(t *testing.T) {
 		})
 	}
 }
+
+// A batch read from the store checks the tags its cache cannot vouch for in
+// one store read, and then vouches for them on local hits.
+func TestGetMany_ChecksUnknownTagsInOneRead(t *testing.T) {
+	store := newMemStore()
+	writer := newCache(t, store, cache.Config[int, string]{TTL: time.Hour})
+	keys := []int{1, 2, 3, 4, 5}
+	load := func(ctx context.Context, ks []int) (map[int]string, error) {
+		m := map[int]string{}
+		for _, k := range ks {
+			cache.EntryFor(ctx, k).Tag("item:"+strconv.Itoa(k), "all")
+			m[k] = "v" + strconv.Itoa(k)
+		}
+		return m, nil
+	}
+	_, err := writer.GetMany(t.Context(), keys, load)
+	require.NoError(t, err)
+	require.NoError(t, writer.InvalidateTags(t.Context(), "unrelated"))
+
+	reader := newCache(t, store, cache.Config[int, string]{TTL: time.Hour})
+	store.tagReads.Store(0)
+	got, err := reader.GetMany(t.Context(), keys, func(context.Context, []int) (map[int]string, error) {
+		return nil, errors.New("nothing should load")
+	})
+	require.NoError(t, err)
+	assert.Len(t, got, 5)
+	assert.EqualValues(t, 1, store.tagReads.Load(), "one read for the whole batch")
+	_, err = reader.GetMany(t.Context(), keys, nil)
+	require.NoError(t, err, "local hits now")
+	assert.EqualValues(t, 1, store.tagReads.Load())
+}
