@@ -23,8 +23,8 @@ type memStore struct {
 	delay atomic.Int64          // every call sleeps this long (ns) first
 
 	fetches, writes, deletes, tagReads atomic.Int64
-	mu                       sync.Mutex
-	ttls                     []time.Duration // TTLs of the value writes, in order
+	mu                                 sync.Mutex
+	ttls                               []time.Duration // TTLs of the value writes, in order
 }
 
 func newMemStore() *memStore {
