@@ -218,7 +218,7 @@ func parseFetch(r any) (cache.Item, error) {
 }
 
 // Write implements [cache.Store]. Unconditional writes are broadcast as
-// invalidations once stored.
+// invalidations once stored. TTLs are capped at Config.TagTTL.
 func (s *Store) Write(ctx context.Context, items []cache.Write) ([]bool, error) {
 	calls := make([]call, len(items))
 	var announce []string

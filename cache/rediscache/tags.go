@@ -28,7 +28,9 @@ func (s *Store) tagKey(tag string) string { return s.prefix + tagSlot + ":t:" + 
 // The number is at least Redis's clock in microseconds, not only the last
 // number plus one: if the counter is lost (a flush, or a failover that loses
 // the last writes) it still grows past every number the processes heard,
-// which they compare their entries against. Numbers stay below 2^53, exact
+// which they compare their entries against (after a failover, unless the
+// new master's clock is behind the old one's by more than the failover
+// took). Numbers stay below 2^53, exact
 // in Lua's doubles, until the year 2255.
 //
 // KEYS[1] sequence key, KEYS[2..] tag keys (all in the {tags} slot).
