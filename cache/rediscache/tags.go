@@ -61,6 +61,10 @@ return seq
 // after the invalidation by a load that raced it (values live at most
 // TagTTL) expires before its tag is forgotten.
 func (s *Store) InvalidateTags(ctx context.Context, tags []string) (uint64, error) {
+	if len(tags) == 0 {
+		_, current, err := s.TagSeqs(ctx, nil)
+		return current, err
+	}
 	keys := make([]string, 0, len(tags)+1)
 	keys = append(keys, s.seqKey())
 	for _, t := range tags {

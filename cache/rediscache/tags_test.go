@@ -96,6 +96,9 @@ func TestStore_TagNumbersGrowWhenTheCounterIsLost(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []uint64{second}, seqs)
 	assert.Equal(t, second, current)
+	none, err := s.InvalidateTags(ctx, nil)
+	require.NoError(t, err)
+	assert.Equal(t, second, none, "no tags: nothing to do, the current number")
 }
 
 // On Redis Cluster the entries of one tag sit in many slots while every tag
