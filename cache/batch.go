@@ -138,6 +138,9 @@ func (c *Cache[K, V]) fetchMany(ctx context.Context, keys []K, load BatchLoader[
 	}
 	seq := c.loadSeq(ctx)
 	found, delta, lc, err := c.callBatchLoader(ctx, loadKeys, load)
+	if err == nil {
+		err = checkKeys[K](lc)
+	}
 	if err != nil {
 		for _, p := range todo {
 			res[p.i].err = err

@@ -425,3 +425,20 @@ func TestGetMany_ChecksUnknownTagsInOneRead(t *testing.T) {
 	require.NoError(t, err, "local hits now")
 	assert.EqualValues(t, 1, store.tagReads.Load())
 }
+
+// EntryFor with a key of another type than the cache's would silently
+// decide nothing: the batch fails instead.
+func TestEntryFor_KeyOfAnotherTypeFailsTheBatch(t *testing.T) {
+	c := newCache(t, nil, cache.Config[int64, string]{})
+	_, err := c.GetMany(t.Context(), []int64{1}, func(ctx context.Context, keys []int64) (map[int64]string, error) {
+		cache.EntryFor(ctx, 1).NoCache() // an int, not an int64
+		return map[int64]string{1: "v"}, nil
+	})
+	assert.ErrorContains(t, err, "EntryFor called with a int key")
+	got, err := c.GetMany(t.Context(), []int64{1}, func(ctx context.Context, keys []int64) (map[int64]string, error) {
+		cache.EntryFor(ctx, int64(1)).NoCache()
+		return map[int64]string{1: "v"}, nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, map[int64]string{1: "v"}, got)
+}
