@@ -84,6 +84,30 @@ func BenchmarkLocalHit(b *testing.B) {
 			return err
 		})
 	})
+	// The same with every entry carrying two tags, after a tag
+	// invalidation (of other entries) made each hit check its tags once.
+	b.Run("bedrock-tagged", func(b *testing.B) {
+		c, err := cache.New(nil, cache.Config[string, benchUser]{
+			TTL: time.Hour, LocalSize: cacheKeys * 2,
+			Tags: func(key string, _ benchUser) []string { return []string{key, "users"} },
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		for i := range cacheKeys {
+			if _, err := c.Get(ctx, "user:"+strconv.Itoa(i), benchLoad); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := c.InvalidateTags(ctx, "other"); err != nil {
+			b.Fatal(err)
+		}
+		runZipf(b, func(key string) error {
+			_, err := c.Get(ctx, key, benchLoad)
+			return err
+		})
+	})
 	b.Run("gorediscache", func(b *testing.B) {
 		c := gorediscache.New(&gorediscache.Options{LocalCache: gorediscache.NewTinyLFU(cacheKeys*2, time.Hour)})
 		for i := range cacheKeys {
@@ -224,6 +248,57 @@ func BenchmarkMissLoad(b *testing.B) {
 			err := c.Once(&gorediscache.Item{Ctx: ctx, Key: key, Value: &v, TTL: time.Hour,
 				Do: func(it *gorediscache.Item) (any, error) { return benchLoad(ctx, it.Key) }})
 			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkInvalidateTag drops 10,000 entries that share a tag, with the
+// cache on Redis: one InvalidateTags (one script, whatever the number of
+// entries), against deleting the 10,000 keys, what a cache without tags
+// must do (and know the keys for).
+func BenchmarkInvalidateTag(b *testing.B) {
+	ctx := context.Background()
+	const entries = 10_000
+	fill := func(b *testing.B, c *cache.Cache[string, benchUser]) []string {
+		keys := make([]string, entries)
+		for i := range keys {
+			keys[i] = "user:" + strconv.Itoa(i)
+		}
+		load := func(ctx context.Context, keys []string) (map[string]benchUser, error) {
+			cache.EntryOf(ctx).Tag("category:7")
+			m := make(map[string]benchUser, len(keys))
+			for _, k := range keys {
+				m[k], _ = benchLoad(ctx, k)
+			}
+			return m, nil
+		}
+		for i := 0; i < entries; i += 500 {
+			if _, err := c.GetMany(ctx, keys[i:i+500], load); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return keys
+	}
+	b.Run("invalidate-tag", func(b *testing.B) {
+		client, prefix := benchRedis(b)
+		c := bedrockOnRedis(b, client, prefix, entries*2)
+		fill(b, c)
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := c.InvalidateTags(ctx, "category:7"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("delete-keys", func(b *testing.B) {
+		client, prefix := benchRedis(b)
+		c := bedrockOnRedis(b, client, prefix, entries*2)
+		keys := fill(b, c)
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := c.Delete(ctx, keys...); err != nil {
 				b.Fatal(err)
 			}
 		}

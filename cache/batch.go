@@ -23,7 +23,7 @@ func (c *Cache[K, V]) GetMany(ctx context.Context, keys []K, load BatchLoader[K,
 	now := c.now()
 	for _, k := range keys {
 		e, ok := c.local.GetIfPresent(k)
-		if !ok || now >= e.expire {
+		if !ok || now >= e.expire || e.tags != nil && !c.tagsOK(e) {
 			missing = append(missing, k)
 			continue
 		}
@@ -136,25 +136,39 @@ func (c *Cache[K, V]) fetchMany(ctx context.Context, keys []K, load BatchLoader[
 	for j, p := range todo {
 		loadKeys[j] = keys[p.i]
 	}
-	found, delta, err := c.callBatchLoader(ctx, loadKeys, load)
+	seq := c.loadSeq(ctx)
+	found, delta, lc, err := c.callBatchLoader(ctx, loadKeys, load)
+	if err == nil {
+		err = checkKeys[K](lc)
+	}
 	if err != nil {
 		for _, p := range todo {
 			res[p.i].err = err
 		}
 		return res
 	}
+	all := lc.all.options()
 	entries := make([]*entry[V], len(todo))
 	var writes []Write
 	var writeIdx []int // index in todo of each write
 	for j, p := range todo {
-		v, ok := found[keys[p.i]]
-		if !ok && c.s.negativeTTL == 0 {
-			res[p.i].err = ErrNotFound
+		k := keys[p.i]
+		v, ok := found[k]
+		var lerr error
+		if !ok {
+			lerr = ErrNotFound
+		}
+		e, ttl, keep, err := c.settle(k, v, lerr, delta, optionsFor(lc, all, k), seq)
+		if err != nil {
+			res[p.i].err = err
 			continue
 		}
-		e, ttl := c.newEntry(v, !ok, delta)
-		entries[j] = e
 		res[p.i].v, res[p.i].err = e.result()
+		if !keep {
+			c.forget(k)
+			continue
+		}
+		entries[j] = e
 		if p.write {
 			if data, ok := c.encode(e); ok {
 				writes = append(writes, Write{Key: skeys[p.i], Value: data, TTL: ttl, Token: p.token})
@@ -200,18 +214,25 @@ func (c *Cache[K, V]) fetchManyFromStore(ctx context.Context, keys []K, epochs [
 		return todo, nil
 	}
 	now := c.now()
+	entries := make([]*entry[V], len(items))
 	for i, it := range items {
 		if it.Value != nil && it.Lease != LeaseGranted {
 			if e, ok := c.fromItem(it); ok && now < e.expire {
-				c.keep(keys[i], e, epochs[i])
-				res[i].v, res[i].err = e.result()
-				if now >= e.fresh {
-					c.serveStale(keys[i], e, single(load))
-				} else if h := c.s.hooks.OnHit; h != nil {
-					h(TierStore)
-				}
-				continue
+				entries[i] = e
 			}
+		}
+	}
+	c.checkStoreEntries(ctx, entries)
+	for i, it := range items {
+		if e := entries[i]; e != nil {
+			c.keep(keys[i], e, epochs[i])
+			res[i].v, res[i].err = e.result()
+			if now >= e.fresh {
+				c.serveStale(keys[i], e, single(load))
+			} else if h := c.s.hooks.OnHit; h != nil {
+				h(TierStore)
+			}
+			continue
 		}
 		switch it.Lease {
 		case LeaseGranted:
@@ -255,11 +276,13 @@ func (c *Cache[K, V]) writeMany(ctx context.Context, writes []Write, writeIdx []
 	return lost
 }
 
-// callBatchLoader runs load, turning a panic into a *PanicError.
-func (c *Cache[K, V]) callBatchLoader(ctx context.Context, keys []K, load BatchLoader[K, V]) (m map[K]V, delta time.Duration, err error) {
+// callBatchLoader runs load with EntryControls in its ctx, turning a panic
+// into a *PanicError.
+func (c *Cache[K, V]) callBatchLoader(ctx context.Context, keys []K, load BatchLoader[K, V]) (m map[K]V, delta time.Duration, lc *loadControl, err error) {
+	ctx, lc = withControl(ctx, true)
 	defer c.loaded(time.Now(), &delta, &err)
 	m, err = load(ctx, keys)
-	return m, 0, err
+	return m, 0, lc, err
 }
 
 // single adapts a batch loader to one key, for background refreshes.

@@ -98,3 +98,62 @@ func BenchmarkGetMany_LocalHits(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGet_LocalHitTagged is BenchmarkGet_LocalHitParallel with every
+// entry carrying two tags and the tag table changed since they were loaded:
+// each entry checks its tags once, then hits cost two atomic loads more.
+func BenchmarkGet_LocalHitTagged(b *testing.B) {
+	c, err := cache.New(nil, cache.Config[int, string]{
+		TTL: time.Hour, Tags: func(k int, _ string) []string { return []string{"item:" + strconv.Itoa(k), "all"} },
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	load := func(_ context.Context, k int) (string, error) { return strconv.Itoa(k), nil }
+	for k := range 1024 {
+		if _, err := c.Get(ctx, k, load); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := c.InvalidateTags(ctx, "other"); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		k := 0
+		for pb.Next() {
+			if _, err := c.Get(ctx, k&1023, load); err != nil {
+				b.Fatal(err)
+			}
+			k++
+		}
+	})
+}
+
+// BenchmarkInvalidateTags_10kTaggedEntries invalidates a tag that 10,000
+// local entries carry, then reads one of them back: the invalidation does
+// not depend on the number of entries.
+func BenchmarkInvalidateTags_10kTaggedEntries(b *testing.B) {
+	c, err := cache.New(nil, cache.Config[int, string]{
+		TTL: time.Hour, LocalSize: 20_000, Tags: func(int, string) []string { return []string{"category:7"} },
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	load := func(_ context.Context, k int) (string, error) { return strconv.Itoa(k), nil }
+	for k := range 10_000 {
+		if _, err := c.Get(ctx, k, load); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.InvalidateTags(ctx, "category:7"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

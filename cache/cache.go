@@ -13,7 +13,8 @@ import (
 
 // Cache is a typed cache-aside over an in-process tier and an optional shared
 // Store. Most callers want [Cache.Get]; [Cache.GetMany] loads a batch,
-// [Cache.Set] and [Cache.Delete] change a value everywhere. It is safe for
+// [Cache.Set] and [Cache.Delete] change a value everywhere, and
+// [Cache.InvalidateTags] drops every entry carrying a tag. It is safe for
 // concurrent use; Close stops its background work.
 type Cache[K comparable, V any] struct {
 	s     settings[K, V]
@@ -33,6 +34,10 @@ type Cache[K comparable, V any] struct {
 
 	bypassUntil atomic.Int64 // unix nanos until which the store is skipped
 
+	tagStore TagStore // the store, if it supports tags; nil otherwise
+	tags     tagTable
+	usesTags atomic.Bool // an entry was tagged: loads need the store's sequence number
+
 	life        context.Context // cancelled by Close
 	stop        context.CancelFunc
 	mu          sync.RWMutex // orders goroutine starts before Close's wait
@@ -43,6 +48,24 @@ type Cache[K comparable, V any] struct {
 
 const epochStripes = 256
 
+// A cache remembers the sequence numbers of up to LocalSize tags, within
+// these bounds: enough to vouch for its entries without asking the store,
+// few enough that tags up to MaxTagLength stay within tens of megabytes.
+const (
+	minTagTable = 1024
+	maxTagTable = 100_000
+)
+
+// tagStoreOf returns store as a TagStore if it supports tags: a cache must
+// hear other processes' tag invalidations too.
+func tagStoreOf(store Store) TagStore {
+	ts, ok := store.(TagStore)
+	if _, b := store.(Broadcaster); !ok || !b {
+		return nil
+	}
+	return ts
+}
+
 // New returns a Cache over store, which may be nil for a cache with the local
 // tier only. It returns a *ConfigError for an invalid cfg. With a store that
 // is a Broadcaster the cache subscribes to its invalidations until Close.
@@ -51,7 +74,11 @@ func New[K comparable, V any](store Store, cfg Config[K, V]) (*Cache[K, V], erro
 	if err != nil {
 		return nil, err
 	}
-	c := &Cache[K, V]{s: s, store: store, seed: maphash.MakeSeed()}
+	c := &Cache[K, V]{s: s, store: store, seed: maphash.MakeSeed(), tagStore: tagStoreOf(store)}
+	c.tags.init(min(max(s.localSize, minTagTable), maxTagTable), store == nil)
+	if s.tags != nil {
+		c.usesTags.Store(true)
+	}
 	opts := &otter.Options[K, *entry[V]]{
 		MaximumSize: max(s.localSize, 1),
 		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[K, *entry[V]]) time.Duration {

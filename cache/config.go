@@ -16,11 +16,14 @@ import (
 //
 // The load runs detached from the caller: ctx carries the first caller's
 // values but is cancelled only when every caller waiting for the load has
-// gone, when Config.LoadTimeout passes, or when the cache is closed.
+// gone, when Config.LoadTimeout passes, or when the cache is closed. ctx also
+// carries the entry's [EntryControl] ([EntryOf]): the loader may set the
+// value's TTL, forbid caching it, or tag it.
 type Loader[K comparable, V any] func(ctx context.Context, key K) (V, error)
 
 // BatchLoader loads many missing keys in one call. Keys absent from the
-// returned map have no value and are cached as not found.
+// returned map have no value and are cached as not found. Its ctx carries
+// the EntryControl of the batch ([EntryOf]) and of each key ([EntryFor]).
 type BatchLoader[K comparable, V any] func(ctx context.Context, keys []K) (map[K]V, error)
 
 // Config tunes a Cache. The zero value of each field selects the documented
@@ -86,6 +89,11 @@ type Config[K comparable, V any] struct {
 
 	// Load is the loader used when Get is called with a nil loader.
 	Load Loader[K, V]
+	// Tags returns the tags of a loaded or Set value (not of a "not
+	// found"), on top of those the loader adds with EntryControl.Tag; see
+	// Cache.InvalidateTags. Default: none. With a store, it requires one
+	// that implements TagStore and Broadcaster.
+	Tags func(key K, v V) []string
 
 	// StoreTimeout is the time budget of each store call. A store that fails
 	// or exceeds it is bypassed: the call goes on with the local tier and
@@ -135,6 +143,7 @@ type settings[K comparable, V any] struct {
 	keyString     func(K) string
 	parseKey      func(string) (K, error)
 	load          Loader[K, V]
+	tags          func(K, V) []string
 	storeTimeout  time.Duration
 	storeCooldown time.Duration // 0: never bypassed
 	leaseWait     time.Duration
@@ -146,7 +155,7 @@ func (cfg Config[K, V]) settings(store Store) (settings[K, V], error) {
 	s := settings[K, V]{
 		ttl: cfg.TTL, stale: cfg.Stale, negativeTTL: cfg.NegativeTTL, jitter: cfg.Jitter,
 		beta: cfg.EarlyRefreshBeta, clockRes: cfg.ClockResolution, localSize: cfg.LocalSize, localTTL: cfg.LocalTTL,
-		codec: cfg.Codec, keyString: cfg.KeyString, parseKey: cfg.ParseKey, load: cfg.Load,
+		codec: cfg.Codec, keyString: cfg.KeyString, parseKey: cfg.ParseKey, load: cfg.Load, tags: cfg.Tags,
 		storeTimeout: cfg.StoreTimeout, storeCooldown: cfg.StoreCooldown,
 		leaseWait: cfg.LeaseWait, loadTimeout: cfg.LoadTimeout, hooks: cfg.Hooks,
 	}
@@ -239,6 +248,9 @@ func (cfg Config[K, V]) settings(store Store) (settings[K, V], error) {
 		}
 		if _, ok := store.(Broadcaster); ok && s.parseKey == nil {
 			return bad("ParseKey", "required with a broadcasting store for this key type")
+		}
+		if cfg.Tags != nil && tagStoreOf(store) == nil {
+			return bad("Tags", "requires a store that implements TagStore and Broadcaster")
 		}
 	}
 	s.prefix = cfg.Namespace + ":v" + strconv.Itoa(cfg.Version) + ":"

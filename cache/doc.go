@@ -53,6 +53,36 @@
 // staleness is bounded by the outage rather than by TTL. Config.LocalTTL caps
 // local freshness further.
 //
+// # Tags
+//
+// An entry can carry tags, from Config.Tags or from its loader
+// ([EntryControl.Tag]); [Cache.InvalidateTags] drops every entry carrying
+// one of them, in every cache sharing the store and in every process, in one
+// store round trip and without scanning keys. The store keeps a sequence
+// number per tag ([TagStore]); an entry records the number known when its
+// load started and is served only while none of its tags was invalidated
+// after it, so a load that raced an invalidation never installs its value.
+//
+//	pages, err := cache.New(store, cache.Config[string, Page]{Namespace: "page"})
+//	p, err := pages.Get(ctx, "category/7", func(ctx context.Context, key string) (Page, error) {
+//		page, products, err := renderCategory(ctx, 7)
+//		e := cache.EntryOf(ctx)
+//		e.Tag("category:7")
+//		for _, id := range products {
+//			e.Tag("product:" + id)
+//		}
+//		return page, err
+//	})
+//	err = pages.InvalidateTags(ctx, "product:42") // after product 42 changed
+//
+// # Loader-chosen TTL
+//
+// A loader may set its value's TTL ([EntryControl.SetTTL], from an upstream
+// Cache-Control or a row's expiry) or forbid caching it
+// ([EntryControl.NoCache]); Jitter and Stale apply on top. In a
+// BatchLoader, [EntryFor] decides per key. [Cache.SetWith] sets a value
+// with its own TTL and tags.
+//
 // # Degradation
 //
 // Each store call has a time budget (Config.StoreTimeout). A store that fails

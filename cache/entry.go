@@ -5,6 +5,7 @@ package cache
 import (
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,6 +18,10 @@ type entry[V any] struct {
 	due     int64 // the value's true freshness deadline, >= fresh; early refresh aims at it
 	expire  int64 // served as stale, while refreshing, until then
 	delta   int64 // how long the value took to load, in ns: early refresh's Δ
+
+	tags    []string      // sorted, distinct; nil for an untagged entry
+	seq     uint64        // the tag sequence number known when its load started
+	checked atomic.Uint64 // the tag table's gen at the last successful check
 }
 
 func (e *entry[V]) result() (V, error) {
@@ -28,9 +33,14 @@ func (e *entry[V]) result() (V, error) {
 }
 
 // newEntry builds the entry of a freshly loaded value and returns it with the
-// value's TTL in the store (fresh part, jittered, plus the stale tail).
-func (c *Cache[K, V]) newEntry(v V, missing bool, delta time.Duration) (*entry[V], time.Duration) {
+// value's TTL in the store (fresh part, jittered, plus the stale tail). opts
+// were checked by entryOptions; seq is the tag sequence number known when the
+// load started.
+func (c *Cache[K, V]) newEntry(v V, missing bool, delta time.Duration, opts entryOptions, seq uint64) (*entry[V], time.Duration) {
 	ttl, stale := c.s.ttl, c.s.stale
+	if opts.ttl > 0 {
+		ttl = opts.ttl
+	}
 	if missing {
 		var zero V
 		v, ttl, stale, delta = zero, c.s.negativeTTL, 0, 0
@@ -42,9 +52,30 @@ func (c *Cache[K, V]) newEntry(v V, missing bool, delta time.Duration) (*entry[V
 	}
 	now := c.now()
 	return &entry[V]{
-		value: v, missing: missing, delta: int64(delta),
+		value: v, missing: missing, delta: int64(delta), tags: opts.tags, seq: seq,
 		fresh: now + int64(local), due: now + int64(ttl), expire: now + int64(local+stale),
 	}, ttl + stale
+}
+
+// entryOptions completes what a loader (or Set) decided about key's entry
+// with Config.Tags and checks the tags.
+func (c *Cache[K, V]) entryOptions(key K, v V, missing bool, opts entryOptions) (entryOptions, error) {
+	if c.s.tags != nil && !missing {
+		opts.tags = append(opts.tags, c.s.tags(key, v)...)
+	}
+	if len(opts.tags) == 0 {
+		return opts, nil
+	}
+	if !c.tagsUsable() {
+		return opts, ErrTagsUnsupported
+	}
+	tags, err := normalizeTags(opts.tags)
+	if err != nil {
+		return opts, err
+	}
+	opts.tags = tags
+	c.usesTags.Store(true)
+	return opts, nil
 }
 
 func (c *Cache[K, V]) jitter(d time.Duration) time.Duration {
@@ -56,7 +87,7 @@ func (c *Cache[K, V]) jitter(d time.Duration) time.Duration {
 
 // encode returns the envelope of e for the store.
 func (c *Cache[K, V]) encode(e *entry[V]) ([]byte, bool) {
-	env := envelope{missing: e.missing, stale: c.s.stale, delta: time.Duration(e.delta)}
+	env := envelope{missing: e.missing, stale: c.s.stale, delta: time.Duration(e.delta), tags: e.tags, seq: e.seq}
 	if !e.missing {
 		payload, err := c.s.codec.Marshal(e.value)
 		if err != nil {
@@ -96,7 +127,7 @@ func (c *Cache[K, V]) fromItem(it Item) (*entry[V], bool) {
 	freshLeft := remaining - env.stale
 	now := c.now()
 	return &entry[V]{
-		value: v, missing: env.missing, delta: int64(env.delta),
+		value: v, missing: env.missing, delta: int64(env.delta), tags: env.tags, seq: env.seq,
 		fresh:  now + int64(min(freshLeft, c.s.localTTL)),
 		due:    now + int64(freshLeft),
 		expire: now + int64(min(remaining, c.s.localTTL+env.stale)),

@@ -30,6 +30,16 @@ var (
 	// written to the store because its lease was voided by a Delete or taken
 	// over after expiring: a newer value or a deletion won.
 	ErrLeaseLost = errors.New("cache: lease lost")
+
+	// ErrInvalidTag is wrapped by the error of a load, Set or
+	// InvalidateTags given an empty tag, a tag longer than MaxTagLength or
+	// more than MaxTags tags for one entry.
+	ErrInvalidTag = errors.New("cache: invalid tag")
+
+	// ErrTagsUnsupported is returned by InvalidateTags, and by a load that
+	// tags its entry, when the cache's store is not both a TagStore and a
+	// Broadcaster: tags would silently fail to invalidate anything.
+	ErrTagsUnsupported = errors.New("cache: store does not support tags")
 )
 
 // ConfigError reports a Config field that New rejected.

@@ -81,3 +81,63 @@ func ExampleCache_Delete() {
 	fmt.Println(v, cached, reloaded)
 	// Output: 1 1 2
 }
+
+// Pages tagged by what they show: invalidating a product drops its page and
+// every list showing it, and nothing else.
+func ExampleCache_InvalidateTags() {
+	pages, err := cache.New(nil, cache.Config[string, string]{TTL: time.Hour})
+	if err != nil {
+		panic(err)
+	}
+	defer pages.Close()
+	ctx := context.Background()
+	renders := 0
+	render := func(ctx context.Context, key string) (string, error) {
+		renders++
+		switch key {
+		case "product/42":
+			cache.EntryOf(ctx).Tag("product:42")
+		case "category/7":
+			cache.EntryOf(ctx).Tag("category:7", "product:42", "product:43")
+		case "category/8":
+			cache.EntryOf(ctx).Tag("category:8", "product:44")
+		}
+		return fmt.Sprintf("%s (render %d)", key, renders), nil
+	}
+	for _, key := range []string{"product/42", "category/7", "category/8"} {
+		_, _ = pages.Get(ctx, key, render)
+	}
+	_ = pages.InvalidateTags(ctx, "product:42") // product 42 changed
+	for _, key := range []string{"product/42", "category/7", "category/8"} {
+		p, _ := pages.Get(ctx, key, render)
+		fmt.Println(p)
+	}
+	// Output:
+	// product/42 (render 4)
+	// category/7 (render 5)
+	// category/8 (render 3)
+}
+
+// A loader sets the TTL of what it loads, here from an upstream
+// Cache-Control header, or says not to cache it.
+func ExampleEntryControl_SetTTL() {
+	c, err := cache.New(nil, cache.Config[string, string]{TTL: time.Minute})
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	maxAge := map[string]time.Duration{"rates": time.Hour, "quote": 0} // from Cache-Control
+	fetches := 0
+	fetch := func(ctx context.Context, key string) (string, error) {
+		fetches++
+		cache.EntryOf(ctx).SetTTL(maxAge[key]) // 0: no-store, not cached
+		return key + " body", nil
+	}
+	ctx := context.Background()
+	for range 2 {
+		_, _ = c.Get(ctx, "rates", fetch)
+		_, _ = c.Get(ctx, "quote", fetch)
+	}
+	fmt.Println("upstream fetches:", fetches)
+	// Output: upstream fetches: 3
+}

@@ -30,7 +30,7 @@ import (
 // capturing variables is allocated by the compiler at each call, hit or not;
 // a method value or function, or Config.Load, avoids that.
 func (c *Cache[K, V]) Get(ctx context.Context, key K, load Loader[K, V]) (V, error) {
-	if e, ok := c.local.GetIfPresent(key); ok {
+	if e, ok := c.local.GetIfPresent(key); ok && (e.tags == nil || c.tagsOK(e)) {
 		now := c.now()
 		if now < e.fresh {
 			if c.s.beta > 0 && c.refreshEarly(now, e) {
@@ -120,7 +120,7 @@ func (c *Cache[K, V]) runFetch(f *flight[K, V], load Loader[K, V]) {
 func (c *Cache[K, V]) fetch(ctx context.Context, key K, load Loader[K, V]) (V, error) {
 	// A caller that missed just before the previous load of key stored its
 	// value, and joined just after that load ended, reuses the value.
-	if e, ok := c.local.GetIfPresent(key); ok && c.now() < e.fresh {
+	if e, ok := c.local.GetIfPresent(key); ok && c.now() < e.fresh && (e.tags == nil || c.tagsOK(e)) {
 		return e.result()
 	}
 	epoch := c.epoch(key)
@@ -131,25 +131,22 @@ func (c *Cache[K, V]) fetch(ctx context.Context, key K, load Loader[K, V]) (V, e
 	it, err := c.fetchItem(ctx, skey, FetchOptions{Lease: LeaseIfMissing})
 	deadline := time.Now().Add(c.s.leaseWait)
 	pause := 2 * time.Millisecond
+	askedStale := false
 	for {
 		if err != nil {
 			return c.loadLocal(ctx, key, load, epoch)
 		}
-		if it.Value != nil {
-			if e, ok := c.fromItem(it); ok {
-				now := c.now()
-				if now < e.fresh {
-					c.keep(key, e, epoch)
-					if h := c.s.hooks.OnHit; h != nil {
-						h(TierStore)
-					}
-					return e.result()
-				}
-				if now < e.expire && it.Lease != LeaseGranted {
-					c.keep(key, e, epoch)
-					return c.serveStale(key, e, load)
-				}
-			}
+		v, served, tagged, verr := c.storedValue(ctx, key, skey, it, epoch, load)
+		if served {
+			return v, verr
+		}
+		if tagged && it.Lease == LeaseNotRequested && !askedStale {
+			// A tag of the stored value was invalidated: take the
+			// key's lease as for a stale value, so that one process
+			// per cluster reloads it while the others wait.
+			askedStale = true
+			it, err = c.fetchItem(ctx, skey, FetchOptions{Lease: LeaseIfStale, Stale: math.MaxInt64})
+			continue
 		}
 		switch it.Lease {
 		case LeaseGranted:
@@ -170,36 +167,80 @@ func (c *Cache[K, V]) fetch(ctx context.Context, key K, load Loader[K, V]) (V, e
 		}
 		pause = min(2*pause, 50*time.Millisecond)
 		it, err = c.fetchItem(ctx, skey, FetchOptions{Lease: LeaseIfMissing})
+		askedStale = false
 	}
+}
+
+// storedValue serves the value of a store answer if it is usable, and
+// otherwise reports whether it is a value of an invalidated tag.
+func (c *Cache[K, V]) storedValue(ctx context.Context, key K, skey string, it Item, epoch uint64, load Loader[K, V]) (v V, served, tagged bool, err error) {
+	if it.Value == nil {
+		return v, false, false, nil
+	}
+	e, ok := c.fromItem(it)
+	if !ok {
+		return v, false, false, nil // corrupt: replaced by the caller
+	}
+	if !c.storeEntryValid(ctx, e) {
+		return v, false, true, nil
+	}
+	now := c.now()
+	if now < e.fresh {
+		if it.Lease == LeaseGranted {
+			// Taken for a tagged value that another process has
+			// replaced meanwhile: not needed any more.
+			_, _ = c.writeOne(ctx, Write{Key: skey, Token: it.Token})
+		}
+		c.keep(key, e, epoch)
+		if h := c.s.hooks.OnHit; h != nil {
+			h(TierStore)
+		}
+		v, err = e.result()
+		return v, true, false, err
+	}
+	if now < e.expire && it.Lease != LeaseGranted {
+		c.keep(key, e, epoch)
+		v, err = c.serveStale(key, e, load)
+		return v, true, false, err
+	}
+	return v, false, false, nil
 }
 
 // loadLocal loads key without the store: the store is down or the lease
 // holder is too slow. The value is kept in the local tier only.
 func (c *Cache[K, V]) loadLocal(ctx context.Context, key K, load Loader[K, V], epoch uint64) (V, error) {
-	v, delta, err := c.callLoader(ctx, key, load)
-	missing := errors.Is(err, ErrNotFound)
-	if err != nil && (!missing || c.s.negativeTTL == 0) {
+	seq := c.loadSeq(ctx)
+	v, delta, opts, err := c.callLoader(ctx, key, load)
+	e, _, keep, err := c.settle(key, v, err, delta, opts, seq)
+	if err != nil {
 		return v, err
 	}
-	e, _ := c.newEntry(v, missing, delta)
-	c.keep(key, e, epoch)
+	if keep {
+		c.keep(key, e, epoch)
+	} else {
+		c.forget(key)
+	}
 	return e.result()
 }
 
 // loadAndStore loads key and writes it to the store under token (empty for an
 // unconditional write), then to the local tier unless the lease was lost.
 func (c *Cache[K, V]) loadAndStore(ctx context.Context, key K, skey, token string, load Loader[K, V], epoch uint64) (V, error) {
-	v, delta, err := c.callLoader(ctx, key, load)
-	missing := errors.Is(err, ErrNotFound)
-	if err != nil && (!missing || c.s.negativeTTL == 0) {
+	seq := c.loadSeq(ctx)
+	v, delta, opts, err := c.callLoader(ctx, key, load)
+	e, ttl, keep, err := c.settle(key, v, err, delta, opts, seq)
+	if err != nil || !keep {
 		if token != "" && ctx.Err() == nil {
 			// Let one of the waiting processes try now rather than when
 			// the lease expires.
 			_, _ = c.writeOne(ctx, Write{Key: skey, Token: token})
 		}
-		return v, err
+		if err != nil {
+			return v, err
+		}
+		c.forget(key)
+		return e.result()
 	}
-	e, ttl := c.newEntry(v, missing, delta)
 	data, ok := c.encode(e)
 	if !ok {
 		c.keep(key, e, epoch)
@@ -218,11 +259,29 @@ func (c *Cache[K, V]) loadAndStore(ctx context.Context, key K, skey, token strin
 	return e.result()
 }
 
-// callLoader runs load, turning a panic into a *PanicError.
-func (c *Cache[K, V]) callLoader(ctx context.Context, key K, load Loader[K, V]) (v V, delta time.Duration, err error) {
+// settle turns a loader's answer into the entry to return and, unless keep
+// is false (the loader said NoCache), to cache. err is the loader's error
+// when it is not a cacheable "not found", or a bad tag.
+func (c *Cache[K, V]) settle(key K, v V, lerr error, delta time.Duration, opts entryOptions, seq uint64) (e *entry[V], ttl time.Duration, keep bool, err error) {
+	missing := errors.Is(lerr, ErrNotFound)
+	if lerr != nil && (!missing || c.s.negativeTTL == 0) {
+		return nil, 0, false, lerr
+	}
+	opts, err = c.entryOptions(key, v, missing, opts)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	e, ttl = c.newEntry(v, missing, delta, opts, seq)
+	return e, ttl, !opts.noCache, nil
+}
+
+// callLoader runs load with an EntryControl in its ctx, turning a panic into
+// a *PanicError.
+func (c *Cache[K, V]) callLoader(ctx context.Context, key K, load Loader[K, V]) (v V, delta time.Duration, opts entryOptions, err error) {
+	ctx, lc := withControl(ctx, false)
 	defer c.loaded(time.Now(), &delta, &err)
 	v, err = load(ctx, key)
-	return v, 0, err
+	return v, 0, lc.all.options(), err
 }
 
 // loaded ends a call of a loader, of one key or a batch, started at start:

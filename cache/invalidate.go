@@ -32,8 +32,12 @@ func (c *Cache[K, V]) forgetAll() {
 // invalidated applies an invalidation broadcast by the store.
 func (c *Cache[K, V]) invalidated(inv Invalidation) {
 	if inv.All {
+		c.tags.reset()
 		c.forgetAll()
 		return
+	}
+	if len(inv.Tags) > 0 {
+		c.tags.apply(inv.Tags, inv.Seq)
 	}
 	for _, sk := range inv.Keys {
 		if len(sk) < len(c.s.prefix) || sk[:len(c.s.prefix)] != c.s.prefix {

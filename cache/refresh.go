@@ -123,7 +123,7 @@ func (c *Cache[K, V]) refreshOnce(ctx context.Context, key K, load Loader[K, V],
 	case LeaseHeld:
 		return errRefreshHeld
 	}
-	if e, ok := c.fromItem(it); ok {
+	if e, ok := c.fromItem(it); ok && c.storeEntryValid(ctx, e) {
 		c.keep(key, e, epoch)
 		return nil
 	}

@@ -45,10 +45,39 @@ type Broadcaster interface {
 
 // Invalidation names store keys whose local copies must be dropped. All is
 // set when invalidations may have been missed (the notification channel
-// dropped or reconnected): every local copy must be dropped.
+// dropped or reconnected): every local copy must be dropped, and what the
+// cache knew of tag sequence numbers forgotten. Tags, with Seq, announce a
+// [TagStore.InvalidateTags]: every entry carrying one of the tags and loaded
+// before Seq is invalid.
 type Invalidation struct {
 	Keys []string
 	All  bool
+	Tags []string
+	Seq  uint64
+}
+
+// TagStore is implemented by a Store that supports tags (see
+// [Cache.InvalidateTags]). A cache uses tags only with a store that is both
+// a TagStore and a [Broadcaster]; with another store, Config.Tags is refused
+// by New and a tagged load or InvalidateTags fails with ErrTagsUnsupported.
+//
+// The store keeps one sequence number, increased by each InvalidateTags, and
+// per tag the number of its last invalidation. An entry records the number
+// the cache knew when its load started; it is valid while none of its tags
+// was invalidated after that number. No key is scanned and no entry is
+// touched: invalidating a tag costs the same whatever number of entries
+// carry it. The store must keep a tag's number for longer than any entry
+// lives.
+type TagStore interface {
+	// InvalidateTags increases the sequence number, records it as the
+	// number of each tag and announces Invalidation{Tags, Seq} to every
+	// subscriber (its own before it returns). It returns the new number;
+	// with no tags it does nothing and returns the current one.
+	InvalidateTags(ctx context.Context, tags []string) (seq uint64, err error)
+	// TagSeqs returns the number of each tag (0 for a tag never
+	// invalidated, or forgotten after it outlived every entry) and the
+	// current sequence number, read atomically.
+	TagSeqs(ctx context.Context, tags []string) (seqs []uint64, current uint64, err error)
 }
 
 // LeaseMode selects whether a Fetch takes the load lease of a key.

@@ -18,9 +18,10 @@ type MemoryStoreConfig struct {
 	LeaseTTL time.Duration
 }
 
-// MemoryStore is an in-process [cache.Store] and [cache.Broadcaster] with
-// the semantics of the Redis store: values with TTLs, load leases, and
-// invalidations handed to every subscriber at once. Several caches sharing
+// MemoryStore is an in-process [cache.Store], [cache.Broadcaster] and
+// [cache.TagStore] with the semantics of the Redis store: values with TTLs,
+// load leases, tag sequence numbers, and invalidations handed to every
+// subscriber at once. Several caches sharing
 // one MemoryStore behave as several processes sharing one Redis. It is for
 // tests; it is safe for concurrent use.
 type MemoryStore struct {
@@ -32,6 +33,8 @@ type MemoryStore struct {
 	subs    map[int]func(cache.Invalidation)
 	nextSub int
 	nextTok int
+	seq     uint64            // tag sequence number
+	tagSeqs map[string]uint64 // per tag, the number of its last invalidation
 }
 
 type memVal struct {
@@ -42,6 +45,7 @@ type memVal struct {
 var (
 	_ cache.Store       = (*MemoryStore)(nil)
 	_ cache.Broadcaster = (*MemoryStore)(nil)
+	_ cache.TagStore    = (*MemoryStore)(nil)
 )
 
 // ErrInvalidConfig is wrapped by the error [NewMemoryStore] returns for a
@@ -62,6 +66,7 @@ func NewMemoryStore(cfg MemoryStoreConfig) (*MemoryStore, error) {
 		vals:     map[string]memVal{},
 		leases:   map[string]memVal{},
 		subs:     map[int]func(cache.Invalidation){},
+		tagSeqs:  map[string]uint64{},
 	}, nil
 }
 
@@ -196,4 +201,39 @@ func (m *MemoryStore) Raw(key string) ([]byte, bool) {
 	defer m.mu.Unlock()
 	v, ok := live(m.vals, key, time.Now())
 	return append([]byte(nil), v.b...), ok
+}
+
+// InvalidateTags implements [cache.TagStore]. Tag numbers are kept for the
+// store's life: a test store holds few tags.
+func (m *MemoryStore) InvalidateTags(ctx context.Context, tags []string) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	m.mu.Lock()
+	if len(tags) == 0 {
+		defer m.mu.Unlock()
+		return m.seq, nil
+	}
+	m.seq++
+	seq := m.seq
+	for _, t := range tags {
+		m.tagSeqs[t] = seq
+	}
+	m.mu.Unlock()
+	m.broadcast(cache.Invalidation{Tags: tags, Seq: seq})
+	return seq, nil
+}
+
+// TagSeqs implements [cache.TagStore].
+func (m *MemoryStore) TagSeqs(ctx context.Context, tags []string) ([]uint64, uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	seqs := make([]uint64, len(tags))
+	for i, t := range tags {
+		seqs[i] = m.tagSeqs[t]
+	}
+	return seqs, m.seq, nil
 }

@@ -29,6 +29,8 @@ type Harness struct {
 func Run(t *testing.T, h Harness) {
 	t.Run("store", func(t *testing.T) { runStore(t, h) })
 	t.Run("cache", func(t *testing.T) { runCache(t, h) })
+	t.Run("tags", func(t *testing.T) { runTags(t, h) })
+	t.Run("loader options", func(t *testing.T) { runLoaderOptions(t, h) })
 }
 
 func fetch(t *testing.T, s cache.Store, opts cache.FetchOptions, keys ...string) []cache.Item {

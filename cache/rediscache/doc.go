@@ -1,6 +1,6 @@
 // Package rediscache is the Redis tier of package
 // [github.com/bedrock-go/bedrock/cache]: a [Store] implementing
-// [cache.Store] and [cache.Broadcaster] on go-redis v9.
+// [cache.Store], [cache.Broadcaster] and [cache.TagStore] on go-redis v9.
 //
 //	store, err := rediscache.New(redisClient, rediscache.Config{Prefix: "app:cache:"})
 //	defer store.Close()
@@ -90,6 +90,16 @@
 // options (address, credentials, TLS, dialer, OnConnect) the tracking
 // connections reuse. The channel keeps running beside it, so stores with
 // and without tracking can share a prefix.
+// # Tags
+//
+// Tag sequence numbers live in one hash slot: Prefix{tags}:seq is the
+// store's number and Prefix{tags}:t:<tag> the number of a tag's last
+// invalidation, so InvalidateTags is one script on Redis Cluster too (it
+// bumps the number, records it for each tag and publishes the invalidation),
+// and reading any number of tags is one MGET. No cache key is scanned or
+// touched. The number is never below Redis's clock in microseconds, so it
+// keeps growing if the counter is lost. Values live at most
+// Config.TagTTL and tag numbers twice as long, which bounds their storage.
 //
 // # When Redis is down
 //

@@ -159,13 +159,13 @@ func (s *Store) receive(ctx context.Context, ps *redis.PubSub) (subscribed bool,
 				s.dispatch(cache.Invalidation{All: true})
 			}
 		case *redis.Message:
-			sender, keys, err := parseMessage([]byte(m.Payload))
+			in, err := parseMessage([]byte(m.Payload))
 			switch {
 			case err != nil:
 				s.subscriptionError(err)
 				s.dispatch(cache.Invalidation{All: true})
-			case sender != s.id:
-				s.dispatch(cache.Invalidation{Keys: keys})
+			case in.sender != s.id:
+				s.dispatch(cache.Invalidation{Keys: in.keys, Tags: in.tags, Seq: in.seq})
 			}
 		}
 	}

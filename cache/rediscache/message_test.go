@@ -10,25 +10,32 @@ import (
 
 func TestMessage_RoundTrip(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		sender string
-		keys   []string
+		name string
+		msg  message
+		v    byte
 	}{
-		{"one key", "s1", []string{"user:v1:42"}},
-		{"no keys", "s1", []string{}},
-		{"keys with any bytes", "", []string{"", "a\nb", "\x00\xff", "{x}"}},
+		{"one key", message{sender: "s1", keys: []string{"user:v1:42"}}, messageV1},
+		{"no keys", message{sender: "s1", keys: []string{}}, messageV1},
+		{"keys with any bytes", message{sender: "", keys: []string{"", "a\nb", "\x00\xff", "{x}"}}, messageV1},
+		{"tags", message{sender: "s1", keys: []string{}, tags: []string{"product:42", "category:7"}, seq: 1 << 50}, messageV2},
+		{"tags and keys", message{sender: "s", keys: []string{"k"}, tags: []string{"\x00{t}"}, seq: 1}, messageV2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sender, keys, err := parseMessage(appendMessage(nil, tc.sender, tc.keys))
+			b := appendMessage(nil, tc.msg)
+			assert.Equal(t, tc.v, b[0], "key-only messages keep the format older deploys read")
+			got, err := parseMessage(b)
 			require.NoError(t, err)
-			assert.Equal(t, tc.sender, sender)
-			assert.Equal(t, tc.keys, keys)
+			assert.Equal(t, tc.msg.sender, got.sender)
+			assert.Equal(t, tc.msg.keys, got.keys)
+			assert.Equal(t, tc.msg.tags, got.tags)
+			assert.Equal(t, tc.msg.seq, got.seq)
 		})
 	}
 }
 
 func TestMessage_RejectsGarbage(t *testing.T) {
-	valid := appendMessage(nil, "s", []string{"a", "bc"})
+	valid := appendMessage(nil, message{sender: "s", keys: []string{"a", "bc"}})
+	tagged := appendMessage(nil, message{sender: "s", tags: []string{"t"}, seq: 300})
 	for _, tc := range []struct {
 		name string
 		msg  []byte
@@ -39,34 +46,39 @@ func TestMessage_RejectsGarbage(t *testing.T) {
 		{"trailing bytes", append(append([]byte(nil), valid...), 'x')},
 		{"huge count", []byte{messageV1, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}},
 		{"huge length", []byte{messageV1, 0xff, 0xff, 0xff, 0xff, 0x0f}},
+		{"tagged without its number", tagged[:len(tagged)-2]},
+		{"tagged, truncated number", tagged[:len(tagged)-1]},
+		{"huge tag count", []byte{messageV2, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := parseMessage(tc.msg)
+			_, err := parseMessage(tc.msg)
 			assert.True(t, errors.Is(err, ErrBadMessage), "got %v", err)
 		})
 	}
 }
 
 func FuzzParseMessage(f *testing.F) {
-	f.Add(appendMessage(nil, "sender", []string{"a", "b"}))
-	f.Add(appendMessage(nil, "", nil))
+	f.Add(appendMessage(nil, message{sender: "sender", keys: []string{"a", "b"}}))
+	f.Add(appendMessage(nil, message{}))
+	f.Add(appendMessage(nil, message{sender: "s", tags: []string{"product:42"}, seq: 1 << 52}))
 	f.Add([]byte{messageV1, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Add([]byte{messageV2, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		sender, keys, err := parseMessage(b)
+		m, err := parseMessage(b)
 		if err != nil {
 			if !errors.Is(err, ErrBadMessage) {
 				t.Fatalf("untyped error %v", err)
 			}
 			return
 		}
-		again := appendMessage(nil, sender, keys)
-		if string(again) != string(b) {
-			// Uvarints have one canonical form per value here, except
-			// padded ones; a padded encoding must at least decode alike.
-			s2, k2, err := parseMessage(again)
-			if err != nil || s2 != sender || len(k2) != len(keys) {
-				t.Fatalf("re-encoding changed the message")
-			}
+		// Every string took at least a byte of the message.
+		if len(m.keys)+len(m.tags) > len(b) {
+			t.Fatalf("%d strings from %d bytes", len(m.keys)+len(m.tags), len(b))
+		}
+		again, err := parseMessage(appendMessage(nil, m))
+		if err != nil || again.sender != m.sender || len(again.keys) != len(m.keys) ||
+			len(again.tags) != len(m.tags) || again.seq != m.seq {
+			t.Fatalf("re-encoding changed the message: %+v vs %+v (%v)", m, again, err)
 		}
 	})
 }

@@ -47,6 +47,11 @@ type Config struct {
 	// Redis 6 or later and a *redis.Client or *redis.ClusterClient.
 	// Default: off, the channel only.
 	Tracking bool
+	// TagTTL is how long the store remembers a tag's invalidation (see
+	// cache.TagStore). An entry must not outlive it, or it would come back
+	// once its tag is forgotten: Write caps every value's TTL at TagTTL.
+	// Default: 30 days.
+	TagTTL time.Duration
 	// Hooks observe the store; nil hooks cost nothing.
 	Hooks Hooks
 }
@@ -77,6 +82,7 @@ type Store struct {
 	hooks   Hooks
 	id      string // this store's id: its caches got its broadcasts directly
 	tracks  bool   // Config.Tracking
+	tagMs   int64  // TagTTL in ms: the longest a tag number and a value live
 
 	mu      sync.Mutex
 	subs    map[int]func(cache.Invalidation)
@@ -91,6 +97,7 @@ type Store struct {
 var (
 	_ cache.Store       = (*Store)(nil)
 	_ cache.Broadcaster = (*Store)(nil)
+	_ cache.TagStore    = (*Store)(nil)
 )
 
 // New returns a Store on client. A go-redis client must set
@@ -130,6 +137,15 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 	if cfg.Tracking && !trackingSupported(client) {
 		return nil, fmt.Errorf("%w: Tracking needs a *redis.Client or *redis.ClusterClient, not %T", ErrInvalidConfig, client)
 	}
+	if cfg.TagTTL < 0 {
+		return nil, fmt.Errorf("%w: negative TagTTL %v", ErrInvalidConfig, cfg.TagTTL)
+	}
+	if cfg.TagTTL == 0 {
+		cfg.TagTTL = defaultTagTTL
+	}
+	if cfg.TagTTL < time.Second {
+		return nil, fmt.Errorf("%w: TagTTL below 1s", ErrInvalidConfig)
+	}
 	return &Store{
 		client:  client,
 		prefix:  cfg.Prefix,
@@ -139,6 +155,7 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 		hooks:   cfg.Hooks,
 		id:      token(),
 		tracks:  cfg.Tracking,
+		tagMs:   cfg.TagTTL.Milliseconds(),
 		subs:    make(map[int]func(cache.Invalidation)),
 	}, nil
 }
@@ -219,7 +236,7 @@ func parseFetch(r any) (cache.Item, error) {
 }
 
 // Write implements [cache.Store]. Unconditional writes are broadcast as
-// invalidations once stored.
+// invalidations once stored. TTLs are capped at Config.TagTTL.
 func (s *Store) Write(ctx context.Context, items []cache.Write) ([]bool, error) {
 	calls := make([]call, len(items))
 	var announce []string
@@ -231,7 +248,7 @@ func (s *Store) Write(ctx context.Context, items []cache.Write) ([]bool, error) 
 			return nil, fmt.Errorf("rediscache: write %q: no value and no token", w.Key)
 		}
 		vk := s.valueKey(w.Key)
-		ms := max(w.TTL.Milliseconds(), 1)
+		ms := min(max(w.TTL.Milliseconds(), 1), s.tagMs)
 		release := "0"
 		if w.Value == nil {
 			release = "1"
@@ -296,7 +313,7 @@ func (s *Store) Delete(ctx context.Context, keys []string) error {
 // change is not told again after it stored its new value locally.
 func (s *Store) announce(ctx context.Context, keys []string) error {
 	s.dispatch(cache.Invalidation{Keys: keys})
-	msg := appendMessage(nil, s.id, keys)
+	msg := appendMessage(nil, message{sender: s.id, keys: keys})
 	if err := s.client.Publish(ctx, s.channel, msg).Err(); err != nil {
 		return fmt.Errorf("rediscache: publish invalidation: %w", err)
 	}
