@@ -12,8 +12,10 @@ import (
 )
 
 const (
-	// MaxTags bounds the number of distinct tags of one entry.
-	MaxTags = 32
+	// MaxTags bounds the number of distinct tags of one entry: enough for
+	// a page of a hundred rows tagged by row, with a few tags of its own.
+	// A local hit checks an entry's tags only after the tag table changed.
+	MaxTags = 128
 	// MaxTagLength bounds the length of a tag, in bytes.
 	MaxTagLength = 256
 )
