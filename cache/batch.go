@@ -138,6 +138,9 @@ func (c *Cache[K, V]) fetchMany(ctx context.Context, keys []K, load BatchLoader[
 	}
 	seq := c.loadSeq(ctx)
 	found, delta, lc, err := c.callBatchLoader(ctx, loadKeys, load)
+	if err == nil {
+		err = checkKeys[K](lc)
+	}
 	if err != nil {
 		for _, p := range todo {
 			res[p.i].err = err
@@ -211,18 +214,25 @@ func (c *Cache[K, V]) fetchManyFromStore(ctx context.Context, keys []K, epochs [
 		return todo, nil
 	}
 	now := c.now()
+	entries := make([]*entry[V], len(items))
 	for i, it := range items {
 		if it.Value != nil && it.Lease != LeaseGranted {
-			if e, ok := c.fromItem(it); ok && now < e.expire && c.storeEntryValid(ctx, e) {
-				c.keep(keys[i], e, epochs[i])
-				res[i].v, res[i].err = e.result()
-				if now >= e.fresh {
-					c.serveStale(keys[i], e, single(load))
-				} else if h := c.s.hooks.OnHit; h != nil {
-					h(TierStore)
-				}
-				continue
+			if e, ok := c.fromItem(it); ok && now < e.expire {
+				entries[i] = e
 			}
+		}
+	}
+	c.checkStoreEntries(ctx, entries)
+	for i, it := range items {
+		if e := entries[i]; e != nil {
+			c.keep(keys[i], e, epochs[i])
+			res[i].v, res[i].err = e.result()
+			if now >= e.fresh {
+				c.serveStale(keys[i], e, single(load))
+			} else if h := c.s.hooks.OnHit; h != nil {
+				h(TierStore)
+			}
+			continue
 		}
 		switch it.Lease {
 		case LeaseGranted:

@@ -13,7 +13,8 @@ import (
 
 // Cache is a typed cache-aside over an in-process tier and an optional shared
 // Store. Most callers want [Cache.Get]; [Cache.GetMany] loads a batch,
-// [Cache.Set] and [Cache.Delete] change a value everywhere. It is safe for
+// [Cache.Set] and [Cache.Delete] change a value everywhere, and
+// [Cache.InvalidateTags] drops every entry carrying a tag. It is safe for
 // concurrent use; Close stops its background work.
 type Cache[K comparable, V any] struct {
 	s     settings[K, V]
@@ -47,9 +48,13 @@ type Cache[K comparable, V any] struct {
 
 const epochStripes = 256
 
-// minTagTable is the least number of tags whose sequence numbers a cache
-// remembers; it remembers up to LocalSize.
-const minTagTable = 1024
+// A cache remembers the sequence numbers of up to LocalSize tags, within
+// these bounds: enough to vouch for its entries without asking the store,
+// few enough that tags up to MaxTagLength stay within tens of megabytes.
+const (
+	minTagTable = 1024
+	maxTagTable = 100_000
+)
 
 // tagStoreOf returns store as a TagStore if it supports tags: a cache must
 // hear other processes' tag invalidations too.
@@ -70,7 +75,7 @@ func New[K comparable, V any](store Store, cfg Config[K, V]) (*Cache[K, V], erro
 		return nil, err
 	}
 	c := &Cache[K, V]{s: s, store: store, seed: maphash.MakeSeed(), tagStore: tagStoreOf(store)}
-	c.tags.init(max(s.localSize, minTagTable), store == nil)
+	c.tags.init(min(max(s.localSize, minTagTable), maxTagTable), store == nil)
 	if s.tags != nil {
 		c.usesTags.Store(true)
 	}

@@ -5,6 +5,7 @@ package cache
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -120,8 +121,10 @@ func EntryOf(ctx context.Context) *EntryControl {
 
 // EntryFor returns the control of key's entry in a BatchLoader called by a
 // Cache with ctx: per key, a TTL set here wins over the batch's (EntryOf),
-// NoCache from either applies, and the tags of both are carried. In a
-// Loader it is EntryOf. Outside a load it returns nil.
+// NoCache from either applies, and the tags of both are carried. key must
+// have the cache's key type (int64(1), not 1, for int64 keys): another type
+// fails the batch rather than lose its decisions. In a Loader it is
+// EntryOf. Outside a load it returns nil.
 func EntryFor[K comparable](ctx context.Context, key K) *EntryControl {
 	lc, _ := ctx.Value(controlKey{}).(*loadControl)
 	if lc == nil {
@@ -141,6 +144,21 @@ func EntryFor[K comparable](ctx context.Context, key K) *EntryControl {
 		lc.keys[key] = ec
 	}
 	return ec
+}
+
+// checkKeys reports a call of EntryFor with a key of another type than the
+// cache's (an untyped constant for an int64 key, say), whose decisions
+// would otherwise be silently lost.
+func checkKeys[K comparable](lc *loadControl) error {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	for k := range lc.keys {
+		if _, ok := k.(K); !ok {
+			var want K
+			return fmt.Errorf("cache: EntryFor called with a %T key in a batch of %T keys", k, want)
+		}
+	}
+	return nil
 }
 
 // optionsFor merges the batch's options with key's own.

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"encoding/binary"
 	"errors"
 	"testing"
 	"time"
@@ -45,7 +46,7 @@ func TestEnvelope_RejectsCorruptBytes(t *testing.T) {
 		{"absurd duration", append([]byte{envelopeV1, 0}, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0)},
 		{"payload on not found", []byte{envelopeV1, flagMissing, 0, 0, 'x'}},
 		{"tagged without tags", []byte{envelopeV1, flagTagged, 0, 0, 1, 0}},
-		{"too many tags", []byte{envelopeV1, flagTagged, 0, 0, 1, MaxTags + 1, 1, 'a'}},
+		{"too many tags", append(binary.AppendUvarint([]byte{envelopeV1, flagTagged, 0, 0, 1}, MaxTags+1), 1, 'a')},
 		{"empty tag", []byte{envelopeV1, flagTagged, 0, 0, 1, 1, 0}},
 		{"tag too long", append([]byte{envelopeV1, flagTagged, 0, 0, 1, 1, 0x81, 0x02}, make([]byte, MaxTagLength+1)...)},
 		{"truncated tag", []byte{envelopeV1, flagTagged, 0, 0, 1, 1, 5, 'a'}},

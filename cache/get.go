@@ -131,27 +131,22 @@ func (c *Cache[K, V]) fetch(ctx context.Context, key K, load Loader[K, V]) (V, e
 	it, err := c.fetchItem(ctx, skey, FetchOptions{Lease: LeaseIfMissing})
 	deadline := time.Now().Add(c.s.leaseWait)
 	pause := 2 * time.Millisecond
+	askedStale := false
 	for {
 		if err != nil {
 			return c.loadLocal(ctx, key, load, epoch)
 		}
-		if it.Value != nil {
-			// An entry of an invalidated tag is unusable, like a corrupt
-			// one: it is replaced below.
-			if e, ok := c.fromItem(it); ok && c.storeEntryValid(ctx, e) {
-				now := c.now()
-				if now < e.fresh {
-					c.keep(key, e, epoch)
-					if h := c.s.hooks.OnHit; h != nil {
-						h(TierStore)
-					}
-					return e.result()
-				}
-				if now < e.expire && it.Lease != LeaseGranted {
-					c.keep(key, e, epoch)
-					return c.serveStale(key, e, load)
-				}
-			}
+		v, served, tagged, verr := c.storedValue(ctx, key, skey, it, epoch, load)
+		if served {
+			return v, verr
+		}
+		if tagged && it.Lease == LeaseNotRequested && !askedStale {
+			// A tag of the stored value was invalidated: take the
+			// key's lease as for a stale value, so that one process
+			// per cluster reloads it while the others wait.
+			askedStale = true
+			it, err = c.fetchItem(ctx, skey, FetchOptions{Lease: LeaseIfStale, Stale: math.MaxInt64})
+			continue
 		}
 		switch it.Lease {
 		case LeaseGranted:
@@ -172,7 +167,43 @@ func (c *Cache[K, V]) fetch(ctx context.Context, key K, load Loader[K, V]) (V, e
 		}
 		pause = min(2*pause, 50*time.Millisecond)
 		it, err = c.fetchItem(ctx, skey, FetchOptions{Lease: LeaseIfMissing})
+		askedStale = false
 	}
+}
+
+// storedValue serves the value of a store answer if it is usable, and
+// otherwise reports whether it is a value of an invalidated tag.
+func (c *Cache[K, V]) storedValue(ctx context.Context, key K, skey string, it Item, epoch uint64, load Loader[K, V]) (v V, served, tagged bool, err error) {
+	if it.Value == nil {
+		return v, false, false, nil
+	}
+	e, ok := c.fromItem(it)
+	if !ok {
+		return v, false, false, nil // corrupt: replaced by the caller
+	}
+	if !c.storeEntryValid(ctx, e) {
+		return v, false, true, nil
+	}
+	now := c.now()
+	if now < e.fresh {
+		if it.Lease == LeaseGranted {
+			// Taken for a tagged value that another process has
+			// replaced meanwhile: not needed any more.
+			_, _ = c.writeOne(ctx, Write{Key: skey, Token: it.Token})
+		}
+		c.keep(key, e, epoch)
+		if h := c.s.hooks.OnHit; h != nil {
+			h(TierStore)
+		}
+		v, err = e.result()
+		return v, true, false, err
+	}
+	if now < e.expire && it.Lease != LeaseGranted {
+		c.keep(key, e, epoch)
+		v, err = c.serveStale(key, e, load)
+		return v, true, false, err
+	}
+	return v, false, false, nil
 }
 
 // loadLocal loads key without the store: the store is down or the lease

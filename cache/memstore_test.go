@@ -22,9 +22,9 @@ type memStore struct {
 	hang  atomic.Bool           // every call blocks until its ctx ends
 	delay atomic.Int64          // every call sleeps this long (ns) first
 
-	fetches, writes, deletes atomic.Int64
-	mu                       sync.Mutex
-	ttls                     []time.Duration // TTLs of the value writes, in order
+	fetches, writes, deletes, tagReads atomic.Int64
+	mu                                 sync.Mutex
+	ttls                               []time.Duration // TTLs of the value writes, in order
 }
 
 func newMemStore() *memStore {
@@ -91,6 +91,14 @@ func (m *memStore) Delete(ctx context.Context, keys []string) error {
 		return err
 	}
 	return m.MemoryStore.Delete(ctx, keys)
+}
+
+func (m *memStore) TagSeqs(ctx context.Context, tags []string) ([]uint64, uint64, error) {
+	m.tagReads.Add(1)
+	if err := m.enter(ctx); err != nil {
+		return nil, 0, err
+	}
+	return m.MemoryStore.TagSeqs(ctx, tags)
 }
 
 // put writes raw bytes, as another process or deploy would.

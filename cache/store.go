@@ -71,7 +71,8 @@ type Invalidation struct {
 type TagStore interface {
 	// InvalidateTags increases the sequence number, records it as the
 	// number of each tag and announces Invalidation{Tags, Seq} to every
-	// subscriber (its own before it returns). It returns the new number.
+	// subscriber (its own before it returns). It returns the new number;
+	// with no tags it does nothing and returns the current one.
 	InvalidateTags(ctx context.Context, tags []string) (seq uint64, err error)
 	// TagSeqs returns the number of each tag (0 for a tag never
 	// invalidated, or forgotten after it outlived every entry) and the

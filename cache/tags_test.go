@@ -236,11 +236,26 @@ func TestTags_BadTagsAreTypedErrors(t *testing.T) {
 			})
 			assert.ErrorIs(t, err, cache.ErrInvalidTag)
 			assert.ErrorIs(t, c.SetWith(t.Context(), "k", "v", cache.SetOptions{Tags: tc.tags}), cache.ErrInvalidTag)
-			assert.ErrorIs(t, c.InvalidateTags(t.Context(), tc.tags...), cache.ErrInvalidTag)
+			if tc.name != "too many" {
+				assert.ErrorIs(t, c.InvalidateTags(t.Context(), tc.tags...), cache.ErrInvalidTag)
+			}
 			_, err = c.Get(t.Context(), "k", func(context.Context, string) (string, error) { return "", errors.New("loaded") })
 			assert.ErrorContains(t, err, "loaded", "nothing was cached")
 		})
 	}
+	t.Run("an invalidation may name any number of tags", func(t *testing.T) {
+		store := newMemStore()
+		c := newCache(t, store, cache.Config[string, string]{})
+		tags := make([]string, 3000)
+		for i := range tags {
+			tags[i] = "t" + strconv.Itoa(i)
+		}
+		require.NoError(t, c.InvalidateTags(t.Context(), tags...))
+		seqs, _, err := store.MemoryStore.TagSeqs(t.Context(), []string{"t0", "t2999"})
+		require.NoError(t, err)
+		assert.NotZero(t, seqs[0])
+		assert.NotZero(t, seqs[1])
+	})
 	t.Run("duplicates count once", func(t *testing.T) {
 		c := newCache(t, nil, cache.Config[string, string]{})
 		dup := make([]string, 2*cache.MaxTags)
@@ -339,4 +354,91 @@ func TestEntryOf_OutsideALoadDoesNothing(t *testing.T) {
 	ec.NoCache()
 	ec.Tag("x")
 	assert.Nil(t, cache.EntryFor(context.Background(), 1))
+}
+
+// The table of tag numbers is bounded: once it evicts, entries it cannot
+// vouch for are checked with the store (or reloaded without one), and an
+// invalidated entry is never served.
+func TestInvalidateTags_ManyTagsOverflowTheTableSafely(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		store bool
+	}{{"local tier only", false}, {"with a store", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var store cache.Store
+			if tc.store {
+				store = newMemStore()
+			}
+			c := newCache(t, store, cache.Config[string, string]{TTL: time.Hour, LocalSize: 10})
+			var l counter
+			load := tagged(&l, func(key string) []string { return []string{"tag-" + key} })
+			ctx := t.Context()
+			_, err := c.Get(ctx, "a", load)
+			require.NoError(t, err)
+			require.NoError(t, c.InvalidateTags(ctx, "tag-a"))
+			_, err = c.Get(ctx, "b", load) // loaded after a's invalidation
+			require.NoError(t, err)
+			for i := range 3000 {
+				require.NoError(t, c.InvalidateTags(ctx, "other-"+strconv.Itoa(i)))
+			}
+			v, err := c.Get(ctx, "a", load)
+			require.NoError(t, err)
+			assert.Equal(t, "a-v3", v, "a was invalidated")
+			v, err = c.Get(ctx, "b", load)
+			require.NoError(t, err)
+			if tc.store {
+				assert.Equal(t, "b-v2", v, "the store vouched for b")
+			} else {
+				assert.Contains(t, []string{"b-v2", "b-v4"}, v, "without a store, at worst a spurious reload")
+			}
+		})
+	}
+}
+
+// A batch read from the store checks the tags its cache cannot vouch for in
+// one store read, and then vouches for them on local hits.
+func TestGetMany_ChecksUnknownTagsInOneRead(t *testing.T) {
+	store := newMemStore()
+	writer := newCache(t, store, cache.Config[int, string]{TTL: time.Hour})
+	keys := []int{1, 2, 3, 4, 5}
+	load := func(ctx context.Context, ks []int) (map[int]string, error) {
+		m := map[int]string{}
+		for _, k := range ks {
+			cache.EntryFor(ctx, k).Tag("item:"+strconv.Itoa(k), "all")
+			m[k] = "v" + strconv.Itoa(k)
+		}
+		return m, nil
+	}
+	_, err := writer.GetMany(t.Context(), keys, load)
+	require.NoError(t, err)
+	require.NoError(t, writer.InvalidateTags(t.Context(), "unrelated"))
+
+	reader := newCache(t, store, cache.Config[int, string]{TTL: time.Hour})
+	store.tagReads.Store(0)
+	got, err := reader.GetMany(t.Context(), keys, func(context.Context, []int) (map[int]string, error) {
+		return nil, errors.New("nothing should load")
+	})
+	require.NoError(t, err)
+	assert.Len(t, got, 5)
+	assert.EqualValues(t, 1, store.tagReads.Load(), "one read for the whole batch")
+	_, err = reader.GetMany(t.Context(), keys, nil)
+	require.NoError(t, err, "local hits now")
+	assert.EqualValues(t, 1, store.tagReads.Load())
+}
+
+// EntryFor with a key of another type than the cache's would silently
+// decide nothing: the batch fails instead.
+func TestEntryFor_KeyOfAnotherTypeFailsTheBatch(t *testing.T) {
+	c := newCache(t, nil, cache.Config[int64, string]{})
+	_, err := c.GetMany(t.Context(), []int64{1}, func(ctx context.Context, keys []int64) (map[int64]string, error) {
+		cache.EntryFor(ctx, 1).NoCache() // an int, not an int64
+		return map[int64]string{1: "v"}, nil
+	})
+	assert.ErrorContains(t, err, "EntryFor called with a int key")
+	got, err := c.GetMany(t.Context(), []int64{1}, func(ctx context.Context, keys []int64) (map[int64]string, error) {
+		cache.EntryFor(ctx, int64(1)).NoCache()
+		return map[int64]string{1: "v"}, nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, map[int64]string{1: "v"}, got)
 }

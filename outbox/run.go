@@ -74,9 +74,14 @@ func (r *Relay) loop(ctx, work context.Context, wake <-chan struct{}) {
 			r.onError(err)
 			wait = errBackoff.Delay(failures, nil)
 			failures++
-		case n == r.cfg.BatchSize:
+		case n > 0:
+			// Claim again at once: there is probably more. Not only when
+			// the batch was full: a batch claims one event per key (the
+			// next waits for it to be published), so a key's queue comes
+			// out one event per batch, and waiting a poll interval between
+			// them would make the queue drain at one event per interval.
 			failures = 0
-			continue // a full batch: there is probably more
+			continue
 		default:
 			failures = 0
 		}

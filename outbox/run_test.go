@@ -3,6 +3,7 @@ package outbox_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -58,6 +59,35 @@ func TestRelay_WakeUps(t *testing.T) {
 				waitLen(t, pub, i+1)
 			}
 			require.NoError(t, stop())
+		})
+	}
+}
+
+// TestRelay_DrainsAKeysQueueWithoutWaitingToPoll queues events behind one
+// key before the relay starts, so that no notification announces them. Per
+// key, a batch may claim only the head (the next waits for it to be
+// published), so each batch is short of BatchSize; the relay must claim
+// again at once after a batch that published something, not wait a poll
+// interval per event of the queue.
+func TestRelay_DrainsAKeysQueueWithoutWaitingToPoll(t *testing.T) {
+	for _, mode := range []outbox.Mode{outbox.ModeNotify, outbox.ModePoll} {
+		t.Run(map[outbox.Mode]string{outbox.ModeNotify: "notify", outbox.ModePoll: "poll"}[mode], func(t *testing.T) {
+			pool := setup(t)
+			const queued = 20
+			for i := range queued {
+				enqueue(t, pool, outbox.Message{Topic: "t", Key: "k", Payload: []byte(strconv.Itoa(i))},
+					outbox.Message{Topic: "t", Key: "other", Payload: []byte(strconv.Itoa(i))})
+			}
+			pub := &outbox.MemoryPublisher{}
+			// An hour between polls: the queue drains in time only if the
+			// relay goes on claiming while its batches publish something.
+			run(t, newRelay(t, pool, pub, outbox.RelayConfig{Mode: mode, PollInterval: time.Hour}))
+			waitLen(t, pub, 2*queued)
+			next := map[string]int{}
+			for _, m := range pub.Messages() {
+				assert.Equal(t, strconv.Itoa(next[m.Key]), string(m.Payload), "per-key order of %s", m.Key)
+				next[m.Key]++
+			}
 		})
 	}
 }

@@ -210,6 +210,10 @@ func (m *MemoryStore) InvalidateTags(ctx context.Context, tags []string) (uint64
 		return 0, err
 	}
 	m.mu.Lock()
+	if len(tags) == 0 {
+		defer m.mu.Unlock()
+		return m.seq, nil
+	}
 	m.seq++
 	seq := m.seq
 	for _, t := range tags {

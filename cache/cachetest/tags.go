@@ -151,6 +151,41 @@ func runTags(t *testing.T, h Harness) {
 		assert.Equal(t, "v2", v)
 		assert.EqualValues(t, 2, loads.Load())
 	})
+	t.Run("after an invalidation one process reloads while the others wait", func(t *testing.T) {
+		s := h.NewStore(t)
+		tagStore(t, s)
+		ctx := t.Context()
+		a, b := newNamedCache(t, s, "page"), newNamedCache(t, h.Connect(t, s), "page")
+		var loads atomic.Int64
+		_, err := a.Get(ctx, "k", counting("v1", &loads, "product:42"))
+		require.NoError(t, err)
+		require.NoError(t, a.InvalidateTags(ctx, "product:42"))
+		loads.Store(0)
+		started, release := make(chan struct{}), make(chan struct{})
+		done := make(chan string)
+		go func() {
+			v, err := a.Get(ctx, "k", func(ctx context.Context, _ string) (string, error) {
+				loads.Add(1)
+				cache.EntryOf(ctx).Tag("product:42")
+				close(started)
+				<-release
+				return "v2", nil
+			})
+			assert.NoError(t, err)
+			done <- v
+		}()
+		<-started // a holds the key's lease
+		got := make(chan string)
+		go func() {
+			v, err := b.Get(ctx, "k", counting("b loaded", &loads, "product:42"))
+			assert.NoError(t, err)
+			got <- v
+		}()
+		close(release)
+		assert.Equal(t, "v2", <-done)
+		assert.Equal(t, "v2", <-got, "b waited for a's value")
+		assert.EqualValues(t, 1, loads.Load())
+	})
 	t.Run("a load racing an invalidation never installs its value", func(t *testing.T) {
 		s := h.NewStore(t)
 		tagStore(t, s)

@@ -14,7 +14,8 @@ import (
 )
 
 // Subscribe implements [cache.Broadcaster]. The first subscription starts
-// the store's listener goroutine, which runs until Close.
+// the store's listener goroutine, and with Config.Tracking its tracking
+// listeners, which run until Close.
 //
 // Whenever the listener loses its connection, and again when it has
 // subscribed anew, every subscriber gets an Invalidation with All set:
@@ -29,6 +30,10 @@ func (s *Store) Subscribe(fn func(cache.Invalidation)) (unsubscribe func()) {
 		ctx, stop := context.WithCancel(context.Background())
 		s.stop, s.done = stop, make(chan struct{})
 		go s.listen(ctx, s.done)
+		if s.tracks {
+			s.tracked = make(chan struct{})
+			go s.track(ctx, s.tracked)
+		}
 	}
 	return func() {
 		s.mu.Lock()
@@ -37,13 +42,13 @@ func (s *Store) Subscribe(fn func(cache.Invalidation)) (unsubscribe func()) {
 	}
 }
 
-// Close stops the listener and waits for it, at most about HealthCheck if
-// it is stuck on a server that does not answer. It does not close the
-// client.
+// Close stops the listener (and the tracking listeners, closing their
+// connections) and waits for them, at most about HealthCheck if one is
+// stuck on a server that does not answer. It does not close the client.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	s.closed = true
-	stop, done, ps := s.stop, s.done, s.ps
+	stop, done, ps, tracked := s.stop, s.done, s.ps, s.tracked
 	s.mu.Unlock()
 	if stop == nil {
 		return nil
@@ -53,6 +58,9 @@ func (s *Store) Close() error {
 		_ = ps.Close() // unblocks a Receive in progress
 	}
 	<-done
+	if tracked != nil {
+		<-tracked
+	}
 	return nil
 }
 

@@ -36,6 +36,17 @@ type Config struct {
 	// before it is pinged; a ping unanswered for as long again counts as a
 	// dropped connection. Default: 5 seconds.
 	HealthCheck time.Duration
+	// Tracking also drops local copies of values changed by any Redis
+	// client (another service, a script, redis-cli), not only by Bedrock
+	// stores: the store keeps one connection per Redis server
+	// (per master on a cluster) with CLIENT TRACKING in broadcast mode on
+	// its Prefix, and hands every change Redis reports there to its
+	// caches. It costs the server a message per change under the Prefix
+	// per tracking store, and each process one extra store read after
+	// each of its own writes and loads; see "Tracking" in the package doc. It needs
+	// Redis 6 or later and a *redis.Client or *redis.ClusterClient.
+	// Default: off, the channel only.
+	Tracking bool
 	// TagTTL is how long the store remembers a tag's invalidation (see
 	// cache.TagStore). An entry must not outlive it, or it would come back
 	// once its tag is forgotten: Write caps every value's TTL at TagTTL.
@@ -46,11 +57,12 @@ type Config struct {
 }
 
 // Hooks observe a [Store]. Each hook is optional; hooks run on the store's
-// listener goroutine and must not block.
+// listener goroutines (with Config.Tracking, several at once) and must not
+// block.
 type Hooks struct {
 	// OnSubscriptionError is called when the invalidation subscription
-	// fails or a message cannot be decoded; the local tiers are flushed in
-	// both cases.
+	// or a tracking connection (Config.Tracking) fails, or a message
+	// cannot be decoded; the local tiers are flushed in every case.
 	OnSubscriptionError func(error)
 }
 
@@ -69,6 +81,7 @@ type Store struct {
 	health  time.Duration
 	hooks   Hooks
 	id      string // this store's id: its caches got its broadcasts directly
+	tracks  bool   // Config.Tracking
 	tagMs   int64  // TagTTL in ms: the longest a tag number and a value live
 
 	mu      sync.Mutex
@@ -77,6 +90,7 @@ type Store struct {
 	stop    context.CancelFunc // of the listener; nil when not listening
 	done    chan struct{}
 	ps      *redis.PubSub // the listener's current subscription
+	tracked chan struct{} // closed when the tracking listeners have stopped
 	closed  bool
 }
 
@@ -120,6 +134,9 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 	if cfg.HealthCheck == 0 {
 		cfg.HealthCheck = 5 * time.Second
 	}
+	if cfg.Tracking && !trackingSupported(client) {
+		return nil, fmt.Errorf("%w: Tracking needs a *redis.Client or *redis.ClusterClient, not %T", ErrInvalidConfig, client)
+	}
 	if cfg.TagTTL < 0 {
 		return nil, fmt.Errorf("%w: negative TagTTL %v", ErrInvalidConfig, cfg.TagTTL)
 	}
@@ -137,6 +154,7 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 		health:  cfg.HealthCheck,
 		hooks:   cfg.Hooks,
 		id:      token(),
+		tracks:  cfg.Tracking,
 		tagMs:   cfg.TagTTL.Milliseconds(),
 		subs:    make(map[int]func(cache.Invalidation)),
 	}, nil
@@ -218,7 +236,7 @@ func parseFetch(r any) (cache.Item, error) {
 }
 
 // Write implements [cache.Store]. Unconditional writes are broadcast as
-// invalidations once stored.
+// invalidations once stored. TTLs are capped at Config.TagTTL.
 func (s *Store) Write(ctx context.Context, items []cache.Write) ([]bool, error) {
 	calls := make([]call, len(items))
 	var announce []string

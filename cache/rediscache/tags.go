@@ -28,7 +28,9 @@ func (s *Store) tagKey(tag string) string { return s.prefix + tagSlot + ":t:" + 
 // The number is at least Redis's clock in microseconds, not only the last
 // number plus one: if the counter is lost (a flush, or a failover that loses
 // the last writes) it still grows past every number the processes heard,
-// which they compare their entries against. Numbers stay below 2^53, exact
+// which they compare their entries against (after a failover, unless the
+// new master's clock is behind the old one's by more than the failover
+// took). Numbers stay below 2^53, exact
 // in Lua's doubles, until the year 2255.
 //
 // KEYS[1] sequence key, KEYS[2..] tag keys (all in the {tags} slot).
@@ -59,6 +61,10 @@ return seq
 // after the invalidation by a load that raced it (values live at most
 // TagTTL) expires before its tag is forgotten.
 func (s *Store) InvalidateTags(ctx context.Context, tags []string) (uint64, error) {
+	if len(tags) == 0 {
+		_, current, err := s.TagSeqs(ctx, nil)
+		return current, err
+	}
 	keys := make([]string, 0, len(tags)+1)
 	keys = append(keys, s.seqKey())
 	for _, t := range tags {

@@ -96,6 +96,9 @@ func TestStore_TagNumbersGrowWhenTheCounterIsLost(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []uint64{second}, seqs)
 	assert.Equal(t, second, current)
+	none, err := s.InvalidateTags(ctx, nil)
+	require.NoError(t, err)
+	assert.Equal(t, second, none, "no tags: nothing to do, the current number")
 }
 
 // On Redis Cluster the entries of one tag sit in many slots while every tag
@@ -145,4 +148,39 @@ func TestNew_RejectsBadTagTTL(t *testing.T) {
 		_, err := rediscache.New(c.client(t, ""), rediscache.Config{TagTTL: d})
 		assert.True(t, errors.Is(err, rediscache.ErrInvalidConfig), "TagTTL %v: got %v", d, err)
 	}
+}
+
+// When a tag invalidation fails, it may still have run with its reply lost:
+// the other processes heard of it, and this store's caches, which skip its
+// echo, would not. The store flushes their local tiers instead.
+func TestStore_FailedTagInvalidationFlushesItsCaches(t *testing.T) {
+	c := newCluster(t)
+	client := c.client(t, "")
+	s := c.store(t, client, rediscache.Config{})
+	var tiers []cache.Tier
+	cc := newCache(t, s, cache.Config[string, string]{
+		Namespace: "page", StoreCooldown: -1, // the store stays in use after the failure
+		Hooks: cache.Hooks{OnHit: func(tier cache.Tier) { tiers = append(tiers, tier) }},
+	})
+	ctx := t.Context()
+	var loads atomic.Int64
+	// The first hits may go to Redis: the subscription starts in the
+	// background and flushes the local tier once it is up.
+	require.Eventually(t, func() bool {
+		tiers = nil
+		_, err := cc.Get(ctx, "k", taggedLoad("v", &loads, "x"))
+		require.NoError(t, err)
+		return len(tiers) == 1 && tiers[0] == cache.TierLocal
+	}, 5*time.Second, time.Millisecond)
+	tiers = nil
+	// A sequence key of the wrong type makes the script fail on a healthy
+	// connection.
+	require.NoError(t, client.Del(ctx, c.prefix+"{tags}:seq").Err())
+	require.NoError(t, client.RPush(ctx, c.prefix+"{tags}:seq", "not a number").Err())
+	require.Error(t, cc.InvalidateTags(ctx, "x"))
+	v, err := cc.Get(ctx, "k", taggedLoad("never", &loads, "x"))
+	require.NoError(t, err)
+	assert.Equal(t, "v", v, "nothing was invalidated in Redis")
+	assert.Equal(t, []cache.Tier{cache.TierStore}, tiers, "the local copy was dropped")
+	assert.EqualValues(t, 1, loads.Load())
 }
