@@ -53,6 +53,12 @@
 // staleness is bounded by the outage rather than by TTL. Config.LocalTTL caps
 // local freshness further.
 //
+// The broadcast carries the changes made through Bedrock caches. For values
+// that other programs change in Redis too (another service, a script,
+// redis-cli), the Redis store can also follow Redis's own reports of changed
+// keys (server-assisted client-side caching): see the Tracking field of
+// [github.com/bedrock-go/bedrock/cache/rediscache.Config].
+//
 // # Tags
 //
 // An entry can carry tags, from Config.Tags or from its loader
