@@ -129,28 +129,11 @@ func (s *Store) listen(ctx context.Context, done chan struct{}) {
 
 // receive reads ps until it fails, and reports whether it had subscribed.
 func (s *Store) receive(ctx context.Context, ps *redis.PubSub) (subscribed bool, err error) {
-	pinged := false
 	for {
-		rctx, cancel := context.WithTimeout(ctx, 2*s.health)
-		msg, err := ps.ReceiveTimeout(rctx, s.health)
-		cancel()
+		msg, err := s.next(ctx, ps)
 		if err != nil {
-			var ne net.Error
-			timeout := errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
-			if !timeout || pinged || ctx.Err() != nil {
-				return subscribed, err
-			}
-			// Silence: ask for a sign of life, due within another period.
-			pctx, cancel := context.WithTimeout(ctx, s.health)
-			err := ps.Ping(pctx)
-			cancel()
-			if err != nil {
-				return subscribed, err
-			}
-			pinged = true
-			continue
+			return subscribed, err
 		}
-		pinged = false
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			if m.Kind == "subscribe" {
@@ -167,6 +150,31 @@ func (s *Store) receive(ctx context.Context, ps *redis.PubSub) (subscribed bool,
 			case in.sender != s.id:
 				s.dispatch(cache.Invalidation{Keys: in.keys, Tags: in.tags, Seq: in.seq})
 			}
+		}
+	}
+}
+
+// next returns the next message of ps, the replies to pings included. A
+// silence of one health-check period gets a ping, due within another
+// period; an error (the ping's unanswered too) ends the connection.
+func (s *Store) next(ctx context.Context, ps *redis.PubSub) (any, error) {
+	for pinged := false; ; pinged = true {
+		rctx, cancel := context.WithTimeout(ctx, 2*s.health)
+		msg, err := ps.ReceiveTimeout(rctx, s.health)
+		cancel()
+		if err == nil {
+			return msg, nil
+		}
+		var ne net.Error
+		timeout := errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
+		if !timeout || pinged || ctx.Err() != nil {
+			return nil, err
+		}
+		pctx, cancel := context.WithTimeout(ctx, s.health)
+		err = ps.Ping(pctx)
+		cancel()
+		if err != nil {
+			return nil, err
 		}
 	}
 }

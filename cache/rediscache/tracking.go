@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"sync"
 	"time"
@@ -352,27 +351,11 @@ func (s *Store) trackNode(ctx context.Context, base *redis.Options, report func(
 // established. The "invalidate" pushes reach pushHandler while
 // ReceiveTimeout waits: go-redis reads them before the reply it waits for.
 func (s *Store) receiveTracking(ctx context.Context, ps *redis.PubSub, report func(bool)) (subscribed bool, err error) {
-	pinged := false
 	for {
-		rctx, cancel := context.WithTimeout(ctx, 2*s.health)
-		msg, err := ps.ReceiveTimeout(rctx, s.health)
-		cancel()
+		msg, err := s.next(ctx, ps)
 		if err != nil {
-			var ne net.Error
-			timeout := errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
-			if !timeout || pinged || ctx.Err() != nil {
-				return subscribed, err
-			}
-			pctx, cancel := context.WithTimeout(ctx, s.health)
-			err := ps.Ping(pctx)
-			cancel()
-			if err != nil {
-				return subscribed, err
-			}
-			pinged = true
-			continue
+			return subscribed, err
 		}
-		pinged = false
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			if m.Kind == "subscribe" {
