@@ -33,6 +33,12 @@ func BenchmarkGet_LocalHitParallel(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer c.Close()
+	localHits(b, c, nil)
+}
+
+// localHits loads 1,024 keys into c, runs prepare (when not nil), then
+// reads the keys back in parallel: every read a local hit.
+func localHits(b *testing.B, c *cache.Cache[int, string], prepare func(context.Context) error) {
 	ctx := context.Background()
 	load := func(_ context.Context, k int) (string, error) { return strconv.Itoa(k), nil }
 	for k := range 1024 {
@@ -40,7 +46,13 @@ func BenchmarkGet_LocalHitParallel(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	if prepare != nil {
+		if err := prepare(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
 	b.ReportAllocs()
+	b.ResetTimer() // the loads above are not hits
 	b.RunParallel(func(pb *testing.PB) {
 		k := 0
 		for pb.Next() {
@@ -110,26 +122,7 @@ func BenchmarkGet_LocalHitTagged(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	ctx := context.Background()
-	load := func(_ context.Context, k int) (string, error) { return strconv.Itoa(k), nil }
-	for k := range 1024 {
-		if _, err := c.Get(ctx, k, load); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := c.InvalidateTags(ctx, "other"); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		k := 0
-		for pb.Next() {
-			if _, err := c.Get(ctx, k&1023, load); err != nil {
-				b.Fatal(err)
-			}
-			k++
-		}
-	})
+	localHits(b, c, func(ctx context.Context) error { return c.InvalidateTags(ctx, "other") })
 }
 
 // BenchmarkInvalidateTags_10kTaggedEntries invalidates a tag that 10,000
