@@ -84,3 +84,14 @@ func TestEnvelopeHooks_CountKMSCallsAndCacheHits(t *testing.T) {
 		"bedrock.crypto.operation=open": 2,
 	}, m.Counter(t, "bedrock.crypto.envelope.cache_hits", "{hit}"))
 }
+
+// BenchmarkEnvelopeHooks_CacheHit is the hook every seal and open with a
+// cached data key calls.
+func BenchmarkEnvelopeHooks_CacheHit(b *testing.B) {
+	hooks, err := cryptoobserve.EnvelopeHooks(otelhooktest.NewRecorder(b, "cryptoobserve").MP)
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		hooks.OnCacheHit(true)
+	}
+}

@@ -69,3 +69,16 @@ func TestHooks_BoundTheNumberOfNames(t *testing.T) {
 	assert.Equal(t, int64(4*otelhook.MaxDynamicSets), total, "every call is counted")
 	assert.Positive(t, got["bedrock.httpapi.deprecation=_OTHER,bedrock.httpapi.gone=false"])
 }
+
+// BenchmarkHooks_DeprecatedCall is the hook of every call to a deprecated
+// route.
+func BenchmarkHooks_DeprecatedCall(b *testing.B) {
+	hooks, err := httpapiobserve.Hooks(otelhooktest.NewRecorder(b, "httpapiobserve").MP)
+	require.NoError(b, err)
+	r := httptest.NewRequest(http.MethodGet, "/v0/products", nil)
+	call := httpapi.DeprecatedCall{Name: "v0"}
+	b.ReportAllocs()
+	for b.Loop() {
+		hooks.OnDeprecatedCall(r, call)
+	}
+}

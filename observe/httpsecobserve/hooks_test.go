@@ -88,3 +88,15 @@ func TestHooks_CountCertificateReloads(t *testing.T) {
 		"bedrock.httpsec.result=error": 2,
 	}, m.Counter(t, "bedrock.httpsec.tls.reloads", "{reload}"))
 }
+
+// BenchmarkHooks_Reject is the hook of every refused request: a path an
+// attacker drives, so it must stay cheap.
+func BenchmarkHooks_Reject(b *testing.B) {
+	hooks, err := httpsecobserve.Hooks(otelhooktest.NewRecorder(b, "httpsecobserve").MP)
+	require.NoError(b, err)
+	r := httptest.NewRequest(http.MethodPost, "/", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		hooks.OnReject(r, httpsec.ErrHostNotAllowed)
+	}
+}

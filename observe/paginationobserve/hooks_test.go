@@ -75,3 +75,15 @@ func TestHooks_CountRejectedCursorsByReason(t *testing.T) {
 		"bedrock.pagination.reason=unknown_key": 1,
 	}, m.Counter(t, "bedrock.pagination.cursor_rejections", "{cursor}"))
 }
+
+// BenchmarkHooks_CursorRejected is the hook of every refused cursor: a path
+// an attacker drives, so it must stay cheap.
+func BenchmarkHooks_CursorRejected(b *testing.B) {
+	hooks, err := paginationobserve.Hooks(otelhooktest.NewRecorder(b, "paginationobserve").MP)
+	require.NoError(b, err)
+	e := &pagination.CursorError{Reason: pagination.ErrCursorSignature, Detail: "signature mismatch"}
+	b.ReportAllocs()
+	for b.Loop() {
+		hooks.OnCursorRejected(e)
+	}
+}

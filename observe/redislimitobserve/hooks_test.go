@@ -63,3 +63,15 @@ func TestHooks_CountDecisionsRedisCouldNotMake(t *testing.T) {
 	}
 	assert.Equal(t, map[string]int64{"fail-open": 1, "fail-closed": 1}, byPolicy)
 }
+
+// BenchmarkHooks_Unavailable is the hook of every decision Redis could not
+// make: one per request while Redis is down.
+func BenchmarkHooks_Unavailable(b *testing.B) {
+	hooks, err := redislimitobserve.Hooks(otelhooktest.NewRecorder(b, "redislimitobserve").MP, "api")
+	require.NoError(b, err)
+	down := context.DeadlineExceeded
+	b.ReportAllocs()
+	for b.Loop() {
+		hooks.OnUnavailable(down, redislimit.FailOpen)
+	}
+}

@@ -44,7 +44,14 @@ func Hooks(mp metric.MeterProvider) (validate.Hooks, error) {
 	return validate.Hooks{
 		OnInvalid: func(*validate.Errors) { invalid.Add(context.Background(), 1, plain.Add...) },
 		OnDecodeError: func(e *validate.DecodeError) {
-			decodeErrors.Add(context.Background(), 1, byReason.Of(e).Add...)
+			// The sentinel is the reason; classifying it, not e, spares
+			// the slice DecodeError.Unwrap allocates per errors.Is (this
+			// path is one an attacker drives).
+			var reason error = e
+			if e != nil && e.Err != nil {
+				reason = e.Err
+			}
+			decodeErrors.Add(context.Background(), 1, byReason.Of(reason).Add...)
 		},
 	}, nil
 }

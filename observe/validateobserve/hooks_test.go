@@ -53,3 +53,15 @@ func TestHooks_CountInvalidValuesAndDecodeErrorsByReason(t *testing.T) {
 	}, m.Counter(t, "bedrock.validate.decode_errors", "{request}"))
 	assert.Equal(t, map[string]int64{"": 1}, m.Counter(t, "bedrock.validate.invalid", "{value}"))
 }
+
+// BenchmarkHooks_DecodeError is the hook of every body refused by the
+// decoder: a path an attacker drives, so it must stay cheap.
+func BenchmarkHooks_DecodeError(b *testing.B) {
+	hooks, err := validateobserve.Hooks(otelhooktest.NewRecorder(b, "validateobserve").MP)
+	require.NoError(b, err)
+	e := &validate.DecodeError{Err: validate.ErrMalformedJSON, Status: http.StatusBadRequest, Detail: "unexpected end", Offset: 9}
+	b.ReportAllocs()
+	for b.Loop() {
+		hooks.OnDecodeError(e)
+	}
+}
