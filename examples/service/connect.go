@@ -280,7 +280,7 @@ func connectRedisCluster(ctx context.Context, opts *redis.ClusterOptions) (redis
 func connectNATS(ctx context.Context, url string, mp metric.MeterProvider, log *slog.Logger) (*events.Destination, error) {
 	nc, err := events.DialNATS(url, mp, log)
 	if err != nil {
-		return nil, fmt.Errorf("NATS at %s is unreachable (%v); start it (e.g. `docker run -d -p 4222:4222 nats -js`) or unset NATS_URL", url, oneLine(err))
+		return nil, fmt.Errorf("NATS at %s is unreachable (%v); start it (e.g. `docker run -d -p 4222:4222 nats -js`) or unset NATS_URL", events.RedactNATS(url), oneLine(err))
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {

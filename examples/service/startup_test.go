@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -110,4 +111,21 @@ func containsPrefix(lines []string, prefix string) bool {
 		}
 	}
 	return false
+}
+
+// TestUnreachableNATSErrorHidesCredentials: the error that stops the start
+// when the second destination's NATS is down names the server without its
+// password or token, since it reaches logs and terminals.
+func TestUnreachableNATSErrorHidesCredentials(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close()) // nothing listens there any more
+	for _, url := range []string{"nats://bob:s3cret@" + addr, "nats://t0ken@" + addr} {
+		_, err := connectNATS(t.Context(), url, nil, slog.New(slog.DiscardHandler))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), addr, "the error names the server")
+		assert.NotContains(t, err.Error(), "s3cret")
+		assert.NotContains(t, err.Error(), "t0ken")
+	}
 }

@@ -178,7 +178,7 @@ func DialNATS(url string, mp metric.MeterProvider, log *slog.Logger) (*nats.Conn
 func connectNATS(ctx context.Context, cfg BrokerConfig, warn func(error)) (*Broker, error) {
 	nc, err := DialNATS(cfg.NATSURL, cfg.MeterProvider, cfg.Log)
 	if err != nil {
-		return nil, fmt.Errorf("NATS at %s is unreachable (%v); start it (e.g. `docker run -d -p 4222:4222 nats -js`)", redactNATS(cfg.NATSURL), err)
+		return nil, fmt.Errorf("NATS at %s is unreachable (%v); start it (e.g. `docker run -d -p 4222:4222 nats -js`)", RedactNATS(cfg.NATSURL), err)
 	}
 	b, err := natsBroker(ctx, nc, cfg.Prefix, warn)
 	if err != nil {
@@ -254,15 +254,25 @@ func declareRabbitMQ(url, exchange, queue string) error {
 	return nil
 }
 
-// redactNATS drops the password of a NATS URL (or list of URLs), for
-// error messages.
-func redactNATS(urls string) string {
+// RedactNATS hides the credentials of a NATS URL (or comma-separated list
+// of URLs), for error messages and logs: a password becomes xxxxx, and so
+// does a user without one, since NATS reads nats://<token>@host as a token.
+func RedactNATS(urls string) string {
 	parts := strings.Split(urls, ",")
 	for i, p := range parts {
-		if u, err := url.Parse(strings.TrimSpace(p)); err == nil {
-			parts[i] = u.Redacted()
-		} else {
+		u, err := url.Parse(strings.TrimSpace(p))
+		switch {
+		case err != nil:
 			parts[i] = "(an invalid URL)"
+		case u.User == nil:
+			parts[i] = u.String()
+		default:
+			if _, hasPassword := u.User.Password(); hasPassword {
+				u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			} else {
+				u.User = url.User("xxxxx")
+			}
+			parts[i] = u.String()
 		}
 	}
 	return strings.Join(parts, ",")
