@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -185,7 +186,7 @@ func connectRedis(ctx context.Context, cfg config.Config, log *slog.Logger) (red
 	}
 	opts, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
-		return nil, nil, fmt.Errorf("REDIS_URL is not a valid Redis URL: %w", err)
+		return nil, nil, fmt.Errorf("REDIS_URL is not a valid Redis URL: %w", withoutURL(err))
 	}
 	// Bedrock's Redis components bound each call with a context deadline,
 	// which go-redis honours only with this set.
@@ -242,7 +243,7 @@ func redisClusterOptions(cfg config.Config) (*redis.ClusterOptions, error) {
 		}
 		node, err := redis.ParseURL(u)
 		if err != nil {
-			return nil, fmt.Errorf("REDIS_URL: element %d is not a valid Redis URL: %w", i+1, err)
+			return nil, fmt.Errorf("REDIS_URL: element %d is not a valid Redis URL: %w", i+1, withoutURL(err))
 		}
 		if node.DB != 0 {
 			return nil, fmt.Errorf("REDIS_URL: element %d selects database %d; a Redis Cluster has only database 0", i+1, node.DB)
@@ -310,4 +311,15 @@ func oneLine(err error) string {
 		}
 	}
 	return s
+}
+
+// withoutURL drops the URL from a URL-parsing error, which quotes it whole,
+// password included: what was wrong with it is enough, and the error
+// reaches logs and terminals.
+func withoutURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }

@@ -533,3 +533,24 @@ func TestRunChargesThroughTheAllowList(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, status, "no in-process fake runs")
 	})
 }
+
+// TestMalformedRedisURLErrorHidesThePassword: a REDIS_URL that does not
+// parse stops the start with an error that says what is wrong, not the
+// URL with its password (Go's URL errors quote the URL whole).
+func TestMalformedRedisURLErrorHidesThePassword(t *testing.T) {
+	var logs logBuffer
+	for _, url := range []string{
+		"redis://u:s3cret@127.0.0.1:badport/0",
+		"redis://u:s3cret@127.0.0.1:7000,redis://v:s3cret@127.0.0.1:badport",
+	} {
+		t.Run(url, func(t *testing.T) {
+			cfg, err := config.Load(envMap(map[string]string{}))
+			require.NoError(t, err)
+			cfg.RedisURL = url
+			_, _, err = connectRedis(context.Background(), cfg, logs.logger())
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "badport", "the error says what is wrong")
+			assert.NotContains(t, err.Error(), "s3cret")
+		})
+	}
+}
