@@ -1,6 +1,7 @@
 package totp
 
 import (
+	"crypto/hmac"
 	"crypto/subtle"
 	"fmt"
 	"strings"
@@ -81,10 +82,12 @@ func New(cfg Config) (*Authenticator, error) {
 // NewKey returns a key for account with a fresh random secret and the
 // Config's parameters. Show key.URI to the user (as a QR code or text);
 // enrollment is complete once Verify accepts a first code from the app.
-// The error wraps ErrInvalidKey for an empty or over-long account.
+// The error wraps ErrInvalidKey for an empty or over-long account, or one
+// with leading or trailing spaces (apps drop them, so the URI would not
+// read back the same).
 func (a *Authenticator) NewKey(account string) (*Key, error) {
-	if account == "" || len(account) > maxLabel {
-		return nil, fmt.Errorf("%w: account must be 1 to %d bytes", ErrInvalidKey, maxLabel)
+	if account == "" || len(account) > maxLabel || strings.TrimSpace(account) != account {
+		return nil, fmt.Errorf("%w: account must be 1 to %d bytes without surrounding spaces", ErrInvalidKey, maxLabel)
 	}
 	secret, err := GenerateSecret(a.algorithm)
 	if err != nil {
@@ -118,12 +121,13 @@ func (a *Authenticator) Verify(key *Key, code string, lastUsedStep int64) (int64
 	now := key.Step(a.now())
 	var buf [8]byte
 	given := []byte(code)
+	mac := hmac.New(key.Algorithm.hash(), key.Secret)
 	matched, replayed := int64(-1), false
 	for s := now - a.skew; s <= now+a.skew; s++ {
 		if s < 0 {
 			continue
 		}
-		if subtle.ConstantTimeCompare(key.codeAt(&buf, s), given) == 1 {
+		if subtle.ConstantTimeCompare(key.codeAt(mac, &buf, s), given) == 1 {
 			if s > lastUsedStep {
 				matched = s
 			} else {

@@ -175,15 +175,16 @@ func Code(key *Key, t time.Time) (string, error) {
 		return "", err
 	}
 	var buf [8]byte
-	return string(key.codeAt(&buf, key.Step(t))), nil
+	return string(key.codeAt(hmac.New(key.Algorithm.hash(), key.Secret), &buf, key.Step(t))), nil
 }
 
 var pow10 = [...]uint32{6: 1_000_000, 8: 100_000_000}
 
 // codeAt writes the code of step into buf (RFC 4226 §5.3: HMAC of the
-// big-endian counter, dynamic truncation, modulo 10^digits).
-func (k *Key) codeAt(buf *[8]byte, step int64) []byte {
-	mac := hmac.New(k.Algorithm.hash(), k.Secret)
+// big-endian counter, dynamic truncation, modulo 10^digits). mac is an
+// HMAC keyed with k.Secret, reset here so that Verify reuses one.
+func (k *Key) codeAt(mac hash.Hash, buf *[8]byte, step int64) []byte {
+	mac.Reset()
 	var ctr [8]byte
 	binary.BigEndian.PutUint64(ctr[:], uint64(step))
 	mac.Write(ctr[:])

@@ -3,6 +3,7 @@ package totp_test
 import (
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -214,9 +215,11 @@ func TestNewKey_DefaultsAndSecretSizes(t *testing.T) {
 	k1, _ := a.NewKey("a")
 	k2, _ := a.NewKey("a")
 	assert.NotEqual(t, k1.Secret, k2.Secret)
-	_, err := a.NewKey("")
-	assert.ErrorIs(t, err, totp.ErrInvalidKey)
-	_, err = totp.GenerateSecret(7)
+	for _, bad := range []string{"", " alice", "alice ", strings.Repeat("a", 257)} {
+		_, err := a.NewKey(bad)
+		assert.ErrorIs(t, err, totp.ErrInvalidKey, "%q", bad)
+	}
+	_, err := totp.GenerateSecret(7)
 	assert.ErrorIs(t, err, totp.ErrInvalidKey)
 }
 
@@ -242,4 +245,27 @@ func TestKey_StepBeforeEpoch(t *testing.T) {
 	a := newAuth(t, totp.Config{Now: func() time.Time { return time.Unix(0, 0) }})
 	_, err := a.Verify(k, "00000000", 0)
 	assert.True(t, errors.Is(err, totp.ErrWrongCode) || errors.Is(err, totp.ErrReplay))
+}
+
+// An Authenticator is shared by every request: Verify from many goroutines
+// (run under -race).
+func TestVerify_Concurrent(t *testing.T) {
+	at := time.Unix(now, 0)
+	a := newAuth(t, totp.Config{Now: func() time.Time { return at }})
+	key := rfcKey(totp.SHA256)
+	code, err := totp.Code(key, at)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 16 {
+		wg.Go(func() {
+			_, err := a.Verify(key, code, 0)
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		assert.NoError(t, err)
+	}
 }
