@@ -269,3 +269,15 @@ func TestVerify_Concurrent(t *testing.T) {
 		assert.NoError(t, err)
 	}
 }
+
+// RFC 4226 Appendix D (HOTP, SHA-1, 6 digits): with a 1 s period the step
+// is the counter, so the HOTP vectors check the truncation as well.
+func TestCode_RFC4226AppendixD(t *testing.T) {
+	key := &totp.Key{Secret: []byte("12345678901234567890"), Digits: 6, Period: time.Second}
+	want := []string{"755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489"}
+	for counter, code := range want {
+		got, err := totp.Code(key, time.Unix(int64(counter), 0))
+		require.NoError(t, err)
+		assert.Equal(t, code, got, "counter %d", counter)
+	}
+}
